@@ -1,0 +1,44 @@
+import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { ForbiddenError, UnauthorizedError } from '../../../../shared/errors.ts';
+import type { TokenClaims, TokenType, TokenVerifier } from '../../../../shared/tokens.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by requireAuth; handlers read identity from here and never from headers. */
+    auth?: TokenClaims;
+  }
+}
+
+export type RequireAuthOptions = {
+  /** Where the route names a tenant (path param), the token's tenant must be that tenant. */
+  tenantFrom?: (req: FastifyRequest) => string | undefined;
+};
+
+/**
+ * The only place that reads the Authorization header. Each route declares the one token type it
+ * accepts: a valid token of another type is 403, a missing or bad token is 401.
+ */
+export function requireAuth(
+  verifier: TokenVerifier,
+  typ: TokenType,
+  opts: RequireAuthOptions = {},
+): preHandlerAsyncHookHandler {
+  return async function requireAuthHook(req) {
+    const header = req.headers.authorization;
+    if (!header) throw new UnauthorizedError('missing bearer token', { code: 'token_missing' });
+    const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
+    if (!match) throw new UnauthorizedError('authorization header is not a bearer token', { code: 'token_invalid' });
+    const claims = await verifier.verify(match[1], typ);
+    const wanted = opts.tenantFrom?.(req);
+    if (wanted !== undefined && claims.tenant !== wanted && claims.tenant !== '*') {
+      throw new ForbiddenError('token belongs to another tenant', { code: 'token_wrong_tenant' });
+    }
+    req.auth = claims;
+  };
+}
+
+/** Claims of an authenticated request; a route without requireAuth calling this is a programming error. */
+export function authOf(req: FastifyRequest): TokenClaims {
+  if (!req.auth) throw new Error('route reads auth but has no requireAuth hook');
+  return req.auth;
+}

@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { ULID_RE, UUID_RE } from './ids.ts';
+import type { UpKind } from './subjects.ts';
+
+/**
+ * The boundary contract: the complete list of what may leave a customer plane. Every field is an
+ * ID, a member of a closed list, a hash, a number or a timestamp. There is deliberately no string
+ * type here that accepts free text, so source, prompts, outputs, paths and secrets cannot be
+ * expressed in an up message. Adding a field means extending this file, in review.
+ */
+
+// Closed lists. Names here are product vocabulary, not customer data.
+export const AGENT_NAMES = ['indexer', 'reviewer', 'planner', 'tester', 'fixer'] as const;
+export const TEMPLATES = ['code-review', 'index-only'] as const;
+export const WORKFLOW_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
+export const STEP_STATUSES = ['running', 'succeeded', 'failed', 'skipped'] as const;
+export const ERROR_CODES = [
+  'none',
+  'repo_not_found',
+  'workspace_error',
+  'path_rejected',
+  'llm_unavailable',
+  'llm_rejected',
+  'tool_denied',
+  'agent_error',
+  'timeout',
+  'unknown_template',
+  'internal',
+] as const;
+export const METRIC_NAMES = [
+  'workflow.duration_ms',
+  'step.duration_ms',
+  'workflow.errors',
+  'llm.tokens.input',
+  'llm.tokens.output',
+  'llm.tokens.cached_input',
+  'runner.cpu.utilization',
+  'runner.memory.rss_bytes',
+] as const;
+export const MODEL_TIERS = ['core', 'ultra'] as const;
+export const PROVIDERS = ['openai', 'anthropic'] as const;
+export const PATTERN_OUTCOMES = ['accepted', 'rejected', 'retried'] as const;
+
+export type AgentName = (typeof AGENT_NAMES)[number];
+export type TemplateName = (typeof TEMPLATES)[number];
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+const ulid = z.string().regex(ULID_RE, 'not a ULID');
+const uuid = z.string().regex(UUID_RE, 'not a UUID');
+const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256 hex digest');
+const epochMs = z.number().int().min(1_500_000_000_000).max(4_102_444_800_000);
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const duration = z.number().int().min(0).max(7 * 24 * 3600 * 1000);
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a YYYY-MM-DD day');
+
+export const workflowEventSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('workflow.started'),
+    eventId: ulid,
+    workflowId: ulid,
+    template: z.enum(TEMPLATES),
+    at: epochMs,
+  }),
+  z.strictObject({
+    type: z.literal('workflow.finished'),
+    eventId: ulid,
+    workflowId: ulid,
+    template: z.enum(TEMPLATES),
+    status: z.enum(['succeeded', 'failed']),
+    errorCode: z.enum(ERROR_CODES),
+    at: epochMs,
+    durationMs: duration,
+    steps: count,
+  }),
+  z.strictObject({
+    type: z.literal('step.finished'),
+    eventId: ulid,
+    workflowId: ulid,
+    stepId: ulid,
+    index: z.number().int().min(0).max(1000),
+    agent: z.enum(AGENT_NAMES),
+    status: z.enum(STEP_STATUSES),
+    errorCode: z.enum(ERROR_CODES),
+    startedAt: epochMs,
+    durationMs: duration,
+    llmCalls: count,
+    inputTokens: count,
+    outputTokens: count,
+  }),
+]);
+
+export const otelPointSchema = z.strictObject({
+  eventId: ulid,
+  metric: z.enum(METRIC_NAMES),
+  kind: z.enum(['sum', 'gauge', 'histogram']),
+  at: epochMs,
+  value: z.number().finite(),
+  count: count.optional(),
+  agent: z.enum(AGENT_NAMES).optional(),
+  status: z.enum(STEP_STATUSES).optional(),
+});
+
+export const usageCounterSchema = z.strictObject({
+  eventId: ulid,
+  day,
+  provider: z.enum(PROVIDERS),
+  tier: z.enum(MODEL_TIERS),
+  requests: count,
+  inputTokens: count,
+  cachedInputTokens: count,
+  cacheCreationTokens: count,
+  outputTokens: count,
+  failovers: count,
+});
+
+export const patternFingerprintSchema = z.strictObject({
+  eventId: ulid,
+  fingerprint: sha256,
+  agent: z.enum(AGENT_NAMES),
+  outcome: z.enum(PATTERN_OUTCOMES),
+  occurrences: count,
+});
+
+export const eventSchemas = {
+  meta: workflowEventSchema,
+  otel: otelPointSchema,
+  usage: usageCounterSchema,
+  patterns: patternFingerprintSchema,
+} as const satisfies Record<UpKind, z.ZodType>;
+
+export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
+export type OtelPoint = z.infer<typeof otelPointSchema>;
+export type UsageCounter = z.infer<typeof usageCounterSchema>;
+export type PatternFingerprint = z.infer<typeof patternFingerprintSchema>;
+export type UpEvent<K extends UpKind> = z.infer<(typeof eventSchemas)[K]>;
+
+export const MAX_EVENTS_PER_BATCH = 1000;
+
+/** The signed envelope; `kind` is inside the signature so a batch cannot be replayed onto another subject. */
+export const batchSchema = z.strictObject({
+  tenant: uuid,
+  seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  iat: z.number().int().min(1_500_000_000),
+  kind: z.enum(['meta', 'otel', 'usage', 'patterns']),
+  events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_BATCH),
+});
+
+export type BoundaryRejection = { reason: 'boundary_violation'; field: string; issue: string };
+
+/**
+ * Checks one event against its kind's schema. A rejection names the field and the rule it broke but
+ * never carries the offending value, so reporting a rejection cannot leak what was rejected.
+ */
+export function checkEvent<K extends UpKind>(
+  kind: K,
+  event: unknown,
+): { ok: true; event: UpEvent<K> } | { ok: false; rejection: BoundaryRejection } {
+  const result = eventSchemas[kind].safeParse(event);
+  if (result.success) return { ok: true, event: result.data as UpEvent<K> };
+  const issue = result.error.issues[0];
+  return {
+    ok: false,
+    rejection: { reason: 'boundary_violation', field: issue.path.join('.') || '(event)', issue: issue.code },
+  };
+}
