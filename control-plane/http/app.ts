@@ -15,7 +15,8 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: opts.log,
     bodyLimit: opts.bodyLimit ?? 1024 * 1024,
-    requestIdHeader: REQUEST_ID_HEADER,
+    // false: fastify would otherwise trust the header verbatim; genReqId vets it instead.
+    requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers[REQUEST_ID_HEADER];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : newUlid();
