@@ -1,0 +1,72 @@
+/**
+ * Fault injection shared by the FAKE OpenAI and FAKE Anthropic servers. A fault applies to every
+ * request, to the next N requests, or for a time window, so tests and the bench can script an
+ * outage ("fail everything for 10 s") without touching the server's code paths.
+ */
+
+export type Fault =
+  /** Answer with this HTTP status (and the provider's error body unless `body` is given). */
+  | { status: number; body?: unknown; retryAfter?: number }
+  /** Delay the response headers by this long, then answer normally. */
+  | { latencyMs: number }
+  /** Accept the request and never answer; only the client's timeout or close() ends it. */
+  | { hang: true }
+  /** Stream this many content chunks, then destroy the socket (non-stream: destroy before replying). */
+  | { resetAfterChunks: number }
+  /** Answer 200 with a body that is not JSON. */
+  | { nonJson: true };
+
+export type FaultScope = {
+  /** Apply to the next N requests only. */
+  times?: number;
+  /** Apply for this many milliseconds from now. */
+  forMs?: number;
+};
+
+export type FaultController = {
+  set(fault: Fault | null, scope?: FaultScope): void;
+  /** The fault for the request arriving now (consumes one of `times`). */
+  take(): Fault | null;
+};
+
+export function createFaultController(clock: () => number = Date.now): FaultController {
+  let current: Fault | null = null;
+  let remaining = Infinity;
+  let until = Infinity;
+  return {
+    set(fault, scope = {}) {
+      current = fault;
+      remaining = scope.times ?? Infinity;
+      until = scope.forMs === undefined ? Infinity : clock() + scope.forMs;
+    },
+    take() {
+      if (!current) return null;
+      if (remaining <= 0 || clock() >= until) {
+        current = null;
+        return null;
+      }
+      remaining -= 1;
+      return current;
+    },
+  };
+}
+
+export type FakeRequestRecord = {
+  /** Model name as sent by the client. */
+  model: string;
+  /** Request body size in bytes; the body itself is never kept. */
+  bytes: number;
+  stream: boolean;
+  /** Name of the fault injected into this request, if any. */
+  fault: string | null;
+  at: number;
+};
+
+export function faultName(f: Fault | null): string | null {
+  if (!f) return null;
+  if ('status' in f) return `status:${f.status}`;
+  if ('latencyMs' in f) return 'latency';
+  if ('hang' in f) return 'hang';
+  if ('resetAfterChunks' in f) return 'reset';
+  return 'nonJson';
+}
