@@ -50,7 +50,7 @@ export function createOutputs(
   );
   out(
     "llm_provider_keys_secret_arn",
-    Fn.join("", r.secrets.byokArns),
+    r.secrets.byokArn,
     'Put your LLM provider keys here (llm_mode = "direct"); empty in routed mode.',
   );
   out("data_kms_key_arn", r.keys.data.arn, "Customer-managed KMS key encrypting the stack's data at rest.");

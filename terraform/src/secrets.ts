@@ -1,7 +1,7 @@
 import { DataAwsSecretsmanagerRandomPassword } from "@cdktf/provider-aws/lib/data-aws-secretsmanager-random-password/index.js";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret/index.js";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version/index.js";
-import { conditional, Op, ref, TerraformCount, TerraformStack, Token } from "cdktf";
+import { conditional, Fn, Op, ref, TerraformCount, TerraformLocal, TerraformStack, Token } from "cdktf";
 import type { StackContext } from "./context.ts";
 
 // Secrets are created empty: their values are put in by the customer (or the enrollment script) after
@@ -17,6 +17,8 @@ export interface Secrets {
   llmProviderKeys: SecretsmanagerSecret;
   /** ARNs of the BYOK secret (a list of zero or one): empty in routed mode. */
   byokArns: string[];
+  /** The BYOK secret ARN, or "" in routed mode (a local, so it can sit inside container JSON). */
+  byokArn: string;
 }
 
 // A short recovery window: a destroyed and re-created stack can reuse the names after a week, while an
@@ -69,14 +71,18 @@ export function createSecrets(ctx: StackContext, dataKeyArn: string): Secrets {
     lifecycle: { ignoreChanges: ["secret_string"] },
   });
 
+  const byokArns = Token.asList(
+    ref(`${llmProviderKeys.terraformResourceType}.${llmProviderKeys.friendlyUniqueId}[*].arn`, TerraformStack.of(scope)),
+  );
+  const byokArn = new TerraformLocal(scope, "byok_secret_arn", Fn.join("", byokArns)).asString;
+
   return {
     leafCredentials,
     telemetrySigningKey,
     redisAuthToken,
     redisAuthTokenVersion,
     llmProviderKeys,
-    byokArns: Token.asList(
-      ref(`${llmProviderKeys.terraformResourceType}.${llmProviderKeys.friendlyUniqueId}[*].arn`, TerraformStack.of(scope)),
-    ),
+    byokArns,
+    byokArn,
   };
 }

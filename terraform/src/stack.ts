@@ -120,7 +120,7 @@ export class CustomerPlaneStack extends TerraformStack {
         REDIS_AUTH_SECRET_ARN: secrets.redisAuthToken.arn,
         ARTIFACTS_BUCKET: storage.bucket.bucket,
         TELEMETRY_SIGNING_KEY_SECRET_ARN: secrets.telemetrySigningKey.arn,
-        LLM_PROVIDER_KEYS_SECRET_ARN: Fn.join("", secrets.byokArns),
+        LLM_PROVIDER_KEYS_SECRET_ARN: secrets.byokArn,
         WORKSPACE_ROOT: "/workspaces",
       },
       efs: {
