@@ -1,0 +1,120 @@
+import type pg from 'pg';
+import type { Db } from './pool.ts';
+import type { WorkflowEvent } from '../../shared/boundary.ts';
+
+export type WorkflowView = {
+  id: string;
+  tenantId: string;
+  template: string;
+  status: string;
+  errorCode: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  dispatchAttempts: number;
+  steps: Array<{
+    stepId: string;
+    index: number;
+    agent: string;
+    status: string;
+    errorCode: string;
+    startedAt: string;
+    durationMs: number;
+    llmCalls: number;
+    inputTokens: number;
+    outputTokens: number;
+  }>;
+};
+
+export function createWorkflowStore(db: Db) {
+  return {
+    async create(w: { id: string; tenantId: string; template: string }): Promise<void> {
+      await db.query('INSERT INTO workflows (id, tenant_id, template, status) VALUES ($1, $2, $3, $4)', [
+        w.id,
+        w.tenantId,
+        w.template,
+        'queued',
+      ]);
+    },
+    async status(id: string): Promise<string | undefined> {
+      const { rows } = await db.query('SELECT status FROM workflows WHERE id = $1', [id]);
+      return rows[0]?.status;
+    },
+    async countDispatchAttempt(id: string): Promise<void> {
+      await db.query('UPDATE workflows SET dispatch_attempts = dispatch_attempts + 1 WHERE id = $1', [id]);
+    },
+    async markUndeliverable(id: string): Promise<void> {
+      await db.query(
+        `UPDATE workflows SET status = 'failed', error_code = 'undeliverable', finished_at = now() WHERE id = $1 AND status = 'queued'`,
+        [id],
+      );
+    },
+    async get(id: string, tenantId: string): Promise<WorkflowView | undefined> {
+      const { rows } = await db.query('SELECT * FROM workflows WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
+      if (!rows[0]) return undefined;
+      const steps = await db.query('SELECT * FROM workflow_steps WHERE workflow_id = $1 ORDER BY idx', [id]);
+      const w = rows[0];
+      return {
+        id: w.id,
+        tenantId: w.tenant_id,
+        template: w.template,
+        status: w.status,
+        errorCode: w.error_code,
+        createdAt: w.created_at.toISOString(),
+        startedAt: w.started_at?.toISOString() ?? null,
+        finishedAt: w.finished_at?.toISOString() ?? null,
+        durationMs: w.duration_ms,
+        dispatchAttempts: w.dispatch_attempts,
+        steps: steps.rows.map((s) => ({
+          stepId: s.step_id,
+          index: s.idx,
+          agent: s.agent,
+          status: s.status,
+          errorCode: s.error_code,
+          startedAt: s.started_at.toISOString(),
+          durationMs: s.duration_ms,
+          llmCalls: s.llm_calls,
+          inputTokens: Number(s.input_tokens),
+          outputTokens: Number(s.output_tokens),
+        })),
+      };
+    },
+  };
+}
+export type WorkflowStore = ReturnType<typeof createWorkflowStore>;
+
+/**
+ * Projects a verified workflow event onto the workflows tables. Events may arrive more than once
+ * (redelivery) or out of order across batches, so every write is idempotent and a finished
+ * workflow is never moved back to running.
+ */
+export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: string, e: WorkflowEvent): Promise<void> {
+  switch (e.type) {
+    case 'workflow.started':
+      await client.query(
+        `UPDATE workflows SET status = 'running', started_at = COALESCE(started_at, to_timestamp($3 / 1000.0))
+         WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'running')`,
+        [e.workflowId, tenantId, e.at],
+      );
+      return;
+    case 'workflow.finished':
+      await client.query(
+        `UPDATE workflows SET status = $3, error_code = NULLIF($4, 'none'), finished_at = to_timestamp($5 / 1000.0),
+           duration_ms = $6, steps = $7, started_at = COALESCE(started_at, to_timestamp(($5 - $6) / 1000.0))
+         WHERE id = $1 AND tenant_id = $2`,
+        [e.workflowId, tenantId, e.status, e.errorCode, e.at, e.durationMs, e.steps],
+      );
+      return;
+    case 'step.finished':
+      await client.query(
+        `INSERT INTO workflow_steps (step_id, workflow_id, tenant_id, idx, agent, status, error_code, started_at,
+           duration_ms, llm_calls, input_tokens, output_tokens)
+         SELECT $1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0), $9, $10, $11, $12
+         WHERE EXISTS (SELECT 1 FROM workflows WHERE id = $2 AND tenant_id = $3)
+         ON CONFLICT (step_id) DO NOTHING`,
+        [e.stepId, e.workflowId, tenantId, e.index, e.agent, e.status, e.errorCode, e.startedAt, e.durationMs, e.llmCalls, e.inputTokens, e.outputTokens],
+      );
+      return;
+  }
+}

@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import type { JWK } from 'jose';
+
+/** Liveness says the process serves; readiness says it can do its job (Postgres and the hub reachable). */
+export function healthRoutes(deps: { checks: Record<string, () => Promise<void>>; jwks: { keys: JWK[] } }) {
+  return async (app: FastifyInstance) => {
+    app.get('/healthz', async () => ({ status: 'ok' }));
+    app.get('/readyz', async (_req, reply) => {
+      const results: Record<string, 'ok' | 'failing'> = {};
+      await Promise.all(
+        Object.entries(deps.checks).map(async ([name, check]) => {
+          try {
+            await check();
+            results[name] = 'ok';
+          } catch {
+            results[name] = 'failing';
+          }
+        }),
+      );
+      const ready = Object.values(results).every((r) => r === 'ok');
+      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+    });
+    app.get('/.well-known/jwks.json', async () => deps.jwks);
+  };
+}

@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import type { FastifyInstance } from 'fastify';
+import { NotFoundError } from '../../../shared/errors.ts';
+import { TEMPLATES } from '../../../shared/boundary.ts';
+import { newUlid, ULID_RE } from '../../../shared/ids.ts';
+import type { TokenVerifier } from '../../../shared/tokens.ts';
+import { requireAuth, authOf } from '../middleware/require-auth/index.ts';
+import { parseInput } from '../validate.ts';
+import type { WorkflowStore } from '../../db/workflows.ts';
+import type { Dispatcher } from '../../routing/dispatch.ts';
+
+const createBody = z.strictObject({
+  template: z.enum(TEMPLATES),
+  repo: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'repo alias: lowercase letters, digits and dashes, at most 40'),
+});
+const idParams = z.strictObject({ id: z.string().regex(ULID_RE, 'workflow id must be a ULID') });
+
+/** Tenants start workflows with an api token and read back metadata only. */
+export function workflowRoutes(deps: { workflows: WorkflowStore; dispatcher: Dispatcher; verifier: TokenVerifier }) {
+  const api = requireAuth(deps.verifier, 'api');
+  return async (app: FastifyInstance) => {
+    app.post('/v1/workflows', { preHandler: api }, async (req, reply) => {
+      const { tenant } = authOf(req);
+      const body = parseInput(createBody, req.body);
+      const id = newUlid();
+      await deps.workflows.create({ id, tenantId: tenant, template: body.template });
+      await deps.dispatcher.enqueue({ workflowId: id, tenant, template: body.template, repo: body.repo, requestedAt: Date.now() });
+      return reply.status(202).send({ id, status: 'queued' });
+    });
+
+    app.get('/v1/workflows/:id', { preHandler: api }, async (req) => {
+      const { tenant } = authOf(req);
+      const { id } = parseInput(idParams, req.params, 'path');
+      // Scoped by tenant in the query: another tenant's workflow is indistinguishable from a missing one.
+      const wf = await deps.workflows.get(id, tenant);
+      if (!wf) throw new NotFoundError('no such workflow');
+      return wf;
+    });
+  };
+}

@@ -1,0 +1,68 @@
+import { renderNatsConf, type ConfValue } from '../../shared/nats-conf.ts';
+import { subjects } from '../../shared/subjects.ts';
+
+/**
+ * The hub's nats-server config. Each tenant's leaf node logs in to an account of its own, isolated
+ * by NATS itself: the only subjects that pass between a tenant account and the control plane's
+ * account are the ones exported here — `ap.up.<tenant>.>` up, `ap.down.<tenant>.>` down. Another
+ * tenant's subjects, and anything else a leaf publishes, stay inside that tenant's account.
+ * Enrollment regenerates the file and reloads the server (SIGHUP); connected leaves stay connected.
+ */
+export const CONTROL_ACCOUNT = 'CONTROL';
+export const tenantAccount = (tenant: string): string => `TENANT-${tenant}`;
+export const leafUsername = (tenant: string): string => `leaf-${tenant}`;
+
+export type LeafUser = { tenant: string; username: string; passwordBcrypt: string };
+
+export type HubConfigInput = {
+  serverName?: string;
+  clientHost?: string;
+  clientPort: number;
+  leafHost?: string;
+  leafPort: number;
+  monitorPort?: number;
+  storeDir: string;
+  pidFile: string;
+  /** The control plane's own client login (bcrypt hash): the client port admits nobody else. */
+  controlPlaneUser: string;
+  controlPlanePasswordBcrypt: string;
+  tenants: LeafUser[];
+};
+
+export function renderHubConfig(input: HubConfigInput): string {
+  const accounts: Record<string, ConfValue> = {
+    [CONTROL_ACCOUNT]: {
+      jetstream: 'enabled',
+      users: [{ user: input.controlPlaneUser, password: input.controlPlanePasswordBcrypt }],
+      imports: input.tenants.map((t) => ({
+        stream: { account: tenantAccount(t.tenant), subject: subjects.upAll(t.tenant) },
+      })),
+      exports: input.tenants.map((t) => ({
+        stream: subjects.downAll(t.tenant),
+        accounts: [tenantAccount(t.tenant)],
+      })),
+    },
+  };
+  for (const t of input.tenants) {
+    accounts[tenantAccount(t.tenant)] = {
+      // Leaf logins live in the account (not under leafnodes.authorization) because nats-server
+      // reloads account users but not leafnode users; the connection type pins them to leaf use.
+      users: [{ user: t.username, password: t.passwordBcrypt, allowed_connection_types: ['LEAFNODE'] }],
+      exports: [{ stream: subjects.upAll(t.tenant), accounts: [CONTROL_ACCOUNT] }],
+      imports: [{ stream: { account: CONTROL_ACCOUNT, subject: subjects.downAll(t.tenant) } }],
+    };
+  }
+  const conf: Record<string, ConfValue | undefined> = {
+    server_name: input.serverName ?? 'agentplane-hub',
+    listen: `${input.clientHost ?? '127.0.0.1'}:${input.clientPort}`,
+    http: input.monitorPort ? `127.0.0.1:${input.monitorPort}` : undefined,
+    pid_file: input.pidFile,
+    max_payload: 1024 * 1024,
+    jetstream: { store_dir: input.storeDir, domain: 'hub' },
+    accounts,
+    leafnodes: {
+      listen: `${input.leafHost ?? '127.0.0.1'}:${input.leafPort}`,
+    },
+  };
+  return renderNatsConf(conf);
+}

@@ -1,0 +1,57 @@
+import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/**
+ * The hub's JetStream streams, all in the control plane's account:
+ * - AP_UP captures every signed up batch that tenants' leaves forward; dedupe on Nats-Msg-Id
+ *   (kid:seq) so a forwarder retrying after a lost ack stores the batch once.
+ * - AP_DISPATCH queues dispatch requests until the tenant's leaf accepts them.
+ * - AP_DLQ keeps what could not be processed, with the reason in headers. Nothing is dropped silently.
+ */
+export const STREAMS = {
+  up: { name: 'AP_UP', subjects: ['ap.up.*.*'] },
+  dispatch: { name: 'AP_DISPATCH', subjects: ['cp.dispatch.*'] },
+  dlq: { name: 'AP_DLQ', subjects: ['cp.dlq.>'] },
+} as const;
+
+export const dispatchQueueSubject = (tenant: string) => `cp.dispatch.${tenant}`;
+export const dlqSubject = (source: string, reason: string) => `cp.dlq.${source}.${reason}`;
+
+const NS_PER_MS = 1_000_000;
+
+export async function ensureHubStreams(nc: NatsConnection): Promise<JetStreamManager> {
+  const jsm = await jetstreamManager(nc);
+  await upsert(jsm, {
+    name: STREAMS.up.name,
+    subjects: [...STREAMS.up.subjects],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    duplicate_window: 2 * 3600 * 1000 * NS_PER_MS,
+    max_age: 7 * 24 * 3600 * 1000 * NS_PER_MS,
+  });
+  await upsert(jsm, {
+    name: STREAMS.dispatch.name,
+    subjects: [...STREAMS.dispatch.subjects],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+    duplicate_window: 3600 * 1000 * NS_PER_MS,
+  });
+  await upsert(jsm, {
+    name: STREAMS.dlq.name,
+    subjects: [...STREAMS.dlq.subjects],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Limits,
+    max_age: 30 * 24 * 3600 * 1000 * NS_PER_MS,
+  });
+  return jsm;
+}
+
+async function upsert(jsm: JetStreamManager, cfg: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
+  try {
+    await jsm.streams.info(cfg.name!);
+    await jsm.streams.update(cfg.name!, cfg);
+  } catch (err) {
+    if (!/not found/i.test(String(err))) throw err;
+    await jsm.streams.add(cfg);
+  }
+}

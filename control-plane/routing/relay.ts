@@ -1,0 +1,64 @@
+import type { JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../../shared/log.ts';
+import { subjects } from '../../shared/subjects.ts';
+import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
+import { PermanentError } from '../../shared/worker-errors.ts';
+import { STREAMS, dlqSubject } from '../hub/streams.ts';
+import { dispatchSchema } from './dispatch.ts';
+import type { WorkflowStore } from '../db/workflows.ts';
+
+/**
+ * Moves queued dispatches down to tenants. The hub has no way to hear "received" from a leaf except
+ * through the signed up channel, so a dispatch stays queued and is re-sent until the customer plane's
+ * signed `workflow.started` event has moved the workflow out of `queued`. The customer plane dedupes
+ * by workflow id, so a re-send never runs a workflow twice.
+ */
+export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowStore; log: Logger }) {
+  return {
+    async relay(msg: JsMsg): Promise<void | { retryInMs: number }> {
+      const parsed = dispatchSchema.safeParse(safeJson(msg.data));
+      if (!parsed.success) throw new PermanentError('malformed_dispatch', 'queued dispatch is not valid');
+      const d = parsed.data;
+      const status = await deps.workflows.status(d.workflowId);
+      if (status === undefined) throw new PermanentError('unknown_workflow', 'dispatch for a workflow that does not exist');
+      if (status !== 'queued') return; // accepted by the customer plane: done
+      deps.nc.publish(subjects.down(d.tenant), msg.data);
+      await deps.workflows.countDispatchAttempt(d.workflowId);
+      return { retryInMs: Math.min(15_000, 500 * msg.info.deliveryCount) };
+    },
+  };
+}
+
+function safeJson(data: Uint8Array): unknown {
+  try {
+    return JSON.parse(new TextDecoder().decode(data));
+  } catch {
+    return undefined;
+  }
+}
+
+export async function startRelay(opts: {
+  nc: NatsConnection;
+  workflows: WorkflowStore;
+  log: Logger;
+  /** Re-sends before a dispatch is given up on (~ maxDeliver × resend interval). */
+  maxDeliver?: number;
+}) {
+  const handlers = createHandlers(opts);
+  return startWorker({
+    nc: opts.nc,
+    stream: STREAMS.dispatch.name,
+    durable: 'relay',
+    maxDeliver: opts.maxDeliver ?? 400,
+    ackWaitMs: 30_000,
+    concurrency: 8,
+    handle: handlers.relay,
+    deadLetter: async (msg, reason, err) => {
+      const d = dispatchSchema.safeParse(safeJson(msg.data));
+      if (d.success) await opts.workflows.markUndeliverable(d.data.workflowId);
+      await dlqPublisher(opts.nc, (r) => dlqSubject('dispatch', r))(msg, reason, err);
+    },
+    log: opts.log,
+  });
+}

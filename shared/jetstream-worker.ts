@@ -1,0 +1,114 @@
+import { jetstream, type JsMsg, type JetStreamClient, AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from './log.ts';
+import { PermanentError, backoffMs } from './worker-errors.ts';
+
+export type DeadLetter = (msg: JsMsg, reason: string, error: Error) => Promise<void>;
+
+export type WorkerOptions = {
+  nc: NatsConnection;
+  stream: string;
+  durable: string;
+  filterSubject?: string;
+  maxDeliver: number;
+  ackWaitMs: number;
+  /** How many messages are handled at once. */
+  concurrency?: number;
+  /** Resolves to handled (ack), or to `{ retryInMs }` when the message is fine but not done yet (nak, no log). */
+  handle: (msg: JsMsg) => Promise<void | { retryInMs: number }>;
+  deadLetter: DeadLetter;
+  log: Logger;
+  random?: () => number;
+};
+
+/**
+ * A durable pull consumer with explicit acks. Each message ends one of three ways: ack (handled),
+ * nak with backoff (retryable failure, more deliveries left), or dead-lettered then term (permanent
+ * failure, or retryable failure on its last delivery) — never a silent drop.
+ */
+export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promise<void> }> {
+  const jsm = await jetstreamManager(opts.nc);
+  const config = {
+    durable_name: opts.durable,
+    ack_policy: AckPolicy.Explicit,
+    deliver_policy: DeliverPolicy.All,
+    max_deliver: opts.maxDeliver,
+    ack_wait: opts.ackWaitMs * 1_000_000,
+    max_ack_pending: Math.max(64, (opts.concurrency ?? 1) * 4),
+    filter_subject: opts.filterSubject,
+  };
+  try {
+    await jsm.consumers.info(opts.stream, opts.durable);
+    await jsm.consumers.update(opts.stream, opts.durable, config);
+  } catch (err) {
+    if (!/not found/i.test(String(err))) throw err;
+    await jsm.consumers.add(opts.stream, config);
+  }
+  const js: JetStreamClient = jetstream(opts.nc);
+  const consumer = await js.consumers.get(opts.stream, opts.durable);
+  const messages = await consumer.consume({ max_messages: Math.max(8, (opts.concurrency ?? 1) * 2) });
+  const inflight = new Set<Promise<void>>();
+  const limit = opts.concurrency ?? 1;
+
+  const loop = (async () => {
+    for await (const msg of messages) {
+      const p = settle(msg, opts).finally(() => inflight.delete(p));
+      inflight.add(p);
+      if (inflight.size >= limit) await Promise.race(inflight);
+    }
+    await Promise.allSettled(inflight);
+  })();
+
+  return {
+    async stop() {
+      await messages.close();
+      await loop;
+    },
+  };
+}
+
+async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
+  try {
+    const outcome = await opts.handle(msg);
+    if (outcome && msg.info.deliveryCount < opts.maxDeliver) {
+      msg.nak(outcome.retryInMs);
+      return;
+    }
+    if (outcome) throw new PermanentError('not_completed', 'message was not completed within its deliveries');
+    msg.ack();
+  } catch (raw) {
+    const err = raw instanceof Error ? raw : new Error(String(raw));
+    const permanent = err instanceof PermanentError;
+    const lastTry = msg.info.deliveryCount >= opts.maxDeliver;
+    const reason = (err as { reason?: string }).reason ?? 'handler_error';
+    if (!permanent && !lastTry) {
+      const delay = backoffMs(msg.info.deliveryCount, { random: opts.random });
+      opts.log.warn({ stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay }, 'message will be retried');
+      msg.nak(delay);
+      return;
+    }
+    try {
+      await opts.deadLetter(msg, permanent ? reason : 'max_deliveries', err);
+      opts.log.warn({ stream: opts.stream, reason, seq: msg.seq }, 'message dead-lettered');
+      msg.term(reason);
+    } catch (dlqErr) {
+      // The DLQ itself failed: keep the message (nak) rather than drop it.
+      opts.log.error({ err: dlqErr, stream: opts.stream }, 'dead-letter failed; message kept');
+      msg.nak(backoffMs(msg.info.deliveryCount, { random: opts.random }));
+    }
+  }
+}
+
+/** Copies a message into a DLQ subject with its origin and reason in headers. */
+export function dlqPublisher(nc: NatsConnection, subjectFor: (reason: string) => string): DeadLetter {
+  const js = jetstream(nc);
+  return async (msg, reason) => {
+    const h = natsHeaders();
+    h.set('Ap-Dlq-Reason', reason);
+    h.set('Ap-Dlq-Stream', msg.info.stream);
+    h.set('Ap-Dlq-Stream-Seq', String(msg.seq));
+    h.set('Ap-Dlq-Subject', msg.subject);
+    h.set('Ap-Dlq-Deliveries', String(msg.info.deliveryCount));
+    await js.publish(subjectFor(reason), msg.data, { headers: h });
+  };
+}

@@ -1,0 +1,89 @@
+import { AppError, type ErrorOptions } from '../errors.ts';
+
+/**
+ * Errors of the LLM gateway. Each has a stable `code` (OpenAI's own code where one exists, so an
+ * OpenAI-compatible client recognises it) and an HTTP status; `type` is OpenAI's error type field.
+ */
+export class LlmError extends AppError {
+  readonly type: string;
+  readonly param: string | null;
+  /** Seconds the caller should wait before retrying, where that is known. */
+  readonly retryAfterSeconds?: number;
+  constructor(
+    code: string,
+    status: number,
+    type: string,
+    message: string,
+    opts: ErrorOptions & { param?: string | null; retryAfterSeconds?: number } = {},
+  ) {
+    super(code, status, message, opts);
+    this.type = type;
+    this.param = opts.param ?? null;
+    this.retryAfterSeconds = opts.retryAfterSeconds;
+  }
+}
+
+/** The request itself is malformed or asks for something unsupported. */
+export class LlmInvalidRequestError extends LlmError {
+  constructor(message: string, opts: ErrorOptions & { param?: string | null; code?: string } = {}) {
+    super(opts.code ?? 'invalid_request', 400, 'invalid_request_error', message, opts);
+  }
+}
+
+/** `model` is not an agentplane tier. */
+export class UnknownModelError extends LlmError {
+  constructor(model: string) {
+    // The name goes in the message only after being cut short: it is caller input.
+    super('model_not_found', 400, 'invalid_request_error', `unknown model "${model.slice(0, 40)}"; use one of core, ultra`, {
+      param: 'model',
+    });
+  }
+}
+
+/** The messages do not fit the model's window even after pruning everything prunable. */
+export class ContextOverflowError extends LlmError {
+  constructor(needed: number, allowed: number) {
+    super(
+      'context_length_exceeded',
+      400,
+      'invalid_request_error',
+      `messages need ${needed} tokens after pruning, but the model allows ${allowed} (window minus output reserve)`,
+      { param: 'messages', details: { needed, allowed } },
+    );
+  }
+}
+
+/** A provider rejected the request as the caller's fault (a 4xx that is not 408/409/429). */
+export class UpstreamRejectedError extends LlmError {
+  constructor(status: number, provider: string, opts: ErrorOptions = {}) {
+    super('upstream_rejected', status, 'invalid_request_error', `${provider} rejected the request (status ${status})`, opts);
+  }
+}
+
+/** A provider answered with something that is not its protocol (HTML error page, truncated JSON). */
+export class UpstreamBadResponseError extends LlmError {
+  constructor(provider: string, opts: ErrorOptions = {}) {
+    super('upstream_bad_response', 502, 'api_error', `${provider} returned a malformed response`, opts);
+  }
+}
+
+/** Every configured provider failed or is behind an open breaker. */
+export class UpstreamUnavailableError extends LlmError {
+  constructor(message: string, opts: ErrorOptions & { retryAfterSeconds?: number; status?: number } = {}) {
+    super('upstream_unavailable', opts.status ?? 503, 'api_error', message, opts);
+  }
+}
+
+/** Per-tenant requests/min or tokens/min exceeded. */
+export class RateLimitedError extends LlmError {
+  constructor(what: 'requests' | 'tokens', retryAfterSeconds: number) {
+    super('rate_limit_exceeded', 429, 'rate_limit_error', `rate limit reached for ${what} per minute`, { retryAfterSeconds });
+  }
+}
+
+/** Per-tenant monthly token budget used up. */
+export class BudgetExceededError extends LlmError {
+  constructor(retryAfterSeconds: number) {
+    super('insufficient_quota', 429, 'insufficient_quota', 'monthly token budget exhausted for this tenant', { retryAfterSeconds });
+  }
+}

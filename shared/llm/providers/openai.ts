@@ -1,0 +1,45 @@
+import OpenAI from 'openai';
+import type { ChatCompletionChunk, ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { StreamEvent } from '../normalized.ts';
+import { fromOpenAICompletion, openAIChunkEvents } from '../translate-response.ts';
+import type { ProviderAdapter, ProviderCall, ProviderConfig } from './types.ts';
+
+/**
+ * OpenAI through the official client. maxRetries is 0 because retries and failover are the
+ * gateway's decision; the client timeout is a backstop behind the gateway's own watchdog.
+ */
+export function createOpenAIAdapter(cfg: ProviderConfig & { timeoutMs: number }): ProviderAdapter {
+  const client = new OpenAI({ apiKey: cfg.apiKey, baseURL: cfg.baseURL, maxRetries: 0, timeout: cfg.timeoutMs });
+
+  function params(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
+    const { stream: _s, stream_options: _so, max_tokens: _mt, model: _m, prompt_cache_key: _pk, ...rest } = call.request;
+    return {
+      ...(rest as Omit<ChatCompletionCreateParamsNonStreaming, 'model'>),
+      model: call.spec.model,
+      // max_completion_tokens is accepted by every current chat model; max_tokens is not (reasoning models).
+      max_completion_tokens: call.maxTokens,
+      prompt_cache_key: call.cacheKey,
+    };
+  }
+
+  return {
+    name: 'openai',
+    async complete(call) {
+      const c = await client.chat.completions.create(params(call), { signal: call.signal });
+      return fromOpenAICompletion(c);
+    },
+    async stream(call) {
+      const s = await client.chat.completions.create(
+        { ...params(call), stream: true, stream_options: { include_usage: true } },
+        { signal: call.signal },
+      );
+      return (async function* () {
+        for await (const c of s as AsyncIterable<ChatCompletionChunk>) {
+          const out: StreamEvent[] = [];
+          openAIChunkEvents(c, out);
+          yield out;
+        }
+      })();
+    },
+  };
+}

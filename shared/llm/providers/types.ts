@@ -1,0 +1,23 @@
+import type { ModelSpec, ProviderName } from '../models.ts';
+import type { NormalizedResult, StreamEvent } from '../normalized.ts';
+import type { ChatRequest } from '../schema.ts';
+
+export type ProviderCall = {
+  /** The pruned, cache-shaped request, still in OpenAI form; adapters translate as needed. */
+  request: ChatRequest;
+  spec: ModelSpec;
+  maxTokens: number;
+  /** Per tenant+agent prompt-cache key. */
+  cacheKey: string;
+  signal: AbortSignal;
+};
+
+/** One upstream provider behind its official SDK client. */
+export type ProviderAdapter = {
+  name: ProviderName;
+  complete(call: ProviderCall): Promise<NormalizedResult>;
+  /** Resolves once the upstream accepted the stream (response headers), then yields events. */
+  stream(call: ProviderCall): Promise<AsyncIterable<StreamEvent[]>>;
+};
+
+export type ProviderConfig = { apiKey: string; baseURL: string };
