@@ -49,6 +49,7 @@ export type Core = {
   log: Logger;
   clock: () => number;
   timeoutMs: number;
+  halfOpenAfterMs: number;
   counters: Omit<GatewayMetrics, 'breaker'>;
   counter: TokenCounter;
 };

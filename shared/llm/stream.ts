@@ -151,7 +151,7 @@ export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext): 
     }
 
     if (!done) {
-      const err = exhausted(decisions, 5_000);
+      const err = exhausted(decisions, core.halfOpenAfterMs);
       rejectMeta(err);
       throw err;
     }
