@@ -14,6 +14,7 @@ export const leafUsername = (tenant: string): string => `leaf-${tenant}`;
 
 export type LeafUser = { tenant: string; username: string; passwordBcrypt: string };
 
+/** The server part of the hub config; the accounts live in an include file that enrollment rewrites. */
 export type HubConfigInput = {
   serverName?: string;
   clientHost?: string;
@@ -23,13 +24,32 @@ export type HubConfigInput = {
   monitorPort?: number;
   storeDir: string;
   pidFile: string;
-  /** The control plane's own client login (bcrypt hash): the client port admits nobody else. */
+};
+
+export const ACCOUNTS_FILE = 'accounts.conf';
+
+export function renderHubConfig(input: HubConfigInput): string {
+  const conf: Record<string, ConfValue | undefined> = {
+    server_name: input.serverName ?? 'agentplane-hub',
+    listen: `${input.clientHost ?? '127.0.0.1'}:${input.clientPort}`,
+    http: input.monitorPort ? `127.0.0.1:${input.monitorPort}` : undefined,
+    pid_file: input.pidFile,
+    max_payload: 1024 * 1024,
+    jetstream: { store_dir: input.storeDir, domain: 'hub' },
+    leafnodes: { listen: `${input.leafHost ?? '127.0.0.1'}:${input.leafPort}` },
+  };
+  // `include` is a directive, not a key; nats-server resolves it relative to this file's folder.
+  return renderNatsConf(conf) + `include ${JSON.stringify(ACCOUNTS_FILE)}\n`;
+}
+
+export type HubAccountsInput = {
+  /** The control plane's own client login (bcrypt hash): nobody else may use the client port. */
   controlPlaneUser: string;
   controlPlanePasswordBcrypt: string;
   tenants: LeafUser[];
 };
 
-export function renderHubConfig(input: HubConfigInput): string {
+export function renderHubAccounts(input: HubAccountsInput): string {
   const accounts: Record<string, ConfValue> = {
     [CONTROL_ACCOUNT]: {
       jetstream: 'enabled',
@@ -52,17 +72,5 @@ export function renderHubConfig(input: HubConfigInput): string {
       imports: [{ stream: { account: CONTROL_ACCOUNT, subject: subjects.downAll(t.tenant) } }],
     };
   }
-  const conf: Record<string, ConfValue | undefined> = {
-    server_name: input.serverName ?? 'agentplane-hub',
-    listen: `${input.clientHost ?? '127.0.0.1'}:${input.clientPort}`,
-    http: input.monitorPort ? `127.0.0.1:${input.monitorPort}` : undefined,
-    pid_file: input.pidFile,
-    max_payload: 1024 * 1024,
-    jetstream: { store_dir: input.storeDir, domain: 'hub' },
-    accounts,
-    leafnodes: {
-      listen: `${input.leafHost ?? '127.0.0.1'}:${input.leafPort}`,
-    },
-  };
-  return renderNatsConf(conf);
+  return renderNatsConf({ accounts });
 }

@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { port } from '../shared/config.ts';
+
+/** The control plane's environment. Secrets have no defaults; absent service URLs select the embedded defaults. */
+export const controlPlaneEnvSchema = z.object({
+  /** Postgres connection string for the metadata store (required; tests and the demo create their own database). */
+  DATABASE_URL: z.string().url(),
+  /** Secret: JSON array of private JWKs (EdDSA or ES256, each with a kid). The first signs; all verify (rotation). */
+  CONTROL_PLANE_TOKEN_KEYS: z.string().min(2),
+  /** Redis for shared rate limits and budgets across replicas; unset = in-process limits (one replica only). */
+  REDIS_URL: z.string().url().optional(),
+  /** The NATS hub's client URL; unset = start an embedded nats-server hub on free loopback ports. */
+  HUB_NATS_URL: z.string().url().optional(),
+  /** Login for HUB_NATS_URL (the hub admits no anonymous clients). */
+  HUB_NATS_USER: z.string().optional(),
+  /** Secret: password for HUB_NATS_USER. */
+  HUB_NATS_PASSWORD: z.string().optional(),
+  /** With an external hub: the accounts file its config includes (`include "accounts.conf"`); enrollment rewrites it. */
+  HUB_ACCOUNTS_PATH: z.string().optional(),
+  /** With an external hub: the hub's pid file, signalled to reload after enrollment. */
+  HUB_PID_FILE: z.string().optional(),
+  /** The leafnode URL handed to enrolling customer planes (e.g. nats-leaf://hub.example.com:7422). */
+  HUB_LEAF_URL: z.string().optional(),
+  /** Interface the HTTP API binds to. */
+  HOST: z.string().default('127.0.0.1'),
+  /** HTTP API port; 0 picks a free one. */
+  PORT: port().default(8080),
+  /** Where the embedded hub keeps its config and JetStream files. */
+  STATE_DIR: z.string().default('.state/control-plane'),
+  /** pino level: trace, debug, info, warn, error, fatal, silent. */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+export type ControlPlaneEnv = z.infer<typeof controlPlaneEnvSchema>;

@@ -1,0 +1,126 @@
+import { mkdirSync } from 'node:fs';
+import bcrypt from 'bcryptjs';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { JWK } from 'jose';
+import type { Logger } from '../shared/log.ts';
+import { ConfigError } from '../shared/errors.ts';
+import { createTokenIssuer, createTokenVerifier, publicJwks } from '../shared/tokens.ts';
+import type { ControlPlaneEnv } from './config.ts';
+import { createDb } from './db/pool.ts';
+import { runMigrations } from './db/migrate.ts';
+import { createTenantStore } from './db/tenants.ts';
+import { createWorkflowStore } from './db/workflows.ts';
+import { createHttpApp } from './http/app.ts';
+import { tenantRoutes } from './http/routes/tenants.ts';
+import { enrollRoutes } from './http/routes/enroll.ts';
+import { workflowRoutes } from './http/routes/workflows.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { startEmbeddedHub } from './hub/embedded.ts';
+import { createHubAdmin, type HubAdmin } from './hub/leaf-users.ts';
+import { ensureHubStreams } from './hub/streams.ts';
+import { createDispatcher } from './routing/dispatch.ts';
+import { startRelay } from './routing/relay.ts';
+import { createBatchVerifier } from './telemetry/verify-batch.ts';
+import { createBatchStore } from './telemetry/store-batch.ts';
+import { startIngest } from './telemetry/ingest.ts';
+
+/** Wires the control plane from its configuration; `main.ts` only parses env and handles signals. */
+export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logger }) {
+  const { env, log } = deps;
+  const keys = parseKeys(env.CONTROL_PLANE_TOKEN_KEYS);
+  const issuer = createTokenIssuer({ keys });
+  const jwks = publicJwks(keys);
+  const verifier = createTokenVerifier({ jwks });
+
+  await runMigrations({ databaseUrl: env.DATABASE_URL, log });
+  const db = createDb({ databaseUrl: env.DATABASE_URL });
+  const tenants = createTenantStore(db);
+  const workflows = createWorkflowStore(db);
+
+  const stoppers: Array<() => Promise<void>> = [];
+  let natsUrl = env.HUB_NATS_URL;
+  let natsUser = env.HUB_NATS_USER;
+  let natsPass = env.HUB_NATS_PASSWORD;
+  let hub: HubAdmin;
+  if (!natsUrl) {
+    mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
+    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR });
+    stoppers.push(() => embedded.process.stop());
+    ({ natsUrl, user: natsUser, password: natsPass } = embedded);
+    hub = createHubAdmin({
+      accountsPath: embedded.accountsPath,
+      pidFile: embedded.pidFile,
+      controlPlaneUser: embedded.user,
+      controlPlanePasswordBcrypt: embedded.passwordBcrypt,
+      leafUrl: embedded.leafUrl,
+      log,
+    });
+    log.info({ natsUrl, leafUrl: embedded.leafUrl }, 'HUB_NATS_URL not set: using an embedded nats-server hub');
+  } else {
+    const missing = (['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL'] as const).filter((k) => !env[k]);
+    if (missing.length) throw new ConfigError('control-plane', [`with HUB_NATS_URL set, also required: ${missing.join(', ')}`]);
+    hub = createHubAdmin({
+      accountsPath: env.HUB_ACCOUNTS_PATH!,
+      pidFile: env.HUB_PID_FILE!,
+      controlPlaneUser: env.HUB_NATS_USER!,
+      controlPlanePasswordBcrypt: await bcrypt.hash(env.HUB_NATS_PASSWORD!, 10),
+      leafUrl: env.HUB_LEAF_URL!,
+      log,
+    });
+  }
+  // Leaf logins come from the database, so a restarted hub knows every enrolled tenant again.
+  await hub.apply(await tenants.leafUsers());
+
+  const nc: NatsConnection = await connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1 });
+  await ensureHubStreams(nc);
+  const dispatcher = createDispatcher({ nc });
+  const ingest = await startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log });
+  const relay = await startRelay({ nc, workflows, log });
+
+  const app = createHttpApp({ log });
+  await app.register(healthRoutes({
+    jwks,
+    checks: {
+      postgres: async () => void (await db.query('SELECT 1')),
+      nats: async () => {
+        if (nc.isClosed()) throw new Error('closed');
+        await nc.flush();
+      },
+    },
+  }));
+  await app.register(tenantRoutes({ tenants, issuer, verifier, db }));
+  await app.register(enrollRoutes({ db, tenants, verifier, hub }));
+  await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
+
+  return {
+    app,
+    issuer,
+    db,
+    nc,
+    async listen(): Promise<string> {
+      return app.listen({ host: env.HOST, port: env.PORT });
+    },
+    async stop(): Promise<void> {
+      await app.close();
+      await relay.stop().catch(() => {});
+      await ingest.stop().catch(() => {});
+      await nc.drain().catch(() => {});
+      await db.end().catch(() => {});
+      for (const stop of stoppers.reverse()) await stop().catch(() => {});
+    },
+  };
+}
+export type ControlPlane = Awaited<ReturnType<typeof createControlPlane>>;
+
+function parseKeys(raw: string): JWK[] {
+  let keys: unknown;
+  try {
+    keys = JSON.parse(raw);
+  } catch {
+    throw new ConfigError('control-plane', ['invalid: CONTROL_PLANE_TOKEN_KEYS (not JSON)']);
+  }
+  if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'object' || !k?.d || !k?.kid)) {
+    throw new ConfigError('control-plane', ['invalid: CONTROL_PLANE_TOKEN_KEYS (expected a JSON array of private JWKs with kid)']);
+  }
+  return keys as JWK[];
+}

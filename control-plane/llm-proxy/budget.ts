@@ -1,0 +1,52 @@
+import type { Redis } from 'ioredis';
+import { BudgetExceededError } from '../../shared/llm/errors.ts';
+
+/**
+ * Per-tenant monthly token budget (UTC calendar month). Checked before each call, charged after
+ * it with the real usage, so one request can overshoot by its own size but never start once the
+ * budget is spent. Redis makes the count shared by all replicas; memory is the embedded default.
+ */
+export type LlmBudget = {
+  check(tenant: string): Promise<void>;
+  spend(tenant: string, tokens: number): Promise<void>;
+  used(tenant: string): Promise<number>;
+};
+
+function monthOf(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 7);
+}
+
+function secondsToMonthEnd(ms: number): number {
+  const d = new Date(ms);
+  const next = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  return Math.max(1, Math.ceil((next - ms) / 1000));
+}
+
+export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; keyPrefix?: string; clock?: () => number }): LlmBudget {
+  const prefix = opts.keyPrefix ?? 'ap:llm:budget';
+  const clock = opts.clock ?? Date.now;
+  const memory = new Map<string, number>();
+  const key = (tenant: string) => `${prefix}:${tenant}:${monthOf(clock())}`;
+
+  async function used(tenant: string): Promise<number> {
+    if (!opts.redis) return memory.get(key(tenant)) ?? 0;
+    return Number((await opts.redis.get(key(tenant))) ?? 0);
+  }
+
+  return {
+    used,
+    async check(tenant) {
+      if ((await used(tenant)) >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
+    },
+    async spend(tenant, tokens) {
+      if (tokens <= 0) return;
+      const k = key(tenant);
+      if (!opts.redis) {
+        memory.set(k, (memory.get(k) ?? 0) + tokens);
+        return;
+      }
+      // Kept a little over a month so the key outlives the month it counts, then disappears.
+      await opts.redis.multi().incrby(k, tokens).expire(k, 40 * 24 * 3600).exec();
+    },
+  };
+}

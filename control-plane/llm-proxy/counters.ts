@@ -1,0 +1,140 @@
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import type { Logger } from '../../shared/log.ts';
+import type { LlmMeta } from '../../shared/llm/index.ts';
+
+/**
+ * Usage counters per tenant / day / provider model, aggregated in memory on the hot path and
+ * flushed to Postgres in the background. Idempotency: each replica has its own row per key and
+ * writes its ABSOLUTE running totals with an upsert that only ever raises them (GREATEST), so a
+ * repeated, retried or reordered flush cannot double-count; readers sum the replica rows. (The
+ * alternative, increments tagged with flush ids, needs a ledger of applied ids; this needs none.)
+ * Without a database the counters live in memory only (embedded default).
+ */
+
+export type UsageRow = {
+  day: string;
+  provider: string;
+  model: string;
+  tier: string;
+  requests: number;
+  input_tokens: number;
+  cached_input_tokens: number;
+  cache_creation_tokens: number;
+  output_tokens: number;
+  failovers: number;
+};
+
+export type UsageCounters = {
+  record(tenant: string, meta: LlmMeta): void;
+  flush(): Promise<void>;
+  query(tenant: string, fromDay: string, toDay: string): Promise<UsageRow[]>;
+  close(): Promise<void>;
+};
+
+type Entry = { tenant: string; row: UsageRow; dirty: boolean };
+
+const FIELDS = ['requests', 'input_tokens', 'cached_input_tokens', 'cache_creation_tokens', 'output_tokens', 'failovers'] as const;
+
+export function createUsageCounters(opts: {
+  db?: pg.Pool;
+  log: Logger;
+  clock?: () => number;
+  /** Background flush period; 0 disables the timer (tests flush explicitly). */
+  flushEveryMs?: number;
+  replicaId?: string;
+}): UsageCounters {
+  const clock = opts.clock ?? Date.now;
+  const replicaId = opts.replicaId ?? randomUUID();
+  const entries = new Map<string, Entry>();
+  let chain: Promise<void> = Promise.resolve();
+
+  async function writeAll(): Promise<void> {
+    if (!opts.db) return;
+    const dirty = [...entries.values()].filter((e) => e.dirty);
+    if (dirty.length === 0) return;
+    for (const e of dirty) e.dirty = false;
+    try {
+      const values: unknown[] = [];
+      const rows = dirty.map((e, i) => {
+        const r = e.row;
+        values.push(e.tenant, r.day, r.provider, r.model, r.tier, replicaId, ...FIELDS.map((f) => r[f]));
+        const b = i * 12;
+        return `(${Array.from({ length: 12 }, (_, k) => `$${b + k + 1}`).join(',')})`;
+      });
+      await opts.db.query(
+        `INSERT INTO llm_usage (tenant_id, day, provider, model, tier, replica_id, ${FIELDS.join(', ')})
+         VALUES ${rows.join(',')}
+         ON CONFLICT (tenant_id, day, provider, model, tier, replica_id) DO UPDATE SET
+         ${FIELDS.map((f) => `${f} = GREATEST(llm_usage.${f}, EXCLUDED.${f})`).join(', ')}, updated_at = now()`,
+        values,
+      );
+    } catch (err) {
+      for (const e of dirty) e.dirty = true; // retried with newer totals next time
+      throw err;
+    }
+    // Days before yesterday are final once written; drop them from memory.
+    const keep = new Date(clock() - 2 * 86_400_000).toISOString().slice(0, 10);
+    for (const [k, e] of entries) if (!e.dirty && e.row.day < keep) entries.delete(k);
+  }
+
+  // Flushes run one after another; a caller arriving mid-flush waits for it, then writes what is new.
+  function flush(): Promise<void> {
+    const run = chain.then(writeAll);
+    chain = run.catch(() => undefined);
+    return run;
+  }
+
+  const timer =
+    opts.flushEveryMs && opts.db
+      ? setInterval(() => {
+          flush().catch((err) => opts.log.warn({ err: { message: (err as Error).message } }, 'llm usage flush failed; will retry'));
+        }, opts.flushEveryMs)
+      : undefined;
+  timer?.unref();
+
+  return {
+    record(tenant, meta) {
+      const day = new Date(clock()).toISOString().slice(0, 10);
+      const k = `${tenant}|${day}|${meta.provider}|${meta.model}|${meta.tier}`;
+      let e = entries.get(k);
+      if (!e) {
+        e = {
+          tenant,
+          dirty: true,
+          row: { day, provider: meta.provider, model: meta.model, tier: meta.tier, requests: 0, input_tokens: 0, cached_input_tokens: 0, cache_creation_tokens: 0, output_tokens: 0, failovers: 0 },
+        };
+        entries.set(k, e);
+      }
+      const r = e.row;
+      r.requests += 1;
+      r.input_tokens += meta.usage.inputTokens;
+      r.cached_input_tokens += meta.usage.cachedInputTokens;
+      r.cache_creation_tokens += meta.usage.cacheCreationTokens;
+      r.output_tokens += meta.usage.outputTokens;
+      r.failovers += meta.failovers;
+      e.dirty = true;
+    },
+    flush,
+    async query(tenant, fromDay, toDay) {
+      if (!opts.db) {
+        return [...entries.values()]
+          .filter((e) => e.tenant === tenant && e.row.day >= fromDay && e.row.day <= toDay)
+          .map((e) => ({ ...e.row }))
+          .sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
+      }
+      await flush();
+      const { rows } = await opts.db.query(
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, provider, model, tier, ${FIELDS.map((f) => `sum(${f})::float8 AS ${f}`).join(', ')}
+         FROM llm_usage WHERE tenant_id = $1 AND day BETWEEN $2 AND $3
+         GROUP BY day, provider, model, tier ORDER BY day, provider, model, tier`,
+        [tenant, fromDay, toDay],
+      );
+      return rows as UsageRow[];
+    },
+    async close() {
+      if (timer) clearInterval(timer);
+      await flush();
+    },
+  };
+}
