@@ -1,0 +1,68 @@
+import type { Redis } from 'ioredis';
+import type pg from 'pg';
+import type { Logger } from '../../shared/log.ts';
+import { createLlmGateway, type LlmGateway } from '../../shared/llm/index.ts';
+import type { TokenVerifier } from '../../shared/tokens.ts';
+import { createLlmBudget } from './budget.ts';
+import type { LlmProxyEnv } from './config.ts';
+import { createUsageCounters, type UsageCounters } from './counters.ts';
+import { createLlmRateLimiter } from './limiter.ts';
+import { createLlmProxyMetrics } from './metrics.ts';
+import { createLlmProxyRoutes } from './routes.ts';
+
+export { createLlmProxyRoutes } from './routes.ts';
+export { llmProxyEnvSchema, type LlmProxyEnv } from './config.ts';
+export { createLlmRateLimiter } from './limiter.ts';
+export { createLlmBudget } from './budget.ts';
+export { createUsageCounters } from './counters.ts';
+export { createLlmProxyMetrics } from './metrics.ts';
+
+/**
+ * Builds the proxy's parts from its environment: gateway with the configured providers, limiter
+ * and budget on Redis when given (else in-process), usage counters on Postgres when given.
+ * Returns null when no provider key is configured (routed mode unavailable), after one log line.
+ */
+export function createLlmProxy(opts: { env: LlmProxyEnv; log: Logger; verifier: TokenVerifier; db?: pg.Pool; redis?: Redis }): {
+  gateway: LlmGateway;
+  counters: UsageCounters;
+  routes: ReturnType<typeof createLlmProxyRoutes>;
+  close(): Promise<void>;
+} | null {
+  const { env, log } = opts;
+  const providers = {
+    ...(env.OPENAI_API_KEY ? { openai: { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL } } : {}),
+    ...(env.ANTHROPIC_API_KEY ? { anthropic: { apiKey: env.ANTHROPIC_API_KEY, baseURL: env.ANTHROPIC_BASE_URL } } : {}),
+  };
+  if (!providers.openai && !providers.anthropic) {
+    log.info('no OPENAI_API_KEY or ANTHROPIC_API_KEY: the routed LLM proxy is disabled');
+    return null;
+  }
+  if (!opts.redis) log.info('REDIS_URL not set: LLM rate limits and budgets are in-process (single replica)');
+  const metrics = createLlmProxyMetrics();
+  const gateway = createLlmGateway({
+    providers,
+    log,
+    timeoutMs: env.LLM_TIMEOUT_MS,
+    breaker: { consecutiveFailures: env.LLM_BREAKER_CONSECUTIVE_FAILURES, halfOpenAfterMs: env.LLM_BREAKER_HALF_OPEN_MS },
+    onBreakerChange: metrics.onBreakerChange,
+  });
+  const counters = createUsageCounters({ db: opts.db, log, flushEveryMs: env.LLM_USAGE_FLUSH_MS });
+  const routes = createLlmProxyRoutes({
+    gateway,
+    verifier: opts.verifier,
+    limiter: createLlmRateLimiter({ rpm: env.LLM_RATE_LIMIT_RPM, tpm: env.LLM_RATE_LIMIT_TPM, redis: opts.redis }),
+    budget: createLlmBudget({ monthlyTokens: env.LLM_MONTHLY_TOKEN_BUDGET, redis: opts.redis }),
+    counters,
+    log,
+    metrics,
+  });
+  return {
+    gateway,
+    counters,
+    routes,
+    async close() {
+      await counters.close().catch(() => undefined);
+      await gateway.close();
+    },
+  };
+}

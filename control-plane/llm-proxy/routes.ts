@@ -1,0 +1,143 @@
+import { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BadRequestError, ForbiddenError } from '../../shared/errors.ts';
+import { UUID_RE } from '../../shared/ids.ts';
+import type { Logger } from '../../shared/log.ts';
+import { pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type PruneReport } from '../../shared/llm/index.ts';
+import type { TokenVerifier } from '../../shared/tokens.ts';
+import { authOf, requireAuth } from '../http/middleware/require-auth/index.ts';
+import { parseInput } from '../http/validate.ts';
+import type { LlmBudget } from './budget.ts';
+import type { UsageCounters } from './counters.ts';
+import type { LlmRateLimiter } from './limiter.ts';
+import type { LlmProxyMetrics } from './metrics.ts';
+import { installOpenAIErrors, openAIErrorBody } from './openai-errors.ts';
+
+export type LlmProxyDeps = {
+  gateway: LlmGateway;
+  verifier: TokenVerifier;
+  limiter: LlmRateLimiter;
+  budget: LlmBudget;
+  counters: UsageCounters;
+  log: Logger;
+  metrics?: LlmProxyMetrics;
+  /** Largest chat request body; prompts with long context are bigger than the API default. */
+  bodyLimit?: number;
+};
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+const usageQuery = z.strictObject({ from: day.optional(), to: day.optional() });
+
+function tenantOf(req: FastifyRequest): { tenant: string; agent: string } {
+  const { tenant, sub } = authOf(req);
+  // Usage rows are keyed by tenant UUID; the operator wildcard has no usage of its own.
+  if (!UUID_RE.test(tenant)) throw new ForbiddenError('token is not scoped to one tenant', { code: 'token_wrong_tenant' });
+  return { tenant, agent: sub };
+}
+
+function setMetaHeaders(reply: FastifyReply, pruned: PruneReport): void {
+  reply.header('x-agentplane-pruned', pruneHeader(pruned));
+}
+
+/**
+ * The routed-mode LLM proxy: an OpenAI-compatible chat endpoint for agents (agent token) and a
+ * usage report for tenants (api token). Rate limit and budget are checked before any provider
+ * call; usage is counted after it. Prompts and completions pass through memory only: logs and
+ * metrics carry sizes, models, statuses, token counts and latency.
+ */
+export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance) => Promise<void> {
+  const agentAuth = requireAuth(deps.verifier, 'agent');
+  const apiAuth = requireAuth(deps.verifier, 'api');
+  deps.metrics?.observe(() => deps.gateway.metrics());
+
+  function settle(req: FastifyRequest, tenant: string, estimated: number, meta: LlmMeta, stream: boolean, started: number, bytes: number): void {
+    deps.counters.record(tenant, meta);
+    const total = totalTokens(meta.usage);
+    void Promise.all([deps.budget.spend(tenant, total), deps.limiter.settle(tenant, estimated, total)]).catch((err: Error) =>
+      req.log.warn({ errName: err.name }, 'llm usage settlement failed'),
+    );
+    const latencyMs = Math.round((performance.now() - started) * 100) / 100;
+    deps.metrics?.requestFinished({ provider: meta.provider, tier: meta.tier, status: 200, stream }, latencyMs);
+    req.log.info(
+      {
+        tenant,
+        tier: meta.tier,
+        provider: meta.provider,
+        model: meta.model,
+        stream,
+        requestBytes: bytes,
+        latencyMs,
+        failovers: meta.failovers,
+        prunedTurns: meta.pruned.turnsDropped,
+        prunedToolResults: meta.pruned.toolResultsElided,
+        ...meta.usage,
+      },
+      'llm request finished',
+    );
+  }
+
+  return async (app) => {
+    installOpenAIErrors(app);
+
+    app.post('/v1/chat/completions', { preHandler: agentAuth, bodyLimit: deps.bodyLimit ?? 8 * 1024 * 1024 }, async (req, reply) => {
+      const started = performance.now();
+      const { tenant, agent } = tenantOf(req);
+      const bytes = Number(req.headers['content-length']) || 0;
+      // Bytes/4 is the usual prompt-token ratio; the count is corrected with real usage afterwards.
+      const estimated = Math.max(1, Math.ceil(bytes / 4));
+      await Promise.all([deps.limiter.admit(tenant, estimated), deps.budget.check(tenant)]);
+
+      const abort = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableFinished) abort.abort();
+      });
+      const ctx = { tenant, agent, requestId: req.id, signal: abort.signal };
+      const wantsStream = (req.body as { stream?: unknown } | null)?.stream === true;
+
+      if (!wantsStream) {
+        const { completion, meta } = await deps.gateway.chat(req.body, ctx);
+        setMetaHeaders(reply, meta.pruned);
+        reply.header('x-agentplane-provider', meta.provider);
+        settle(req, tenant, estimated, meta, false, started, bytes);
+        return completion;
+      }
+
+      const stream = await deps.gateway.chatStream(req.body, ctx);
+      setMetaHeaders(reply, stream.pruned);
+      stream.meta.then(
+        (meta) => settle(req, tenant, estimated, meta, true, started, bytes),
+        () => undefined,
+      );
+      async function* sse() {
+        try {
+          for await (const c of stream) yield `data: ${JSON.stringify(c)}\n\n`;
+        } catch (err) {
+          // Headers are gone; OpenAI clients surface an `error` event as an exception.
+          const { body, status } = openAIErrorBody(err);
+          req.log.warn({ code: body.error.code, status }, 'llm stream failed after it started');
+          yield `data: ${JSON.stringify(body)}\n\n`;
+          return;
+        } finally {
+          await stream.cancel().catch(() => undefined);
+        }
+        yield 'data: [DONE]\n\n';
+      }
+      reply.header('content-type', 'text/event-stream; charset=utf-8');
+      reply.header('cache-control', 'no-cache');
+      reply.header('x-accel-buffering', 'no');
+      return reply.send(Readable.from(sse(), { objectMode: false }));
+    });
+
+    app.get('/v1/usage', { preHandler: apiAuth }, async (req) => {
+      const { tenant } = tenantOf(req);
+      const q = parseInput(usageQuery, req.query, 'query');
+      const today = new Date().toISOString().slice(0, 10);
+      const from = q.from ?? `${today.slice(0, 8)}01`;
+      const to = q.to ?? today;
+      if (from > to) throw new BadRequestError('from must not be after to', { code: 'invalid_range' });
+      const rows = await deps.counters.query(tenant, from, to);
+      return { object: 'list', from, to, data: rows };
+    });
+  };
+}
