@@ -104,6 +104,15 @@ export function createSecurityGroupRules(
     fromPort: ctx.vars.hubLeafnodePort.numberValue,
     toPort: ctx.vars.hubLeafnodePort.numberValue,
     description: "Outbound leafnode connection to the vendor hub (TLS)",
+    lifecycle: {
+      // The rule opens hub_leafnode_port; a hub_url naming another port would fail only at run time.
+      precondition: [
+        {
+          condition: '${!can(regex(":[0-9]+$", var.hub_url)) || endswith(var.hub_url, format(":%d", var.hub_leafnode_port))}',
+          errorMessage: "hub_url names a port different from hub_leafnode_port; the security group would block the link.",
+        },
+      ],
+    },
   });
   new VpcSecurityGroupEgressRule(scope, "egress_runner_to_internet_https", {
     securityGroupId: sg.runner.id,
