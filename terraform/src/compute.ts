@@ -6,12 +6,13 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service/index.js";
 import type { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition/index.js";
 import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace/index.js";
 import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service/index.js";
-import { conditional, TerraformCount, Token } from "cdktf";
-import type { StackContext } from "./context.ts";
-import { clusterName, type LogGroups } from "./observability.ts";
+import { conditional, type ITerraformDependable, TerraformCount, Token } from "cdktf";
+import { clusterName, type StackContext } from "./context.ts";
+import type { LogGroups } from "./observability.ts";
 
 export interface Cluster {
   cluster: EcsCluster;
+  capacityProviders: EcsClusterCapacityProviders;
   namespace: ServiceDiscoveryPrivateDnsNamespace;
   /** DNS names the services find each other by inside the VPC. */
   leafHost: string;
@@ -29,7 +30,7 @@ export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups)
     // retention) before the cluster does.
     dependsOn: [logs.containerInsights],
   });
-  new EcsClusterCapacityProviders(scope, "cluster_capacity_providers", {
+  const capacityProviders = new EcsClusterCapacityProviders(scope, "cluster_capacity_providers", {
     clusterName: cluster.name,
     capacityProviders: ["FARGATE", "FARGATE_SPOT"],
     defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
@@ -58,6 +59,7 @@ export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups)
   const otelDiscovery = discovery("otel");
   return {
     cluster,
+    capacityProviders,
     namespace,
     leafHost: `leaf.${namespace.name}`,
     otelHost: `otel.${namespace.name}`,
@@ -81,6 +83,8 @@ export interface ServiceSpec {
   /** The leaf is a single writer of its JetStream store: a replacement must not overlap the old task. */
   singleWriter?: boolean;
   registryArn?: string;
+  /** Resources the tasks need at start (EFS mount targets) that the service does not otherwise reference. */
+  dependsOn?: ITerraformDependable[];
 }
 
 export function createService(ctx: StackContext, cluster: Cluster, spec: ServiceSpec): EcsService {
@@ -111,6 +115,8 @@ export function createService(ctx: StackContext, cluster: Cluster, spec: Service
     propagateTags: "SERVICE",
     serviceRegistries: spec.registryArn ? { registryArn: spec.registryArn } : undefined,
     waitForSteadyState: false,
+    // A service naming FARGATE_SPOT fails to create before the cluster has that capacity provider.
+    dependsOn: [cluster.capacityProviders, ...(spec.dependsOn ?? [])],
   });
   scheduleOffHours(ctx, spec.service, svc, spec.desiredCount);
   return svc;

@@ -22,7 +22,19 @@ export function arn(ctx: StackContext, service: string, resource: string, opts: 
   return `arn:${ctx.partition}:${service}:${region}:${ctx.accountId}:${resource}`;
 }
 
+/** Stable identifiers that depend only on the tenant; their log groups are named after them. */
+export function dbIdentifier(ctx: StackContext): string {
+  return `${ctx.name}-metadata`;
+}
+export function clusterName(ctx: StackContext): string {
+  return ctx.name;
+}
+
 /** Log group names live under these prefixes; the logs KMS key only serves log groups matching them. */
 export function logGroupPrefixes(ctx: StackContext): string[] {
-  return [`/agentplane/${ctx.name}/`, `/aws/rds/instance/${ctx.name}/`, `/aws/ecs/containerinsights/${ctx.name}/`];
+  return [
+    `/agentplane/${ctx.name}/`,
+    `/aws/rds/instance/${dbIdentifier(ctx)}/`,
+    `/aws/ecs/containerinsights/${clusterName(ctx)}/`,
+  ];
 }

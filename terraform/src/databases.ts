@@ -3,8 +3,8 @@ import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/ind
 import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group/index.js";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group/index.js";
 import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group/index.js";
-import type { StackContext } from "./context.ts";
-import { dbIdentifier, type LogGroups } from "./observability.ts";
+import { dbIdentifier, type StackContext } from "./context.ts";
+import type { LogGroups } from "./observability.ts";
 
 // The metadata database and the cache. Both private (subnet groups over the private subnets only, reached
 // from the runner's security group only), both encrypted with the stack's data key, both TLS-only.
@@ -117,14 +117,8 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     snapshotRetentionLimit: 1,
     snapshotWindow: "01:00-02:00",
     applyImmediately: false,
-    logDeliveryConfiguration: [
-      {
-        destination: d.logs.redisSlow.name,
-        destinationType: "cloudwatch-logs",
-        logFormat: "json",
-        logType: "slow-log",
-      },
-    ],
+    // No slow-log delivery: ElastiCache log delivery makes AWS add an account-wide CloudWatch Logs
+    // resource policy outside Terraform, which would outlive the stack.
   });
 
   return { db, redis };

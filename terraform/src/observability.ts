@@ -1,5 +1,5 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group/index.js";
-import type { StackContext } from "./context.ts";
+import { clusterName, dbIdentifier, type StackContext } from "./context.ts";
 
 // Every log group the stack writes to is created here, including the ones AWS services would otherwise
 // create on their own (RDS log exports, Container Insights). Pre-creating them means they are encrypted
@@ -12,20 +12,11 @@ export type LogGroupName =
   | "otel"
   | "metrics"
   | "flow"
-  | "redisSlow"
   | "rdsPostgresql"
   | "rdsUpgrade"
   | "containerInsights";
 
 export type LogGroups = Record<LogGroupName, CloudwatchLogGroup>;
-
-/** Stable identifiers that depend only on the tenant; the DB and cluster use the same names. */
-export function dbIdentifier(ctx: StackContext): string {
-  return `${ctx.name}-metadata`;
-}
-export function clusterName(ctx: StackContext): string {
-  return ctx.name;
-}
 
 export function createLogGroups(ctx: StackContext, logsKeyArn: string): LogGroups {
   const own = (suffix: string) => `/agentplane/${ctx.name}/${suffix}`;
@@ -35,7 +26,6 @@ export function createLogGroups(ctx: StackContext, logsKeyArn: string): LogGroup
     otel: own("otel-collector"),
     metrics: own("metrics"),
     flow: own("vpc-flow-logs"),
-    redisSlow: own("redis-slow-log"),
     rdsPostgresql: `/aws/rds/instance/${dbIdentifier(ctx)}/postgresql`,
     rdsUpgrade: `/aws/rds/instance/${dbIdentifier(ctx)}/upgrade`,
     containerInsights: `/aws/ecs/containerinsights/${clusterName(ctx)}/performance`,

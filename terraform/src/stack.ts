@@ -138,6 +138,7 @@ export class CustomerPlaneStack extends TerraformStack {
       subnetIds: privateSubnetIds,
       securityGroupId: sg.runner.id,
       spot: true,
+      dependsOn: storage.mountTargets,
     });
 
     // --- NATS leaf: dials out to the hub, keeps the outbox on EFS, serves the runner inside the VPC.
@@ -183,6 +184,7 @@ export class CustomerPlaneStack extends TerraformStack {
       spot: false,
       singleWriter: true,
       registryArn: cluster.leafDiscovery.arn,
+      dependsOn: storage.mountTargets,
     });
 
     // --- OTEL collector: receives OTLP from the runner and leaf, writes metrics to the customer's CloudWatch.

@@ -23,6 +23,7 @@ export interface Storage {
   workspaceAccessPoint: EfsAccessPoint;
   jetstreamAccessPoint: EfsAccessPoint;
   bucket: S3Bucket;
+  mountTargets: EfsMountTarget[];
 }
 
 export function createStorage(
@@ -43,13 +44,14 @@ export function createStorage(
   // Workspaces are ephemeral by design (checked out per workflow, deleted after); backing them up would
   // create AWS Backup recovery points that outlive the stack.
   new EfsBackupPolicy(scope, "efs_backup_policy", { fileSystemId: fs.id, backupPolicy: { status: "DISABLED" } });
-  d.subnetIds.forEach((subnetId, i) => {
-    new EfsMountTarget(scope, `efs_mount_${String.fromCharCode(97 + i)}`, {
-      fileSystemId: fs.id,
-      subnetId,
-      securityGroups: [d.efsSecurityGroupId],
-    });
-  });
+  const mountTargets = d.subnetIds.map(
+    (subnetId, i) =>
+      new EfsMountTarget(scope, `efs_mount_${String.fromCharCode(97 + i)}`, {
+        fileSystemId: fs.id,
+        subnetId,
+        securityGroups: [d.efsSecurityGroupId],
+      }),
+  );
 
   const accessPoint = (id: string, path: string) =>
     new EfsAccessPoint(scope, id, {
@@ -162,5 +164,5 @@ export function createStorage(
     dependsOn: [publicAccessBlock],
   });
 
-  return { fs, workspaceAccessPoint, jetstreamAccessPoint, bucket };
+  return { fs, workspaceAccessPoint, jetstreamAccessPoint, bucket, mountTargets };
 }

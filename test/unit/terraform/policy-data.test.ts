@@ -50,6 +50,21 @@ test("Logs: AWS-created log groups (RDS exports, Container Insights) are pre-cre
   assert.ok((db.depends_on as string[]).some((d) => d.startsWith("aws_cloudwatch_log_group.")), "db waits for its log groups");
 });
 
+test("KMS: the logs key serves every log group of the stack (a group outside its policy could not be written)", () => {
+  const st = blocks(tf.data.aws_iam_policy_document.logs_key_policy.statement).find((s) =>
+    blocks(s.principals).some((p) => p.type === "Service"),
+  );
+  assert.ok(st, "logs service statement");
+  const patterns = blocks(st.condition)
+    .filter((c) => c.variable === "kms:EncryptionContext:aws:logs:arn")
+    .flatMap((c) => c.values as string[])
+    .map((v) => v.slice(v.indexOf(":log-group:") + ":log-group:".length));
+  const glob = (p: string) => new RegExp(`^${p.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*")}$`);
+  for (const [name, g] of resources(tf, "aws_cloudwatch_log_group")) {
+    assert.ok(patterns.some((p) => glob(p).test(String(g.name))), `${name} (${String(g.name)}) not covered by ${patterns.join(", ")}`);
+  }
+});
+
 test("RDS: storage encrypted with the customer-managed data key", () => {
   for (const [name, db] of resources(tf, "aws_db_instance")) {
     assert.equal(db.storage_encrypted, true, name);
