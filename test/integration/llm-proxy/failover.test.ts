@@ -1,0 +1,117 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { APIError } from 'openai';
+import type { Fault } from '../../support/fake-providers/index.ts';
+import { REQ, startProxy } from './harness.ts';
+
+const beforeFirstByte: [string, Fault][] = [
+  ['a 500', { status: 500 }],
+  ['a 429 with Retry-After', { status: 429, retryAfter: 30 }],
+  ['a hang (timeout)', { hang: true }],
+  ['a connection reset', { resetAfterChunks: 0 }],
+];
+
+for (const [name, fault] of beforeFirstByte) {
+  test(`${name} from the primary fails over to Anthropic inside the same non-streaming request`, async () => {
+    const h = await startProxy({ timeoutMs: 300 });
+    try {
+      h.openai.setFault(fault, { times: 1 });
+      const { data, response } = await h.client().chat.completions.create(REQ).withResponse();
+      assert.match(data.choices[0].message.content ?? '', /^Fake review/);
+      assert.equal(response.headers.get('x-agentplane-provider'), 'anthropic');
+      assert.equal(h.openai.requests.count, 1);
+      assert.equal(h.anthropic.requests.count, 1);
+    } finally {
+      await h.close();
+    }
+  });
+
+  test(`${name} from the primary before the first byte fails over for a stream`, async () => {
+    const h = await startProxy({ timeoutMs: 300 });
+    try {
+      h.openai.setFault(fault, { times: 1 });
+      const stream = await h.client().chat.completions.create({ ...REQ, stream: true });
+      let text = '';
+      for await (const c of stream) text += c.choices[0]?.delta?.content ?? '';
+      assert.match(text, /^Fake review .* No blocking issues\.$/);
+      assert.equal(h.anthropic.requests.count, 1);
+    } finally {
+      await h.close();
+    }
+  });
+}
+
+test('a stream broken mid-way continues on the secondary as one uninterrupted stream with a final chunk', async () => {
+  const h = await startProxy();
+  try {
+    const plain = await h.client().chat.completions.create(REQ);
+    const expected = plain.choices[0].message.content;
+    h.openai.setFault({ resetAfterChunks: 5 }, { times: 1 }); // role chunk + 4 words, then the socket dies
+    const stream = await h.client().chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } });
+    const chunks = [];
+    for await (const c of stream) chunks.push(c);
+    const text = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
+    assert.equal(text, expected);
+    assert.equal(chunks.filter((c) => c.choices[0]?.delta?.role).length, 1);
+    const finals = chunks.filter((c) => c.choices[0]?.finish_reason);
+    assert.equal(finals.length, 1);
+    assert.equal(finals[0].choices[0].finish_reason, 'stop');
+    assert.ok(chunks[chunks.length - 1].usage);
+    assert.equal(h.anthropic.requests.count, 1);
+    assert.equal(h.gateway.metrics().midStreamFailovers, 1);
+  } finally {
+    await h.close();
+  }
+});
+
+test('a 400 caused by the request is returned as is and not retried on the secondary', async () => {
+  const h = await startProxy();
+  try {
+    h.openai.setFault({ status: 400 }, { times: 1 });
+    await assert.rejects(h.client().chat.completions.create(REQ), (err: unknown) => {
+      assert.ok(err instanceof APIError);
+      assert.equal(err.status, 400);
+      assert.equal((err.error as { code?: string }).code, 'upstream_rejected');
+      return true;
+    });
+    assert.equal(h.anthropic.requests.count, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('while the primary breaker is open, requests go straight to the secondary with no primary attempt', async () => {
+  const h = await startProxy({ breaker: { consecutiveFailures: 2, halfOpenAfterMs: 60_000, minimumRps: 1000 } });
+  try {
+    h.openai.setFault({ status: 500 });
+    const client = h.client();
+    await client.chat.completions.create(REQ);
+    await client.chat.completions.create(REQ);
+    assert.equal(h.gateway.metrics().breaker.openai, 'open');
+    const attemptsWhenOpened = h.openai.requests.count;
+    for (let i = 0; i < 3; i++) await client.chat.completions.create(REQ);
+    assert.equal(h.openai.requests.count, attemptsWhenOpened);
+    assert.equal(h.anthropic.requests.count, 5);
+    assert.equal(h.gateway.metrics().skippedOpen.openai, 3);
+    assert.ok(h.logs.some((l) => l.includes('llm circuit breaker changed state') && l.includes('"to":"open"')));
+  } finally {
+    await h.close();
+  }
+});
+
+test('when every provider fails the caller gets a 503 in OpenAI error shape with Retry-After', async () => {
+  const h = await startProxy();
+  try {
+    h.openai.setFault({ status: 500 });
+    h.anthropic.setFault({ status: 529 });
+    const res = await h.post(REQ);
+    assert.equal(res.status, 503);
+    assert.ok(Number(res.headers.get('retry-after')) >= 1);
+    const body = await res.json();
+    assert.equal(body.error.code, 'upstream_unavailable');
+    assert.equal(body.error.type, 'api_error');
+    assert.ok('param' in body.error && typeof body.error.message === 'string');
+  } finally {
+    await h.close();
+  }
+});

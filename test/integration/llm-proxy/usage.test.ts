@@ -1,0 +1,116 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { REQ, startProxy } from './harness.ts';
+
+const MIGRATION = new URL('../../../control-plane/db/migrations/0100_llm_usage.sql', import.meta.url);
+
+/** A fresh database with only this feature's migration applied; dropped afterwards. */
+async function withDatabase(fn: (db: pg.Pool) => Promise<void>): Promise<void> {
+  const name = `llm_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  const db = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name, max: 2 });
+  db.on('error', () => {}); // an idle connection closed by the server must not crash the run
+  try {
+    const up = readFileSync(MIGRATION, 'utf8').split('-- Down Migration')[0];
+    await db.query(up);
+    await fn(db);
+  } finally {
+    await db.end();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  }
+}
+
+test('usage counters flush to Postgres idempotently and GET /v1/usage reports them per model and day', async () => {
+  await withDatabase(async (db) => {
+    const h = await startProxy({ db });
+    try {
+      const client = h.client();
+      await client.chat.completions.create(REQ);
+      h.openai.setFault({ status: 500 }, { times: 1 });
+      await client.chat.completions.create(REQ);
+      const stream = await client.chat.completions.create({ ...REQ, stream: true });
+      for await (const _ of stream);
+      // Stream usage is recorded when the stream finishes, just after the last byte.
+      await new Promise((r) => setImmediate(r));
+
+      await h.counters.flush();
+      await h.counters.flush(); // a repeated flush must not double-count
+      const { rows } = await db.query('SELECT provider, sum(requests)::int AS requests, sum(failovers)::int AS failovers FROM llm_usage GROUP BY provider ORDER BY provider');
+      assert.deepEqual(rows, [
+        { provider: 'anthropic', requests: 1, failovers: 1 },
+        { provider: 'openai', requests: 2, failovers: 0 },
+      ]);
+
+      const res = await fetch(`${h.base}/v1/usage`, { headers: { authorization: `Bearer ${h.apiToken}` } });
+      assert.equal(res.status, 200);
+      const body = await res.json();
+      const openai = body.data.find((r: { provider: string }) => r.provider === 'openai');
+      assert.equal(openai.requests, 2);
+      assert.equal(openai.model, 'gpt-4.1-mini');
+      assert.equal(openai.tier, 'core');
+      assert.ok(openai.input_tokens > 0 && openai.output_tokens > 0);
+      const anthropic = body.data.find((r: { provider: string }) => r.provider === 'anthropic');
+      assert.ok(anthropic.cache_creation_tokens > 0, 'Anthropic cache writes are counted apart from input');
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+test('GET /v1/usage refuses an agent token with 403 in OpenAI error shape', async () => {
+  const h = await startProxy();
+  try {
+    const res = await fetch(`${h.base}/v1/usage`, { headers: { authorization: `Bearer ${h.agentToken}` } });
+    assert.equal(res.status, 403);
+    const body = await res.json();
+    assert.equal(body.error.code, 'token_wrong_type');
+    assert.equal(body.error.type, 'permission_error');
+  } finally {
+    await h.close();
+  }
+});
+
+test('the chat endpoint refuses an api token with 403', async () => {
+  const h = await startProxy();
+  try {
+    const res = await h.post(REQ, h.apiToken);
+    assert.equal(res.status, 403);
+    assert.equal(h.openai.requests.count, 0);
+  } finally {
+    await h.close();
+  }
+});
+
+test('re-sending the same totals (a retried flush) leaves the stored usage unchanged', async () => {
+  await withDatabase(async (db) => {
+    const { createUsageCounters } = await import('../../../control-plane/llm-proxy/counters.ts');
+    const { silentLogger } = await import('../../../shared/log.ts');
+    const tenant = '0b7e1c3a-5d2f-4a9b-8c6d-1e2f3a4b5c6d';
+    const replicaId = '9a8b7c6d-5e4f-4a3b-9c1d-0e1f2a3b4c5d';
+    const meta = {
+      provider: 'openai' as const,
+      model: 'gpt-4.1-mini',
+      tier: 'core' as const,
+      failedOver: false,
+      failovers: 0,
+      pruned: { turnsDropped: 0, toolResultsElided: 0 },
+      usage: { inputTokens: 10, cachedInputTokens: 5, cacheCreationTokens: 0, outputTokens: 7 },
+    };
+    // Two counter objects with the same replica id and the same totals stand for a flush whose
+    // acknowledgement was lost and which is sent again.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const c = createUsageCounters({ db, log: silentLogger(), replicaId });
+      c.record(tenant, meta);
+      c.record(tenant, meta);
+      await c.close();
+    }
+    const { rows } = await db.query('SELECT requests::int, input_tokens::int, cached_input_tokens::int, output_tokens::int FROM llm_usage');
+    assert.deepEqual(rows, [{ requests: 2, input_tokens: 20, cached_input_tokens: 10, output_tokens: 14 }]);
+  });
+});
