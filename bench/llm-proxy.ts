@@ -1,0 +1,202 @@
+/**
+ * LLM proxy bench. Three processes, as in production: the FAKE upstream providers, the proxy
+ * (fastify + gateway + in-process limiter), and this driver. Scenario 1 sends N concurrent
+ * requests, streaming and not, straight at the fake upstream and then through the proxy, and
+ * prints the latency the proxy adds (p50/p99) and requests/s of both. Scenario 2 makes the primary
+ * fail every request for a window and reports client-visible errors, primary attempts made after
+ * the breaker opened, and how long the breaker took to close after recovery.
+ *
+ *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--outage-seconds 10]
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, request } from 'node:http';
+import { createHttpApp } from '../control-plane/http/app.ts';
+import { createLlmBudget } from '../control-plane/llm-proxy/budget.ts';
+import { createUsageCounters } from '../control-plane/llm-proxy/counters.ts';
+import { createLlmRateLimiter } from '../control-plane/llm-proxy/limiter.ts';
+import { createLlmProxyRoutes } from '../control-plane/llm-proxy/routes.ts';
+import { createLogger } from '../shared/log.ts';
+import { createLlmGateway } from '../shared/llm/index.ts';
+import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
+import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
+
+type Msg = { type: string; [k: string]: unknown };
+const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
+
+if (role === 'upstream') {
+  const openai = await startFakeOpenAI({ maxLog: 200_000 });
+  const anthropic = await startFakeAnthropic({ maxLog: 200_000 });
+  process.on('message', (m: Msg) => {
+    if (m.type === 'fault') openai.setFault({ status: 500 }, { forMs: m.ms as number });
+    if (m.type === 'log') {
+      process.send!({ type: 'log', faulted: openai.requests.log.filter((r) => r.fault).map((r) => r.at), openai: openai.requests.count, anthropic: anthropic.requests.count });
+    }
+  });
+  process.send!({ type: 'ready', openai: openai.url, anthropic: anthropic.url });
+} else if (role === 'proxy') {
+  const env = JSON.parse(process.env.BENCH_PROXY ?? '{}');
+  // Real logging cost (a JSON line per request), written to /dev/null.
+  const log = createLogger({ service: 'bench-proxy', destination: (await import('pino')).pino.destination('/dev/null') });
+  const transitions: { to: string; at: number }[] = [];
+  const gateway = createLlmGateway({
+    providers: { openai: { apiKey: 'bench', baseURL: env.openai }, anthropic: { apiKey: 'bench', baseURL: env.anthropic } },
+    log,
+    timeoutMs: 5_000,
+    breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
+    onBreakerChange: (p, _from, to) => p === 'openai' && transitions.push({ to, at: Date.now() }),
+  });
+  const app = createHttpApp({ log });
+  await app.register(
+    createLlmProxyRoutes({
+      gateway,
+      verifier: createTokenVerifier({ jwks: env.jwks }),
+      limiter: createLlmRateLimiter({ rpm: 1e9, tpm: 1e12 }),
+      budget: createLlmBudget({ monthlyTokens: 1e15 }),
+      counters: createUsageCounters({ log }),
+      log,
+    }),
+  );
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  process.on('message', (m: Msg) => {
+    if (m.type === 'transitions') process.send!({ type: 'transitions', transitions, metrics: gateway.metrics() });
+  });
+  process.send!({ type: 'ready', url });
+} else {
+  await driver();
+}
+
+function child(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; ready: Msg }> {
+  const proc = fork(fileURLToPath(import.meta.url), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (ready: Msg) => resolve({ proc, ready }));
+    proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+function ask(proc: ChildProcess, type: string): Promise<Msg> {
+  return new Promise((resolve) => {
+    proc.once('message', resolve);
+    proc.send({ type });
+  });
+}
+
+function pct(sorted: number[], p: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
+}
+
+/** node:http with a keep-alive pool: the lightest client available, so it does not hide proxy cost. */
+function post(url: string, headers: Record<string, string>, body: string, agent: Agent): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+type Run = { latencies: number[]; errors: number; seconds: number };
+
+async function load(opts: { url: string; token?: string; stream: boolean; concurrency: number; seconds: number; dispatcher: Agent; onTick?: (t: number) => void }): Promise<Run> {
+  const body = JSON.stringify({
+    model: opts.token ? 'core' : 'gpt-4.1-mini',
+    messages: [
+      { role: 'system', content: 'You review code changes for correctness.' },
+      { role: 'user', content: 'Please review: function add(a, b) { return a + b; }' },
+    ],
+    ...(opts.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${opts.token ?? 'bench'}` };
+  const latencies: number[] = [];
+  let errors = 0;
+  const start = performance.now();
+  const end = start + opts.seconds * 1000;
+  async function worker() {
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const { status, text } = await post(`${opts.url}/chat/completions`, headers, body, opts.dispatcher);
+        if (status !== 200 || (opts.stream && !text.endsWith('data: [DONE]\n\n'))) errors++;
+        else latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: opts.concurrency }, worker));
+  return { latencies: latencies.sort((a, b) => a - b), errors, seconds: (performance.now() - start) / 1000 };
+}
+
+async function driver(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2).filter((a) => a !== '--'),
+    options: { concurrency: { type: 'string', default: '64' }, seconds: { type: 'string', default: '5' }, 'outage-seconds': { type: 'string', default: '10' } },
+  });
+  const concurrency = Number(values.concurrency);
+  const seconds = Number(values.seconds);
+  const outage = Number(values['outage-seconds']);
+  const keys = [await generateSigningJwk()];
+  const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
+  const upstream = await child(['--role=upstream']);
+  const proxy = await child(['--role=proxy'], {
+    BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys) }),
+  });
+  const dispatcher = new Agent({ keepAlive: true, maxSockets: concurrency });
+  const direct = upstream.ready.openai as string;
+  const proxied = `${proxy.ready.url as string}/v1`;
+  try {
+    console.log(`LLM proxy bench: ${concurrency} concurrent, ${seconds}s per phase, fake upstream, cores=${(await import('node:os')).availableParallelism()}`);
+    // Warm both paths (JIT, tokenizer, keep-alive connections) before measuring.
+    await load({ url: direct, stream: false, concurrency, seconds: 1, dispatcher });
+    await load({ url: proxied, token, stream: true, concurrency, seconds: 1, dispatcher });
+    for (const stream of [false, true]) {
+      const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
+      const p = await load({ url: proxied, token, stream, concurrency, seconds, dispatcher });
+      const rps = (r: Run) => r.latencies.length / r.seconds;
+      console.log(`\n[${stream ? 'streaming' : 'non-streaming'}]`);
+      console.log(`  direct : p50 ${pct(d.latencies, 50).toFixed(2)} ms  p99 ${pct(d.latencies, 99).toFixed(2)} ms  ${rps(d).toFixed(0)} req/s  errors ${d.errors}`);
+      console.log(`  proxied: p50 ${pct(p.latencies, 50).toFixed(2)} ms  p99 ${pct(p.latencies, 99).toFixed(2)} ms  ${rps(p).toFixed(0)} req/s  errors ${p.errors}`);
+      console.log(
+        `  added  : p50 ${(pct(p.latencies, 50) - pct(d.latencies, 50)).toFixed(2)} ms  p99 ${(pct(p.latencies, 99) - pct(d.latencies, 99)).toFixed(2)} ms  throughput ratio proxied/direct ${(rps(p) / rps(d)).toFixed(2)}`,
+      );
+    }
+
+    // Scenario 2: the primary fails every request for `outage` seconds in the middle of a run.
+    const lead = 3;
+    const tail = 5;
+    console.log(`\n[outage] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`);
+    const before = (await ask(upstream.proc, 'log')) as Msg & { faulted: number[] };
+    let outageStart = 0;
+    const timer = setTimeout(() => {
+      outageStart = Date.now();
+      upstream.proc.send({ type: 'fault', ms: outage * 1000 });
+    }, lead * 1000);
+    const total = lead + outage + tail;
+    const runs = await Promise.all([
+      load({ url: proxied, token, stream: false, concurrency: concurrency / 2, seconds: total, dispatcher }),
+      load({ url: proxied, token, stream: true, concurrency: concurrency / 2, seconds: total, dispatcher }),
+    ]);
+    clearTimeout(timer);
+    const outageEnd = outageStart + outage * 1000;
+    const after = (await ask(upstream.proc, 'log')) as Msg & { faulted: number[] };
+    const t = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: { to: string; at: number }[] };
+    const firstOpen = t.transitions.find((x) => x.to === 'open' && x.at >= outageStart)?.at;
+    const faulted = after.faulted.slice(before.faulted.length);
+    const wasted = firstOpen === undefined ? faulted.length : faulted.filter((at) => at > firstOpen).length;
+    const closed = t.transitions.find((x) => x.to === 'closed' && x.at >= outageEnd)?.at;
+    console.log(`  client-visible errors: ${runs[0].errors + runs[1].errors} of ${runs[0].latencies.length + runs[1].latencies.length + runs[0].errors + runs[1].errors} requests`);
+    console.log(`  primary attempts during the outage: ${faulted.length}; before the breaker opened: ${faulted.length - wasted}; wasted after it opened (half-open probes): ${wasted}`);
+    console.log(`  breaker opened ${firstOpen ? `${firstOpen - outageStart} ms` : 'never'} after the outage began; closed ${closed ? `${closed - outageEnd} ms` : 'not yet'} after recovery`);
+    console.log(`  transitions: ${t.transitions.map((x) => `${x.to}@${x.at - outageStart}ms`).join(' ')}`);
+  } finally {
+    dispatcher.destroy();
+    upstream.proc.kill();
+    proxy.proc.kill();
+  }
+}
