@@ -10,6 +10,7 @@ export type WorkerOptions = {
   stream: string;
   durable: string;
   filterSubject?: string;
+  /** Deliveries before a message is dead-lettered; -1 = never give up. */
   maxDeliver: number;
   ackWaitMs: number;
   /** How many messages are handled at once. */
@@ -70,7 +71,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
 async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
   try {
     const outcome = await opts.handle(msg);
-    if (outcome && msg.info.deliveryCount < opts.maxDeliver) {
+    if (outcome && (opts.maxDeliver < 0 || msg.info.deliveryCount < opts.maxDeliver)) {
       msg.nak(outcome.retryInMs);
       return;
     }
@@ -79,11 +80,11 @@ async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
   } catch (raw) {
     const err = raw instanceof Error ? raw : new Error(String(raw));
     const permanent = err instanceof PermanentError;
-    const lastTry = msg.info.deliveryCount >= opts.maxDeliver;
+    const lastTry = opts.maxDeliver > 0 && msg.info.deliveryCount >= opts.maxDeliver;
     const reason = (err as { reason?: string }).reason ?? 'handler_error';
     if (!permanent && !lastTry) {
       const delay = backoffMs(msg.info.deliveryCount, { random: opts.random });
-      opts.log.warn({ stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay }, 'message will be retried');
+      opts.log.warn({ stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay, err: err.cause ?? err }, 'message will be retried');
       msg.nak(delay);
       return;
     }

@@ -93,15 +93,15 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
   switch (e.type) {
     case 'workflow.started':
       await client.query(
-        `UPDATE workflows SET status = 'running', started_at = COALESCE(started_at, to_timestamp($3 / 1000.0))
+        `UPDATE workflows SET status = 'running', started_at = COALESCE(started_at, to_timestamp($3::bigint / 1000.0))
          WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'running')`,
         [e.workflowId, tenantId, e.at],
       );
       return;
     case 'workflow.finished':
       await client.query(
-        `UPDATE workflows SET status = $3, error_code = NULLIF($4, 'none'), finished_at = to_timestamp($5 / 1000.0),
-           duration_ms = $6, steps = $7, started_at = COALESCE(started_at, to_timestamp(($5 - $6) / 1000.0))
+        `UPDATE workflows SET status = $3, error_code = NULLIF($4, 'none'), finished_at = to_timestamp($5::bigint / 1000.0),
+           duration_ms = $6::int, steps = $7, started_at = COALESCE(started_at, to_timestamp(($5::bigint - $6::int) / 1000.0))
          WHERE id = $1 AND tenant_id = $2`,
         [e.workflowId, tenantId, e.status, e.errorCode, e.at, e.durationMs, e.steps],
       );
@@ -110,7 +110,7 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
       await client.query(
         `INSERT INTO workflow_steps (step_id, workflow_id, tenant_id, idx, agent, status, error_code, started_at,
            duration_ms, llm_calls, input_tokens, output_tokens)
-         SELECT $1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0), $9, $10, $11, $12
+         SELECT $1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), $9, $10, $11, $12
          WHERE EXISTS (SELECT 1 FROM workflows WHERE id = $2 AND tenant_id = $3)
          ON CONFLICT (step_id) DO NOTHING`,
         [e.stepId, e.workflowId, tenantId, e.index, e.agent, e.status, e.errorCode, e.startedAt, e.durationMs, e.llmCalls, e.inputTokens, e.outputTokens],

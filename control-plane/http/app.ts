@@ -21,8 +21,6 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       const given = req.headers[REQUEST_ID_HEADER];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : newUlid();
     },
-    // Body and headers stay out of the access log: they may hold prompts or tokens.
-    disableRequestLogging: false,
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
   installRequestId(app);

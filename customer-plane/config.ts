@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** The customer plane's environment. Secrets have no defaults; absent service URLs select embedded defaults. */
+export const customerPlaneEnvSchema = z.object({
+  /** This customer's tenant id (UUID), given by the vendor with the enrollment token. */
+  TENANT_ID: z.string().uuid(),
+  /** The control plane's HTTPS base URL; used once, to enroll. */
+  CONTROL_PLANE_URL: z.string().url(),
+  /** Secret, one-time: needed only at first start, before this plane has a key and a leaf login. */
+  ENROLL_TOKEN: z.string().optional(),
+  /** Local state: secrets file (embedded default), leaf JetStream store, run records, workspaces. */
+  STATE_DIR: z.string().default('.state/customer-plane'),
+  /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
+  REPOS: z
+    .string()
+    .default('')
+    .transform((s, ctx) => parseRepos(s, ctx)),
+  /** `file` (0600 file under STATE_DIR, the embedded default) or `aws` (AWS Secrets Manager). */
+  SECRETS_BACKEND: z.enum(['file', 'aws']).default('file'),
+  /** With SECRETS_BACKEND=aws: the name prefix of this stack's secrets, e.g. `agentplane/<tenant>/`. */
+  AWS_SECRETS_PREFIX: z.string().default('agentplane/'),
+  /** With SECRETS_BACKEND=aws: region of the secrets. */
+  AWS_REGION: z.string().optional(),
+  /** With SECRETS_BACKEND=aws: endpoint override (VPC endpoint or a local fake). */
+  AWS_SECRETS_ENDPOINT: z.string().url().optional(),
+  /** The leaf node's client URL; unset = start an embedded nats-server leaf on loopback. */
+  LEAF_NATS_URL: z.string().url().optional(),
+  /** nats-server version the generated leaf config targets (settings newer than it are left out). */
+  NATS_SERVER_VERSION: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
+  /** OpenAI-compatible base URL for direct mode (the customer's own account). */
+  OPENAI_BASE_URL: z.string().url().optional(),
+  /** Secret: OpenAI key for direct mode; may instead live in the secret store as `openai-api-key`. */
+  OPENAI_API_KEY: z.string().optional(),
+  /** Anthropic base URL for direct mode (failover target). */
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
+  /** Secret: Anthropic key for direct mode; may instead live in the secret store as `anthropic-api-key`. */
+  ANTHROPIC_API_KEY: z.string().optional(),
+  /** Workflows run at once by this runner. */
+  RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** pino level. */
+  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;
+
+function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    const alias = pair.slice(0, eq);
+    const path = pair.slice(eq + 1);
+    if (eq < 1 || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(alias) || !path.startsWith('/')) {
+      ctx.addIssue({ code: 'custom', message: 'expected alias=/absolute/path pairs (alias: lowercase, digits, dashes)' });
+      return out;
+    }
+    out[alias] = path;
+  }
+  return out;
+}

@@ -1,0 +1,137 @@
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { Logger } from '../shared/log.ts';
+import { ConfigError } from '../shared/errors.ts';
+import { subjects } from '../shared/subjects.ts';
+import { createLlmGateway, type LlmGateway } from '../shared/llm/index.ts';
+import type { CustomerPlaneEnv } from './config.ts';
+import { createFileSecretStore } from './secrets/file-store.ts';
+import { createAwsSecretStore } from './secrets/aws-store.ts';
+import type { SecretStore } from './secrets/store.ts';
+import { ensureEnrolled } from './enroll.ts';
+import { startEmbeddedLeaf, type LocalLogins } from './leaf/embedded.ts';
+import { createSeqCounter } from './egress/seq-counter.ts';
+import { ensureOutbox } from './egress/outbox.ts';
+import { createEgress } from './egress/egress.ts';
+import { startForwarder, type Forwarded } from './egress/forwarder.ts';
+import { ensureWorkQueue } from './runner/work-queue.ts';
+import { startIntake } from './runner/intake.ts';
+import { startRunner } from './runner/worker.ts';
+
+/** Wires the customer plane; `main.ts` only parses env and handles signals. */
+export async function createCustomerPlane(deps: {
+  env: CustomerPlaneEnv;
+  log: Logger;
+  secrets?: SecretStore;
+  onForwarded?: (f: Forwarded) => void | Promise<void>;
+}) {
+  const { env, log } = deps;
+  const stateDir = resolve(env.STATE_DIR);
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const secrets = deps.secrets ?? selectSecretStore(env, stateDir, log);
+  const { key, leaf } = await ensureEnrolled({
+    secrets,
+    tenant: env.TENANT_ID,
+    controlPlaneUrl: env.CONTROL_PLANE_URL,
+    enrollToken: env.ENROLL_TOKEN,
+    log,
+  });
+
+  const stoppers: Array<() => Promise<void>> = [];
+  let natsUrl = env.LEAF_NATS_URL;
+  let logins: LocalLogins;
+  if (!natsUrl) {
+    const embedded = await startEmbeddedLeaf({
+      stateDir,
+      tenant: env.TENANT_ID,
+      hubLeafUrl: leaf.url,
+      leafUser: leaf.username,
+      leafPassword: leaf.password,
+      serverVersion: env.NATS_SERVER_VERSION,
+    });
+    stoppers.push(() => embedded.process.stop());
+    natsUrl = embedded.natsUrl;
+    logins = embedded.logins;
+    log.info({ natsUrl }, 'LEAF_NATS_URL not set: using an embedded nats-server leaf (loopback only, dials out to the hub)');
+  } else {
+    const stored = await secrets.get('local-nats-logins');
+    if (!stored) throw new ConfigError('customer-plane', ['with LEAF_NATS_URL set, the secret `local-nats-logins` must hold the egress and runner logins']);
+    logins = JSON.parse(stored) as LocalLogins;
+  }
+
+  // Two logins, two connections: only the egress login may publish ap.up.*, and the hub's acks come
+  // back down on the tenant's own inbox subject.
+  const egressNc: NatsConnection = await connect({
+    servers: natsUrl,
+    user: logins.egress.user,
+    pass: logins.egress.password,
+    name: 'egress',
+    inboxPrefix: subjects.downInbox(env.TENANT_ID),
+    maxReconnectAttempts: -1,
+  });
+  const runnerNc: NatsConnection = await connect({ servers: natsUrl, user: logins.runner.user, pass: logins.runner.password, name: 'runner', maxReconnectAttempts: -1 });
+  await ensureOutbox(egressNc);
+  await ensureWorkQueue(runnerNc);
+
+  const egress = createEgress({ nc: egressNc, tenant: env.TENANT_ID, key, seq: createSeqCounter(join(stateDir, 'egress.seq')), log });
+  const forwarder = await startForwarder({ nc: egressNc, tenant: env.TENANT_ID, log, onForwarded: deps.onForwarded });
+
+  const llm = await createGateway(env, secrets, log);
+  const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
+  const runner = await startRunner({
+    nc: runnerNc,
+    tenant: env.TENANT_ID,
+    repos: env.REPOS,
+    workspaceDir: mkdirp(join(stateDir, 'workspaces')),
+    runsDir: mkdirp(join(stateDir, 'runs')),
+    llm,
+    egress,
+    log,
+    concurrency: env.RUNNER_CONCURRENCY,
+  });
+  await runnerNc.flush();
+
+  return {
+    egress,
+    kid: key.kid,
+    intakeStats: intake.stats,
+    async stop(): Promise<void> {
+      intake.sub.unsubscribe();
+      await runner.stop().catch(() => {});
+      await egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed'));
+      await forwarder.stop().catch(() => {});
+      await llm.close().catch(() => {});
+      await runnerNc.drain().catch(() => {});
+      await egressNc.drain().catch(() => {});
+      for (const stop of stoppers.reverse()) await stop().catch(() => {});
+    },
+  };
+}
+export type CustomerPlane = Awaited<ReturnType<typeof createCustomerPlane>>;
+
+function mkdirp(dir: string): string {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+function selectSecretStore(env: CustomerPlaneEnv, stateDir: string, log: Logger): SecretStore {
+  if (env.SECRETS_BACKEND === 'aws') {
+    return createAwsSecretStore({ prefix: env.AWS_SECRETS_PREFIX, region: env.AWS_REGION, endpoint: env.AWS_SECRETS_ENDPOINT });
+  }
+  const path = join(stateDir, 'secrets.json');
+  log.info({ path }, 'SECRETS_BACKEND=file: secrets kept in a 0600 file under the state dir');
+  return createFileSecretStore(path);
+}
+
+async function createGateway(env: CustomerPlaneEnv, secrets: SecretStore, log: Logger): Promise<LlmGateway> {
+  const openaiKey = env.OPENAI_API_KEY ?? (await secrets.get('openai-api-key'));
+  const anthropicKey = env.ANTHROPIC_API_KEY ?? (await secrets.get('anthropic-api-key'));
+  const providers: Parameters<typeof createLlmGateway>[0]['providers'] = {};
+  if (openaiKey) providers.openai = { apiKey: openaiKey, baseURL: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1' };
+  if (anthropicKey) providers.anthropic = { apiKey: anthropicKey, baseURL: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' };
+  if (!openaiKey && !anthropicKey) {
+    throw new ConfigError('customer-plane', ['missing required variable(s): OPENAI_API_KEY or ANTHROPIC_API_KEY (or the matching secrets) for direct LLM mode']);
+  }
+  return createLlmGateway({ providers, log });
+}

@@ -1,0 +1,83 @@
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { checkEvent, MAX_EVENTS_PER_BATCH, type BoundaryRejection, type UpEvent } from '../../shared/boundary.ts';
+import { signBatch, type TenantSigningKey } from '../../shared/signing.ts';
+import type { UpKind } from '../../shared/subjects.ts';
+import type { Logger } from '../../shared/log.ts';
+import { outboxSubject } from './outbox.ts';
+
+export type EgressStats = {
+  accepted: Record<UpKind, number>;
+  rejected: Record<string, number>;
+  batches: Record<UpKind, number>;
+};
+
+/**
+ * The only way out of the customer plane. An event is checked against the boundary schema (a
+ * rejection is counted and logged by field and rule, never by value), batched per kind, signed with
+ * the tenant's key and written to the local outbox; the forwarder takes it from there.
+ */
+export function createEgress(deps: {
+  nc: NatsConnection;
+  tenant: string;
+  key: TenantSigningKey;
+  seq: { next(): number };
+  log: Logger;
+  clock?: () => number;
+  maxBatch?: number;
+  flushIntervalMs?: number;
+}) {
+  const js = jetstream(deps.nc);
+  const clock = deps.clock ?? Date.now;
+  const maxBatch = Math.min(deps.maxBatch ?? 500, MAX_EVENTS_PER_BATCH);
+  const pending: Record<UpKind, unknown[]> = { meta: [], otel: [], usage: [], patterns: [] };
+  const stats: EgressStats = {
+    accepted: { meta: 0, otel: 0, usage: 0, patterns: 0 },
+    rejected: {},
+    batches: { meta: 0, otel: 0, usage: 0, patterns: 0 },
+  };
+  let chain: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => void flush().catch((err) => deps.log.error({ err }, 'egress flush failed')), deps.flushIntervalMs ?? 200);
+  timer.unref();
+
+  async function writeBatch(kind: UpKind, events: unknown[]): Promise<void> {
+    const seq = deps.seq.next();
+    const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, deps.key);
+    await js.publish(outboxSubject(kind), jws, { msgID: `${deps.key.kid}:${seq}` });
+    stats.batches[kind] += 1;
+  }
+
+  /** Drains every pending event into signed batches, in order; resolves when they are in the outbox. */
+  function flush(): Promise<void> {
+    const work = chain.then(async () => {
+      for (const kind of Object.keys(pending) as UpKind[]) {
+        while (pending[kind].length) await writeBatch(kind, pending[kind].splice(0, maxBatch));
+      }
+    });
+    chain = work.catch(() => {});
+    return work;
+  }
+
+  return {
+    emit<K extends UpKind>(kind: K, event: UpEvent<K> | unknown): { ok: true } | { ok: false; rejection: BoundaryRejection } {
+      const checked = checkEvent(kind, event);
+      if (!checked.ok) {
+        const key = `${kind}:${checked.rejection.field}:${checked.rejection.issue}`;
+        stats.rejected[key] = (stats.rejected[key] ?? 0) + 1;
+        deps.log.warn({ kind, field: checked.rejection.field, rule: checked.rejection.issue }, 'event rejected at the boundary; not sent');
+        return { ok: false, rejection: checked.rejection };
+      }
+      pending[kind].push(checked.event);
+      stats.accepted[kind] += 1;
+      if (pending[kind].length >= maxBatch) void flush().catch((err) => deps.log.error({ err }, 'egress flush failed'));
+      return { ok: true };
+    },
+    flush,
+    stats: () => structuredClone(stats),
+    async close(): Promise<void> {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
+export type Egress = ReturnType<typeof createEgress>;

@@ -1,0 +1,76 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort, NATS_SERVER_BIN, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
+import { renderLeafConfig } from './config.ts';
+
+export type LocalLogins = { egress: { user: string; password: string }; runner: { user: string; password: string } };
+
+/** The installed nats-server's version, e.g. "2.9.10", so the config uses only settings it knows. */
+export function detectNatsServerVersion(bin = NATS_SERVER_BIN): string {
+  const out = execFileSync(bin, ['--version'], { encoding: 'utf8' });
+  const m = /v?(\d+\.\d+\.\d+)/.exec(out);
+  if (!m) throw new Error('cannot read nats-server version');
+  return m[1];
+}
+
+/**
+ * The embedded default when no LEAF_NATS_URL is configured: a nats-server leaf on loopback ports,
+ * dialing out to the hub with the enrolled login. Local logins are fresh random passwords per start.
+ */
+export async function startEmbeddedLeaf(opts: {
+  stateDir: string;
+  tenant: string;
+  hubLeafUrl: string;
+  leafUser: string;
+  leafPassword: string;
+  serverVersion?: string;
+  waitForHubMs?: number;
+}): Promise<{ process: NatsServerProcess; natsUrl: string; logins: LocalLogins; monitorUrl: string; configPath: string }> {
+  const dir = join(opts.stateDir, 'leaf');
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const clientPort = await freePort();
+  const monitorPort = await freePort();
+  const logins: LocalLogins = {
+    egress: { user: 'egress', password: randomBytes(18).toString('base64url') },
+    runner: { user: 'runner', password: randomBytes(18).toString('base64url') },
+  };
+  const configPath = join(dir, 'leaf.conf');
+  writeFileSync(
+    configPath,
+    renderLeafConfig({
+      tenant: opts.tenant,
+      clientPort,
+      monitorPort,
+      storeDir: join(dir, 'jetstream'),
+      hubLeafUrl: opts.hubLeafUrl,
+      leafUser: opts.leafUser,
+      leafPassword: opts.leafPassword,
+      localUsers: logins,
+      serverVersion: opts.serverVersion ?? detectNatsServerVersion(),
+    }),
+    { mode: 0o600 },
+  );
+  const proc = await startNatsServer({ configPath, port: clientPort });
+  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
+  await waitForHubLink(monitorUrl, opts.waitForHubMs ?? 10_000);
+  return { process: proc, natsUrl: `nats://127.0.0.1:${clientPort}`, logins, monitorUrl, configPath };
+}
+
+/** Resolves once the leaf reports a connection to the hub, so the first publish has somewhere to go. */
+export async function waitForHubLink(monitorUrl: string, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`${monitorUrl}/leafz`);
+      const body = (await res.json()) as { leafnodes?: number };
+      if ((body.leafnodes ?? 0) > 0) return true;
+    } catch {
+      // monitor not up yet
+    }
+    await sleep(100);
+  }
+  return false;
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import type { NatsConnection, Subscription } from '@nats-io/transport-node';
+import type { Logger } from '../../shared/log.ts';
+import { TEMPLATES } from '../../shared/boundary.ts';
+import { ULID_RE } from '../../shared/ids.ts';
+import { subjects } from '../../shared/subjects.ts';
+import { createWorkQueue } from './work-queue.ts';
+
+/** The dispatch a customer plane accepts; anything else from the link is dropped and counted. */
+export const dispatchSchema = z.strictObject({
+  workflowId: z.string().regex(ULID_RE),
+  tenant: z.string().uuid(),
+  template: z.enum(TEMPLATES),
+  repo: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
+  requestedAt: z.number().int(),
+});
+export type Dispatch = z.infer<typeof dispatchSchema>;
+
+/**
+ * Takes dispatches arriving from the hub and puts them on the local work queue. Validation happens
+ * here, at the edge: a malformed or other-tenant dispatch never reaches a runner.
+ */
+export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Logger }): { sub: Subscription; stats(): { accepted: number; duplicate: number; invalid: number } } {
+  const queue = createWorkQueue(deps.nc);
+  const counts = { accepted: 0, duplicate: 0, invalid: 0 };
+  const sub = deps.nc.subscribe(subjects.down(deps.tenant));
+  void (async () => {
+    for await (const msg of sub) {
+      let parsed;
+      try {
+        parsed = dispatchSchema.safeParse(JSON.parse(msg.string()));
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed?.success || parsed.data.tenant !== deps.tenant) {
+        counts.invalid += 1;
+        deps.log.warn({ subject: msg.subject }, 'invalid dispatch dropped');
+        continue;
+      }
+      try {
+        const fresh = await queue.enqueue(parsed.data.workflowId, msg.data);
+        counts[fresh ? 'accepted' : 'duplicate'] += 1;
+        if (fresh) deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template }, 'dispatch accepted');
+      } catch (err) {
+        // Not queued: the control plane re-sends until the workflow starts, so this is not a loss.
+        deps.log.error({ err, workflowId: parsed.data.workflowId }, 'could not queue dispatch; awaiting re-send');
+      }
+    }
+  })();
+  return { sub, stats: () => ({ ...counts }) };
+}

@@ -1,0 +1,43 @@
+import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+
+/**
+ * The customer plane's local work queue on the leaf: accepted dispatches wait here for a runner.
+ * More runner tasks on the same queue is how the customer plane scales out. Dedupe on the workflow
+ * id makes the control plane's re-sends harmless.
+ */
+export const WORK_STREAM = 'AP_WORK';
+export const WORK_SUBJECT = 'ap.local.work';
+export const WORK_DLQ_SUBJECT = 'ap.local.dlq.work';
+
+export async function ensureWorkQueue(nc: NatsConnection): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  for (const cfg of [
+    {
+      name: WORK_STREAM,
+      subjects: [WORK_SUBJECT],
+      storage: StorageType.File,
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: 2 * 3600 * 1_000_000_000,
+    },
+    { name: 'AP_WORK_DLQ', subjects: ['ap.local.dlq.>'], storage: StorageType.File, retention: RetentionPolicy.Limits },
+  ]) {
+    try {
+      await jsm.streams.info(cfg.name);
+    } catch (err) {
+      if (!/not found/i.test(String(err))) throw err;
+      await jsm.streams.add(cfg);
+    }
+  }
+}
+
+export function createWorkQueue(nc: NatsConnection) {
+  const js = jetstream(nc);
+  return {
+    /** True when newly queued, false when this workflow id was already queued (a re-send). */
+    async enqueue(workflowId: string, data: Uint8Array): Promise<boolean> {
+      const ack = await js.publish(WORK_SUBJECT, data, { msgID: workflowId });
+      return !ack.duplicate;
+    },
+  };
+}

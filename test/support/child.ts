@@ -1,0 +1,67 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+/**
+ * A plane started as its own Node process, exactly as an operator would run it. stdout/stderr are
+ * captured whole (tests grep them for canaries) and the first JSON line with the wanted `event`
+ * is returned as the start signal.
+ */
+export type PlaneProcess = {
+  child: ChildProcess;
+  output(): string;
+  ready: Record<string, unknown>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+};
+
+export async function startPlaneProcess(opts: {
+  script: string;
+  env: Record<string, string>;
+  readyEvent: string;
+  timeoutMs?: number;
+  echo?: (line: string) => void;
+}): Promise<PlaneProcess> {
+  const child = spawn(process.execPath, [opts.script], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let captured = '';
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
+  const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${opts.script} not ready in time:\n${captured.slice(-3000)}`)), opts.timeoutMs ?? 30_000);
+    const onLine = (line: string) => {
+      captured += line + '\n';
+      opts.echo?.(line);
+      if (line.startsWith('{')) {
+        try {
+          const obj = JSON.parse(line);
+          if (obj.event === opts.readyEvent) {
+            clearTimeout(timer);
+            resolve(obj);
+          }
+        } catch {
+          // a log line that is not ours
+        }
+      }
+    };
+    createInterface({ input: child.stdout! }).on('line', onLine);
+    createInterface({ input: child.stderr! }).on('line', onLine);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${opts.script} exited with ${code} before ready:\n${captured.slice(-3000)}`));
+    });
+  });
+  return {
+    child,
+    ready,
+    output: () => captured,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (exitCode !== undefined) return exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}

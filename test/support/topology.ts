@@ -1,0 +1,165 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateSigningJwk, createTokenIssuer } from '../../shared/tokens.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from './fake-providers/index.ts';
+import { createTestDatabase } from './db.ts';
+import { startPlaneProcess, type PlaneProcess } from './child.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** A small repository for agents to work on, written fresh for each topology. */
+export function writeSampleRepo(dir: string, extra: Record<string, string> = {}): string {
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  const files: Record<string, string> = {
+    'README.md': '# sample\nA tiny service used by agentplane tests.\n',
+    'src/server.ts': 'export function handler(input: string) {\n  return input.trim().toUpperCase();\n}\n',
+    'src/util.ts': 'export const add = (a: number, b: number) => a + b;\n',
+    ...extra,
+  };
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(join(dir, path, '..'), { recursive: true });
+    writeFileSync(join(dir, path), text);
+  }
+  return dir;
+}
+
+export type Topology = {
+  apiUrl: string;
+  tenant: string;
+  operatorToken: string;
+  apiToken: string;
+  control: PlaneProcess;
+  customer: PlaneProcess;
+  openai: FakeProvider;
+  anthropic: FakeProvider;
+  databaseUrl: string;
+  workDir: string;
+  api(path: string, init?: { method?: string; body?: unknown; token?: string }): Promise<{ status: number; body: any }>;
+  waitForWorkflow(id: string, opts?: { timeoutMs?: number; onPoll?: (wf: any) => void }): Promise<any>;
+  stop(): Promise<void>;
+};
+
+/**
+ * Everything on loopback, as `npm run demo` runs it: fake providers, the control plane (which starts
+ * its embedded hub), a tenant, and the customer plane (which enrolls and starts its leaf). Each
+ * topology has its own database, state dirs and ports.
+ */
+export async function startTopology(opts: {
+  repoFiles?: Record<string, string>;
+  customerEnv?: Record<string, string>;
+  logLevel?: string;
+  echo?: (line: string) => void;
+  databaseUrl?: string;
+} = {}): Promise<Topology> {
+  const workDir = mkdtempSync(join(tmpdir(), 'agentplane-'));
+  const cleanups: Array<() => Promise<void> | void> = [() => rmSync(workDir, { recursive: true, force: true })];
+  try {
+    const db = opts.databaseUrl ? undefined : await createTestDatabase('topo');
+    if (db) cleanups.push(() => db.drop());
+    const databaseUrl = opts.databaseUrl ?? db!.url;
+    const openai = await startFakeOpenAI();
+    const anthropic = await startFakeAnthropic();
+    cleanups.push(() => openai.close(), () => anthropic.close());
+
+    const signingKey = await generateSigningJwk();
+    const issuer = createTokenIssuer({ keys: [signingKey] });
+    const control = await startPlaneProcess({
+      script: join(ROOT, 'control-plane/main.ts'),
+      readyEvent: 'listening',
+      echo: opts.echo,
+      env: {
+        DATABASE_URL: databaseUrl,
+        CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
+        PORT: '0',
+        STATE_DIR: join(workDir, 'control-plane'),
+        LOG_LEVEL: opts.logLevel ?? 'info',
+      },
+    });
+    cleanups.push(async () => void (await control.stop()));
+    const apiUrl = String(control.ready.url);
+    const operatorToken = await issuer.issue({ typ: 'operator', tenant: '*', ttlSeconds: 3600 });
+
+    const api: Topology['api'] = async (path, init = {}) => {
+      const res = await fetch(apiUrl + path, {
+        method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
+        headers: { authorization: `Bearer ${init.token ?? operatorToken}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
+      });
+      const text = await res.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // leave as text
+      }
+      return { status: res.status, body };
+    };
+
+    const created = await api('/v1/tenants', { body: { name: 'demo-customer' } });
+    if (created.status !== 201) throw new Error(`tenant creation failed: ${JSON.stringify(created.body)}`);
+    const tenant = created.body.tenant.id as string;
+    const apiTok = await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'api', ttlSeconds: 3600 } });
+
+    const repoDir = writeSampleRepo(join(workDir, 'repo'), opts.repoFiles);
+    const customer = await startPlaneProcess({
+      script: join(ROOT, 'customer-plane/main.ts'),
+      readyEvent: 'ready',
+      echo: opts.echo,
+      env: {
+        TENANT_ID: tenant,
+        CONTROL_PLANE_URL: apiUrl,
+        ENROLL_TOKEN: created.body.enrollToken,
+        STATE_DIR: join(workDir, 'customer-plane'),
+        REPOS: `sample=${repoDir}`,
+        OPENAI_BASE_URL: openai.url,
+        OPENAI_API_KEY: 'fake-openai-key-for-loopback',
+        ANTHROPIC_BASE_URL: anthropic.url,
+        ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
+        LOG_LEVEL: opts.logLevel ?? 'info',
+        ...opts.customerEnv,
+      },
+    });
+    cleanups.push(async () => void (await customer.stop()));
+
+    return {
+      apiUrl,
+      tenant,
+      operatorToken,
+      apiToken: apiTok.body.token,
+      control,
+      customer,
+      openai,
+      anthropic,
+      databaseUrl,
+      workDir,
+      api,
+      async waitForWorkflow(id, { timeoutMs = 30_000, onPoll } = {}) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const res = await api(`/v1/workflows/${id}`, { token: apiTok.body.token });
+          onPoll?.(res.body);
+          if (res.status === 200 && (res.body.status === 'succeeded' || res.body.status === 'failed')) return res.body;
+          if (Date.now() > deadline) throw new Error(`workflow ${id} did not finish: ${JSON.stringify(res.body)}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      },
+      stop: () => runCleanups(cleanups),
+    };
+  } catch (err) {
+    await runCleanups(cleanups);
+    throw err;
+  }
+}
+
+async function runCleanups(cleanups: Array<() => Promise<void> | void>): Promise<void> {
+  for (const c of cleanups.reverse()) {
+    try {
+      await c();
+    } catch {
+      // best effort: one failed cleanup must not keep the others from running
+    }
+  }
+  cleanups.length = 0;
+}
