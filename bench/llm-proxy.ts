@@ -60,6 +60,7 @@ if (role === 'upstream') {
   );
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.on('message', (m: Msg) => {
+    if (m.type === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (m.type === 'transitions') process.send!({ type: 'transitions', transitions, metrics: gateway.metrics() });
   });
   process.send!({ type: 'ready', url });
@@ -68,7 +69,8 @@ if (role === 'upstream') {
 }
 
 function child(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; ready: Msg }> {
-  const proc = fork(fileURLToPath(import.meta.url), args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = process.env.BENCH_PROFILE && args[0] === '--role=proxy' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/llmscratch/prof'] : [];
+  const proc = fork(fileURLToPath(import.meta.url), args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (ready: Msg) => resolve({ proc, ready }));
     proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
@@ -168,6 +170,7 @@ async function driver(): Promise<void> {
     }
 
     // Scenario 2: the primary fails every request for `outage` seconds in the middle of a run.
+    if (outage <= 0) return;
     const lead = 3;
     const tail = 5;
     console.log(`\n[outage] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`);
@@ -197,6 +200,6 @@ async function driver(): Promise<void> {
   } finally {
     dispatcher.destroy();
     upstream.proc.kill();
-    proxy.proc.kill();
+    proxy.proc.send({ type: 'exit' });
   }
 }

@@ -1,0 +1,76 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../../shared/log.ts';
+import { createLlmGateway } from '../../../shared/llm/gateway.ts';
+import type { StreamEvent } from '../../../shared/llm/normalized.ts';
+import type { ProviderAdapter, ProviderCall } from '../../../shared/llm/providers/types.ts';
+import { ZERO_USAGE } from '../../../shared/llm/usage.ts';
+
+/** An in-memory adapter: yields the given event batches, then optionally throws (a broken stream). */
+function scripted(name: 'openai' | 'anthropic', batches: StreamEvent[][], breakWith?: Error) {
+  const calls: ProviderCall[] = [];
+  const adapter: ProviderAdapter = {
+    name,
+    complete: async () => assert.fail('not used'),
+    async stream(call) {
+      calls.push(call);
+      return (async function* () {
+        for (const b of batches) yield b;
+        if (breakWith) throw breakWith;
+      })();
+    },
+  };
+  return { adapter, calls };
+}
+
+const usage = { type: 'usage' as const, usage: { ...ZERO_USAGE, inputTokens: 5, outputTokens: 3 } };
+const REQ = { model: 'core', stream: true, messages: [{ role: 'user', content: 'q' }] };
+const ctx = { tenant: 't', agent: 'a' };
+
+async function collect(gw: ReturnType<typeof createLlmGateway>) {
+  const s = await gw.chatStream(REQ, ctx);
+  const chunks = [];
+  for await (const c of s) chunks.push(c);
+  return { chunks, meta: await s.meta };
+}
+
+test('a mid-stream break continues on the secondary with the sent text as prefix, without repeating trimmed whitespace', async () => {
+  const primary = scripted('openai', [[{ type: 'text', text: 'Hello ' }]], new TypeError('terminated'));
+  const secondary = scripted('anthropic', [[{ type: 'text', text: ' world' }], [{ type: 'finish', reason: 'stop' }, usage]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
+  const { chunks, meta } = await collect(gw);
+  assert.equal(chunks.map((c) => c.choices[0]?.delta.content ?? '').join(''), 'Hello world');
+  assert.deepEqual(secondary.calls[0].request.messages.at(-1), { role: 'assistant', content: 'Hello ' });
+  assert.equal(chunks.filter((c) => c.choices[0]?.delta.role).length, 1);
+  assert.equal(chunks.at(-1)!.choices[0].finish_reason, 'stop');
+  assert.equal(meta.provider, 'anthropic');
+  assert.equal(meta.failedOver, true);
+  // The broken attempt is estimated (prompt + text sent) and added to the secondary's real usage.
+  assert.ok(meta.usage.outputTokens > 3 && meta.usage.inputTokens > 5);
+});
+
+test('a tool call broken half-way never reaches the client; the secondary’s whole call does', async () => {
+  const primary = scripted('openai', [[{ type: 'tool_call', index: 0, id: 'p1', name: 'f', arguments: '{"pa' }]], new TypeError('terminated'));
+  const secondary = scripted('anthropic', [[{ type: 'tool_call', index: 0, id: 's1', name: 'f', arguments: '{"path":"a"}' }, { type: 'finish', reason: 'tool_calls' }, usage]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
+  const { chunks } = await collect(gw);
+  const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+  assert.deepEqual(calls, [{ index: 0, id: 's1', type: 'function', function: { name: 'f', arguments: '{"path":"a"}' } }]);
+});
+
+test('a stream that ends without a finish reason counts as broken and fails over', async () => {
+  const primary = scripted('openai', [[{ type: 'text', text: 'Hi' }]]);
+  const secondary = scripted('anthropic', [[{ type: 'finish', reason: 'stop' }, usage]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
+  const { meta } = await collect(gw);
+  assert.equal(meta.provider, 'anthropic');
+  assert.equal(gw.metrics().midStreamFailovers, 1);
+});
+
+test('a request-caused error before the first byte rejects chatStream and is not retried', async () => {
+  const primary = scripted('openai', [], Object.assign(new Error('bad'), { status: 400 }));
+  const secondary = scripted('anthropic', [[{ type: 'finish', reason: 'stop' }]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
+  await assert.rejects(gw.chatStream(REQ, ctx), { code: 'upstream_rejected', status: 400 });
+  assert.equal(secondary.calls.length, 0);
+});
