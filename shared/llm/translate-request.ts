@@ -122,9 +122,8 @@ export function toAnthropicRequest(req: ChatRequest, model: string, maxTokens: n
     ...(tools?.length ? { tools } : {}),
     ...(choice ? { tool_choice: choice } : {}),
     ...(stop ? { stop_sequences: stop } : {}),
-    // Anthropic's range is 0..1; OpenAI's 0..2 is clamped rather than rescaled, so 0.7 stays 0.7.
-    ...(req.temperature != null ? { temperature: Math.min(1, req.temperature) } : {}),
-    ...(req.top_p != null && req.temperature == null ? { top_p: req.top_p } : {}),
+    // temperature/top_p are not sent: the current Messages API (and SDK) no longer takes sampling
+    // parameters for its models, so a failed-over request uses the model's defaults.
     ...(format?.type === 'json_schema' && format.json_schema.schema
       ? { output_config: { format: { type: 'json_schema', schema: format.json_schema.schema } } }
       : {}),
