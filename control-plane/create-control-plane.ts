@@ -30,11 +30,10 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   const keys = parseKeys(env.CONTROL_PLANE_TOKEN_KEYS);
   const issuer = createTokenIssuer({ keys });
   const jwks = publicJwks(keys);
-  const verifier = createTokenVerifier({ jwks });
-
   await runMigrations({ databaseUrl: env.DATABASE_URL, log });
   const db = createDb({ databaseUrl: env.DATABASE_URL });
   const tenants = createTenantStore(db);
+  const verifier = createTokenVerifier({ jwks, isTenantActive: async (id) => Boolean(await tenants.get(id)) });
   const workflows = createWorkflowStore(db);
 
   const stoppers: Array<() => Promise<void>> = [];

@@ -73,7 +73,12 @@ export function createTokenIssuer(deps: { keys: JWK[]; clock?: Clock }) {
 }
 export type TokenIssuer = ReturnType<typeof createTokenIssuer>;
 
-export function createTokenVerifier(deps: { jwks: { keys: JWK[] }; clock?: Clock }) {
+export function createTokenVerifier(deps: {
+  jwks: { keys: JWK[] };
+  clock?: Clock;
+  /** Tenants can be removed while their tokens are still unexpired; this check refuses those. */
+  isTenantActive?: (tenant: string) => Promise<boolean>;
+}) {
   const keySet = createLocalJWKSet(deps.jwks);
   const clock = deps.clock ?? Date.now;
   return {
@@ -100,6 +105,13 @@ export function createTokenVerifier(deps: { jwks: { keys: JWK[] }; clock?: Clock
       }
       if (typeof payload.tenant !== 'string' || typeof payload.sub !== 'string') {
         throw new UnauthorizedError('token lacks tenant or subject', { code: 'token_invalid' });
+      }
+      // Only operator tokens span tenants; every other type names exactly one existing tenant.
+      if ((typ === 'operator') !== (payload.tenant === '*')) {
+        throw new UnauthorizedError('token tenant claim does not fit its type', { code: 'token_invalid' });
+      }
+      if (typ !== 'operator' && deps.isTenantActive && !(await deps.isTenantActive(payload.tenant))) {
+        throw new ForbiddenError('token belongs to an unknown tenant', { code: 'token_wrong_tenant' });
       }
       return payload as unknown as TokenClaims;
     },

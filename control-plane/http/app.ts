@@ -4,6 +4,14 @@ import { newUlid } from '../../shared/ids.ts';
 import { installErrorHandler } from './middleware/error-handler/index.ts';
 import { installRequestId, REQUEST_ID_HEADER, SAFE_REQUEST_ID } from './middleware/request-id/index.ts';
 
+export type RouteInfo = { method: string; url: string; authenticated: boolean };
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    routeList(): RouteInfo[];
+  }
+}
+
 export type HttpAppOptions = {
   log: Logger;
   /** Largest request body accepted, in bytes; larger bodies get 413 before any handler runs. */
@@ -25,5 +33,15 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
   }) as unknown as FastifyInstance;
   installRequestId(app);
   installErrorHandler(app);
+  // Every route registered, with whether it has a preHandler (requireAuth): tests walk this list so
+  // a new route without authentication cannot slip in unnoticed.
+  const routes: RouteInfo[] = [];
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method === 'HEAD') continue;
+      routes.push({ method, url: r.url, authenticated: Boolean(r.preHandler) });
+    }
+  });
+  app.decorate('routeList', () => [...routes]);
   return app;
 }

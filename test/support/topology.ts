@@ -52,16 +52,21 @@ export async function startTopology(opts: {
   logLevel?: string;
   echo?: (line: string) => void;
   databaseUrl?: string;
+  /** Called with a short line as each part comes up (the demo prints them). */
+  progress?: (line: string) => void;
 } = {}): Promise<Topology> {
+  const progress = opts.progress ?? (() => {});
   const workDir = mkdtempSync(join(tmpdir(), 'agentplane-'));
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(workDir, { recursive: true, force: true })];
   try {
     const db = opts.databaseUrl ? undefined : await createTestDatabase('topo');
     if (db) cleanups.push(() => db.drop());
     const databaseUrl = opts.databaseUrl ?? db!.url;
+    progress(`metadata store: Postgres database ${db?.name ?? '(given)'}`);
     const openai = await startFakeOpenAI();
     const anthropic = await startFakeAnthropic();
     cleanups.push(() => openai.close(), () => anthropic.close());
+    progress(`FAKE LLM providers on loopback: OpenAI-compatible ${openai.url}, Anthropic-compatible ${anthropic.url}`);
 
     const signingKey = await generateSigningJwk();
     const issuer = createTokenIssuer({ keys: [signingKey] });
@@ -79,6 +84,7 @@ export async function startTopology(opts: {
     });
     cleanups.push(async () => void (await control.stop()));
     const apiUrl = String(control.ready.url);
+    progress(`control plane listening at ${apiUrl} (embedded NATS hub started)`);
     const operatorToken = await issuer.issue({ typ: 'operator', tenant: '*', ttlSeconds: 3600 });
 
     const api: Topology['api'] = async (path, init = {}) => {
@@ -100,6 +106,7 @@ export async function startTopology(opts: {
     const created = await api('/v1/tenants', { body: { name: 'demo-customer' } });
     if (created.status !== 201) throw new Error(`tenant creation failed: ${JSON.stringify(created.body)}`);
     const tenant = created.body.tenant.id as string;
+    progress(`tenant ${tenant} created; one-time enrollment token issued`);
     const apiTok = await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'api', ttlSeconds: 3600 } });
 
     const repoDir = writeSampleRepo(join(workDir, 'repo'), opts.repoFiles);
@@ -122,6 +129,7 @@ export async function startTopology(opts: {
       },
     });
     cleanups.push(async () => void (await customer.stop()));
+    progress(`customer plane enrolled (signing key ${String(customer.ready.kid).slice(0, 12)}…); its leaf node dialed out to the hub`);
 
     return {
       apiUrl,
