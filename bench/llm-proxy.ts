@@ -30,8 +30,12 @@ if (role === 'upstream') {
   const anthropic = await startFakeAnthropic({ maxLog: 200_000 });
   process.on('message', (m: Msg) => {
     if (m.type === 'fault') openai.setFault({ status: 500 }, { forMs: m.ms as number });
+    if (m.type === 'latency') {
+      // A real model takes a while to answer; this makes the load realistic rather than saturating.
+      for (const f of [openai, anthropic]) f.setFault(m.ms ? { latencyMs: m.ms as number } : null);
+    }
     if (m.type === 'log') {
-      process.send!({ type: 'log', faulted: openai.requests.log.filter((r) => r.fault).map((r) => r.at), openai: openai.requests.count, anthropic: anthropic.requests.count });
+      process.send!({ type: 'log', faulted: openai.requests.log.filter((r) => r.fault === 'status:500').map((r) => r.at), openai: openai.requests.count, anthropic: anthropic.requests.count });
     }
   });
   process.send!({ type: 'ready', openai: openai.url, anthropic: anthropic.url });
@@ -39,14 +43,16 @@ if (role === 'upstream') {
   const env = JSON.parse(process.env.BENCH_PROXY ?? '{}');
   // Real logging cost (a JSON line per request), written to /dev/null.
   const log = createLogger({ service: 'bench-proxy', destination: (await import('pino')).pino.destination('/dev/null') });
-  const transitions: { to: string; at: number }[] = [];
+  const transitions: { to: string; at: number; attempts: number }[] = [];
+  let attempts = () => 0;
   const gateway = createLlmGateway({
     providers: { openai: { apiKey: 'bench', baseURL: env.openai }, anthropic: { apiKey: 'bench', baseURL: env.anthropic } },
     log,
     timeoutMs: 5_000,
     breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
-    onBreakerChange: (p, _from, to) => p === 'openai' && transitions.push({ to, at: Date.now() }),
+    onBreakerChange: (p, _from, to) => p === 'openai' && transitions.push({ to, at: Date.now(), attempts: attempts() }),
   });
+  attempts = () => gateway.metrics().attempts.openai;
   const app = createHttpApp({ log });
   await app.register(
     createLlmProxyRoutes({
@@ -138,7 +144,12 @@ async function load(opts: { url: string; token?: string; stream: boolean; concur
 async function driver(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2).filter((a) => a !== '--'),
-    options: { concurrency: { type: 'string', default: '64' }, seconds: { type: 'string', default: '5' }, 'outage-seconds': { type: 'string', default: '10' } },
+    options: {
+      concurrency: { type: 'string', default: '64' },
+      seconds: { type: 'string', default: '5' },
+      'outage-seconds': { type: 'string', default: '10' },
+      'upstream-latency-ms': { type: 'string', default: '0,200' },
+    },
   });
   const concurrency = Number(values.concurrency);
   const seconds = Number(values.seconds);
@@ -157,11 +168,13 @@ async function driver(): Promise<void> {
     // Warm both paths (JIT, tokenizer, keep-alive connections) before measuring.
     await load({ url: direct, stream: false, concurrency, seconds: 1, dispatcher });
     await load({ url: proxied, token, stream: true, concurrency, seconds: 1, dispatcher });
-    for (const stream of [false, true]) {
+    const latencies = String(values['upstream-latency-ms']).split(',').map(Number);
+    for (const [latency, stream] of latencies.flatMap((l) => [[l, false], [l, true]] as const)) {
+      upstream.proc.send({ type: 'latency', ms: latency });
       const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
       const p = await load({ url: proxied, token, stream, concurrency, seconds, dispatcher });
       const rps = (r: Run) => r.latencies.length / r.seconds;
-      console.log(`\n[${stream ? 'streaming' : 'non-streaming'}]`);
+      console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency} ms${latency ? '' : ' (saturation)'}]`);
       console.log(`  direct : p50 ${pct(d.latencies, 50).toFixed(2)} ms  p99 ${pct(d.latencies, 99).toFixed(2)} ms  ${rps(d).toFixed(0)} req/s  errors ${d.errors}`);
       console.log(`  proxied: p50 ${pct(p.latencies, 50).toFixed(2)} ms  p99 ${pct(p.latencies, 99).toFixed(2)} ms  ${rps(p).toFixed(0)} req/s  errors ${p.errors}`);
       console.log(
@@ -171,6 +184,7 @@ async function driver(): Promise<void> {
 
     // Scenario 2: the primary fails every request for `outage` seconds in the middle of a run.
     if (outage <= 0) return;
+    upstream.proc.send({ type: 'latency', ms: 0 });
     const lead = 3;
     const tail = 5;
     console.log(`\n[outage] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`);
@@ -188,13 +202,18 @@ async function driver(): Promise<void> {
     clearTimeout(timer);
     const outageEnd = outageStart + outage * 1000;
     const after = (await ask(upstream.proc, 'log')) as Msg & { faulted: number[] };
-    const t = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: { to: string; at: number }[] };
-    const firstOpen = t.transitions.find((x) => x.to === 'open' && x.at >= outageStart)?.at;
+    const t = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: { to: string; at: number; attempts: number }[] };
+    const opened = t.transitions.find((x) => x.to === 'open' && x.at >= outageStart);
+    const firstOpen = opened?.at;
     const faulted = after.faulted.slice(before.faulted.length);
-    const wasted = firstOpen === undefined ? faulted.length : faulted.filter((at) => at > firstOpen).length;
-    const closed = t.transitions.find((x) => x.to === 'closed' && x.at >= outageEnd)?.at;
+    const closing = t.transitions.find((x) => x.to === 'closed' && x.at >= outageEnd);
+    const closed = closing?.at;
+    // Primary attempts the gateway STARTED while the breaker was open or half-open, i.e. its probes;
+    // the attempt that closes the breaker is the last of them.
+    const wasted = opened && closing ? closing.attempts - opened.attempts : faulted.length;
     console.log(`  client-visible errors: ${runs[0].errors + runs[1].errors} of ${runs[0].latencies.length + runs[1].latencies.length + runs[0].errors + runs[1].errors} requests`);
-    console.log(`  primary attempts during the outage: ${faulted.length}; before the breaker opened: ${faulted.length - wasted}; wasted after it opened (half-open probes): ${wasted}`);
+    console.log(`  primary requests that failed during the outage: ${faulted.length} (incl. those already in flight when it opened)`);
+    console.log(`  primary attempts started after the breaker opened (half-open probes, incl. the closing one): ${wasted}`);
     console.log(`  breaker opened ${firstOpen ? `${firstOpen - outageStart} ms` : 'never'} after the outage began; closed ${closed ? `${closed - outageEnd} ms` : 'not yet'} after recovery`);
     console.log(`  transitions: ${t.transitions.map((x) => `${x.to}@${x.at - outageStart}ms`).join(' ')}`);
   } finally {

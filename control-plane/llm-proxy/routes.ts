@@ -13,6 +13,7 @@ import type { UsageCounters } from './counters.ts';
 import type { LlmRateLimiter } from './limiter.ts';
 import type { LlmProxyMetrics } from './metrics.ts';
 import { installOpenAIErrors, openAIErrorBody } from './openai-errors.ts';
+import { cachingVerifier } from './verifier-cache.ts';
 
 export type LlmProxyDeps = {
   gateway: LlmGateway;
@@ -47,7 +48,7 @@ function setMetaHeaders(reply: FastifyReply, pruned: PruneReport): void {
  * metrics carry sizes, models, statuses, token counts and latency.
  */
 export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance) => Promise<void> {
-  const agentAuth = requireAuth(deps.verifier, 'agent');
+  const agentAuth = requireAuth(cachingVerifier(deps.verifier), 'agent');
   const apiAuth = requireAuth(deps.verifier, 'api');
   deps.metrics?.observe(() => deps.gateway.metrics());
 
