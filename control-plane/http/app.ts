@@ -31,6 +31,8 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     },
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
+  // JSON only: a text body would otherwise reach handlers as a string and fail with a vaguer error.
+  app.removeContentTypeParser('text/plain');
   installRequestId(app);
   installErrorHandler(app);
   // Every route registered, with whether it has a preHandler (requireAuth): tests walk this list so

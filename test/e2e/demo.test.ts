@@ -1,0 +1,24 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+test('npm run demo -- --json prints one JSON summary and exits 0 when the workflow succeeded', async () => {
+  const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
+    execFile(process.execPath, [ROOT + 'scripts/demo.ts', '--json'], { env: process.env, timeout: 120_000 }, (err, out) => {
+      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out });
+    });
+  });
+  assert.equal(code, 0, stdout);
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 1, 'only the summary is printed');
+  const summary = JSON.parse(lines[0]);
+  assert.equal(summary.ok, true);
+  assert.equal(summary.workflow.status, 'succeeded');
+  assert.deepEqual(summary.workflow.steps.map((s: { agent: string }) => s.agent), ['indexer', 'reviewer']);
+  assert.ok(summary.link.up.meta.batches >= 1, 'signed metadata crossed up');
+  assert.ok(summary.link.down.dispatch >= 1, 'a dispatch crossed down');
+  assert.match(summary.controlPlaneApi, /^http:\/\/127\.0\.0\.1:\d+$/);
+});

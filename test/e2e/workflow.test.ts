@@ -1,0 +1,67 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import pg from 'pg';
+import { startTopology, type Topology } from '../support/topology.ts';
+
+let topo: Topology;
+before(async () => {
+  topo = await startTopology({ logLevel: 'info' });
+});
+after(() => topo?.stop());
+
+async function query(sql: string, params: unknown[] = []) {
+  const client = new pg.Client({ connectionString: topo.databaseUrl });
+  await client.connect();
+  try {
+    return (await client.query(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+test('a dispatched code-review workflow runs both agents in the customer plane and its metadata lands in Postgres', async () => {
+  const res = await topo.api('/v1/workflows', { token: topo.apiToken, body: { template: 'code-review', repo: 'sample' } });
+  assert.equal(res.status, 202);
+  const wf = await topo.waitForWorkflow(res.body.id);
+  assert.equal(wf.status, 'succeeded');
+  assert.deepEqual(wf.steps.map((s: { agent: string }) => s.agent), ['indexer', 'reviewer']);
+  assert.equal(wf.steps[1].llmCalls, 1);
+  assert.ok(wf.steps[1].inputTokens > 0, 'the reviewer used the LLM through the gateway');
+
+  const [row] = await query('SELECT status, error_code, tenant_id, duration_ms FROM workflows WHERE id = $1', [wf.id]);
+  assert.equal(row.status, 'succeeded');
+  assert.equal(row.error_code, null);
+  assert.equal(row.tenant_id, topo.tenant);
+  const steps = await query('SELECT agent, status FROM workflow_steps WHERE workflow_id = $1 ORDER BY idx', [wf.id]);
+  assert.deepEqual(steps, [
+    { agent: 'indexer', status: 'succeeded' },
+    { agent: 'reviewer', status: 'succeeded' },
+  ]);
+  // Everything stored came in signed batches from this tenant's registered key.
+  const batches = await query('SELECT b.kind, k.tenant_id FROM up_batches b JOIN tenant_keys k ON k.kid = b.kid');
+  assert.ok(batches.length >= 1);
+  for (const b of batches) assert.equal(b.tenant_id, topo.tenant);
+  const events = await query("SELECT body FROM up_events WHERE kind = 'meta' AND body->>'workflowId' = $1", [wf.id]);
+  assert.deepEqual(events.map((e) => e.body.type).sort(), ['step.finished', 'step.finished', 'workflow.finished', 'workflow.started']);
+});
+
+test('a workflow that fails ends as failed with an error code, visible through the API', async () => {
+  const res = await topo.api('/v1/workflows', { token: topo.apiToken, body: { template: 'code-review', repo: 'no-such-repo' } });
+  assert.equal(res.status, 202);
+  const wf = await topo.waitForWorkflow(res.body.id);
+  assert.equal(wf.status, 'failed');
+  assert.equal(wf.errorCode, 'repo_not_found');
+});
+
+test('the reviewer fails over to Anthropic when OpenAI returns 500, and the workflow still succeeds', async () => {
+  topo.openai.setFault({ status: 500 });
+  const before = topo.anthropic.requests.count;
+  try {
+    const res = await topo.api('/v1/workflows', { token: topo.apiToken, body: { template: 'code-review', repo: 'sample' } });
+    const wf = await topo.waitForWorkflow(res.body.id);
+    assert.equal(wf.status, 'succeeded');
+    assert.ok(topo.anthropic.requests.count > before, 'the secondary provider served the call');
+  } finally {
+    topo.openai.setFault(null);
+  }
+});
