@@ -23,6 +23,7 @@ import { startRelay } from './routing/relay.ts';
 import { createBatchVerifier } from './telemetry/verify-batch.ts';
 import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
+import { startDeadLetterMover } from './telemetry/dead-letter.ts';
 
 /** Wires the control plane from its configuration; `main.ts` only parses env and handles signals. */
 export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logger }) {
@@ -74,6 +75,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   await ensureHubStreams(nc);
   const dispatcher = createDispatcher({ nc });
   const ingest = await startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log });
+  const deadLetters = await startDeadLetterMover({ nc, log });
   const relay = await startRelay({ nc, workflows, log });
 
   const app = createHttpApp({ log });
@@ -103,6 +105,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       await app.close();
       await relay.stop().catch(() => {});
       await ingest.stop().catch(() => {});
+      await deadLetters.stop().catch(() => {});
       await nc.drain().catch(() => {});
       await db.end().catch(() => {});
       for (const stop of stoppers.reverse()) await stop().catch(() => {});

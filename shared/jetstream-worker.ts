@@ -100,9 +100,17 @@ async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
   }
 }
 
-/** Copies a message into a DLQ subject with its origin and reason in headers. */
-export function dlqPublisher(nc: NatsConnection, subjectFor: (reason: string) => string): DeadLetter {
+/** The DLQ's dedupe id for a source message: the handler path and the advisory path store it once. */
+export const dlqMsgId = (stream: string, streamSeq: number): string => `dlq:${stream}:${streamSeq}`;
+
+/**
+ * Copies a message into a DLQ subject with its origin and reason in headers. With
+ * `removeFromSource`, the original is then deleted from its (limits-retention) stream, so a
+ * dead-lettered message lives in exactly one place: it is moved, not copied.
+ */
+export function dlqPublisher(nc: NatsConnection, subjectFor: (reason: string) => string, opts: { removeFromSource?: boolean } = {}): DeadLetter {
   const js = jetstream(nc);
+  const jsmP = opts.removeFromSource ? jetstreamManager(nc) : undefined;
   return async (msg, reason) => {
     const h = natsHeaders();
     h.set('Ap-Dlq-Reason', reason);
@@ -110,6 +118,12 @@ export function dlqPublisher(nc: NatsConnection, subjectFor: (reason: string) =>
     h.set('Ap-Dlq-Stream-Seq', String(msg.seq));
     h.set('Ap-Dlq-Subject', msg.subject);
     h.set('Ap-Dlq-Deliveries', String(msg.info.deliveryCount));
-    await js.publish(subjectFor(reason), msg.data, { headers: h });
+    await js.publish(subjectFor(reason), msg.data, { headers: h, msgID: dlqMsgId(msg.info.stream, msg.seq) });
+    if (jsmP) {
+      const jsm = await jsmP;
+      await jsm.streams.deleteMessage(msg.info.stream, msg.seq, false).catch((err) => {
+        if (!/no message found|not found/i.test(String(err))) throw err;
+      });
+    }
   };
 }

@@ -31,17 +31,17 @@ export function createHandlers(deps: IngestDeps) {
   };
 }
 
-export async function startIngest(opts: IngestDeps & { nc: NatsConnection; maxDeliver?: number; concurrency?: number }) {
+export async function startIngest(opts: IngestDeps & { nc: NatsConnection; maxDeliver?: number; ackWaitMs?: number; concurrency?: number }) {
   const handlers = createHandlers(opts);
   return startWorker({
     nc: opts.nc,
     stream: STREAMS.up.name,
     durable: 'ingest',
     maxDeliver: opts.maxDeliver ?? 5,
-    ackWaitMs: 30_000,
+    ackWaitMs: opts.ackWaitMs ?? 30_000,
     concurrency: opts.concurrency ?? 4,
     handle: handlers.handleUpBatch,
-    deadLetter: dlqPublisher(opts.nc, (reason) => dlqSubject('up', reason)),
+    deadLetter: dlqPublisher(opts.nc, (reason) => dlqSubject('up', reason), { removeFromSource: true }),
     log: opts.log,
   });
 }
