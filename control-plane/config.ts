@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { port } from '../shared/config.ts';
+import { llmProxyEnvSchema } from './llm-proxy/config.ts';
 
 /** The control plane's environment. Secrets have no defaults; absent service URLs select the embedded defaults. */
 export const controlPlaneEnvSchema = z.object({
@@ -7,8 +8,6 @@ export const controlPlaneEnvSchema = z.object({
   DATABASE_URL: z.string().url(),
   /** Secret: JSON array of private JWKs (EdDSA or ES256, each with a kid). The first signs; all verify (rotation). */
   CONTROL_PLANE_TOKEN_KEYS: z.string().min(2),
-  /** Redis for shared rate limits and budgets across replicas; unset = in-process limits (one replica only). */
-  REDIS_URL: z.string().url().optional(),
   /** The NATS hub's client URL; unset = start an embedded nats-server hub on free loopback ports. */
   HUB_NATS_URL: z.string().url().optional(),
   /** Login for HUB_NATS_URL (the hub admits no anonymous clients). */
@@ -29,5 +28,8 @@ export const controlPlaneEnvSchema = z.object({
   STATE_DIR: z.string().default('.state/control-plane'),
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  // The LLM proxy's variables (provider keys and URLs, limits, breaker, REDIS_URL) are documented
+  // where they are defined, in llm-proxy/config.ts.
+  ...llmProxyEnvSchema.shape,
 });
 export type ControlPlaneEnv = z.infer<typeof controlPlaneEnvSchema>;

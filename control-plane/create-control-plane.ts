@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
+import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { JWK } from 'jose';
 import type { Logger } from '../shared/log.ts';
@@ -23,6 +24,7 @@ import { startRelay } from './routing/relay.ts';
 import { createBatchVerifier } from './telemetry/verify-batch.ts';
 import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
+import { createLlmProxy } from './llm-proxy/index.ts';
 import { startDeadLetterMover } from './telemetry/dead-letter.ts';
 
 /** Wires the control plane from its configuration; `main.ts` only parses env and handles signals. */
@@ -78,6 +80,11 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   const deadLetters = await startDeadLetterMover({ nc, log });
   const relay = await startRelay({ nc, workflows, log });
 
+  const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
+  // An unreachable Redis must not crash the process; readiness reports it instead.
+  redis?.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const llmProxy = createLlmProxy({ env, log, verifier, db, redis });
+
   const app = createHttpApp({ log });
   await app.register(healthRoutes({
     jwks,
@@ -87,11 +94,13 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
         if (nc.isClosed()) throw new Error('closed');
         await nc.flush();
       },
+      ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
     },
   }));
   await app.register(tenantRoutes({ tenants, issuer, verifier, db }));
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
   await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
+  if (llmProxy) await app.register(llmProxy.routes);
 
   return {
     app,
@@ -105,6 +114,8 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       await app.close();
       await relay.stop().catch(() => {});
       await ingest.stop().catch(() => {});
+      await llmProxy?.close().catch(() => {});
+      redis?.disconnect();
       await deadLetters.stop().catch(() => {});
       await nc.drain().catch(() => {});
       await db.end().catch(() => {});

@@ -27,6 +27,10 @@ export const customerPlaneEnvSchema = z.object({
   LEAF_NATS_URL: z.string().url().optional(),
   /** nats-server version the generated leaf config targets (settings newer than it are left out). */
   NATS_SERVER_VERSION: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
+  /** `direct` (default: this plane calls providers with the customer's keys; only token counts cross) or `routed` (calls the control plane's proxy). */
+  LLM_MODE: z.enum(['direct', 'routed']).default('direct'),
+  /** Secret, routed mode only: the `agent` token for the control plane's proxy; may instead live in the secret store as `agent-token`. */
+  AGENT_TOKEN: z.string().optional(),
   /** OpenAI-compatible base URL for direct mode (the customer's own account). */
   OPENAI_BASE_URL: z.string().url().optional(),
   /** Secret: OpenAI key for direct mode; may instead live in the secret store as `openai-api-key`. */

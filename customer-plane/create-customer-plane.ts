@@ -4,7 +4,9 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../shared/log.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { subjects } from '../shared/subjects.ts';
-import { createLlmGateway, type LlmGateway } from '../shared/llm/index.ts';
+import { createLlmGateway } from '../shared/llm/index.ts';
+import type { AgentLlm } from '../agents/types.ts';
+import { createRoutedLlm } from './llm/routed-client.ts';
 import type { CustomerPlaneEnv } from './config.ts';
 import { createFileSecretStore } from './secrets/file-store.ts';
 import { createAwsSecretStore } from './secrets/aws-store.ts';
@@ -15,6 +17,7 @@ import { createSeqCounter } from './egress/seq-counter.ts';
 import { ensureOutbox } from './egress/outbox.ts';
 import { createEgress } from './egress/egress.ts';
 import { startForwarder, type Forwarded } from './egress/forwarder.ts';
+import { auditLogPath, openAuditLog } from './egress/audit-log.ts';
 import { ensureWorkQueue } from './runner/work-queue.ts';
 import { startIntake } from './runner/intake.ts';
 import { startRunner } from './runner/worker.ts';
@@ -75,7 +78,10 @@ export async function createCustomerPlane(deps: {
   await ensureWorkQueue(runnerNc);
 
   const egress = createEgress({ nc: egressNc, tenant: env.TENANT_ID, key, seq: createSeqCounter(join(stateDir, 'egress.seq')), log });
-  const forwarder = await startForwarder({ nc: egressNc, tenant: env.TENANT_ID, log, onForwarded: deps.onForwarded });
+  // Every batch the hub acknowledged is appended to the local audit chain before the outbox ack.
+  const audit = openAuditLog(auditLogPath(stateDir));
+  const onForwarded = async (f: Forwarded) => void (audit.record(f), await deps.onForwarded?.(f));
+  const forwarder = await startForwarder({ nc: egressNc, tenant: env.TENANT_ID, log, onForwarded });
 
   const llm = await createGateway(env, secrets, log);
   const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
@@ -101,6 +107,7 @@ export async function createCustomerPlane(deps: {
       await runner.stop().catch(() => {});
       await egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed'));
       await forwarder.stop().catch(() => {});
+      audit.close();
       await llm.close().catch(() => {});
       await runnerNc.drain().catch(() => {});
       await egressNc.drain().catch(() => {});
@@ -124,7 +131,13 @@ function selectSecretStore(env: CustomerPlaneEnv, stateDir: string, log: Logger)
   return createFileSecretStore(path);
 }
 
-async function createGateway(env: CustomerPlaneEnv, secrets: SecretStore, log: Logger): Promise<LlmGateway> {
+async function createGateway(env: CustomerPlaneEnv, secrets: SecretStore, log: Logger): Promise<AgentLlm & { close(): Promise<void> }> {
+  if (env.LLM_MODE === 'routed') {
+    const agentToken = env.AGENT_TOKEN ?? (await secrets.get('agent-token'));
+    if (!agentToken) throw new ConfigError('customer-plane', ['missing required variable(s): AGENT_TOKEN (or the `agent-token` secret) for LLM_MODE=routed']);
+    log.info('LLM_MODE=routed: LLM calls go through the control plane proxy');
+    return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken });
+  }
   const openaiKey = env.OPENAI_API_KEY ?? (await secrets.get('openai-api-key'));
   const anthropicKey = env.ANTHROPIC_API_KEY ?? (await secrets.get('anthropic-api-key'));
   const providers: Parameters<typeof createLlmGateway>[0]['providers'] = {};

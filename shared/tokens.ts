@@ -38,7 +38,7 @@ export type TokenClaims = {
 export type Clock = () => number;
 
 /** Generates a signing key (for the demo and tests; production keys come from the environment). */
-export async function generateSigningJwk(kid = randomUUID()): Promise<JWK> {
+export async function generateSigningJwk(kid: string = randomUUID()): Promise<JWK> {
   const { privateKey } = await generateKeyPair(TOKEN_ALG, { crv: 'Ed25519', extractable: true });
   return { ...(await exportJWK(privateKey)), kid, alg: TOKEN_ALG, use: 'sig' };
 }

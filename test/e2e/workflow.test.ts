@@ -65,3 +65,16 @@ test('the reviewer fails over to Anthropic when OpenAI returns 500, and the work
     topo.openai.setFault(null);
   }
 });
+
+test('in routed mode the reviewer reaches the LLM through the control-plane proxy with its agent token', async () => {
+  const routed = await startTopology({ customerEnv: { LLM_MODE: 'routed' }, logLevel: 'info' });
+  try {
+    const res = await routed.api('/v1/workflows', { token: routed.apiToken, body: { template: 'code-review', repo: 'sample' } });
+    const wf = await routed.waitForWorkflow(res.body.id);
+    assert.equal(wf.status, 'succeeded');
+    assert.ok(wf.steps[1].inputTokens > 0);
+    assert.match(routed.control.output(), /"url":"\/v1\/chat\/completions"/, 'the call went through the proxy');
+  } finally {
+    await routed.stop();
+  }
+});

@@ -38,7 +38,8 @@ async function call(route: string, tenant: string, token?: string) {
 }
 
 before(async () => {
-  h = await startInProcessControlPlane();
+  // A provider key enables the LLM proxy routes; nothing here reaches a provider.
+  h = await startInProcessControlPlane({ OPENAI_API_KEY: 'unused-in-this-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
   const op = await h.operatorToken();
   for (const name of ['a', 'b']) {
     const res = await fetch(`${h.url}/v1/tenants`, {
@@ -61,6 +62,7 @@ after(() => h?.stop());
 
 test('every registered route is either public or listed with the one token type it accepts', () => {
   const registered = h.cp.app.routeList().map((r) => ({ key: `${r.method} ${r.url}`, authenticated: r.authenticated }));
+  for (const key of Object.keys(EXPECTED)) assert.ok(registered.some((r) => r.key === key), `${key} is registered`);
   for (const r of registered) {
     if (PUBLIC.has(r.key)) {
       assert.equal(r.authenticated, false, `${r.key} is public`);

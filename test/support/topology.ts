@@ -80,6 +80,11 @@ export async function startTopology(opts: {
         PORT: '0',
         STATE_DIR: join(workDir, 'control-plane'),
         LOG_LEVEL: opts.logLevel ?? 'info',
+        // The proxy (routed mode) talks to the same FAKE providers as the customer plane.
+        OPENAI_BASE_URL: openai.url,
+        OPENAI_API_KEY: 'fake-openai-key-for-loopback',
+        ANTHROPIC_BASE_URL: anthropic.url,
+        ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
       },
     });
     cleanups.push(async () => void (await control.stop()));
@@ -108,6 +113,8 @@ export async function startTopology(opts: {
     const tenant = created.body.tenant.id as string;
     progress(`tenant ${tenant} created; one-time enrollment token issued`);
     const apiTok = await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'api', ttlSeconds: 3600 } });
+    const routed = opts.customerEnv?.LLM_MODE === 'routed';
+    const agentTok = routed ? await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'agent', sub: 'runner', ttlSeconds: 3600 } }) : undefined;
 
     const repoDir = writeSampleRepo(join(workDir, 'repo'), opts.repoFiles);
     const customer = await startPlaneProcess({
@@ -125,6 +132,7 @@ export async function startTopology(opts: {
         ANTHROPIC_BASE_URL: anthropic.url,
         ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
         LOG_LEVEL: opts.logLevel ?? 'info',
+        ...(agentTok ? { AGENT_TOKEN: agentTok.body.token } : {}),
         ...opts.customerEnv,
       },
     });

@@ -1,0 +1,38 @@
+import OpenAI from 'openai';
+import type { AgentLlm } from '../../agents/types.ts';
+
+/**
+ * Routed mode: the tenant chose to let the vendor hold the provider keys, so the runner calls the
+ * control plane's OpenAI-compatible proxy with its `agent` token. Prompts do cross in this mode —
+ * that is the documented trade-off of `routed`; the proxy neither logs nor stores them.
+ */
+export function createRoutedLlm(opts: { controlPlaneUrl: string; agentToken: string; timeoutMs?: number }): AgentLlm & { close(): Promise<void> } {
+  const client = new OpenAI({
+    apiKey: opts.agentToken,
+    baseURL: new URL('/v1', opts.controlPlaneUrl).toString(),
+    maxRetries: 2,
+    timeout: opts.timeoutMs ?? 120_000,
+  });
+  return {
+    async chat(request, ctx) {
+      const completion = await client.chat.completions.create(
+        { model: request.model, messages: request.messages, max_tokens: request.max_tokens },
+        { headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined },
+      );
+      const usage = completion.usage;
+      const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
+      return {
+        completion: { choices: completion.choices.map((c) => ({ message: { content: c.message.content } })) },
+        meta: {
+          usage: {
+            inputTokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached),
+            cachedInputTokens: cached,
+            cacheCreationTokens: 0,
+            outputTokens: usage?.completion_tokens ?? 0,
+          },
+        },
+      };
+    },
+    async close() {},
+  };
+}
