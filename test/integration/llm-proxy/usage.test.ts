@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { REQ, startProxy } from './harness.ts';
 
-const MIGRATION = new URL('../../../control-plane/db/migrations/0100_llm_usage.sql', import.meta.url);
+const MIGRATION = new URL('../../../control-plane/db/migrations/20261122000100000_llm_usage.sql', import.meta.url);
 
 /** A fresh database with only this feature's migration applied; dropped afterwards. */
 async function withDatabase(fn: (db: pg.Pool) => Promise<void>): Promise<void> {
