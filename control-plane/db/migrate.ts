@@ -3,6 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../../shared/log.ts';
 
+// Every file in this folder is a migration: name new ones `YYYYMMDDHHmmssSSS_what.sql` (the 17-digit
+// UTC timestamp node-pg-migrate orders by) with `-- Up Migration` / `-- Down Migration` sections.
+// Never edit one that has shipped.
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations', import.meta.url));
 // Our own lock key: node-pg-migrate's lock is try-or-fail, which would make a second replica that
 // starts at the same moment crash instead of waiting. We wait on this one, then let the runner
