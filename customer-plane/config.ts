@@ -39,6 +39,14 @@ export const customerPlaneEnvSchema = z.object({
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   /** Secret: Anthropic key for direct mode; may instead live in the secret store as `anthropic-api-key`. */
   ANTHROPIC_API_KEY: z.string().optional(),
+  /**
+   * The customer's own OpenTelemetry collector (OTLP/HTTP base URL, e.g. http://otel.internal:4318).
+   * Full-fidelity metrics and traces go there only; unset = no OTLP export at all. The vendor gets
+   * nothing from this pipeline: only closed-list metric points cross, signed, through egress.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** How often metric points are reduced to boundary events and handed to egress (ms). */
+  BOUNDARY_METRICS_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
   /** Workflows run at once by this runner. */
   RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** pino level. */

@@ -18,6 +18,8 @@ import { ensureOutbox } from './egress/outbox.ts';
 import { createEgress } from './egress/egress.ts';
 import { startForwarder, type Forwarded } from './egress/forwarder.ts';
 import { auditLogPath, openAuditLog } from './egress/audit-log.ts';
+import { metrics } from '@opentelemetry/api';
+import { createRunnerMetrics } from './telemetry/runner-metrics.ts';
 import { ensureWorkQueue } from './runner/work-queue.ts';
 import { startIntake } from './runner/intake.ts';
 import { startRunner } from './runner/worker.ts';
@@ -80,7 +82,10 @@ export async function createCustomerPlane(deps: {
   const egress = createEgress({ nc: egressNc, tenant: env.TENANT_ID, key, seq: createSeqCounter(join(stateDir, 'egress.seq')), log });
   // Every batch the hub acknowledged is appended to the local audit chain before the outbox ack.
   const audit = openAuditLog(auditLogPath(stateDir));
-  const onForwarded = async (f: Forwarded) => void (audit.record(f), await deps.onForwarded?.(f));
+  const onForwarded = async (f: Forwarded) => {
+    audit.record(f);
+    await deps.onForwarded?.(f);
+  };
   const forwarder = await startForwarder({ nc: egressNc, tenant: env.TENANT_ID, log, onForwarded });
 
   const llm = await createGateway(env, secrets, log);
@@ -92,7 +97,8 @@ export async function createCustomerPlane(deps: {
     workspaceDir: mkdirp(join(stateDir, 'workspaces')),
     runsDir: mkdirp(join(stateDir, 'runs')),
     llm,
-    egress,
+    // Workflow/step durations, errors and tokens become OTEL metrics as the runner reports them.
+    egress: createRunnerMetrics(metrics.getMeter('agentplane.runner')).observing(egress),
     log,
     concurrency: env.RUNNER_CONCURRENCY,
   });
