@@ -1,6 +1,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { startTopology, type Topology } from '../support/topology.ts';
 
 let topo: Topology;
@@ -43,6 +45,9 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   for (const b of batches) assert.equal(b.tenant_id, topo.tenant);
   const events = await query("SELECT body FROM up_events WHERE kind = 'meta' AND body->>'workflowId' = $1", [wf.id]);
   assert.deepEqual(events.map((e) => e.body.type).sort(), ['step.finished', 'step.finished', 'workflow.finished', 'workflow.started']);
+  // The ephemeral workspace is gone; the outputs stayed in the customer plane's local run record.
+  assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'workspaces')), []);
+  assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'runs')), [`${wf.id}.json`]);
 });
 
 test('a workflow that fails ends as failed with an error code, visible through the API', async () => {
