@@ -112,7 +112,11 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
            duration_ms, llm_calls, input_tokens, output_tokens)
          SELECT $1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), $9, $10, $11, $12
          WHERE EXISTS (SELECT 1 FROM workflows WHERE id = $2 AND tenant_id = $3)
-         ON CONFLICT (step_id) DO NOTHING`,
+         ON CONFLICT (workflow_id, idx) DO UPDATE SET step_id = EXCLUDED.step_id, agent = EXCLUDED.agent,
+           status = EXCLUDED.status, error_code = EXCLUDED.error_code, started_at = EXCLUDED.started_at,
+           duration_ms = EXCLUDED.duration_ms, llm_calls = EXCLUDED.llm_calls, input_tokens = EXCLUDED.input_tokens,
+           output_tokens = EXCLUDED.output_tokens
+         WHERE workflow_steps.started_at <= EXCLUDED.started_at`,
         [e.stepId, e.workflowId, tenantId, e.index, e.agent, e.status, e.errorCode, e.startedAt, e.durationMs, e.llmCalls, e.inputTokens, e.outputTokens],
       );
       return;

@@ -60,7 +60,8 @@ CREATE TABLE workflow_steps (
   input_tokens bigint NOT NULL,
   output_tokens bigint NOT NULL
 );
-CREATE INDEX workflow_steps_workflow ON workflow_steps (workflow_id, idx);
+-- One row per step position: a workflow re-run after a runner crash replaces its steps, never doubles them.
+CREATE UNIQUE INDEX workflow_steps_position ON workflow_steps (workflow_id, idx);
 
 -- Every verified up batch, keyed by (kid, seq): a seq is used once per key, ever. The digest lets a
 -- redelivery of the very same batch be told apart from a replay of an old seq with other content.
