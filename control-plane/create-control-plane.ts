@@ -25,6 +25,7 @@ import { createBatchVerifier } from './telemetry/verify-batch.ts';
 import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
 import { createLlmProxy } from './llm-proxy/index.ts';
+import { settleWithin } from '../shared/settle-within.ts';
 import { startDeadLetterMover } from './telemetry/dead-letter.ts';
 
 /** Wires the control plane from its configuration; `main.ts` only parses env and handles signals. */
@@ -44,10 +45,12 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   let natsUser = env.HUB_NATS_USER;
   let natsPass = env.HUB_NATS_PASSWORD;
   let hub: HubAdmin;
+  let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
     const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR });
     stoppers.push(() => embedded.process.stop());
+    embeddedHub = embedded.process;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
     hub = createHubAdmin({
       accountsPath: embedded.accountsPath,
@@ -107,19 +110,22 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
     issuer,
     db,
     nc,
+    /** The embedded hub's process, when there is one (tests stop it to prove readiness follows it). */
+    embeddedHub,
     async listen(): Promise<string> {
       return app.listen({ host: env.HOST, port: env.PORT });
     },
     async stop(): Promise<void> {
-      await app.close();
-      await relay.stop().catch(() => {});
-      await ingest.stop().catch(() => {});
-      await llmProxy?.close().catch(() => {});
+      await settleWithin(app.close(), 10_000);
+      await settleWithin(relay.stop(), 5000);
+      await settleWithin(ingest.stop(), 5000);
+      await settleWithin(llmProxy?.close(), 5000);
       redis?.disconnect();
-      await deadLetters.stop().catch(() => {});
-      await nc.drain().catch(() => {});
-      await db.end().catch(() => {});
-      for (const stop of stoppers.reverse()) await stop().catch(() => {});
+      await settleWithin(deadLetters.stop(), 5000);
+      await settleWithin(nc.drain(), 5000);
+      if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
+      await settleWithin(db.end(), 5000);
+      for (const stop of stoppers.reverse()) await settleWithin(stop(), 10_000);
     },
   };
 }

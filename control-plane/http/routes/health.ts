@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { JWK } from 'jose';
 
+const CHECK_TIMEOUT_MS = 2000;
+
 /** Liveness says the process serves; readiness says it can do its job (Postgres and the hub reachable). */
 export function healthRoutes(deps: { checks: Record<string, () => Promise<void>>; jwks: { keys: JWK[] } }) {
   return async (app: FastifyInstance) => {
@@ -10,7 +12,8 @@ export function healthRoutes(deps: { checks: Record<string, () => Promise<void>>
       await Promise.all(
         Object.entries(deps.checks).map(async ([name, check]) => {
           try {
-            await check();
+            // A dependency that hangs is as unready as one that refuses.
+            await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref())]);
             results[name] = 'ok';
           } catch {
             results[name] = 'failing';
