@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jetstream } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { TEMPLATES } from '../../shared/boundary.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { dispatchQueueSubject } from '../hub/streams.ts';
@@ -18,12 +18,18 @@ export const dispatchSchema = z.strictObject({
 });
 export type Dispatch = z.infer<typeof dispatchSchema>;
 
+/** NATS header carrying the originating HTTP request id across the link. */
+export const REQUEST_ID_HEADER = 'Ap-Request-Id';
+
 export function createDispatcher(deps: { nc: NatsConnection }) {
   const js = jetstream(deps.nc);
   return {
     /** Queues the dispatch on the hub; dedupe on the workflow id makes a retried POST harmless. */
-    async enqueue(d: Dispatch): Promise<void> {
-      await js.publish(dispatchQueueSubject(d.tenant), JSON.stringify(d), { msgID: d.workflowId });
+    async enqueue(d: Dispatch, opts: { requestId?: string } = {}): Promise<void> {
+      const h = natsHeaders();
+      // The request id travels with the dispatch so both planes' logs of one workflow can be joined.
+      if (opts.requestId) h.set(REQUEST_ID_HEADER, opts.requestId);
+      await js.publish(dispatchQueueSubject(d.tenant), JSON.stringify(d), { msgID: d.workflowId, headers: h });
     },
   };
 }

@@ -1,11 +1,11 @@
 import type { JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
 import { subjects } from '../../shared/subjects.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
-import { dispatchSchema } from './dispatch.ts';
+import { dispatchSchema, REQUEST_ID_HEADER } from './dispatch.ts';
 import type { WorkflowStore } from '../db/workflows.ts';
 
 /**
@@ -23,7 +23,10 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
       const status = await deps.workflows.status(d.workflowId);
       if (status === undefined) throw new PermanentError('unknown_workflow', 'dispatch for a workflow that does not exist');
       if (status !== 'queued') return; // accepted by the customer plane: done
-      deps.nc.publish(subjects.down(d.tenant), msg.data);
+      const requestId = msg.headers?.get(REQUEST_ID_HEADER);
+      const h = natsHeaders();
+      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+      deps.nc.publish(subjects.down(d.tenant), msg.data, { headers: h });
       await deps.workflows.countDispatchAttempt(d.workflowId);
       return { retryInMs: Math.min(15_000, 500 * msg.info.deliveryCount) };
     },
