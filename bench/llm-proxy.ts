@@ -1,28 +1,35 @@
 /**
- * LLM proxy bench. Three processes, as in production: the FAKE upstream providers, the proxy
- * (fastify + gateway + in-process limiter), and this driver. Scenario 1 sends N concurrent
- * requests, streaming and not, straight at the fake upstream and then through the proxy, and
- * prints the latency the proxy adds (p50/p99) and requests/s of both. Scenario 2 makes the primary
- * fail every request for a window and reports client-visible errors, primary attempts made after
- * the breaker opened, and how long the breaker took to close after recovery.
+ * LLM proxy bench. Processes as in production: the FAKE upstream providers, one proxy per OpenAI
+ * transport under test (fastify + gateway + in-process limiter; `sdk` = the official client,
+ * `passthrough` = undici streaming the upstream's bytes), and this driver. Scenario 1 sends N
+ * concurrent requests, streaming and not, straight at the fake upstream and then through each
+ * proxy in turn, and prints p50/p99, requests/s, the latency each proxy adds and its throughput as
+ * a ratio of direct, side by side. Scenario 2 makes the primary fail every request for a window and
+ * reports, per transport, client-visible errors, primary attempts made after the breaker opened,
+ * and how long the breaker took to close after recovery.
  *
  *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--outage-seconds 10]
+ *     [--upstream-latency-ms 0,200] [--transports sdk,passthrough] [--modes non-stream,stream]
+ *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'node:http';
+import { pino } from 'pino';
 import { createHttpApp } from '../control-plane/http/app.ts';
 import { createLlmBudget } from '../control-plane/llm-proxy/budget.ts';
 import { createUsageCounters } from '../control-plane/llm-proxy/counters.ts';
 import { createLlmRateLimiter } from '../control-plane/llm-proxy/limiter.ts';
 import { createLlmProxyRoutes } from '../control-plane/llm-proxy/routes.ts';
 import { createLogger } from '../shared/log.ts';
-import { createLlmGateway } from '../shared/llm/index.ts';
+import { createLlmGateway, type OpenAITransport } from '../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
 
 type Msg = { type: string; [k: string]: unknown };
+const TRANSPORTS: readonly OpenAITransport[] = ['sdk', 'passthrough'];
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 
 if (role === 'upstream') {
@@ -42,11 +49,12 @@ if (role === 'upstream') {
 } else if (role === 'proxy') {
   const env = JSON.parse(process.env.BENCH_PROXY ?? '{}');
   // Real logging cost (a JSON line per request), written to /dev/null.
-  const log = createLogger({ service: 'bench-proxy', destination: (await import('pino')).pino.destination('/dev/null') });
+  const log = createLogger({ service: 'bench-proxy', destination: pino.destination('/dev/null') });
   const transitions: { to: string; at: number; attempts: number }[] = [];
   let attempts = () => 0;
   const gateway = createLlmGateway({
     providers: { openai: { apiKey: 'bench', baseURL: env.openai }, anthropic: { apiKey: 'bench', baseURL: env.anthropic } },
+    openaiTransport: env.transport as OpenAITransport,
     log,
     timeoutMs: 5_000,
     breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
@@ -111,7 +119,7 @@ function post(url: string, headers: Record<string, string>, body: string, agent:
 
 type Run = { latencies: number[]; errors: number; seconds: number };
 
-async function load(opts: { url: string; token?: string; stream: boolean; concurrency: number; seconds: number; dispatcher: Agent; onTick?: (t: number) => void }): Promise<Run> {
+async function load(opts: { url: string; token?: string; stream: boolean; concurrency: number; seconds: number; dispatcher: Agent }): Promise<Run> {
   const body = JSON.stringify({
     model: opts.token ? 'core' : 'gpt-4.1-mini',
     messages: [
@@ -149,76 +157,114 @@ async function driver(): Promise<void> {
       seconds: { type: 'string', default: '5' },
       'outage-seconds': { type: 'string', default: '10' },
       'upstream-latency-ms': { type: 'string', default: '0,200' },
+      transports: { type: 'string', default: TRANSPORTS.join(',') },
+      modes: { type: 'string', default: 'non-stream,stream' },
     },
   });
   const concurrency = Number(values.concurrency);
   const seconds = Number(values.seconds);
   const outage = Number(values['outage-seconds']);
+  const transports = String(values.transports).split(',') as OpenAITransport[];
+  for (const t of transports) if (!TRANSPORTS.includes(t)) throw new Error(`unknown transport ${t}; use ${TRANSPORTS.join(',')}`);
+  const modes = String(values.modes).split(',').map((m) => m === 'stream');
   const keys = [await generateSigningJwk()];
   const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
   const upstream = await child(['--role=upstream']);
-  const proxy = await child(['--role=proxy'], {
-    BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys) }),
-  });
+  const proxies = new Map<OpenAITransport, { proc: ChildProcess; url: string }>();
+  for (const transport of transports) {
+    const p = await child(['--role=proxy', `--transport=${transport}`], {
+      BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys), transport }),
+    });
+    proxies.set(transport, { proc: p.proc, url: `${p.ready.url as string}/v1` });
+  }
   const dispatcher = new Agent({ keepAlive: true, maxSockets: concurrency });
   const direct = upstream.ready.openai as string;
-  const proxied = `${proxy.ready.url as string}/v1`;
   try {
-    console.log(`LLM proxy bench: ${concurrency} concurrent, ${seconds}s per phase, fake upstream, cores=${(await import('node:os')).availableParallelism()}`);
-    // Warm both paths (JIT, tokenizer, keep-alive connections) before measuring.
+    console.log(
+      `LLM proxy bench: ${concurrency} concurrent, ${seconds}s per phase, fake upstream, cores=${availableParallelism()}, transports ${transports.join(' vs ')}`,
+    );
+    // Warm every path (JIT, tokenizer, keep-alive connections) before measuring.
     await load({ url: direct, stream: false, concurrency, seconds: 1, dispatcher });
-    await load({ url: proxied, token, stream: true, concurrency, seconds: 1, dispatcher });
+    for (const { url } of proxies.values()) {
+      for (const stream of [false, true]) await load({ url, token, stream, concurrency, seconds: 1, dispatcher });
+    }
     const latencies = String(values['upstream-latency-ms']).split(',').map(Number);
-    for (const [latency, stream] of latencies.flatMap((l) => [[l, false], [l, true]] as const)) {
+    const rps = (r: Run) => r.latencies.length / r.seconds;
+    const ms = (v: number) => v.toFixed(2).padStart(7);
+    for (const [latency, stream] of latencies.flatMap((l) => modes.map((s) => [l, s] as const))) {
       upstream.proc.send({ type: 'latency', ms: latency });
       const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
-      const p = await load({ url: proxied, token, stream, concurrency, seconds, dispatcher });
-      const rps = (r: Run) => r.latencies.length / r.seconds;
+      const rows: [string, Run][] = [['direct', d]];
+      for (const [t, { url }] of proxies) rows.push([t, await load({ url, token, stream, concurrency, seconds, dispatcher })]);
       console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency} ms${latency ? '' : ' (saturation)'}]`);
-      console.log(`  direct : p50 ${pct(d.latencies, 50).toFixed(2)} ms  p99 ${pct(d.latencies, 99).toFixed(2)} ms  ${rps(d).toFixed(0)} req/s  errors ${d.errors}`);
-      console.log(`  proxied: p50 ${pct(p.latencies, 50).toFixed(2)} ms  p99 ${pct(p.latencies, 99).toFixed(2)} ms  ${rps(p).toFixed(0)} req/s  errors ${p.errors}`);
-      console.log(
-        `  added  : p50 ${(pct(p.latencies, 50) - pct(d.latencies, 50)).toFixed(2)} ms  p99 ${(pct(p.latencies, 99) - pct(d.latencies, 99)).toFixed(2)} ms  throughput ratio proxied/direct ${(rps(p) / rps(d)).toFixed(2)}`,
-      );
+      console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct`);
+      for (const [name, r] of rows) {
+        const added =
+          name === 'direct'
+            ? ''
+            : `| ${ms(pct(r.latencies, 50) - pct(d.latencies, 50))}     ${ms(pct(r.latencies, 99) - pct(d.latencies, 99))}     ${(rps(r) / rps(d)).toFixed(2)}x`;
+        console.log(`  ${name.padEnd(12)} ${ms(pct(r.latencies, 50))}  ${ms(pct(r.latencies, 99))}  ${rps(r).toFixed(0).padStart(7)}  ${String(r.errors).padStart(6)} ${added}`);
+      }
+      if (rows.length === 3) {
+        const [, a] = rows[1];
+        const [, b] = rows[2];
+        console.log(
+          `  ${rows[2][0]}/${rows[1][0]}: added p50 ${((pct(b.latencies, 50) - pct(d.latencies, 50)) / (pct(a.latencies, 50) - pct(d.latencies, 50))).toFixed(2)}x, added p99 ${((pct(b.latencies, 99) - pct(d.latencies, 99)) / (pct(a.latencies, 99) - pct(d.latencies, 99))).toFixed(2)}x, throughput ${(rps(b) / rps(a)).toFixed(2)}x`,
+        );
+      }
     }
 
     // Scenario 2: the primary fails every request for `outage` seconds in the middle of a run.
     if (outage <= 0) return;
     upstream.proc.send({ type: 'latency', ms: 0 });
-    const lead = 3;
-    const tail = 5;
-    console.log(`\n[outage] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`);
-    const before = (await ask(upstream.proc, 'log')) as Msg & { faulted: number[] };
-    let outageStart = 0;
-    const timer = setTimeout(() => {
-      outageStart = Date.now();
-      upstream.proc.send({ type: 'fault', ms: outage * 1000 });
-    }, lead * 1000);
-    const total = lead + outage + tail;
-    const runs = await Promise.all([
-      load({ url: proxied, token, stream: false, concurrency: concurrency / 2, seconds: total, dispatcher }),
-      load({ url: proxied, token, stream: true, concurrency: concurrency / 2, seconds: total, dispatcher }),
-    ]);
-    clearTimeout(timer);
-    const outageEnd = outageStart + outage * 1000;
-    const after = (await ask(upstream.proc, 'log')) as Msg & { faulted: number[] };
-    const t = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: { to: string; at: number; attempts: number }[] };
-    const opened = t.transitions.find((x) => x.to === 'open' && x.at >= outageStart);
-    const firstOpen = opened?.at;
-    const faulted = after.faulted.slice(before.faulted.length);
-    const closing = t.transitions.find((x) => x.to === 'closed' && x.at >= outageEnd);
-    const closed = closing?.at;
-    // Primary attempts the gateway STARTED while the breaker was open or half-open, i.e. its probes;
-    // the attempt that closes the breaker is the last of them.
-    const wasted = opened && closing ? closing.attempts - opened.attempts : faulted.length;
-    console.log(`  client-visible errors: ${runs[0].errors + runs[1].errors} of ${runs[0].latencies.length + runs[1].latencies.length + runs[0].errors + runs[1].errors} requests`);
-    console.log(`  primary requests that failed during the outage: ${faulted.length} (incl. those already in flight when it opened)`);
-    console.log(`  primary attempts started after the breaker opened (half-open probes, incl. the closing one): ${wasted}`);
-    console.log(`  breaker opened ${firstOpen ? `${firstOpen - outageStart} ms` : 'never'} after the outage began; closed ${closed ? `${closed - outageEnd} ms` : 'not yet'} after recovery`);
-    console.log(`  transitions: ${t.transitions.map((x) => `${x.to}@${x.at - outageStart}ms`).join(' ')}`);
+    for (const [transport, proxy] of proxies) await outageRun(transport, proxy, outage, concurrency, token, upstream.proc, dispatcher);
   } finally {
     dispatcher.destroy();
     upstream.proc.kill();
-    proxy.proc.send({ type: 'exit' });
+    for (const p of proxies.values()) p.proc.send({ type: 'exit' });
   }
+}
+
+async function outageRun(
+  transport: OpenAITransport,
+  proxy: { proc: ChildProcess; url: string },
+  outage: number,
+  concurrency: number,
+  token: string,
+  upstream: ChildProcess,
+  dispatcher: Agent,
+): Promise<void> {
+  const lead = 3;
+  const tail = 5;
+  console.log(`\n[outage, ${transport}] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`);
+  const before = (await ask(upstream, 'log')) as Msg & { faulted: number[] };
+  const t0 = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: unknown[] };
+  let outageStart = 0;
+  const timer = setTimeout(() => {
+    outageStart = Date.now();
+    upstream.send({ type: 'fault', ms: outage * 1000 });
+  }, lead * 1000);
+  const total = lead + outage + tail;
+  const runs = await Promise.all([
+    load({ url: proxy.url, token, stream: false, concurrency: concurrency / 2, seconds: total, dispatcher }),
+    load({ url: proxy.url, token, stream: true, concurrency: concurrency / 2, seconds: total, dispatcher }),
+  ]);
+  clearTimeout(timer);
+  const outageEnd = outageStart + outage * 1000;
+  const after = (await ask(upstream, 'log')) as Msg & { faulted: number[] };
+  const t = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: { to: string; at: number; attempts: number }[] };
+  const mine = t.transitions.slice(t0.transitions.length);
+  const opened = mine.find((x) => x.to === 'open' && x.at >= outageStart);
+  const faulted = after.faulted.slice(before.faulted.length);
+  const closing = mine.find((x) => x.to === 'closed' && x.at >= outageEnd);
+  // Primary attempts the gateway STARTED while the breaker was open or half-open, i.e. its probes;
+  // the attempt that closes the breaker is the last of them.
+  const wasted = opened && closing ? closing.attempts - opened.attempts : faulted.length;
+  console.log(`  client-visible errors: ${runs[0].errors + runs[1].errors} of ${runs[0].latencies.length + runs[1].latencies.length + runs[0].errors + runs[1].errors} requests`);
+  console.log(`  primary requests that failed during the outage: ${faulted.length} (incl. those already in flight when it opened)`);
+  console.log(`  primary attempts started after the breaker opened (half-open probes, incl. the closing one): ${wasted}`);
+  console.log(
+    `  breaker opened ${opened ? `${opened.at - outageStart} ms` : 'never'} after the outage began; closed ${closing ? `${closing.at - outageEnd} ms` : 'not yet'} after recovery`,
+  );
+  console.log(`  transitions: ${mine.map((x) => `${x.to}@${x.at - outageStart}ms`).join(' ')}`);
 }

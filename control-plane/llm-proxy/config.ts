@@ -6,6 +6,13 @@ export const llmProxyEnvSchema = z.object({
   OPENAI_API_KEY: z.string().min(1).optional(),
   // OpenAI base URL including /v1; the fake provider's URL in the demo and tests.
   OPENAI_BASE_URL: z.url().default('https://api.openai.com/v1'),
+  // How the proxy calls OpenAI. `sdk`: the official openai client for every call. `passthrough`:
+  // a keep-alive undici pool, and when OpenAI is the primary a stream's upstream events are
+  // forwarded to the caller as they arrive (model renamed to the tier; usage parsed for billing;
+  // tool calls still sent whole); failover to Anthropic, before the first byte and mid-stream,
+  // works as with `sdk`. Anthropic always goes through its official client. `npm run
+  // bench:llm-proxy` measures both side by side.
+  LLM_OPENAI_TRANSPORT: z.enum(['sdk', 'passthrough']).default('passthrough'),
   // Anthropic API key; without it there is no secondary provider.
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   // Anthropic base URL (with or without a trailing /v1).

@@ -41,6 +41,7 @@ export function createLlmProxy(opts: { env: LlmProxyEnv; log: Logger; verifier: 
   const metrics = createLlmProxyMetrics();
   const gateway = createLlmGateway({
     providers,
+    openaiTransport: env.LLM_OPENAI_TRANSPORT,
     log,
     timeoutMs: env.LLM_TIMEOUT_MS,
     breaker: { consecutiveFailures: env.LLM_BREAKER_CONSECUTIVE_FAILURES, halfOpenAfterMs: env.LLM_BREAKER_HALF_OPEN_MS },

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.ts';
+import type { Logger } from '../../shared/log.ts';
 import { LlmError } from '../../shared/llm/index.ts';
 
 /**
@@ -37,13 +38,16 @@ export function openAIErrorBody(err: unknown): { status: number; body: { error: 
   return { status: 500, body: { error: { message: 'internal error', type: 'api_error', code: 'internal', param: null } } };
 }
 
-export function installOpenAIErrors(app: FastifyInstance): void {
+/** `log`, when given, writes the line (with the request id) instead of the route's request logger. */
+export function installOpenAIErrors(app: FastifyInstance, log?: Logger): void {
   app.setErrorHandler((err, req, reply) => {
     const { status, body, retryAfter } = openAIErrorBody(err);
+    const out = log ?? req.log;
+    const reqId = log ? { reqId: req.id } : {};
     if (status >= 500) {
       const e = err as { name?: string; code?: string };
-      req.log.error({ code: body.error.code, status, errName: e?.name }, 'llm request failed');
-    } else req.log.info({ code: body.error.code, status }, 'llm request rejected');
+      out.error({ ...reqId, code: body.error.code, status, errName: e?.name }, 'llm request failed');
+    } else out.info({ ...reqId, code: body.error.code, status }, 'llm request rejected');
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(body);
   });

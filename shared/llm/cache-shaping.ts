@@ -12,8 +12,18 @@ import type { ChatTool } from './schema.ts';
  * cache shard, while tenants never share one. Hashed, so provider logs carry no tenant id.
  */
 export function promptCacheKey(tenant: string, agent: string): string {
-  return `ap-${createHash('sha256').update(`${tenant}\u0000${agent}`).digest('base64url').slice(0, 32)}`;
+  const k = `${tenant}\u0000${agent}`;
+  let key = cacheKeys.get(k);
+  if (key === undefined) {
+    key = `ap-${createHash('sha256').update(k).digest('base64url').slice(0, 32)}`;
+    // Every call of an agent asks again; a hash per call showed in the proxy profile.
+    if (cacheKeys.size >= 10_000) cacheKeys.clear();
+    cacheKeys.set(k, key);
+  }
+  return key;
 }
+
+const cacheKeys = new Map<string, string>();
 
 /** JSON with object keys sorted at every depth: same schema, same bytes, whatever order the caller used. */
 function sortKeys(v: unknown): unknown {

@@ -20,6 +20,8 @@ import { DEFAULT_MODEL_MAP, type ModelMap, type ProviderName } from './models.ts
 import { toCompletion } from './normalized.ts';
 import { createAnthropicAdapter } from './providers/anthropic.ts';
 import { createOpenAIAdapter } from './providers/openai.ts';
+import { createOpenAIHttpAdapter } from './providers/openai-http.ts';
+import { openSseStream, type LlmSseStream } from './passthrough.ts';
 import type { ProviderAdapter, ProviderConfig } from './providers/types.ts';
 import { openStream, type LlmStream } from './stream.ts';
 import { createTokenCounter } from './tokens.ts';
@@ -37,9 +39,16 @@ export type LlmGatewayDeps = {
   /** Provider preference; the first configured one is primary. Default: openai, then anthropic. */
   order?: ProviderName[];
   onBreakerChange?: (provider: ProviderName, from: BreakerState, to: BreakerState) => void;
-  /** Replaces an SDK-backed adapter (tests, the bench's pass-through variant). */
+  /**
+   * How OpenAI is called: `sdk` (the official client) or `passthrough` (undici, streaming the
+   * upstream's bytes through when no translation is needed). Default `sdk`.
+   */
+  openaiTransport?: OpenAITransport;
+  /** Replaces an SDK-backed adapter (tests). */
   adapters?: Partial<Record<ProviderName, ProviderAdapter>>;
 };
+
+export type OpenAITransport = 'sdk' | 'passthrough';
 
 export type ChatResult = { completion: ChatCompletion; meta: LlmMeta };
 
@@ -48,6 +57,11 @@ export type LlmGateway = {
   chat(request: unknown, ctx: LlmCallContext): Promise<ChatResult>;
   /** Streaming chat; resolves once the first chunk is ready, rejects if no provider could start. */
   chatStream(request: unknown, ctx: LlmCallContext): Promise<LlmStream>;
+  /**
+   * Streaming chat as server-sent-event text for an HTTP response (the proxy); the same stream as
+   * chatStream, and with the pass-through transport the upstream's own events where possible.
+   */
+  chatSse(request: unknown, ctx: LlmCallContext): Promise<LlmSseStream>;
   metrics(): GatewayMetrics;
   close(): Promise<void>;
 };
@@ -64,7 +78,9 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     const cfg = deps.providers[name];
     const given = deps.adapters?.[name];
     if (given) adapters.set(name, given);
-    else if (cfg && name === 'openai') adapters.set(name, createOpenAIAdapter({ ...cfg, timeoutMs }));
+    else if (cfg && name === 'openai') {
+      adapters.set(name, deps.openaiTransport === 'passthrough' ? createOpenAIHttpAdapter({ ...cfg, timeoutMs }) : createOpenAIAdapter({ ...cfg, timeoutMs }));
+    }
     else if (cfg && name === 'anthropic') adapters.set(name, createAnthropicAdapter({ ...cfg, timeoutMs }));
   }
   if (adapters.size === 0) throw new Error('createLlmGateway: configure at least one provider');
@@ -127,6 +143,11 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
       const p = prepare(core, input, ctx);
       return openStream(core, p, ctx);
     },
+    async chatSse(input, ctx) {
+      const p = prepare(core, input, ctx);
+      if (!p.request.stream) throw new LlmInvalidRequestError('chatSse() is streaming; set stream: true', { param: 'stream' });
+      return openSseStream(core, p, ctx);
+    },
     metrics() {
       const breaker = { openai: 'closed', anthropic: 'closed' } as Record<ProviderName, BreakerState>;
       for (const [name, b] of core.breakers) breaker[name] = b.state();
@@ -134,6 +155,7 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     },
     async close() {
       for (const b of core.breakers.values()) b.dispose();
+      for (const a of adapters.values()) await a.close?.();
     },
   };
 }

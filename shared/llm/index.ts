@@ -1,7 +1,8 @@
 /** Public surface of the LLM gateway core (both planes import from here). */
-export { createLlmGateway, type LlmGateway, type LlmGatewayDeps, type ChatResult } from './gateway.ts';
+export { createLlmGateway, type LlmGateway, type LlmGatewayDeps, type ChatResult, type OpenAITransport } from './gateway.ts';
 export type { LlmMeta, LlmCallContext, GatewayMetrics } from './core.ts';
 export type { LlmStream } from './stream.ts';
+export type { LlmSseStream } from './passthrough.ts';
 export type { PruneReport } from './context-budget.ts';
 export { pruneHeader } from './context-budget.ts';
 export type { LlmUsage } from './usage.ts';

@@ -32,11 +32,27 @@ function withPrefix(req: ChatRequest, prefix: string): ChatRequest {
   return { ...req, messages: [...req.messages, { role: 'assistant', content: prefix }] };
 }
 
-function estimateTokens(text: string): number {
+export function estimateTokens(text: string): number {
   return Math.ceil(Buffer.byteLength(text) / 4);
 }
 
-export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext): Promise<LlmStream> {
+/**
+ * Where an earlier attempt outside this loop (the pass-through transport) left the stream: the
+ * providers still to try start at `startAt`, and what the client already has is carried over.
+ */
+export type StreamResume = {
+  startAt: number;
+  /** The id and created time the client already saw, if any chunk went out. */
+  id?: string;
+  created?: number;
+  sent: string;
+  roleSent: boolean;
+  usage: LlmUsage;
+  failovers: number;
+  decisions: FailoverDecision[];
+};
+
+export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext, resume?: StreamResume): Promise<LlmStream> {
   let resolveMeta!: (m: LlmMeta) => void;
   let rejectMeta!: (e: unknown) => void;
   const meta = new Promise<LlmMeta>((res, rej) => {
@@ -46,19 +62,19 @@ export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext): 
   meta.catch(() => undefined); // the stream itself reports failures; meta is optional to await
 
   async function* run(): AsyncGenerator<ChatCompletionChunk> {
-    const id = `chatcmpl-${randomUUID()}`;
-    const created = Math.floor(core.clock() / 1000);
+    const id = resume?.id ?? `chatcmpl-${randomUUID()}`;
+    const created = resume?.created ?? Math.floor(core.clock() / 1000);
     const model = p.tier;
-    let sent = '';
-    let roleSent = false;
+    let sent = resume?.sent ?? '';
+    let roleSent = resume?.roleSent ?? false;
     let finish: FinishReason | null = null;
-    let usage: LlmUsage = ZERO_USAGE;
-    let failovers = 0;
+    let usage: LlmUsage = resume?.usage ?? ZERO_USAGE;
+    let failovers = resume?.failovers ?? 0;
     let done: { provider: ProviderName; model: string } | undefined;
-    const decisions: FailoverDecision[] = [];
+    const decisions: FailoverDecision[] = resume ? [...resume.decisions] : [];
     const role = () => (roleSent ? {} : ((roleSent = true), { role: 'assistant' as const }));
 
-    for (const name of p.order) {
+    for (const name of resume ? p.order.slice(resume.startAt) : p.order) {
       const adapter = core.adapters.get(name)!;
       const breaker = core.breakers.get(name)!;
       const spec = core.modelMap[p.tier][name];

@@ -8,19 +8,21 @@ import type { ProviderAdapter, ProviderCall, ProviderConfig } from './types.ts';
  * OpenAI through the official client. maxRetries is 0 because retries and failover are the
  * gateway's decision; the client timeout is a backstop behind the gateway's own watchdog.
  */
+/** The OpenAI request body for a call; both transports (SDK and pass-through) send exactly this. */
+export function openAIParams(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
+  const { stream: _s, stream_options: _so, max_tokens: _mt, model: _m, prompt_cache_key: _pk, ...rest } = call.request;
+  return {
+    ...(rest as Omit<ChatCompletionCreateParamsNonStreaming, 'model'>),
+    model: call.spec.model,
+    // max_completion_tokens is accepted by every current chat model; max_tokens is not (reasoning models).
+    max_completion_tokens: call.maxTokens,
+    prompt_cache_key: call.cacheKey,
+  };
+}
+
 export function createOpenAIAdapter(cfg: ProviderConfig & { timeoutMs: number }): ProviderAdapter {
   const client = new OpenAI({ apiKey: cfg.apiKey, baseURL: cfg.baseURL, maxRetries: 0, timeout: cfg.timeoutMs });
-
-  function params(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
-    const { stream: _s, stream_options: _so, max_tokens: _mt, model: _m, prompt_cache_key: _pk, ...rest } = call.request;
-    return {
-      ...(rest as Omit<ChatCompletionCreateParamsNonStreaming, 'model'>),
-      model: call.spec.model,
-      // max_completion_tokens is accepted by every current chat model; max_tokens is not (reasoning models).
-      max_completion_tokens: call.maxTokens,
-      prompt_cache_key: call.cacheKey,
-    };
-  }
+  const params = openAIParams;
 
   return {
     name: 'openai',

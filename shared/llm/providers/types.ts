@@ -18,6 +18,8 @@ export type ProviderAdapter = {
   complete(call: ProviderCall): Promise<NormalizedResult>;
   /** Resolves once the upstream accepted the stream (response headers), then yields events. */
   stream(call: ProviderCall): Promise<AsyncIterable<StreamEvent[]>>;
+  /** Releases connections the adapter keeps (the pass-through transport's pool). */
+  close?(): Promise<void>;
 };
 
 export type ProviderConfig = { apiKey: string; baseURL: string };

@@ -9,7 +9,7 @@ import { createUsageCounters } from '../../../control-plane/llm-proxy/counters.t
 import { createLlmRateLimiter } from '../../../control-plane/llm-proxy/limiter.ts';
 import { createLlmProxyRoutes } from '../../../control-plane/llm-proxy/routes.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { createLlmGateway, type BreakerOptions, type ModelMap } from '../../../shared/llm/index.ts';
+import { createLlmGateway, type BreakerOptions, type ModelMap, type OpenAITransport } from '../../../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../../../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../../support/fake-providers/index.ts';
 
@@ -29,6 +29,8 @@ export async function startProxy(opts: {
   breaker?: BreakerOptions;
   tenant?: string;
   keys?: Awaited<ReturnType<typeof generateSigningJwk>>[];
+  /** The OpenAI transport; default from LLM_OPENAI_TRANSPORT, else the SDK. */
+  transport?: OpenAITransport;
 } = {}) {
   const logs: string[] = [];
   const log = createLogger({ service: 'llm-proxy-test', level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
@@ -41,6 +43,7 @@ export async function startProxy(opts: {
   const tenant = opts.tenant ?? randomUUID();
   const gateway = createLlmGateway({
     providers: { openai: { apiKey: 'test-key', baseURL: openai.url }, anthropic: { apiKey: 'test-key', baseURL: anthropic.url } },
+    openaiTransport: opts.transport ?? (process.env.LLM_OPENAI_TRANSPORT === 'passthrough' ? 'passthrough' : 'sdk'),
     log,
     timeoutMs: opts.timeoutMs ?? 2_000,
     breaker: opts.breaker ?? { consecutiveFailures: 50, minimumRps: 1000 },

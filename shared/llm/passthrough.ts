@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { isBreakerRefusal } from './breaker.ts';
+import { logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
+import { UpstreamBadResponseError } from './errors.ts';
+import { decideFailover, type FailoverDecision } from './failover.ts';
+import { chunk, usageChunk, type StreamEvent } from './normalized.ts';
+import { isPassthrough, OpenAIStreamErrorEvent, type OpenAIPassthroughAdapter } from './providers/openai-http.ts';
+import { createSseSplitter } from './sse.ts';
+import { estimateTokens, openStream, type StreamResume } from './stream.ts';
+import { openAIChunkEvents } from './translate-response.ts';
+import { fromOpenAIUsage, ZERO_USAGE, type LlmUsage } from './usage.ts';
+import { createWatchdog } from './watchdog.ts';
+
+/**
+ * A chat stream as server-sent-event text, ready for the socket: what the proxy writes. Each item
+ * holds one or more whole `data: ...\n\n` events (never the final `[DONE]`, which is the caller's).
+ *
+ * With the `passthrough` OpenAI transport and OpenAI as primary, the upstream's events are
+ * forwarded as they arrive (several per socket write), touched only to put the tier name in
+ * `model`; the stream is parsed incrementally just enough to keep the gateway's promises:
+ *   - usage comes from the upstream's usage event (parsed; forwarded only if the caller asked);
+ *   - the first event is parsed for the id and created time a continuation must reuse;
+ *   - text is tracked (still JSON-escaped, decoded only if the stream breaks) as the prefix for a
+ *     mid-stream failover, which then continues through the ordinary chunk path;
+ *   - tool call deltas are held and sent whole before the finish event, so a break never leaves
+ *     half a call on the wire, as on the SDK path;
+ *   - a stream that ends without a finish reason, or carries an error event, is broken.
+ * Every other case (SDK transport, Anthropic primary, the continuation after a failover) serializes
+ * the chunk stream of openStream, one event per chunk.
+ */
+export type LlmSseStream = AsyncIterable<string> & {
+  pruned: Prepared['pruned'];
+  /** Resolves when the stream completed; rejects if it failed (already reported in the stream). */
+  meta: Promise<LlmMeta>;
+  /** Stops the stream and its upstream call (e.g. the client went away). */
+  cancel(): Promise<void>;
+};
+
+type ToolBuf = { id: string; name: string; args: string };
+
+const frame = (c: ChatCompletionChunk): string => `data: ${JSON.stringify(c)}\n\n`;
+
+/** Index of the quote closing the JSON string whose content starts at `from`, or -1. */
+function stringEnd(s: string, from: number): number {
+  for (let i = from; ; ) {
+    const q = s.indexOf('"', i);
+    if (q === -1) return -1;
+    let slashes = 0;
+    for (let k = q - 1; k >= from && s.charCodeAt(k) === 92; k--) slashes++;
+    if (slashes % 2 === 0) return q;
+    i = q + 1;
+  }
+}
+
+/**
+ * Puts the tier name in the event's top-level `model`. The first `"model":"` in an event is the
+ * top-level key: inside string values every quote is escaped, so the sequence cannot occur there.
+ */
+function retag(data: string, tier: string): string {
+  const i = data.indexOf('"model":"');
+  if (i === -1) return data;
+  const j = stringEnd(data, i + 9);
+  return j === -1 ? data : `${data.slice(0, i + 9)}${tier}${data.slice(j)}`;
+}
+
+export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext): Promise<LlmSseStream> {
+  let resolveMeta!: (m: LlmMeta) => void;
+  let rejectMeta!: (e: unknown) => void;
+  const meta = new Promise<LlmMeta>((res, rej) => {
+    resolveMeta = res;
+    rejectMeta = rej;
+  });
+  meta.catch(() => undefined); // the stream itself reports failures; meta is optional to await
+
+  async function* viaChunks(resume?: StreamResume): AsyncGenerator<string> {
+    let s;
+    try {
+      s = await openStream(core, p, ctx, resume);
+    } catch (err) {
+      rejectMeta(err);
+      throw err;
+    }
+    s.meta.then(resolveMeta, rejectMeta);
+    for await (const c of s) yield frame(c);
+  }
+
+  async function* passthrough(adapter: OpenAIPassthroughAdapter): AsyncGenerator<string> {
+    const name = 'openai' as const;
+    const tier = p.tier;
+    const breaker = core.breakers.get(name)!;
+    const spec = core.modelMap[tier][name];
+    const wd = createWatchdog(core.timeoutMs, ctx.signal);
+    const call = { request: p.request, spec, maxTokens: p.maxTokens[name], cacheKey: p.cacheKey, signal: wd.signal };
+    const split = createSseSplitter();
+    const datas: string[] = [];
+    const tools = new Map<number, ToolBuf>();
+    let it: AsyncIterator<string> | undefined;
+    let id: string | undefined;
+    let created: number | undefined;
+    let roleSent = false;
+    let finished = false;
+    let completed = false;
+    let usage: LlmUsage | undefined;
+    let escaped = ''; // the text sent so far, JSON-escaped as it came
+    let decision: FailoverDecision | undefined;
+
+    const role = () => (roleSent ? {} : ((roleSent = true), { role: 'assistant' as const }));
+    const flushTools = (): string => {
+      if (tools.size === 0) return '';
+      const calls = [...tools.values()].map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.args } }));
+      tools.clear();
+      return frame(chunk(id!, tier, created!, { ...role(), tool_calls: calls }));
+    };
+
+    /** Rare events (tool calls) go through the normalized events, exactly as on the chunk path. */
+    function viaEvents(c: ChatCompletionChunk): string {
+      const evs: StreamEvent[] = [];
+      openAIChunkEvents(c, evs);
+      let out = '';
+      for (const ev of evs) {
+        if (ev.type === 'text') {
+          escaped += JSON.stringify(ev.text).slice(1, -1);
+          out += frame(chunk(id!, tier, created!, { ...role(), content: ev.text }));
+        } else if (ev.type === 'tool_call') {
+          const b = tools.get(ev.index);
+          if (b) b.args += ev.arguments;
+          else tools.set(ev.index, { id: ev.id ?? `call_${randomUUID()}`, name: ev.name ?? '', args: ev.arguments });
+        } else if (ev.type === 'usage') {
+          usage = ev.usage;
+        } else if (!finished) {
+          finished = true;
+          out += flushTools() + frame(chunk(id!, tier, created!, roleSent ? {} : { ...role(), content: '' }, ev.reason));
+        }
+      }
+      return out;
+    }
+
+    /** One upstream event → the text to forward for it (often the event itself). */
+    function handle(d: string): string {
+      if (d === '[DONE]') return '';
+      if (!d.includes('"choices"')) {
+        const v = JSON.parse(d) as { error?: unknown } | null;
+        if (v && typeof v === 'object' && v.error) throw new OpenAIStreamErrorEvent();
+        throw new UpstreamBadResponseError(name);
+      }
+      let parsed: ChatCompletionChunk | undefined;
+      const parse = () => (parsed ??= JSON.parse(d) as ChatCompletionChunk);
+      if (id === undefined) {
+        const c = parse();
+        if (!c || typeof c !== 'object' || !Array.isArray(c.choices)) throw new UpstreamBadResponseError(name);
+        id = typeof c.id === 'string' && c.id ? c.id : `chatcmpl-${randomUUID()}`;
+        created = typeof c.created === 'number' ? c.created : Math.floor(core.clock() / 1000);
+      }
+      if (d.includes('"usage":{')) {
+        const c = parse();
+        usage = fromOpenAIUsage(c.usage);
+        if (Array.isArray(c.choices) && c.choices.length === 0) return p.includeUsage ? `data: ${retag(d, tier)}\n\n` : '';
+      }
+      if (d.includes('"tool_calls":[')) return viaEvents(parse());
+      const at = d.indexOf('"content":"');
+      if (at !== -1) {
+        const end = stringEnd(d, at + 11);
+        if (end === -1) throw new UpstreamBadResponseError(name);
+        escaped += d.slice(at + 11, end);
+      }
+      if (!roleSent && d.includes('"role":"assistant"')) roleSent = true;
+      if (d.includes('"finish_reason":"')) {
+        if (finished) return '';
+        finished = true;
+        return `${flushTools()}data: ${retag(d, tier)}\n\n`;
+      }
+      return `data: ${retag(d, tier)}\n\n`;
+    }
+
+    const sentText = (): string => {
+      try {
+        return escaped ? (JSON.parse(`"${escaped}"`) as string) : '';
+      } catch {
+        return '';
+      }
+    };
+
+    try {
+      // The breaker sees the attempt succeed once a first whole event arrived, as on the chunk path.
+      const opened = await breaker.execute(async () => {
+        core.counters.attempts[name] += 1;
+        const iter = (await adapter.openSse(call))[Symbol.asyncIterator]();
+        for (;;) {
+          const r = await iter.next();
+          if (r.done) return { iter, ended: true };
+          split.push(r.value, datas);
+          if (datas.length) return { iter, ended: false };
+        }
+      });
+      it = opened.iter;
+      let ended = opened.ended;
+      for (;;) {
+        wd.kick();
+        let out = '';
+        for (const d of datas) out += handle(d);
+        datas.length = 0;
+        if (out) yield out;
+        if (ended) break;
+        const r = await it.next();
+        if (r.done) ended = true;
+        else split.push(r.value, datas);
+      }
+      if (!finished) throw new UpstreamBadResponseError(name);
+      completed = true;
+    } catch (raw) {
+      const err = wd.explain(raw);
+      if (isBreakerRefusal(err)) {
+        core.counters.skippedOpen[name] += 1;
+      } else {
+        const d = decideFailover(err, ctx.signal);
+        if (!finished) {
+          core.counters.failures[name] += 1;
+          if (d.failover && it) breaker.recordFailure(err);
+          if (!d.failover) {
+            const e = rejectedBy(name, err, d);
+            rejectMeta(e);
+            throw e;
+          }
+          decision = d;
+          core.counters.failovers += 1;
+          if (escaped) core.counters.midStreamFailovers += 1;
+          logFailover(core, ctx, name, d, escaped !== '');
+        }
+        // A break after the finish event lost only the usage report; the answer is complete.
+        completed = finished;
+      }
+    } finally {
+      wd.done();
+      if (!completed) wd.cancel();
+      if (it && !completed) void it.return?.().catch(() => undefined);
+    }
+
+    // Broken attempts are billed by providers too; without their usage report, estimate it.
+    const sent = completed && usage ? '' : sentText();
+    let attemptText = sent;
+    for (const t of tools.values()) attemptText += t.args;
+    const attemptUsage = usage ?? (attemptText ? { ...ZERO_USAGE, inputTokens: p.promptTokens, outputTokens: estimateTokens(attemptText) } : ZERO_USAGE);
+    if (completed) {
+      resolveMeta({ provider: name, model: spec.model, tier, failedOver: false, failovers: 0, pruned: p.pruned, usage: attemptUsage });
+      if (!usage && p.includeUsage) yield frame(usageChunk(id!, tier, created!, attemptUsage));
+      return;
+    }
+    yield* viaChunks({
+      startAt: 1,
+      id,
+      created,
+      sent,
+      roleSent,
+      usage: attemptUsage,
+      failovers: decision ? 1 : 0,
+      decisions: decision ? [decision] : [],
+    });
+  }
+
+  const primary = core.adapters.get(p.order[0]);
+  const gen = p.order[0] === 'openai' && isPassthrough(primary) ? passthrough(primary) : viaChunks();
+  // Pull the first piece before returning, so failures before the first byte reject here and the
+  // caller can still answer with a plain HTTP error instead of a broken event stream.
+  const first = await gen.next();
+  return {
+    pruned: p.pruned,
+    meta,
+    async cancel() {
+      await gen.return(undefined);
+    },
+    async *[Symbol.asyncIterator]() {
+      if (first.done) return;
+      yield first.value;
+      yield* gen;
+    },
+  };
+}
