@@ -78,8 +78,22 @@ test('in routed mode the reviewer reaches the LLM through the control-plane prox
     const wf = await routed.waitForWorkflow(res.body.id);
     assert.equal(wf.status, 'succeeded');
     assert.ok(wf.steps[1].inputTokens > 0);
-    assert.match(routed.control.output(), /"url":"\/v1\/chat\/completions"/, 'the call went through the proxy');
+    assert.match(routed.control.output(), /"msg":"llm request finished"/, "the call went through the proxy");
   } finally {
     await routed.stop();
   }
+});
+
+test('a workflow dispatched while the customer plane is down waits on the hub and runs once the plane is back', async () => {
+  await topo.stopCustomer();
+  const res = await topo.api('/v1/workflows', { token: topo.apiToken, body: { template: 'index-only', repo: 'sample' } });
+  assert.equal(res.status, 202);
+  await new Promise((r) => setTimeout(r, 1500));
+  const queued = await topo.api(`/v1/workflows/${res.body.id}`, { token: topo.apiToken });
+  assert.equal(queued.body.status, 'queued');
+  assert.ok(queued.body.dispatchAttempts >= 1, 'the hub kept re-sending while nobody took it');
+  await topo.startCustomer();
+  const wf = await topo.waitForWorkflow(res.body.id);
+  assert.equal(wf.status, 'succeeded');
+  assert.deepEqual(wf.steps.map((s: { agent: string }) => s.agent), ['indexer']);
 });

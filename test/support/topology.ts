@@ -32,6 +32,8 @@ export type Topology = {
   apiToken: string;
   control: PlaneProcess;
   customer: PlaneProcess;
+  stopCustomer(): Promise<void>;
+  startCustomer(): Promise<void>;
   openai: FakeProvider;
   anthropic: FakeProvider;
   databaseUrl: string;
@@ -117,25 +119,23 @@ export async function startTopology(opts: {
     const agentTok = routed ? await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'agent', sub: 'runner', ttlSeconds: 3600 } }) : undefined;
 
     const repoDir = writeSampleRepo(join(workDir, 'repo'), opts.repoFiles);
-    const customer = await startPlaneProcess({
-      script: join(ROOT, 'customer-plane/main.ts'),
-      readyEvent: 'ready',
-      echo: opts.echo,
-      env: {
-        TENANT_ID: tenant,
-        CONTROL_PLANE_URL: apiUrl,
-        ENROLL_TOKEN: created.body.enrollToken,
-        STATE_DIR: join(workDir, 'customer-plane'),
-        REPOS: `sample=${repoDir}`,
-        OPENAI_BASE_URL: openai.url,
-        OPENAI_API_KEY: 'fake-openai-key-for-loopback',
-        ANTHROPIC_BASE_URL: anthropic.url,
-        ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
-        LOG_LEVEL: opts.logLevel ?? 'info',
-        ...(agentTok ? { AGENT_TOKEN: agentTok.body.token } : {}),
-        ...opts.customerEnv,
-      },
-    });
+    const customerEnv: Record<string, string> = {
+      TENANT_ID: tenant,
+      CONTROL_PLANE_URL: apiUrl,
+      ENROLL_TOKEN: created.body.enrollToken,
+      STATE_DIR: join(workDir, 'customer-plane'),
+      REPOS: `sample=${repoDir}`,
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: 'fake-openai-key-for-loopback',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
+      LOG_LEVEL: opts.logLevel ?? 'info',
+      ...(agentTok ? { AGENT_TOKEN: agentTok.body.token } : {}),
+      ...opts.customerEnv,
+    };
+    const startCustomer = () =>
+      startPlaneProcess({ script: join(ROOT, 'customer-plane/main.ts'), readyEvent: 'ready', echo: opts.echo, env: customerEnv });
+    let customer = await startCustomer();
     cleanups.push(async () => void (await customer.stop()));
     progress(`customer plane enrolled (signing key ${String(customer.ready.kid).slice(0, 12)}…); its leaf node dialed out to the hub`);
 
@@ -145,7 +145,16 @@ export async function startTopology(opts: {
       operatorToken,
       apiToken: apiTok.body.token,
       control,
-      customer,
+      get customer() {
+        return customer;
+      },
+      async stopCustomer() {
+        await customer.stop();
+      },
+      async startCustomer() {
+        // Same state dir: the plane is enrolled already, so it starts from its stored key and login.
+        customer = await startCustomer();
+      },
       openai,
       anthropic,
       databaseUrl,
