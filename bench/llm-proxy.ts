@@ -3,9 +3,11 @@
  * transport under test (fastify + gateway + in-process limiter; `sdk` = the official client,
  * `passthrough` = undici streaming the upstream's bytes), and this driver. Scenario 1 sends N
  * concurrent requests, streaming and not, straight at the fake upstream and then through each
- * proxy in turn, and prints p50/p99, requests/s, the latency each proxy adds and its throughput as
- * a ratio of direct, side by side. Scenario 2 makes the primary fail every request for a window and
- * reports, per transport, client-visible errors, primary attempts made after the breaker opened,
+ * proxy in turn, and prints p50/p99, requests/s, the latency each proxy adds, its throughput as
+ * a ratio of direct, and the proxy process's CPU time per request (user + system, from
+ * process.cpuUsage: the figure least disturbed by other load on a shared machine), side by side.
+ * Scenario 2 makes the primary fail every request for a window and reports, per transport,
+ * client-visible errors, primary attempts made after the breaker opened,
  * and how long the breaker took to close after recovery.
  *
  *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--outage-seconds 10]
@@ -76,6 +78,7 @@ if (role === 'upstream') {
   process.on('message', (m: Msg) => {
     if (m.type === 'exit') process.exit(0); // lets --cpu-prof write its profile
     if (m.type === 'transitions') process.send!({ type: 'transitions', transitions, metrics: gateway.metrics() });
+    if (m.type === 'cpu') process.send!({ type: 'cpu', ...process.cpuUsage() });
   });
   process.send!({ type: 'ready', url });
 } else {
@@ -195,21 +198,28 @@ async function driver(): Promise<void> {
       upstream.proc.send({ type: 'latency', ms: latency });
       const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
       const rows: [string, Run][] = [['direct', d]];
-      for (const [t, { url }] of proxies) rows.push([t, await load({ url, token, stream, concurrency, seconds, dispatcher })]);
+      const cpu = new Map<string, number>();
+      for (const [t, { url, proc }] of proxies) {
+        const before = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
+        const r = await load({ url, token, stream, concurrency, seconds, dispatcher });
+        const after = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
+        cpu.set(t, (after.user + after.system - before.user - before.system) / Math.max(1, r.latencies.length + r.errors));
+        rows.push([t, r]);
+      }
       console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency} ms${latency ? '' : ' (saturation)'}]`);
-      console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct`);
+      console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct   proxy CPU/request`);
       for (const [name, r] of rows) {
         const added =
           name === 'direct'
             ? ''
-            : `| ${ms(pct(r.latencies, 50) - pct(d.latencies, 50))}     ${ms(pct(r.latencies, 99) - pct(d.latencies, 99))}     ${(rps(r) / rps(d)).toFixed(2)}x`;
+            : `| ${ms(pct(r.latencies, 50) - pct(d.latencies, 50))}     ${ms(pct(r.latencies, 99) - pct(d.latencies, 99))}     ${(rps(r) / rps(d)).toFixed(2).padStart(5)}x                ${cpu.get(name)!.toFixed(0).padStart(4)} µs`;
         console.log(`  ${name.padEnd(12)} ${ms(pct(r.latencies, 50))}  ${ms(pct(r.latencies, 99))}  ${rps(r).toFixed(0).padStart(7)}  ${String(r.errors).padStart(6)} ${added}`);
       }
       if (rows.length === 3) {
         const [, a] = rows[1];
         const [, b] = rows[2];
         console.log(
-          `  ${rows[2][0]}/${rows[1][0]}: added p50 ${((pct(b.latencies, 50) - pct(d.latencies, 50)) / (pct(a.latencies, 50) - pct(d.latencies, 50))).toFixed(2)}x, added p99 ${((pct(b.latencies, 99) - pct(d.latencies, 99)) / (pct(a.latencies, 99) - pct(d.latencies, 99))).toFixed(2)}x, throughput ${(rps(b) / rps(a)).toFixed(2)}x`,
+          `  ${rows[2][0]}/${rows[1][0]}: added p50 ${((pct(b.latencies, 50) - pct(d.latencies, 50)) / (pct(a.latencies, 50) - pct(d.latencies, 50))).toFixed(2)}x, added p99 ${((pct(b.latencies, 99) - pct(d.latencies, 99)) / (pct(a.latencies, 99) - pct(d.latencies, 99))).toFixed(2)}x, throughput ${(rps(b) / rps(a)).toFixed(2)}x, CPU/request ${(cpu.get(rows[2][0])! / cpu.get(rows[1][0])!).toFixed(2)}x`,
         );
       }
     }

@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BadRequestError, ForbiddenError } from '../../shared/errors.ts';
 import { UUID_RE } from '../../shared/ids.ts';
-import type { Logger } from '../../shared/log.ts';
+import { REDACT_PATHS, type Logger } from '../../shared/log.ts';
 import { pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type LlmSseStream } from '../../shared/llm/index.ts';
 import type { TokenVerifier } from '../../shared/tokens.ts';
 import { authOf, requireAuth } from '../http/middleware/require-auth/index.ts';
@@ -85,6 +85,10 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
   const agentAuth = requireAuth(cachingVerifier(deps.verifier), 'agent');
   const apiAuth = requireAuth(deps.verifier, 'api');
   deps.metrics?.observe(() => deps.gateway.metrics());
+  // The summary line is flat (ids, enum values, numbers), so the nested wildcard redaction paths
+  // can never match in it; keeping only the top-level ones gives the same output for a third of the
+  // cost (wildcard redaction measured ~12 µs per line, the largest single cost of a log line).
+  const summaryLog = deps.log.child({}, { redact: { paths: REDACT_PATHS.filter((p) => !/[.*]/.test(p)), censor: '[redacted]' } });
 
   // The one log line of a request that succeeded (fastify's own request lines are off for the chat
   // route: two more JSON lines per call were a fifth of the proxy's CPU in the bench).
@@ -96,7 +100,7 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
     );
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
     deps.metrics?.requestFinished({ provider: meta.provider, tier: meta.tier, status: 200, stream }, latencyMs);
-    deps.log.info(
+    summaryLog.info(
       {
         reqId: req.id,
         tenant,
