@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isBreakerRefusal } from './breaker.ts';
 import { logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
@@ -93,9 +94,10 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
     const wd = createWatchdog(core.timeoutMs, ctx.signal);
     const call = { request: p.request, spec, maxTokens: p.maxTokens[name], cacheKey: p.cacheKey, signal: wd.signal };
     const split = createSseSplitter();
+    const dec = new StringDecoder('utf8'); // a character split across two reads is never mangled
     const datas: string[] = [];
     const tools = new Map<number, ToolBuf>();
-    let it: AsyncIterator<string> | undefined;
+    let it: AsyncIterator<Buffer | string> | undefined;
     let id: string | undefined;
     let created: number | undefined;
     let roleSent = false;
@@ -189,7 +191,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
         for (;;) {
           const r = await iter.next();
           if (r.done) return { iter, ended: true };
-          split.push(r.value, datas);
+          split.push(dec.write(r.value as Buffer), datas);
           if (datas.length) return { iter, ended: false };
         }
       });
@@ -204,7 +206,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
         if (ended) break;
         const r = await it.next();
         if (r.done) ended = true;
-        else split.push(r.value, datas);
+        else split.push(dec.write(r.value as Buffer), datas);
       }
       if (!finished) throw new UpstreamBadResponseError(name);
       completed = true;
@@ -262,17 +264,22 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
   const gen = p.order[0] === 'openai' && isPassthrough(primary) ? passthrough(primary) : viaChunks();
   // Pull the first piece before returning, so failures before the first byte reject here and the
   // caller can still answer with a plain HTTP error instead of a broken event stream.
-  const first = await gen.next();
+  let first: IteratorResult<string> | undefined = await gen.next();
+  // A plain iterator rather than another generator around `gen`: one less hop per piece.
+  const iterator: AsyncIterator<string> = {
+    next() {
+      const f = first;
+      first = undefined;
+      return f ? Promise.resolve(f) : gen.next();
+    },
+    return: (v?: unknown) => ((first = undefined), gen.return(v as undefined)),
+  };
   return {
     pruned: p.pruned,
     meta,
     async cancel() {
-      await gen.return(undefined);
+      await iterator.return!();
     },
-    async *[Symbol.asyncIterator]() {
-      if (first.done) return;
-      yield first.value;
-      yield* gen;
-    },
+    [Symbol.asyncIterator]: () => iterator,
   };
 }

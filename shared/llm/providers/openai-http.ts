@@ -38,18 +38,12 @@ export class OpenAIStreamErrorEvent extends Error {
   }
 }
 
-/** UTF-8 text of a byte stream; a character split across two reads is never mangled. */
-async function* decoded(body: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  const dec = new StringDecoder('utf8');
-  for await (const b of body) {
-    const s = dec.write(b);
-    if (s) yield s;
-  }
-}
-
 export type OpenAIPassthroughAdapter = ProviderAdapter & {
-  /** The upstream event stream as UTF-8 text pieces (split anywhere), after a 2xx status. */
-  openSse(call: ProviderCall): Promise<AsyncIterable<string>>;
+  /**
+   * The upstream event stream after a 2xx status, as it comes off the socket: bytes split
+   * anywhere (even inside a character; decode with a StringDecoder).
+   */
+  openSse(call: ProviderCall): Promise<AsyncIterable<Buffer | string>>;
   close(): Promise<void>;
 };
 
@@ -81,9 +75,9 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
     return res;
   }
 
-  async function openSse(call: ProviderCall): Promise<AsyncIterable<string>> {
+  async function openSse(call: ProviderCall): Promise<AsyncIterable<Buffer>> {
     const res = await post({ ...openAIParams(call), stream: true, stream_options: { include_usage: true } }, true, call.signal);
-    return decoded(res.body);
+    return res.body;
   }
 
   return {
@@ -97,9 +91,10 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
       const text = await openSse(call);
       return (async function* () {
         const split = createSseSplitter();
+        const dec = new StringDecoder('utf8');
         const datas: string[] = [];
         for await (const piece of text) {
-          split.push(piece, datas);
+          split.push(dec.write(piece as Buffer), datas);
           const out: StreamEvent[] = [];
           for (const d of datas) {
             if (d === '[DONE]') continue;

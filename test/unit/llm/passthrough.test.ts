@@ -17,7 +17,7 @@ test('the SSE splitter takes text split anywhere, CRLF line ends, several data l
 });
 
 /** A pass-through adapter over scripted upstream text; `pieces` are the socket reads. */
-function upstream(pieces: string[], breakWith?: Error) {
+function upstream(pieces: (string | Buffer)[], breakWith?: Error) {
   const calls: ProviderCall[] = [];
   const adapter: OpenAIPassthroughAdapter = {
     name: 'openai',
@@ -87,10 +87,14 @@ test('without include_usage the usage event is counted but not forwarded', async
   assert.equal(meta.usage.outputTokens, 9);
 });
 
-test('a mid-stream break continues on the secondary with the exact text sent (escapes and non-ASCII) as prefix', async () => {
+test('a mid-stream break continues on the secondary with the exact text sent (escapes, non-ASCII split across reads) as prefix', async () => {
   const sent = 'Say "hi" \\ café ✓ ';
   const body = delta({ role: 'assistant', content: '' }) + delta({ content: 'Say "hi" \\ ' }) + delta({ content: 'café ✓ ' });
-  const up = upstream([body], new TypeError('terminated'));
+  // Socket reads that end inside the multi-byte characters (é is 2 bytes, ✓ is 3).
+  const bytes = Buffer.from(body);
+  const cuts = [0, bytes.indexOf('é') + 1, bytes.indexOf('✓') + 1, bytes.indexOf('✓') + 2, bytes.length];
+  const reads = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end));
+  const up = upstream(reads, new TypeError('terminated'));
   const sec = secondary([[{ type: 'text', text: ' done' }], [{ type: 'finish', reason: 'stop' }, { type: 'usage', usage: { ...ZERO_USAGE, inputTokens: 5, outputTokens: 3 } }]]);
   const { chunks, meta, metrics } = await run(up.adapter, sec.adapter, { ...REQ, stream_options: { include_usage: true } });
   assert.deepEqual(sec.calls[0].request.messages.at(-1), { role: 'assistant', content: sent });
