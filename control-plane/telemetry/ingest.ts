@@ -37,8 +37,14 @@ export async function startIngest(opts: IngestDeps & { nc: NatsConnection; maxDe
     nc: opts.nc,
     stream: STREAMS.up.name,
     durable: 'ingest',
-    maxDeliver: opts.maxDeliver ?? 5,
-    ackWaitMs: opts.ackWaitMs ?? 30_000,
+    // Generous: a store failure (Postgres down) retries with backoff capped at 30 s, so ~10 minutes of
+    // outage before the DLQ; and nats-server before 2.10.16 counts failed deliveries to a crashed
+    // consumer's lingering pull requests as deliveries (nats-server#5338), which a small limit turns
+    // into false dead letters. Verification failures do not wait for this: they go to the DLQ at once.
+    maxDeliver: opts.maxDeliver ?? 25,
+    // Storing a batch takes milliseconds; a redelivery racing a slow store is harmless (the (kid, seq)
+    // claim makes it a duplicate), so a short wait only means a crashed consumer is replaced sooner.
+    ackWaitMs: opts.ackWaitMs ?? 10_000,
     concurrency: opts.concurrency ?? 4,
     handle: handlers.handleUpBatch,
     deadLetter: dlqPublisher(opts.nc, (reason) => dlqSubject('up', reason), { removeFromSource: true }),
