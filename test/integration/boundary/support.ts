@@ -9,6 +9,7 @@ import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '../../../shared/log.ts';
+import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../../../shared/signing.ts';
 import { createTokenIssuer, generateSigningJwk } from '../../../shared/tokens.ts';
 import { freePort, startNatsServer, type NatsServerProcess } from '../../../shared/nats-server-process.ts';
 import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig } from '../../../control-plane/hub/config.ts';
@@ -184,4 +185,18 @@ export async function storedCounts(databaseUrl: string, tenant: string): Promise
   const [e] = await query<{ n: string }>(databaseUrl, 'SELECT count(*) AS n FROM up_events WHERE tenant_id = $1', [tenant]);
   const [b] = await query<{ n: string; s: string | null }>(databaseUrl, 'SELECT count(*) AS n, sum(events) AS s FROM up_batches WHERE tenant_id = $1', [tenant]);
   return { events: Number(e.n), batches: Number(b.n), batchEvents: Number(b.s ?? 0) };
+}
+
+/** Enrolls like a customer plane does (fresh Ed25519 key, one-time token) and returns what it gets. */
+export async function enrollDirect(apiUrl: string, enrollToken: string): Promise<{ key: TenantSigningKey; leaf: { url: string; username: string; password: string } }> {
+  const generated = await generateTenantKey();
+  const key = await importTenantKey(generated.privateJwk);
+  const res = await fetch(`${apiUrl}/v1/enroll`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${enrollToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ publicKey: key.publicJwk }),
+  });
+  const body = (await res.json()) as { leaf: { url: string; username: string; password: string } };
+  if (res.status !== 201) throw new Error(`enrollment failed: ${JSON.stringify(body)}`);
+  return { key, leaf: body.leaf };
 }
