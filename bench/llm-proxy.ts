@@ -11,7 +11,7 @@
  * and how long the breaker took to close after recovery.
  *
  *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--outage-seconds 10]
- *     [--upstream-latency-ms 0,200] [--transports sdk,passthrough] [--modes non-stream,stream]
+ *     [--upstream-latency-ms 0,200,200~40] [--transports sdk,passthrough] [--modes non-stream,stream]
  *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof.
  */
 import { fork, type ChildProcess } from 'node:child_process';
@@ -41,7 +41,7 @@ if (role === 'upstream') {
     if (m.type === 'fault') openai.setFault({ status: 500 }, { forMs: m.ms as number });
     if (m.type === 'latency') {
       // A real model takes a while to answer; this makes the load realistic rather than saturating.
-      for (const f of [openai, anthropic]) f.setFault(m.ms ? { latencyMs: m.ms as number } : null);
+      for (const f of [openai, anthropic]) f.setFault(m.ms ? { latencyMs: m.ms as number, spreadMs: m.spread as number } : null);
     }
     if (m.type === 'log') {
       process.send!({ type: 'log', faulted: openai.requests.log.filter((r) => r.fault === 'status:500').map((r) => r.at), openai: openai.requests.count, anthropic: anthropic.requests.count });
@@ -159,7 +159,7 @@ async function driver(): Promise<void> {
       concurrency: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '5' },
       'outage-seconds': { type: 'string', default: '10' },
-      'upstream-latency-ms': { type: 'string', default: '0,200' },
+      'upstream-latency-ms': { type: 'string', default: '0,200,200~40' },
       transports: { type: 'string', default: TRANSPORTS.join(',') },
       modes: { type: 'string', default: 'non-stream,stream' },
     },
@@ -191,11 +191,15 @@ async function driver(): Promise<void> {
     for (const { url } of proxies.values()) {
       for (const stream of [false, true]) await load({ url, token, stream, concurrency, seconds: 1, dispatcher });
     }
-    const latencies = String(values['upstream-latency-ms']).split(',').map(Number);
+    // "200" is a fixed delay; "200~40" spreads delays evenly over 200..240 ms (deterministic, the
+    // same set for every path), so responses do not leave the fake in lockstep timer ticks.
+    const latencies = String(values['upstream-latency-ms'])
+      .split(',')
+      .map((l) => l.split('~').map(Number) as [number, number?]);
     const rps = (r: Run) => r.latencies.length / r.seconds;
     const ms = (v: number) => v.toFixed(2).padStart(7);
-    for (const [latency, stream] of latencies.flatMap((l) => modes.map((s) => [l, s] as const))) {
-      upstream.proc.send({ type: 'latency', ms: latency });
+    for (const [[latency, spread = 0], stream] of latencies.flatMap((l) => modes.map((s) => [l, s] as const))) {
+      upstream.proc.send({ type: 'latency', ms: latency, spread });
       const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
       const rows: [string, Run][] = [['direct', d]];
       const cpu = new Map<string, number>();
@@ -206,7 +210,7 @@ async function driver(): Promise<void> {
         cpu.set(t, (after.user + after.system - before.user - before.system) / Math.max(1, r.latencies.length + r.errors));
         rows.push([t, r]);
       }
-      console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency} ms${latency ? '' : ' (saturation)'}]`);
+      console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency}${spread ? `..${latency + spread}` : ''} ms${latency ? '' : ' (saturation)'}]`);
       console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct   proxy CPU/request`);
       for (const [name, r] of rows) {
         const added =

@@ -144,14 +144,15 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
         const { completion, meta } = await deps.gateway.chat(req.body, ctx);
         reply.header('x-agentplane-pruned', pruneHeader(meta.pruned));
         reply.header('x-agentplane-provider', meta.provider);
-        settle(req, tenant, estimated, meta, false, started, bytes);
+        // Accounting and the log line run just after the reply is written, not in front of it.
+        setImmediate(settle, req, tenant, estimated, meta, false, started, bytes);
         return completion;
       }
 
       // Failures before the first byte reject here and get a plain HTTP error from the error handler.
       const stream = await deps.gateway.chatSse(req.body, ctx);
       stream.meta.then(
-        (meta) => settle(req, tenant, estimated, meta, true, started, bytes),
+        (meta) => void setImmediate(settle, req, tenant, estimated, meta, true, started, bytes),
         () => undefined,
       );
       // From here the response is written directly (no per-chunk trip through a Readable and

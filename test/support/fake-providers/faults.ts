@@ -7,8 +7,12 @@
 export type Fault =
   /** Answer with this HTTP status (and the provider's error body unless `body` is given). */
   | { status: number; body?: unknown; retryAfter?: number }
-  /** Delay the response headers by this long, then answer normally. */
-  | { latencyMs: number }
+  /**
+   * Delay the response headers by this long, then answer normally. With `spreadMs`, the k-th
+   * delayed request waits latencyMs + spreadMs·frac(k·φ) instead: evenly spread over the range and
+   * deterministic, so two runs of the same number of requests see the same set of delays.
+   */
+  | { latencyMs: number; spreadMs?: number }
   /** Accept the request and never answer; only the client's timeout or close() ends it. */
   | { hang: true }
   /** Stream this many content chunks, then destroy the socket (non-stream: destroy before replying). */

@@ -44,6 +44,7 @@ export async function startFakeServer(
   const maxLog = opts.maxLog ?? 1000;
   let log: FakeRequestRecord[] = [];
   let count = 0;
+  let delayed = 0;
 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -71,7 +72,10 @@ export async function startFakeServer(
     count += 1;
     log.push({ model: handled.model, bytes: raw.length, stream: handled.stream, fault: faultName(fault), at: clock() });
     if (log.length > maxLog) log = log.slice(-maxLog);
-    if (fault && 'latencyMs' in fault) await sleep(fault.latencyMs);
+    if (fault && 'latencyMs' in fault) {
+      delayed += 1;
+      await sleep(fault.latencyMs + (fault.spreadMs ? fault.spreadMs * ((delayed * 0.6180339887) % 1) : 0));
+    }
     if (fault && 'hang' in fault) return; // the socket stays open until the client gives up
     if (fault && 'status' in fault) {
       if (fault.retryAfter !== undefined) res.setHeader('retry-after', String(fault.retryAfter));
