@@ -1,14 +1,15 @@
 /**
  * LLM proxy bench. Processes as in production: the FAKE upstream providers, one proxy per OpenAI
  * transport under test (fastify + gateway + in-process limiter; `sdk` = the official client,
- * `passthrough` = undici streaming the upstream's bytes), and this driver. Scenario 1 sends N
- * concurrent requests, streaming and not, straight at the fake upstream and then through each
- * proxy in turn, and prints p50/p99, requests/s, the latency each proxy adds, its throughput as
- * a ratio of direct, and the proxy process's CPU time per request (user + system, from
- * process.cpuUsage: the figure least disturbed by other load on a shared machine), side by side.
- * Scenario 2 makes the primary fail every request for a window and reports, per transport,
- * client-visible errors, primary attempts made after the breaker opened,
- * and how long the breaker took to close after recovery.
+ * `passthrough` = undici streaming the upstream's bytes), a bare forwarder as the floor (node:http
+ * + undici and nothing else: the price of the extra process and hops on this machine), and this
+ * driver. Scenario 1 sends N concurrent requests, streaming and not, straight at the fake upstream
+ * and then through the floor and each proxy in turn, and prints p50/p99, requests/s, the latency
+ * each adds, its throughput as a ratio of direct, and its process's CPU time per request (user +
+ * system, from process.cpuUsage: the figure least disturbed by other load on a shared machine),
+ * side by side. Scenario 2 makes the primary fail every request for a window and reports, per
+ * transport, client-visible errors, primary attempts made after the breaker opened, and how long
+ * the breaker took to close after recovery.
  *
  *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--outage-seconds 10]
  *     [--upstream-latency-ms 0,200,200~40] [--transports sdk,passthrough] [--modes non-stream,stream]
@@ -18,7 +19,9 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
 import { pino } from 'pino';
 import { createHttpApp } from '../control-plane/http/app.ts';
 import { createLlmBudget } from '../control-plane/llm-proxy/budget.ts';
@@ -48,6 +51,32 @@ if (role === 'upstream') {
     }
   });
   process.send!({ type: 'ready', openai: openai.url, anthropic: anthropic.url });
+} else if (role === 'floor') {
+  // The floor: a bare node:http server forwarding bytes to the fake over an undici pool, with no
+  // auth, validation, limits, accounting or logging. What it adds is the price of one more process
+  // and two more loopback hops on this machine, which no proxy can go under.
+  const base = new URL(`${process.env.BENCH_FLOOR}/`);
+  const pool = new Pool(base.origin, { connections: 256 });
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      pool
+        .request({ method: 'POST', path: `${base.pathname}chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer bench' }, body: Buffer.concat(chunks) })
+        .then(async (up) => {
+          res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type']) });
+          for await (const c of up.body) res.write(c);
+          res.end();
+        })
+        .catch(() => res.destroy());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.on('message', (m: Msg) => {
+    if (m.type === 'exit') process.exit(0);
+    if (m.type === 'cpu') process.send!({ type: 'cpu', ...process.cpuUsage() });
+  });
+  process.send!({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
 } else if (role === 'proxy') {
   const env = JSON.parse(process.env.BENCH_PROXY ?? '{}');
   // Real logging cost (a JSON line per request), written to /dev/null.
@@ -173,6 +202,7 @@ async function driver(): Promise<void> {
   const keys = [await generateSigningJwk()];
   const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
   const upstream = await child(['--role=upstream']);
+  const floor = await child(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string });
   const proxies = new Map<OpenAITransport, { proc: ChildProcess; url: string }>();
   for (const transport of transports) {
     const p = await child(['--role=proxy', `--transport=${transport}`], {
@@ -188,6 +218,7 @@ async function driver(): Promise<void> {
     );
     // Warm every path (JIT, tokenizer, keep-alive connections) before measuring.
     await load({ url: direct, stream: false, concurrency, seconds: 1, dispatcher });
+    await load({ url: `${floor.ready.url as string}/v1`, stream: true, concurrency, seconds: 1, dispatcher });
     for (const { url } of proxies.values()) {
       for (const stream of [false, true]) await load({ url, token, stream, concurrency, seconds: 1, dispatcher });
     }
@@ -203,7 +234,11 @@ async function driver(): Promise<void> {
       const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
       const rows: [string, Run][] = [['direct', d]];
       const cpu = new Map<string, number>();
-      for (const [t, { url, proc }] of proxies) {
+      const targets: [string, { url: string; proc: ChildProcess; token?: string }][] = [
+        ['floor', { url: `${floor.ready.url as string}/v1`, proc: floor.proc }],
+        ...[...proxies].map(([t, p]) => [t, { ...p, token }] as [string, { url: string; proc: ChildProcess; token?: string }]),
+      ];
+      for (const [t, { url, proc, token }] of targets) {
         const before = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
         const r = await load({ url, token, stream, concurrency, seconds, dispatcher });
         const after = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
@@ -211,7 +246,7 @@ async function driver(): Promise<void> {
         rows.push([t, r]);
       }
       console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency}${spread ? `..${latency + spread}` : ''} ms${latency ? '' : ' (saturation)'}]`);
-      console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct   proxy CPU/request`);
+      console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct   CPU/request`);
       for (const [name, r] of rows) {
         const added =
           name === 'direct'
@@ -219,11 +254,11 @@ async function driver(): Promise<void> {
             : `| ${ms(pct(r.latencies, 50) - pct(d.latencies, 50))}     ${ms(pct(r.latencies, 99) - pct(d.latencies, 99))}     ${(rps(r) / rps(d)).toFixed(2).padStart(5)}x                ${cpu.get(name)!.toFixed(0).padStart(4)} µs`;
         console.log(`  ${name.padEnd(12)} ${ms(pct(r.latencies, 50))}  ${ms(pct(r.latencies, 99))}  ${rps(r).toFixed(0).padStart(7)}  ${String(r.errors).padStart(6)} ${added}`);
       }
-      if (rows.length === 3) {
-        const [, a] = rows[1];
-        const [, b] = rows[2];
+      if (rows.length === 4) {
+        const [, a] = rows[2];
+        const [, b] = rows[3];
         console.log(
-          `  ${rows[2][0]}/${rows[1][0]}: added p50 ${((pct(b.latencies, 50) - pct(d.latencies, 50)) / (pct(a.latencies, 50) - pct(d.latencies, 50))).toFixed(2)}x, added p99 ${((pct(b.latencies, 99) - pct(d.latencies, 99)) / (pct(a.latencies, 99) - pct(d.latencies, 99))).toFixed(2)}x, throughput ${(rps(b) / rps(a)).toFixed(2)}x, CPU/request ${(cpu.get(rows[2][0])! / cpu.get(rows[1][0])!).toFixed(2)}x`,
+          `  ${rows[3][0]}/${rows[2][0]}: added p50 ${((pct(b.latencies, 50) - pct(d.latencies, 50)) / (pct(a.latencies, 50) - pct(d.latencies, 50))).toFixed(2)}x, added p99 ${((pct(b.latencies, 99) - pct(d.latencies, 99)) / (pct(a.latencies, 99) - pct(d.latencies, 99))).toFixed(2)}x, throughput ${(rps(b) / rps(a)).toFixed(2)}x, CPU/request ${(cpu.get(rows[3][0])! / cpu.get(rows[2][0])!).toFixed(2)}x`,
         );
       }
     }
@@ -235,7 +270,7 @@ async function driver(): Promise<void> {
   } finally {
     dispatcher.destroy();
     upstream.proc.kill();
-    for (const p of proxies.values()) p.proc.send({ type: 'exit' });
+    for (const p of [floor, ...proxies.values()]) p.proc.send({ type: 'exit' });
   }
 }
 
