@@ -4,6 +4,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../shared/log.ts';
 import { ConfigError } from '../shared/errors.ts';
 import { subjects } from '../shared/subjects.ts';
+import { settleWithin } from '../shared/settle-within.ts';
 import { createLlmGateway } from '../shared/llm/index.ts';
 import type { AgentLlm } from '../agents/types.ts';
 import { createRoutedLlm } from './llm/routed-client.ts';
@@ -110,14 +111,20 @@ export async function createCustomerPlane(deps: {
     intakeStats: intake.stats,
     async stop(): Promise<void> {
       intake.sub.unsubscribe();
-      await runner.stop().catch(() => {});
-      await egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed'));
-      await forwarder.stop().catch(() => {});
+      // Runs in flight finish first (ECS gives the task its stop timeout); then pending events are
+      // flushed to the outbox, which keeps them across the restart if the hub is not reachable now.
+      await settleWithin(runner.stop(), 110_000);
+      await settleWithin(
+        egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed')),
+        5000,
+      );
+      await settleWithin(forwarder.stop(), 5000);
       audit.close();
-      await llm.close().catch(() => {});
-      await runnerNc.drain().catch(() => {});
-      await egressNc.drain().catch(() => {});
-      for (const stop of stoppers.reverse()) await stop().catch(() => {});
+      await settleWithin(llm.close(), 2000);
+      await settleWithin(runnerNc.drain(), 5000);
+      await settleWithin(egressNc.drain(), 5000);
+      for (const nc of [runnerNc, egressNc]) if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
+      for (const stop of stoppers.reverse()) await settleWithin(stop(), 10_000);
     },
   };
 }

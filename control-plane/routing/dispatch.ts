@@ -4,6 +4,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import { TEMPLATES } from '../../shared/boundary.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { dispatchQueueSubject } from '../hub/streams.ts';
+import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
 
 /**
  * What goes down to a customer plane: the workflow id, a template from the closed list, and a repo
@@ -17,9 +18,6 @@ export const dispatchSchema = z.strictObject({
   requestedAt: z.number().int(),
 });
 export type Dispatch = z.infer<typeof dispatchSchema>;
-
-/** NATS header carrying the originating HTTP request id across the link. */
-export const REQUEST_ID_HEADER = 'Ap-Request-Id';
 
 export function createDispatcher(deps: { nc: NatsConnection }) {
   const js = jetstream(deps.nc);

@@ -1,11 +1,11 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
-import { subjects } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER, subjects } from '../../shared/subjects.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
-import { dispatchSchema, REQUEST_ID_HEADER } from './dispatch.ts';
+import { dispatchSchema } from './dispatch.ts';
 import type { WorkflowStore } from '../db/workflows.ts';
 
 /**

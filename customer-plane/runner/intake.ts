@@ -3,7 +3,7 @@ import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
 import { TEMPLATES } from '../../shared/boundary.ts';
 import { ULID_RE } from '../../shared/ids.ts';
-import { subjects } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER, REQUEST_ID_RE, subjects } from '../../shared/subjects.ts';
 import { createWorkQueue } from './work-queue.ts';
 
 /** The dispatch a customer plane accepts; anything else from the link is dropped and counted. */
@@ -37,10 +37,12 @@ export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Log
         deps.log.warn({ subject: msg.subject }, 'invalid dispatch dropped');
         continue;
       }
+      const given = msg.headers?.get(REQUEST_ID_HEADER);
+      const requestId = given && REQUEST_ID_RE.test(given) ? given : undefined;
       try {
-        const fresh = await queue.enqueue(parsed.data.workflowId, msg.data);
+        const fresh = await queue.enqueue(parsed.data.workflowId, msg.data, requestId);
         counts[fresh ? 'accepted' : 'duplicate'] += 1;
-        if (fresh) deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template }, 'dispatch accepted');
+        if (fresh) deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template, requestId }, 'dispatch accepted');
       } catch (err) {
         // Not queued: the control plane re-sends until the workflow starts, so this is not a loss.
         deps.log.error({ err, workflowId: parsed.data.workflowId }, 'could not queue dispatch; awaiting re-send');

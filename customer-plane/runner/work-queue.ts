@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
 
 /**
  * The customer plane's local work queue on the leaf: accepted dispatches wait here for a runner.
@@ -35,8 +36,10 @@ export function createWorkQueue(nc: NatsConnection) {
   const js = jetstream(nc);
   return {
     /** True when newly queued, false when this workflow id was already queued (a re-send). */
-    async enqueue(workflowId: string, data: Uint8Array): Promise<boolean> {
-      const ack = await js.publish(WORK_SUBJECT, data, { msgID: workflowId });
+    async enqueue(workflowId: string, data: Uint8Array, requestId?: string): Promise<boolean> {
+      const h = natsHeaders();
+      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+      const ack = await js.publish(WORK_SUBJECT, data, { msgID: workflowId, headers: h });
       return !ack.duplicate;
     },
   };

@@ -3,6 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import type { Logger } from '../../shared/log.ts';
+import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
 import { dispatchSchema } from './intake.ts';
 import { runWorkflow, type RunDeps } from './run-workflow.ts';
 import { WORK_DLQ_SUBJECT, WORK_STREAM } from './work-queue.ts';
@@ -16,7 +17,8 @@ export function createHandlers(deps: RunDeps) {
       // Long runs: tell JetStream we are alive so the message is not redelivered mid-run.
       const heartbeat = setInterval(() => msg.working(), 10_000);
       try {
-        await runWorkflow(parsed.data, deps);
+        const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+        await runWorkflow(parsed.data, { ...deps, log: deps.log.child({ requestId }) });
       } finally {
         clearInterval(heartbeat);
       }

@@ -97,3 +97,17 @@ test('a workflow dispatched while the customer plane is down waits on the hub an
   assert.equal(wf.status, 'succeeded');
   assert.deepEqual(wf.steps.map((s: { agent: string }) => s.agent), ['indexer']);
 });
+
+test('the request id of the POST that started a workflow appears in the customer plane logs of that run', async () => {
+  const requestId = `req-${Date.now()}`;
+  const res = await fetch(`${topo.apiUrl}/v1/workflows`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${topo.apiToken}`, 'content-type': 'application/json', 'x-request-id': requestId },
+    body: JSON.stringify({ template: 'index-only', repo: 'sample' }),
+  });
+  assert.equal(res.headers.get('x-request-id'), requestId);
+  const { id } = (await res.json()) as { id: string };
+  await topo.waitForWorkflow(id);
+  const lines = topo.customer.output().split('\n').filter((l) => l.includes(id));
+  assert.ok(lines.some((l) => l.includes(`"requestId":"${requestId}"`) && l.includes('workflow finished')), 'the run is joined to the request');
+});
