@@ -1,0 +1,50 @@
+import type { Logger } from './log.ts';
+import { ConfigError } from './errors.ts';
+
+export type RunningService = {
+  log: Logger;
+  /** Printed as one JSON line on stdout once the service is up; supervisors and the demo wait for it. */
+  ready: Record<string, unknown>;
+  stop(): Promise<void>;
+};
+
+export const EX_CONFIG = 78;
+
+/**
+ * The shape every service's main() shares: start, announce readiness, drain on SIGTERM/SIGINT.
+ * A configuration problem (or another error the service marks as the operator's to fix) ends the
+ * process with one plain message and exit code 78, not a stack trace.
+ */
+export function runService(
+  name: string,
+  start: () => Promise<RunningService>,
+  opts: { isOperatorError?: (err: unknown) => boolean } = {},
+): void {
+  const operatorError = (err: unknown) => err instanceof ConfigError || Boolean(opts.isOperatorError?.(err));
+  start()
+    .then((svc) => {
+      process.stdout.write(`${JSON.stringify(svc.ready)}\n`);
+      let stopping = false;
+      const shutdown = async (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        svc.log.info({ signal }, 'draining and shutting down');
+        try {
+          await svc.stop();
+        } finally {
+          process.exit(0);
+        }
+      };
+      process.on('SIGTERM', () => void shutdown('SIGTERM'));
+      process.on('SIGINT', () => void shutdown('SIGINT'));
+    })
+    .catch((err: unknown) => {
+      if (operatorError(err)) {
+        const message = (err as Error).message;
+        process.stderr.write(`${message.startsWith(`${name}:`) ? message : `${name}: ${message}`}\n`);
+        process.exit(EX_CONFIG);
+      }
+      process.stderr.write(`${name} failed to start: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    });
+}
