@@ -166,6 +166,10 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
         'x-agentplane-pruned': pruneHeader(stream.pruned),
       });
       await pump(stream, reply.raw, (err) => {
+        if (abort.signal.aborted) {
+          deps.log.info({ reqId: req.id, code: 'client_closed' }, 'llm stream ended early: the client went away');
+          return '';
+        }
         const { body, status } = openAIErrorBody(err);
         deps.log.warn({ reqId: req.id, code: body.error.code, status }, 'llm stream failed after it started');
         return `data: ${JSON.stringify(body)}\n\n`;

@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import { UpstreamBadResponseError } from '../errors.ts';
 import type { StreamEvent } from '../normalized.ts';
 import { createSseSplitter } from '../sse.ts';
 import { fromOpenAICompletion, openAIChunkEvents } from '../translate-response.ts';
@@ -77,6 +78,11 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
 
   async function openSse(call: ProviderCall): Promise<AsyncIterable<Buffer>> {
     const res = await post({ ...openAIParams(call), stream: true, stream_options: { include_usage: true } }, true, call.signal);
+    if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      // An HTML error page with a 200 (a misbehaving gateway in front of the provider) fails over now.
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      throw new UpstreamBadResponseError('openai');
+    }
     return res.body;
   }
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import type { Fault } from '../../support/fake-providers/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type Fault } from '../../support/fake-providers/index.ts';
 import { READ_FILE_TOOL, REQ, startProxy, type ProxyHarness } from './harness.ts';
 
 /**
@@ -62,6 +62,7 @@ test('passthrough: a stream arrives as the upstream sent it, the tier as model, 
 
 const beforeFirstByte: [string, Fault][] = [
   ['a 500', { status: 500 }],
+  ['a 200 that is an HTML page, not JSON or an event stream', { nonJson: true }],
   ['a 429 with Retry-After', { status: 429, retryAfter: 30 }],
   ['a hang (timeout)', { hang: true }],
   ['a connection reset', { resetAfterChunks: 0 }],
@@ -137,6 +138,32 @@ test('passthrough: a 400 caused by the request is returned as is and not retried
     assert.equal(h.anthropic.requests.count, 0);
   } finally {
     await h.close();
+  }
+});
+
+test('passthrough: a client that goes away mid-stream ends the upstream call; one info line, no failure warning', async () => {
+  const fakes = { openai: await startFakeOpenAI({ chunkDelayMs: 30 }), anthropic: await startFakeAnthropic() };
+  const h = await startProxy({ transport: 'passthrough', fakes });
+  try {
+    const ctrl = new AbortController();
+    const res = await fetch(`${h.url}/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.agentToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ ...REQ, stream: true }),
+      signal: ctrl.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    ctrl.abort();
+    await reader.read().catch(() => undefined);
+    for (let i = 0; i < 50 && !h.logs.some((l) => l.includes('client went away')); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(h.logs.some((l) => l.includes('"code":"client_closed"')));
+    assert.equal(h.logs.some((l) => l.includes('llm stream failed')), false);
+    assert.equal(h.anthropic.requests.count, 0, 'a caller who left is not failed over');
+  } finally {
+    await h.close();
+    await fakes.openai.close();
+    await fakes.anthropic.close();
   }
 });
 
