@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
 
 /** The customer plane's environment. Secrets have no defaults; absent service URLs select embedded defaults. */
 export const customerPlaneEnvSchema = z.object({
@@ -60,7 +61,7 @@ function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {
     const eq = pair.indexOf('=');
     const alias = pair.slice(0, eq);
     const path = pair.slice(eq + 1);
-    if (eq < 1 || !/^[a-z0-9][a-z0-9-]{0,39}$/.test(alias) || !path.startsWith('/')) {
+    if (eq < 1 || !REPO_ALIAS_RE.test(alias) || !path.startsWith('/')) {
       ctx.addIssue({ code: 'custom', message: 'expected alias=/absolute/path pairs (alias: lowercase, digits, dashes)' });
       return out;
     }

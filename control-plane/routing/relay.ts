@@ -5,7 +5,7 @@ import { REQUEST_ID_HEADER, subjects } from '../../shared/subjects.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
-import { dispatchSchema } from './dispatch.ts';
+import { dispatchSchema } from '../../shared/dispatch.ts';
 import type { WorkflowStore } from '../db/workflows.ts';
 
 /**

@@ -1,20 +1,8 @@
-import { z } from 'zod';
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
-import { TEMPLATES } from '../../shared/boundary.ts';
-import { ULID_RE } from '../../shared/ids.ts';
+import { dispatchSchema } from '../../shared/dispatch.ts';
 import { REQUEST_ID_HEADER, REQUEST_ID_RE, subjects } from '../../shared/subjects.ts';
 import { createWorkQueue } from './work-queue.ts';
-
-/** The dispatch a customer plane accepts; anything else from the link is dropped and counted. */
-export const dispatchSchema = z.strictObject({
-  workflowId: z.string().regex(ULID_RE),
-  tenant: z.string().uuid(),
-  template: z.enum(TEMPLATES),
-  repo: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/),
-  requestedAt: z.number().int(),
-});
-export type Dispatch = z.infer<typeof dispatchSchema>;
 
 /**
  * Takes dispatches arriving from the hub and puts them on the local work queue. Validation happens

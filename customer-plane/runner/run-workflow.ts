@@ -8,7 +8,7 @@ import { AGENTS, TEMPLATE_STEPS } from '../../agents/catalog.ts';
 import type { AgentLlm } from '../../agents/types.ts';
 import { createWorkspace, PathRejectedError } from '../workspace/workspace.ts';
 import type { Egress } from '../egress/egress.ts';
-import type { Dispatch } from './intake.ts';
+import type { Dispatch } from '../../shared/dispatch.ts';
 
 export type RunDeps = {
   tenant: string;

@@ -4,7 +4,7 @@ import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
-import { dispatchSchema } from './intake.ts';
+import { dispatchSchema } from '../../shared/dispatch.ts';
 import { runWorkflow, type RunDeps } from './run-workflow.ts';
 import { WORK_DLQ_SUBJECT, WORK_STREAM } from './work-queue.ts';
 

@@ -6,12 +6,13 @@ import { newUlid, ULID_RE } from '../../../shared/ids.ts';
 import type { TokenVerifier } from '../../../shared/tokens.ts';
 import { requireAuth, authOf } from '../middleware/require-auth/index.ts';
 import { parseInput } from '../validate.ts';
+import { dispatchSchema } from '../../../shared/dispatch.ts';
 import type { WorkflowStore } from '../../db/workflows.ts';
 import type { Dispatcher } from '../../routing/dispatch.ts';
 
 const createBody = z.strictObject({
   template: z.enum(TEMPLATES),
-  repo: z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'repo alias: lowercase letters, digits and dashes, at most 40'),
+  repo: dispatchSchema.shape.repo,
 });
 const idParams = z.strictObject({ id: z.string().regex(ULID_RE, 'workflow id must be a ULID') });
 

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+import { TEMPLATES } from './boundary.ts';
+import { ULID_RE, UUID_RE } from './ids.ts';
+
+/**
+ * The down contract: everything a dispatch may carry to a customer plane. The repository is named
+ * by an alias the customer plane maps to a local path, so the control plane never learns the path.
+ */
+export const REPO_ALIAS_RE = /^[a-z0-9][a-z0-9-]{0,39}$/;
+
+export const dispatchSchema = z.strictObject({
+  workflowId: z.string().regex(ULID_RE, 'not a ULID'),
+  tenant: z.string().regex(UUID_RE, 'not a UUID'),
+  template: z.enum(TEMPLATES),
+  repo: z.string().regex(REPO_ALIAS_RE, 'repo alias: lowercase letters, digits and dashes, at most 40'),
+  requestedAt: z.number().int(),
+});
+export type Dispatch = z.infer<typeof dispatchSchema>;
