@@ -90,8 +90,11 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
   // cost (wildcard redaction measured ~12 µs per line, the largest single cost of a log line).
   const summaryLog = deps.log.child({}, { redact: { paths: REDACT_PATHS.filter((p) => !/[.*]/.test(p)), censor: '[redacted]' } });
 
-  // The one log line of a request that succeeded (fastify's own request lines are off for the chat
-  // route: two more JSON lines per call were a fifth of the proxy's CPU in the bench).
+  // The one log line of a request that succeeded, or of a stream the client left (fastify's own
+  // request lines are off for the chat route: two more JSON lines per call were a fifth of the
+  // proxy's CPU in the bench). A stream the client left is billed like any other, with what the
+  // provider produced until then: `cancelled: true`, and `estimated: true` when some of the
+  // tokens are our estimate rather than the provider's report (the totals include them).
   function settle(req: FastifyRequest, tenant: string, estimated: number, meta: LlmMeta, stream: boolean, started: number, bytes: number): void {
     deps.counters.record(tenant, meta);
     const total = totalTokens(meta.usage);
@@ -99,7 +102,8 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       deps.log.warn({ reqId: req.id, errName: err.name }, 'llm usage settlement failed'),
     );
     const latencyMs = Math.round((performance.now() - started) * 100) / 100;
-    deps.metrics?.requestFinished({ provider: meta.provider, tier: meta.tier, status: 200, stream }, latencyMs);
+    // 499: the client closed the request (the nginx convention); the upstream call was billed.
+    deps.metrics?.requestFinished({ provider: meta.provider, tier: meta.tier, status: meta.cancelled ? 499 : 200, stream }, latencyMs);
     summaryLog.info(
       {
         reqId: req.id,
@@ -114,6 +118,8 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
         prunedTurns: meta.pruned.turnsDropped,
         prunedToolResults: meta.pruned.toolResultsElided,
         ...meta.usage,
+        ...(meta.cancelled ? { cancelled: true } : undefined),
+        ...(meta.estimated ? { estimated: true } : undefined),
       },
       'llm request finished',
     );
@@ -150,6 +156,8 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       }
 
       // Failures before the first byte reject here and get a plain HTTP error from the error handler.
+      // Once it started, meta settles when the stream ends, also when the client left mid-way
+      // (then with `cancelled`), so every stream that reached a provider is counted.
       const stream = await deps.gateway.chatSse(req.body, ctx);
       stream.meta.then(
         (meta) => void setImmediate(settle, req, tenant, estimated, meta, true, started, bytes),

@@ -28,6 +28,13 @@ export type LlmMeta = {
   failovers: number;
   pruned: PruneReport;
   usage: LlmUsage;
+  /**
+   * Streams only: the caller went away before the stream finished. `usage` is then what the
+   * providers billed up to that point (their report if it came, else our estimate).
+   */
+  cancelled?: boolean;
+  /** Part of `usage` is our estimate: an attempt ended without the provider's usage report. */
+  estimated?: boolean;
 };
 
 export type GatewayMetrics = {

@@ -8,9 +8,9 @@ import { decideFailover, type FailoverDecision } from './failover.ts';
 import { chunk, usageChunk, type StreamEvent } from './normalized.ts';
 import { isPassthrough, OpenAIStreamErrorEvent, type OpenAIPassthroughAdapter } from './providers/openai-http.ts';
 import { createSseSplitter } from './sse.ts';
-import { estimateTokens, openStream, type StreamResume } from './stream.ts';
+import { attemptBill, openStream, type StreamResume } from './stream.ts';
 import { openAIChunkEvents } from './translate-response.ts';
-import { fromOpenAIUsage, ZERO_USAGE, type LlmUsage } from './usage.ts';
+import { fromOpenAIUsage, type LlmUsage } from './usage.ts';
 import { createWatchdog } from './watchdog.ts';
 
 /**
@@ -32,7 +32,11 @@ import { createWatchdog } from './watchdog.ts';
  */
 export type LlmSseStream = AsyncIterable<string> & {
   pruned: Prepared['pruned'];
-  /** Resolves when the stream completed; rejects if it failed (already reported in the stream). */
+  /**
+   * Resolves when the stream completed, or when the consumer stopped it (cancel(), or the call's
+   * signal aborted) with `cancelled: true` and the usage billed up to then; rejects if it failed
+   * (already reported in the stream).
+   */
   meta: Promise<LlmMeta>;
   /** Stops the stream and its upstream call (e.g. the client went away). */
   cancel(): Promise<void>;
@@ -75,14 +79,9 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
   meta.catch(() => undefined); // the stream itself reports failures; meta is optional to await
 
   async function* viaChunks(resume?: StreamResume): AsyncGenerator<string> {
-    let s;
-    try {
-      s = await openStream(core, p, ctx, resume);
-    } catch (err) {
-      rejectMeta(err);
-      throw err;
-    }
-    s.meta.then(resolveMeta, rejectMeta);
+    // openStream settles its meta on every outcome, also when it rejects (a caller who left
+    // before the continuation's first chunk is billed for the broken attempt before it).
+    const s = await openStream(core, p, ctx, resume, (m) => m.then(resolveMeta, rejectMeta));
     for await (const c of s) yield frame(c);
   }
 
@@ -105,7 +104,9 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
     let completed = false;
     let usage: LlmUsage | undefined;
     let escaped = ''; // the text sent so far, JSON-escaped as it came
+    let toolArgs = ''; // every tool call argument received, for the estimate of output tokens
     let decision: FailoverDecision | undefined;
+    let caught = false;
 
     const role = () => (roleSent ? {} : ((roleSent = true), { role: 'assistant' as const }));
     const flushTools = (): string => {
@@ -128,6 +129,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
           const b = tools.get(ev.index);
           if (b) b.args += ev.arguments;
           else tools.set(ev.index, { id: ev.id ?? `call_${randomUUID()}`, name: ev.name ?? '', args: ev.arguments });
+          toolArgs += ev.arguments;
         } else if (ev.type === 'usage') {
           usage = ev.usage;
         } else if (!finished) {
@@ -183,6 +185,25 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
       }
     };
 
+    /**
+     * The caller went away: the stream is over, but what OpenAI produced is billed, with its usage
+     * report if it came, else as the prompt plus the text and tool arguments received so far.
+     */
+    const cancelled = () => {
+      const bill = attemptBill(usage, p.promptTokens, sentText() + toolArgs, it !== undefined);
+      resolveMeta({
+        provider: name,
+        model: spec.model,
+        tier,
+        failedOver: false,
+        failovers: 0,
+        pruned: p.pruned,
+        usage: bill.usage,
+        cancelled: true,
+        ...(bill.estimated ? { estimated: true } : {}),
+      });
+    };
+
     try {
       // The breaker sees the attempt succeed once a first whole event arrived, as on the chunk path.
       const opened = await breaker.execute(async () => {
@@ -211,6 +232,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
       if (!finished) throw new UpstreamBadResponseError(name);
       completed = true;
     } catch (raw) {
+      caught = true;
       const err = wd.explain(raw);
       if (isBreakerRefusal(err)) {
         core.counters.skippedOpen[name] += 1;
@@ -221,7 +243,8 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
           if (d.failover && it) breaker.recordFailure(err);
           if (!d.failover) {
             const e = rejectedBy(name, err, d);
-            rejectMeta(e);
+            if (d.reason === 'aborted') cancelled();
+            else rejectMeta(e);
             throw e;
           }
           decision = d;
@@ -236,16 +259,17 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
       wd.done();
       if (!completed) wd.cancel();
       if (it && !completed) void it.return?.().catch(() => undefined);
+      // Left without a result or an error: the consumer stopped the stream (cancel()).
+      if (!completed && !caught) cancelled();
     }
 
     // Broken attempts are billed by providers too; without their usage report, estimate it.
     const sent = completed && usage ? '' : sentText();
-    let attemptText = sent;
-    for (const t of tools.values()) attemptText += t.args;
-    const attemptUsage = usage ?? (attemptText ? { ...ZERO_USAGE, inputTokens: p.promptTokens, outputTokens: estimateTokens(attemptText) } : ZERO_USAGE);
+    const bill = attemptBill(usage, p.promptTokens, sent + toolArgs, false);
+    const estimated = bill.estimated ? { estimated: true } : {};
     if (completed) {
-      resolveMeta({ provider: name, model: spec.model, tier, failedOver: false, failovers: 0, pruned: p.pruned, usage: attemptUsage });
-      if (!usage && p.includeUsage) yield frame(usageChunk(id!, tier, created!, attemptUsage));
+      resolveMeta({ provider: name, model: spec.model, tier, failedOver: false, failovers: 0, pruned: p.pruned, usage: bill.usage, ...estimated });
+      if (!usage && p.includeUsage) yield frame(usageChunk(id!, tier, created!, bill.usage));
       return;
     }
     yield* viaChunks({
@@ -254,7 +278,8 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
       created,
       sent,
       roleSent,
-      usage: attemptUsage,
+      usage: bill.usage,
+      ...estimated,
       failovers: decision ? 1 : 0,
       decisions: decision ? [decision] : [],
     });

@@ -20,7 +20,11 @@ import { createWatchdog } from './watchdog.ts';
 
 export type LlmStream = AsyncIterable<ChatCompletionChunk> & {
   pruned: Prepared['pruned'];
-  /** Resolves when the stream completed; rejects if it failed (already reported in the stream). */
+  /**
+   * Resolves when the stream completed, or when the consumer stopped it (cancel(), or the call's
+   * signal aborted) with `cancelled: true` and the usage billed up to then; rejects if it failed
+   * (already reported in the stream).
+   */
   meta: Promise<LlmMeta>;
   /** Stops the stream and its upstream call (e.g. the client went away). */
   cancel(): Promise<void>;
@@ -37,6 +41,17 @@ export function estimateTokens(text: string): number {
 }
 
 /**
+ * What one attempt that ended early is billed: the provider's usage report when it arrived, else
+ * an estimate (the prompt as counted before the call plus the text produced so far). `promptBilled`
+ * says whether the provider is taken to have read the prompt without a report.
+ */
+export function attemptBill(reported: LlmUsage | undefined, promptTokens: number, text: string, promptBilled: boolean): { usage: LlmUsage; estimated: boolean } {
+  if (reported) return { usage: reported, estimated: false };
+  if (!promptBilled && !text) return { usage: ZERO_USAGE, estimated: false };
+  return { usage: { ...ZERO_USAGE, inputTokens: promptTokens, outputTokens: estimateTokens(text) }, estimated: true };
+}
+
+/**
  * Where an earlier attempt outside this loop (the pass-through transport) left the stream: the
  * providers still to try start at `startAt`, and what the client already has is carried over.
  */
@@ -48,11 +63,23 @@ export type StreamResume = {
   sent: string;
   roleSent: boolean;
   usage: LlmUsage;
+  /** Whether `usage` holds an estimate. */
+  estimated?: boolean;
   failovers: number;
   decisions: FailoverDecision[];
 };
 
-export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext, resume?: StreamResume): Promise<LlmStream> {
+/**
+ * `onMeta` receives the stream's meta at once, before the first chunk: a continuation (`resume`)
+ * whose caller leaves before it produced anything still reports what was billed until then.
+ */
+export async function openStream(
+  core: Core,
+  p: Prepared,
+  ctx: LlmCallContext,
+  resume?: StreamResume,
+  onMeta?: (meta: Promise<LlmMeta>) => void,
+): Promise<LlmStream> {
   let resolveMeta!: (m: LlmMeta) => void;
   let rejectMeta!: (e: unknown) => void;
   const meta = new Promise<LlmMeta>((res, rej) => {
@@ -60,6 +87,10 @@ export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext, r
     rejectMeta = rej;
   });
   meta.catch(() => undefined); // the stream itself reports failures; meta is optional to await
+  onMeta?.(meta);
+  let settled = false;
+  const resolve = (m: LlmMeta) => ((settled = true), resolveMeta(m));
+  const reject = (e: unknown) => ((settled = true), rejectMeta(e));
 
   async function* run(): AsyncGenerator<ChatCompletionChunk> {
     const id = resume?.id ?? `chatcmpl-${randomUUID()}`;
@@ -69,126 +100,169 @@ export async function openStream(core: Core, p: Prepared, ctx: LlmCallContext, r
     let roleSent = resume?.roleSent ?? false;
     let finish: FinishReason | null = null;
     let usage: LlmUsage = resume?.usage ?? ZERO_USAGE;
+    let estimated = resume?.estimated ?? false;
     let failovers = resume?.failovers ?? 0;
     let done: { provider: ProviderName; model: string } | undefined;
     const decisions: FailoverDecision[] = resume ? [...resume.decisions] : [];
     const role = () => (roleSent ? {} : ((roleSent = true), { role: 'assistant' as const }));
+    // The attempt under way, kept here so a cancellation at any point can bill it.
+    let current: { provider: ProviderName; model: string } = { provider: p.order[resume?.startAt ?? 0], model: '' };
+    let attemptText = '';
+    let attemptUsage: LlmUsage | undefined;
+    let opened = false;
 
-    for (const name of resume ? p.order.slice(resume.startAt) : p.order) {
-      const adapter = core.adapters.get(name)!;
-      const breaker = core.breakers.get(name)!;
-      const spec = core.modelMap[p.tier][name];
-      const wd = createWatchdog(core.timeoutMs, ctx.signal);
-      const request = sent ? withPrefix(p.request, sent) : p.request;
-      const maxTokens = Math.max(1, p.maxTokens[name] - estimateTokens(sent));
-      const call = { request, spec, maxTokens, cacheKey: p.cacheKey, signal: wd.signal };
-      const trimLead = /\s$/.test(sent);
-      const tools = new Map<number, ToolBuf>();
-      let attemptText = '';
-      let attemptUsage: LlmUsage | undefined;
-      let it: AsyncIterator<StreamEvent[]> | undefined;
-      let completed = false;
-      try {
-        // The breaker sees the attempt succeed only once a first event arrived: a stream that is
-        // accepted and then dies is a failure of the provider.
-        const opened = await breaker.execute(async () => {
-          core.counters.attempts[name] += 1;
-          const iter = (await adapter.stream(call))[Symbol.asyncIterator]();
-          return { iter, first: await iter.next() };
-        });
-        it = opened.iter;
-        let r = opened.first;
-        while (!r.done) {
-          wd.kick();
-          for (const ev of r.value) {
-            if (ev.type === 'text') {
-              const t = trimLead && attemptText === '' ? ev.text.replace(/^\s+/, '') : ev.text;
-              if (!t) continue;
-              attemptText += t;
-              sent += t;
-              yield chunk(id, model, created, { ...role(), content: t });
-            } else if (ev.type === 'tool_call') {
-              const b = tools.get(ev.index);
-              if (b) b.args += ev.arguments;
-              else tools.set(ev.index, { id: ev.id ?? `call_${randomUUID()}`, name: ev.name ?? '', args: ev.arguments });
-              attemptText += ev.arguments;
-            } else if (ev.type === 'usage') {
-              attemptUsage = ev.usage;
-            } else if (finish === null) {
-              finish = ev.reason;
-              const calls = [...tools.values()].map((c, index) => ({
-                index,
-                id: c.id,
-                type: 'function' as const,
-                function: { name: c.name, arguments: c.args },
-              }));
-              if (calls.length) yield chunk(id, model, created, { ...role(), tool_calls: calls });
-              yield chunk(id, model, created, roleSent ? {} : { ...role(), content: '' }, finish);
+    /**
+     * The caller went away: the stream is over, but what the providers produced is billed. The
+     * attempt under way counts with its usage report if it came, else as prompt + text so far.
+     */
+    const cancelled = () => {
+      const bill = attemptBill(attemptUsage, p.promptTokens, attemptText, opened);
+      resolve({
+        ...current,
+        tier: p.tier,
+        failedOver: failovers > 0,
+        failovers,
+        pruned: p.pruned,
+        usage: addUsage(usage, bill.usage),
+        cancelled: true,
+        ...(estimated || bill.estimated ? { estimated: true } : {}),
+      });
+    };
+
+    try {
+      for (const name of resume ? p.order.slice(resume.startAt) : p.order) {
+        const adapter = core.adapters.get(name)!;
+        const breaker = core.breakers.get(name)!;
+        const spec = core.modelMap[p.tier][name];
+        const wd = createWatchdog(core.timeoutMs, ctx.signal);
+        const request = sent ? withPrefix(p.request, sent) : p.request;
+        const maxTokens = Math.max(1, p.maxTokens[name] - estimateTokens(sent));
+        const call = { request, spec, maxTokens, cacheKey: p.cacheKey, signal: wd.signal };
+        const trimLead = /\s$/.test(sent);
+        const tools = new Map<number, ToolBuf>();
+        current = { provider: name, model: spec.model };
+        attemptText = '';
+        attemptUsage = undefined;
+        opened = false;
+        let it: AsyncIterator<StreamEvent[]> | undefined;
+        let completed = false;
+        try {
+          // The breaker sees the attempt succeed only once a first event arrived: a stream that is
+          // accepted and then dies is a failure of the provider.
+          const started = await breaker.execute(async () => {
+            core.counters.attempts[name] += 1;
+            const iter = (await adapter.stream(call))[Symbol.asyncIterator]();
+            return { iter, first: await iter.next() };
+          });
+          it = started.iter;
+          opened = true;
+          let r = started.first;
+          while (!r.done) {
+            wd.kick();
+            for (const ev of r.value) {
+              if (ev.type === 'text') {
+                const t = trimLead && attemptText === '' ? ev.text.replace(/^\s+/, '') : ev.text;
+                if (!t) continue;
+                attemptText += t;
+                sent += t;
+                yield chunk(id, model, created, { ...role(), content: t });
+              } else if (ev.type === 'tool_call') {
+                const b = tools.get(ev.index);
+                if (b) b.args += ev.arguments;
+                else tools.set(ev.index, { id: ev.id ?? `call_${randomUUID()}`, name: ev.name ?? '', args: ev.arguments });
+                attemptText += ev.arguments;
+              } else if (ev.type === 'usage') {
+                attemptUsage = ev.usage;
+              } else if (finish === null) {
+                finish = ev.reason;
+                const calls = [...tools.values()].map((c, index) => ({
+                  index,
+                  id: c.id,
+                  type: 'function' as const,
+                  function: { name: c.name, arguments: c.args },
+                }));
+                if (calls.length) yield chunk(id, model, created, { ...role(), tool_calls: calls });
+                yield chunk(id, model, created, roleSent ? {} : { ...role(), content: '' }, finish);
+              }
             }
+            r = await it.next();
           }
-          r = await it.next();
-        }
-        if (finish === null) throw new UpstreamBadResponseError(name);
-        completed = true;
-      } catch (raw) {
-        const err = wd.explain(raw);
-        if (isBreakerRefusal(err)) {
-          core.counters.skippedOpen[name] += 1;
-          continue;
-        }
-        const d = decideFailover(err, ctx.signal);
-        if (finish === null) {
-          core.counters.failures[name] += 1;
-          if (d.failover && it) breaker.recordFailure(err);
-          if (!d.failover) {
-            rejectMeta(err);
-            throw rejectedBy(name, err, d);
+          if (finish === null) throw new UpstreamBadResponseError(name);
+          completed = true;
+        } catch (raw) {
+          const err = wd.explain(raw);
+          if (isBreakerRefusal(err)) {
+            core.counters.skippedOpen[name] += 1;
+            continue;
           }
-          decisions.push(d);
-          failovers += 1;
-          if (sent) core.counters.midStreamFailovers += 1;
-          core.counters.failovers += 1;
-          logFailover(core, ctx, name, d, sent !== '');
+          const d = decideFailover(err, ctx.signal);
+          if (finish === null) {
+            core.counters.failures[name] += 1;
+            if (d.failover && it) breaker.recordFailure(err);
+            if (!d.failover) {
+              if (d.reason === 'aborted') cancelled();
+              else reject(err);
+              throw rejectedBy(name, err, d);
+            }
+            decisions.push(d);
+            failovers += 1;
+            if (sent) core.counters.midStreamFailovers += 1;
+            core.counters.failovers += 1;
+            logFailover(core, ctx, name, d, sent !== '');
+          }
+          // A break after the finish chunk lost only the usage report; the answer is complete.
+          completed = finish !== null;
+        } finally {
+          wd.done();
+          if (!completed) wd.cancel();
+          if (it && !completed) void it.return?.().catch(() => undefined);
         }
-        // A break after the finish chunk lost only the usage report; the answer is complete.
-        completed = finish !== null;
-      } finally {
-        wd.done();
-        if (!completed) wd.cancel();
-        if (it && !completed) void it.return?.().catch(() => undefined);
+        // Broken attempts are billed by providers too; without their usage report, estimate it.
+        const bill = attemptBill(attemptUsage, p.promptTokens, attemptText, false);
+        usage = addUsage(usage, bill.usage);
+        estimated ||= bill.estimated;
+        if (completed) {
+          done = { provider: name, model: spec.model };
+          break;
+        }
       }
-      // Broken attempts are billed by providers too; without their usage report, estimate it.
-      const estimated = attemptText ? { ...ZERO_USAGE, inputTokens: p.promptTokens, outputTokens: estimateTokens(attemptText) } : ZERO_USAGE;
-      usage = addUsage(usage, attemptUsage ?? estimated);
-      if (completed) {
-        done = { provider: name, model: spec.model };
-        break;
-      }
-    }
 
-    if (!done) {
-      const err = exhausted(decisions, core.halfOpenAfterMs);
-      rejectMeta(err);
+      if (!done) {
+        const err = exhausted(decisions, core.halfOpenAfterMs);
+        reject(err);
+        throw err;
+      }
+      resolve({ ...done, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage, ...(estimated ? { estimated: true } : {}) });
+      if (p.includeUsage) yield usageChunk(id, model, created, usage);
+    } catch (err) {
+      if (!settled) reject(err);
       throw err;
+    } finally {
+      // Left early without a result or an error: the consumer stopped the stream (cancel()).
+      if (!settled) cancelled();
     }
-    resolveMeta({ ...done, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage });
-    if (p.includeUsage) yield usageChunk(id, model, created, usage);
   }
 
   const gen = run();
   // Pull the first chunk before returning, so failures before the first byte reject here and the
   // caller can still answer with a plain HTTP error instead of a broken event stream.
-  const first = await gen.next();
+  let first: IteratorResult<ChatCompletionChunk> | undefined = await gen.next();
+  // A plain iterator over `gen`, so that stopping the stream at any point (even before the first
+  // chunk was taken) reaches the generator and bills what it produced.
+  const iterator: AsyncIterator<ChatCompletionChunk> = {
+    next() {
+      const f = first;
+      first = undefined;
+      return f ? Promise.resolve(f) : gen.next();
+    },
+    return: (v?: unknown) => ((first = undefined), gen.return(v as undefined)),
+  };
   return {
     pruned: p.pruned,
     meta,
     async cancel() {
-      await gen.return(undefined);
+      await iterator.return!();
     },
-    async *[Symbol.asyncIterator]() {
-      if (first.done) return;
-      yield first.value;
-      yield* gen;
-    },
+    [Symbol.asyncIterator]: () => iterator,
   };
 }

@@ -114,3 +114,55 @@ test('re-sending the same totals (a retried flush) leaves the stored usage uncha
     assert.deepEqual(rows, [{ requests: 2, input_tokens: 20, cached_input_tokens: 10, output_tokens: 14 }]);
   });
 });
+
+for (const transport of ['sdk', 'passthrough'] as const) {
+  test(`${transport}: a stream the client abandons after its first chunk is billed (estimate: prompt + text produced) and counted`, async () => {
+    await withDatabase(async (db) => {
+      const h = await startProxy({ db, transport });
+      try {
+        // The provider sends the role event and three words, then keeps generating (sends nothing
+        // more, the socket stays open): only the client's hang-up ends this stream.
+        h.openai.setFault({ stallAfterChunks: 4 }, { times: 1 });
+        const ctrl = new AbortController();
+        const stream = await h.client().chat.completions.create({ ...REQ, stream: true }, { signal: ctrl.signal });
+        let first = '';
+        try {
+          for await (const c of stream) {
+            first = c.choices[0]?.delta?.content ?? '';
+            if (first) {
+              ctrl.abort();
+              break;
+            }
+          }
+        } catch (err) {
+          if ((err as Error).name !== 'AbortError' && (err as Error).name !== 'APIUserAbortError') throw err;
+        }
+        assert.equal(first, 'Fake');
+        assert.equal(ctrl.signal.aborted, true);
+
+        // The request is settled just after the stream ends; wait for its summary line.
+        for (let i = 0; i < 200 && !h.logs.some((l) => l.includes('llm request finished')); i++) await new Promise((r) => setTimeout(r, 10));
+        const line = JSON.parse(h.logs.find((l) => l.includes('llm request finished'))!);
+        assert.equal(line.cancelled, true);
+        assert.equal(line.estimated, true, 'no usage report came: the tokens are our estimate');
+        assert.equal(line.provider, 'openai');
+        assert.ok(line.inputTokens > 0, 'the prompt the provider read is billed');
+        // "Fake" at least (sent to the client), "Fake review ab12cd34:" at most (what the provider sent): ⌈bytes/4⌉.
+        assert.ok(line.outputTokens >= 1 && line.outputTokens <= 6, `output tokens ${line.outputTokens}`);
+        assert.equal(h.anthropic.requests.count, 0, 'a caller who left is not failed over');
+
+        await h.counters.flush();
+        const { rows } = await db.query('SELECT provider, requests::int, input_tokens::int, output_tokens::int FROM llm_usage');
+        assert.deepEqual(rows, [{ provider: 'openai', requests: 1, input_tokens: line.inputTokens, output_tokens: line.outputTokens }]);
+        const res = await fetch(`${h.base}/v1/usage`, { headers: { authorization: `Bearer ${h.apiToken}` } });
+        const body = await res.json();
+        assert.equal(body.data.length, 1);
+        assert.equal(body.data[0].requests, 1);
+        assert.equal(body.data[0].input_tokens, line.inputTokens);
+        assert.equal(body.data[0].output_tokens, line.outputTokens);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}

@@ -142,7 +142,9 @@ export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promis
 
         const write = sse(res, opts.chunkDelayMs);
         const resetAt = fault && 'resetAfterChunks' in fault ? fault.resetAfterChunks : Infinity;
+        const stallAt = fault && 'stallAfterChunks' in fault ? Math.min(fault.stallAfterChunks, events.length - 1) : Infinity;
         for (let i = 0; i < events.length; i++) {
+          if (i >= stallAt) return; // nothing more; the socket stays open until the client leaves
           if (i >= resetAt) {
             res.destroy();
             return;

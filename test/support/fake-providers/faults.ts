@@ -17,6 +17,12 @@ export type Fault =
   | { hang: true }
   /** Stream this many content chunks, then destroy the socket (non-stream: destroy before replying). */
   | { resetAfterChunks: number }
+  /**
+   * Stream this many events (at most all but the last), then send nothing more and keep the
+   * socket open until the client goes away (non-stream: the same as a hang). A provider still
+   * generating when the caller hangs up.
+   */
+  | { stallAfterChunks: number }
   /** Answer 200 with a body that is not JSON. */
   | { nonJson: true };
 
@@ -72,5 +78,6 @@ export function faultName(f: Fault | null): string | null {
   if ('latencyMs' in f) return 'latency';
   if ('hang' in f) return 'hang';
   if ('resetAfterChunks' in f) return 'reset';
+  if ('stallAfterChunks' in f) return 'stall';
   return 'nonJson';
 }

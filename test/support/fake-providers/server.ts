@@ -77,6 +77,7 @@ export async function startFakeServer(
       await sleep(fault.latencyMs + (fault.spreadMs ? fault.spreadMs * ((delayed * 0.6180339887) % 1) : 0));
     }
     if (fault && 'hang' in fault) return; // the socket stays open until the client gives up
+    if (fault && 'stallAfterChunks' in fault && !handled.stream) return; // likewise
     if (fault && 'status' in fault) {
       if (fault.retryAfter !== undefined) res.setHeader('retry-after', String(fault.retryAfter));
       return sendJson(res, fault.status, fault.body ?? errorBody(fault.status, `fake provider: injected ${fault.status}`));

@@ -5,6 +5,7 @@ import { createLlmGateway } from '../../../shared/llm/gateway.ts';
 import type { StreamEvent } from '../../../shared/llm/normalized.ts';
 import type { ProviderAdapter, ProviderCall } from '../../../shared/llm/providers/types.ts';
 import { ZERO_USAGE } from '../../../shared/llm/usage.ts';
+import type { LlmMeta } from '../../../shared/llm/core.ts';
 
 /** An in-memory adapter: yields the given event batches, then optionally throws (a broken stream). */
 function scripted(name: 'openai' | 'anthropic', batches: StreamEvent[][], breakWith?: Error) {
@@ -73,4 +74,92 @@ test('a request-caused error before the first byte rejects chatStream and is not
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
   await assert.rejects(gw.chatStream(REQ, ctx), { code: 'upstream_rejected', status: 400 });
   assert.equal(secondary.calls.length, 0);
+});
+
+/** Waits until the signal aborts (already, or later), then throws its reason, as an SDK call does. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(signal.reason);
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+/** The stream's meta, which must be settled by the time the stream was stopped (else the test fails, not hangs). */
+async function metaOf(s: { meta: Promise<LlmMeta> }): Promise<LlmMeta> {
+  const pending = Symbol('pending');
+  const m = await Promise.race([s.meta, new Promise<typeof pending>((r) => setImmediate(r, pending))]);
+  assert.notEqual(m, pending, 'meta settled when the stream was stopped');
+  return m as LlmMeta;
+}
+
+/** Yields the given batches, then sends nothing more until the attempt's signal aborts (a provider still generating). */
+function stalling(name: 'openai' | 'anthropic', batches: StreamEvent[][]) {
+  const calls: ProviderCall[] = [];
+  const adapter: ProviderAdapter = {
+    name,
+    complete: async () => assert.fail('not used'),
+    async stream(call) {
+      calls.push(call);
+      return (async function* () {
+        for (const b of batches) yield b;
+        await untilAborted(call.signal);
+      })();
+    },
+  };
+  return { adapter, calls };
+}
+
+test('a stream the caller aborts after the usage report arrived is billed with that report, marked cancelled, not estimated', async () => {
+  const primary = stalling('openai', [[{ type: 'text', text: 'Hello' }], [usage]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
+  const ctrl = new AbortController();
+  const s = await gw.chatStream(REQ, { ...ctx, signal: ctrl.signal });
+  const it = s[Symbol.asyncIterator]();
+  assert.equal((await it.next()).value?.choices[0].delta.content, 'Hello');
+  const pending = it.next(); // reads the usage report, then waits on the provider
+  ctrl.abort();
+  await assert.rejects(pending);
+  const meta = await metaOf(s);
+  assert.equal(meta.cancelled, true);
+  assert.equal(meta.estimated, undefined);
+  assert.deepEqual(meta.usage, usage.usage);
+  assert.equal(meta.provider, 'openai');
+});
+
+test('cancel() mid-stream bills the attempt as prompt + text produced, marked estimated, and ends the upstream call', async () => {
+  const primary = stalling('openai', [[{ type: 'text', text: 'Hello world' }]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
+  const s = await gw.chatStream(REQ, ctx);
+  // Stopped before even the first chunk was taken: the generator must still be reached.
+  await s.cancel();
+  const meta = await metaOf(s);
+  assert.equal(meta.cancelled, true);
+  assert.equal(meta.estimated, true);
+  assert.ok(meta.usage.inputTokens > 0, 'the prompt as counted before the call');
+  assert.equal(meta.usage.outputTokens, 3); // ⌈11 bytes / 4⌉, the mid-stream failover estimator
+  assert.equal(primary.calls[0].signal.aborted, true);
+});
+
+test('cancel() after a mid-stream failover bills the broken attempt and the one under way', async () => {
+  const primary = scripted('openai', [[{ type: 'text', text: 'Hello ' }]], new TypeError('terminated'));
+  const secondary = stalling('anthropic', [[{ type: 'text', text: 'world' }]]);
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
+  // The prompt as billed for one attempt.
+  const one = await createLlmGateway({ providers: {}, adapters: { openai: stalling('openai', [[{ type: 'text', text: 'x' }]]).adapter }, log: silentLogger() }).chatStream(REQ, ctx);
+  await one.cancel();
+  const prompt = (await metaOf(one)).usage.inputTokens;
+  assert.ok(prompt > 0);
+
+  const s = await gw.chatStream(REQ, ctx);
+  const it = s[Symbol.asyncIterator]();
+  await it.next();
+  await it.next(); // 'world', from the secondary
+  await s.cancel();
+  const meta = await metaOf(s);
+  assert.equal(meta.cancelled, true);
+  assert.equal(meta.provider, 'anthropic');
+  assert.equal(meta.failovers, 1);
+  assert.equal(meta.usage.outputTokens, 2 + 2); // ⌈6/4⌉ for the broken attempt + ⌈5/4⌉ for this one
+  assert.equal(meta.usage.inputTokens, 2 * prompt, 'the prompt billed once per attempt');
 });

@@ -146,3 +146,59 @@ test('a request-caused error before the first byte rejects and is not retried; a
   assert.equal(meta.failedOver, true);
   assert.equal(chunks[0].choices[0].delta.role, 'assistant');
 });
+
+/** Waits until the signal aborts (already, or later), then throws its reason, as a real call does. */
+function untilAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(signal.reason);
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+test('a stream stopped after the usage event but before [DONE] is billed with the provider’s report, not an estimate', async () => {
+  const body = delta({ role: 'assistant', content: 'Hi' }) + delta({}, 'stop') + ev({ choices: [], usage: USAGE });
+  const adapter: OpenAIPassthroughAdapter = {
+    ...upstream([]).adapter,
+    async openSse(call) {
+      return (async function* () {
+        yield body;
+        await untilAborted(call.signal);
+      })();
+    },
+  };
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: adapter, anthropic: secondary([]).adapter }, log: silentLogger() });
+  const s = await gw.chatSse(REQ, ctx);
+  await s.cancel();
+  const pending = Symbol('pending');
+  const meta = await Promise.race([s.meta, new Promise<typeof pending>((r) => setImmediate(r, pending))]);
+  assert.ok(meta !== pending, 'meta settled when the stream was stopped');
+  assert.equal(meta.cancelled, true);
+  assert.equal(meta.estimated, undefined);
+  assert.deepEqual(meta.usage, { inputTokens: 30, cachedInputTokens: 20, cacheCreationTokens: 0, outputTokens: 9 });
+});
+
+test('a caller who leaves while the continuation after a mid-stream break is still opening is billed for the broken attempt', async () => {
+  const primary = upstream([delta({ role: 'assistant', content: 'Hello ' })], new TypeError('terminated'));
+  const { promise: opening, resolve: opened } = Promise.withResolvers<void>();
+  const second: ProviderAdapter = {
+    name: 'anthropic',
+    complete: async () => assert.fail('not used'),
+    stream: (call) => (opened(), untilAborted(call.signal)), // being opened: nothing yet
+  };
+  const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: second }, log: silentLogger() });
+  const ctrl = new AbortController();
+  const s = await gw.chatSse(REQ, { ...ctx, signal: ctrl.signal });
+  const it = s[Symbol.asyncIterator]();
+  await it.next(); // 'Hello '
+  const pending = it.next(); // the break, then the failover to Anthropic, which waits
+  await opening;
+  ctrl.abort();
+  await assert.rejects(pending);
+  const meta = await s.meta;
+  assert.equal(meta.cancelled, true);
+  assert.equal(meta.estimated, true);
+  assert.equal(meta.failovers, 1);
+  assert.equal(meta.usage.outputTokens, 2); // ⌈'Hello ' 6 bytes / 4⌉
+  assert.ok(meta.usage.inputTokens > 0);
+});
