@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { READ_FILE_TOOL, REQ, startProxy } from './harness.ts';
+import { UUID_RE } from '../../../shared/ids.ts';
 
 test('the official openai client gets a non-streaming completion through the proxy', async () => {
   const h = await startProxy();
@@ -85,6 +86,34 @@ test('response_format json_object yields JSON content', async () => {
   try {
     const r = await h.client().chat.completions.create({ ...REQ, response_format: { type: 'json_object' } });
     assert.match(JSON.parse(r.choices[0].message.content ?? '').review, /^Fake review/);
+  } finally {
+    await h.close();
+  }
+});
+
+test('request ids: a random UUID when none (or an unsafe one) is sent, a sane caller id kept; on plain and streamed replies', async () => {
+  const h = await startProxy();
+  try {
+    const send = (stream: boolean, id?: string) =>
+      fetch(`${h.url}/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${h.agentToken}`, 'content-type': 'application/json', ...(id === undefined ? {} : { 'x-request-id': id }) },
+        body: JSON.stringify({ ...REQ, stream }),
+      });
+    const seen: string[] = [];
+    for (const stream of [false, true]) {
+      for (const id of [undefined, 'bad id with spaces', 'x'.repeat(65)]) {
+        const res = await send(stream, id);
+        await res.arrayBuffer();
+        const got = res.headers.get('x-request-id') ?? '';
+        assert.match(got, UUID_RE, `generated for ${JSON.stringify(id)}`);
+        seen.push(got);
+      }
+      const res = await send(stream, 'client-req_42:a.b');
+      await res.arrayBuffer();
+      assert.equal(res.headers.get('x-request-id'), 'client-req_42:a.b');
+    }
+    assert.equal(new Set(seen).size, seen.length, 'every generated id is new');
   } finally {
     await h.close();
   }
