@@ -151,10 +151,13 @@ export function exhausted(decisions: FailoverDecision[], halfOpenAfterMs: number
   return new UpstreamUnavailableError('all LLM providers failed for this request', { retryAfterSeconds: retryAfterSecondsFor(decisions) });
 }
 
-/** Failure log line: provider, reason and status only; provider error bodies may echo the prompt. */
+/**
+ * Failure log line: provider, reason and status only; provider error bodies may echo the prompt.
+ * `reqId` is the field name fastify and the proxy's own lines use, so one grep joins a request.
+ */
 export function logFailover(core: Core, ctx: LlmCallContext, provider: ProviderName, d: FailoverDecision, midStream: boolean): void {
   core.log.warn(
-    { requestId: ctx.requestId, tenant: ctx.tenant, provider, reason: d.reason, status: d.status, midStream },
+    { reqId: ctx.requestId, tenant: ctx.tenant, provider, reason: d.reason, status: d.status, midStream },
     'llm upstream attempt failed; trying next provider',
   );
 }

@@ -115,3 +115,28 @@ test('when every provider fails the caller gets a 503 in OpenAI error shape with
     await h.close();
   }
 });
+
+for (const transport of ['sdk', 'passthrough'] as const) {
+  test(`${transport}: the failover warning and the summary line of a request carry the same reqId, the one the client got`, async () => {
+    const h = await startProxy({ transport });
+    try {
+      h.openai.setFault({ status: 500 }, { times: 2 });
+      const ids: string[] = [];
+      const plain = await h.client().chat.completions.create(REQ).withResponse();
+      ids.push(plain.response.headers.get('x-request-id')!);
+      const streamed = await h.client().chat.completions.create({ ...REQ, stream: true }).withResponse();
+      for await (const _ of streamed.data);
+      ids.push(streamed.response.headers.get('x-request-id')!);
+      for (let i = 0; i < 200 && h.logs.filter((l) => l.includes('llm request finished')).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+
+      const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+      for (const id of ids) {
+        const mine = lines.filter((l) => l.reqId === id).map((l) => l.msg);
+        assert.deepEqual(mine, ['llm upstream attempt failed; trying next provider', 'llm request finished']);
+      }
+      assert.equal(lines.some((l) => 'requestId' in l), false, 'one name for the request id on every line');
+    } finally {
+      await h.close();
+    }
+  });
+}
