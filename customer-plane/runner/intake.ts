@@ -30,7 +30,7 @@ export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Log
       try {
         const fresh = await queue.enqueue(parsed.data.workflowId, msg.data, requestId);
         counts[fresh ? 'accepted' : 'duplicate'] += 1;
-        if (fresh) deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template, requestId }, 'dispatch accepted');
+        if (fresh) deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template, reqId: requestId }, 'dispatch accepted');
       } catch (err) {
         // Not queued: the control plane re-sends until the workflow starts, so this is not a loss.
         deps.log.error({ err, workflowId: parsed.data.workflowId }, 'could not queue dispatch; awaiting re-send');

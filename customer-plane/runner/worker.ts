@@ -18,7 +18,7 @@ export function createHandlers(deps: RunDeps) {
       const heartbeat = setInterval(() => msg.working(), 10_000);
       try {
         const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
-        await runWorkflow(parsed.data, { ...deps, log: deps.log.child({ requestId }) });
+        await runWorkflow(parsed.data, { ...deps, log: deps.log.child({ reqId: requestId }) });
       } finally {
         clearInterval(heartbeat);
       }

@@ -98,7 +98,7 @@ test('a workflow dispatched while the customer plane is down waits on the hub an
   assert.deepEqual(wf.steps.map((s: { agent: string }) => s.agent), ['indexer']);
 });
 
-test('the request id of the POST that started a workflow appears in the customer plane logs of that run', async () => {
+test('the request id of the POST that started a workflow appears as reqId in the customer plane logs of that run', async () => {
   const requestId = `req-${Date.now()}`;
   const res = await fetch(`${topo.apiUrl}/v1/workflows`, {
     method: 'POST',
@@ -109,5 +109,5 @@ test('the request id of the POST that started a workflow appears in the customer
   const { id } = (await res.json()) as { id: string };
   await topo.waitForWorkflow(id);
   const lines = topo.customer.output().split('\n').filter((l) => l.includes(id));
-  assert.ok(lines.some((l) => l.includes(`"requestId":"${requestId}"`) && l.includes('workflow finished')), 'the run is joined to the request');
+  assert.ok(lines.some((l) => l.includes(`"reqId":"${requestId}"`) && l.includes('workflow finished')), 'the run is joined to the request');
 });
