@@ -26,6 +26,7 @@ import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
 import { createLlmProxy } from './llm-proxy/index.ts';
 import { settleWithin } from '../shared/settle-within.ts';
+import { withRetries } from '../shared/with-retries.ts';
 import { startDeadLetterMover } from './telemetry/dead-letter.ts';
 
 /** Wires the control plane from its configuration; `main.ts` only parses env and handles signals. */
@@ -48,7 +49,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
-    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR });
+    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers() });
     stoppers.push(() => embedded.process.stop());
     embeddedHub = embedded.process;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
@@ -72,12 +73,18 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       leafUrl: env.HUB_LEAF_URL!,
       log,
     });
+    // Leaf logins come from the database, so a restarted hub knows every enrolled tenant again.
+    await hub.apply(await tenants.leafUsers());
   }
-  // Leaf logins come from the database, so a restarted hub knows every enrolled tenant again.
-  await hub.apply(await tenants.leafUsers());
 
-  const nc: NatsConnection = await connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1 });
-  await ensureHubStreams(nc);
+  // A hub reload (ours, just above, with an external hub) is asynchronous: for a moment the login
+  // can be refused and the JetStream API can answer "no responders". Both pass; retry briefly.
+  const duringReload = (err: unknown) => /authorization violation|no responders|timeout/i.test(String(err));
+  const nc: NatsConnection = await withRetries(
+    () => connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1 }),
+    { attempts: 20, delayMs: 250, isTransient: duringReload },
+  );
+  await withRetries(() => ensureHubStreams(nc), { attempts: 20, delayMs: 250, isTransient: duringReload });
   const dispatcher = createDispatcher({ nc });
   const ingest = await startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log });
   const deadLetters = await startDeadLetterMover({ nc, log });

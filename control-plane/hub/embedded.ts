@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { freePort, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
-import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig } from './config.ts';
+import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig, type LeafUser } from './config.ts';
 
 /**
  * The embedded default when no HUB_NATS_URL is configured: a nats-server child process on free
- * loopback ports, with a generated config and a fresh control-plane password for this run.
+ * loopback ports, with a generated config and a fresh control-plane password for this run. The
+ * enrolled tenants are in the config from the first start, so no reload races the first connection.
  */
-export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: number }): Promise<{
+export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: number; tenants?: LeafUser[] }): Promise<{
   process: NatsServerProcess;
   natsUrl: string;
   user: string;
@@ -29,7 +30,7 @@ export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: numb
   const pidFile = join(dir, 'hub.pid');
   const configPath = join(dir, 'hub.conf');
   const accountsPath = join(dir, ACCOUNTS_FILE);
-  writeFileSync(accountsPath, renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: [] }), { mode: 0o600 });
+  writeFileSync(accountsPath, renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: opts.tenants ?? [] }), { mode: 0o600 });
   writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile }), { mode: 0o600 });
   const proc = await startNatsServer({ configPath, port: clientPort });
   return { process: proc, natsUrl: `nats://127.0.0.1:${clientPort}`, user, password, passwordBcrypt, accountsPath, pidFile, leafUrl: `nats-leaf://127.0.0.1:${leafPort}` };
