@@ -8,6 +8,8 @@ import { settleWithin } from '../shared/settle-within.ts';
 import { createLlmGateway } from '../shared/llm/index.ts';
 import type { AgentLlm } from '../agents/types.ts';
 import { createRoutedLlm } from './llm/routed-client.ts';
+import { withUsageReporting } from './llm/usage-reporter.ts';
+import type { UsageCounter } from '../shared/boundary.ts';
 import type { CustomerPlaneEnv } from './config.ts';
 import { createFileSecretStore } from './secrets/file-store.ts';
 import { createAwsSecretStore } from './secrets/aws-store.ts';
@@ -89,7 +91,7 @@ export async function createCustomerPlane(deps: {
   };
   const forwarder = await startForwarder({ nc: egressNc, tenant: env.TENANT_ID, log, onForwarded });
 
-  const llm = await createGateway(env, secrets, log);
+  const llm = await createGateway(env, secrets, log, (event) => egress.emit('usage', event));
   const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
   const runner = await startRunner({
     nc: runnerNc,
@@ -144,7 +146,12 @@ function selectSecretStore(env: CustomerPlaneEnv, stateDir: string, log: Logger)
   return createFileSecretStore(path);
 }
 
-async function createGateway(env: CustomerPlaneEnv, secrets: SecretStore, log: Logger): Promise<AgentLlm & { close(): Promise<void> }> {
+async function createGateway(
+  env: CustomerPlaneEnv,
+  secrets: SecretStore,
+  log: Logger,
+  emitUsage: (event: UsageCounter) => unknown,
+): Promise<AgentLlm & { close(): Promise<void> }> {
   if (env.LLM_MODE === 'routed') {
     const agentToken = env.AGENT_TOKEN ?? (await secrets.get('agent-token'));
     if (!agentToken) throw new ConfigError('customer-plane', ['missing required variable(s): AGENT_TOKEN (or the `agent-token` secret) for LLM_MODE=routed']);
@@ -159,5 +166,6 @@ async function createGateway(env: CustomerPlaneEnv, secrets: SecretStore, log: L
   if (!openaiKey && !anthropicKey) {
     throw new ConfigError('customer-plane', ['missing required variable(s): OPENAI_API_KEY or ANTHROPIC_API_KEY (or the matching secrets) for direct LLM mode']);
   }
-  return createLlmGateway({ providers, log });
+  // Routed calls are counted by the vendor's proxy; direct calls report their counts here.
+  return withUsageReporting(createLlmGateway({ providers, log }), emitUsage);
 }

@@ -45,6 +45,18 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   for (const b of batches) assert.equal(b.tenant_id, topo.tenant);
   const events = await query("SELECT body FROM up_events WHERE kind = 'meta' AND body->>'workflowId' = $1", [wf.id]);
   assert.deepEqual(events.map((e) => e.body.type).sort(), ['step.finished', 'step.finished', 'workflow.finished', 'workflow.started']);
+  // Direct mode: the customer's own keys were used, and only the call's counts crossed, as a usage counter.
+  let usage: any[] = [];
+  for (let i = 0; i < 50 && usage.length === 0; i++) {
+    usage = await query("SELECT body FROM up_events WHERE kind = 'usage' AND tenant_id = $1", [topo.tenant]);
+    if (usage.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(usage.length, 1);
+  assert.deepEqual(Object.keys(usage[0].body).sort(), ['cacheCreationTokens', 'cachedInputTokens', 'day', 'eventId', 'failovers', 'inputTokens', 'outputTokens', 'provider', 'requests', 'tier']);
+  assert.equal(usage[0].body.provider, 'openai');
+  assert.equal(usage[0].body.requests, 1);
+  assert.equal(usage[0].body.inputTokens + usage[0].body.cachedInputTokens + usage[0].body.cacheCreationTokens, wf.steps[1].inputTokens);
+  assert.equal(usage[0].body.outputTokens, wf.steps[1].outputTokens);
   // The ephemeral workspace is gone; the outputs stayed in the customer plane's local run record.
   assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'workspaces')), []);
   assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'runs')), [`${wf.id}.json`]);
