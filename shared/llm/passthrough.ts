@@ -12,6 +12,7 @@ import { attemptBill, openStream, type StreamResume } from './stream.ts';
 import { openAIChunkEvents } from './translate-response.ts';
 import { fromOpenAIUsage, type LlmUsage } from './usage.ts';
 import { createWatchdog } from './watchdog.ts';
+import { primeStream } from './primed-stream.ts';
 
 /**
  * A chat stream as server-sent-event text, ready for the socket: what the proxy writes. Each item
@@ -287,24 +288,11 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
 
   const primary = core.adapters.get(p.order[0]);
   const gen = p.order[0] === 'openai' && isPassthrough(primary) ? passthrough(primary) : viaChunks();
-  // Pull the first piece before returning, so failures before the first byte reject here and the
-  // caller can still answer with a plain HTTP error instead of a broken event stream.
-  let first: IteratorResult<string> | undefined = await gen.next();
-  // A plain iterator rather than another generator around `gen`: one less hop per piece.
-  const iterator: AsyncIterator<string> = {
-    next() {
-      const f = first;
-      first = undefined;
-      return f ? Promise.resolve(f) : gen.next();
-    },
-    return: (v?: unknown) => ((first = undefined), gen.return(v as undefined)),
-  };
+  const primed = await primeStream(gen);
   return {
     pruned: p.pruned,
     meta,
-    async cancel() {
-      await iterator.return!();
-    },
-    [Symbol.asyncIterator]: () => iterator,
+    cancel: primed.cancel,
+    [Symbol.asyncIterator]: () => primed.iterator,
   };
 }

@@ -9,6 +9,7 @@ import { chunk, usageChunk, type FinishReason, type StreamEvent } from './normal
 import type { ChatRequest } from './schema.ts';
 import { addUsage, ZERO_USAGE, type LlmUsage } from './usage.ts';
 import { createWatchdog } from './watchdog.ts';
+import { primeStream } from './primed-stream.ts';
 
 /**
  * Streaming with failover before the first byte and mid-stream. The caller sees one stream: one
@@ -244,25 +245,11 @@ export async function openStream(
   }
 
   const gen = run();
-  // Pull the first chunk before returning, so failures before the first byte reject here and the
-  // caller can still answer with a plain HTTP error instead of a broken event stream.
-  let first: IteratorResult<ChatCompletionChunk> | undefined = await gen.next();
-  // A plain iterator over `gen`, so that stopping the stream at any point (even before the first
-  // chunk was taken) reaches the generator and bills what it produced.
-  const iterator: AsyncIterator<ChatCompletionChunk> = {
-    next() {
-      const f = first;
-      first = undefined;
-      return f ? Promise.resolve(f) : gen.next();
-    },
-    return: (v?: unknown) => ((first = undefined), gen.return(v as undefined)),
-  };
+  const primed = await primeStream(gen);
   return {
     pruned: p.pruned,
     meta,
-    async cancel() {
-      await iterator.return!();
-    },
-    [Symbol.asyncIterator]: () => iterator,
+    cancel: primed.cancel,
+    [Symbol.asyncIterator]: () => primed.iterator,
   };
 }
