@@ -71,12 +71,7 @@ function retag(data: string, tier: string): string {
 }
 
 export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext): Promise<LlmSseStream> {
-  let resolveMeta!: (m: LlmMeta) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const meta = new Promise<LlmMeta>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
+  const { promise: meta, resolve: resolveMeta, reject: rejectMeta } = Promise.withResolvers<LlmMeta>();
   meta.catch(() => undefined); // the stream itself reports failures; meta is optional to await
 
   async function* viaChunks(resume?: StreamResume): AsyncGenerator<string> {

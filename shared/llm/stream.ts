@@ -81,12 +81,7 @@ export async function openStream(
   resume?: StreamResume,
   onMeta?: (meta: Promise<LlmMeta>) => void,
 ): Promise<LlmStream> {
-  let resolveMeta!: (m: LlmMeta) => void;
-  let rejectMeta!: (e: unknown) => void;
-  const meta = new Promise<LlmMeta>((res, rej) => {
-    resolveMeta = res;
-    rejectMeta = rej;
-  });
+  const { promise: meta, resolve: resolveMeta, reject: rejectMeta } = Promise.withResolvers<LlmMeta>();
   meta.catch(() => undefined); // the stream itself reports failures; meta is optional to await
   onMeta?.(meta);
   let settled = false;
