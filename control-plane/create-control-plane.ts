@@ -25,6 +25,8 @@ import { createBatchVerifier } from './telemetry/verify-batch.ts';
 import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
 import { createLlmProxy } from './llm-proxy/index.ts';
+import { createDirectUsageSource } from './billing/direct-usage.ts';
+import { usageRoutes } from './http/routes/usage.ts';
 import { settleWithin } from '../shared/settle-within.ts';
 import { withRetries } from '../shared/with-retries.ts';
 import { startDeadLetterMover } from './telemetry/dead-letter.ts';
@@ -111,6 +113,10 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
   await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
   if (llmProxy) await app.register(llmProxy.routes);
+  // Usage is reported in both LLM modes: routed calls from the proxy's counters, direct calls from
+  // the usage counters the customer planes sent up.
+  const usageSources = [createDirectUsageSource(db), ...(llmProxy ? [llmProxy.counters.query] : [])];
+  await app.register(usageRoutes({ verifier, sources: usageSources }));
 
   return {
     app,

@@ -107,6 +107,10 @@ export const usageCounterSchema = z.strictObject({
   provider: z.enum(PROVIDERS),
   tier: z.enum(MODEL_TIERS),
   requests: count,
+  /** Of `requests`, those the caller left before they finished (billed with what was produced). */
+  cancelledRequests: count.optional(),
+  /** Of `requests`, those whose token counts are partly an estimate (no provider usage report). */
+  estimatedRequests: count.optional(),
   inputTokens: count,
   cachedInputTokens: count,
   cacheCreationTokens: count,

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Logger } from '../../shared/log.ts';
 import type { LlmMeta } from '../../shared/llm/index.ts';
+import type { UsageRow } from '../billing/usage-row.ts';
+
+export type { UsageRow } from '../billing/usage-row.ts';
 
 /**
  * Usage counters per tenant / day / provider model, aggregated in memory on the hot path and
@@ -12,19 +15,6 @@ import type { LlmMeta } from '../../shared/llm/index.ts';
  * Without a database the counters live in memory only (embedded default).
  */
 
-export type UsageRow = {
-  day: string;
-  provider: string;
-  model: string;
-  tier: string;
-  requests: number;
-  input_tokens: number;
-  cached_input_tokens: number;
-  cache_creation_tokens: number;
-  output_tokens: number;
-  failovers: number;
-};
-
 export type UsageCounters = {
   record(tenant: string, meta: LlmMeta): void;
   flush(): Promise<void>;
@@ -34,7 +24,17 @@ export type UsageCounters = {
 
 type Entry = { tenant: string; row: UsageRow; dirty: boolean };
 
-const FIELDS = ['requests', 'input_tokens', 'cached_input_tokens', 'cache_creation_tokens', 'output_tokens', 'failovers'] as const;
+const FIELDS = [
+  'requests',
+  'cancelled_requests',
+  'estimated_requests',
+  'input_tokens',
+  'cached_input_tokens',
+  'cache_creation_tokens',
+  'output_tokens',
+  'failovers',
+] as const;
+const COLUMNS = 6 + FIELDS.length;
 
 export function createUsageCounters(opts: {
   db?: pg.Pool;
@@ -59,8 +59,8 @@ export function createUsageCounters(opts: {
       const rows = dirty.map((e, i) => {
         const r = e.row;
         values.push(e.tenant, r.day, r.provider, r.model, r.tier, replicaId, ...FIELDS.map((f) => r[f]));
-        const b = i * 12;
-        return `(${Array.from({ length: 12 }, (_, k) => `$${b + k + 1}`).join(',')})`;
+        const b = i * COLUMNS;
+        return `(${Array.from({ length: COLUMNS }, (_, k) => `$${b + k + 1}`).join(',')})`;
       });
       await opts.db.query(
         `INSERT INTO llm_usage (tenant_id, day, provider, model, tier, replica_id, ${FIELDS.join(', ')})
@@ -102,12 +102,21 @@ export function createUsageCounters(opts: {
         e = {
           tenant,
           dirty: true,
-          row: { day, provider: meta.provider, model: meta.model, tier: meta.tier, requests: 0, input_tokens: 0, cached_input_tokens: 0, cache_creation_tokens: 0, output_tokens: 0, failovers: 0 },
+          row: {
+            day,
+            route: 'routed',
+            provider: meta.provider,
+            model: meta.model,
+            tier: meta.tier,
+            ...(Object.fromEntries(FIELDS.map((f) => [f, 0])) as Record<(typeof FIELDS)[number], number>),
+          },
         };
         entries.set(k, e);
       }
       const r = e.row;
       r.requests += 1;
+      if (meta.cancelled) r.cancelled_requests += 1;
+      if (meta.estimated) r.estimated_requests += 1;
       r.input_tokens += meta.usage.inputTokens;
       r.cached_input_tokens += meta.usage.cachedInputTokens;
       r.cache_creation_tokens += meta.usage.cacheCreationTokens;
@@ -120,12 +129,11 @@ export function createUsageCounters(opts: {
       if (!opts.db) {
         return [...entries.values()]
           .filter((e) => e.tenant === tenant && e.row.day >= fromDay && e.row.day <= toDay)
-          .map((e) => ({ ...e.row }))
-          .sort((a, b) => a.day.localeCompare(b.day) || a.model.localeCompare(b.model));
+          .map((e) => ({ ...e.row }));
       }
       await flush();
       const { rows } = await opts.db.query(
-        `SELECT to_char(day, 'YYYY-MM-DD') AS day, provider, model, tier, ${FIELDS.map((f) => `sum(${f})::float8 AS ${f}`).join(', ')}
+        `SELECT to_char(day, 'YYYY-MM-DD') AS day, 'routed' AS route, provider, model, tier, ${FIELDS.map((f) => `sum(${f})::float8 AS ${f}`).join(', ')}
          FROM llm_usage WHERE tenant_id = $1 AND day BETWEEN $2 AND $3
          GROUP BY day, provider, model, tier ORDER BY day, provider, model, tier`,
         [tenant, fromDay, toDay],

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
-import { LlmError } from '../../shared/llm/index.ts';
+import { LlmCallerGoneError, LlmError } from '../../shared/llm/index.ts';
 
 /**
  * Errors on the proxy's routes in OpenAI's shape `{error: {message, type, code, param}}`, which is
@@ -44,6 +44,8 @@ export function installOpenAIErrors(app: FastifyInstance, log?: Logger): void {
     const { status, body, retryAfter } = openAIErrorBody(err);
     const out = log ?? req.log;
     const reqId = log ? { reqId: req.id } : {};
+    // A caller who left: the route already wrote the request's one line, with what it is billed.
+    if (err instanceof LlmCallerGoneError) return reply.status(status).send(body);
     if (status >= 500) {
       const e = err as { name?: string; code?: string };
       out.error({ ...reqId, code: body.error.code, status, errName: e?.name }, 'llm request failed');

@@ -1,13 +1,9 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
-import { BadRequestError, ForbiddenError } from '../../shared/errors.ts';
-import { UUID_RE } from '../../shared/ids.ts';
 import { REDACT_PATHS, type Logger } from '../../shared/log.ts';
-import { pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type LlmSseStream } from '../../shared/llm/index.ts';
+import { LlmCallerGoneError, pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type LlmSseStream } from '../../shared/llm/index.ts';
 import type { TokenVerifier } from '../../shared/tokens.ts';
-import { authOf, requireAuth } from '../http/middleware/require-auth/index.ts';
-import { parseInput } from '../http/validate.ts';
+import { authOf, requireAuth, tenantScopeOf } from '../http/middleware/require-auth/index.ts';
 import type { LlmBudget } from './budget.ts';
 import type { UsageCounters } from './counters.ts';
 import type { LlmRateLimiter } from './limiter.ts';
@@ -27,15 +23,7 @@ export type LlmProxyDeps = {
   bodyLimit?: number;
 };
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
-const usageQuery = z.strictObject({ from: day.optional(), to: day.optional() });
 
-function tenantOf(req: FastifyRequest): { tenant: string; agent: string } {
-  const { tenant, sub } = authOf(req);
-  // Usage rows are keyed by tenant UUID; the operator wildcard has no usage of its own.
-  if (!UUID_RE.test(tenant)) throw new ForbiddenError('token is not scoped to one tenant', { code: 'token_wrong_tenant' });
-  return { tenant, agent: sub };
-}
 
 /**
  * Writes an event stream to the response. Writes made in one turn of the event loop are corked
@@ -76,25 +64,24 @@ async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: un
 }
 
 /**
- * The routed-mode LLM proxy: an OpenAI-compatible chat endpoint for agents (agent token) and a
- * usage report for tenants (api token). Rate limit and budget are checked before any provider
- * call; usage is counted after it. Prompts and completions pass through memory only: logs and
- * metrics carry sizes, models, statuses, token counts and latency.
+ * The routed-mode LLM proxy: an OpenAI-compatible chat endpoint for agents (agent token). Rate
+ * limit and budget are checked before any provider call; usage is counted after it, into the
+ * counters behind the tenant's usage report (http/routes/usage.ts). Prompts and completions pass
+ * through memory only: logs and metrics carry sizes, models, statuses, token counts and latency.
  */
 export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance) => Promise<void> {
   const agentAuth = requireAuth(cachingVerifier(deps.verifier), 'agent');
-  const apiAuth = requireAuth(deps.verifier, 'api');
   deps.metrics?.observe(() => deps.gateway.metrics());
   // The summary line is flat (ids, enum values, numbers), so the nested wildcard redaction paths
   // can never match in it; keeping only the top-level ones gives the same output for a third of the
   // cost (wildcard redaction measured ~12 µs per line, the largest single cost of a log line).
   const summaryLog = deps.log.child({}, { redact: { paths: REDACT_PATHS.filter((p) => !/[.*]/.test(p)), censor: '[redacted]' } });
 
-  // The one log line of a request that succeeded, or of a stream the client left (fastify's own
-  // request lines are off for the chat route: two more JSON lines per call were a fifth of the
-  // proxy's CPU in the bench). A stream the client left is billed like any other, with what the
-  // provider produced until then: `cancelled: true`, and `estimated: true` when some of the
-  // tokens are our estimate rather than the provider's report (the totals include them).
+  // The one log line of a request that succeeded, or that the client left (fastify's own request
+  // lines are off for the chat route: two more JSON lines per call were a fifth of the proxy's CPU
+  // in the bench). A request the client left is billed like any other, with what the provider
+  // produced until then: `cancelled: true`, and `estimated: true` when some of the tokens are our
+  // estimate rather than the provider's report (the totals include them).
   function settle(req: FastifyRequest, tenant: string, estimated: number, meta: LlmMeta, stream: boolean, started: number, bytes: number): void {
     deps.counters.record(tenant, meta);
     const total = totalTokens(meta.usage);
@@ -133,7 +120,8 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
     const chatOpts = { preHandler: agentAuth, bodyLimit: deps.bodyLimit ?? 8 * 1024 * 1024, logLevel: 'warn' as const };
     app.post('/v1/chat/completions', chatOpts, async (req, reply) => {
       const started = performance.now();
-      const { tenant, agent } = tenantOf(req);
+      const tenant = tenantScopeOf(req);
+      const agent = authOf(req).sub;
       const bytes = Number(req.headers['content-length']) || 0;
       // Bytes/4 is the usual prompt-token ratio; the count is corrected with real usage afterwards.
       const estimated = Math.max(1, Math.ceil(bytes / 4));
@@ -146,8 +134,15 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       const ctx = { tenant, agent, requestId: req.id, signal: abort.signal };
       const wantsStream = (req.body as { stream?: unknown } | null)?.stream === true;
 
+      // A caller who hangs up before the answer (or a stream's first chunk) is billed for the
+      // provider attempt under way; the error handler then has nobody to answer.
+      const billGone = (err: unknown): never => {
+        if (err instanceof LlmCallerGoneError) setImmediate(settle, req, tenant, estimated, err.meta, wantsStream, started, bytes);
+        throw err;
+      };
+
       if (!wantsStream) {
-        const { completion, meta } = await deps.gateway.chat(req.body, ctx);
+        const { completion, meta } = await deps.gateway.chat(req.body, ctx).catch(billGone);
         reply.header('x-agentplane-pruned', pruneHeader(meta.pruned));
         reply.header('x-agentplane-provider', meta.provider);
         // Accounting and the log line run just after the reply is written, not in front of it.
@@ -158,7 +153,7 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       // Failures before the first byte reject here and get a plain HTTP error from the error handler.
       // Once it started, meta settles when the stream ends, also when the client left mid-way
       // (then with `cancelled`), so every stream that reached a provider is counted.
-      const stream = await deps.gateway.chatSse(req.body, ctx);
+      const stream = await deps.gateway.chatSse(req.body, ctx).catch(billGone);
       stream.meta.then(
         (meta) => void setImmediate(settle, req, tenant, estimated, meta, true, started, bytes),
         () => undefined,
@@ -182,17 +177,6 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
         deps.log.warn({ reqId: req.id, code: body.error.code, status }, 'llm stream failed after it started');
         return `data: ${JSON.stringify(body)}\n\n`;
       });
-    });
-
-    app.get('/v1/usage', { preHandler: apiAuth }, async (req) => {
-      const { tenant } = tenantOf(req);
-      const q = parseInput(usageQuery, req.query, 'query');
-      const today = new Date().toISOString().slice(0, 10);
-      const from = q.from ?? `${today.slice(0, 8)}01`;
-      const to = q.to ?? today;
-      if (from > to) throw new BadRequestError('from must not be after to', { code: 'invalid_range' });
-      const rows = await deps.counters.query(tenant, from, to);
-      return { object: 'list', from, to, data: rows };
     });
   };
 }

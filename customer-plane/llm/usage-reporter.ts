@@ -1,6 +1,6 @@
 import { newUlid } from '../../shared/ids.ts';
 import type { UsageCounter } from '../../shared/boundary.ts';
-import type { LlmGateway } from '../../shared/llm/index.ts';
+import { LlmCallerGoneError, type LlmGateway, type LlmMeta } from '../../shared/llm/index.ts';
 import type { AgentLlm } from '../../agents/types.ts';
 
 /**
@@ -13,23 +13,34 @@ export function withUsageReporting(
   emit: (event: UsageCounter) => unknown,
   clock: () => number = Date.now,
 ): AgentLlm & { close(): Promise<void> } {
+  function report(meta: LlmMeta): void {
+    emit({
+      eventId: newUlid(),
+      day: new Date(clock()).toISOString().slice(0, 10),
+      provider: meta.provider,
+      tier: meta.tier,
+      requests: 1,
+      ...(meta.cancelled ? { cancelledRequests: 1 } : {}),
+      ...(meta.estimated ? { estimatedRequests: 1 } : {}),
+      inputTokens: meta.usage.inputTokens,
+      cachedInputTokens: meta.usage.cachedInputTokens,
+      cacheCreationTokens: meta.usage.cacheCreationTokens,
+      outputTokens: meta.usage.outputTokens,
+      failovers: meta.failovers,
+    });
+  }
   return {
     async chat(request, ctx) {
-      const result = await gateway.chat(request, ctx);
-      const { meta } = result;
-      emit({
-        eventId: newUlid(),
-        day: new Date(clock()).toISOString().slice(0, 10),
-        provider: meta.provider,
-        tier: meta.tier,
-        requests: 1,
-        inputTokens: meta.usage.inputTokens,
-        cachedInputTokens: meta.usage.cachedInputTokens,
-        cacheCreationTokens: meta.usage.cacheCreationTokens,
-        outputTokens: meta.usage.outputTokens,
-        failovers: meta.failovers,
-      });
-      return result;
+      try {
+        const result = await gateway.chat(request, ctx);
+        report(result.meta);
+        return result;
+      } catch (err) {
+        // A call given up through its abort signal was still billed by the provider. (No agent
+        // aborts its calls yet; this keeps the billing line right when one does.)
+        if (err instanceof LlmCallerGoneError) report(err.meta);
+        throw err;
+      }
     },
     close: () => gateway.close(),
   };

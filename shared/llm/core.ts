@@ -3,6 +3,7 @@ import { createProviderBreaker, type BreakerOptions, type BreakerState, type Pro
 import { canonicalTools, promptCacheKey } from './cache-shaping.ts';
 import { fitContext, type PruneReport } from './context-budget.ts';
 import {
+  LlmCallerGoneError,
   LlmError,
   UpstreamBadResponseError,
   UpstreamRejectedError,
@@ -29,7 +30,7 @@ export type LlmMeta = {
   pruned: PruneReport;
   usage: LlmUsage;
   /**
-   * Streams only: the caller went away before the stream finished. `usage` is then what the
+   * The caller went away before the call finished (a stream, or an LlmCallerGoneError). `usage` is then what the
    * providers billed up to that point (their report if it came, else our estimate).
    */
   cancelled?: boolean;
@@ -160,4 +161,15 @@ export function logFailover(core: Core, ctx: LlmCallContext, provider: ProviderN
     { reqId: ctx.requestId, tenant: ctx.tenant, provider, reason: d.reason, status: d.status, midStream },
     'llm upstream attempt failed; trying next provider',
   );
+}
+
+/**
+ * A stream that failed before its first piece: if the caller left, the stream's meta (settled by
+ * then: every stream path settles it before its generator ends) says what the attempt is billed,
+ * and the caller gets it on an LlmCallerGoneError. Any other failure is passed on unchanged.
+ */
+export async function callerGone(err: unknown, meta: Promise<LlmMeta>, signal?: AbortSignal): Promise<unknown> {
+  if (!signal?.aborted || err instanceof LlmCallerGoneError) return err;
+  const m = await meta.catch(() => undefined);
+  return m?.cancelled ? new LlmCallerGoneError(m, { cause: err }) : err;
 }

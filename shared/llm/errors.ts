@@ -1,4 +1,5 @@
 import { AppError, type ErrorOptions } from '../errors.ts';
+import type { LlmMeta } from './core.ts';
 
 /**
  * Errors of the LLM gateway. Each has a stable `code` (OpenAI's own code where one exists, so an
@@ -85,5 +86,19 @@ export class RateLimitedError extends LlmError {
 export class BudgetExceededError extends LlmError {
   constructor(retryAfterSeconds: number) {
     super('insufficient_quota', 429, 'insufficient_quota', 'monthly token budget exhausted for this tenant', { retryAfterSeconds });
+  }
+}
+
+/**
+ * The caller went away before the answer (or a stream's first chunk) reached it. The provider
+ * attempt under way is still billed by the provider, so the error carries what to count: `meta`,
+ * with `cancelled` set and usage from the provider's report or, without one, our estimate.
+ * 499 is the nginx convention for "client closed request"; nobody is left to read it.
+ */
+export class LlmCallerGoneError extends LlmError {
+  readonly meta: LlmMeta;
+  constructor(meta: LlmMeta, opts: ErrorOptions = {}) {
+    super('client_closed', 499, 'invalid_request_error', 'the caller closed the request before it finished', opts);
+    this.meta = meta;
   }
 }

@@ -14,7 +14,7 @@ import {
   type LlmCallContext,
   type LlmMeta,
 } from './core.ts';
-import { LlmInvalidRequestError } from './errors.ts';
+import { LlmCallerGoneError, LlmInvalidRequestError } from './errors.ts';
 import { decideFailover, type FailoverDecision } from './failover.ts';
 import { DEFAULT_MODEL_MAP, type ModelMap, type ProviderName } from './models.ts';
 import { toCompletion } from './normalized.ts';
@@ -23,7 +23,7 @@ import { createOpenAIAdapter } from './providers/openai.ts';
 import { createOpenAIHttpAdapter } from './providers/openai-http.ts';
 import { openSseStream, type LlmSseStream } from './passthrough.ts';
 import type { ProviderAdapter, ProviderConfig } from './providers/types.ts';
-import { openStream, type LlmStream } from './stream.ts';
+import { attemptBill, openStream, type LlmStream } from './stream.ts';
 import { createTokenCounter } from './tokens.ts';
 import { addUsage, ZERO_USAGE } from './usage.ts';
 import { createWatchdog } from './watchdog.ts';
@@ -126,6 +126,15 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
         }
         counters.failures[name] += 1;
         const d = decideFailover(err, ctx.signal);
+        if (d.reason === 'aborted') {
+          // The request had reached the provider, which goes on and bills it: count the prompt.
+          const bill = attemptBill(undefined, p.promptTokens, '', true);
+          const failovers = decisions.length;
+          throw new LlmCallerGoneError(
+            { provider: name, model: spec.model, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage: bill.usage, cancelled: true, estimated: true },
+            { cause: err },
+          );
+        }
         if (!d.failover) throw rejectedBy(name, err, d);
         decisions.push(d);
         counters.failovers += 1;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isBreakerRefusal } from './breaker.ts';
-import { logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
+import { callerGone, logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
 import { UpstreamBadResponseError } from './errors.ts';
 import { decideFailover, type FailoverDecision } from './failover.ts';
 import { chunk, usageChunk, type StreamEvent } from './normalized.ts';
@@ -103,6 +103,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
     let toolArgs = ''; // every tool call argument received, for the estimate of output tokens
     let decision: FailoverDecision | undefined;
     let caught = false;
+    let requested = false; // the request went out: the provider bills its prompt
 
     const role = () => (roleSent ? {} : ((roleSent = true), { role: 'assistant' as const }));
     const flushTools = (): string => {
@@ -186,7 +187,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
      * report if it came, else as the prompt plus the text and tool arguments received so far.
      */
     const cancelled = () => {
-      const bill = attemptBill(usage, p.promptTokens, sentText() + toolArgs, it !== undefined);
+      const bill = attemptBill(usage, p.promptTokens, sentText() + toolArgs, requested);
       resolveMeta({
         provider: name,
         model: spec.model,
@@ -204,6 +205,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
       // The breaker sees the attempt succeed once a first whole event arrived, as on the chunk path.
       const opened = await breaker.execute(async () => {
         core.counters.attempts[name] += 1;
+        requested = true;
         const iter = (await adapter.openSse(call))[Symbol.asyncIterator]();
         for (;;) {
           const r = await iter.next();
@@ -283,7 +285,9 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
 
   const primary = core.adapters.get(p.order[0]);
   const gen = p.order[0] === 'openai' && isPassthrough(primary) ? passthrough(primary) : viaChunks();
-  const primed = await primeStream(gen);
+  const primed = await primeStream(gen).catch(async (err: unknown) => {
+    throw await callerGone(err, meta, ctx.signal);
+  });
   return {
     pruned: p.pruned,
     meta,

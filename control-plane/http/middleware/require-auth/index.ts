@@ -1,5 +1,6 @@
 import type { FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { ForbiddenError, UnauthorizedError } from '../../../../shared/errors.ts';
+import { UUID_RE } from '../../../../shared/ids.ts';
 import type { TokenClaims, TokenType, TokenVerifier } from '../../../../shared/tokens.ts';
 
 declare module 'fastify' {
@@ -41,4 +42,14 @@ export function requireAuth(
 export function authOf(req: FastifyRequest): TokenClaims {
   if (!req.auth) throw new Error('route reads auth but has no requireAuth hook');
   return req.auth;
+}
+
+/**
+ * The one tenant an authenticated request acts for. Per-tenant data (usage rows) is keyed by the
+ * tenant's UUID; the operator wildcard has none of its own, so it is refused here.
+ */
+export function tenantScopeOf(req: FastifyRequest): string {
+  const { tenant } = authOf(req);
+  if (!UUID_RE.test(tenant)) throw new ForbiddenError('token is not scoped to one tenant', { code: 'token_wrong_tenant' });
+  return tenant;
 }
