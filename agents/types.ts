@@ -10,7 +10,8 @@ export type AgentWorkspace = {
 export type AgentLlm = {
   chat(
     request: { model: string; messages: Array<{ role: 'system' | 'user' | 'assistant'; content: string }>; max_tokens?: number },
-    ctx: { tenant: string; agent: string; requestId?: string },
+    // Aborting `signal` gives the call up; the provider attempt under way is still billed.
+    ctx: { tenant: string; agent: string; requestId?: string; signal?: AbortSignal },
   ): Promise<{
     completion: { choices: Array<{ message: { content: string | null } }> };
     meta: { usage: { inputTokens: number; cachedInputTokens: number; cacheCreationTokens: number; outputTokens: number } };

@@ -26,6 +26,12 @@ export const controlPlaneEnvSchema = z.object({
   PORT: port().default(8080),
   /** Where the embedded hub keeps its config and JetStream files. */
   STATE_DIR: z.string().default('.state/control-plane'),
+  /** Port of the Prometheus scrape endpoint (GET /metrics, its own port); unset = no endpoint. */
+  METRICS_PORT: port().optional(),
+  /** Interface the scrape endpoint binds to; keep it off the public network. */
+  METRICS_HOST: z.string().default('127.0.0.1'),
+  /** The operator's OpenTelemetry collector (OTLP/HTTP base URL) for pushed metrics; unset = none. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** pino level: trace, debug, info, warn, error, fatal, silent. */
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   // The LLM proxy's variables (provider keys and URLs, limits, breaker, REDIS_URL) are documented

@@ -3,12 +3,30 @@ import { createLogger } from '../shared/log.ts';
 import { runService } from '../shared/service-main.ts';
 import { controlPlaneEnvSchema } from './config.ts';
 import { createControlPlane } from './create-control-plane.ts';
+import { startInstrumentation } from './instrumentation.ts';
 
 runService('control-plane', async () => {
   const env = loadConfig('control-plane', controlPlaneEnvSchema);
   const log = createLogger({ service: 'control-plane', level: env.LOG_LEVEL });
-  const cp = await createControlPlane({ env, log });
-  const url = await cp.listen();
-  log.info({ url }, 'control plane listening');
-  return { log, ready: { event: 'listening', url }, stop: () => cp.stop() };
+  // Metrics first: instruments created before a meter provider exists would stay no-ops.
+  const telemetry = await startInstrumentation({ metricsHost: env.METRICS_HOST, metricsPort: env.METRICS_PORT, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  try {
+    const cp = await createControlPlane({ env, log });
+    const url = await cp.listen();
+    log.info({ url, metricsUrl: telemetry.metricsUrl }, 'control plane listening');
+    return {
+      log,
+      ready: { event: 'listening', url, ...(telemetry.metricsUrl ? { metricsUrl: telemetry.metricsUrl } : {}) },
+      async stop() {
+        try {
+          await cp.stop();
+        } finally {
+          await telemetry.shutdown();
+        }
+      },
+    };
+  } catch (err) {
+    await telemetry.shutdown();
+    throw err;
+  }
 });

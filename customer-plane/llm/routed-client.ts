@@ -17,7 +17,7 @@ export function createRoutedLlm(opts: { controlPlaneUrl: string; agentToken: str
     async chat(request, ctx) {
       const completion = await client.chat.completions.create(
         { model: request.model, messages: request.messages, max_tokens: request.max_tokens },
-        { headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined },
+        { headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined, signal: ctx.signal },
       );
       const usage = completion.usage;
       const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;

@@ -9,6 +9,7 @@ import { createUsageCounters } from '../../../control-plane/llm-proxy/counters.t
 import { createLlmRateLimiter } from '../../../control-plane/llm-proxy/limiter.ts';
 import { createLlmProxyRoutes } from '../../../control-plane/llm-proxy/routes.ts';
 import { usageRoutes } from '../../../control-plane/http/routes/usage.ts';
+import type { LlmProxyMetrics } from '../../../control-plane/llm-proxy/metrics.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { createLlmGateway, type BreakerOptions, type ModelMap, type OpenAITransport } from '../../../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../../../shared/tokens.ts';
@@ -32,6 +33,7 @@ export async function startProxy(opts: {
   keys?: Awaited<ReturnType<typeof generateSigningJwk>>[];
   /** The OpenAI transport; default from LLM_OPENAI_TRANSPORT, else the SDK. */
   transport?: OpenAITransport;
+  metrics?: LlmProxyMetrics;
 } = {}) {
   const logs: string[] = [];
   const log = createLogger({ service: 'llm-proxy-test', level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
@@ -49,6 +51,7 @@ export async function startProxy(opts: {
     timeoutMs: opts.timeoutMs ?? 2_000,
     breaker: opts.breaker ?? { consecutiveFailures: 50, minimumRps: 1000 },
     modelMap: opts.modelMap,
+    onBreakerChange: opts.metrics?.onBreakerChange,
   });
   const counters = createUsageCounters({ db: opts.db, log, flushEveryMs: 0 });
   const app = createHttpApp({ log });
@@ -60,6 +63,7 @@ export async function startProxy(opts: {
       budget: createLlmBudget({ monthlyTokens: opts.monthlyTokens ?? 1e12, redis: opts.redis, keyPrefix: `${opts.keyPrefix ?? randomUUID()}:budget` }),
       counters,
       log,
+      metrics: opts.metrics,
     }),
   );
   await app.register(usageRoutes({ verifier, sources: [counters.query] }));
