@@ -3,23 +3,43 @@
  * transport under test (fastify + gateway + in-process limiter; `sdk` = the official client,
  * `passthrough` = undici streaming the upstream's bytes), a bare forwarder as the floor (node:http
  * + undici and nothing else: the price of the extra process and hops on this machine), and this
- * driver. Scenario 1 sends N concurrent requests, streaming and not, straight at the fake upstream
- * and then through the floor and each proxy in turn, and prints p50/p99, requests/s, the latency
- * each adds, its throughput as a ratio of direct, and its process's CPU time per request (user +
- * system, from process.cpuUsage: the figure least disturbed by other load on a shared machine),
- * side by side. Scenario 2 makes the primary fail every request for a window and reports, per
- * transport, client-visible errors, primary attempts made after the breaker opened, and how long
- * the breaker took to close after recovery.
+ * driver.
  *
- *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--outage-seconds 10]
+ * Scenario 1 sends N concurrent requests, streaming and not, straight at the fake upstream
+ * ("direct"), through the floor and through each proxy, and prints p50/p99, requests/s, the latency
+ * each path adds, its throughput as a ratio of direct and its process's CPU time per request
+ * (process.cpuUsage over IPC around each of its slices: the figure least disturbed by other load).
+ * This machine is shared and other tenants' load drifts over seconds: with one long phase per path,
+ * one after another, each path met different noise and "added" moved by several ms between runs,
+ * sometimes below zero. So each scenario is cut into R rounds (--rounds, default one per half
+ * second of --seconds); every round gives every path the same short slice, in an order rotated by
+ * one each round so no path is always first. Two kinds of figures come out:
+ *   - pooled: p50/p99 and req/s over all of a path's samples, and added = path minus direct.
+ *     Interleaving gives every path the same drift on average, but a noisy second still lands in
+ *     one pool; the tail (p99) is only measured here.
+ *   - paired added p50: per round, path p50 minus the direct p50 measured moments before or after,
+ *     then the median over the rounds (and its interquartile range, the noise left). Slow drift
+ *     cancels within each pair and the median drops rounds a burst hit on one side only: this is
+ *     the figure to compare runs by. Being a median, it hides rare stalls; pooled p99 shows them.
+ * Slices must not change what is measured. Each waits for its in-flight requests before the next
+ * path starts; the driver's keep-alive Agent keeps every path's sockets in between (new
+ * connections during the rounds are printed and should be 0); and each slice resumes its path's
+ * arrival pattern where the previous slice left it rather than firing all N at once (see load()).
+ *
+ * Scenario 2 makes the primary fail every request for a window and reports, per transport,
+ * client-visible errors, primary attempts made after the breaker opened, and how long the breaker
+ * took to close after recovery.
+ *
+ *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--rounds 10] [--outage-seconds 10]
  *     [--upstream-latency-ms 0,200,200~40] [--transports sdk,passthrough] [--modes non-stream,stream]
+ *   --seconds is each path's time per scenario, shared out over the rounds.
  *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Agent, createServer, request } from 'node:http';
+import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
 import { pino } from 'pino';
@@ -32,6 +52,8 @@ import { createLogger } from '../shared/log.ts';
 import { createLlmGateway, type OpenAITransport } from '../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
+import { median, ms, pairedP50, quantile, summarize } from './stats.ts';
+import { ask, interleaved, load, type Path, type Run } from './load.ts';
 
 type Msg = { type: string; [k: string]: unknown };
 const TRANSPORTS: readonly OpenAITransport[] = ['sdk', 'passthrough'];
@@ -71,6 +93,8 @@ if (role === 'upstream') {
         .catch(() => res.destroy());
     });
   });
+  // Node's default 5 s could close the driver's idle sockets while other paths have their slices.
+  server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: Msg) => {
     if (m.type === 'exit') process.exit(0);
@@ -123,62 +147,31 @@ function child(args: string[], env: Record<string, string> = {}): Promise<{ proc
   });
 }
 
-function ask(proc: ChildProcess, type: string): Promise<Msg> {
-  return new Promise((resolve) => {
-    proc.once('message', resolve);
-    proc.send({ type });
-  });
-}
-
-function pct(sorted: number[], p: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN;
-}
-
-/** node:http with a keep-alive pool: the lightest client available, so it does not hide proxy cost. */
-function post(url: string, headers: Record<string, string>, body: string, agent: Agent): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (text += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-type Run = { latencies: number[]; errors: number; seconds: number };
-
-async function load(opts: { url: string; token?: string; stream: boolean; concurrency: number; seconds: number; dispatcher: Agent }): Promise<Run> {
-  const body = JSON.stringify({
-    model: opts.token ? 'core' : 'gpt-4.1-mini',
-    messages: [
-      { role: 'system', content: 'You review code changes for correctness.' },
-      { role: 'user', content: 'Please review: function add(a, b) { return a + b; }' },
-    ],
-    ...(opts.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-  });
-  const headers = { 'content-type': 'application/json', authorization: `Bearer ${opts.token ?? 'bench'}` };
-  const latencies: number[] = [];
-  let errors = 0;
-  const start = performance.now();
-  const end = start + opts.seconds * 1000;
-  async function worker() {
-    while (performance.now() < end) {
-      const t0 = performance.now();
-      try {
-        const { status, text } = await post(`${opts.url}/chat/completions`, headers, body, opts.dispatcher);
-        if (status !== 200 || (opts.stream && !text.endsWith('data: [DONE]\n\n'))) errors++;
-        else latencies.push(performance.now() - t0);
-      } catch {
-        errors++;
-      }
-    }
+function report(title: string, runs: Map<string, Run[]>, cpu: Map<string, number>, concurrency: number, transports: OpenAITransport[]): void {
+  const sum = new Map([...runs].map(([name, slices]) => [name, summarize(slices, concurrency)]));
+  const d = sum.get('direct')!;
+  const paired = (name: string, base = 'direct') => pairedP50(runs.get(name)!, runs.get(base)!);
+  const cpuPerRequest = (name: string) => cpu.get(name)! / Math.max(1, sum.get(name)!.requests);
+  const fresh = [...runs.values()].flat().reduce((n, r) => n + r.fresh, 0);
+  console.log(`\n[${title}]  new connections during the rounds: ${fresh}`);
+  console.log(`                 ------------ pooled ------------   added, pooled        added p50, paired     vs direct`);
+  console.log(`  path           p50 ms   p99 ms    req/s  errors |    p50 ms    p99 ms | median  [IQR]            | throughput   CPU/request`);
+  for (const [name, s] of sum) {
+    const p = paired(name);
+    const added =
+      name === 'direct'
+        ? ''
+        : `| ${ms(s.p50 - d.p50, 9)} ${ms(s.p99 - d.p99, 9)} | ${ms(median(p), 6)} [${ms(quantile(p, 0.25), 6)} ..${ms(quantile(p, 0.75), 6)}] | ${(s.rps / d.rps).toFixed(2).padStart(9)}x   ${cpuPerRequest(name).toFixed(0).padStart(6)} µs`;
+    console.log(`  ${name.padEnd(12)} ${ms(s.p50)}  ${ms(s.p99)}  ${s.rps.toFixed(0).padStart(7)}  ${String(s.errors).padStart(6)} ${added}`);
   }
-  await Promise.all(Array.from({ length: opts.concurrency }, worker));
-  return { latencies: latencies.sort((a, b) => a - b), errors, seconds: (performance.now() - start) / 1000 };
+  if (transports.length === 2) {
+    const [a, b] = transports.map((t) => sum.get(t)!);
+    const [ta, tb] = transports;
+    console.log(
+      `  ${tb} vs ${ta}: p50 ${ms(median(paired(tb, ta)), 0)} ms (paired), added p50 ${(median(paired(tb)) / median(paired(ta))).toFixed(2)}x (paired),` +
+        ` added p99 ${((b.p99 - d.p99) / (a.p99 - d.p99)).toFixed(2)}x (pooled), throughput ${(b.rps / a.rps).toFixed(2)}x, CPU/request ${(cpuPerRequest(tb) / cpuPerRequest(ta)).toFixed(2)}x`,
+    );
+  }
 }
 
 async function driver(): Promise<void> {
@@ -187,6 +180,7 @@ async function driver(): Promise<void> {
     options: {
       concurrency: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '5' },
+      rounds: { type: 'string' },
       'outage-seconds': { type: 'string', default: '10' },
       'upstream-latency-ms': { type: 'string', default: '0,200,200~40' },
       transports: { type: 'string', default: TRANSPORTS.join(',') },
@@ -195,6 +189,11 @@ async function driver(): Promise<void> {
   });
   const concurrency = Number(values.concurrency);
   const seconds = Number(values.seconds);
+  // Half-second slices: long enough for a few requests per worker even at 200+ ms upstream latency,
+  // short enough that the paths of one round see the same background load.
+  const rounds = values.rounds === undefined ? Math.max(1, Math.round(seconds / 0.5)) : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a whole number ≥ 1, got ${values.rounds}`);
+  const slice = seconds / rounds;
   const outage = Number(values['outage-seconds']);
   const transports = String(values.transports).split(',') as OpenAITransport[];
   for (const t of transports) if (!TRANSPORTS.includes(t)) throw new Error(`unknown transport ${t}; use ${TRANSPORTS.join(',')}`);
@@ -210,12 +209,21 @@ async function driver(): Promise<void> {
     });
     proxies.set(transport, { proc: p.proc, url: `${p.ready.url as string}/v1` });
   }
+  // One keep-alive pool per path (maxSockets is per origin), kept across slices and scenarios.
   const dispatcher = new Agent({ keepAlive: true, maxSockets: concurrency });
   const direct = upstream.ready.openai as string;
+  const paths: Path[] = [
+    { name: 'direct', url: direct },
+    { name: 'floor', url: `${floor.ready.url as string}/v1`, proc: floor.proc },
+    ...[...proxies].map(([t, p]) => ({ name: t, url: p.url, token, proc: p.proc })),
+  ];
   try {
     console.log(
-      `LLM proxy bench: ${concurrency} concurrent, ${seconds}s per phase, fake upstream, cores=${availableParallelism()}, transports ${transports.join(' vs ')}`,
+      `LLM proxy bench: ${concurrency} concurrent, ${seconds}s per path per scenario in ${rounds} rounds of ${slice.toFixed(2)}s, fake upstream, cores=${availableParallelism()}, transports ${transports.join(' vs ')}`,
     );
+    console.log('  pooled: over every sample of every round; added = path minus direct.');
+    console.log('  paired: per round, path p50 minus direct p50 of that round; median over the rounds [interquartile range].');
+    console.log('          Least moved by drift between runs; rare stalls show in pooled p99 only.');
     // Warm every path (JIT, tokenizer, keep-alive connections) before measuring.
     await load({ url: direct, stream: false, concurrency, seconds: 1, dispatcher });
     await load({ url: `${floor.ready.url as string}/v1`, stream: true, concurrency, seconds: 1, dispatcher });
@@ -227,40 +235,11 @@ async function driver(): Promise<void> {
     const latencies = String(values['upstream-latency-ms'])
       .split(',')
       .map((l) => l.split('~').map(Number) as [number, number?]);
-    const rps = (r: Run) => r.latencies.length / r.seconds;
-    const ms = (v: number) => v.toFixed(2).padStart(7);
     for (const [[latency, spread = 0], stream] of latencies.flatMap((l) => modes.map((s) => [l, s] as const))) {
       upstream.proc.send({ type: 'latency', ms: latency, spread });
-      const d = await load({ url: direct, stream, concurrency, seconds, dispatcher });
-      const rows: [string, Run][] = [['direct', d]];
-      const cpu = new Map<string, number>();
-      const targets: [string, { url: string; proc: ChildProcess; token?: string }][] = [
-        ['floor', { url: `${floor.ready.url as string}/v1`, proc: floor.proc }],
-        ...[...proxies].map(([t, p]) => [t, { ...p, token }] as [string, { url: string; proc: ChildProcess; token?: string }]),
-      ];
-      for (const [t, { url, proc, token }] of targets) {
-        const before = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
-        const r = await load({ url, token, stream, concurrency, seconds, dispatcher });
-        const after = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
-        cpu.set(t, (after.user + after.system - before.user - before.system) / Math.max(1, r.latencies.length + r.errors));
-        rows.push([t, r]);
-      }
-      console.log(`\n[${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency}${spread ? `..${latency + spread}` : ''} ms${latency ? '' : ' (saturation)'}]`);
-      console.log(`  ${'path'.padEnd(12)}   p50 ms   p99 ms    req/s  errors | added p50   added p99   throughput vs direct   CPU/request`);
-      for (const [name, r] of rows) {
-        const added =
-          name === 'direct'
-            ? ''
-            : `| ${ms(pct(r.latencies, 50) - pct(d.latencies, 50))}     ${ms(pct(r.latencies, 99) - pct(d.latencies, 99))}     ${(rps(r) / rps(d)).toFixed(2).padStart(5)}x                ${cpu.get(name)!.toFixed(0).padStart(4)} µs`;
-        console.log(`  ${name.padEnd(12)} ${ms(pct(r.latencies, 50))}  ${ms(pct(r.latencies, 99))}  ${rps(r).toFixed(0).padStart(7)}  ${String(r.errors).padStart(6)} ${added}`);
-      }
-      if (rows.length === 4) {
-        const [, a] = rows[2];
-        const [, b] = rows[3];
-        console.log(
-          `  ${rows[3][0]}/${rows[2][0]}: added p50 ${((pct(b.latencies, 50) - pct(d.latencies, 50)) / (pct(a.latencies, 50) - pct(d.latencies, 50))).toFixed(2)}x, added p99 ${((pct(b.latencies, 99) - pct(d.latencies, 99)) / (pct(a.latencies, 99) - pct(d.latencies, 99))).toFixed(2)}x, throughput ${(rps(b) / rps(a)).toFixed(2)}x, CPU/request ${(cpu.get(rows[3][0])! / cpu.get(rows[2][0])!).toFixed(2)}x`,
-        );
-      }
+      const { runs, cpu } = await interleaved(paths, { stream, concurrency, rounds, slice, dispatcher });
+      const title = `${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency}${spread ? `..${latency + spread}` : ''} ms${latency ? '' : ' (saturation)'}`;
+      report(title, runs, cpu, concurrency, transports);
     }
 
     // Scenario 2: the primary fails every request for `outage` seconds in the middle of a run.

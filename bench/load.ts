@@ -1,0 +1,119 @@
+/**
+ * Load generation for the LLM proxy bench: closed-loop workers over node:http keep-alive, and the
+ * interleaved rounds that give every path the same background load (see llm-proxy.ts's header).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { type Agent, request } from 'node:http';
+
+type Msg = { type: string; [k: string]: unknown };
+
+export function ask(proc: ChildProcess, type: string): Promise<Msg> {
+  return new Promise((resolve) => {
+    proc.once('message', resolve);
+    proc.send({ type });
+  });
+}
+
+export async function cpuMicros(proc: ChildProcess): Promise<number> {
+  const c = (await ask(proc, 'cpu')) as Msg & NodeJS.CpuUsage;
+  return c.user + c.system;
+}
+
+/** node:http with a keep-alive pool: the lightest client available, so it does not hide proxy cost. */
+export function post(url: string, headers: Record<string, string>, body: string, agent: Agent): Promise<{ status: number; text: string; fresh: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (text += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text, fresh: !req.reusedSocket }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * One load() call. `busy`: worker-seconds spent sending (first request to last response).
+ * `offsets`: when each worker finished, after the first to finish. `fresh`: requests that had to
+ * open a connection.
+ */
+export type Run = { latencies: number[]; errors: number; busy: number; offsets: number[]; fresh: number };
+
+/**
+ * N closed-loop workers posting to one path until `seconds` have passed, then waiting for their
+ * last responses. Worker i first waits `offsets[i]` ms, so a slice resumes the arrival pattern
+ * its path's previous slice ended with instead of firing all N at once: a fixed upstream latency
+ * keeps such a burst together for many periods, and restarting it every half second made the
+ * floor and proxies look ~2-4 ms slower than a long phase did. That wait is not in `busy`.
+ */
+export async function load(opts: { url: string; token?: string; stream: boolean; concurrency: number; seconds: number; dispatcher: Agent; offsets?: number[] }): Promise<Run> {
+  const body = JSON.stringify({
+    model: opts.token ? 'core' : 'gpt-4.1-mini',
+    messages: [
+      { role: 'system', content: 'You review code changes for correctness.' },
+      { role: 'user', content: 'Please review: function add(a, b) { return a + b; }' },
+    ],
+    ...(opts.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${opts.token ?? 'bench'}` };
+  const latencies: number[] = [];
+  let errors = 0;
+  let fresh = 0;
+  let busy = 0;
+  const start = performance.now();
+  const end = start + opts.seconds * 1000;
+  const lastDone: number[] = [];
+  async function worker(i: number) {
+    const offset = opts.offsets?.[i] ?? 0;
+    lastDone[i] = start + offset; // where its loop stands if the slice ends before it gets to send
+    if (offset) await new Promise((resolve) => setTimeout(resolve, offset));
+    const from = performance.now();
+    while (performance.now() < end) {
+      const t0 = performance.now();
+      try {
+        const r = await post(`${opts.url}/chat/completions`, headers, body, opts.dispatcher);
+        if (r.fresh) fresh++;
+        if (r.status !== 200 || (opts.stream && !r.text.endsWith('data: [DONE]\n\n'))) errors++;
+        else latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+      lastDone[i] = performance.now();
+    }
+    busy += Math.max(0, lastDone[i] - from);
+  }
+  await Promise.all(Array.from({ length: opts.concurrency }, (_, i) => worker(i)));
+  const first = Math.min(...lastDone);
+  return {
+    latencies: latencies.sort((a, b) => a - b),
+    errors,
+    busy: busy / 1000,
+    offsets: lastDone.map((t) => t - first),
+    fresh,
+  };
+}
+
+/** A path under test; `proc` is the process whose CPU it is charged (none for direct: the upstream serves every path). */
+export type Path = { name: string; url: string; token?: string; proc?: ChildProcess };
+
+/**
+ * One scenario: `rounds` rounds, each giving every path one `slice`-second load() in an order
+ * rotated by one per round. Returns each path's runs in round order (index r = round r for every
+ * path, which is what pairs them) and its CPU time in µs summed over its slices.
+ */
+export async function interleaved(paths: Path[], o: { stream: boolean; concurrency: number; rounds: number; slice: number; dispatcher: Agent }) {
+  const runs = new Map(paths.map((p) => [p.name, [] as Run[]]));
+  const cpu = new Map(paths.map((p) => [p.name, 0]));
+  for (let r = 0; r < o.rounds; r++) {
+    for (let i = 0; i < paths.length; i++) {
+      const { name, url, token, proc } = paths[(r + i) % paths.length];
+      const before = proc ? await cpuMicros(proc) : 0;
+      const offsets = runs.get(name)!.at(-1)?.offsets; // the first slice starts all workers at once, as a long phase did
+      runs.get(name)!.push(await load({ url, token, stream: o.stream, concurrency: o.concurrency, seconds: o.slice, dispatcher: o.dispatcher, offsets }));
+      if (proc) cpu.set(name, cpu.get(name)! + (await cpuMicros(proc)) - before);
+    }
+  }
+  return { runs, cpu };
+}
