@@ -31,11 +31,14 @@
  * took to close after recovery.
  *
  *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--rounds 10] [--outage-seconds 10]
- *     [--upstream-latency-ms 0,200,200~40] [--transports sdk,passthrough] [--modes non-stream,stream]
+ *     [--upstream-latency-ms 0,200,200~40] [--transports sdk,passthrough] [--modes non-stream,stream] [--pin]
+ *   --pin gives the floor and the proxies the last core to themselves and puts this driver and the
+ *   fake upstream on the others (taskset), as in production, where a proxy does not share its
+ *   machine with its clients and providers; without it all processes share every core.
  *   --seconds is each path's time per scenario, shared out over the rounds.
  *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -182,6 +185,7 @@ async function driver(): Promise<void> {
       seconds: { type: 'string', default: '5' },
       rounds: { type: 'string' },
       'outage-seconds': { type: 'string', default: '10' },
+      pin: { type: 'boolean', default: false },
       'upstream-latency-ms': { type: 'string', default: '0,200,200~40' },
       transports: { type: 'string', default: TRANSPORTS.join(',') },
       modes: { type: 'string', default: 'non-stream,stream' },
@@ -210,6 +214,14 @@ async function driver(): Promise<void> {
     proxies.set(transport, { proc: p.proc, url: `${p.ready.url as string}/v1` });
   }
   // One keep-alive pool per path (maxSockets is per origin), kept across slices and scenarios.
+  const cores = availableParallelism(); // read before pinning narrows this process to fewer
+  if (values.pin) {
+    if (cores < 2) throw new Error('--pin needs at least 2 cores');
+    const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
+    const rest = cores === 2 ? '0' : `0-${cores - 2}`;
+    for (const pid of [process.pid, upstream.proc.pid!]) pin(pid, rest);
+    for (const p of [floor, ...proxies.values()]) pin(p.proc.pid!, String(cores - 1));
+  }
   const dispatcher = new Agent({ keepAlive: true, maxSockets: concurrency });
   const direct = upstream.ready.openai as string;
   const paths: Path[] = [
@@ -219,7 +231,7 @@ async function driver(): Promise<void> {
   ];
   try {
     console.log(
-      `LLM proxy bench: ${concurrency} concurrent, ${seconds}s per path per scenario in ${rounds} rounds of ${slice.toFixed(2)}s, fake upstream, cores=${availableParallelism()}, transports ${transports.join(' vs ')}`,
+      `LLM proxy bench: ${concurrency} concurrent, ${seconds}s per path per scenario in ${rounds} rounds of ${slice.toFixed(2)}s, fake upstream, cores=${cores}${values.pin ? ' (floor and proxies pinned to the last core)' : ''}, transports ${transports.join(' vs ')}`,
     );
     console.log('  pooled: over every sample of every round; added = path minus direct.');
     console.log('  paired: per round, path p50 minus direct p50 of that round; median over the rounds [interquartile range].');
