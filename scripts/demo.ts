@@ -38,6 +38,13 @@ async function main(): Promise<number> {
         }
       },
     });
+    // The reviewer's LLM call went out with the customer's keys (direct mode); its token counts come
+    // up as a signed usage counter just after the workflow's events, and bill through /v1/usage.
+    let usage: any[] = [];
+    for (let i = 0; i < 50 && usage.length === 0; i++) {
+      usage = (await topo.api('/v1/usage', { token: topo.apiToken })).body.data ?? [];
+      if (usage.length === 0) await new Promise((r) => setTimeout(r, 100));
+    }
     const link = await topo.api(`/v1/tenants/${topo.tenant}/link`);
     const summary = {
       ok: wf.status === 'succeeded',
@@ -50,6 +57,7 @@ async function main(): Promise<number> {
         steps: wf.steps.map((s: any) => ({ agent: s.agent, status: s.status, durationMs: s.durationMs, llmCalls: s.llmCalls, inputTokens: s.inputTokens, outputTokens: s.outputTokens })),
       },
       link: link.body,
+      usage,
       controlPlaneApi: topo.apiUrl,
       tenant: topo.tenant,
       totalMs: Date.now() - t0,
@@ -84,6 +92,9 @@ function printSummary(s: any): void {
     .join('; ');
   say(`  crossed up   ${up || 'nothing'}`);
   say(`  crossed down dispatch: ${s.link.down.dispatch} message(s)`);
+  for (const u of s.usage) {
+    say(`  billed       ${u.route} ${u.provider}/${u.model ?? u.tier}: ${u.requests} request(s), ${u.input_tokens + u.cached_input_tokens + u.cache_creation_tokens}/${u.output_tokens} tokens in/out (GET /v1/usage)`);
+  }
   say(`  control-plane API was at ${s.controlPlaneApi}`);
   say(`  total ${s.totalMs} ms`);
 }

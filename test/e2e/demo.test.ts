@@ -20,5 +20,11 @@ test('npm run demo -- --json prints one JSON summary and exits 0 when the workfl
   assert.deepEqual(summary.workflow.steps.map((s: { agent: string }) => s.agent), ['indexer', 'reviewer']);
   assert.ok(summary.link.up.meta.batches >= 1, 'signed metadata crossed up');
   assert.ok(summary.link.down.dispatch >= 1, 'a dispatch crossed down');
+  const reviewer = summary.workflow.steps[1];
+  assert.deepEqual(
+    summary.usage.map((u: any) => [u.route, u.requests, u.input_tokens + u.cached_input_tokens + u.cache_creation_tokens, u.output_tokens]),
+    [['direct', 1, reviewer.inputTokens, reviewer.outputTokens]],
+    'the reviewer’s LLM call is billed from the usage counter that came up',
+  );
   assert.match(summary.controlPlaneApi, /^http:\/\/127\.0\.0\.1:\d+$/);
 });
