@@ -23,8 +23,6 @@ export type LlmProxyDeps = {
   bodyLimit?: number;
 };
 
-
-
 /**
  * Writes an event stream to the response. Writes made in one turn of the event loop are corked
  * and leave in one socket write (the chunk path yields one event at a time, in a burst per

@@ -6,7 +6,11 @@ import type { UsageRow, UsageSource } from '../../billing/usage-row.ts';
 import { requireAuth, tenantScopeOf } from '../middleware/require-auth/index.ts';
 import { parseInput } from '../validate.ts';
 
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD');
+// A calendar date that exists (2026-02-30 is refused here, not by Postgres as a 500).
+const day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
+  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
 const usageQuery = z.strictObject({ from: day.optional(), to: day.optional() });
 
 const order = (a: UsageRow, b: UsageRow) =>

@@ -223,3 +223,30 @@ for (const [name, stream, transport] of [
     });
   });
 }
+
+test('GET /v1/usage refuses a malformed or impossible date range with 400 naming the problem, and reads nothing', async () => {
+  await withDatabase(async (db) => {
+    const h = await startProxy({ db });
+    try {
+      const get = async (q: string) => {
+        const res = await fetch(`${h.base}/v1/usage${q}`, { headers: { authorization: `Bearer ${h.apiToken}` } });
+        return { status: res.status, body: await res.json() };
+      };
+      for (const [q, needle] of [
+        ['?from=2026-02-30', 'calendar date'],
+        ['?to=22-11-2026', 'YYYY-MM-DD'],
+        ['?from=2026-11-22&to=2026-11-01', 'from must not be after to'],
+        ['?since=2026-11-01', 'since'],
+      ] as const) {
+        const r = await get(q);
+        assert.equal(r.status, 400, q);
+        assert.match(JSON.stringify(r.body.error), new RegExp(needle), q);
+      }
+      const ok = await get('?from=2024-02-29&to=2024-03-01');
+      assert.equal(ok.status, 200);
+      assert.deepEqual(ok.body.data, []);
+    } finally {
+      await h.close();
+    }
+  });
+});
