@@ -83,7 +83,8 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   // can be refused and the JetStream API can answer "no responders". Both pass; retry briefly.
   const duringReload = (err: unknown) => /authorization violation|no responders|timeout/i.test(String(err));
   const nc: NatsConnection = await withRetries(
-    () => connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1 }),
+    // A short handshake timeout so a stalled try is retried rather than waited on for 20 s.
+    () => connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1, timeout: 5_000 }),
     { attempts: 20, delayMs: 250, isTransient: duringReload },
   );
   await withRetries(() => ensureHubStreams(nc), { attempts: 20, delayMs: 250, isTransient: duringReload });

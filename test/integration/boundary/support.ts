@@ -9,6 +9,7 @@ import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { createLogger } from '../../../shared/log.ts';
+import { withRetries } from '../../../shared/with-retries.ts';
 import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../../../shared/signing.ts';
 import { createTokenIssuer, generateSigningJwk } from '../../../shared/tokens.ts';
 import { freePort, startNatsServer, type NatsServerProcess } from '../../../shared/nats-server-process.ts';
@@ -85,7 +86,14 @@ export async function startTestHub(dir: string): Promise<TestHub> {
     password,
     env: { HUB_NATS_URL: natsUrl, HUB_NATS_USER: user, HUB_NATS_PASSWORD: password, HUB_ACCOUNTS_PATH: accountsPath, HUB_PID_FILE: pidFile, HUB_LEAF_URL: leafUrl },
     process: () => proc,
-    connectControl: (name = 'test-observer') => connect({ servers: natsUrl, user, pass: password, name, maxReconnectAttempts: -1, reconnectTimeWait: 250 }),
+    // Tests connect right after enrollments reloaded the hub's accounts; under CI load one
+    // handshake was seen to stall for the client's whole 20 s default. Short tries, retried.
+    connectControl: (name = 'test-observer') =>
+      withRetries(() => connect({ servers: natsUrl, user, pass: password, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 3_000 }), {
+        attempts: 8,
+        delayMs: 250,
+        isTransient: (err) => /timeout|authorization violation/i.test(String(err)),
+      }),
     async kill9() {
       await proc.stop('SIGKILL');
     },
