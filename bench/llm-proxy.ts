@@ -56,9 +56,8 @@ import { createLlmGateway, type OpenAITransport } from '../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
 import { median, ms, pairedP50, quantile, summarize } from './stats.ts';
-import { ask, interleaved, load, type Path, type Run } from './load.ts';
+import { ask, interleaved, load, type Msg, type Path, type Run } from './load.ts';
 
-type Msg = { type: string; [k: string]: unknown };
 const TRANSPORTS: readonly OpenAITransport[] = ['sdk', 'passthrough'];
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 

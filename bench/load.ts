@@ -5,7 +5,8 @@
 import type { ChildProcess } from 'node:child_process';
 import { type Agent, request } from 'node:http';
 
-type Msg = { type: string; [k: string]: unknown };
+/** A message between the bench driver and its child processes. */
+export type Msg = { type: string; [k: string]: unknown };
 
 export function ask(proc: ChildProcess, type: string): Promise<Msg> {
   return new Promise((resolve) => {

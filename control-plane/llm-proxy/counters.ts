@@ -4,8 +4,6 @@ import type { Logger } from '../../shared/log.ts';
 import type { LlmMeta } from '../../shared/llm/index.ts';
 import type { UsageRow } from '../billing/usage-row.ts';
 
-export type { UsageRow } from '../billing/usage-row.ts';
-
 /**
  * Usage counters per tenant / day / provider model, aggregated in memory on the hot path and
  * flushed to Postgres in the background. Idempotency: each replica has its own row per key and

@@ -3,7 +3,6 @@ import { createProviderBreaker, type BreakerOptions, type BreakerState, type Pro
 import { canonicalTools, promptCacheKey } from './cache-shaping.ts';
 import { fitContext, type PruneReport } from './context-budget.ts';
 import {
-  LlmCallerGoneError,
   LlmError,
   UpstreamBadResponseError,
   UpstreamRejectedError,
@@ -161,15 +160,4 @@ export function logFailover(core: Core, ctx: LlmCallContext, provider: ProviderN
     { reqId: ctx.requestId, tenant: ctx.tenant, provider, reason: d.reason, status: d.status, midStream },
     'llm upstream attempt failed; trying next provider',
   );
-}
-
-/**
- * A stream that failed before its first piece: if the caller left, the stream's meta (settled by
- * then: every stream path settles it before its generator ends) says what the attempt is billed,
- * and the caller gets it on an LlmCallerGoneError. Any other failure is passed on unchanged.
- */
-export async function callerGone(err: unknown, meta: Promise<LlmMeta>, signal?: AbortSignal): Promise<unknown> {
-  if (!signal?.aborted || err instanceof LlmCallerGoneError) return err;
-  const m = await meta.catch(() => undefined);
-  return m?.cancelled ? new LlmCallerGoneError(m, { cause: err }) : err;
 }

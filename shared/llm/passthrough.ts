@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isBreakerRefusal } from './breaker.ts';
-import { callerGone, logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
+import { logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
 import { UpstreamBadResponseError } from './errors.ts';
 import { decideFailover, type FailoverDecision } from './failover.ts';
 import { chunk, usageChunk, type StreamEvent } from './normalized.ts';
@@ -12,7 +12,7 @@ import { attemptBill, openStream, type StreamResume } from './stream.ts';
 import { openAIChunkEvents } from './translate-response.ts';
 import { fromOpenAIUsage, type LlmUsage } from './usage.ts';
 import { createWatchdog } from './watchdog.ts';
-import { primeStream } from './primed-stream.ts';
+import { openMeteredStream } from './primed-stream.ts';
 
 /**
  * A chat stream as server-sent-event text, ready for the socket: what the proxy writes. Each item
@@ -285,13 +285,5 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
 
   const primary = core.adapters.get(p.order[0]);
   const gen = p.order[0] === 'openai' && isPassthrough(primary) ? passthrough(primary) : viaChunks();
-  const primed = await primeStream(gen).catch(async (err: unknown) => {
-    throw await callerGone(err, meta, ctx.signal);
-  });
-  return {
-    pruned: p.pruned,
-    meta,
-    cancel: primed.cancel,
-    [Symbol.asyncIterator]: () => primed.iterator,
-  };
+  return openMeteredStream(gen, p.pruned, meta, ctx.signal);
 }

@@ -1,3 +1,7 @@
+import type { PruneReport } from './context-budget.ts';
+import type { LlmMeta } from './core.ts';
+import { LlmCallerGoneError } from './errors.ts';
+
 /**
  * Starts a stream generator and pulls its first piece before handing it out, so a failure before
  * the first byte rejects here and the caller can still answer with a plain HTTP error instead of a
@@ -21,4 +25,26 @@ export async function primeStream<T>(gen: AsyncGenerator<T>): Promise<{ iterator
       await iterator.return!();
     },
   };
+}
+
+/**
+ * A stream that failed before its first piece: if the caller left, the stream's meta (settled by
+ * then: every stream path settles it before its generator ends) says what the attempt is billed,
+ * and the caller gets it on an LlmCallerGoneError. Any other failure is passed on unchanged.
+ */
+async function callerGone(err: unknown, meta: Promise<LlmMeta>, signal?: AbortSignal): Promise<unknown> {
+  if (!signal?.aborted || err instanceof LlmCallerGoneError) return err;
+  const m = await meta.catch(() => undefined);
+  return m?.cancelled ? new LlmCallerGoneError(m, { cause: err }) : err;
+}
+
+/** What both stream paths hand out: the primed pieces, the prune report, the billing meta, cancel(). */
+export type MeteredStream<T> = AsyncIterable<T> & { pruned: PruneReport; meta: Promise<LlmMeta>; cancel(): Promise<void> };
+
+/** Primes `gen` (see primeStream); a caller who left before the first piece gets what was billed. */
+export async function openMeteredStream<T>(gen: AsyncGenerator<T>, pruned: PruneReport, meta: Promise<LlmMeta>, signal?: AbortSignal): Promise<MeteredStream<T>> {
+  const primed = await primeStream(gen).catch(async (err: unknown) => {
+    throw await callerGone(err, meta, signal);
+  });
+  return { pruned, meta, cancel: primed.cancel, [Symbol.asyncIterator]: () => primed.iterator };
 }

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { isBreakerRefusal } from './breaker.ts';
-import { callerGone, exhausted, logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
+import { exhausted, logFailover, rejectedBy, type Core, type LlmCallContext, type LlmMeta, type Prepared } from './core.ts';
 import { UpstreamBadResponseError } from './errors.ts';
 import { decideFailover, type FailoverDecision } from './failover.ts';
 import type { ProviderName } from './models.ts';
@@ -9,7 +9,7 @@ import { chunk, usageChunk, type FinishReason, type StreamEvent } from './normal
 import type { ChatRequest } from './schema.ts';
 import { addUsage, ZERO_USAGE, type LlmUsage } from './usage.ts';
 import { createWatchdog } from './watchdog.ts';
-import { primeStream } from './primed-stream.ts';
+import { openMeteredStream } from './primed-stream.ts';
 
 /**
  * Streaming with failover before the first byte and mid-stream. The caller sees one stream: one
@@ -242,13 +242,5 @@ export async function openStream(
   }
 
   const gen = run();
-  const primed = await primeStream(gen).catch(async (err: unknown) => {
-    throw await callerGone(err, meta, ctx.signal);
-  });
-  return {
-    pruned: p.pruned,
-    meta,
-    cancel: primed.cancel,
-    [Symbol.asyncIterator]: () => primed.iterator,
-  };
+  return openMeteredStream(gen, p.pruned, meta, ctx.signal);
 }

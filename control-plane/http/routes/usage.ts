@@ -10,7 +10,10 @@ import { parseInput } from '../validate.ts';
 const day = z
   .string()
   .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((d) => !Number.isNaN(Date.parse(`${d}T00:00:00Z`)) && new Date(`${d}T00:00:00Z`).toISOString().startsWith(d), 'not a calendar date');
+  .refine((d) => {
+    const t = Date.parse(`${d}T00:00:00Z`);
+    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
+  }, 'not a calendar date');
 const usageQuery = z.strictObject({ from: day.optional(), to: day.optional() });
 
 const order = (a: UsageRow, b: UsageRow) =>
