@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../shared/log.ts';
+import { lazyChildLogger } from './lazy-child-logger.ts';
 import { installErrorHandler } from './middleware/error-handler/index.ts';
 import { installRequestId, REQUEST_ID_HEADER, SAFE_REQUEST_ID } from './middleware/request-id/index.ts';
 
@@ -32,6 +33,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     },
     return503OnClosing: true,
+    childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger as Logger, bindings, opts),
   }) as unknown as FastifyInstance;
   // JSON only: a text body would otherwise reach handlers as a string and fail with a vaguer error.
   app.removeContentTypeParser('text/plain');
