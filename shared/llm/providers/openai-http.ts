@@ -7,6 +7,7 @@ import { createSseSplitter } from '../sse.ts';
 import { fromOpenAICompletion, openAIChunkEvents } from '../translate-response.ts';
 import { openAIParams } from './openai.ts';
 import type { ProviderAdapter, ProviderCall, ProviderConfig } from './types.ts';
+import { readableChunks } from './readable-chunks.ts';
 
 /**
  * OpenAI over a keep-alive undici Pool instead of the official client: the `passthrough`
@@ -83,7 +84,7 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       throw new UpstreamBadResponseError('openai');
     }
-    return res.body;
+    return readableChunks<Buffer>(res.body);
   }
 
   return {
