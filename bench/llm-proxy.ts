@@ -32,14 +32,20 @@
  *
  *   npm run bench:llm-proxy -- [--concurrency 64] [--seconds 5] [--rounds 10] [--outage-seconds 10]
  *     [--upstream-latency-ms 0,200,200~40] [--transports sdk,passthrough] [--modes non-stream,stream] [--pin]
+ *     [--baseline <checkout>]
  *   --pin gives the floor and the proxies the last core to themselves and puts this driver and the
  *   fake upstream on the others (taskset), as in production, where a proxy does not share its
  *   machine with its clients and providers; without it all processes share every core.
  *   --seconds is each path's time per scenario, shared out over the rounds.
- *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof.
+ *   --baseline runs the proxies of another checkout (e.g. `git worktree add /tmp/base main`, with a
+ *   node_modules) beside this one's, in the same rounds, as `<transport>@base`: an A/B of a change
+ *   that the machine's drift between two separate runs would otherwise swamp.
+ *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof;
+ *   BENCH_PROXY_NODE_ARGS="--trace-gc ..." passes node flags to the proxies only.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, createServer } from 'node:http';
@@ -140,13 +146,26 @@ if (role === 'upstream') {
   await driver();
 }
 
-function child(args: string[], env: Record<string, string> = {}): Promise<{ proc: ChildProcess; ready: Msg }> {
+/** Forks a role of this script, or of the same script in another checkout (`--baseline`). */
+function child(args: string[], env: Record<string, string> = {}, script = fileURLToPath(import.meta.url)): Promise<{ proc: ChildProcess; ready: Msg }> {
   const execArgv = process.env.BENCH_PROFILE && args[0] === '--role=proxy' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/llmscratch/prof'] : [];
-  const proc = fork(fileURLToPath(import.meta.url), args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  if (process.env.BENCH_PROXY_NODE_ARGS && args[0] === '--role=proxy') execArgv.push(...process.env.BENCH_PROXY_NODE_ARGS.split(' '));
+  const proc = fork(script, args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (ready: Msg) => resolve({ proc, ready }));
     proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
   });
+}
+
+/**
+ * A change against the same proxy from another checkout (`--baseline`), both measured in the same
+ * rounds: the paired p50 difference per round (negative: the change is faster) and CPU per request.
+ */
+function compare(runs: Map<string, Run[]>, cpu: Map<string, number>, base: string, candidate: string): void {
+  const requests = (name: string) => Math.max(1, summarize(runs.get(name)!, 1).requests);
+  const d = pairedP50(runs.get(candidate)!, runs.get(base)!);
+  const cpuRatio = cpu.get(candidate)! / requests(candidate) / (cpu.get(base)! / requests(base));
+  console.log(`  ${candidate} vs ${base}: p50 ${ms(median(d), 0)} ms [${ms(quantile(d, 0.25), 0)} ..${ms(quantile(d, 0.75), 0)}] (paired), CPU/request ${cpuRatio.toFixed(2)}x`);
 }
 
 function report(title: string, runs: Map<string, Run[]>, cpu: Map<string, number>, concurrency: number, transports: OpenAITransport[]): void {
@@ -188,6 +207,7 @@ async function driver(): Promise<void> {
       'upstream-latency-ms': { type: 'string', default: '0,200,200~40' },
       transports: { type: 'string', default: TRANSPORTS.join(',') },
       modes: { type: 'string', default: 'non-stream,stream' },
+      baseline: { type: 'string' },
     },
   });
   const concurrency = Number(values.concurrency);
@@ -206,11 +226,14 @@ async function driver(): Promise<void> {
   const upstream = await child(['--role=upstream']);
   const floor = await child(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string });
   const proxies = new Map<OpenAITransport, { proc: ChildProcess; url: string }>();
+  const baselines = new Map<string, { proc: ChildProcess; url: string }>();
   for (const transport of transports) {
-    const p = await child(['--role=proxy', `--transport=${transport}`], {
-      BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys), transport }),
-    });
+    const env = { BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys), transport }) };
+    const p = await child(['--role=proxy', `--transport=${transport}`], env);
     proxies.set(transport, { proc: p.proc, url: `${p.ready.url as string}/v1` });
+    if (!values.baseline) continue;
+    const b = await child(['--role=proxy', `--transport=${transport}`], env, resolve(values.baseline, 'bench/llm-proxy.ts'));
+    baselines.set(`${transport}@base`, { proc: b.proc, url: `${b.ready.url as string}/v1` });
   }
   // One keep-alive pool per path (maxSockets is per origin), kept across slices and scenarios.
   const cores = availableParallelism(); // read before pinning narrows this process to fewer
@@ -219,14 +242,14 @@ async function driver(): Promise<void> {
     const pin = (pid: number, cpus: string) => execFileSync('taskset', ['-a', '-p', '-c', cpus, String(pid)], { stdio: 'ignore' });
     const rest = cores === 2 ? '0' : `0-${cores - 2}`;
     for (const pid of [process.pid, upstream.proc.pid!]) pin(pid, rest);
-    for (const p of [floor, ...proxies.values()]) pin(p.proc.pid!, String(cores - 1));
+    for (const p of [floor, ...proxies.values(), ...baselines.values()]) pin(p.proc.pid!, String(cores - 1));
   }
   const dispatcher = new Agent({ keepAlive: true, maxSockets: concurrency });
   const direct = upstream.ready.openai as string;
   const paths: Path[] = [
     { name: 'direct', url: direct },
     { name: 'floor', url: `${floor.ready.url as string}/v1`, proc: floor.proc },
-    ...[...proxies].map(([t, p]) => ({ name: t, url: p.url, token, proc: p.proc })),
+    ...[...proxies, ...baselines].map(([t, p]) => ({ name: t, url: p.url, token, proc: p.proc })),
   ];
   try {
     console.log(
@@ -238,7 +261,7 @@ async function driver(): Promise<void> {
     // Warm every path (JIT, tokenizer, keep-alive connections) before measuring.
     await load({ url: direct, stream: false, concurrency, seconds: 1, dispatcher });
     await load({ url: `${floor.ready.url as string}/v1`, stream: true, concurrency, seconds: 1, dispatcher });
-    for (const { url } of proxies.values()) {
+    for (const { url } of [...proxies.values(), ...baselines.values()]) {
       for (const stream of [false, true]) await load({ url, token, stream, concurrency, seconds: 1, dispatcher });
     }
     // "200" is a fixed delay; "200~40" spreads delays evenly over 200..240 ms (deterministic, the
@@ -251,6 +274,7 @@ async function driver(): Promise<void> {
       const { runs, cpu } = await interleaved(paths, { stream, concurrency, rounds, slice, dispatcher });
       const title = `${stream ? 'streaming' : 'non-streaming'}, upstream latency ${latency}${spread ? `..${latency + spread}` : ''} ms${latency ? '' : ' (saturation)'}`;
       report(title, runs, cpu, concurrency, transports);
+      for (const t of transports) if (baselines.has(`${t}@base`)) compare(runs, cpu, `${t}@base`, t);
     }
 
     // Scenario 2: the primary fails every request for `outage` seconds in the middle of a run.
@@ -260,7 +284,7 @@ async function driver(): Promise<void> {
   } finally {
     dispatcher.destroy();
     upstream.proc.kill();
-    for (const p of [floor, ...proxies.values()]) p.proc.send({ type: 'exit' });
+    for (const p of [floor, ...proxies.values(), ...baselines.values()]) p.proc.send({ type: 'exit' });
   }
 }
 
