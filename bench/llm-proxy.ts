@@ -41,7 +41,8 @@
  *   node_modules) beside this one's, in the same rounds, as `<transport>@base`: an A/B of a change
  *   that the machine's drift between two separate runs would otherwise swamp.
  *   BENCH_PROFILE=1 writes a --cpu-prof profile of each proxy to /tmp/llmscratch/prof;
- *   BENCH_PROXY_NODE_ARGS="--trace-gc ..." passes node flags to the proxies only.
+ *   BENCH_PROXY_NODE_ARGS="--trace-gc ..." passes node flags to this checkout's proxies (not the
+ *   floor, not --baseline's): with --baseline pointing at the same code, an A/B of the flags.
  */
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
@@ -149,7 +150,7 @@ if (role === 'upstream') {
 /** Forks a role of this script, or of the same script in another checkout (`--baseline`). */
 function child(args: string[], env: Record<string, string> = {}, script = fileURLToPath(import.meta.url)): Promise<{ proc: ChildProcess; ready: Msg }> {
   const execArgv = process.env.BENCH_PROFILE && args[0] === '--role=proxy' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/llmscratch/prof'] : [];
-  if (process.env.BENCH_PROXY_NODE_ARGS && args[0] === '--role=proxy') execArgv.push(...process.env.BENCH_PROXY_NODE_ARGS.split(' '));
+  if (process.env.BENCH_PROXY_NODE_ARGS && args[0] === '--role=proxy' && script === fileURLToPath(import.meta.url)) execArgv.push(...process.env.BENCH_PROXY_NODE_ARGS.split(' '));
   const proc = fork(script, args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (ready: Msg) => resolve({ proc, ready }));
