@@ -24,30 +24,31 @@ export type LlmProxyDeps = {
 };
 
 /**
- * Writes an event stream to the response. Writes made in one turn of the event loop are corked
- * and leave in one socket write (the chunk path yields one event at a time, in a burst per
- * upstream read); a slow reader is waited for rather than buffered without bound.
+ * Writes an event stream to the response. Pieces produced in one turn of the event loop (one
+ * upstream read often holds many events) are joined and leave in one write, so one socket write
+ * and one HTTP chunk: corking the response does not do that for chunked bodies, since Node sends
+ * a corked response's pieces one syscall each when it uncorks. A slow reader is waited for rather
+ * than buffered without bound.
  */
 async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: unknown) => string): Promise<void> {
-  let corked = false;
+  let pending = '';
   const flush = () => {
-    if (!corked) return;
-    corked = false;
-    res.uncork();
+    if (!pending || res.writableEnded) return;
+    const text = pending;
+    pending = '';
+    res.write(text);
   };
-  const write = (text: string): boolean => {
-    if (!corked) {
-      corked = true;
-      res.cork();
-      process.nextTick(flush);
-    }
-    return res.write(text);
+  const write = (text: string) => {
+    if (!text) return;
+    if (!pending) process.nextTick(flush);
+    pending += text;
   };
   let tail = 'data: [DONE]\n\n';
   try {
     for await (const piece of stream) {
       if (res.destroyed) break;
-      if (!write(piece)) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+      write(piece);
+      if (res.writableNeedDrain) await new Promise<void>((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
     }
   } catch (err) {
     // Headers are gone; OpenAI clients surface an `error` event as an exception.
@@ -56,9 +57,9 @@ async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: un
     await stream.cancel().catch(() => undefined);
   }
   if (res.destroyed) return;
-  write(tail);
-  flush();
-  res.end();
+  const last = pending + tail;
+  pending = '';
+  res.end(last);
 }
 
 /**

@@ -74,6 +74,8 @@ export async function startProxy(opts: {
   return {
     base,
     url: `${base}/v1`,
+    /** The proxy's HTTP server, for tests that watch its connections. */
+    server: app.server,
     tenant,
     keys,
     openai,

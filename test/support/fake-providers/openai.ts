@@ -143,6 +143,10 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
         events.push('data: [DONE]\n\n');
 
         const write = sse(res, opts.chunkDelayMs);
+        if (opts.burst && !fault) {
+          res.end(events.join(''));
+          return;
+        }
         const resetAt = fault && 'resetAfterChunks' in fault ? fault.resetAfterChunks : Infinity;
         const stallAt = fault && 'stallAfterChunks' in fault ? Math.min(fault.stallAfterChunks, events.length - 1) : Infinity;
         for (let i = 0; i < events.length; i++) {

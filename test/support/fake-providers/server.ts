@@ -16,6 +16,11 @@ export type FakeProvider = {
 export type FakeProviderOptions = {
   /** Delay between streamed chunks, to make streams observable in the demo. */
   chunkDelayMs?: number;
+  /**
+   * Send a whole event stream in one write (OpenAI fake), as events that queued up in the network
+   * reach a proxy in one read. Ignored under a reset or stall fault.
+   */
+  burst?: boolean;
   /** Keep at most this many request records (the bench sends many). */
   maxLog?: number;
   clock?: () => number;
