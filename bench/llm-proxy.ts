@@ -52,13 +52,12 @@ import { parseArgs } from 'node:util';
 import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Pool } from 'undici';
-import { pino } from 'pino';
 import { createHttpApp } from '../control-plane/http/app.ts';
 import { createLlmBudget } from '../control-plane/llm-proxy/budget.ts';
 import { createUsageCounters } from '../control-plane/llm-proxy/counters.ts';
 import { createLlmRateLimiter } from '../control-plane/llm-proxy/limiter.ts';
 import { createLlmProxyRoutes } from '../control-plane/llm-proxy/routes.ts';
-import { createLogger } from '../shared/log.ts';
+import { createLogger, logDestination } from '../shared/log.ts';
 import { createLlmGateway, type OpenAITransport } from '../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
@@ -112,8 +111,8 @@ if (role === 'upstream') {
   process.send!({ type: 'ready', url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
 } else if (role === 'proxy') {
   const env = JSON.parse(process.env.BENCH_PROXY ?? '{}');
-  // Real logging cost (a JSON line per request), written to /dev/null.
-  const log = createLogger({ service: 'bench-proxy', destination: pino.destination('/dev/null') });
+  // Real logging cost (a JSON line per request, written as the services write it), to /dev/null.
+  const log = createLogger({ service: 'bench-proxy', destination: logDestination('/dev/null') });
   const transitions: { to: string; at: number; attempts: number }[] = [];
   let attempts = () => 0;
   const gateway = createLlmGateway({
