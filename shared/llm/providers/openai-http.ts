@@ -84,7 +84,7 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       throw new UpstreamBadResponseError('openai');
     }
-    return readableChunks<Buffer>(res.body);
+    return readableChunks(res.body);
   }
 
   return {

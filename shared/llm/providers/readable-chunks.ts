@@ -1,18 +1,24 @@
 import type { Readable } from 'node:stream';
 
-/** How many unread chunks may wait before the source is paused (TCP then slows the sender). */
-const HIGH_WATER_CHUNKS = 8;
+/**
+ * Unread bytes that may wait before the source is paused (TCP then slows the sender). Counted in
+ * bytes, not chunks: an upstream read holds dozens of small events, each its own chunk, and
+ * pausing partway splits one read into several client writes.
+ */
+const HIGH_WATER_BYTES = 64 * 1024;
 
 /**
  * A readable stream's chunks as an async iterator driven by 'data' events. Node's own readable
  * iterator is an async generator around read() and 'readable' events; on the pass-through stream
- * path it runs once per upstream socket read, and this one costs about half as much per chunk.
+ * path it runs once per upstream chunk (an SSE event, as providers send them), and this one costs
+ * about half as much per chunk.
  * Same contract: chunks in order, then the stream's error (or a premature-close error when it
  * closed without ending) from the next read; return() stops early and destroys the stream.
  */
-export function readableChunks<T = Buffer>(source: Readable): AsyncIterableIterator<T> {
-  const queue: T[] = [];
-  let waiting: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void } | undefined;
+export function readableChunks(source: Readable): AsyncIterableIterator<Buffer> {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let waiting: { resolve(r: IteratorResult<Buffer>): void; reject(e: unknown): void } | undefined;
   let ended = false;
   let failure: unknown;
 
@@ -21,7 +27,9 @@ export function readableChunks<T = Buffer>(source: Readable): AsyncIterableItera
     const w = waiting;
     if (queue.length) {
       waiting = undefined;
-      w.resolve({ value: queue.shift() as T, done: false });
+      const value = queue.shift()!;
+      queued -= value.length;
+      w.resolve({ value, done: false });
     } else if (failure !== undefined) {
       waiting = undefined;
       w.reject(failure);
@@ -30,9 +38,10 @@ export function readableChunks<T = Buffer>(source: Readable): AsyncIterableItera
       w.resolve({ value: undefined, done: true });
     }
   };
-  const onData = (c: T) => {
+  const onData = (c: Buffer) => {
     queue.push(c);
-    if (queue.length >= HIGH_WATER_CHUNKS) source.pause();
+    queued += c.length;
+    if (queued >= HIGH_WATER_BYTES) source.pause();
     settle();
   };
   const onEnd = () => ((ended = true), settle());
@@ -52,10 +61,11 @@ export function readableChunks<T = Buffer>(source: Readable): AsyncIterableItera
   source.on('error', onError);
   source.on('close', onClose);
 
-  const iterator: AsyncIterableIterator<T> = {
+  const iterator: AsyncIterableIterator<Buffer> = {
     next() {
       if (queue.length) {
-        const value = queue.shift() as T;
+        const value = queue.shift()!;
+        queued -= value.length;
         if (queue.length === 0 && source.isPaused()) source.resume();
         return Promise.resolve({ value, done: false });
       }
@@ -68,6 +78,7 @@ export function readableChunks<T = Buffer>(source: Readable): AsyncIterableItera
       // The error listener stays: destroying can still emit one, which must not go unhandled.
       source.on('error', () => undefined);
       queue.length = 0;
+      queued = 0;
       ended = true;
       settle();
       if (!source.destroyed) source.destroy();

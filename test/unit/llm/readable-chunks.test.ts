@@ -50,16 +50,27 @@ test('stopping early destroys the stream and settles a read in progress', async 
   assert.deepEqual(await it.next(), { value: undefined, done: true });
 });
 
-test('a reader that falls behind pauses the source and resumes it once caught up', async () => {
+test('a reader that falls behind pauses the source at 64 KB waiting and resumes it once caught up', async () => {
   const r = source();
   const it = readableChunks(r);
-  for (let i = 0; i < 20; i++) r.push(String(i));
+  const piece = (i: number) => Buffer.alloc(8 * 1024, i);
+  for (let i = 0; i < 20; i++) r.push(piece(i));
   await new Promise(setImmediate);
   assert.equal(r.isPaused(), true);
-  const first = [];
-  for (let i = 0; i < 8; i++) first.push((await it.next()).value!.toString());
-  assert.deepEqual(first, ['0', '1', '2', '3', '4', '5', '6', '7']);
+  const first: number[] = [];
+  for (let i = 0; i < 8; i++) first.push((await it.next()).value![0]);
+  assert.deepEqual(first, [0, 1, 2, 3, 4, 5, 6, 7]);
   r.push(null);
-  const rest = await drain(it);
-  assert.deepEqual(rest, Array.from({ length: 12 }, (_, i) => String(i + 8)));
+  const rest = (await drain(it)).map((s) => s.charCodeAt(0));
+  assert.deepEqual(rest, Array.from({ length: 12 }, (_, i) => i + 8));
+});
+
+test('a burst of small chunks, as one upstream read of many events, is not paused partway', async () => {
+  const r = source();
+  const it = readableChunks(r);
+  for (let i = 0; i < 40; i++) r.push(`data: event ${i}\n\n`);
+  await new Promise(setImmediate);
+  assert.equal(r.isPaused(), false);
+  r.push(null);
+  assert.equal((await drain(it)).length, 40);
 });
