@@ -8,12 +8,12 @@ import type { Readable } from 'node:stream';
 const HIGH_WATER_BYTES = 64 * 1024;
 
 /**
- * A readable stream's chunks as an async iterator driven by 'data' events. Node's own readable
- * iterator is an async generator around read() and 'readable' events; on the pass-through stream
- * path it runs once per upstream chunk (an SSE event, as providers send them), and this one costs
- * about half as much per chunk.
- * Same contract: chunks in order, then the stream's error (or a premature-close error when it
- * closed without ending) from the next read; return() stops early and destroys the stream.
+ * A readable byte stream as an async iterator driven by 'data' events. Node's own readable
+ * iterator is an async generator around read() and 'readable' events, and costs about twice as
+ * much per read; on the pass-through stream path it runs for every upstream socket read. Same
+ * contract: each read yields all bytes that arrived since the previous one (in order, joined),
+ * then the stream's error (or a premature-close error when it closed without ending);
+ * return() stops early and destroys the stream.
  */
 export function readableChunks(source: Readable): AsyncIterableIterator<Buffer> {
   const queue: Buffer[] = [];
@@ -27,9 +27,7 @@ export function readableChunks(source: Readable): AsyncIterableIterator<Buffer> 
     const w = waiting;
     if (queue.length) {
       waiting = undefined;
-      const value = queue.shift()!;
-      queued -= value.length;
-      w.resolve({ value, done: false });
+      w.resolve({ value: take(), done: false });
     } else if (failure !== undefined) {
       waiting = undefined;
       w.reject(failure);
@@ -38,11 +36,30 @@ export function readableChunks(source: Readable): AsyncIterableIterator<Buffer> 
       w.resolve({ value: undefined, done: true });
     }
   };
+  // Everything that arrived since the last read, as one buffer: the consumer parses per read, and
+  // one upstream read is dozens of events, each pushed as its own chunk.
+  const take = (): Buffer => {
+    const value = queue.length === 1 ? queue[0] : Buffer.concat(queue, queued);
+    queue.length = 0;
+    queued = 0;
+    if (source.isPaused()) source.resume();
+    return value;
+  };
+  // A waiting read is answered a microtask later, once the rest of the burst (pushed in the same
+  // synchronous loop) has joined the queue.
+  let deferred = false;
+  const settleSoon = () => {
+    deferred = false;
+    settle();
+  };
   const onData = (c: Buffer) => {
     queue.push(c);
     queued += c.length;
     if (queued >= HIGH_WATER_BYTES) source.pause();
-    settle();
+    if (waiting && !deferred) {
+      deferred = true;
+      queueMicrotask(settleSoon);
+    }
   };
   const onEnd = () => ((ended = true), settle());
   const onError = (err: unknown) => ((failure ??= err), settle());
@@ -63,12 +80,7 @@ export function readableChunks(source: Readable): AsyncIterableIterator<Buffer> 
 
   const iterator: AsyncIterableIterator<Buffer> = {
     next() {
-      if (queue.length) {
-        const value = queue.shift()!;
-        queued -= value.length;
-        if (queue.length === 0 && source.isPaused()) source.resume();
-        return Promise.resolve({ value, done: false });
-      }
+      if (queue.length) return Promise.resolve({ value: take(), done: false });
       if (failure !== undefined) return Promise.reject(failure);
       if (ended) return Promise.resolve({ value: undefined, done: true });
       return new Promise((resolve, reject) => (waiting = { resolve, reject }));
