@@ -12,8 +12,23 @@ export type LlmBudget = {
   used(tenant: string): Promise<number>;
 };
 
-function monthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
+/**
+ * The UTC month of a time as YYYY-MM. Every request reads it twice, so the label is kept until the
+ * clock leaves its month instead of formatting a date each time.
+ */
+function createMonthOf(): (ms: number) => string {
+  let from = Infinity;
+  let until = -Infinity;
+  let label = '';
+  return (ms) => {
+    if (ms < from || ms >= until) {
+      const d = new Date(ms);
+      from = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+      until = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      label = d.toISOString().slice(0, 7);
+    }
+    return label;
+  };
 }
 
 function secondsToMonthEnd(ms: number): number {
@@ -26,6 +41,7 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
   const prefix = opts.keyPrefix ?? 'ap:llm:budget';
   const clock = opts.clock ?? Date.now;
   const memory = new Map<string, number>();
+  const monthOf = createMonthOf();
   const key = (tenant: string) => `${prefix}:${tenant}:${monthOf(clock())}`;
 
   async function used(tenant: string): Promise<number> {
