@@ -11,6 +11,7 @@ import { createSseSplitter } from './sse.ts';
 import { attemptBill, openStream, type StreamResume } from './stream.ts';
 import { openAIChunkEvents } from './translate-response.ts';
 import { fromOpenAIUsage, type LlmUsage } from './usage.ts';
+import { createToolCallBuffer } from './tool-call-buffer.ts';
 import { createWatchdog } from './watchdog.ts';
 import { openMeteredStream } from './primed-stream.ts';
 
@@ -42,8 +43,6 @@ export type LlmSseStream = AsyncIterable<string> & {
   /** Stops the stream and its upstream call (e.g. the client went away). */
   cancel(): Promise<void>;
 };
-
-type ToolBuf = { id: string; name: string; args: string };
 
 const frame = (c: ChatCompletionChunk): string => `data: ${JSON.stringify(c)}\n\n`;
 
@@ -91,7 +90,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
     const split = createSseSplitter();
     const dec = new StringDecoder('utf8'); // a character split across two reads is never mangled
     const datas: string[] = [];
-    const tools = new Map<number, ToolBuf>();
+    const tools = createToolCallBuffer();
     let it: AsyncIterator<Buffer | string> | undefined;
     let id: string | undefined;
     let created: number | undefined;
@@ -107,10 +106,8 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
 
     const role = () => (roleSent ? {} : ((roleSent = true), { role: 'assistant' as const }));
     const flushTools = (): string => {
-      if (tools.size === 0) return '';
-      const calls = [...tools.values()].map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.args } }));
-      tools.clear();
-      return frame(chunk(id!, tier, created!, { ...role(), tool_calls: calls }));
+      const calls = tools.take();
+      return calls.length ? frame(chunk(id!, tier, created!, { ...role(), tool_calls: calls })) : '';
     };
 
     /** Rare events (tool calls) go through the normalized events, exactly as on the chunk path. */
@@ -123,9 +120,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
           escaped += JSON.stringify(ev.text).slice(1, -1);
           out += frame(chunk(id!, tier, created!, { ...role(), content: ev.text }));
         } else if (ev.type === 'tool_call') {
-          const b = tools.get(ev.index);
-          if (b) b.args += ev.arguments;
-          else tools.set(ev.index, { id: ev.id ?? `call_${randomUUID()}`, name: ev.name ?? '', args: ev.arguments });
+          tools.add(ev);
           toolArgs += ev.arguments;
         } else if (ev.type === 'usage') {
           usage = ev.usage;

@@ -8,6 +8,7 @@ import type { ProviderName } from './models.ts';
 import { chunk, usageChunk, type FinishReason, type StreamEvent } from './normalized.ts';
 import type { ChatRequest } from './schema.ts';
 import { addUsage, ZERO_USAGE, type LlmUsage } from './usage.ts';
+import { createToolCallBuffer } from './tool-call-buffer.ts';
 import { createWatchdog } from './watchdog.ts';
 import { openMeteredStream } from './primed-stream.ts';
 
@@ -30,8 +31,6 @@ export type LlmStream = AsyncIterable<ChatCompletionChunk> & {
   /** Stops the stream and its upstream call (e.g. the client went away). */
   cancel(): Promise<void>;
 };
-
-type ToolBuf = { id: string; name: string; args: string };
 
 function withPrefix(req: ChatRequest, prefix: string): ChatRequest {
   return { ...req, messages: [...req.messages, { role: 'assistant', content: prefix }] };
@@ -137,7 +136,7 @@ export async function openStream(
         const maxTokens = Math.max(1, p.maxTokens[name] - estimateTokens(sent));
         const call = { request, spec, maxTokens, cacheKey: p.cacheKey, signal: wd.signal };
         const trimLead = /\s$/.test(sent);
-        const tools = new Map<number, ToolBuf>();
+        const tools = createToolCallBuffer();
         current = { provider: name, model: spec.model };
         attemptText = '';
         attemptUsage = undefined;
@@ -165,20 +164,13 @@ export async function openStream(
                 sent += t;
                 yield chunk(id, model, created, { ...role(), content: t });
               } else if (ev.type === 'tool_call') {
-                const b = tools.get(ev.index);
-                if (b) b.args += ev.arguments;
-                else tools.set(ev.index, { id: ev.id ?? `call_${randomUUID()}`, name: ev.name ?? '', args: ev.arguments });
+                tools.add(ev);
                 attemptText += ev.arguments;
               } else if (ev.type === 'usage') {
                 attemptUsage = ev.usage;
               } else if (finish === null) {
                 finish = ev.reason;
-                const calls = [...tools.values()].map((c, index) => ({
-                  index,
-                  id: c.id,
-                  type: 'function' as const,
-                  function: { name: c.name, arguments: c.args },
-                }));
+                const calls = tools.take();
                 if (calls.length) yield chunk(id, model, created, { ...role(), tool_calls: calls });
                 yield chunk(id, model, created, roleSent ? {} : { ...role(), content: '' }, finish);
               }
