@@ -7,8 +7,12 @@ import type { ProviderAdapter, ProviderCall } from '../../../shared/llm/provider
 import { ZERO_USAGE } from '../../../shared/llm/usage.ts';
 import type { LlmMeta } from '../../../shared/llm/core.ts';
 
-/** An in-memory adapter: yields the given event batches, then optionally throws (a broken stream). */
-function scripted(name: 'openai' | 'anthropic', batches: StreamEvent[][], breakWith?: Error) {
+/**
+ * An in-memory adapter: yields the given event batches, then ends, throws `then` (a broken
+ * stream), or with `then: 'stall'` sends nothing more until the attempt's signal aborts (a
+ * provider still generating).
+ */
+function scripted(name: 'openai' | 'anthropic', batches: StreamEvent[][], then?: Error | 'stall') {
   const calls: ProviderCall[] = [];
   const adapter: ProviderAdapter = {
     name,
@@ -17,7 +21,8 @@ function scripted(name: 'openai' | 'anthropic', batches: StreamEvent[][], breakW
       calls.push(call);
       return (async function* () {
         for (const b of batches) yield b;
-        if (breakWith) throw breakWith;
+        if (then === 'stall') await untilAborted(call.signal);
+        else if (then) throw then;
       })();
     },
   };
@@ -93,25 +98,9 @@ async function metaOf(s: { meta: Promise<LlmMeta> }): Promise<LlmMeta> {
   return m as LlmMeta;
 }
 
-/** Yields the given batches, then sends nothing more until the attempt's signal aborts (a provider still generating). */
-function stalling(name: 'openai' | 'anthropic', batches: StreamEvent[][]) {
-  const calls: ProviderCall[] = [];
-  const adapter: ProviderAdapter = {
-    name,
-    complete: async () => assert.fail('not used'),
-    async stream(call) {
-      calls.push(call);
-      return (async function* () {
-        for (const b of batches) yield b;
-        await untilAborted(call.signal);
-      })();
-    },
-  };
-  return { adapter, calls };
-}
 
 test('a stream the caller aborts after the usage report arrived is billed with that report, marked cancelled, not estimated', async () => {
-  const primary = stalling('openai', [[{ type: 'text', text: 'Hello' }], [usage]]);
+  const primary = scripted('openai', [[{ type: 'text', text: 'Hello' }], [usage]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
   const ctrl = new AbortController();
   const s = await gw.chatStream(REQ, { ...ctx, signal: ctrl.signal });
@@ -128,7 +117,7 @@ test('a stream the caller aborts after the usage report arrived is billed with t
 });
 
 test('cancel() mid-stream bills the attempt as prompt + text produced, marked estimated, and ends the upstream call', async () => {
-  const primary = stalling('openai', [[{ type: 'text', text: 'Hello world' }]]);
+  const primary = scripted('openai', [[{ type: 'text', text: 'Hello world' }]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
   const s = await gw.chatStream(REQ, ctx);
   // Stopped before even the first chunk was taken: the generator must still be reached.
@@ -143,10 +132,10 @@ test('cancel() mid-stream bills the attempt as prompt + text produced, marked es
 
 test('cancel() after a mid-stream failover bills the broken attempt and the one under way', async () => {
   const primary = scripted('openai', [[{ type: 'text', text: 'Hello ' }]], new TypeError('terminated'));
-  const secondary = stalling('anthropic', [[{ type: 'text', text: 'world' }]]);
+  const secondary = scripted('anthropic', [[{ type: 'text', text: 'world' }]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
   // The prompt as billed for one attempt.
-  const one = await createLlmGateway({ providers: {}, adapters: { openai: stalling('openai', [[{ type: 'text', text: 'x' }]]).adapter }, log: silentLogger() }).chatStream(REQ, ctx);
+  const one = await createLlmGateway({ providers: {}, adapters: { openai: scripted('openai', [[{ type: 'text', text: 'x' }]], 'stall').adapter }, log: silentLogger() }).chatStream(REQ, ctx);
   await one.cancel();
   const prompt = (await metaOf(one)).usage.inputTokens;
   assert.ok(prompt > 0);
