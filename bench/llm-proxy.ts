@@ -68,10 +68,17 @@ const TRANSPORTS: readonly OpenAITransport[] = ['sdk', 'passthrough'];
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 
 if (role === 'upstream') {
-  const openai = await startFakeOpenAI({ maxLog: 200_000 });
+  // Its chunkDelayMs is the 'event-gap' message's: a pause after each streamed event, as a model
+  // produces its tokens over time (llm-proxy-cost.ts, so every event reaches a proxy in a read of its own).
+  const openaiOpts = { maxLog: 200_000, chunkDelayMs: 0 };
+  const openai = await startFakeOpenAI(openaiOpts);
   const anthropic = await startFakeAnthropic({ maxLog: 200_000 });
   process.on('message', (m: Msg) => {
     if (m.type === 'fault') openai.setFault({ status: 500 }, { forMs: m.ms as number });
+    if (m.type === 'event-gap') {
+      openaiOpts.chunkDelayMs = m.ms as number;
+      process.send!({ type: 'event-gap' });
+    }
     if (m.type === 'latency') {
       // A real model takes a while to answer; this makes the load realistic rather than saturating.
       for (const f of [openai, anthropic]) f.setFault(m.ms ? { latencyMs: m.ms as number, spreadMs: m.spread as number } : null);

@@ -8,10 +8,10 @@ import { type Agent, request } from 'node:http';
 /** A message between the bench driver and its child processes. */
 export type Msg = { type: string; [k: string]: unknown };
 
-export function ask(proc: ChildProcess, type: string): Promise<Msg> {
+export function ask(proc: ChildProcess, type: string, fields: Record<string, unknown> = {}): Promise<Msg> {
   return new Promise((resolve) => {
     proc.once('message', resolve);
-    proc.send({ type });
+    proc.send({ ...fields, type });
   });
 }
 
@@ -49,7 +49,17 @@ export type Run = { latencies: number[]; errors: number; busy: number; offsets: 
  * keeps such a burst together for many periods, and restarting it every half second made the
  * floor and proxies look ~2-4 ms slower than a long phase did. That wait is not in `busy`.
  */
-export async function load(opts: { url: string; token?: string; stream: boolean; concurrency: number; seconds: number; dispatcher: Agent; offsets?: number[] }): Promise<Run> {
+export async function load(opts: {
+  url: string;
+  token?: string;
+  stream: boolean;
+  concurrency: number;
+  seconds: number;
+  dispatcher: Agent;
+  offsets?: number[];
+  /** Stop after this many requests in all (or when `seconds` are up, whichever comes first). */
+  requests?: number;
+}): Promise<Run> {
   const body = JSON.stringify({
     model: opts.token ? 'core' : 'gpt-4.1-mini',
     messages: [
@@ -66,12 +76,13 @@ export async function load(opts: { url: string; token?: string; stream: boolean;
   const start = performance.now();
   const end = start + opts.seconds * 1000;
   const lastDone: number[] = [];
+  let left = opts.requests ?? Infinity;
   async function worker(i: number) {
     const offset = opts.offsets?.[i] ?? 0;
     lastDone[i] = start + offset; // where its loop stands if the slice ends before it gets to send
     if (offset) await new Promise((resolve) => setTimeout(resolve, offset));
     const from = performance.now();
-    while (performance.now() < end) {
+    while (performance.now() < end && left-- > 0) {
       const t0 = performance.now();
       try {
         const r = await post(`${opts.url}/chat/completions`, headers, body, opts.dispatcher);

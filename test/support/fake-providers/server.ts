@@ -14,7 +14,11 @@ export type FakeProvider = {
 };
 
 export type FakeProviderOptions = {
-  /** Delay between streamed chunks, to make streams observable in the demo. */
+  /**
+   * Delay between streamed chunks, to make streams observable in the demo. Read as each stream
+   * starts, so a caller holding the options object may change it between requests (the cost bench
+   * does, to warm up without it).
+   */
   chunkDelayMs?: number;
   /**
    * Send a whole event stream in one write (OpenAI fake), as events that queued up in the network

@@ -1,0 +1,238 @@
+/**
+ * What one request costs the LLM proxy, counted instead of timed. The latency bench
+ * (llm-proxy.ts) answers the question users ask, but on a shared machine its figures move by
+ * more than most changes are worth, and the machine's speed itself changes from day to day. Two
+ * counts do not move with the noise:
+ *   - instructions per request, in every thread of the process (valgrind's callgrind, which
+ *     counts instructions executed, not time: the same code and load give nearly the same count
+ *     whatever else the machine is doing);
+ *   - system calls per request (strace -c -f): on a virtual machine each one is expensive, and a
+ *     request's writes and reads are most of its cost there.
+ * Both are printed for the floor (the bare forwarder of llm-proxy.ts: node:http + undici and
+ * nothing else) and each proxy transport, and each proxy as a ratio of the floor. The processes
+ * are llm-proxy.ts's own roles, so both benches measure the same code. Each count covers only the
+ * measured requests: they start after a warm-up (JIT, keep-alive connections, token caches), the
+ * counter is zeroed when they start and read when they end.
+ *
+ *   npm run bench:llm-proxy-cost -- [--requests 400] [--blocks 5] [--warmup 600] [--concurrency 16]
+ *     [--event-gap-ms 100] [--transports sdk,passthrough] [--modes non-stream,stream]
+ *     [--counts instructions,syscalls] [--baseline <checkout>]
+ *   --event-gap-ms: the fake's pause between streamed events while counting (the warm-up runs
+ *   without). Long enough that each event reaches a proxy in a read of its own, as tokens do from
+ *   a real model, also under valgrind with every stream under way: when events queue up, several
+ *   are handled per read and a stream's count depends on timing (without a gap the stream figures
+ *   moved by up to 70% between runs, with 40 ms still by 15%).
+ *   --baseline counts another checkout's proxies too, as `<transport>@base` (see llm-proxy.ts):
+ *   an A/B of a change with no noise to average away. Under valgrind every process runs ~50x
+ *   slower and starts in about a minute; a full run takes a few minutes.
+ */
+import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, promisify } from 'node:util';
+import { createTokenIssuer, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
+import { ask, load, type Msg } from './load.ts';
+
+const run = promisify(execFile);
+const ROLES = fileURLToPath(new URL('./llm-proxy.ts', import.meta.url));
+const TRANSPORTS = ['sdk', 'passthrough'];
+const COUNTS = ['instructions', 'syscalls'] as const;
+type Count = (typeof COUNTS)[number];
+
+type Proc = { proc: ChildProcess; url: string };
+type Path = { name: string; start(under: Count): Promise<Proc>; token?: string };
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--'),
+  options: {
+    requests: { type: 'string', default: '400' },
+    warmup: { type: 'string', default: '600' },
+    blocks: { type: 'string', default: '5' },
+    concurrency: { type: 'string', default: '16' },
+    'event-gap-ms': { type: 'string', default: '100' },
+    transports: { type: 'string', default: TRANSPORTS.join(',') },
+    modes: { type: 'string', default: 'non-stream,stream' },
+    counts: { type: 'string', default: COUNTS.join(',') },
+    baseline: { type: 'string' },
+  },
+});
+const requests = wholeNumber('requests');
+const warmup = wholeNumber('warmup');
+const concurrency = wholeNumber('concurrency');
+const blocks = wholeNumber('blocks');
+const blockSize = Math.ceil(requests / blocks);
+const eventGapMs = Number(values['event-gap-ms']);
+if (!Number.isFinite(eventGapMs) || eventGapMs < 0) throw new Error(`--event-gap-ms must be a number ≥ 0, got ${values['event-gap-ms']}`);
+const transports = String(values.transports).split(',');
+for (const t of transports) if (!TRANSPORTS.includes(t)) throw new Error(`unknown transport ${t}; use ${TRANSPORTS.join(',')}`);
+const counts = String(values.counts).split(',') as Count[];
+for (const c of counts) if (!COUNTS.includes(c)) throw new Error(`unknown count ${c}; use ${COUNTS.join(',')}`);
+const modes = String(values.modes).split(',').map((m) => m === 'stream');
+
+function wholeNumber(name: 'requests' | 'warmup' | 'concurrency' | 'blocks'): number {
+  const n = Number(values[name]);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--${name} must be a whole number ≥ 1, got ${values[name]}`);
+  return n;
+}
+
+const work = mkdtempSync(join(tmpdir(), 'llm-proxy-cost-'));
+const instrumented = new WeakSet<ChildProcess>();
+
+/** A role of llm-proxy.ts (of this checkout or `script`'s), under callgrind when instructions are counted. */
+function role(args: string[], env: Record<string, string>, under: Count | 'none', script = ROLES): Promise<{ proc: ChildProcess; ready: Msg }> {
+  // Instrumentation starts off, so startup and the first warm-up run several times faster; it is
+  // turned on just before the first measured requests (see counted()).
+  const valgrind = under === 'instructions' ? { execPath: 'valgrind', execArgv: ['-q', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${work}/cg.%p`, process.execPath] } : {};
+  const proc = fork(script, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...valgrind });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (ready: Msg) => resolve({ proc, ready }));
+    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}${under === 'instructions' ? ' (is valgrind installed?)' : ''}`)));
+  });
+}
+
+/**
+ * callgrind_control acts when the process next runs code; an idle Node process sits in epoll_wait,
+ * so an IPC message wakes it (a few thousand instructions, against millions per request).
+ */
+async function callgrind(proc: ChildProcess, args: string[]): Promise<void> {
+  const done = run('callgrind_control', [...args, String(proc.pid)]);
+  const wake = setInterval(() => proc.send({ type: 'cpu' }), 200);
+  try {
+    await done;
+  } finally {
+    clearInterval(wake);
+  }
+}
+
+/** The instructions counted since the last dump or zeroing (a dump zeroes the counters too). */
+async function dumped(proc: ChildProcess): Promise<number> {
+  const before = new Set(readdirSync(work));
+  await callgrind(proc, ['-d']);
+  const dump = readdirSync(work).find((f) => f.startsWith(`cg.${proc.pid}.`) && !before.has(f));
+  if (!dump) throw new Error(`callgrind wrote no dump for pid ${proc.pid}`);
+  const summary = /^summary: (\d+)$/m.exec(readFileSync(join(work, dump), 'utf8'));
+  if (!summary) throw new Error(`no summary line in callgrind dump ${dump}`);
+  return Number(summary[1]);
+}
+
+/**
+ * What each block of measured requests cost `proc` (`block()` sends one). Instructions are
+ * counted per block, so the spread between blocks shows how much a major GC or a re-optimisation
+ * that lands in one block moves a count (up to 2x for a block of 80 requests); the figure is the
+ * mean over all blocks, which includes such events at their real frequency. System calls are
+ * counted over all blocks at once. Instrumentation, once on, stays on (switching it off and on
+ * again gave absurd counts); later measurements zero the counters instead.
+ */
+async function counted(under: Count, proc: ChildProcess, block: () => Promise<void>): Promise<number[]> {
+  if (under === 'instructions') {
+    await callgrind(proc, instrumented.has(proc) ? ['-z'] : ['-i', 'on']);
+    instrumented.add(proc);
+    const perBlock: number[] = [];
+    for (let b = 0; b < blocks; b++) {
+      await block();
+      perBlock.push(await dumped(proc));
+    }
+    return perBlock;
+  }
+  const out = join(work, `strace.${proc.pid}`);
+  const strace = spawn('strace', ['-c', '-f', '-o', out, '-p', String(proc.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // strace says "attached" once per thread; the first one means counting has begun.
+  await new Promise<void>((resolve, reject) => {
+    strace.stderr!.on('data', (b: Buffer) => b.toString().includes('attached') && resolve());
+    strace.once('exit', (code) => reject(new Error(`strace exited with ${code} before attaching (is it installed, may it ptrace?)`)));
+  });
+  await new Promise((r) => setTimeout(r, 200)); // its other threads
+  for (let b = 0; b < blocks; b++) await block();
+  const exited = new Promise((r) => strace.once('exit', r));
+  strace.kill('SIGINT');
+  await exited;
+  const total = /^[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?total$/m.exec(readFileSync(out, 'utf8'));
+  if (!total) throw new Error(`no total line in strace's summary ${out}`);
+  return [Number(total[1]) / blocks];
+}
+
+async function main(): Promise<void> {
+  const keys = [await generateSigningJwk()];
+  const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
+  const upstream = await role(['--role=upstream'], {}, 'none');
+  const gap = (ms: number) => ask(upstream.proc, 'event-gap', { ms });
+  const proxyEnv = (transport: string) => ({
+    BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys), transport }),
+  });
+  const url = async (p: Promise<{ proc: ChildProcess; ready: Msg }>, suffix: string) => {
+    const { proc, ready } = await p;
+    return { proc, url: `${ready.url as string}${suffix}` };
+  };
+  const paths: Path[] = [
+    { name: 'floor', start: (under) => url(role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under), '/v1') },
+    ...transports.flatMap((t) => [
+      { name: t, token, start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under), '/v1') },
+      ...(values.baseline
+        ? [{ name: `${t}@base`, token, start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')), '/v1') }]
+        : []),
+    ]),
+  ];
+  const dispatcher = new Agent({ keepAlive: true, maxSockets: concurrency });
+  console.log(
+    `LLM proxy cost: ${requests} requests per path and mode after ${warmup} to warm up, ${concurrency} concurrent; fake upstream answers at once, streams with ${eventGapMs} ms between events`,
+  );
+  try {
+    for (const under of counts) {
+      // Started together: under valgrind each takes about a minute to load.
+      const procs = await Promise.all(paths.map((p) => p.start(under)));
+      try {
+        const rows: Row[] = paths.map((p) => ({ name: p.name, perRequest: [] }));
+        for (const stream of modes) {
+          for (const [i, p] of paths.entries()) {
+            const opts = { url: procs[i].url, token: p.token, stream, concurrency, seconds: Infinity, dispatcher };
+            // Warm-up at full speed: the gap only matters while counting.
+            await gap(0);
+            const warm = await load({ ...opts, requests: warmup });
+            let errors = warm.errors;
+            await gap(eventGapMs);
+            const perBlock = await counted(under, procs[i].proc, async () => {
+              errors += (await load({ ...opts, requests: blockSize })).errors;
+            });
+            if (errors) throw new Error(`${p.name}: ${errors} requests failed; the counts would not be of the same work`);
+            rows[i].perRequest.push(perBlock.map((n) => n / blockSize));
+          }
+        }
+        print(under, rows);
+      } finally {
+        // Waited for: callgrind writes a last file into `work` as each one exits.
+        await Promise.all(procs.map((p) => new Promise((r) => (p.proc.once('exit', r), p.proc.send({ type: 'exit' })))));
+      }
+    }
+  } finally {
+    dispatcher.destroy();
+    upstream.proc.kill();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+type Row = { name: string; perRequest: number[][] };
+
+const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+
+function print(under: Count, rows: Row[]): void {
+  const unit = under === 'instructions' ? `instructions per request, thousands: mean [least .. most of ${blocks} blocks]` : 'system calls per request';
+  const fmt = (v: number) => (under === 'instructions' ? (v / 1000).toFixed(0) : v.toFixed(1));
+  const cell = (v: number[]) => (v.length > 1 ? `${fmt(mean(v))} [${fmt(Math.min(...v))} .. ${fmt(Math.max(...v))}]` : fmt(v[0])).padStart(24);
+  const ratio = (a: number[], b: number[]) => `${(mean(a) / mean(b)).toFixed(2)}x`;
+  const floor = rows[0].perRequest;
+  console.log(`\n[${unit}]`);
+  console.log(`  path            ${modes.map((s) => (s ? 'stream' : 'non-stream').padStart(24)).join('')}   vs floor`);
+  for (const r of rows) {
+    const ratios = r === rows[0] ? '' : r.perRequest.map((v, i) => ratio(v, floor[i])).join(' / ');
+    console.log(`  ${r.name.padEnd(16)}${r.perRequest.map(cell).join('')}   ${ratios}`);
+  }
+  for (const r of rows.filter((x) => x.name.endsWith('@base'))) {
+    const candidate = rows.find((x) => x.name === r.name.slice(0, -5))!;
+    console.log(`  ${candidate.name} vs ${r.name}: ${candidate.perRequest.map((v, i) => ratio(v, r.perRequest[i])).join(' / ')}`);
+  }
+}
+
+await main();
