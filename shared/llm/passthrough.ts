@@ -59,11 +59,25 @@ function stringEnd(s: string, from: number): number {
 }
 
 /**
+ * Index of the first `"` + `tail` in `s`, or -1. Searched for without its opening quote: V8's
+ * substring search scans for a pattern's first character, and the quote is JSON's commonest, so
+ * each of an event's half-dozen key lookups stopped at every quote (a tenth of the proxy's
+ * instructions on a stream; three times faster this way). The quote is checked after a hit, so
+ * `reasoning_content":"` never passes for `"content":"`.
+ */
+function keyAt(s: string, tail: string): number {
+  for (let i = s.indexOf(tail); i !== -1; i = s.indexOf(tail, i + 1)) {
+    if (i > 0 && s.charCodeAt(i - 1) === 34) return i - 1;
+  }
+  return -1;
+}
+
+/**
  * Puts the tier name in the event's top-level `model`. The first `"model":"` in an event is the
  * top-level key: inside string values every quote is escaped, so the sequence cannot occur there.
  */
 function retag(data: string, tier: string): string {
-  const i = data.indexOf('"model":"');
+  const i = keyAt(data, 'model":"');
   if (i === -1) return data;
   const j = stringEnd(data, i + 9);
   return j === -1 ? data : `${data.slice(0, i + 9)}${tier}${data.slice(j)}`;
@@ -135,7 +149,7 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
     /** One upstream event → the text to forward for it (often the event itself). */
     function handle(d: string): string {
       if (d === '[DONE]') return '';
-      if (!d.includes('"choices"')) {
+      if (keyAt(d, 'choices"') === -1) {
         const v = JSON.parse(d) as { error?: unknown } | null;
         if (v && typeof v === 'object' && v.error) throw new OpenAIStreamErrorEvent();
         throw new UpstreamBadResponseError(name);
@@ -148,20 +162,20 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
         id = typeof c.id === 'string' && c.id ? c.id : `chatcmpl-${randomUUID()}`;
         created = typeof c.created === 'number' ? c.created : Math.floor(core.clock() / 1000);
       }
-      if (d.includes('"usage":{')) {
+      if (keyAt(d, 'usage":{') !== -1) {
         const c = parse();
         usage = fromOpenAIUsage(c.usage);
         if (Array.isArray(c.choices) && c.choices.length === 0) return p.includeUsage ? `data: ${retag(d, tier)}\n\n` : '';
       }
-      if (d.includes('"tool_calls":[')) return viaEvents(parse());
-      const at = d.indexOf('"content":"');
+      if (keyAt(d, 'tool_calls":[') !== -1) return viaEvents(parse());
+      const at = keyAt(d, 'content":"');
       if (at !== -1) {
         const end = stringEnd(d, at + 11);
         if (end === -1) throw new UpstreamBadResponseError(name);
         escaped += d.slice(at + 11, end);
       }
-      if (!roleSent && d.includes('"role":"assistant"')) roleSent = true;
-      if (d.includes('"finish_reason":"')) {
+      if (!roleSent && keyAt(d, 'role":"assistant"') !== -1) roleSent = true;
+      if (keyAt(d, 'finish_reason":"') !== -1) {
         if (finished) return '';
         finished = true;
         return `${flushTools()}data: ${retag(d, tier)}\n\n`;

@@ -110,6 +110,20 @@ test('a mid-stream break continues on the secondary with the exact text sent (es
   assert.deepEqual(chunks.at(-1).usage.completion_tokens, meta.usage.outputTokens);
 });
 
+test('keys that only end like the ones the gateway reads (reasoning_content, base_model) are not taken for them', async () => {
+  // Some OpenAI-compatible providers put reasoning text beside the answer, and extra *_model keys.
+  const raw = (delta: object) =>
+    `data: ${JSON.stringify({ id: 'chatcmpl-up', object: 'chat.completion.chunk', created: 7, base_model: 'gpt-base', model: 'gpt-4.1-mini', choices: [{ index: 0, delta, logprobs: null, finish_reason: null }] })}\n\n`;
+  const body = raw({ role: 'assistant', reasoning_content: 'think ', content: '' }) + raw({ reasoning_content: 'more', content: 'Hi' });
+  const up = upstream([body], new TypeError('terminated'));
+  const sec = secondary([[{ type: 'text', text: '!' }], [{ type: 'finish', reason: 'stop' }]]);
+  const { chunks } = await run(up.adapter, sec.adapter);
+  assert.deepEqual(sec.calls[0].request.messages.at(-1), { role: 'assistant', content: 'Hi' });
+  const forwarded = chunks.filter((c) => c.base_model);
+  assert.equal(forwarded.length, 2);
+  assert.ok(forwarded.every((c) => c.base_model === 'gpt-base' && c.model === 'core'));
+});
+
 test('tool call deltas are held and sent whole before the finish; a break mid-call sends none of it', async () => {
   const tc = (d: object) => delta({ tool_calls: [{ index: 0, ...d }] });
   const head = delta({ role: 'assistant', content: null }) + tc({ id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '' } }) + tc({ function: { arguments: '{"pa' } });
