@@ -1,11 +1,10 @@
 /**
  * What one request costs the LLM proxy, counted instead of timed. The latency bench
  * (llm-proxy.ts) answers the question users ask, but on a shared machine its figures move by
- * more than most changes are worth, and the machine's speed itself changes from day to day. Two
- * counts do not move with the noise:
- *   - instructions per request, in every thread of the process (valgrind's callgrind, which
- *     counts instructions executed, not time: the same code and load give nearly the same count
- *     whatever else the machine is doing);
+ * more than most changes are worth, and the machine's speed itself changes from day to day.
+ * Counts move far less with what else the machine is doing:
+ *   - instructions per request, in every thread of the process (valgrind's callgrind counts
+ *     instructions executed, not time);
  *   - system calls per request (strace -c -f): on a virtual machine each one is expensive, and a
  *     request's writes and reads are most of its cost there.
  * Both are printed for the floor (the bare forwarder of llm-proxy.ts: node:http + undici and
@@ -13,18 +12,28 @@
  * are llm-proxy.ts's own roles, so both benches measure the same code. Each count covers only the
  * measured requests: they start after a warm-up (JIT, keep-alive connections, token caches), the
  * counter is zeroed when they start and read when they end.
+ * Counts are not exact either: GC is lumpy (a major collection lands in one block of requests and
+ * not the next; see counted()), so two runs of the same code differ by up to ~10%. Differences
+ * smaller than that need `--top`, which says where the instructions go, function by function
+ * (JavaScript included): that is how the per-event key search was found to cost a tenth of a
+ * stream (see keyAt in shared/llm/passthrough.ts).
  *
  *   npm run bench:llm-proxy-cost -- [--requests 400] [--blocks 5] [--warmup 600] [--concurrency 16]
  *     [--event-gap-ms 100] [--transports sdk,passthrough] [--modes non-stream,stream]
- *     [--counts instructions,syscalls] [--baseline <checkout>]
+ *     [--counts instructions,syscalls] [--top 0] [--node-args=<flags>] [--baseline <checkout>]
  *   --event-gap-ms: the fake's pause between streamed events while counting (the warm-up runs
  *   without). Long enough that each event reaches a proxy in a read of its own, as tokens do from
  *   a real model, also under valgrind with every stream under way: when events queue up, several
  *   are handled per read and a stream's count depends on timing (without a gap the stream figures
  *   moved by up to 70% between runs, with 40 ms still by 15%).
+ *   --top N: the N costliest functions of each path and mode (instructions only). Node then also
+ *   writes its perf map, which adds to every count: compare totals from runs without --top.
+ *   --node-args=<flags>: node flags for the floor and every proxy (with `=`: they start with --).
+ *   `--predictable` (no concurrent GC or compiler threads) was tried to steady the counts; it did
+ *   not narrow the spread between blocks.
  *   --baseline counts another checkout's proxies too, as `<transport>@base` (see llm-proxy.ts):
- *   an A/B of a change with no noise to average away. Under valgrind every process runs ~50x
- *   slower and starts in about a minute; a full run takes a few minutes.
+ *   an A/B of a change in the same run. Under valgrind every process runs ~50x slower and starts
+ *   in about a minute; a full run takes about fifteen minutes.
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -34,16 +43,18 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createTokenIssuer, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
+import { functionCosts } from './callgrind-functions.ts';
 import { ask, load, type Msg } from './load.ts';
 
 const run = promisify(execFile);
 const ROLES = fileURLToPath(new URL('./llm-proxy.ts', import.meta.url));
+const ROOT = resolve(ROLES, '../..');
 const TRANSPORTS = ['sdk', 'passthrough'];
 const COUNTS = ['instructions', 'syscalls'] as const;
 type Count = (typeof COUNTS)[number];
 
 type Proc = { proc: ChildProcess; url: string };
-type Path = { name: string; start(under: Count): Promise<Proc>; token?: string };
+type Path = { name: string; start(under: Count): Promise<Proc>; token?: string; root: string };
 
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--'),
@@ -57,8 +68,14 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'non-stream,stream' },
     counts: { type: 'string', default: COUNTS.join(',') },
     baseline: { type: 'string' },
+    'node-args': { type: 'string', default: '' },
+    top: { type: 'string', default: '0' },
   },
 });
+const top = Number(values.top);
+if (!Number.isInteger(top) || top < 0) throw new Error(`--top must be a whole number ≥ 0, got ${values.top}`);
+const nodeArgs = String(values['node-args']).split(' ').filter(Boolean);
+const perfMap = (proc: ChildProcess) => `/tmp/perf-${proc.pid}.map`;
 const requests = wholeNumber('requests');
 const warmup = wholeNumber('warmup');
 const concurrency = wholeNumber('concurrency');
@@ -85,7 +102,12 @@ const instrumented = new WeakSet<ChildProcess>();
 function role(args: string[], env: Record<string, string>, under: Count | 'none', script = ROLES): Promise<{ proc: ChildProcess; ready: Msg }> {
   // Instrumentation starts off, so startup and the first warm-up run several times faster; it is
   // turned on just before the first measured requests (see counted()).
-  const valgrind = under === 'instructions' ? { execPath: 'valgrind', execArgv: ['-q', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${work}/cg.%p`, process.execPath] } : {};
+  // --perf-basic-prof: Node writes where its JIT code lies, so callgrind's addresses can be named.
+  const perfProf = top ? ['--perf-basic-prof'] : [];
+  const valgrind =
+    under === 'instructions'
+      ? { execPath: 'valgrind', execArgv: ['-q', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${work}/cg.%p`, process.execPath, ...nodeArgs, ...perfProf] }
+      : { execArgv: nodeArgs };
   const proc = fork(script, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...valgrind });
   return new Promise((resolve, reject) => {
     proc.once('message', (ready: Msg) => resolve({ proc, ready }));
@@ -107,15 +129,15 @@ async function callgrind(proc: ChildProcess, args: string[]): Promise<void> {
   }
 }
 
-/** The instructions counted since the last dump or zeroing (a dump zeroes the counters too). */
-async function dumped(proc: ChildProcess): Promise<number> {
+/** The instructions counted since the last dump or zeroing (a dump zeroes the counters too), and the dump. */
+async function dumped(proc: ChildProcess): Promise<{ count: number; file: string }> {
   const before = new Set(readdirSync(work));
   await callgrind(proc, ['-d']);
   const dump = readdirSync(work).find((f) => f.startsWith(`cg.${proc.pid}.`) && !before.has(f));
   if (!dump) throw new Error(`callgrind wrote no dump for pid ${proc.pid}`);
   const summary = /^summary: (\d+)$/m.exec(readFileSync(join(work, dump), 'utf8'));
   if (!summary) throw new Error(`no summary line in callgrind dump ${dump}`);
-  return Number(summary[1]);
+  return { count: Number(summary[1]), file: join(work, dump) };
 }
 
 /**
@@ -126,16 +148,19 @@ async function dumped(proc: ChildProcess): Promise<number> {
  * counted over all blocks at once. Instrumentation, once on, stays on (switching it off and on
  * again gave absurd counts); later measurements zero the counters instead.
  */
-async function counted(under: Count, proc: ChildProcess, block: () => Promise<void>): Promise<number[]> {
+async function counted(under: Count, proc: ChildProcess, block: () => Promise<void>): Promise<{ perBlock: number[]; dumps: string[] }> {
   if (under === 'instructions') {
     await callgrind(proc, instrumented.has(proc) ? ['-z'] : ['-i', 'on']);
     instrumented.add(proc);
     const perBlock: number[] = [];
+    const dumps: string[] = [];
     for (let b = 0; b < blocks; b++) {
       await block();
-      perBlock.push(await dumped(proc));
+      const d = await dumped(proc);
+      perBlock.push(d.count);
+      dumps.push(d.file);
     }
-    return perBlock;
+    return { perBlock, dumps };
   }
   const out = join(work, `strace.${proc.pid}`);
   const strace = spawn('strace', ['-c', '-f', '-o', out, '-p', String(proc.pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -151,7 +176,7 @@ async function counted(under: Count, proc: ChildProcess, block: () => Promise<vo
   await exited;
   const total = /^[\d.]+\s+[\d.]+\s+\d+\s+(\d+)\s+(?:\d+\s+)?total$/m.exec(readFileSync(out, 'utf8'));
   if (!total) throw new Error(`no total line in strace's summary ${out}`);
-  return [Number(total[1]) / blocks];
+  return { perBlock: [Number(total[1]) / blocks], dumps: [] };
 }
 
 async function main(): Promise<void> {
@@ -167,11 +192,11 @@ async function main(): Promise<void> {
     return { proc, url: `${ready.url as string}${suffix}` };
   };
   const paths: Path[] = [
-    { name: 'floor', start: (under) => url(role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under), '/v1') },
+    { name: 'floor', root: ROOT, start: (under) => url(role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under), '/v1') },
     ...transports.flatMap((t) => [
-      { name: t, token, start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under), '/v1') },
+      { name: t, token, root: ROOT, start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under), '/v1') },
       ...(values.baseline
-        ? [{ name: `${t}@base`, token, start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')), '/v1') }]
+        ? [{ name: `${t}@base`, token, root: resolve(values.baseline), start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')), '/v1') }]
         : []),
     ]),
   ];
@@ -193,23 +218,34 @@ async function main(): Promise<void> {
             const warm = await load({ ...opts, requests: warmup });
             let errors = warm.errors;
             await gap(eventGapMs);
-            const perBlock = await counted(under, procs[i].proc, async () => {
+            const { perBlock, dumps } = await counted(under, procs[i].proc, async () => {
               errors += (await load({ ...opts, requests: blockSize })).errors;
             });
             if (errors) throw new Error(`${p.name}: ${errors} requests failed; the counts would not be of the same work`);
             rows[i].perRequest.push(perBlock.map((n) => n / blockSize));
+            if (top && under === 'instructions') printTop(`${p.name}, ${stream ? 'stream' : 'non-stream'}`, functionCosts(dumps, perfMap(procs[i].proc), p.root));
           }
         }
         print(under, rows);
       } finally {
         // Waited for: callgrind writes a last file into `work` as each one exits.
         await Promise.all(procs.map((p) => new Promise((r) => (p.proc.once('exit', r), p.proc.send({ type: 'exit' })))));
+        if (top && under === 'instructions') for (const p of procs) rmSync(perfMap(p.proc), { force: true });
       }
     }
   } finally {
     dispatcher.destroy();
     upstream.proc.kill();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The `top` functions by instructions per request (self cost; JavaScript named through the perf map). */
+function printTop(title: string, costs: Map<string, number>): void {
+  const total = [...costs.values()].reduce((a, b) => a + b, 0);
+  console.log(`\n[${title}: the ${top} functions that cost most, thousands of instructions per request, self]`);
+  for (const [name, n] of [...costs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(`  ${(n / (blockSize * blocks) / 1000).toFixed(1).padStart(8)}  ${((100 * n) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
   }
 }
 
