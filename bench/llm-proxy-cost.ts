@@ -13,10 +13,12 @@
  * measured requests: they start after a warm-up (JIT, keep-alive connections, token caches), the
  * counter is zeroed when they start and read when they end.
  * Counts are not exact either: GC is lumpy (a major collection lands in one block of requests and
- * not the next; see counted()), so two runs of the same code differ by up to ~10%. Differences
- * smaller than that need `--top`, which says where the instructions go, function by function
- * (JavaScript included): that is how the per-event key search was found to cost a tenth of a
- * stream (see keyAt in shared/llm/passthrough.ts).
+ * not the next; see counted()), so two runs of the same code differ by up to ~10% for non-stream
+ * requests and by up to a third for streams, whose objects live long enough to reach the old
+ * generation. Ratios between paths of one run are steadier (pass-through over floor, stream: 1.65,
+ * 1.71, 1.72 in three runs). Smaller differences need `--top`, which says where the instructions
+ * go, function by function (JavaScript included): that is how the per-event key search was found
+ * to cost a tenth of a stream (see keyAt in shared/llm/passthrough.ts).
  *
  *   npm run bench:llm-proxy-cost -- [--requests 400] [--blocks 5] [--warmup 600] [--concurrency 16]
  *     [--event-gap-ms 100] [--transports sdk,passthrough] [--modes non-stream,stream]
@@ -33,7 +35,7 @@
  *   not narrow the spread between blocks.
  *   --baseline counts another checkout's proxies too, as `<transport>@base` (see llm-proxy.ts):
  *   an A/B of a change in the same run. Under valgrind every process runs ~50x slower and starts
- *   in about a minute; a full run takes about fifteen minutes.
+ *   in about a minute; a full run takes about ten minutes.
  */
 import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
