@@ -37,7 +37,7 @@
  *   an A/B of a change in the same run. Under valgrind every process runs ~50x slower and starts
  *   in about a minute; a full run takes about ten minutes.
  */
-import { execFile, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createTokenIssuer, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { functionCosts } from './callgrind-functions.ts';
-import { ask, load, type Msg } from './load.ts';
+import { ask, forkRole, load, proxyRoleEnv } from './load.ts';
 
 const run = promisify(execFile);
 const ROLES = fileURLToPath(new URL('./llm-proxy.ts', import.meta.url));
@@ -98,23 +98,19 @@ function wholeNumber(name: 'requests' | 'warmup' | 'concurrency' | 'blocks'): nu
 }
 
 const work = mkdtempSync(join(tmpdir(), 'llm-proxy-cost-'));
-const instrumented = new WeakSet<ChildProcess>();
 
-/** A role of llm-proxy.ts (of this checkout or `script`'s), under callgrind when instructions are counted. */
-function role(args: string[], env: Record<string, string>, under: Count | 'none', script = ROLES): Promise<{ proc: ChildProcess; ready: Msg }> {
+/** A role of llm-proxy.ts (of this checkout or `script`'s) at `/v1`, under callgrind when instructions are counted. */
+async function role(args: string[], env: Record<string, string>, under: Count, script = ROLES): Promise<Proc> {
   // Instrumentation starts off, so startup and the first warm-up run several times faster; it is
   // turned on just before the first measured requests (see counted()).
   // --perf-basic-prof: Node writes where its JIT code lies, so callgrind's addresses can be named.
   const perfProf = top ? ['--perf-basic-prof'] : [];
-  const valgrind =
+  const wrapper =
     under === 'instructions'
       ? { execPath: 'valgrind', execArgv: ['-q', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${work}/cg.%p`, process.execPath, ...nodeArgs, ...perfProf] }
       : { execArgv: nodeArgs };
-  const proc = fork(script, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], ...valgrind });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (ready: Msg) => resolve({ proc, ready }));
-    proc.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}${under === 'instructions' ? ' (is valgrind installed?)' : ''}`)));
-  });
+  const { proc, ready } = await forkRole(script, args, { env, ...wrapper });
+  return { proc, url: `${ready.url as string}/v1` };
 }
 
 /**
@@ -148,12 +144,13 @@ async function dumped(proc: ChildProcess): Promise<{ count: number; file: string
  * that lands in one block moves a count (up to 2x for a block of 80 requests); the figure is the
  * mean over all blocks, which includes such events at their real frequency. System calls are
  * counted over all blocks at once. Instrumentation, once on, stays on (switching it off and on
- * again gave absurd counts); later measurements zero the counters instead.
+ * again gave absurd counts); each measurement zeroes the counters instead.
  */
 async function counted(under: Count, proc: ChildProcess, block: () => Promise<void>): Promise<{ perBlock: number[]; dumps: string[] }> {
   if (under === 'instructions') {
-    await callgrind(proc, instrumented.has(proc) ? ['-z'] : ['-i', 'on']);
-    instrumented.add(proc);
+    // Switching on is a no-op when already on; zeroing drops what the warm-up counted since.
+    await callgrind(proc, ['-i', 'on']);
+    await callgrind(proc, ['-z']);
     const perBlock: number[] = [];
     const dumps: string[] = [];
     for (let b = 0; b < blocks; b++) {
@@ -184,21 +181,15 @@ async function counted(under: Count, proc: ChildProcess, block: () => Promise<vo
 async function main(): Promise<void> {
   const keys = [await generateSigningJwk()];
   const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
-  const upstream = await role(['--role=upstream'], {}, 'none');
+  const upstream = await forkRole(ROLES, ['--role=upstream']);
   const gap = (ms: number) => ask(upstream.proc, 'event-gap', { ms });
-  const proxyEnv = (transport: string) => ({
-    BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys), transport }),
-  });
-  const url = async (p: Promise<{ proc: ChildProcess; ready: Msg }>, suffix: string) => {
-    const { proc, ready } = await p;
-    return { proc, url: `${ready.url as string}${suffix}` };
-  };
+  const proxyEnv = (transport: string) => proxyRoleEnv(upstream.ready, publicJwks(keys), transport);
   const paths: Path[] = [
-    { name: 'floor', root: ROOT, start: (under) => url(role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under), '/v1') },
+    { name: 'floor', root: ROOT, start: (under) => role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under) },
     ...transports.flatMap((t) => [
-      { name: t, token, root: ROOT, start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under), '/v1') },
+      { name: t, token, root: ROOT, start: (under: Count) => role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under) },
       ...(values.baseline
-        ? [{ name: `${t}@base`, token, root: resolve(values.baseline), start: (under: Count) => url(role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')), '/v1') }]
+        ? [{ name: `${t}@base`, token, root: resolve(values.baseline), start: (under: Count) => role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')) }]
         : []),
     ]),
   ];

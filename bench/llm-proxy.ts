@@ -44,7 +44,7 @@
  *   BENCH_PROXY_NODE_ARGS="--trace-gc ..." passes node flags to this checkout's proxies (not the
  *   floor, not --baseline's): with --baseline pointing at the same code, an A/B of the flags.
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +62,7 @@ import { createLlmGateway, type OpenAITransport } from '../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
 import { median, ms, pairedP50, quantile, summarize } from './stats.ts';
-import { ask, interleaved, load, type Msg, type Path, type Run } from './load.ts';
+import { ask, forkRole, interleaved, load, proxyRoleEnv, type Msg, type Path, type Run } from './load.ts';
 
 const TRANSPORTS: readonly OpenAITransport[] = ['sdk', 'passthrough'];
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
@@ -157,11 +157,7 @@ if (role === 'upstream') {
 function child(args: string[], env: Record<string, string> = {}, script = fileURLToPath(import.meta.url)): Promise<{ proc: ChildProcess; ready: Msg }> {
   const execArgv = process.env.BENCH_PROFILE && args[0] === '--role=proxy' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/llmscratch/prof'] : [];
   if (process.env.BENCH_PROXY_NODE_ARGS && args[0] === '--role=proxy' && script === fileURLToPath(import.meta.url)) execArgv.push(...process.env.BENCH_PROXY_NODE_ARGS.split(' '));
-  const proc = fork(script, args, { env: { ...process.env, ...env }, execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (ready: Msg) => resolve({ proc, ready }));
-    proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
-  });
+  return forkRole(script, args, { env, execArgv });
 }
 
 /**
@@ -235,7 +231,7 @@ async function driver(): Promise<void> {
   const proxies = new Map<OpenAITransport, { proc: ChildProcess; url: string }>();
   const baselines = new Map<string, { proc: ChildProcess; url: string }>();
   for (const transport of transports) {
-    const env = { BENCH_PROXY: JSON.stringify({ openai: upstream.ready.openai, anthropic: upstream.ready.anthropic, jwks: publicJwks(keys), transport }) };
+    const env = proxyRoleEnv(upstream.ready, publicJwks(keys), transport);
     const p = await child(['--role=proxy', `--transport=${transport}`], env);
     proxies.set(transport, { proc: p.proc, url: `${p.ready.url as string}/v1` });
     if (!values.baseline) continue;

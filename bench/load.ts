@@ -1,12 +1,30 @@
 /**
- * Load generation for the LLM proxy bench: closed-loop workers over node:http keep-alive, and the
- * interleaved rounds that give every path the same background load (see llm-proxy.ts's header).
+ * Load generation for the LLM proxy benches: closed-loop workers over node:http keep-alive, the
+ * interleaved rounds that give every path the same background load (see llm-proxy.ts's header),
+ * and the driver's side of the role processes both benches start.
  */
-import type { ChildProcess } from 'node:child_process';
+import { fork, type ChildProcess } from 'node:child_process';
 import { type Agent, request } from 'node:http';
 
 /** A message between the bench driver and its child processes. */
 export type Msg = { type: string; [k: string]: unknown };
+
+/**
+ * Starts a role of `script` (llm-proxy.ts, of this checkout or another) and waits for its 'ready'
+ * message. `execPath`/`execArgv` as for fork: node flags, or a wrapper such as valgrind.
+ */
+export function forkRole(script: string, args: string[], opts: { env?: Record<string, string>; execPath?: string; execArgv?: string[] } = {}): Promise<{ proc: ChildProcess; ready: Msg }> {
+  const proc = fork(script, args, { env: { ...process.env, ...opts.env }, execPath: opts.execPath, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (ready: Msg) => resolve({ proc, ready }));
+    proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
+  });
+}
+
+/** The environment of a proxy role: where the fake providers listen, the token keys, the transport. */
+export function proxyRoleEnv(upstream: Msg, jwks: unknown, transport: string): Record<string, string> {
+  return { BENCH_PROXY: JSON.stringify({ openai: upstream.openai, anthropic: upstream.anthropic, jwks, transport }) };
+}
 
 export function ask(proc: ChildProcess, type: string, fields: Record<string, unknown> = {}): Promise<Msg> {
   return new Promise((resolve) => {
