@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { newUlid } from '../shared/ids.ts';
 import { generateTenantKey, importTenantKey, signBatch } from '../shared/signing.ts';
 import { checkEvent, type OtelPoint } from '../shared/boundary.ts';
-import { createTestDatabase } from '../test/support/db.ts';
+import { createTestDatabase } from '../scripts/topology/scratch-database.ts';
 import {
   bounded,
   createTenant,
@@ -22,7 +22,7 @@ import {
   storedCounts,
   tempDir,
   waitFor,
-} from '../test/integration/boundary/support.ts';
+} from '../scripts/topology/boundary-rig.ts';
 
 const { values } = parseArgs({ options: { events: { type: 'string', default: '40000' } } });
 const TOTAL = Number(values.events);

@@ -60,7 +60,7 @@ import { createLlmProxyRoutes } from '../control-plane/llm-proxy/routes.ts';
 import { createLogger, logDestination } from '../shared/log.ts';
 import { createLlmGateway, type OpenAITransport } from '../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
-import { startFakeAnthropic, startFakeOpenAI } from '../test/support/fake-providers/index.ts';
+import { startFakeAnthropic, startFakeOpenAI } from '../scripts/fakes/index.ts';
 import { median, ms, pairedP50, quantile, summarize } from './stats.ts';
 import { ask, forkRole, interleaved, load, proxyRoleEnv, type Msg, type Path, type Run } from './load.ts';
 

@@ -3,7 +3,7 @@
  * `--json` prints only the summary as one JSON object; `--keep` leaves everything running until Ctrl-C.
  * Exit code 0 only when the workflow succeeded.
  */
-import { startTopology, type Topology } from '../test/support/topology.ts';
+import { startTopology, type Topology } from './topology/local-topology.ts';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');

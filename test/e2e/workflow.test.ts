@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTopology, type Topology } from '../support/topology.ts';
+import { startTopology, type Topology } from '../../scripts/topology/local-topology.ts';
 
 let topo: Topology;
 before(async () => {

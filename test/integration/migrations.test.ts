@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import { runMigrations } from '../../control-plane/db/migrate.ts';
 import { silentLogger } from '../../shared/log.ts';
-import { createTestDatabase } from '../support/db.ts';
+import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 
 test('two replicas migrating the same database at once both succeed and apply each migration once', async () => {
   const db = await createTestDatabase('mig');

@@ -6,7 +6,7 @@ import { generateSigningJwk } from '../../shared/tokens.ts';
 import { createLogger } from '../../shared/log.ts';
 import { controlPlaneEnvSchema } from '../../control-plane/config.ts';
 import { createControlPlane, type ControlPlane } from '../../control-plane/create-control-plane.ts';
-import { createTestDatabase } from './db.ts';
+import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 
 /**
  * The control plane in this process (its embedded hub is still a real nats-server), with its own

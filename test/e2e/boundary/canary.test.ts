@@ -4,12 +4,12 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startFakeAnthropic, startFakeOpenAI } from '../../support/fake-providers/index.ts';
-import { startPlaneProcess, type PlaneProcess } from '../../support/child.ts';
-import { writeSampleRepo } from '../../support/topology.ts';
-import { createTestDatabase } from '../../support/db.ts';
+import { startFakeAnthropic, startFakeOpenAI } from '../../../scripts/fakes/index.ts';
+import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
+import { writeSampleRepo } from '../../../scripts/topology/local-topology.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { auditLogPath, verifyAuditLog } from '../../../customer-plane/egress/audit-log.ts';
-import { bounded, createTenant, operatorIssuer, query, ROOT, startTestHub, tempDir, waitFor } from '../../integration/boundary/support.ts';
+import { bounded, createTenant, operatorIssuer, query, ROOT, startTestHub, tempDir, waitFor } from '../../../scripts/topology/boundary-rig.ts';
 
 const CANARY = `CANARY${randomBytes(10).toString('hex')}`;
 

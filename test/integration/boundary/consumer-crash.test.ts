@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { newUlid } from '../../../shared/ids.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
-import { createTestDatabase } from '../../support/db.ts';
-import { startPlaneProcess, type PlaneProcess } from '../../support/child.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
+import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
 import {
   bounded,
   createTenant,
@@ -17,7 +17,7 @@ import {
   storedCounts,
   tempDir,
   waitFor,
-} from './support.ts';
+} from '../../../scripts/topology/boundary-rig.ts';
 
 const TOTAL = 10_000;
 

@@ -7,8 +7,8 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { subjects } from '../../../shared/subjects.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
 import { startEmbeddedLeaf } from '../../../customer-plane/leaf/embedded.ts';
-import { createTestDatabase } from '../../support/db.ts';
-import { createTenant, enrollDirect, operatorIssuer, startControlInProcess, startTestHub, tempDir, waitFor } from './support.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
+import { createTenant, enrollDirect, operatorIssuer, startControlInProcess, startTestHub, tempDir, waitFor } from '../../../scripts/topology/boundary-rig.ts';
 
 test("a tenant's leaf cannot reach another tenant's or local subjects on the hub, and its runner login cannot publish ap.up at all", async () => {
   const dir = tempDir('xtenant');

@@ -6,7 +6,7 @@ import { newUlid } from '../../../shared/ids.ts';
 import type { OtelPoint } from '../../../shared/boundary.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
 import { auditLogPath, verifyAuditLog, type AuditRecord } from '../../../customer-plane/egress/audit-log.ts';
-import { createTestDatabase } from '../../support/db.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { readFileSync } from 'node:fs';
 import {
   createTenant,
@@ -19,7 +19,7 @@ import {
   tempDir,
   waitFor,
   bounded,
-} from './support.ts';
+} from '../../../scripts/topology/boundary-rig.ts';
 
 const TOTAL = 20_000;
 const HALF = 10_000;

@@ -7,8 +7,8 @@ import { newUlid } from '../../../shared/ids.ts';
 import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } from '../../../shared/signing.ts';
 import { subjects } from '../../../shared/subjects.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
-import { createTestDatabase } from '../../support/db.ts';
-import { createTenant, enrollDirect, operatorIssuer, query, startControlInProcess, startTestHub, tempDir, waitFor } from './support.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
+import { createTenant, enrollDirect, operatorIssuer, query, startControlInProcess, startTestHub, tempDir, waitFor } from '../../../scripts/topology/boundary-rig.ts';
 
 function usage(): Record<string, unknown> {
   return { eventId: newUlid(), day: '2026-01-01', provider: 'anthropic', tier: 'ultra', requests: 1, inputTokens: 10, cachedInputTokens: 0, cacheCreationTokens: 0, outputTokens: 2, failovers: 0 };

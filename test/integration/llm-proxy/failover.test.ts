@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APIError } from 'openai';
-import type { Fault } from '../../support/fake-providers/index.ts';
+import type { Fault } from '../../../scripts/fakes/index.ts';
 import { REQ, startProxy } from './harness.ts';
 
 const beforeFirstByte: [string, Fault][] = [

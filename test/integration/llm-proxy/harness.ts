@@ -13,7 +13,7 @@ import type { LlmProxyMetrics } from '../../../control-plane/llm-proxy/metrics.t
 import { createLogger } from '../../../shared/log.ts';
 import { createLlmGateway, type BreakerOptions, type ModelMap, type OpenAITransport } from '../../../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../../../shared/tokens.ts';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../../support/fake-providers/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../../../scripts/fakes/index.ts';
 
 /** A real fastify proxy on 127.0.0.1:0 in front of FAKE providers, with tokens and captured logs. */
 export type ProxyHarness = Awaited<ReturnType<typeof startProxy>>;

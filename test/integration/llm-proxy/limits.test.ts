@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { generateSigningJwk } from '../../../shared/tokens.ts';
-import { startFakeAnthropic, startFakeOpenAI } from '../../support/fake-providers/index.ts';
+import { startFakeAnthropic, startFakeOpenAI } from '../../../scripts/fakes/index.ts';
 import { REQ, startProxy } from './harness.ts';
 
 async function withRedis<T>(fn: (redis: Redis, prefix: string) => Promise<T>): Promise<T> {

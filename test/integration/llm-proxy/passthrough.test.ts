@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { startFakeAnthropic, startFakeOpenAI, type Fault } from '../../support/fake-providers/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type Fault } from '../../../scripts/fakes/index.ts';
 import { READ_FILE_TOOL, REQ, startProxy, type ProxyHarness } from './harness.ts';
 
 /**

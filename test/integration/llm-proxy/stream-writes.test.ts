@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { startFakeAnthropic, startFakeOpenAI } from '../../support/fake-providers/index.ts';
+import { startFakeAnthropic, startFakeOpenAI } from '../../../scripts/fakes/index.ts';
 import { REQ, startProxy } from './harness.ts';
 
 /**

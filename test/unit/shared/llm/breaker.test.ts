@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createProviderBreaker, isBreakerRefusal, type BreakerState } from '../../../shared/llm/breaker.ts';
+import { createProviderBreaker, isBreakerRefusal, type BreakerState } from '../../../../shared/llm/breaker.ts';
 
 const serverError = () => Object.assign(new Error('boom'), { status: 500 });
 const badRequest = () => Object.assign(new Error('bad'), { status: 400 });

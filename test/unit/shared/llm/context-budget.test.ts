@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fitContext, pruneHeader } from '../../../shared/llm/context-budget.ts';
-import type { ChatMessage } from '../../../shared/llm/schema.ts';
-import type { TokenCounter } from '../../../shared/llm/tokens.ts';
+import { fitContext, pruneHeader } from '../../../../shared/llm/context-budget.ts';
+import type { ChatMessage } from '../../../../shared/llm/schema.ts';
+import type { TokenCounter } from '../../../../shared/llm/tokens.ts';
 
 // One token per character keeps the arithmetic visible; every message adds 4, the reply header 3.
 const chars: TokenCounter = { count: (s) => s.length };

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { usageCounterSchema, type UsageCounter } from '../../../shared/boundary.ts';
-import { createLlmGateway, LlmCallerGoneError } from '../../../shared/llm/index.ts';
-import type { ProviderAdapter, ProviderCall } from '../../../shared/llm/providers/types.ts';
-import { silentLogger } from '../../../shared/log.ts';
-import { withUsageReporting } from '../../../customer-plane/llm/usage-reporter.ts';
+import { usageCounterSchema, type UsageCounter } from '../../../../shared/boundary.ts';
+import { createLlmGateway, LlmCallerGoneError } from '../../../../shared/llm/index.ts';
+import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/providers/types.ts';
+import { silentLogger } from '../../../../shared/log.ts';
+import { withUsageReporting } from '../../../../customer-plane/llm/usage-reporter.ts';
 
 const REQ = { model: 'core', messages: [{ role: 'user' as const, content: 'Please review the diff.' }] };
 const DAY = Date.UTC(2026, 10, 22, 12);

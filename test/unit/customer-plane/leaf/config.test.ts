@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderLeafConfig, supportsSyncAlways, type LeafConfigInput } from '../../../customer-plane/leaf/config.ts';
+import { renderLeafConfig, supportsSyncAlways, type LeafConfigInput } from '../../../../customer-plane/leaf/config.ts';
 
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
 const input = (serverVersion: string): LeafConfigInput => ({

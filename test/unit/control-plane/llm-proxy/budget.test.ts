@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createLlmBudget } from '../../../control-plane/llm-proxy/budget.ts';
+import { createLlmBudget } from '../../../../control-plane/llm-proxy/budget.ts';
 
 test('a monthly budget spent on the last millisecond of a month is fresh again on the first of the next', async () => {
   let now = Date.UTC(2026, 0, 31, 23, 59, 59, 999);

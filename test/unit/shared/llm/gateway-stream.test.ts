@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../shared/log.ts';
-import { createLlmGateway } from '../../../shared/llm/gateway.ts';
-import type { StreamEvent } from '../../../shared/llm/normalized.ts';
-import type { ProviderAdapter, ProviderCall } from '../../../shared/llm/providers/types.ts';
-import { ZERO_USAGE } from '../../../shared/llm/usage.ts';
-import type { LlmMeta } from '../../../shared/llm/core.ts';
+import { silentLogger } from '../../../../shared/log.ts';
+import { createLlmGateway } from '../../../../shared/llm/gateway.ts';
+import type { StreamEvent } from '../../../../shared/llm/normalized.ts';
+import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/providers/types.ts';
+import { ZERO_USAGE } from '../../../../shared/llm/usage.ts';
+import type { LlmMeta } from '../../../../shared/llm/core.ts';
 
 /**
  * An in-memory adapter: yields the given event batches, then ends, throws `then` (a broken

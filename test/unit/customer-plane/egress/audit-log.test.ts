@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } from '../../../shared/signing.ts';
-import { newUlid } from '../../../shared/ids.ts';
-import { openAuditLog, verifyAuditLog, auditLogPath } from '../../../customer-plane/egress/audit-log.ts';
+import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } from '../../../../shared/signing.ts';
+import { newUlid } from '../../../../shared/ids.ts';
+import { openAuditLog, verifyAuditLog, auditLogPath } from '../../../../customer-plane/egress/audit-log.ts';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const TENANT = '00000000-0000-4000-8000-000000000001';
 const DAY1 = Date.UTC(2026, 0, 1, 12);
 const DAY2 = Date.UTC(2026, 0, 2, 12);

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
-import { checkEvent, type OtelPoint } from '../../../shared/boundary.ts';
-import { createBoundaryExporter } from '../../../customer-plane/telemetry/boundary-exporter.ts';
-import { createRunnerMetrics } from '../../../customer-plane/telemetry/runner-metrics.ts';
-import { newUlid } from '../../../shared/ids.ts';
+import { checkEvent, type OtelPoint } from '../../../../shared/boundary.ts';
+import { createBoundaryExporter } from '../../../../customer-plane/telemetry/boundary-exporter.ts';
+import { createRunnerMetrics } from '../../../../customer-plane/telemetry/runner-metrics.ts';
+import { newUlid } from '../../../../shared/ids.ts';
 
 const CANARY = 'CANARY-otel-7f3a';
 

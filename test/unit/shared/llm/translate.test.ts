@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
-import { parseChatRequest } from '../../../shared/llm/schema.ts';
-import { toAnthropicRequest } from '../../../shared/llm/translate-request.ts';
-import { anthropicStopReason, createAnthropicStreamTranslator, fromAnthropicMessage, fromOpenAICompletion } from '../../../shared/llm/translate-response.ts';
-import type { StreamEvent } from '../../../shared/llm/normalized.ts';
+import { parseChatRequest } from '../../../../shared/llm/schema.ts';
+import { toAnthropicRequest } from '../../../../shared/llm/translate-request.ts';
+import { anthropicStopReason, createAnthropicStreamTranslator, fromAnthropicMessage, fromOpenAICompletion } from '../../../../shared/llm/translate-response.ts';
+import type { StreamEvent } from '../../../../shared/llm/normalized.ts';
 
 const tool = { type: 'function' as const, function: { name: 'read_file', description: 'Reads', parameters: { type: 'object', properties: { path: { type: 'string' } } } } };
 

@@ -8,25 +8,25 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { createLogger } from '../../../shared/log.ts';
-import { withRetries } from '../../../shared/with-retries.ts';
-import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../../../shared/signing.ts';
-import { createTokenIssuer, generateSigningJwk } from '../../../shared/tokens.ts';
-import { freePort, startNatsServer, type NatsServerProcess } from '../../../shared/nats-server-process.ts';
-import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig } from '../../../control-plane/hub/config.ts';
-import { controlPlaneEnvSchema } from '../../../control-plane/config.ts';
-import { createControlPlane, type ControlPlane } from '../../../control-plane/create-control-plane.ts';
-import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
-import { createCustomerPlane, type CustomerPlane } from '../../../customer-plane/create-customer-plane.ts';
-import type { Forwarded } from '../../../customer-plane/egress/forwarder.ts';
-import { startPlaneProcess, type PlaneProcess } from '../../support/child.ts';
+import { createLogger } from '../../shared/log.ts';
+import { withRetries } from '../../shared/with-retries.ts';
+import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../../shared/signing.ts';
+import { createTokenIssuer, generateSigningJwk } from '../../shared/tokens.ts';
+import { freePort, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
+import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig } from '../../control-plane/hub/config.ts';
+import { controlPlaneEnvSchema } from '../../control-plane/config.ts';
+import { createControlPlane, type ControlPlane } from '../../control-plane/create-control-plane.ts';
+import { customerPlaneEnvSchema } from '../../customer-plane/config.ts';
+import { createCustomerPlane, type CustomerPlane } from '../../customer-plane/create-customer-plane.ts';
+import type { Forwarded } from '../../customer-plane/egress/forwarder.ts';
+import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 /**
  * Boundary test harness: a hub nats-server that the test owns (so it can be killed and restarted
  * on the same ports and store), a control plane against it (in this process or as a child), and
  * tenants enrolled through the real HTTP API. Every call creates its own dirs and ports.
  */
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export function tempDir(prefix: string): { path: string; remove(): void } {
   const path = mkdtempSync(join(tmpdir(), `ap-${prefix}-`));

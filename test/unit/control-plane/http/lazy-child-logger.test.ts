@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createHttpApp } from '../../../control-plane/http/app.ts';
-import { createLogger } from '../../../shared/log.ts';
+import { createHttpApp } from '../../../../control-plane/http/app.ts';
+import { createLogger } from '../../../../shared/log.ts';
 
 function capturedApp() {
   const lines: Record<string, unknown>[] = [];

@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../shared/log.ts';
-import { createLlmGateway } from '../../../shared/llm/gateway.ts';
-import type { StreamEvent } from '../../../shared/llm/normalized.ts';
-import type { OpenAIPassthroughAdapter } from '../../../shared/llm/providers/openai-http.ts';
-import type { ProviderAdapter, ProviderCall } from '../../../shared/llm/providers/types.ts';
-import { createSseSplitter } from '../../../shared/llm/sse.ts';
-import { ZERO_USAGE } from '../../../shared/llm/usage.ts';
+import { silentLogger } from '../../../../shared/log.ts';
+import { createLlmGateway } from '../../../../shared/llm/gateway.ts';
+import type { StreamEvent } from '../../../../shared/llm/normalized.ts';
+import type { OpenAIPassthroughAdapter } from '../../../../shared/llm/providers/openai-http.ts';
+import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/providers/types.ts';
+import { createSseSplitter } from '../../../../shared/llm/sse.ts';
+import { ZERO_USAGE } from '../../../../shared/llm/usage.ts';
 
 test('the SSE splitter takes text split anywhere, CRLF line ends, several data lines, comments and named events', () => {
   const split = createSseSplitter();

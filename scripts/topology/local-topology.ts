@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningJwk, createTokenIssuer } from '../../shared/tokens.ts';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from './fake-providers/index.ts';
-import { createTestDatabase } from './db.ts';
-import { startPlaneProcess, type PlaneProcess } from './child.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../fakes/index.ts';
+import { createTestDatabase } from './scratch-database.ts';
+import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createFileSecretStore } from '../../../customer-plane/secrets/file-store.ts';
+import { createFileSecretStore } from '../../../../customer-plane/secrets/file-store.ts';
 
 test('secrets are written to a file only the owner can read, and read back', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'secrets-'));

@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { canonicalTools, historyBreakpointIndex, promptCacheKey } from '../../../shared/llm/cache-shaping.ts';
-import { fromAnthropicUsage, fromOpenAIUsage, mergeAnthropicUsage, toOpenAIUsage } from '../../../shared/llm/usage.ts';
-import type { ChatTool } from '../../../shared/llm/schema.ts';
+import { canonicalTools, historyBreakpointIndex, promptCacheKey } from '../../../../shared/llm/cache-shaping.ts';
+import { fromAnthropicUsage, fromOpenAIUsage, mergeAnthropicUsage, toOpenAIUsage } from '../../../../shared/llm/usage.ts';
+import type { ChatTool } from '../../../../shared/llm/schema.ts';
 
 test('the prompt cache key is stable per tenant and agent, differs across them, and hides the tenant id', () => {
   const k = promptCacheKey('tenant-a', 'reviewer');

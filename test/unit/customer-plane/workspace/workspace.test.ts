@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkspace, PathRejectedError } from '../../../customer-plane/workspace/workspace.ts';
+import { createWorkspace, PathRejectedError } from '../../../../customer-plane/workspace/workspace.ts';
 
 function fixture() {
   const base = mkdtempSync(join(tmpdir(), 'ws-test-'));

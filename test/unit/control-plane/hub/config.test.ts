@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderHubAccounts, renderHubConfig, tenantAccount } from '../../../control-plane/hub/config.ts';
+import { renderHubAccounts, renderHubConfig, tenantAccount } from '../../../../control-plane/hub/config.ts';
 
 const A = '11111111-1111-4111-8111-111111111111';
 const B = '22222222-2222-4222-8222-222222222222';

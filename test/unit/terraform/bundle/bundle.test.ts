@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { exportJWK, generateKeyPair } from "jose";
-import { distFile, repoRoot } from "./tf-json.ts";
+import { distFile, repoRoot } from "../tf-json.ts";
 
 const BUNDLE = join(repoRoot, "terraform", "bundle");
 const root = mkdtempSync(join(tmpdir(), "agentplane-bundle-test-"));

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideFailover, parseRetryAfter, retryAfterSecondsFor, UpstreamTimeoutError } from '../../../shared/llm/failover.ts';
-import { UpstreamBadResponseError } from '../../../shared/llm/errors.ts';
+import { decideFailover, parseRetryAfter, retryAfterSecondsFor, UpstreamTimeoutError } from '../../../../shared/llm/failover.ts';
+import { UpstreamBadResponseError } from '../../../../shared/llm/errors.ts';
 
 const status = (s: number, headers?: Record<string, string>) => Object.assign(new Error('x'), { status: s, headers: new Headers(headers) });
 
