@@ -3,8 +3,7 @@ import { AgentError } from './types.ts';
 
 const MAX_FILES_IN_PROMPT = 8;
 const MAX_CHARS_PER_FILE = 4000;
-const SYSTEM_PROMPT =
-  'You are a careful code reviewer. Point out bugs, security problems and unclear code. Be brief and concrete.';
+const SYSTEM_PROMPT = 'You are a careful code reviewer. Point out bugs, security problems and unclear code. Be brief and concrete.';
 
 type IndexOutput = { files: Array<{ path: string; lines: number }> };
 
@@ -36,7 +35,9 @@ export const reviewer: Agent = {
       );
     } catch (err) {
       const status = (err as { status?: number }).status;
-      throw new AgentError(status && status < 500 && status !== 429 ? 'llm_rejected' : 'llm_unavailable', 'LLM call failed', { cause: err });
+      throw new AgentError(status && status < 500 && status !== 429 ? 'llm_rejected' : 'llm_unavailable', 'LLM call failed', {
+        cause: err,
+      });
     }
     const review = result.completion.choices[0]?.message.content ?? '';
     return {

@@ -27,7 +27,16 @@ import {
 const { values } = parseArgs({ options: { events: { type: 'string', default: '40000' } } });
 const TOTAL = Number(values.events);
 
-const point = (i: number): OtelPoint => ({ eventId: newUlid(), metric: 'step.duration_ms', kind: 'histogram', at: Date.now(), value: i, count: 1, agent: 'reviewer', status: 'succeeded' });
+const point = (i: number): OtelPoint => ({
+  eventId: newUlid(),
+  metric: 'step.duration_ms',
+  kind: 'histogram',
+  at: Date.now(),
+  value: i,
+  count: 1,
+  agent: 'reviewer',
+  status: 'succeeded',
+});
 
 async function signingCost(): Promise<void> {
   const key = await importTenantKey((await generateTenantKey()).privateJwk);
@@ -38,12 +47,18 @@ async function signingCost(): Promise<void> {
     const rounds = Math.max(5, Math.floor(2000 / size));
     let seq = 1;
     const t0 = performance.now();
-    for (let r = 0; r < rounds; r++) await signBatch({ tenant: '00000000-0000-4000-8000-000000000001', seq: seq++, iat: Math.floor(Date.now() / 1000), kind: 'otel', events }, key);
+    for (let r = 0; r < rounds; r++)
+      await signBatch(
+        { tenant: '00000000-0000-4000-8000-000000000001', seq: seq++, iat: Math.floor(Date.now() / 1000), kind: 'otel', events },
+        key,
+      );
     const ms = (performance.now() - t0) / rounds;
     const t1 = performance.now();
     for (let r = 0; r < rounds; r++) for (const e of events) checkEvent('otel', e);
     const checkUs = ((performance.now() - t1) * 1000) / (rounds * size);
-    console.log(`  ${String(size).padStart(12)} ${ms.toFixed(3).padStart(10)} ${((ms * 1000) / size).toFixed(2).padStart(10)} ${checkUs.toFixed(2).padStart(20)}`);
+    console.log(
+      `  ${String(size).padStart(12)} ${ms.toFixed(3).padStart(10)} ${((ms * 1000) / size).toFixed(2).padStart(10)} ${checkUs.toFixed(2).padStart(20)}`,
+    );
   }
 }
 

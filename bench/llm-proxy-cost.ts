@@ -89,7 +89,9 @@ const transports = String(values.transports).split(',');
 for (const t of transports) if (!TRANSPORTS.includes(t)) throw new Error(`unknown transport ${t}; use ${TRANSPORTS.join(',')}`);
 const counts = String(values.counts).split(',') as Count[];
 for (const c of counts) if (!COUNTS.includes(c)) throw new Error(`unknown count ${c}; use ${COUNTS.join(',')}`);
-const modes = String(values.modes).split(',').map((m) => m === 'stream');
+const modes = String(values.modes)
+  .split(',')
+  .map((m) => m === 'stream');
 
 function wholeNumber(name: 'requests' | 'warmup' | 'concurrency' | 'blocks'): number {
   const n = Number(values[name]);
@@ -107,7 +109,18 @@ async function role(args: string[], env: Record<string, string>, under: Count, s
   const perfProf = top ? ['--perf-basic-prof'] : [];
   const wrapper =
     under === 'instructions'
-      ? { execPath: 'valgrind', execArgv: ['-q', '--tool=callgrind', '--instr-atstart=no', `--callgrind-out-file=${work}/cg.%p`, process.execPath, ...nodeArgs, ...perfProf] }
+      ? {
+          execPath: 'valgrind',
+          execArgv: [
+            '-q',
+            '--tool=callgrind',
+            '--instr-atstart=no',
+            `--callgrind-out-file=${work}/cg.%p`,
+            process.execPath,
+            ...nodeArgs,
+            ...perfProf,
+          ],
+        }
       : { execArgv: nodeArgs };
   const { proc, ready } = await forkRole(script, args, { env, ...wrapper });
   return { proc, url: `${ready.url as string}/v1` };
@@ -189,7 +202,15 @@ async function main(): Promise<void> {
     ...transports.flatMap((t) => [
       { name: t, token, root: ROOT, start: (under: Count) => role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under) },
       ...(values.baseline
-        ? [{ name: `${t}@base`, token, root: resolve(values.baseline), start: (under: Count) => role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')) }]
+        ? [
+            {
+              name: `${t}@base`,
+              token,
+              root: resolve(values.baseline),
+              start: (under: Count) =>
+                role(['--role=proxy', `--transport=${t}`], proxyEnv(t), under, resolve(values.baseline!, 'bench/llm-proxy.ts')),
+            },
+          ]
         : []),
     ]),
   ];
@@ -216,7 +237,8 @@ async function main(): Promise<void> {
             });
             if (errors) throw new Error(`${p.name}: ${errors} requests failed; the counts would not be of the same work`);
             rows[i].perRequest.push(perBlock.map((n) => n / blockSize));
-            if (top && under === 'instructions') printTop(`${p.name}, ${stream ? 'stream' : 'non-stream'}`, functionCosts(dumps, perfMap(procs[i].proc), p.root));
+            if (top && under === 'instructions')
+              printTop(`${p.name}, ${stream ? 'stream' : 'non-stream'}`, functionCosts(dumps, perfMap(procs[i].proc), p.root));
           }
         }
         print(under, rows);
@@ -238,7 +260,9 @@ function printTop(title: string, costs: Map<string, number>): void {
   const total = [...costs.values()].reduce((a, b) => a + b, 0);
   console.log(`\n[${title}: the ${top} functions that cost most, thousands of instructions per request, self]`);
   for (const [name, n] of [...costs].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-    console.log(`  ${(n / (blockSize * blocks) / 1000).toFixed(1).padStart(8)}  ${((100 * n) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`);
+    console.log(
+      `  ${(n / (blockSize * blocks) / 1000).toFixed(1).padStart(8)}  ${((100 * n) / total).toFixed(1).padStart(5)}%  ${name.slice(0, 140)}`,
+    );
   }
 }
 
@@ -247,9 +271,11 @@ type Row = { name: string; perRequest: number[][] };
 const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
 
 function print(under: Count, rows: Row[]): void {
-  const unit = under === 'instructions' ? `instructions per request, thousands: mean [least .. most of ${blocks} blocks]` : 'system calls per request';
+  const unit =
+    under === 'instructions' ? `instructions per request, thousands: mean [least .. most of ${blocks} blocks]` : 'system calls per request';
   const fmt = (v: number) => (under === 'instructions' ? (v / 1000).toFixed(0) : v.toFixed(1));
-  const cell = (v: number[]) => (v.length > 1 ? `${fmt(mean(v))} [${fmt(Math.min(...v))} .. ${fmt(Math.max(...v))}]` : fmt(v[0])).padStart(24);
+  const cell = (v: number[]) =>
+    (v.length > 1 ? `${fmt(mean(v))} [${fmt(Math.min(...v))} .. ${fmt(Math.max(...v))}]` : fmt(v[0])).padStart(24);
   const ratio = (a: number[], b: number[]) => `${(mean(a) / mean(b)).toFixed(2)}x`;
   const floor = rows[0].perRequest;
   console.log(`\n[${unit}]`);

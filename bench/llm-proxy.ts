@@ -84,7 +84,12 @@ if (role === 'upstream') {
       for (const f of [openai, anthropic]) f.setFault(m.ms ? { latencyMs: m.ms as number, spreadMs: m.spread as number } : null);
     }
     if (m.type === 'log') {
-      process.send!({ type: 'log', faulted: openai.requests.log.filter((r) => r.fault === 'status:500').map((r) => r.at), openai: openai.requests.count, anthropic: anthropic.requests.count });
+      process.send!({
+        type: 'log',
+        faulted: openai.requests.log.filter((r) => r.fault === 'status:500').map((r) => r.at),
+        openai: openai.requests.count,
+        anthropic: anthropic.requests.count,
+      });
     }
   });
   process.send!({ type: 'ready', openai: openai.url, anthropic: anthropic.url });
@@ -99,7 +104,12 @@ if (role === 'upstream') {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       pool
-        .request({ method: 'POST', path: `${base.pathname}chat/completions`, headers: { 'content-type': 'application/json', authorization: 'Bearer bench' }, body: Buffer.concat(chunks) })
+        .request({
+          method: 'POST',
+          path: `${base.pathname}chat/completions`,
+          headers: { 'content-type': 'application/json', authorization: 'Bearer bench' },
+          body: Buffer.concat(chunks),
+        })
         .then(async (up) => {
           res.writeHead(up.statusCode, { 'content-type': String(up.headers['content-type']) });
           for await (const c of up.body) res.write(c);
@@ -154,9 +164,14 @@ if (role === 'upstream') {
 }
 
 /** Forks a role of this script, or of the same script in another checkout (`--baseline`). */
-function child(args: string[], env: Record<string, string> = {}, script = fileURLToPath(import.meta.url)): Promise<{ proc: ChildProcess; ready: Msg }> {
+function child(
+  args: string[],
+  env: Record<string, string> = {},
+  script = fileURLToPath(import.meta.url),
+): Promise<{ proc: ChildProcess; ready: Msg }> {
   const execArgv = process.env.BENCH_PROFILE && args[0] === '--role=proxy' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/llmscratch/prof'] : [];
-  if (process.env.BENCH_PROXY_NODE_ARGS && args[0] === '--role=proxy' && script === fileURLToPath(import.meta.url)) execArgv.push(...process.env.BENCH_PROXY_NODE_ARGS.split(' '));
+  if (process.env.BENCH_PROXY_NODE_ARGS && args[0] === '--role=proxy' && script === fileURLToPath(import.meta.url))
+    execArgv.push(...process.env.BENCH_PROXY_NODE_ARGS.split(' '));
   return forkRole(script, args, { env, execArgv });
 }
 
@@ -168,10 +183,18 @@ function compare(runs: Map<string, Run[]>, cpu: Map<string, number>, base: strin
   const requests = (name: string) => Math.max(1, summarize(runs.get(name)!, 1).requests);
   const d = pairedP50(runs.get(candidate)!, runs.get(base)!);
   const cpuRatio = cpu.get(candidate)! / requests(candidate) / (cpu.get(base)! / requests(base));
-  console.log(`  ${candidate} vs ${base}: p50 ${ms(median(d), 0)} ms [${ms(quantile(d, 0.25), 0)} ..${ms(quantile(d, 0.75), 0)}] (paired), CPU/request ${cpuRatio.toFixed(2)}x`);
+  console.log(
+    `  ${candidate} vs ${base}: p50 ${ms(median(d), 0)} ms [${ms(quantile(d, 0.25), 0)} ..${ms(quantile(d, 0.75), 0)}] (paired), CPU/request ${cpuRatio.toFixed(2)}x`,
+  );
 }
 
-function report(title: string, runs: Map<string, Run[]>, cpu: Map<string, number>, concurrency: number, transports: OpenAITransport[]): void {
+function report(
+  title: string,
+  runs: Map<string, Run[]>,
+  cpu: Map<string, number>,
+  concurrency: number,
+  transports: OpenAITransport[],
+): void {
   const sum = new Map([...runs].map(([name, slices]) => [name, summarize(slices, concurrency)]));
   const d = sum.get('direct')!;
   const paired = (name: string, base = 'direct') => pairedP50(runs.get(name)!, runs.get(base)!);
@@ -179,14 +202,18 @@ function report(title: string, runs: Map<string, Run[]>, cpu: Map<string, number
   const fresh = [...runs.values()].flat().reduce((n, r) => n + r.fresh, 0);
   console.log(`\n[${title}]  new connections during the rounds: ${fresh}`);
   console.log(`                 ------------ pooled ------------   added, pooled        added p50, paired     vs direct`);
-  console.log(`  path           p50 ms   p99 ms    req/s  errors |    p50 ms    p99 ms | median  [IQR]            | throughput   CPU/request`);
+  console.log(
+    `  path           p50 ms   p99 ms    req/s  errors |    p50 ms    p99 ms | median  [IQR]            | throughput   CPU/request`,
+  );
   for (const [name, s] of sum) {
     const p = paired(name);
     const added =
       name === 'direct'
         ? ''
         : `| ${ms(s.p50 - d.p50, 9)} ${ms(s.p99 - d.p99, 9)} | ${ms(median(p), 6)} [${ms(quantile(p, 0.25), 6)} ..${ms(quantile(p, 0.75), 6)}] | ${(s.rps / d.rps).toFixed(2).padStart(9)}x   ${cpuPerRequest(name).toFixed(0).padStart(6)} µs`;
-    console.log(`  ${name.padEnd(12)} ${ms(s.p50)}  ${ms(s.p99)}  ${s.rps.toFixed(0).padStart(7)}  ${String(s.errors).padStart(6)} ${added}`);
+    console.log(
+      `  ${name.padEnd(12)} ${ms(s.p50)}  ${ms(s.p99)}  ${s.rps.toFixed(0).padStart(7)}  ${String(s.errors).padStart(6)} ${added}`,
+    );
   }
   if (transports.length === 2) {
     const [a, b] = transports.map((t) => sum.get(t)!);
@@ -223,7 +250,9 @@ async function driver(): Promise<void> {
   const outage = Number(values['outage-seconds']);
   const transports = String(values.transports).split(',') as OpenAITransport[];
   for (const t of transports) if (!TRANSPORTS.includes(t)) throw new Error(`unknown transport ${t}; use ${TRANSPORTS.join(',')}`);
-  const modes = String(values.modes).split(',').map((m) => m === 'stream');
+  const modes = String(values.modes)
+    .split(',')
+    .map((m) => m === 'stream');
   const keys = [await generateSigningJwk()];
   const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
   const upstream = await child(['--role=upstream']);
@@ -302,7 +331,9 @@ async function outageRun(
 ): Promise<void> {
   const lead = 3;
   const tail = 5;
-  console.log(`\n[outage, ${transport}] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`);
+  console.log(
+    `\n[outage, ${transport}] primary returns 500 for ${outage}s starting at t=${lead}s; ${concurrency} concurrent, mixed stream/non-stream`,
+  );
   const before = (await ask(upstream, 'log')) as Msg & { faulted: number[] };
   const t0 = (await ask(proxy.proc, 'transitions')) as Msg & { transitions: unknown[] };
   let outageStart = 0;
@@ -326,7 +357,9 @@ async function outageRun(
   // Primary attempts the gateway STARTED while the breaker was open or half-open, i.e. its probes;
   // the attempt that closes the breaker is the last of them.
   const wasted = opened && closing ? closing.attempts - opened.attempts : faulted.length;
-  console.log(`  client-visible errors: ${runs[0].errors + runs[1].errors} of ${runs[0].latencies.length + runs[1].latencies.length + runs[0].errors + runs[1].errors} requests`);
+  console.log(
+    `  client-visible errors: ${runs[0].errors + runs[1].errors} of ${runs[0].latencies.length + runs[1].latencies.length + runs[0].errors + runs[1].errors} requests`,
+  );
   console.log(`  primary requests that failed during the outage: ${faulted.length} (incl. those already in flight when it opened)`);
   console.log(`  primary attempts started after the breaker opened (half-open probes, incl. the closing one): ${wasted}`);
   console.log(

@@ -13,8 +13,17 @@ export type Msg = { type: string; [k: string]: unknown };
  * Starts a role of `script` (llm-proxy.ts, of this checkout or another) and waits for its 'ready'
  * message. `execPath`/`execArgv` as for fork: node flags, or a wrapper such as valgrind.
  */
-export function forkRole(script: string, args: string[], opts: { env?: Record<string, string>; execPath?: string; execArgv?: string[] } = {}): Promise<{ proc: ChildProcess; ready: Msg }> {
-  const proc = fork(script, args, { env: { ...process.env, ...opts.env }, execPath: opts.execPath, execArgv: opts.execArgv ?? [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+export function forkRole(
+  script: string,
+  args: string[],
+  opts: { env?: Record<string, string>; execPath?: string; execArgv?: string[] } = {},
+): Promise<{ proc: ChildProcess; ready: Msg }> {
+  const proc = fork(script, args, {
+    env: { ...process.env, ...opts.env },
+    execPath: opts.execPath,
+    execArgv: opts.execArgv ?? [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   return new Promise((resolve, reject) => {
     proc.once('message', (ready: Msg) => resolve({ proc, ready }));
     proc.once('exit', (code) => reject(new Error(`bench child ${args.join(' ')} exited with ${code}`)));
@@ -39,7 +48,12 @@ export async function cpuMicros(proc: ChildProcess): Promise<number> {
 }
 
 /** node:http with a keep-alive pool: the lightest client available, so it does not hide proxy cost. */
-export function post(url: string, headers: Record<string, string>, body: string, agent: Agent): Promise<{ status: number; text: string; fresh: boolean }> {
+export function post(
+  url: string,
+  headers: Record<string, string>,
+  body: string,
+  agent: Agent,
+): Promise<{ status: number; text: string; fresh: boolean }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'POST', headers: { ...headers, 'content-length': Buffer.byteLength(body) }, agent }, (res) => {
       let text = '';
@@ -133,7 +147,10 @@ export type Path = { name: string; url: string; token?: string; proc?: ChildProc
  * rotated by one per round. Returns each path's runs in round order (index r = round r for every
  * path, which is what pairs them) and its CPU time in µs summed over its slices.
  */
-export async function interleaved(paths: Path[], o: { stream: boolean; concurrency: number; rounds: number; slice: number; dispatcher: Agent }) {
+export async function interleaved(
+  paths: Path[],
+  o: { stream: boolean; concurrency: number; rounds: number; slice: number; dispatcher: Agent },
+) {
   const runs = new Map(paths.map((p) => [p.name, [] as Run[]]));
   const cpu = new Map(paths.map((p) => [p.name, 0]));
   for (let r = 0; r < o.rounds; r++) {
@@ -141,7 +158,11 @@ export async function interleaved(paths: Path[], o: { stream: boolean; concurren
       const { name, url, token, proc } = paths[(r + i) % paths.length];
       const before = proc ? await cpuMicros(proc) : 0;
       const offsets = runs.get(name)!.at(-1)?.offsets; // the first slice starts all workers at once, as a long phase did
-      runs.get(name)!.push(await load({ url, token, stream: o.stream, concurrency: o.concurrency, seconds: o.slice, dispatcher: o.dispatcher, offsets }));
+      runs
+        .get(name)!
+        .push(
+          await load({ url, token, stream: o.stream, concurrency: o.concurrency, seconds: o.slice, dispatcher: o.dispatcher, offsets }),
+        );
       if (proc) cpu.set(name, cpu.get(name)! + (await cpuMicros(proc)) - before);
     }
   }

@@ -45,7 +45,14 @@ export function summarize(slices: Slice[], concurrency: number) {
   const busy = slices.reduce((n, s) => n + s.busy, 0);
   // N closed loops sustain N × requests / worker-seconds spent sending: pauses between slices and
   // staggered resumes do not count as time the path was slow.
-  return { samples, p50: pct(samples, 50), p99: pct(samples, 99), errors, requests: samples.length + errors, rps: (concurrency * samples.length) / busy };
+  return {
+    samples,
+    p50: pct(samples, 50),
+    p99: pct(samples, 99),
+    errors,
+    requests: samples.length + errors,
+    rps: (concurrency * samples.length) / busy,
+  };
 }
 
 /** Per round, p50 of `a` minus p50 of `b` in that same round (slices in round order). */

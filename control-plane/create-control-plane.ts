@@ -65,7 +65,9 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
     });
     log.info({ natsUrl, leafUrl: embedded.leafUrl }, 'HUB_NATS_URL not set: using an embedded nats-server hub');
   } else {
-    const missing = (['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL'] as const).filter((k) => !env[k]);
+    const missing = (['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL'] as const).filter(
+      (k) => !env[k],
+    );
     if (missing.length) throw new ConfigError('control-plane', [`with HUB_NATS_URL set, also required: ${missing.join(', ')}`]);
     hub = createHubAdmin({
       accountsPath: env.HUB_ACCOUNTS_PATH!,
@@ -99,17 +101,19 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   const llmProxy = createLlmProxy({ env, log, verifier, db, redis });
 
   const app = createHttpApp({ log });
-  await app.register(healthRoutes({
-    jwks,
-    checks: {
-      postgres: async () => void (await db.query('SELECT 1')),
-      nats: async () => {
-        if (nc.isClosed()) throw new Error('closed');
-        await nc.flush();
+  await app.register(
+    healthRoutes({
+      jwks,
+      checks: {
+        postgres: async () => void (await db.query('SELECT 1')),
+        nats: async () => {
+          if (nc.isClosed()) throw new Error('closed');
+          await nc.flush();
+        },
+        ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
       },
-      ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
-    },
-  }));
+    }),
+  );
   await app.register(tenantRoutes({ tenants, issuer, verifier, db }));
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
   await app.register(workflowRoutes({ workflows, dispatcher, verifier }));

@@ -40,7 +40,8 @@ export async function startInstrumentation(opts: {
   let metricsUrl: string | undefined;
   if (prometheus) {
     server = createServer((req, res) => {
-      if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) return prometheus.getMetricsRequestHandler(req, res);
+      if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?')))
+        return prometheus.getMetricsRequestHandler(req, res);
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
     });
     const host = opts.metricsHost ?? '127.0.0.1';

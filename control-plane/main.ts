@@ -9,7 +9,11 @@ runService('control-plane', async () => {
   const env = loadConfig('control-plane', controlPlaneEnvSchema);
   const log = createLogger({ service: 'control-plane', level: env.LOG_LEVEL });
   // Metrics first: instruments created before a meter provider exists would stay no-ops.
-  const telemetry = await startInstrumentation({ metricsHost: env.METRICS_HOST, metricsPort: env.METRICS_PORT, otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
+  const telemetry = await startInstrumentation({
+    metricsHost: env.METRICS_HOST,
+    metricsPort: env.METRICS_PORT,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
   try {
     const cp = await createControlPlane({ env, log });
     const url = await cp.listen();

@@ -27,7 +27,9 @@ function main(): number {
     return s.ok ? 0 : 1;
   }
   process.stdout.write(`audit log: ${file}\n`);
-  process.stdout.write(`records checked: ${s.records}${s.tornTail ? ' (a torn last line from a crash was ignored; its batch is recorded again when re-forwarded)' : ''}\n`);
+  process.stdout.write(
+    `records checked: ${s.records}${s.tornTail ? ' (a torn last line from a crash was ignored; its batch is recorded again when re-forwarded)' : ''}\n`,
+  );
   process.stdout.write('what crossed to the control plane (batches / events), per UTC day and kind:\n');
   process.stdout.write(['day       ', ...UP_KINDS.map((k) => k.padStart(16))].join(' ') + '\n');
   for (const day of Object.keys(s.perDay).sort()) {
@@ -35,7 +37,9 @@ function main(): number {
     process.stdout.write([day, ...row].join(' ') + '\n');
   }
   if (!s.ok) {
-    process.stdout.write(`CHAIN BROKEN at line ${s.broken!.line}${s.broken!.index !== undefined ? ` (record index ${s.broken!.index})` : ''}: ${s.broken!.reason}\n`);
+    process.stdout.write(
+      `CHAIN BROKEN at line ${s.broken!.line}${s.broken!.index !== undefined ? ` (record index ${s.broken!.index})` : ''}: ${s.broken!.reason}\n`,
+    );
     process.stdout.write('records before that line are intact; counts above stop there.\n');
     return 1;
   }

@@ -27,7 +27,10 @@ export const customerPlaneEnvSchema = z.object({
   /** The leaf node's client URL; unset = start an embedded nats-server leaf on loopback. */
   LEAF_NATS_URL: z.string().url().optional(),
   /** nats-server version the generated leaf config targets (settings newer than it are left out). */
-  NATS_SERVER_VERSION: z.string().regex(/^\d+\.\d+(\.\d+)?$/).optional(),
+  NATS_SERVER_VERSION: z
+    .string()
+    .regex(/^\d+\.\d+(\.\d+)?$/)
+    .optional(),
   /** `direct` (default: this plane calls providers with the customer's keys; only token counts cross) or `routed` (calls the control plane's proxy). */
   LLM_MODE: z.enum(['direct', 'routed']).default('direct'),
   /** Secret, routed mode only: the `agent` token for the control plane's proxy; may instead live in the secret store as `agent-token`. */
@@ -57,7 +60,10 @@ export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;
 
 function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of s.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of s
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = pair.indexOf('=');
     const alias = pair.slice(0, eq);
     const path = pair.slice(eq + 1);

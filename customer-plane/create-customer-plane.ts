@@ -64,7 +64,10 @@ export async function createCustomerPlane(deps: {
     log.info({ natsUrl }, 'LEAF_NATS_URL not set: using an embedded nats-server leaf (loopback only, dials out to the hub)');
   } else {
     const stored = await secrets.get('local-nats-logins');
-    if (!stored) throw new ConfigError('customer-plane', ['with LEAF_NATS_URL set, the secret `local-nats-logins` must hold the egress and runner logins']);
+    if (!stored)
+      throw new ConfigError('customer-plane', [
+        'with LEAF_NATS_URL set, the secret `local-nats-logins` must hold the egress and runner logins',
+      ]);
     logins = JSON.parse(stored) as LocalLogins;
   }
 
@@ -78,7 +81,13 @@ export async function createCustomerPlane(deps: {
     inboxPrefix: subjects.downInbox(env.TENANT_ID),
     maxReconnectAttempts: -1,
   });
-  const runnerNc: NatsConnection = await connect({ servers: natsUrl, user: logins.runner.user, pass: logins.runner.password, name: 'runner', maxReconnectAttempts: -1 });
+  const runnerNc: NatsConnection = await connect({
+    servers: natsUrl,
+    user: logins.runner.user,
+    pass: logins.runner.password,
+    name: 'runner',
+    maxReconnectAttempts: -1,
+  });
   await ensureOutbox(egressNc);
   await ensureWorkQueue(runnerNc);
 
@@ -154,7 +163,10 @@ async function createGateway(
 ): Promise<AgentLlm & { close(): Promise<void> }> {
   if (env.LLM_MODE === 'routed') {
     const agentToken = env.AGENT_TOKEN ?? (await secrets.get('agent-token'));
-    if (!agentToken) throw new ConfigError('customer-plane', ['missing required variable(s): AGENT_TOKEN (or the `agent-token` secret) for LLM_MODE=routed']);
+    if (!agentToken)
+      throw new ConfigError('customer-plane', [
+        'missing required variable(s): AGENT_TOKEN (or the `agent-token` secret) for LLM_MODE=routed',
+      ]);
     log.info('LLM_MODE=routed: LLM calls go through the control plane proxy');
     return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken });
   }
@@ -164,7 +176,9 @@ async function createGateway(
   if (openaiKey) providers.openai = { apiKey: openaiKey, baseURL: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1' };
   if (anthropicKey) providers.anthropic = { apiKey: anthropicKey, baseURL: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' };
   if (!openaiKey && !anthropicKey) {
-    throw new ConfigError('customer-plane', ['missing required variable(s): OPENAI_API_KEY or ANTHROPIC_API_KEY (or the matching secrets) for direct LLM mode']);
+    throw new ConfigError('customer-plane', [
+      'missing required variable(s): OPENAI_API_KEY or ANTHROPIC_API_KEY (or the matching secrets) for direct LLM mode',
+    ]);
   }
   // Routed calls are counted by the vendor's proxy; direct calls report their counts here.
   return withUsageReporting(createLlmGateway({ providers, log }), emitUsage);

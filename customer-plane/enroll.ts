@@ -48,7 +48,11 @@ export async function ensureEnrolled(deps: {
     throw new EnrollmentError('control_plane_unreachable', 'could not reach the control plane to enroll', { cause: err });
   });
   const body = (await res.json().catch(() => ({}))) as { leaf?: unknown; tenant?: string; error?: { code?: string; message?: string } };
-  if (!res.ok) throw new EnrollmentError(body.error?.code ?? 'enroll_failed', `enrollment refused (${res.status}): ${body.error?.message ?? 'no detail'}`);
+  if (!res.ok)
+    throw new EnrollmentError(
+      body.error?.code ?? 'enroll_failed',
+      `enrollment refused (${res.status}): ${body.error?.message ?? 'no detail'}`,
+    );
   if (body.tenant !== deps.tenant) throw new EnrollmentError('tenant_mismatch', 'the enrollment token is for another tenant');
   const leaf = leafCredentialsSchema.parse(body.leaf);
   await deps.secrets.put('leaf-credentials', JSON.stringify(leaf));

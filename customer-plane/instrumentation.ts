@@ -14,7 +14,11 @@ import { createBoundaryExporter, type OtelSink } from './telemetry/boundary-expo
 export function startInstrumentation(opts: { otlpEndpoint?: string; boundaryIntervalMs: number; serviceName?: string }) {
   const boundary = createBoundaryExporter();
   const readers: MetricReader[] = [
-    new PeriodicExportingMetricReader({ exporter: boundary, exportIntervalMillis: opts.boundaryIntervalMs, exportTimeoutMillis: Math.min(opts.boundaryIntervalMs, 30_000) }),
+    new PeriodicExportingMetricReader({
+      exporter: boundary,
+      exportIntervalMillis: opts.boundaryIntervalMs,
+      exportTimeoutMillis: Math.min(opts.boundaryIntervalMs, 30_000),
+    }),
   ];
   if (opts.otlpEndpoint) {
     readers.push(

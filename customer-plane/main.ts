@@ -12,7 +12,10 @@ runService(
     const env = loadConfig('customer-plane', customerPlaneEnvSchema);
     const log = createLogger({ service: 'customer-plane', level: env.LOG_LEVEL });
     // OTEL first, so every instrument created later reports; its vendor-bound output goes through egress.
-    const telemetry = startInstrumentation({ otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT, boundaryIntervalMs: env.BOUNDARY_METRICS_INTERVAL_MS });
+    const telemetry = startInstrumentation({
+      otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+      boundaryIntervalMs: env.BOUNDARY_METRICS_INTERVAL_MS,
+    });
     const plane = await createCustomerPlane({ env, log }).catch(async (err: unknown) => {
       await telemetry.shutdown();
       throw err;

@@ -34,7 +34,9 @@ async function main(): Promise<number> {
         for (const s of w?.steps ?? []) {
           if (seen.has(s.stepId)) continue;
           seen.add(s.stepId);
-          say(`    step ${s.index + 1} ${s.agent.padEnd(9)} ${s.status} in ${s.durationMs} ms, ${s.llmCalls} LLM call(s), ${s.inputTokens}/${s.outputTokens} tokens in/out`);
+          say(
+            `    step ${s.index + 1} ${s.agent.padEnd(9)} ${s.status} in ${s.durationMs} ms, ${s.llmCalls} LLM call(s), ${s.inputTokens}/${s.outputTokens} tokens in/out`,
+          );
         }
       },
     });
@@ -54,7 +56,14 @@ async function main(): Promise<number> {
         status: wf.status,
         errorCode: wf.errorCode,
         durationMs: wf.durationMs,
-        steps: wf.steps.map((s: any) => ({ agent: s.agent, status: s.status, durationMs: s.durationMs, llmCalls: s.llmCalls, inputTokens: s.inputTokens, outputTokens: s.outputTokens })),
+        steps: wf.steps.map((s: any) => ({
+          agent: s.agent,
+          status: s.status,
+          durationMs: s.durationMs,
+          llmCalls: s.llmCalls,
+          inputTokens: s.inputTokens,
+          outputTokens: s.outputTokens,
+        })),
       },
       link: link.body,
       usage,
@@ -83,9 +92,13 @@ async function main(): Promise<number> {
 
 function printSummary(s: any): void {
   say('\nsummary');
-  say(`  workflow   ${s.workflow.id}  ${s.workflow.status}${s.workflow.errorCode ? ` (${s.workflow.errorCode})` : ''} in ${s.workflow.durationMs} ms`);
+  say(
+    `  workflow   ${s.workflow.id}  ${s.workflow.status}${s.workflow.errorCode ? ` (${s.workflow.errorCode})` : ''} in ${s.workflow.durationMs} ms`,
+  );
   for (const [i, st] of s.workflow.steps.entries()) {
-    say(`  step ${i + 1}     ${st.agent.padEnd(9)} ${st.status.padEnd(9)} ${String(st.durationMs).padStart(5)} ms  llm calls ${st.llmCalls}  tokens ${st.inputTokens}/${st.outputTokens}`);
+    say(
+      `  step ${i + 1}     ${st.agent.padEnd(9)} ${st.status.padEnd(9)} ${String(st.durationMs).padStart(5)} ms  llm calls ${st.llmCalls}  tokens ${st.inputTokens}/${st.outputTokens}`,
+    );
   }
   const up = Object.entries(s.link.up as Record<string, { batches: number; events: number }>)
     .map(([kind, v]) => `${kind}: ${v.batches} signed batch(es), ${v.events} event(s)`)
@@ -93,7 +106,9 @@ function printSummary(s: any): void {
   say(`  crossed up   ${up || 'nothing'}`);
   say(`  crossed down dispatch: ${s.link.down.dispatch} message(s)`);
   for (const u of s.usage) {
-    say(`  billed       ${u.route} ${u.provider}/${u.model ?? u.tier}: ${u.requests} request(s), ${u.input_tokens + u.cached_input_tokens + u.cache_creation_tokens}/${u.output_tokens} tokens in/out (GET /v1/usage)`);
+    say(
+      `  billed       ${u.route} ${u.provider}/${u.model ?? u.tier}: ${u.requests} request(s), ${u.input_tokens + u.cached_input_tokens + u.cache_creation_tokens}/${u.output_tokens} tokens in/out (GET /v1/usage)`,
+    );
   }
   say(`  control-plane API was at ${s.controlPlaneApi}`);
   say(`  total ${s.totalMs} ms`);

@@ -51,7 +51,11 @@ const uuid = z.string().regex(UUID_RE, 'not a UUID');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256 hex digest');
 const epochMs = z.number().int().min(1_500_000_000_000).max(4_102_444_800_000);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
-const duration = z.number().int().min(0).max(7 * 24 * 3600 * 1000);
+const duration = z
+  .number()
+  .int()
+  .min(0)
+  .max(7 * 24 * 3600 * 1000);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a YYYY-MM-DD day');
 
 export const workflowEventSchema = z.discriminatedUnion('type', [

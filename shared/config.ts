@@ -32,5 +32,4 @@ export function loadConfig<S extends z.ZodObject>(
 /** A port number read from the environment. */
 export const port = () => z.coerce.number().int().min(0).max(65535);
 /** A boolean flag read from the environment ("1", "true", "yes"). */
-export const flag = () =>
-  z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');
+export const flag = () => z.enum(['1', '0', 'true', 'false', 'yes', 'no']).transform((v) => v === '1' || v === 'true' || v === 'yes');

@@ -84,7 +84,10 @@ async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
     const reason = (err as { reason?: string }).reason ?? 'handler_error';
     if (!permanent && !lastTry) {
       const delay = backoffMs(msg.info.deliveryCount, { random: opts.random });
-      opts.log.warn({ stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay, err: err.cause ?? err }, 'message will be retried');
+      opts.log.warn(
+        { stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay, err: err.cause ?? err },
+        'message will be retried',
+      );
       msg.nak(delay);
       return;
     }
@@ -108,7 +111,11 @@ export const dlqMsgId = (stream: string, streamSeq: number): string => `dlq:${st
  * `removeFromSource`, the original is then deleted from its (limits-retention) stream, so a
  * dead-lettered message lives in exactly one place: it is moved, not copied.
  */
-export function dlqPublisher(nc: NatsConnection, subjectFor: (reason: string) => string, opts: { removeFromSource?: boolean } = {}): DeadLetter {
+export function dlqPublisher(
+  nc: NatsConnection,
+  subjectFor: (reason: string) => string,
+  opts: { removeFromSource?: boolean } = {},
+): DeadLetter {
   const js = jetstream(nc);
   const jsmP = opts.removeFromSource ? jetstreamManager(nc) : undefined;
   return async (msg, reason) => {

@@ -36,11 +36,7 @@ export function logDestination(dest: string | number = 1): DestinationStream {
   return pino.destination({ dest, sync: true });
 }
 
-export function createLogger(opts: {
-  service: string;
-  level?: string;
-  destination?: DestinationStream;
-}): Logger {
+export function createLogger(opts: { service: string; level?: string; destination?: DestinationStream }): Logger {
   return pino(
     {
       level: opts.level ?? 'info',

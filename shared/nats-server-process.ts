@@ -17,7 +17,9 @@ export async function startNatsServer(opts: {
   timeoutMs?: number;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }): Promise<NatsServerProcess> {
-  const child = spawn(opts.bin ?? NATS_SERVER_BIN, ['-c', opts.configPath], { stdio: ['ignore', 'ignore', process.env.NATS_DEBUG ? 'inherit' : 'pipe'] });
+  const child = spawn(opts.bin ?? NATS_SERVER_BIN, ['-c', opts.configPath], {
+    stdio: ['ignore', 'ignore', process.env.NATS_DEBUG ? 'inherit' : 'pipe'],
+  });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);

@@ -117,7 +117,20 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
            duration_ms = EXCLUDED.duration_ms, llm_calls = EXCLUDED.llm_calls, input_tokens = EXCLUDED.input_tokens,
            output_tokens = EXCLUDED.output_tokens
          WHERE workflow_steps.started_at <= EXCLUDED.started_at`,
-        [e.stepId, e.workflowId, tenantId, e.index, e.agent, e.status, e.errorCode, e.startedAt, e.durationMs, e.llmCalls, e.inputTokens, e.outputTokens],
+        [
+          e.stepId,
+          e.workflowId,
+          tenantId,
+          e.index,
+          e.agent,
+          e.status,
+          e.errorCode,
+          e.startedAt,
+          e.durationMs,
+          e.llmCalls,
+          e.inputTokens,
+          e.outputTokens,
+        ],
       );
       return;
   }

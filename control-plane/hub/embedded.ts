@@ -30,8 +30,21 @@ export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: numb
   const pidFile = join(dir, 'hub.pid');
   const configPath = join(dir, 'hub.conf');
   const accountsPath = join(dir, ACCOUNTS_FILE);
-  writeFileSync(accountsPath, renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: opts.tenants ?? [] }), { mode: 0o600 });
+  writeFileSync(
+    accountsPath,
+    renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: opts.tenants ?? [] }),
+    { mode: 0o600 },
+  );
   writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile }), { mode: 0o600 });
   const proc = await startNatsServer({ configPath, port: clientPort });
-  return { process: proc, natsUrl: `nats://127.0.0.1:${clientPort}`, user, password, passwordBcrypt, accountsPath, pidFile, leafUrl: `nats-leaf://127.0.0.1:${leafPort}` };
+  return {
+    process: proc,
+    natsUrl: `nats://127.0.0.1:${clientPort}`,
+    user,
+    password,
+    passwordBcrypt,
+    accountsPath,
+    pidFile,
+    leafUrl: `nats-leaf://127.0.0.1:${leafPort}`,
+  };
 }

@@ -62,7 +62,11 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
         return;
       }
       // Kept a little over a month so the key outlives the month it counts, then disappears.
-      await opts.redis.multi().incrby(k, tokens).expire(k, 40 * 24 * 3600).exec();
+      await opts.redis
+        .multi()
+        .incrby(k, tokens)
+        .expire(k, 40 * 24 * 3600)
+        .exec();
     },
   };
 }

@@ -25,7 +25,9 @@ export function createLlmProxyMetrics(meter: Meter = otel.getMeter('agentplane.l
     observe(snapshot) {
       const state = meter.createObservableGauge('llm.breaker.state', { description: '0 closed, 1 half-open, 2 open, 3 isolated' });
       const attempts = meter.createObservableCounter('llm.upstream.attempts');
-      const skipped = meter.createObservableCounter('llm.upstream.skipped_open', { description: 'attempts not made because the breaker was open' });
+      const skipped = meter.createObservableCounter('llm.upstream.skipped_open', {
+        description: 'attempts not made because the breaker was open',
+      });
       const failovers = meter.createObservableCounter('llm.failovers');
       meter.addBatchObservableCallback(
         (r) => {

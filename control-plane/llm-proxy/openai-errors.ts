@@ -16,9 +16,17 @@ function typeFor(status: number): string {
   return status >= 500 ? 'api_error' : 'invalid_request_error';
 }
 
-export function openAIErrorBody(err: unknown): { status: number; body: { error: { message: string; type: string; code: string; param: string | null } }; retryAfter?: number } {
+export function openAIErrorBody(err: unknown): {
+  status: number;
+  body: { error: { message: string; type: string; code: string; param: string | null } };
+  retryAfter?: number;
+} {
   if (err instanceof LlmError) {
-    return { status: err.status, body: { error: { message: err.message, type: err.type, code: err.code, param: err.param } }, retryAfter: err.retryAfterSeconds };
+    return {
+      status: err.status,
+      body: { error: { message: err.message, type: err.type, code: err.code, param: err.param } },
+      retryAfter: err.retryAfterSeconds,
+    };
   }
   if (err instanceof AppError) {
     return { status: err.status, body: { error: { message: err.message, type: typeFor(err.status), code: err.code, param: null } } };

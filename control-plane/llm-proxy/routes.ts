@@ -81,7 +81,15 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
   // in the bench). A request the client left is billed like any other, with what the provider
   // produced until then: `cancelled: true`, and `estimated: true` when some of the tokens are our
   // estimate rather than the provider's report (the totals include them).
-  function settle(req: FastifyRequest, tenant: string, estimated: number, meta: LlmMeta, stream: boolean, started: number, bytes: number): void {
+  function settle(
+    req: FastifyRequest,
+    tenant: string,
+    estimated: number,
+    meta: LlmMeta,
+    stream: boolean,
+    started: number,
+    bytes: number,
+  ): void {
     deps.counters.record(tenant, meta);
     const total = totalTokens(meta.usage);
     void Promise.all([deps.budget.spend(tenant, total), deps.limiter.settle(tenant, estimated, total)]).catch((err: Error) =>

@@ -61,7 +61,10 @@ export function createDeadLetterHandlers(deps: { nc: NatsConnection; log: Logger
         // Deleted meanwhile by someone else: the move is complete either way.
         if (!/no message found|not found/i.test(String(err))) throw err;
       });
-      deps.log.warn({ stream: adv.stream, seq: adv.stream_seq, consumer: adv.consumer, deliveries: adv.deliveries }, 'exhausted message moved to the DLQ');
+      deps.log.warn(
+        { stream: adv.stream, seq: adv.stream_seq, consumer: adv.consumer, deliveries: adv.deliveries },
+        'exhausted message moved to the DLQ',
+      );
     },
   };
 }

@@ -31,7 +31,9 @@ export function createHandlers(deps: IngestDeps) {
   };
 }
 
-export async function startIngest(opts: IngestDeps & { nc: NatsConnection; maxDeliver?: number; ackWaitMs?: number; concurrency?: number }) {
+export async function startIngest(
+  opts: IngestDeps & { nc: NatsConnection; maxDeliver?: number; ackWaitMs?: number; concurrency?: number },
+) {
   const handlers = createHandlers(opts);
   return startWorker({
     nc: opts.nc,

@@ -17,7 +17,10 @@ export function createBatchStore(db: Db) {
         [batch.kid, batch.seq, batch.tenant, batch.kind, batch.digest, batch.events.length, streamSeq],
       );
       if (claim.rowCount === 0) {
-        const { rows } = await client.query('SELECT digest, stream_seq FROM up_batches WHERE kid = $1 AND seq = $2', [batch.kid, batch.seq]);
+        const { rows } = await client.query('SELECT digest, stream_seq FROM up_batches WHERE kid = $1 AND seq = $2', [
+          batch.kid,
+          batch.seq,
+        ]);
         const prior = rows[0];
         if (prior && prior.digest === batch.digest && Number(prior.stream_seq) === streamSeq) return 'duplicate';
         throw new BatchRejected('replayed_seq', 'seq already used for this key');

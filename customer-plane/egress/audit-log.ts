@@ -106,7 +106,17 @@ export function openAuditLog(path: string, opts: { clock?: () => number } = {}) 
       const d = describeJws(f.data);
       const id = `${d.kid}:${d.seq}`;
       if (seen.has(id)) return false;
-      const body = { index: index + 1, prevHash, at: clock(), kind: f.kind, seq: d.seq, kid: d.kid, events: d.events, digest: d.digest, hubSeq: f.hubSeq };
+      const body = {
+        index: index + 1,
+        prevHash,
+        at: clock(),
+        kind: f.kind,
+        seq: d.seq,
+        kid: d.kid,
+        events: d.events,
+        digest: d.digest,
+        hubSeq: f.hubSeq,
+      };
       const rec: AuditRecord = { ...body, hash: recordHash(body) };
       // One write per line: a crash can tear only the last line, which reopening cuts off.
       writeSync(fd, JSON.stringify(rec) + '\n');
@@ -160,7 +170,9 @@ export function verifyAuditLog(path: string): AuditSummary {
     prev = r.hash;
     summary.records += 1;
     const day = new Date(r.at).toISOString().slice(0, 10);
-    const kinds = (summary.perDay[day] ??= Object.fromEntries(UP_KINDS.map((k) => [k, { batches: 0, events: 0 }])) as AuditSummary['perDay'][string]);
+    const kinds = (summary.perDay[day] ??= Object.fromEntries(
+      UP_KINDS.map((k) => [k, { batches: 0, events: 0 }]),
+    ) as AuditSummary['perDay'][string]);
     kinds[r.kind].batches += 1;
     kinds[r.kind].events += r.events;
   }

@@ -13,7 +13,12 @@ export type Forwarded = { kind: UpKind; msgId: string; data: Uint8Array; hubSeq:
  * publish (the ack comes back down on the tenant's inbox subject); only then is the outbox message
  * acked. A lost ack means a re-send, which the hub drops as a duplicate of its Nats-Msg-Id.
  */
-export function createHandlers(deps: { nc: NatsConnection; tenant: string; timeoutMs?: number; onForwarded?: (f: Forwarded) => void | Promise<void> }) {
+export function createHandlers(deps: {
+  nc: NatsConnection;
+  tenant: string;
+  timeoutMs?: number;
+  onForwarded?: (f: Forwarded) => void | Promise<void>;
+}) {
   return {
     async forward(msg: JsMsg): Promise<void> {
       const kind = kindOfOutboxSubject(msg.subject);
@@ -33,7 +38,8 @@ export function createHandlers(deps: { nc: NatsConnection; tenant: string; timeo
       } catch (err) {
         throw new RetryableError('hub_bad_ack', 'hub ack is not JSON', { cause: err });
       }
-      if (ack.error || typeof ack.seq !== 'number') throw new RetryableError('hub_rejected', `hub stream refused: ${ack.error?.description ?? 'no seq'}`);
+      if (ack.error || typeof ack.seq !== 'number')
+        throw new RetryableError('hub_rejected', `hub stream refused: ${ack.error?.description ?? 'no seq'}`);
       await deps.onForwarded?.({ kind, msgId, data: msg.data, hubSeq: ack.seq, duplicate: Boolean(ack.duplicate) });
     },
   };

@@ -6,7 +6,11 @@ import type { AgentLlm } from '../../agents/types.ts';
  * control plane's OpenAI-compatible proxy with its `agent` token. Prompts do cross in this mode —
  * that is the documented trade-off of `routed`; the proxy neither logs nor stores them.
  */
-export function createRoutedLlm(opts: { controlPlaneUrl: string; agentToken: string; timeoutMs?: number }): AgentLlm & { close(): Promise<void> } {
+export function createRoutedLlm(opts: {
+  controlPlaneUrl: string;
+  agentToken: string;
+  timeoutMs?: number;
+}): AgentLlm & { close(): Promise<void> } {
   const client = new OpenAI({
     apiKey: opts.agentToken,
     baseURL: new URL('/v1', opts.controlPlaneUrl).toString(),

@@ -8,7 +8,10 @@ import { createWorkQueue } from './work-queue.ts';
  * Takes dispatches arriving from the hub and puts them on the local work queue. Validation happens
  * here, at the edge: a malformed or other-tenant dispatch never reaches a runner.
  */
-export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Logger }): { sub: Subscription; stats(): { accepted: number; duplicate: number; invalid: number } } {
+export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Logger }): {
+  sub: Subscription;
+  stats(): { accepted: number; duplicate: number; invalid: number };
+} {
   const queue = createWorkQueue(deps.nc);
   const counts = { accepted: 0, duplicate: 0, invalid: 0 };
   const sub = deps.nc.subscribe(subjects.down(deps.tenant));
@@ -30,7 +33,8 @@ export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Log
       try {
         const fresh = await queue.enqueue(parsed.data.workflowId, msg.data, requestId);
         counts[fresh ? 'accepted' : 'duplicate'] += 1;
-        if (fresh) deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template, reqId: requestId }, 'dispatch accepted');
+        if (fresh)
+          deps.log.info({ workflowId: parsed.data.workflowId, template: parsed.data.template, reqId: requestId }, 'dispatch accepted');
       } catch (err) {
         // Not queued: the control plane re-sends until the workflow starts, so this is not a loss.
         deps.log.error({ err, workflowId: parsed.data.workflowId }, 'could not queue dispatch; awaiting re-send');

@@ -52,7 +52,14 @@ export async function runWorkflow(d: Dispatch, deps: RunDeps): Promise<{ status:
       let result = { llmCalls: 0, inputTokens: 0, outputTokens: 0, output: undefined as unknown };
       try {
         if (!agent) throw Object.assign(new Error('agent missing from catalog'), { code: 'agent_error' });
-        result = await agent.run({ tenant: deps.tenant, workflowId: d.workflowId, workspace, llm: deps.llm, previous: outputs, log: log.child({ agent: name }) });
+        result = await agent.run({
+          tenant: deps.tenant,
+          workflowId: d.workflowId,
+          workspace,
+          llm: deps.llm,
+          previous: outputs,
+          log: log.child({ agent: name }),
+        });
         outputs[name] = result.output;
       } catch (err) {
         stepError = codeOf(err);

@@ -11,7 +11,13 @@ import type { SecretName, SecretStore } from './store.ts';
  * Production: AWS Secrets Manager in the customer's account, one secret per name under a prefix
  * (the Terraform stack creates them, KMS-encrypted). Read at use; nothing is cached on disk.
  */
-export function createAwsSecretStore(opts: { prefix: string; client?: SecretsManagerClient; region?: string; endpoint?: string; kmsKeyId?: string }): SecretStore {
+export function createAwsSecretStore(opts: {
+  prefix: string;
+  client?: SecretsManagerClient;
+  region?: string;
+  endpoint?: string;
+  kmsKeyId?: string;
+}): SecretStore {
   const client = opts.client ?? new SecretsManagerClient({ region: opts.region, endpoint: opts.endpoint });
   const id = (name: SecretName) => `${opts.prefix}${name}`;
   return {

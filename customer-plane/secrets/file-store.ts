@@ -16,7 +16,8 @@ export function createFileSecretStore(path: string): SecretStore {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
       throw err;
     }
-    if ((st.mode & 0o077) !== 0) throw new Error(`secret file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); fix with chmod 600`);
+    if ((st.mode & 0o077) !== 0)
+      throw new Error(`secret file ${path} is readable by others (mode ${(st.mode & 0o777).toString(8)}); fix with chmod 600`);
     return JSON.parse(readFileSync(path, 'utf8'));
   };
   return {

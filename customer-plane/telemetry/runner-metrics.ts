@@ -17,7 +17,10 @@ export function createRunnerMetrics(meter: Meter, opts: { cpus?: number } = {}) 
   const errors = meter.createCounter('workflow.errors', { description: 'Workflows that finished failed' });
   const tokensIn = meter.createCounter('llm.tokens.input', { description: 'LLM input tokens per agent' });
   const tokensOut = meter.createCounter('llm.tokens.output', { description: 'LLM output tokens per agent' });
-  const cpu = meter.createObservableGauge('runner.cpu.utilization', { unit: '1', description: 'Runner process CPU time / wall time / cores' });
+  const cpu = meter.createObservableGauge('runner.cpu.utilization', {
+    unit: '1',
+    description: 'Runner process CPU time / wall time / cores',
+  });
   const rss = meter.createObservableGauge('runner.memory.rss_bytes', { unit: 'By', description: 'Runner process resident set size' });
 
   const cores = opts.cpus ?? availableParallelism();

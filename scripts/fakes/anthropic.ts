@@ -42,13 +42,26 @@ function blocks(content: string | Block[] | undefined): Block[] {
 
 function blockText(b: Block): string {
   if (b.type === 'text') return b.text ?? '';
-  if (b.type === 'tool_result') return typeof b.content === 'string' ? b.content : blocks(b.content as Block[]).map(blockText).join('');
+  if (b.type === 'tool_result')
+    return typeof b.content === 'string'
+      ? b.content
+      : blocks(b.content as Block[])
+          .map(blockText)
+          .join('');
   return '';
 }
 
 function errorBody(status: number, message: string) {
   const type =
-    status === 429 ? 'rate_limit_error' : status === 529 ? 'overloaded_error' : status >= 500 ? 'api_error' : status === 401 ? 'authentication_error' : 'invalid_request_error';
+    status === 429
+      ? 'rate_limit_error'
+      : status === 529
+        ? 'overloaded_error'
+        : status >= 500
+          ? 'api_error'
+          : status === 401
+            ? 'authentication_error'
+            : 'invalid_request_error';
   return { type: 'error', error: { type, message } };
 }
 
@@ -97,7 +110,12 @@ export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promis
     const choice = body.tool_choice?.type ?? 'auto';
     const wantsTool = (body.tools?.length ?? 0) > 0 && choice !== 'none' && last.role === 'user' && !lastIsToolResult;
     const tool = wantsTool ? (body.tools!.find((t) => t.name === body.tool_choice?.name) ?? body.tools![0]) : undefined;
-    const toolUse = tool && { type: 'tool_use' as const, id: `toolu_fake_${randomUUID().slice(0, 8)}`, name: tool.name, input: fakeToolArguments(tool.input_schema) };
+    const toolUse = tool && {
+      type: 'tool_use' as const,
+      id: `toolu_fake_${randomUUID().slice(0, 8)}`,
+      name: tool.name,
+      input: fakeToolArguments(tool.input_schema),
+    };
     const text = toolUse ? '' : replyAfterPrefix(cannedReply(textChars), prefix);
     const outputTokens = approxTokens(text.length + (toolUse ? JSON.stringify(toolUse.input).length : 0));
     const stopReason = toolUse ? 'tool_use' : 'end_turn';
@@ -122,7 +140,16 @@ export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promis
         const ev = (type: string, data: object) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
         const events = [
           ev('message_start', {
-            message: { id, type: 'message', role: 'assistant', model, content: [], stop_reason: null, stop_sequence: null, usage: { ...usageIn, output_tokens: 1 } },
+            message: {
+              id,
+              type: 'message',
+              role: 'assistant',
+              model,
+              content: [],
+              stop_reason: null,
+              stop_sequence: null,
+              usage: { ...usageIn, output_tokens: 1 },
+            },
           }),
         ];
         if (toolUse) {
@@ -137,7 +164,9 @@ export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promis
           for (const p of pieces(text)) events.push(ev('content_block_delta', { index: 0, delta: { type: 'text_delta', text: p } }));
         }
         events.push(ev('content_block_stop', { index: 0 }));
-        events.push(ev('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }));
+        events.push(
+          ev('message_delta', { delta: { stop_reason: stopReason, stop_sequence: null }, usage: { output_tokens: outputTokens } }),
+        );
         events.push(ev('message_stop', {}));
 
         const write = sse(res, opts.chunkDelayMs);

@@ -74,8 +74,7 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
     const promptTokens = approxTokens(totalChars);
     const cachedTokens = prefixChars > 0 && cache.hit(prefixKey) ? Math.min(promptTokens, approxTokens(prefixChars)) : 0;
 
-    const wantsTool =
-      Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && last.role === 'user';
+    const wantsTool = Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && last.role === 'user';
     const forced = (body.tool_choice as { function?: { name?: string } } | undefined)?.function?.name;
     const tool = wantsTool ? (body.tools!.find((t) => t.function.name === forced) ?? body.tools![0]) : undefined;
     const toolCall = tool && {
@@ -111,7 +110,12 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
             choices: [
               {
                 index: 0,
-                message: { role: 'assistant', content: toolCall ? null : text, refusal: null, ...(toolCall ? { tool_calls: [toolCall] } : {}) },
+                message: {
+                  role: 'assistant',
+                  content: toolCall ? null : text,
+                  refusal: null,
+                  ...(toolCall ? { tool_calls: [toolCall] } : {}),
+                },
                 logprobs: null,
                 finish_reason: finish,
               },
@@ -133,13 +137,19 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
         const events: string[] = [chunk({ role: 'assistant', content: '' })];
         if (toolCall) {
           const args = toolCall.function.arguments;
-          events.push(chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }] }));
-          for (let i = 0; i < args.length; i += 8) events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 8) } }] }));
+          events.push(
+            chunk({
+              tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }],
+            }),
+          );
+          for (let i = 0; i < args.length; i += 8)
+            events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 8) } }] }));
         } else {
           for (const p of pieces(text)) events.push(chunk({ content: p }));
         }
         events.push(chunk({}, finish));
-        if (includeUsage) events.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
+        if (includeUsage)
+          events.push(`data: ${JSON.stringify({ id, object: 'chat.completion.chunk', created, model, choices: [], usage })}\n\n`);
         events.push('data: [DONE]\n\n');
 
         const write = sse(res, opts.chunkDelayMs);

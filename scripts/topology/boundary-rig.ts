@@ -33,7 +33,12 @@ export function tempDir(prefix: string): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 60_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();
@@ -74,7 +79,10 @@ export async function startTestHub(dir: string): Promise<TestHub> {
   const pidFile = join(dir, 'hub.pid');
   const configPath = join(dir, 'hub.conf');
   const accountsPath = join(dir, ACCOUNTS_FILE);
-  writeFileSync(accountsPath, renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: await bcrypt.hash(password, 4), tenants: [] }));
+  writeFileSync(
+    accountsPath,
+    renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: await bcrypt.hash(password, 4), tenants: [] }),
+  );
   writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile }));
   let proc = await startNatsServer({ configPath, port: clientPort });
   const natsUrl = `nats://127.0.0.1:${clientPort}`;
@@ -84,16 +92,26 @@ export async function startTestHub(dir: string): Promise<TestHub> {
     leafUrl,
     user,
     password,
-    env: { HUB_NATS_URL: natsUrl, HUB_NATS_USER: user, HUB_NATS_PASSWORD: password, HUB_ACCOUNTS_PATH: accountsPath, HUB_PID_FILE: pidFile, HUB_LEAF_URL: leafUrl },
+    env: {
+      HUB_NATS_URL: natsUrl,
+      HUB_NATS_USER: user,
+      HUB_NATS_PASSWORD: password,
+      HUB_ACCOUNTS_PATH: accountsPath,
+      HUB_PID_FILE: pidFile,
+      HUB_LEAF_URL: leafUrl,
+    },
     process: () => proc,
     // Tests connect right after enrollments reloaded the hub's accounts; under CI load one
     // handshake was seen to stall for the client's whole 20 s default. Short tries, retried.
     connectControl: (name = 'test-observer') =>
-      withRetries(() => connect({ servers: natsUrl, user, pass: password, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 3_000 }), {
-        attempts: 8,
-        delayMs: 250,
-        isTransient: (err) => /timeout|authorization violation/i.test(String(err)),
-      }),
+      withRetries(
+        () => connect({ servers: natsUrl, user, pass: password, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 3_000 }),
+        {
+          attempts: 8,
+          delayMs: 250,
+          isTransient: (err) => /timeout|authorization violation/i.test(String(err)),
+        },
+      ),
     async kill9() {
       await proc.stop('SIGKILL');
     },
@@ -122,15 +140,32 @@ export function captureLogger(service: string) {
   return { log: createLogger({ service, level: 'info', destination: sink }), output: () => captured };
 }
 
-export async function startControlInProcess(opts: { databaseUrl: string; hub: TestHub; stateDir: string; keysJson: string }): Promise<{ cp: ControlPlane; url: string; output(): string; stop(): Promise<void> }> {
+export async function startControlInProcess(opts: {
+  databaseUrl: string;
+  hub: TestHub;
+  stateDir: string;
+  keysJson: string;
+}): Promise<{ cp: ControlPlane; url: string; output(): string; stop(): Promise<void> }> {
   const { log, output } = captureLogger('control-plane');
-  const env = controlPlaneEnvSchema.parse({ DATABASE_URL: opts.databaseUrl, CONTROL_PLANE_TOKEN_KEYS: opts.keysJson, PORT: '0', STATE_DIR: opts.stateDir, ...opts.hub.env });
+  const env = controlPlaneEnvSchema.parse({
+    DATABASE_URL: opts.databaseUrl,
+    CONTROL_PLANE_TOKEN_KEYS: opts.keysJson,
+    PORT: '0',
+    STATE_DIR: opts.stateDir,
+    ...opts.hub.env,
+  });
   const cp = await createControlPlane({ env, log });
   const url = await cp.listen();
   return { cp, url, output, stop: () => cp.stop() };
 }
 
-export function startControlChild(opts: { databaseUrl: string; hub: TestHub; stateDir: string; keysJson: string; port?: number }): Promise<PlaneProcess> {
+export function startControlChild(opts: {
+  databaseUrl: string;
+  hub: TestHub;
+  stateDir: string;
+  keysJson: string;
+  port?: number;
+}): Promise<PlaneProcess> {
   return startPlaneProcess({
     script: join(ROOT, 'control-plane/main.ts'),
     readyEvent: 'listening',
@@ -145,7 +180,11 @@ export function startControlChild(opts: { databaseUrl: string; hub: TestHub; sta
   });
 }
 
-export async function createTenant(apiUrl: string, operatorToken: string, name = 'boundary-test'): Promise<{ tenant: string; enrollToken: string }> {
+export async function createTenant(
+  apiUrl: string,
+  operatorToken: string,
+  name = 'boundary-test',
+): Promise<{ tenant: string; enrollToken: string }> {
   const res = await fetch(`${apiUrl}/v1/tenants`, {
     method: 'POST',
     headers: { authorization: `Bearer ${operatorToken}`, 'content-type': 'application/json' },
@@ -191,12 +230,19 @@ export async function query<T = Record<string, unknown>>(databaseUrl: string, sq
 /** Stored events and batches for a tenant, as numbers. */
 export async function storedCounts(databaseUrl: string, tenant: string): Promise<{ events: number; batches: number; batchEvents: number }> {
   const [e] = await query<{ n: string }>(databaseUrl, 'SELECT count(*) AS n FROM up_events WHERE tenant_id = $1', [tenant]);
-  const [b] = await query<{ n: string; s: string | null }>(databaseUrl, 'SELECT count(*) AS n, sum(events) AS s FROM up_batches WHERE tenant_id = $1', [tenant]);
+  const [b] = await query<{ n: string; s: string | null }>(
+    databaseUrl,
+    'SELECT count(*) AS n, sum(events) AS s FROM up_batches WHERE tenant_id = $1',
+    [tenant],
+  );
   return { events: Number(e.n), batches: Number(b.n), batchEvents: Number(b.s ?? 0) };
 }
 
 /** Enrolls like a customer plane does (fresh Ed25519 key, one-time token) and returns what it gets. */
-export async function enrollDirect(apiUrl: string, enrollToken: string): Promise<{ key: TenantSigningKey; leaf: { url: string; username: string; password: string } }> {
+export async function enrollDirect(
+  apiUrl: string,
+  enrollToken: string,
+): Promise<{ key: TenantSigningKey; leaf: { url: string; username: string; password: string } }> {
   const generated = await generateTenantKey();
   const key = await importTenantKey(generated.privateJwk);
   const res = await fetch(`${apiUrl}/v1/enroll`, {

@@ -48,15 +48,17 @@ export type Topology = {
  * its embedded hub), a tenant, and the customer plane (which enrolls and starts its leaf). Each
  * topology has its own database, state dirs and ports.
  */
-export async function startTopology(opts: {
-  repoFiles?: Record<string, string>;
-  customerEnv?: Record<string, string>;
-  logLevel?: string;
-  echo?: (line: string) => void;
-  databaseUrl?: string;
-  /** Called with a short line as each part comes up (the demo prints them). */
-  progress?: (line: string) => void;
-} = {}): Promise<Topology> {
+export async function startTopology(
+  opts: {
+    repoFiles?: Record<string, string>;
+    customerEnv?: Record<string, string>;
+    logLevel?: string;
+    echo?: (line: string) => void;
+    databaseUrl?: string;
+    /** Called with a short line as each part comes up (the demo prints them). */
+    progress?: (line: string) => void;
+  } = {},
+): Promise<Topology> {
   const progress = opts.progress ?? (() => {});
   const workDir = mkdtempSync(join(tmpdir(), 'agentplane-'));
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(workDir, { recursive: true, force: true })];
@@ -67,7 +69,10 @@ export async function startTopology(opts: {
     progress(`metadata store: Postgres database ${db?.name ?? '(given)'}`);
     const openai = await startFakeOpenAI();
     const anthropic = await startFakeAnthropic();
-    cleanups.push(() => openai.close(), () => anthropic.close());
+    cleanups.push(
+      () => openai.close(),
+      () => anthropic.close(),
+    );
     progress(`FAKE LLM providers on loopback: OpenAI-compatible ${openai.url}, Anthropic-compatible ${anthropic.url}`);
 
     const signingKey = await generateSigningJwk();
@@ -97,7 +102,10 @@ export async function startTopology(opts: {
     const api: Topology['api'] = async (path, init = {}) => {
       const res = await fetch(apiUrl + path, {
         method: init.method ?? (init.body === undefined ? 'GET' : 'POST'),
-        headers: { authorization: `Bearer ${init.token ?? operatorToken}`, ...(init.body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          authorization: `Bearer ${init.token ?? operatorToken}`,
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: init.body === undefined ? undefined : typeof init.body === 'string' ? init.body : JSON.stringify(init.body),
       });
       const text = await res.text();
@@ -116,7 +124,9 @@ export async function startTopology(opts: {
     progress(`tenant ${tenant} created; one-time enrollment token issued`);
     const apiTok = await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'api', ttlSeconds: 3600 } });
     const routed = opts.customerEnv?.LLM_MODE === 'routed';
-    const agentTok = routed ? await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'agent', sub: 'runner', ttlSeconds: 3600 } }) : undefined;
+    const agentTok = routed
+      ? await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'agent', sub: 'runner', ttlSeconds: 3600 } })
+      : undefined;
 
     const repoDir = writeSampleRepo(join(workDir, 'repo'), opts.repoFiles);
     const customerEnv: Record<string, string> = {

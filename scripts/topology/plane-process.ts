@@ -28,7 +28,10 @@ export async function startPlaneProcess(opts: {
   let exitCode: number | null | undefined;
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
   const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${opts.script} not ready in time:\n${captured.slice(-3000)}`)), opts.timeoutMs ?? 30_000);
+    const timer = setTimeout(
+      () => reject(new Error(`${opts.script} not ready in time:\n${captured.slice(-3000)}`)),
+      opts.timeoutMs ?? 30_000,
+    );
     const onLine = (line: string) => {
       captured += line + '\n';
       opts.echo?.(line);

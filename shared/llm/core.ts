@@ -2,12 +2,7 @@ import type { Logger } from '../log.ts';
 import { createProviderBreaker, type BreakerOptions, type BreakerState, type ProviderBreaker } from './breaker.ts';
 import { canonicalTools, promptCacheKey } from './cache-shaping.ts';
 import { fitContext, type PruneReport } from './context-budget.ts';
-import {
-  LlmError,
-  UpstreamBadResponseError,
-  UpstreamRejectedError,
-  UpstreamUnavailableError,
-} from './errors.ts';
+import { LlmError, UpstreamBadResponseError, UpstreamRejectedError, UpstreamUnavailableError } from './errors.ts';
 import { retryAfterSecondsFor, type FailoverDecision } from './failover.ts';
 import { DEFAULT_OUTPUT_RESERVE, resolveTier, type ModelMap, type ProviderName, type Tier } from './models.ts';
 import type { ProviderAdapter } from './providers/types.ts';

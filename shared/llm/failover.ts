@@ -51,7 +51,8 @@ export function decideFailover(err: unknown, callerSignal?: AbortSignal): Failov
     if (REQUEST_CAUSED.has(status)) return { failover: false, reason: 'request_rejected', status };
     return { failover: true, reason: 'provider_config', status };
   }
-  if (/Timeout/i.test(name) || e?.code === 'ETIMEDOUT' || e?.code === 'UND_ERR_HEADERS_TIMEOUT') return { failover: true, reason: 'timeout' };
+  if (/Timeout/i.test(name) || e?.code === 'ETIMEDOUT' || e?.code === 'UND_ERR_HEADERS_TIMEOUT')
+    return { failover: true, reason: 'timeout' };
   // An SDK APIError without a status is an `error` event inside an SSE stream (e.g. overloaded).
   if (name === 'APIError') return { failover: true, reason: 'server_error' };
   // Everything else (resets, "terminated", refused connections, DNS) is the link, not the request.

@@ -79,9 +79,13 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     const given = deps.adapters?.[name];
     if (given) adapters.set(name, given);
     else if (cfg && name === 'openai') {
-      adapters.set(name, deps.openaiTransport === 'passthrough' ? createOpenAIHttpAdapter({ ...cfg, timeoutMs }) : createOpenAIAdapter({ ...cfg, timeoutMs }));
-    }
-    else if (cfg && name === 'anthropic') adapters.set(name, createAnthropicAdapter({ ...cfg, timeoutMs }));
+      adapters.set(
+        name,
+        deps.openaiTransport === 'passthrough'
+          ? createOpenAIHttpAdapter({ ...cfg, timeoutMs })
+          : createOpenAIAdapter({ ...cfg, timeoutMs }),
+      );
+    } else if (cfg && name === 'anthropic') adapters.set(name, createAnthropicAdapter({ ...cfg, timeoutMs }));
   }
   if (adapters.size === 0) throw new Error('createLlmGateway: configure at least one provider');
   const order = [...adapters.keys()];
@@ -110,13 +114,23 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
       try {
         const result = await core.breakers.get(name)!.execute(() => {
           counters.attempts[name] += 1;
-          return adapters.get(name)!.complete({ request: p.request, spec, maxTokens: p.maxTokens[name], cacheKey: p.cacheKey, signal: wd.signal });
+          return adapters
+            .get(name)!
+            .complete({ request: p.request, spec, maxTokens: p.maxTokens[name], cacheKey: p.cacheKey, signal: wd.signal });
         });
         const completion = toCompletion(result, `chatcmpl-${randomUUID()}`, p.tier, Math.floor(core.clock() / 1000));
         const failovers = decisions.length;
         return {
           completion,
-          meta: { provider: name, model: spec.model, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage: addUsage(ZERO_USAGE, result.usage) },
+          meta: {
+            provider: name,
+            model: spec.model,
+            tier: p.tier,
+            failedOver: failovers > 0,
+            failovers,
+            pruned: p.pruned,
+            usage: addUsage(ZERO_USAGE, result.usage),
+          },
         };
       } catch (raw) {
         const err = wd.explain(raw);
@@ -131,7 +145,17 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
           const bill = attemptBill(undefined, p.promptTokens, '', true);
           const failovers = decisions.length;
           throw new LlmCallerGoneError(
-            { provider: name, model: spec.model, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage: bill.usage, cancelled: true, estimated: true },
+            {
+              provider: name,
+              model: spec.model,
+              tier: p.tier,
+              failedOver: failovers > 0,
+              failovers,
+              pruned: p.pruned,
+              usage: bill.usage,
+              cancelled: true,
+              estimated: true,
+            },
             { cause: err },
           );
         }

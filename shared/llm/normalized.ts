@@ -39,7 +39,13 @@ export function toCompletion(r: NormalizedResult, id: string, model: string, cre
           content: r.text,
           refusal: r.refusal,
           ...(r.toolCalls.length
-            ? { tool_calls: r.toolCalls.map((c) => ({ id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.arguments } })) }
+            ? {
+                tool_calls: r.toolCalls.map((c) => ({
+                  id: c.id,
+                  type: 'function' as const,
+                  function: { name: c.name, arguments: c.arguments },
+                })),
+              }
             : {}),
         },
         logprobs: null,

@@ -275,7 +275,16 @@ export async function openSseStream(core: Core, p: Prepared, ctx: LlmCallContext
     const bill = attemptBill(usage, p.promptTokens, sent + toolArgs, false);
     const estimated = bill.estimated ? { estimated: true } : {};
     if (completed) {
-      resolveMeta({ provider: name, model: spec.model, tier, failedOver: false, failovers: 0, pruned: p.pruned, usage: bill.usage, ...estimated });
+      resolveMeta({
+        provider: name,
+        model: spec.model,
+        tier,
+        failedOver: false,
+        failovers: 0,
+        pruned: p.pruned,
+        usage: bill.usage,
+        ...estimated,
+      });
       if (!usage && p.includeUsage) yield frame(usageChunk(id!, tier, created!, bill.usage));
       return;
     }

@@ -42,7 +42,12 @@ async function callerGone(err: unknown, meta: Promise<LlmMeta>, signal?: AbortSi
 export type MeteredStream<T> = AsyncIterable<T> & { pruned: PruneReport; meta: Promise<LlmMeta>; cancel(): Promise<void> };
 
 /** Primes `gen` (see primeStream); a caller who left before the first piece gets what was billed. */
-export async function openMeteredStream<T>(gen: AsyncGenerator<T>, pruned: PruneReport, meta: Promise<LlmMeta>, signal?: AbortSignal): Promise<MeteredStream<T>> {
+export async function openMeteredStream<T>(
+  gen: AsyncGenerator<T>,
+  pruned: PruneReport,
+  meta: Promise<LlmMeta>,
+  signal?: AbortSignal,
+): Promise<MeteredStream<T>> {
   const primed = await primeStream(gen).catch(async (err: unknown) => {
     throw await callerGone(err, meta, signal);
   });

@@ -47,7 +47,12 @@ export function estimateTokens(text: string): number {
  * went out and the caller then left (the provider carries on and bills it); no for an attempt that
  * failed before producing anything (an error reply is not billed).
  */
-export function attemptBill(reported: LlmUsage | undefined, promptTokens: number, text: string, promptBilled: boolean): { usage: LlmUsage; estimated: boolean } {
+export function attemptBill(
+  reported: LlmUsage | undefined,
+  promptTokens: number,
+  text: string,
+  promptBilled: boolean,
+): { usage: LlmUsage; estimated: boolean } {
   if (reported) return { usage: reported, estimated: false };
   if (!promptBilled && !text) return { usage: ZERO_USAGE, estimated: false };
   return { usage: { ...ZERO_USAGE, inputTokens: promptTokens, outputTokens: estimateTokens(text) }, estimated: true };
@@ -222,7 +227,15 @@ export async function openStream(
         reject(err);
         throw err;
       }
-      resolve({ ...done, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage, ...(estimated ? { estimated: true } : {}) });
+      resolve({
+        ...done,
+        tier: p.tier,
+        failedOver: failovers > 0,
+        failovers,
+        pruned: p.pruned,
+        usage,
+        ...(estimated ? { estimated: true } : {}),
+      });
       if (p.includeUsage) yield usageChunk(id, model, created, usage);
     } catch (err) {
       if (!settled) reject(err);

@@ -23,7 +23,12 @@ export function createToolCallBuffer(): ToolCallBuffer {
       else calls.set(d.index, { id: d.id ?? `call_${randomUUID()}`, name: d.name ?? '', args: d.arguments });
     },
     take() {
-      const whole = [...calls.values()].map((c, index) => ({ index, id: c.id, type: 'function' as const, function: { name: c.name, arguments: c.args } }));
+      const whole = [...calls.values()].map((c, index) => ({
+        index,
+        id: c.id,
+        type: 'function' as const,
+        function: { name: c.name, arguments: c.args },
+      }));
       calls.clear();
       return whole;
     },

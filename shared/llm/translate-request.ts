@@ -51,7 +51,8 @@ function assistantBlocks(m: Extract<ChatMessage, { role: 'assistant' }>): Conten
   const out: ContentBlockParam[] = [];
   const t = contentText(m.content);
   if (t) out.push({ type: 'text', text: t });
-  for (const c of m.tool_calls ?? []) out.push({ type: 'tool_use', id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) });
+  for (const c of m.tool_calls ?? [])
+    out.push({ type: 'tool_use', id: c.id, name: c.function.name, input: parseArguments(c.function.arguments) });
   return out;
 }
 

@@ -1,12 +1,12 @@
 // Shared bits of the bundle CLIs: argument parsing, the default bundle directory, and exit handling.
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { parseArgs } from "node:util";
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
-export const DEFAULT_DIST = join(dirname(fileURLToPath(import.meta.url)), "..", "dist");
+export const DEFAULT_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
-export function args(options: Record<string, { type: "string" | "boolean" }>) {
-  const { values } = parseArgs({ options: { ...options, dir: { type: "string" } }, allowPositionals: false, strict: true });
+export function args(options: Record<string, { type: 'string' | 'boolean' }>) {
+  const { values } = parseArgs({ options: { ...options, dir: { type: 'string' } }, allowPositionals: false, strict: true });
   return { ...values, dir: resolve((values.dir as string | undefined) ?? DEFAULT_DIST) } as Record<string, string | undefined> & {
     dir: string;
   };

@@ -1,15 +1,15 @@
 // The bundle manifest: every file of terraform/dist with its SHA-256, in a fixed order, so the same
 // files always produce the same bytes (and, Ed25519 being deterministic, the same signature).
-import { createHash } from "node:crypto";
-import { lstatSync, readdirSync, readFileSync } from "node:fs";
-import { join, relative, sep } from "node:path";
-import { z } from "zod";
+import { createHash } from 'node:crypto';
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import { z } from 'zod';
 
-export const MANIFEST_JSON = "MANIFEST.json";
-export const MANIFEST_JWS = "MANIFEST.jws";
-export const MANIFEST_FORMAT = "agentplane-terraform-bundle/v1";
+export const MANIFEST_JSON = 'MANIFEST.json';
+export const MANIFEST_JWS = 'MANIFEST.jws';
+export const MANIFEST_FORMAT = 'agentplane-terraform-bundle/v1';
 /** JWS `typ`: a signature over something else with the same key is not accepted as a bundle manifest. */
-export const JWS_TYPE = "agentplane-bundle-manifest+jws";
+export const JWS_TYPE = 'agentplane-bundle-manifest+jws';
 
 const fileEntry = z.object({
   path: z.string().min(1),
@@ -26,7 +26,7 @@ export type Manifest = z.infer<typeof manifestSchema>;
 export type FileEntry = z.infer<typeof fileEntry>;
 
 export class BundleFileError extends Error {
-  readonly code = "BUNDLE_FILE";
+  readonly code = 'BUNDLE_FILE';
 }
 
 /** Relative POSIX paths of every regular file under dir, sorted, without the manifest files themselves. */
@@ -36,7 +36,7 @@ export function listFiles(dir: string): string[] {
     for (const name of readdirSync(d)) {
       const full = join(d, name);
       const st = lstatSync(full);
-      const rel = relative(dir, full).split(sep).join("/");
+      const rel = relative(dir, full).split(sep).join('/');
       // A symlink could point the signed name at unsigned content outside the bundle.
       if (st.isSymbolicLink()) throw new BundleFileError(`symbolic link in bundle: ${rel}`);
       if (st.isDirectory()) walk(full);
@@ -49,7 +49,7 @@ export function listFiles(dir: string): string[] {
 
 export function hashFile(path: string): { sha256: string; bytes: number } {
   const data = readFileSync(path);
-  return { sha256: createHash("sha256").update(data).digest("hex"), bytes: data.length };
+  return { sha256: createHash('sha256').update(data).digest('hex'), bytes: data.length };
 }
 
 export function buildManifest(dir: string, product: string, version: string): Manifest {
@@ -61,10 +61,7 @@ export function serializeManifest(m: Manifest): string {
   return `${JSON.stringify(m, null, 2)}\n`;
 }
 
-export type Mismatch =
-  | { kind: "modified"; path: string }
-  | { kind: "missing"; path: string }
-  | { kind: "unexpected"; path: string };
+export type Mismatch = { kind: 'modified'; path: string } | { kind: 'missing'; path: string } | { kind: 'unexpected'; path: string };
 
 /** Differences between the signed manifest and the directory, in path order; empty when they match. */
 export function compare(dir: string, m: Manifest): Mismatch[] {
@@ -74,11 +71,11 @@ export function compare(dir: string, m: Manifest): Mismatch[] {
   const out: Mismatch[] = [];
   for (const path of all) {
     const entry = signed.get(path);
-    if (!entry) out.push({ kind: "unexpected", path });
-    else if (!present.has(path)) out.push({ kind: "missing", path });
+    if (!entry) out.push({ kind: 'unexpected', path });
+    else if (!present.has(path)) out.push({ kind: 'missing', path });
     else {
       const actual = hashFile(join(dir, path));
-      if (actual.sha256 !== entry.sha256 || actual.bytes !== entry.bytes) out.push({ kind: "modified", path });
+      if (actual.sha256 !== entry.sha256 || actual.bytes !== entry.bytes) out.push({ kind: 'modified', path });
     }
   }
   return out;

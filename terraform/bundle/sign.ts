@@ -1,32 +1,32 @@
 // `npm run bundle:sign [-- --key-file <path>] [--dir <bundle dir>]`
 // Hashes every file of the bundle into MANIFEST.json and signs exactly those bytes as a compact JWS
 // (EdDSA/Ed25519) in MANIFEST.jws. The key comes from the environment or a file, never from the repo.
-import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { CompactSign } from "jose";
-import { args, DEFAULT_DIST, main } from "./cli.ts";
-import { loadPrivateKey } from "./keys.ts";
-import { buildManifest, JWS_TYPE, MANIFEST_JSON, MANIFEST_JWS, serializeManifest } from "./manifest.ts";
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CompactSign } from 'jose';
+import { args, DEFAULT_DIST, main } from './cli.ts';
+import { loadPrivateKey } from './keys.ts';
+import { buildManifest, JWS_TYPE, MANIFEST_JSON, MANIFEST_JWS, serializeManifest } from './manifest.ts';
 
-const PRODUCT = "agentplane-customer-plane";
+const PRODUCT = 'agentplane-customer-plane';
 
 function productVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(DEFAULT_DIST, "..", "..", "package.json"), "utf8")) as { version: string };
+  const pkg = JSON.parse(readFileSync(join(DEFAULT_DIST, '..', '..', 'package.json'), 'utf8')) as { version: string };
   return pkg.version;
 }
 
 await main(async () => {
-  const opts = args({ "key-file": { type: "string" } });
+  const opts = args({ 'key-file': { type: 'string' } });
   const signing = await loadPrivateKey({
     inline: process.env.AGENTPLANE_BUNDLE_SIGNING_KEY,
-    file: opts["key-file"] ?? process.env.AGENTPLANE_BUNDLE_SIGNING_KEY_FILE,
-    hint: "set AGENTPLANE_BUNDLE_SIGNING_KEY (key material) or AGENTPLANE_BUNDLE_SIGNING_KEY_FILE, or pass --key-file",
+    file: opts['key-file'] ?? process.env.AGENTPLANE_BUNDLE_SIGNING_KEY_FILE,
+    hint: 'set AGENTPLANE_BUNDLE_SIGNING_KEY (key material) or AGENTPLANE_BUNDLE_SIGNING_KEY_FILE, or pass --key-file',
   });
   const manifest = buildManifest(opts.dir, PRODUCT, productVersion());
   if (manifest.files.length === 0) throw new Error(`nothing to sign in ${opts.dir}`);
   const payload = serializeManifest(manifest);
   const jws = await new CompactSign(new TextEncoder().encode(payload))
-    .setProtectedHeader({ alg: "EdDSA", kid: signing.kid, typ: JWS_TYPE })
+    .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: JWS_TYPE })
     .sign(signing.key);
   writeFileSync(join(opts.dir, MANIFEST_JSON), payload);
   writeFileSync(join(opts.dir, MANIFEST_JWS), `${jws}\n`);

@@ -1,14 +1,14 @@
-import { AppautoscalingScheduledAction } from "@cdktf/provider-aws/lib/appautoscaling-scheduled-action/index.js";
-import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target/index.js";
-import { EcsCluster } from "@cdktf/provider-aws/lib/ecs-cluster/index.js";
-import { EcsClusterCapacityProviders } from "@cdktf/provider-aws/lib/ecs-cluster-capacity-providers/index.js";
-import { EcsService } from "@cdktf/provider-aws/lib/ecs-service/index.js";
-import type { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition/index.js";
-import { ServiceDiscoveryPrivateDnsNamespace } from "@cdktf/provider-aws/lib/service-discovery-private-dns-namespace/index.js";
-import { ServiceDiscoveryService } from "@cdktf/provider-aws/lib/service-discovery-service/index.js";
-import { conditional, type ITerraformDependable, TerraformCount, Token } from "cdktf";
-import { clusterName, type StackContext } from "./context.ts";
-import type { LogGroups } from "./observability.ts";
+import { AppautoscalingScheduledAction } from '@cdktf/provider-aws/lib/appautoscaling-scheduled-action/index.js';
+import { AppautoscalingTarget } from '@cdktf/provider-aws/lib/appautoscaling-target/index.js';
+import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster/index.js';
+import { EcsClusterCapacityProviders } from '@cdktf/provider-aws/lib/ecs-cluster-capacity-providers/index.js';
+import { EcsService } from '@cdktf/provider-aws/lib/ecs-service/index.js';
+import type { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition/index.js';
+import { ServiceDiscoveryPrivateDnsNamespace } from '@cdktf/provider-aws/lib/service-discovery-private-dns-namespace/index.js';
+import { ServiceDiscoveryService } from '@cdktf/provider-aws/lib/service-discovery-service/index.js';
+import { conditional, type ITerraformDependable, TerraformCount, Token } from 'cdktf';
+import { clusterName, type StackContext } from './context.ts';
+import type { LogGroups } from './observability.ts';
 
 export interface Cluster {
   cluster: EcsCluster;
@@ -23,24 +23,24 @@ export interface Cluster {
 
 export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups): Cluster {
   const { scope, name } = ctx;
-  const cluster = new EcsCluster(scope, "cluster", {
+  const cluster = new EcsCluster(scope, 'cluster', {
     name: clusterName(ctx),
-    setting: [{ name: "containerInsights", value: "enabled" }],
+    setting: [{ name: 'containerInsights', value: 'enabled' }],
     // Container Insights writes to a log group named after the cluster; it exists (encrypted, with
     // retention) before the cluster does.
     dependsOn: [logs.containerInsights],
   });
-  const capacityProviders = new EcsClusterCapacityProviders(scope, "cluster_capacity_providers", {
+  const capacityProviders = new EcsClusterCapacityProviders(scope, 'cluster_capacity_providers', {
     clusterName: cluster.name,
-    capacityProviders: ["FARGATE", "FARGATE_SPOT"],
-    defaultCapacityProviderStrategy: [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
+    capacityProviders: ['FARGATE', 'FARGATE_SPOT'],
+    defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }],
   });
 
   // Private DNS inside the VPC only: the leaf and the collector are found by name, never exposed.
-  const namespace = new ServiceDiscoveryPrivateDnsNamespace(scope, "namespace", {
+  const namespace = new ServiceDiscoveryPrivateDnsNamespace(scope, 'namespace', {
     name: `${name}.agentplane.internal`,
     vpc: vpcId,
-    description: "Service discovery for the agentplane customer plane",
+    description: 'Service discovery for the agentplane customer plane',
   });
   const discovery = (svc: string) =>
     new ServiceDiscoveryService(scope, `discovery_${svc}`, {
@@ -50,13 +50,13 @@ export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups)
       forceDestroy: true,
       dnsConfig: {
         namespaceId: namespace.id,
-        routingPolicy: "MULTIVALUE",
-        dnsRecords: [{ type: "A", ttl: 10 }],
+        routingPolicy: 'MULTIVALUE',
+        dnsRecords: [{ type: 'A', ttl: 10 }],
       },
       healthCheckCustomConfig: { failureThreshold: 1 },
     });
-  const leafDiscovery = discovery("leaf");
-  const otelDiscovery = discovery("otel");
+  const leafDiscovery = discovery('leaf');
+  const otelDiscovery = discovery('otel');
   return {
     cluster,
     capacityProviders,
@@ -69,7 +69,7 @@ export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups)
 }
 
 export interface ServiceSpec {
-  service: "runner" | "leaf" | "otel";
+  service: 'runner' | 'leaf' | 'otel';
   taskDefinition: EcsTaskDefinition;
   desiredCount: number;
   subnetIds: string[];
@@ -97,11 +97,11 @@ export function createService(ctx: StackContext, cluster: Cluster, spec: Service
     capacityProviderStrategy: spec.spot
       ? [
           // One task always on regular Fargate so a Spot capacity shortage never stops the service.
-          { capacityProvider: "FARGATE", weight: 1, base: 1 },
-          { capacityProvider: "FARGATE_SPOT", weight: 3, base: 0 },
+          { capacityProvider: 'FARGATE', weight: 1, base: 1 },
+          { capacityProvider: 'FARGATE_SPOT', weight: 3, base: 0 },
         ]
-      : [{ capacityProvider: "FARGATE", weight: 1, base: 0 }],
-    platformVersion: "LATEST",
+      : [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }],
+    platformVersion: 'LATEST',
     networkConfiguration: {
       subnets: spec.subnetIds,
       securityGroups: [spec.securityGroupId],
@@ -112,7 +112,7 @@ export function createService(ctx: StackContext, cluster: Cluster, spec: Service
     deploymentCircuitBreaker: { enable: true, rollback: true },
     enableExecuteCommand: false,
     enableEcsManagedTags: true,
-    propagateTags: "SERVICE",
+    propagateTags: 'SERVICE',
     serviceRegistries: spec.registryArn ? { registryArn: spec.registryArn } : undefined,
     waitForSteadyState: false,
     // A service naming FARGATE_SPOT fails to create before the cluster has that capacity provider.
@@ -130,8 +130,8 @@ function scheduleOffHours(ctx: StackContext, service: string, svc: EcsService, d
   const resourceId = `service/${clusterName(ctx)}/${svc.name}`;
   const target = new AppautoscalingTarget(scope, `${service}_scaling_target`, {
     count: count(),
-    serviceNamespace: "ecs",
-    scalableDimension: "ecs:service:DesiredCount",
+    serviceNamespace: 'ecs',
+    scalableDimension: 'ecs:service:DesiredCount',
     resourceId,
     minCapacity: 0,
     maxCapacity: desired,
@@ -139,15 +139,15 @@ function scheduleOffHours(ctx: StackContext, service: string, svc: EcsService, d
   const action = (id: string, schedule: string, capacity: number) =>
     new AppautoscalingScheduledAction(scope, `${service}_${id}`, {
       count: count(),
-      name: `${ctx.name}-${service}-${id.replace(/_/g, "-")}`,
-      serviceNamespace: "ecs",
-      scalableDimension: "ecs:service:DesiredCount",
+      name: `${ctx.name}-${service}-${id.replace(/_/g, '-')}`,
+      serviceNamespace: 'ecs',
+      scalableDimension: 'ecs:service:DesiredCount',
       resourceId,
       schedule,
       timezone: vars.businessHoursTimezone.stringValue,
       scalableTargetAction: { minCapacity: Token.asString(capacity), maxCapacity: Token.asString(capacity) },
       dependsOn: [target],
     });
-  action("scale_up", vars.businessHoursStart.stringValue, desired);
-  action("scale_down", vars.businessHoursEnd.stringValue, 0);
+  action('scale_up', vars.businessHoursStart.stringValue, desired);
+  action('scale_down', vars.businessHoursEnd.stringValue, 0);
 }

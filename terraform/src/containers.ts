@@ -1,6 +1,6 @@
-import { EcsTaskDefinition, type EcsTaskDefinitionVolume } from "@cdktf/provider-aws/lib/ecs-task-definition/index.js";
-import type { StackContext } from "./context.ts";
-import { WORKLOAD_GID, WORKLOAD_UID } from "./storage.ts";
+import { EcsTaskDefinition, type EcsTaskDefinitionVolume } from '@cdktf/provider-aws/lib/ecs-task-definition/index.js';
+import type { StackContext } from './context.ts';
+import { WORKLOAD_GID, WORKLOAD_UID } from './storage.ts';
 
 // Task definitions. The container definitions are written as plain JSON with Terraform interpolations in
 // string values only, so the reviewer (and the policy tests) can read them as JSON in the output.
@@ -9,10 +9,10 @@ import { WORKLOAD_GID, WORKLOAD_UID } from "./storage.ts";
  * Contract with the vendor images: each ships this executable, which exits 0 when the process inside is
  * ready (runner: connected to leaf and database; leaf: hub link up; collector: pipeline running).
  */
-export const HEALTHCHECK_COMMAND = ["CMD", "/usr/local/bin/agentplane-healthcheck"];
+export const HEALTHCHECK_COMMAND = ['CMD', '/usr/local/bin/agentplane-healthcheck'];
 
 export interface ContainerSpec {
-  service: "runner" | "leaf" | "otel";
+  service: 'runner' | 'leaf' | 'otel';
   image: string;
   cpu: string;
   memory: string;
@@ -36,17 +36,17 @@ export interface ContainerSpec {
 export function createTaskDefinition(ctx: StackContext, spec: ContainerSpec): EcsTaskDefinition {
   const mountPoints: { sourceVolume: string; containerPath: string; readOnly: boolean }[] = [
     // The root filesystem is read-only; /tmp is a task-local scratch volume on Fargate ephemeral storage.
-    { sourceVolume: "tmp", containerPath: "/tmp", readOnly: false },
+    { sourceVolume: 'tmp', containerPath: '/tmp', readOnly: false },
   ];
-  const volumes: EcsTaskDefinitionVolume[] = [{ name: "tmp" }];
+  const volumes: EcsTaskDefinitionVolume[] = [{ name: 'tmp' }];
   if (spec.efs) {
     mountPoints.push({ sourceVolume: spec.efs.name, containerPath: spec.efs.containerPath, readOnly: false });
     volumes.push({
       name: spec.efs.name,
       efsVolumeConfiguration: {
         fileSystemId: spec.efs.fileSystemId,
-        transitEncryption: "ENABLED",
-        authorizationConfig: { accessPointId: spec.efs.accessPointId, iam: "ENABLED" },
+        transitEncryption: 'ENABLED',
+        authorizationConfig: { accessPointId: spec.efs.accessPointId, iam: 'ENABLED' },
       },
     });
   }
@@ -61,7 +61,7 @@ export function createTaskDefinition(ctx: StackContext, spec: ContainerSpec): Ec
     linuxParameters: {
       // A tiny init as PID 1 forwards SIGTERM to the process and reaps children (the runner spawns tools).
       initProcessEnabled: true,
-      capabilities: { drop: ["ALL"] },
+      capabilities: { drop: ['ALL'] },
     },
     command: spec.command,
     environment: Object.entries(spec.environment)
@@ -70,30 +70,30 @@ export function createTaskDefinition(ctx: StackContext, spec: ContainerSpec): Ec
     secrets: Object.entries(spec.secrets ?? {})
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([name, valueFrom]) => ({ name, valueFrom })),
-    portMappings: (spec.portMappings ?? []).map((containerPort) => ({ containerPort, protocol: "tcp" })),
+    portMappings: (spec.portMappings ?? []).map((containerPort) => ({ containerPort, protocol: 'tcp' })),
     mountPoints,
     healthCheck: { command: HEALTHCHECK_COMMAND, interval: 30, timeout: 5, retries: 3, startPeriod: 60 },
     stopTimeout: spec.stopTimeout,
     logConfiguration: {
-      logDriver: "awslogs",
+      logDriver: 'awslogs',
       options: {
-        "awslogs-group": spec.logGroupName,
-        "awslogs-region": ctx.region,
-        "awslogs-stream-prefix": spec.service,
+        'awslogs-group': spec.logGroupName,
+        'awslogs-region': ctx.region,
+        'awslogs-stream-prefix': spec.service,
         // A stalled log pipeline must not block the process (it would stop draining on SIGTERM).
-        mode: "non-blocking",
-        "max-buffer-size": "25m",
+        mode: 'non-blocking',
+        'max-buffer-size': '25m',
       },
     },
   };
 
   return new EcsTaskDefinition(ctx.scope, `${spec.service}_task_definition`, {
     family: `${ctx.name}-${spec.service}`,
-    requiresCompatibilities: ["FARGATE"],
-    networkMode: "awsvpc",
+    requiresCompatibilities: ['FARGATE'],
+    networkMode: 'awsvpc',
     cpu: spec.cpu,
     memory: spec.memory,
-    runtimePlatform: { operatingSystemFamily: "LINUX", cpuArchitecture: "X86_64" },
+    runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
     executionRoleArn: spec.executionRoleArn,
     taskRoleArn: spec.taskRoleArn,
     volume: volumes,

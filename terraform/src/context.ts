@@ -1,5 +1,5 @@
-import type { Construct } from "constructs";
-import type { StackVariables } from "./variables.ts";
+import type { Construct } from 'constructs';
+import type { StackVariables } from './variables.ts';
 
 /**
  * What every concern needs to build names and ARNs. ARNs are assembled from the partition, region and
@@ -18,7 +18,7 @@ export interface StackContext {
 }
 
 export function arn(ctx: StackContext, service: string, resource: string, opts: { global?: boolean } = {}): string {
-  const region = opts.global ? "" : ctx.region;
+  const region = opts.global ? '' : ctx.region;
   return `arn:${ctx.partition}:${service}:${region}:${ctx.accountId}:${resource}`;
 }
 
@@ -32,9 +32,5 @@ export function clusterName(ctx: StackContext): string {
 
 /** Log group names live under these prefixes; the logs KMS key only serves log groups matching them. */
 export function logGroupPrefixes(ctx: StackContext): string[] {
-  return [
-    `/agentplane/${ctx.name}/`,
-    `/aws/rds/instance/${dbIdentifier(ctx)}/`,
-    `/aws/ecs/containerinsights/${clusterName(ctx)}/`,
-  ];
+  return [`/agentplane/${ctx.name}/`, `/aws/rds/instance/${dbIdentifier(ctx)}/`, `/aws/ecs/containerinsights/${clusterName(ctx)}/`];
 }

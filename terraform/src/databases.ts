@@ -1,10 +1,10 @@
-import { DbInstance } from "@cdktf/provider-aws/lib/db-instance/index.js";
-import { DbParameterGroup } from "@cdktf/provider-aws/lib/db-parameter-group/index.js";
-import { DbSubnetGroup } from "@cdktf/provider-aws/lib/db-subnet-group/index.js";
-import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group/index.js";
-import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group/index.js";
-import { dbIdentifier, type StackContext } from "./context.ts";
-import type { LogGroups } from "./observability.ts";
+import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
+import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group/index.js';
+import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js';
+import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group/index.js';
+import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group/index.js';
+import { dbIdentifier, type StackContext } from './context.ts';
+import type { LogGroups } from './observability.ts';
 
 // The metadata database and the cache. Both private (subnet groups over the private subnets only, reached
 // from the runner's security group only), both encrypted with the stack's data key, both TLS-only.
@@ -23,32 +23,32 @@ export interface DatabaseDeps {
   redisAuthToken: string;
 }
 
-const POSTGRES_MAJOR = "16";
+const POSTGRES_MAJOR = '16';
 
 export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
   const { scope, name, vars } = ctx;
 
-  const dbSubnets = new DbSubnetGroup(scope, "db_subnets", {
+  const dbSubnets = new DbSubnetGroup(scope, 'db_subnets', {
     name: `${name}-db`,
     subnetIds: d.subnetIds,
-    description: "Private subnets of the agentplane customer plane",
+    description: 'Private subnets of the agentplane customer plane',
   });
-  const params = new DbParameterGroup(scope, "db_params", {
+  const params = new DbParameterGroup(scope, 'db_params', {
     name: `${name}-postgres${POSTGRES_MAJOR}`,
     family: `postgres${POSTGRES_MAJOR}`,
-    description: "TLS-only connections; connection and DDL logging for the audit trail",
+    description: 'TLS-only connections; connection and DDL logging for the audit trail',
     parameter: [
-      { name: "rds.force_ssl", value: "1" },
-      { name: "log_connections", value: "1" },
-      { name: "log_disconnections", value: "1" },
-      { name: "log_statement", value: "ddl" },
+      { name: 'rds.force_ssl', value: '1' },
+      { name: 'log_connections', value: '1' },
+      { name: 'log_disconnections', value: '1' },
+      { name: 'log_statement', value: 'ddl' },
     ],
   });
 
   const identifier = dbIdentifier(ctx);
-  const db = new DbInstance(scope, "db", {
+  const db = new DbInstance(scope, 'db', {
     identifier,
-    engine: "postgres",
+    engine: 'postgres',
     // Major version only: AWS applies minor versions in the maintenance window (autoMinorVersionUpgrade),
     // and Terraform does not report the patched version as drift.
     engineVersion: POSTGRES_MAJOR,
@@ -57,11 +57,11 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     instanceClass: vars.dbInstanceClass.stringValue,
     allocatedStorage: vars.dbAllocatedStorageGb.numberValue,
     maxAllocatedStorage: vars.dbMaxAllocatedStorageGb.numberValue,
-    storageType: "gp3",
+    storageType: 'gp3',
     storageEncrypted: true,
     kmsKeyId: d.dataKeyArn,
-    dbName: "agentplane",
-    username: "agentplane_admin",
+    dbName: 'agentplane',
+    username: 'agentplane_admin',
     // RDS generates the master password and keeps it in Secrets Manager; it never appears in state.
     manageMasterUserPassword: true,
     masterUserSecretKmsKeyId: d.dataKeyArn,
@@ -70,11 +70,11 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     vpcSecurityGroupIds: [d.dbSecurityGroupId],
     publiclyAccessible: false,
     parameterGroupName: params.name,
-    caCertIdentifier: "rds-ca-rsa2048-g1",
+    caCertIdentifier: 'rds-ca-rsa2048-g1',
     multiAz: vars.dbMultiAz.booleanValue,
     backupRetentionPeriod: vars.backupRetentionDays.numberValue,
-    backupWindow: "02:00-03:00",
-    maintenanceWindow: "sun:03:30-sun:04:30",
+    backupWindow: '02:00-03:00',
+    maintenanceWindow: 'sun:03:30-sun:04:30',
     copyTagsToSnapshot: true,
     deleteAutomatedBackups: true,
     deletionProtection: vars.deletionProtection.booleanValue,
@@ -82,7 +82,7 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     // the customer's data, and deleting it must be a deliberate act outside Terraform.
     skipFinalSnapshot: false,
     finalSnapshotIdentifier: `${identifier}-final`,
-    enabledCloudwatchLogsExports: ["postgresql", "upgrade"],
+    enabledCloudwatchLogsExports: ['postgresql', 'upgrade'],
     performanceInsightsEnabled: true,
     performanceInsightsKmsKeyId: d.dataKeyArn,
     performanceInsightsRetentionPeriod: 7,
@@ -90,16 +90,16 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     dependsOn: [d.logs.rdsPostgresql, d.logs.rdsUpgrade],
   });
 
-  const redisSubnets = new ElasticacheSubnetGroup(scope, "redis_subnets", {
+  const redisSubnets = new ElasticacheSubnetGroup(scope, 'redis_subnets', {
     name: `${name}-redis`,
     subnetIds: d.subnetIds,
-    description: "Private subnets of the agentplane customer plane",
+    description: 'Private subnets of the agentplane customer plane',
   });
-  const redis = new ElasticacheReplicationGroup(scope, "redis", {
+  const redis = new ElasticacheReplicationGroup(scope, 'redis', {
     replicationGroupId: name,
-    description: "agentplane customer plane: rate limits and caches",
-    engine: "redis",
-    engineVersion: "7.1",
+    description: 'agentplane customer plane: rate limits and caches',
+    engine: 'redis',
+    engineVersion: '7.1',
     nodeType: vars.redisNodeType.stringValue,
     port: 6379,
     numCacheClusters: 2,
@@ -107,15 +107,15 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     multiAzEnabled: true,
     subnetGroupName: redisSubnets.name,
     securityGroupIds: [d.redisSecurityGroupId],
-    atRestEncryptionEnabled: "true",
+    atRestEncryptionEnabled: 'true',
     kmsKeyId: d.dataKeyArn,
     transitEncryptionEnabled: true,
-    transitEncryptionMode: "required",
+    transitEncryptionMode: 'required',
     authToken: d.redisAuthToken,
-    autoMinorVersionUpgrade: "true",
-    maintenanceWindow: "sun:04:30-sun:05:30",
+    autoMinorVersionUpgrade: 'true',
+    maintenanceWindow: 'sun:04:30-sun:05:30',
     snapshotRetentionLimit: 1,
-    snapshotWindow: "01:00-02:00",
+    snapshotWindow: '01:00-02:00',
     applyImmediately: false,
     // No slow-log delivery: ElastiCache log delivery makes AWS add an account-wide CloudWatch Logs
     // resource policy outside Terraform, which would outlive the stack.

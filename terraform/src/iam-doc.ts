@@ -1,12 +1,12 @@
-import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js";
-import type { Construct } from "constructs";
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import type { Construct } from 'constructs';
 
 // Policies are built with aws_iam_policy_document rather than jsonencode(): the statements stay as plain
 // JSON blocks in the synthesized output, where the reviewer and the policy tests can read every action.
 
 export interface Statement {
   sid: string;
-  effect?: "Allow" | "Deny";
+  effect?: 'Allow' | 'Deny';
   actions: string[];
   resources?: string[];
   principals?: { type: string; identifiers: string[] }[];
@@ -17,7 +17,7 @@ export function policyDocument(scope: Construct, id: string, statements: Stateme
   return new DataAwsIamPolicyDocument(scope, id, {
     statement: statements.map((s) => ({
       sid: s.sid,
-      effect: s.effect ?? "Allow",
+      effect: s.effect ?? 'Allow',
       actions: s.actions,
       resources: s.resources,
       principals: s.principals,

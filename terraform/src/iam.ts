@@ -1,9 +1,9 @@
-import { IamRole } from "@cdktf/provider-aws/lib/iam-role/index.js";
-import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy/index.js";
-import { Fn, TerraformLocal, type TerraformVariable } from "cdktf";
-import { arn, type StackContext } from "./context.ts";
-import { policyDocument, type Statement } from "./iam-doc.ts";
-import { ECR_IMAGE_PATTERN } from "./variables.ts";
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { Fn, TerraformLocal, type TerraformVariable } from 'cdktf';
+import { arn, type StackContext } from './context.ts';
+import { policyDocument, type Statement } from './iam-doc.ts';
+import { ECR_IMAGE_PATTERN } from './variables.ts';
 
 // One execution role (what ECS itself needs to start the task: pull the image, write logs, inject
 // secrets) and one task role (what the code in the container may do) per service. Every action is named;
@@ -11,18 +11,18 @@ import { ECR_IMAGE_PATTERN } from "./variables.ts";
 // Policies are inline, so they are created and destroyed with their role and cannot be attached elsewhere.
 
 /** AWS defines ecr:GetAuthorizationToken on no resource type: it can only be granted on "*". */
-export const ACTIONS_ONLY_GRANTABLE_ON_STAR = ["ecr:GetAuthorizationToken"] as const;
+export const ACTIONS_ONLY_GRANTABLE_ON_STAR = ['ecr:GetAuthorizationToken'] as const;
 
 function trust(ctx: StackContext, id: string, service: string, sourceArn: string) {
   return policyDocument(ctx.scope, `${id}_trust`, [
     {
-      sid: "ServiceAssumesRoleForThisAccountOnly",
-      actions: ["sts:AssumeRole"],
-      principals: [{ type: "Service", identifiers: [service] }],
+      sid: 'ServiceAssumesRoleForThisAccountOnly',
+      actions: ['sts:AssumeRole'],
+      principals: [{ type: 'Service', identifiers: [service] }],
       // Confused-deputy guard: the service may assume the role only on behalf of this account.
       conditions: [
-        { test: "StringEquals", variable: "aws:SourceAccount", values: [ctx.accountId] },
-        { test: "ArnLike", variable: "aws:SourceArn", values: [sourceArn] },
+        { test: 'StringEquals', variable: 'aws:SourceAccount', values: [ctx.accountId] },
+        { test: 'ArnLike', variable: 'aws:SourceArn', values: [sourceArn] },
       ],
     },
   ]);
@@ -30,14 +30,14 @@ function trust(ctx: StackContext, id: string, service: string, sourceArn: string
 
 function role(ctx: StackContext, id: string, description: string, service: string, sourceArn: string, statements: Statement[]): IamRole {
   const r = new IamRole(ctx.scope, id, {
-    name: `${ctx.name}-${id.replace(/_/g, "-")}`,
+    name: `${ctx.name}-${id.replace(/_/g, '-')}`,
     description,
     assumeRolePolicy: trust(ctx, id, service, sourceArn).json,
     maxSessionDuration: 3600,
     forceDetachPolicies: true,
   });
   new IamRolePolicy(ctx.scope, `${id}_policy`, {
-    name: "least-privilege",
+    name: 'least-privilege',
     role: r.id,
     policy: policyDocument(ctx.scope, `${id}_policy_doc`, statements).json,
   });
@@ -50,7 +50,7 @@ function role(ctx: StackContext, id: string, description: string, service: strin
  */
 export function imageRepositoryArn(ctx: StackContext, image: TerraformVariable, service: string): string {
   // cdktf quotes the pattern but does not escape it for HCL; double the backslashes so HCL reads "\\."
-  const parts = Fn.regex(ECR_IMAGE_PATTERN.replace(/\\/g, "\\\\"), image.stringValue);
+  const parts = Fn.regex(ECR_IMAGE_PATTERN.replace(/\\/g, '\\\\'), image.stringValue);
   return new TerraformLocal(
     ctx.scope,
     `${service}_image_repository_arn`,
@@ -62,19 +62,22 @@ export function logStreams(logGroupArn: string): string {
   return `${logGroupArn}:log-stream:*`;
 }
 
-export function kmsDecryptVia(ctx: StackContext, keyArn: string, services: string[], sid = "DecryptWithStackKeyThroughAwsServices"): Statement {
+export function kmsDecryptVia(
+  ctx: StackContext,
+  keyArn: string,
+  services: string[],
+  sid = 'DecryptWithStackKeyThroughAwsServices',
+): Statement {
   return {
     sid,
-    actions: ["kms:Decrypt"],
+    actions: ['kms:Decrypt'],
     resources: [keyArn],
-    conditions: [
-      { test: "StringEquals", variable: "kms:ViaService", values: services.map((s) => `${s}.${ctx.region}.amazonaws.com`) },
-    ],
+    conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: services.map((s) => `${s}.${ctx.region}.amazonaws.com`) }],
   };
 }
 
 export interface ServiceRoleSpec {
-  service: "runner" | "leaf" | "otel";
+  service: 'runner' | 'leaf' | 'otel';
   image: TerraformVariable;
   logGroupArn: string;
   /** Secrets ECS injects into the container environment at start (read by the execution role). */
@@ -89,31 +92,31 @@ export interface ServiceRoles {
 }
 
 export function createServiceRoles(ctx: StackContext, spec: ServiceRoleSpec): ServiceRoles {
-  const ecsSource = arn(ctx, "ecs", "*");
+  const ecsSource = arn(ctx, 'ecs', '*');
   const exec: Statement[] = [
-    { sid: "EcrLogin", actions: [...ACTIONS_ONLY_GRANTABLE_ON_STAR], resources: ["*"] },
+    { sid: 'EcrLogin', actions: [...ACTIONS_ONLY_GRANTABLE_ON_STAR], resources: ['*'] },
     {
-      sid: "PullPinnedImage",
-      actions: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+      sid: 'PullPinnedImage',
+      actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
       resources: [imageRepositoryArn(ctx, spec.image, spec.service)],
     },
     {
-      sid: "WriteOwnLogGroup",
-      actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      sid: 'WriteOwnLogGroup',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
       resources: [logStreams(spec.logGroupArn)],
     },
   ];
   if (spec.injectedSecretArns.length > 0) {
     exec.push(
-      { sid: "ReadInjectedSecrets", actions: ["secretsmanager:GetSecretValue"], resources: spec.injectedSecretArns },
-      kmsDecryptVia(ctx, spec.dataKeyArn, ["secretsmanager"]),
+      { sid: 'ReadInjectedSecrets', actions: ['secretsmanager:GetSecretValue'], resources: spec.injectedSecretArns },
+      kmsDecryptVia(ctx, spec.dataKeyArn, ['secretsmanager']),
     );
   }
   const execution = role(
     ctx,
     `${spec.service}_execution`,
     `ECS starts the ${spec.service} task: pull its image, write its logs, inject its secrets`,
-    "ecs-tasks.amazonaws.com",
+    'ecs-tasks.amazonaws.com',
     ecsSource,
     exec,
   );
@@ -121,7 +124,7 @@ export function createServiceRoles(ctx: StackContext, spec: ServiceRoleSpec): Se
     ctx,
     `${spec.service}_task`,
     `What the ${spec.service} container may call`,
-    "ecs-tasks.amazonaws.com",
+    'ecs-tasks.amazonaws.com',
     ecsSource,
     spec.taskStatements,
   );
@@ -131,14 +134,14 @@ export function createServiceRoles(ctx: StackContext, spec: ServiceRoleSpec): Se
 export function createFlowLogRole(ctx: StackContext, flowLogGroupArn: string): IamRole {
   return role(
     ctx,
-    "flow_logs",
+    'flow_logs',
     "VPC Flow Logs delivers the stack's flow logs to its log group",
-    "vpc-flow-logs.amazonaws.com",
-    arn(ctx, "ec2", `vpc-flow-log/*`),
+    'vpc-flow-logs.amazonaws.com',
+    arn(ctx, 'ec2', `vpc-flow-log/*`),
     [
       {
-        sid: "DeliverFlowLogs",
-        actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        sid: 'DeliverFlowLogs',
+        actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
         resources: [flowLogGroupArn, logStreams(flowLogGroupArn)],
       },
     ],

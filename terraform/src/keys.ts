@@ -1,7 +1,7 @@
-import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias/index.js";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key/index.js";
-import { arn, logGroupPrefixes, type StackContext } from "./context.ts";
-import { policyDocument, type Statement } from "./iam-doc.ts";
+import { KmsAlias } from '@cdktf/provider-aws/lib/kms-alias/index.js';
+import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
+import { arn, logGroupPrefixes, type StackContext } from './context.ts';
+import { policyDocument, type Statement } from './iam-doc.ts';
 
 // Two customer-managed keys: one for data at rest (database, cache, file system, bucket, secrets) and one
 // for logs. Logs need a key policy that lets the CloudWatch Logs service use the key; keeping that grant
@@ -11,35 +11,35 @@ import { policyDocument, type Statement } from "./iam-doc.ts";
 // manage and delete the key (PutKeyPolicy stays in the list so the key cannot be locked out); usage is
 // delegated to IAM so that the per-service roles, which name this key's ARN, can use it.
 const KEY_ADMIN_ACTIONS = [
-  "kms:CancelKeyDeletion",
-  "kms:CreateAlias",
-  "kms:DeleteAlias",
-  "kms:DescribeKey",
-  "kms:DisableKey",
-  "kms:EnableKey",
-  "kms:EnableKeyRotation",
-  "kms:GetKeyPolicy",
-  "kms:GetKeyRotationStatus",
-  "kms:ListAliases",
-  "kms:ListResourceTags",
-  "kms:PutKeyPolicy",
-  "kms:ScheduleKeyDeletion",
-  "kms:TagResource",
-  "kms:UntagResource",
-  "kms:UpdateAlias",
-  "kms:UpdateKeyDescription",
+  'kms:CancelKeyDeletion',
+  'kms:CreateAlias',
+  'kms:DeleteAlias',
+  'kms:DescribeKey',
+  'kms:DisableKey',
+  'kms:EnableKey',
+  'kms:EnableKeyRotation',
+  'kms:GetKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:ListAliases',
+  'kms:ListResourceTags',
+  'kms:PutKeyPolicy',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateAlias',
+  'kms:UpdateKeyDescription',
 ];
 const KEY_USE_ACTIONS = [
-  "kms:CreateGrant",
-  "kms:Decrypt",
-  "kms:Encrypt",
-  "kms:GenerateDataKey",
-  "kms:GenerateDataKeyWithoutPlaintext",
-  "kms:ListGrants",
-  "kms:ReEncryptFrom",
-  "kms:ReEncryptTo",
-  "kms:RetireGrant",
-  "kms:RevokeGrant",
+  'kms:CreateGrant',
+  'kms:Decrypt',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ListGrants',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+  'kms:RetireGrant',
+  'kms:RevokeGrant',
 ];
 
 export interface Keys {
@@ -49,11 +49,11 @@ export interface Keys {
 
 function accountStatement(ctx: StackContext): Statement {
   return {
-    sid: "AccountAdministersAndDelegatesToIam",
+    sid: 'AccountAdministersAndDelegatesToIam',
     actions: [...KEY_ADMIN_ACTIONS, ...KEY_USE_ACTIONS],
     // In a key policy "*" means "this key"; a key policy cannot name its own ARN before the key exists.
-    resources: ["*"],
-    principals: [{ type: "AWS", identifiers: [arn(ctx, "iam", "root", { global: true })] }],
+    resources: ['*'],
+    principals: [{ type: 'AWS', identifiers: [arn(ctx, 'iam', 'root', { global: true })] }],
   };
 }
 
@@ -73,27 +73,27 @@ function key(ctx: StackContext, id: string, description: string, statements: Sta
 }
 
 export function createKeys(ctx: StackContext): Keys {
-  const data = key(ctx, "data", "agentplane customer plane: data at rest", [accountStatement(ctx)]);
-  const logs = key(ctx, "logs", "agentplane customer plane: CloudWatch log groups", [
+  const data = key(ctx, 'data', 'agentplane customer plane: data at rest', [accountStatement(ctx)]);
+  const logs = key(ctx, 'logs', 'agentplane customer plane: CloudWatch log groups', [
     accountStatement(ctx),
     {
-      sid: "CloudWatchLogsUsesKeyForStackLogGroups",
+      sid: 'CloudWatchLogsUsesKeyForStackLogGroups',
       actions: [
-        "kms:Decrypt",
-        "kms:DescribeKey",
-        "kms:Encrypt",
-        "kms:GenerateDataKey",
-        "kms:GenerateDataKeyWithoutPlaintext",
-        "kms:ReEncryptFrom",
-        "kms:ReEncryptTo",
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:Encrypt',
+        'kms:GenerateDataKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
       ],
-      resources: ["*"],
-      principals: [{ type: "Service", identifiers: [`logs.${ctx.region}.amazonaws.com`] }],
+      resources: ['*'],
+      principals: [{ type: 'Service', identifiers: [`logs.${ctx.region}.amazonaws.com`] }],
       conditions: [
         {
-          test: "ArnLike",
-          variable: "kms:EncryptionContext:aws:logs:arn",
-          values: logGroupPrefixes(ctx).map((p) => arn(ctx, "logs", `log-group:${p}*`)),
+          test: 'ArnLike',
+          variable: 'kms:EncryptionContext:aws:logs:arn',
+          values: logGroupPrefixes(ctx).map((p) => arn(ctx, 'logs', `log-group:${p}*`)),
         },
       ],
     },

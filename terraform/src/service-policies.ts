@@ -1,18 +1,18 @@
-import { Fn, Token } from "cdktf";
-import type { StackContext } from "./context.ts";
-import type { Statement } from "./iam-doc.ts";
-import { kmsDecryptVia, logStreams } from "./iam.ts";
-import type { Secrets } from "./secrets.ts";
-import type { Storage } from "./storage.ts";
+import { Fn, Token } from 'cdktf';
+import type { StackContext } from './context.ts';
+import type { Statement } from './iam-doc.ts';
+import { kmsDecryptVia, logStreams } from './iam.ts';
+import type { Secrets } from './secrets.ts';
+import type { Storage } from './storage.ts';
 
 // What each container may call at run time, resource by resource.
 
 function efsClient(storage: Storage, accessPointArn: string): Statement {
   return {
-    sid: "MountFileSystemThroughOwnAccessPoint",
-    actions: ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+    sid: 'MountFileSystemThroughOwnAccessPoint',
+    actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
     resources: [storage.fs.arn],
-    conditions: [{ test: "StringEquals", variable: "elasticfilesystem:AccessPointArn", values: [accessPointArn] }],
+    conditions: [{ test: 'StringEquals', variable: 'elasticfilesystem:AccessPointArn', values: [accessPointArn] }],
   };
 }
 
@@ -23,30 +23,27 @@ export function runnerTaskStatements(
   const bucket = d.storage.bucket.arn;
   return [
     {
-      sid: "ReadSecretsAtUse",
-      actions: ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"],
+      sid: 'ReadSecretsAtUse',
+      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
       // BYOK keys are appended only in direct mode (the list is empty in routed mode).
-      resources: Fn.concat([
-        [d.secrets.telemetrySigningKey.arn, d.secrets.redisAuthToken.arn, d.dbSecretArn],
-        d.secrets.byokArns,
-      ]),
+      resources: Fn.concat([[d.secrets.telemetrySigningKey.arn, d.secrets.redisAuthToken.arn, d.dbSecretArn], d.secrets.byokArns]),
     },
     {
-      sid: "ListArtifacts",
-      actions: ["s3:ListBucket"],
+      sid: 'ListArtifacts',
+      actions: ['s3:ListBucket'],
       resources: [bucket],
     },
     {
-      sid: "ReadWriteArtifacts",
-      actions: ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+      sid: 'ReadWriteArtifacts',
+      actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
       resources: [`${bucket}/*`],
     },
-    kmsDecryptVia(ctx, d.dataKeyArn, ["secretsmanager", "s3"]),
+    kmsDecryptVia(ctx, d.dataKeyArn, ['secretsmanager', 's3']),
     {
-      sid: "EncryptArtifactsWithStackKey",
-      actions: ["kms:GenerateDataKey"],
+      sid: 'EncryptArtifactsWithStackKey',
+      actions: ['kms:GenerateDataKey'],
       resources: [d.dataKeyArn],
-      conditions: [{ test: "StringEquals", variable: "kms:ViaService", values: [`s3.${ctx.region}.amazonaws.com`] }],
+      conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${ctx.region}.amazonaws.com`] }],
     },
     efsClient(d.storage, d.storage.workspaceAccessPoint.arn),
   ];
@@ -59,8 +56,8 @@ export function leafTaskStatements(_ctx: StackContext, storage: Storage): Statem
 export function otelTaskStatements(_ctx: StackContext, metricsLogGroupArn: string): Statement[] {
   return [
     {
-      sid: "WriteMetricsAsEmbeddedMetricFormat",
-      actions: ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+      sid: 'WriteMetricsAsEmbeddedMetricFormat',
+      actions: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
       resources: [metricsLogGroupArn, logStreams(metricsLogGroupArn)],
     },
   ];

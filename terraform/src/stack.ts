@@ -1,35 +1,35 @@
-import { DataAwsAvailabilityZones } from "@cdktf/provider-aws/lib/data-aws-availability-zones/index.js";
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity/index.js";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition/index.js";
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider/index.js";
-import { Fn, TerraformLocal, TerraformStack } from "cdktf";
-import type { Construct } from "constructs";
-import { createCluster, createService } from "./compute.ts";
-import { createTaskDefinition } from "./containers.ts";
-import type { StackContext } from "./context.ts";
-import { createDatabases } from "./databases.ts";
-import { createFlowLogRole, createServiceRoles } from "./iam.ts";
-import { createKeys } from "./keys.ts";
-import { createEndpoints, createNetwork } from "./network.ts";
-import { createLogGroups } from "./observability.ts";
-import { createOutputs } from "./outputs.ts";
-import { createSecrets } from "./secrets.ts";
-import { createSecurityGroupRules, createSecurityGroups, PORTS } from "./security-groups.ts";
-import { leafTaskStatements, otelTaskStatements, runnerTaskStatements } from "./service-policies.ts";
-import { createStorage } from "./storage.ts";
-import { defineVariables } from "./variables.ts";
+import { DataAwsAvailabilityZones } from '@cdktf/provider-aws/lib/data-aws-availability-zones/index.js';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { Fn, TerraformLocal, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { createCluster, createService } from './compute.ts';
+import { createTaskDefinition } from './containers.ts';
+import type { StackContext } from './context.ts';
+import { createDatabases } from './databases.ts';
+import { createFlowLogRole, createServiceRoles } from './iam.ts';
+import { createKeys } from './keys.ts';
+import { createEndpoints, createNetwork } from './network.ts';
+import { createLogGroups } from './observability.ts';
+import { createOutputs } from './outputs.ts';
+import { createSecrets } from './secrets.ts';
+import { createSecurityGroupRules, createSecurityGroups, PORTS } from './security-groups.ts';
+import { leafTaskStatements, otelTaskStatements, runnerTaskStatements } from './service-policies.ts';
+import { createStorage } from './storage.ts';
+import { defineVariables } from './variables.ts';
 
-export const STACK_NAME = "customer-plane";
+export const STACK_NAME = 'customer-plane';
 /** Provider release the bindings were generated from; the constraint allows later 6.x patch/minor releases. */
-export const AWS_PROVIDER_CONSTRAINT = ">= 6.25.0, < 7.0.0";
-export const TERRAFORM_VERSION_CONSTRAINT = ">= 1.7.0";
+export const AWS_PROVIDER_CONSTRAINT = '>= 6.25.0, < 7.0.0';
+export const TERRAFORM_VERSION_CONSTRAINT = '>= 1.7.0';
 
 export class CustomerPlaneStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
     super(scope, id);
     const vars = defineVariables(this);
 
-    new AwsProvider(this, "aws", {
+    new AwsProvider(this, 'aws', {
       region: vars.region.stringValue,
       // Tags on every taggable resource: the customer can find (and bill, and audit) all of the stack.
       defaultTags: [
@@ -37,22 +37,22 @@ export class CustomerPlaneStack extends TerraformStack {
           tags: Fn.merge([
             vars.extraTags.value,
             {
-              "agentplane:stack": STACK_NAME,
-              "agentplane:tenant": vars.tenantId.stringValue,
-              "agentplane:managed-by": "terraform",
+              'agentplane:stack': STACK_NAME,
+              'agentplane:tenant': vars.tenantId.stringValue,
+              'agentplane:managed-by': 'terraform',
             },
           ]) as unknown as Record<string, string>,
         },
       ],
     });
 
-    const partition = new DataAwsPartition(this, "partition");
-    const caller = new DataAwsCallerIdentity(this, "caller");
-    const azs = new DataAwsAvailabilityZones(this, "azs", {
-      state: "available",
-      filter: [{ name: "opt-in-status", values: ["opt-in-not-required"] }],
+    const partition = new DataAwsPartition(this, 'partition');
+    const caller = new DataAwsCallerIdentity(this, 'caller');
+    const azs = new DataAwsAvailabilityZones(this, 'azs', {
+      state: 'available',
+      filter: [{ name: 'opt-in-status', values: ['opt-in-not-required'] }],
     });
-    const name = new TerraformLocal(this, "name", `ap-\${lower(var.tenant_id)}`);
+    const name = new TerraformLocal(this, 'name', `ap-\${lower(var.tenant_id)}`);
 
     const ctx: StackContext = {
       scope: this,
@@ -88,7 +88,7 @@ export class CustomerPlaneStack extends TerraformStack {
 
     // --- runner: takes work from the leaf's JetStream queue, runs agents in EFS workspaces.
     const runnerRoles = createServiceRoles(ctx, {
-      service: "runner",
+      service: 'runner',
       image: vars.runnerImage,
       logGroupArn: logs.runner.arn,
       injectedSecretArns: [],
@@ -96,7 +96,7 @@ export class CustomerPlaneStack extends TerraformStack {
       taskStatements: runnerTaskStatements(ctx, { secrets, dbSecretArn, storage, dataKeyArn: keys.data.arn }),
     });
     const runnerTask = createTaskDefinition(ctx, {
-      service: "runner",
+      service: 'runner',
       image: vars.runnerImage.stringValue,
       cpu: vars.runnerCpu.stringValue,
       memory: vars.runnerMemoryMb.stringValue,
@@ -112,27 +112,27 @@ export class CustomerPlaneStack extends TerraformStack {
         NATS_URL: `nats://${cluster.leafHost}:${PORTS.natsClient}`,
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://${cluster.otelHost}:${PORTS.otlpHttp}`,
         DATABASE_HOST: db.address,
-        DATABASE_PORT: "5432",
-        DATABASE_NAME: "agentplane",
-        DATABASE_SSLMODE: "verify-full",
+        DATABASE_PORT: '5432',
+        DATABASE_NAME: 'agentplane',
+        DATABASE_SSLMODE: 'verify-full',
         DATABASE_SECRET_ARN: dbSecretArn,
         REDIS_URL: `rediss://${redis.primaryEndpointAddress}:${PORTS.redis}`,
         REDIS_AUTH_SECRET_ARN: secrets.redisAuthToken.arn,
         ARTIFACTS_BUCKET: storage.bucket.bucket,
         TELEMETRY_SIGNING_KEY_SECRET_ARN: secrets.telemetrySigningKey.arn,
         LLM_PROVIDER_KEYS_SECRET_ARN: secrets.byokArn,
-        WORKSPACE_ROOT: "/workspaces",
+        WORKSPACE_ROOT: '/workspaces',
       },
       efs: {
-        name: "workspaces",
+        name: 'workspaces',
         fileSystemId: storage.fs.id,
         accessPointId: storage.workspaceAccessPoint.id,
-        containerPath: "/workspaces",
+        containerPath: '/workspaces',
       },
       stopTimeout: 120,
     });
     createService(ctx, cluster, {
-      service: "runner",
+      service: 'runner',
       taskDefinition: runnerTask,
       desiredCount: vars.runnerDesiredCount.numberValue,
       subnetIds: privateSubnetIds,
@@ -143,7 +143,7 @@ export class CustomerPlaneStack extends TerraformStack {
 
     // --- NATS leaf: dials out to the hub, keeps the outbox on EFS, serves the runner inside the VPC.
     const leafRoles = createServiceRoles(ctx, {
-      service: "leaf",
+      service: 'leaf',
       image: vars.leafImage,
       logGroupArn: logs.leaf.arn,
       injectedSecretArns: [secrets.leafCredentials.arn],
@@ -151,7 +151,7 @@ export class CustomerPlaneStack extends TerraformStack {
       taskStatements: leafTaskStatements(ctx, storage),
     });
     const leafTask = createTaskDefinition(ctx, {
-      service: "leaf",
+      service: 'leaf',
       image: vars.leafImage.stringValue,
       cpu: vars.leafCpu.stringValue,
       memory: vars.leafMemoryMb.stringValue,
@@ -162,21 +162,21 @@ export class CustomerPlaneStack extends TerraformStack {
         AGENTPLANE_TENANT_ID: vars.tenantId.stringValue,
         NATS_HUB_URL: vars.hubUrl.stringValue,
         NATS_CLIENT_PORT: String(PORTS.natsClient),
-        NATS_JETSTREAM_DIR: "/jetstream",
+        NATS_JETSTREAM_DIR: '/jetstream',
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://${cluster.otelHost}:${PORTS.otlpHttp}`,
       },
       secrets: { NATS_LEAF_CREDENTIALS: secrets.leafCredentials.arn },
       portMappings: [PORTS.natsClient],
       efs: {
-        name: "jetstream",
+        name: 'jetstream',
         fileSystemId: storage.fs.id,
         accessPointId: storage.jetstreamAccessPoint.id,
-        containerPath: "/jetstream",
+        containerPath: '/jetstream',
       },
       stopTimeout: 60,
     });
     createService(ctx, cluster, {
-      service: "leaf",
+      service: 'leaf',
       taskDefinition: leafTask,
       desiredCount: 1,
       subnetIds: privateSubnetIds,
@@ -189,7 +189,7 @@ export class CustomerPlaneStack extends TerraformStack {
 
     // --- OTEL collector: receives OTLP from the runner and leaf, writes metrics to the customer's CloudWatch.
     const otelRoles = createServiceRoles(ctx, {
-      service: "otel",
+      service: 'otel',
       image: vars.otelImage,
       logGroupArn: logs.otel.arn,
       injectedSecretArns: [],
@@ -197,7 +197,7 @@ export class CustomerPlaneStack extends TerraformStack {
       taskStatements: otelTaskStatements(ctx, logs.metrics.arn),
     });
     const otelTask = createTaskDefinition(ctx, {
-      service: "otel",
+      service: 'otel',
       image: vars.otelImage.stringValue,
       cpu: vars.otelCpu.stringValue,
       memory: vars.otelMemoryMb.stringValue,
@@ -213,7 +213,7 @@ export class CustomerPlaneStack extends TerraformStack {
       stopTimeout: 30,
     });
     createService(ctx, cluster, {
-      service: "otel",
+      service: 'otel',
       taskDefinition: otelTask,
       desiredCount: 1,
       subnetIds: privateSubnetIds,

@@ -1,11 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { App } from "cdktf";
-import { AWS_PROVIDER_CONSTRAINT, CustomerPlaneStack, STACK_NAME, TERRAFORM_VERSION_CONSTRAINT } from "./stack.ts";
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'cdktf';
+import { AWS_PROVIDER_CONSTRAINT, CustomerPlaneStack, STACK_NAME, TERRAFORM_VERSION_CONSTRAINT } from './stack.ts';
 
 /** The file customers run `terraform` against. */
-export const DIST_FILE = "main.tf.json";
+export const DIST_FILE = 'main.tf.json';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
@@ -13,10 +13,10 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 // nothing in Terraform and would make the output depend on cdktf internals.
 function normalize(value: Json): Json {
   if (Array.isArray(value)) return value.map(normalize);
-  if (value !== null && typeof value === "object") {
+  if (value !== null && typeof value === 'object') {
     const out: { [k: string]: Json } = {};
     for (const key of Object.keys(value).sort()) {
-      if (key === "//") continue;
+      if (key === '//') continue;
       out[key] = normalize(value[key]);
     }
     return out;
@@ -29,12 +29,12 @@ function normalize(value: Json): Json {
  * The result depends only on this repository's code, so a fresh run must equal the committed file.
  */
 export function synthesize(): string {
-  const outdir = mkdtempSync(join(tmpdir(), "agentplane-synth-"));
+  const outdir = mkdtempSync(join(tmpdir(), 'agentplane-synth-'));
   try {
     const app = new App({ outdir, skipValidation: false, stackTraces: false });
     new CustomerPlaneStack(app, STACK_NAME);
     app.synth();
-    const raw = JSON.parse(readFileSync(join(outdir, "stacks", STACK_NAME, "cdk.tf.json"), "utf8")) as {
+    const raw = JSON.parse(readFileSync(join(outdir, 'stacks', STACK_NAME, 'cdk.tf.json'), 'utf8')) as {
       [k: string]: Json;
     };
     const terraform = raw.terraform as { [k: string]: Json };
@@ -43,7 +43,7 @@ export function synthesize(): string {
     delete terraform.backend;
     terraform.required_version = TERRAFORM_VERSION_CONSTRAINT;
     terraform.required_providers = {
-      aws: { source: "hashicorp/aws", version: AWS_PROVIDER_CONSTRAINT },
+      aws: { source: 'hashicorp/aws', version: AWS_PROVIDER_CONSTRAINT },
     };
     return `${JSON.stringify(normalize(raw), null, 2)}\n`;
   } finally {

@@ -1,5 +1,5 @@
-import { TerraformVariable } from "cdktf";
-import type { Construct } from "constructs";
+import { TerraformVariable } from 'cdktf';
+import type { Construct } from 'constructs';
 
 // Every knob the customer can turn is a Terraform variable, so a plan can be reviewed and changed
 // without Node or npm. Validation runs at `terraform plan`, before anything is created.
@@ -15,7 +15,7 @@ const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384] as const;
 // Images must come from a private ECR repository and be pinned by digest: a tag can be moved after the
 // security review, a digest cannot. The capture groups feed the IAM resource ARN of the repository.
 export const ECR_IMAGE_PATTERN =
-  "^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([a-z0-9][a-z0-9._/-]*)@sha256:[a-f0-9]{64}$";
+  '^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([a-z0-9][a-z0-9._/-]*)@sha256:[a-f0-9]{64}$';
 
 /** Quotes a JS string as an HCL string literal (backslashes and quotes escaped). */
 export function hclString(value: string): string {
@@ -25,12 +25,12 @@ export function hclString(value: string): string {
 export type StackVariables = ReturnType<typeof defineVariables>;
 
 function bool(scope: Construct, id: string, description: string, defaultValue: boolean): TerraformVariable {
-  return new TerraformVariable(scope, id, { type: "bool", description, default: defaultValue, nullable: false });
+  return new TerraformVariable(scope, id, { type: 'bool', description, default: defaultValue, nullable: false });
 }
 
 function image(scope: Construct, id: string, what: string): TerraformVariable {
   return new TerraformVariable(scope, id, {
-    type: "string",
+    type: 'string',
     nullable: false,
     description: `${what} image, from a private ECR repository and pinned by digest (<account>.dkr.ecr.<region>.amazonaws.com/<repo>@sha256:<64 hex>). Supplied by the vendor with each release.`,
     validation: [
@@ -42,16 +42,9 @@ function image(scope: Construct, id: string, what: string): TerraformVariable {
   });
 }
 
-function intRange(
-  scope: Construct,
-  id: string,
-  description: string,
-  defaultValue: number,
-  min: number,
-  max: number,
-): TerraformVariable {
+function intRange(scope: Construct, id: string, description: string, defaultValue: number, min: number, max: number): TerraformVariable {
   return new TerraformVariable(scope, id, {
-    type: "number",
+    type: 'number',
     description,
     default: defaultValue,
     nullable: false,
@@ -66,82 +59,82 @@ function intRange(
 
 function fargateCpu(scope: Construct, id: string, what: string, defaultValue: number): TerraformVariable {
   return new TerraformVariable(scope, id, {
-    type: "number",
-    description: `Fargate CPU units for one ${what} task (${FARGATE_CPU.join(", ")}).`,
+    type: 'number',
+    description: `Fargate CPU units for one ${what} task (${FARGATE_CPU.join(', ')}).`,
     default: defaultValue,
     nullable: false,
     validation: [
       {
-        condition: `\${contains([${FARGATE_CPU.join(", ")}], var.${id})}`,
-        errorMessage: `${id} must be one of ${FARGATE_CPU.join(", ")}.`,
+        condition: `\${contains([${FARGATE_CPU.join(', ')}], var.${id})}`,
+        errorMessage: `${id} must be one of ${FARGATE_CPU.join(', ')}.`,
       },
     ],
   });
 }
 
 export function defineVariables(scope: Construct) {
-  const region = new TerraformVariable(scope, "region", {
-    type: "string",
-    description: "AWS region the customer plane is deployed to, e.g. eu-west-1.",
+  const region = new TerraformVariable(scope, 'region', {
+    type: 'string',
+    description: 'AWS region the customer plane is deployed to, e.g. eu-west-1.',
     nullable: false,
     validation: [
       {
         condition: '${can(regex("^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]$", var.region))}',
-        errorMessage: "region must be an AWS region code such as eu-west-1.",
+        errorMessage: 'region must be an AWS region code such as eu-west-1.',
       },
     ],
   });
-  const tenantId = new TerraformVariable(scope, "tenant_id", {
-    type: "string",
+  const tenantId = new TerraformVariable(scope, 'tenant_id', {
+    type: 'string',
     description:
-      "Tenant id issued by the vendor at enrollment (UUID or ULID). Used in resource names and in every message the plane signs.",
+      'Tenant id issued by the vendor at enrollment (UUID or ULID). Used in resource names and in every message the plane signs.',
     nullable: false,
     validation: [
       {
         condition:
           '${can(regex("^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-HJKMNP-TV-Z]{26})$", var.tenant_id))}',
-        errorMessage: "tenant_id must be a lowercase UUID or a 26-character ULID.",
+        errorMessage: 'tenant_id must be a lowercase UUID or a 26-character ULID.',
       },
     ],
   });
-  const hubUrl = new TerraformVariable(scope, "hub_url", {
-    type: "string",
+  const hubUrl = new TerraformVariable(scope, 'hub_url', {
+    type: 'string',
     description:
       "Leafnode URL of the vendor's NATS hub, e.g. tls://hub.eu.agentplane.example:7422. TLS only; the leaf dials out, nothing dials in.",
     nullable: false,
     validation: [
       {
         condition: '${can(regex("^tls://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?$", var.hub_url))}',
-        errorMessage: "hub_url must be tls://<host>[:port]; plaintext nats:// is refused.",
+        errorMessage: 'hub_url must be tls://<host>[:port]; plaintext nats:// is refused.',
       },
     ],
   });
   const hubLeafnodePort = intRange(
     scope,
-    "hub_leafnode_port",
+    'hub_leafnode_port',
     "TCP port of the hub's leafnode listener. The only non-HTTPS port the stack may reach outside the VPC.",
     7422,
     1024,
     65535,
   );
-  const vpcCidr = new TerraformVariable(scope, "vpc_cidr", {
-    type: "string",
+  const vpcCidr = new TerraformVariable(scope, 'vpc_cidr', {
+    type: 'string',
     description:
-      "IPv4 CIDR of the VPC, /16 to /22. Split into two private and two small public (NAT-only) subnets. Pick a range that does not overlap networks you peer with.",
-    default: "10.42.0.0/16",
+      'IPv4 CIDR of the VPC, /16 to /22. Split into two private and two small public (NAT-only) subnets. Pick a range that does not overlap networks you peer with.',
+    default: '10.42.0.0/16',
     nullable: false,
     validation: [
       {
         condition: '${can(cidrhost(var.vpc_cidr, 0)) && can(regex("/(1[6-9]|2[0-2])$", var.vpc_cidr))}',
-        errorMessage: "vpc_cidr must be a valid IPv4 CIDR with a prefix length from /16 to /22.",
+        errorMessage: 'vpc_cidr must be a valid IPv4 CIDR with a prefix length from /16 to /22.',
       },
     ],
   });
-  const llmMode = new TerraformVariable(scope, "llm_mode", {
-    type: "string",
+  const llmMode = new TerraformVariable(scope, 'llm_mode', {
+    type: 'string',
     description:
       "direct: the runner calls LLM providers with your own keys (BYOK secrets are created; only token counts leave). routed: calls go through the vendor's LLM proxy and no provider keys live here.",
-    default: "direct",
+    default: 'direct',
     nullable: false,
     validation: [
       {
@@ -150,15 +143,15 @@ export function defineVariables(scope: Construct) {
       },
     ],
   });
-  const logRetentionDays = new TerraformVariable(scope, "log_retention_days", {
-    type: "number",
-    description: "Days CloudWatch keeps every log group of the stack (service logs, flow logs, database logs).",
+  const logRetentionDays = new TerraformVariable(scope, 'log_retention_days', {
+    type: 'number',
+    description: 'Days CloudWatch keeps every log group of the stack (service logs, flow logs, database logs).',
     default: 90,
     nullable: false,
     validation: [
       {
-        condition: `\${contains([${LOG_RETENTION_CHOICES.join(", ")}], var.log_retention_days)}`,
-        errorMessage: `log_retention_days must be one of the values CloudWatch accepts: ${LOG_RETENTION_CHOICES.join(", ")}.`,
+        condition: `\${contains([${LOG_RETENTION_CHOICES.join(', ')}], var.log_retention_days)}`,
+        errorMessage: `log_retention_days must be one of the values CloudWatch accepts: ${LOG_RETENTION_CHOICES.join(', ')}.`,
       },
     ],
   });
@@ -173,100 +166,112 @@ export function defineVariables(scope: Construct) {
     logRetentionDays,
     artifactRetentionDays: intRange(
       scope,
-      "artifact_retention_days",
-      "Days an object (and each noncurrent version) stays in the artifacts bucket before lifecycle expiry.",
+      'artifact_retention_days',
+      'Days an object (and each noncurrent version) stays in the artifacts bucket before lifecycle expiry.',
       30,
       1,
       3650,
     ),
     backupRetentionDays: intRange(
       scope,
-      "backup_retention_days",
-      "Days RDS keeps automated backups (point-in-time recovery window).",
+      'backup_retention_days',
+      'Days RDS keeps automated backups (point-in-time recovery window).',
       14,
       7,
       35,
     ),
     deletionProtection: bool(
       scope,
-      "deletion_protection",
-      "Protects the database from deletion and keeps the artifacts bucket from being emptied by terraform. Set to false and apply before `terraform destroy`.",
+      'deletion_protection',
+      'Protects the database from deletion and keeps the artifacts bucket from being emptied by terraform. Set to false and apply before `terraform destroy`.',
       true,
     ),
-    dbMultiAz: bool(scope, "db_multi_az", "Run the database with a standby in the second AZ.", true),
-    dbInstanceClass: new TerraformVariable(scope, "db_instance_class", {
-      type: "string",
-      description: "RDS instance class for the metadata database.",
-      default: "db.t4g.medium",
+    dbMultiAz: bool(scope, 'db_multi_az', 'Run the database with a standby in the second AZ.', true),
+    dbInstanceClass: new TerraformVariable(scope, 'db_instance_class', {
+      type: 'string',
+      description: 'RDS instance class for the metadata database.',
+      default: 'db.t4g.medium',
       nullable: false,
       validation: [
         {
           condition: '${can(regex("^db\\\\.[a-z0-9]+\\\\.[a-z0-9]+$", var.db_instance_class))}',
-          errorMessage: "db_instance_class must look like db.<family>.<size>.",
+          errorMessage: 'db_instance_class must look like db.<family>.<size>.',
         },
       ],
     }),
-    dbAllocatedStorageGb: intRange(scope, "db_allocated_storage_gb", "Initial database storage in GiB.", 20, 20, 16384),
+    dbAllocatedStorageGb: intRange(scope, 'db_allocated_storage_gb', 'Initial database storage in GiB.', 20, 20, 16384),
     dbMaxAllocatedStorageGb: intRange(
       scope,
-      "db_max_allocated_storage_gb",
-      "Upper bound for storage autoscaling in GiB (must be at least db_allocated_storage_gb).",
+      'db_max_allocated_storage_gb',
+      'Upper bound for storage autoscaling in GiB (must be at least db_allocated_storage_gb).',
       100,
       20,
       16384,
     ),
-    redisNodeType: new TerraformVariable(scope, "redis_node_type", {
-      type: "string",
-      description: "ElastiCache node type for the Redis replication group (two nodes, one per AZ).",
-      default: "cache.t4g.small",
+    redisNodeType: new TerraformVariable(scope, 'redis_node_type', {
+      type: 'string',
+      description: 'ElastiCache node type for the Redis replication group (two nodes, one per AZ).',
+      default: 'cache.t4g.small',
       nullable: false,
       validation: [
         {
           condition: '${can(regex("^cache\\\\.[a-z0-9]+\\\\.[a-z0-9]+$", var.redis_node_type))}',
-          errorMessage: "redis_node_type must look like cache.<family>.<size>.",
+          errorMessage: 'redis_node_type must look like cache.<family>.<size>.',
         },
       ],
     }),
-    runnerCpu: fargateCpu(scope, "runner_cpu", "runner", 1024),
-    runnerMemoryMb: intRange(scope, "runner_memory_mb", "Memory (MiB) of one runner task; must suit runner_cpu.", 2048, 512, 122880),
-    runnerDesiredCount: intRange(scope, "runner_desired_count", "Runner tasks during business hours.", 2, 0, 50),
-    leafCpu: fargateCpu(scope, "leaf_cpu", "NATS leaf", 512),
-    leafMemoryMb: intRange(scope, "leaf_memory_mb", "Memory (MiB) of the NATS leaf task.", 1024, 512, 30720),
-    otelCpu: fargateCpu(scope, "otel_cpu", "OTEL collector", 256),
-    otelMemoryMb: intRange(scope, "otel_memory_mb", "Memory (MiB) of one OTEL collector task.", 512, 512, 30720),
-    runnerImage: image(scope, "runner_image", "Runner"),
-    leafImage: image(scope, "leaf_image", "NATS leaf"),
-    otelImage: image(scope, "otel_image", "OTEL collector"),
+    runnerCpu: fargateCpu(scope, 'runner_cpu', 'runner', 1024),
+    runnerMemoryMb: intRange(scope, 'runner_memory_mb', 'Memory (MiB) of one runner task; must suit runner_cpu.', 2048, 512, 122880),
+    runnerDesiredCount: intRange(scope, 'runner_desired_count', 'Runner tasks during business hours.', 2, 0, 50),
+    leafCpu: fargateCpu(scope, 'leaf_cpu', 'NATS leaf', 512),
+    leafMemoryMb: intRange(scope, 'leaf_memory_mb', 'Memory (MiB) of the NATS leaf task.', 1024, 512, 30720),
+    otelCpu: fargateCpu(scope, 'otel_cpu', 'OTEL collector', 256),
+    otelMemoryMb: intRange(scope, 'otel_memory_mb', 'Memory (MiB) of one OTEL collector task.', 512, 512, 30720),
+    runnerImage: image(scope, 'runner_image', 'Runner'),
+    leafImage: image(scope, 'leaf_image', 'NATS leaf'),
+    otelImage: image(scope, 'otel_image', 'OTEL collector'),
     scaleToZeroOffHours: bool(
       scope,
-      "scale_to_zero_off_hours",
-      "Scale every service to zero outside business hours. Dispatches queue on the hub and are picked up when the plane wakes.",
+      'scale_to_zero_off_hours',
+      'Scale every service to zero outside business hours. Dispatches queue on the hub and are picked up when the plane wakes.',
       false,
     ),
-    businessHoursStart: new TerraformVariable(scope, "business_hours_start", {
-      type: "string",
-      description: "EventBridge cron expression (in business_hours_timezone) at which services scale up.",
-      default: "cron(0 7 ? * MON-FRI *)",
+    businessHoursStart: new TerraformVariable(scope, 'business_hours_start', {
+      type: 'string',
+      description: 'EventBridge cron expression (in business_hours_timezone) at which services scale up.',
+      default: 'cron(0 7 ? * MON-FRI *)',
       nullable: false,
-      validation: [{ condition: '${can(regex("^cron\\\\(.+\\\\)$", var.business_hours_start))}', errorMessage: "business_hours_start must be cron(...)." }],
+      validation: [
+        {
+          condition: '${can(regex("^cron\\\\(.+\\\\)$", var.business_hours_start))}',
+          errorMessage: 'business_hours_start must be cron(...).',
+        },
+      ],
     }),
-    businessHoursEnd: new TerraformVariable(scope, "business_hours_end", {
-      type: "string",
-      description: "EventBridge cron expression (in business_hours_timezone) at which services scale to zero.",
-      default: "cron(0 20 ? * MON-FRI *)",
+    businessHoursEnd: new TerraformVariable(scope, 'business_hours_end', {
+      type: 'string',
+      description: 'EventBridge cron expression (in business_hours_timezone) at which services scale to zero.',
+      default: 'cron(0 20 ? * MON-FRI *)',
       nullable: false,
-      validation: [{ condition: '${can(regex("^cron\\\\(.+\\\\)$", var.business_hours_end))}', errorMessage: "business_hours_end must be cron(...)." }],
+      validation: [
+        { condition: '${can(regex("^cron\\\\(.+\\\\)$", var.business_hours_end))}', errorMessage: 'business_hours_end must be cron(...).' },
+      ],
     }),
-    businessHoursTimezone: new TerraformVariable(scope, "business_hours_timezone", {
-      type: "string",
-      description: "IANA time zone for the business-hours schedule, e.g. Europe/Berlin.",
-      default: "UTC",
+    businessHoursTimezone: new TerraformVariable(scope, 'business_hours_timezone', {
+      type: 'string',
+      description: 'IANA time zone for the business-hours schedule, e.g. Europe/Berlin.',
+      default: 'UTC',
       nullable: false,
-      validation: [{ condition: '${can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.business_hours_timezone))}', errorMessage: "business_hours_timezone must be an IANA zone name." }],
+      validation: [
+        {
+          condition: '${can(regex("^[A-Za-z_]+(/[A-Za-z0-9_+-]+)*$", var.business_hours_timezone))}',
+          errorMessage: 'business_hours_timezone must be an IANA zone name.',
+        },
+      ],
     }),
-    extraTags: new TerraformVariable(scope, "extra_tags", {
-      type: "map(string)",
-      description: "Additional tags applied to every resource (cost centre, owner, ...).",
+    extraTags: new TerraformVariable(scope, 'extra_tags', {
+      type: 'map(string)',
+      description: 'Additional tags applied to every resource (cost centre, owner, ...).',
       default: {},
       nullable: false,
     }),

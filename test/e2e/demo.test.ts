@@ -17,7 +17,10 @@ test('npm run demo -- --json prints one JSON summary and exits 0 when the workfl
   const summary = JSON.parse(lines[0]);
   assert.equal(summary.ok, true);
   assert.equal(summary.workflow.status, 'succeeded');
-  assert.deepEqual(summary.workflow.steps.map((s: { agent: string }) => s.agent), ['indexer', 'reviewer']);
+  assert.deepEqual(
+    summary.workflow.steps.map((s: { agent: string }) => s.agent),
+    ['indexer', 'reviewer'],
+  );
   assert.ok(summary.link.up.meta.batches >= 1, 'signed metadata crossed up');
   assert.ok(summary.link.down.dispatch >= 1, 'a dispatch crossed down');
   const reviewer = summary.workflow.steps[1];

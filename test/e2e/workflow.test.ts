@@ -26,7 +26,10 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   assert.equal(res.status, 202);
   const wf = await topo.waitForWorkflow(res.body.id);
   assert.equal(wf.status, 'succeeded');
-  assert.deepEqual(wf.steps.map((s: { agent: string }) => s.agent), ['indexer', 'reviewer']);
+  assert.deepEqual(
+    wf.steps.map((s: { agent: string }) => s.agent),
+    ['indexer', 'reviewer'],
+  );
   assert.equal(wf.steps[1].llmCalls, 1);
   assert.ok(wf.steps[1].inputTokens > 0, 'the reviewer used the LLM through the gateway');
 
@@ -52,7 +55,18 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
     if (usage.length === 0) await new Promise((r) => setTimeout(r, 100));
   }
   assert.equal(usage.length, 1);
-  assert.deepEqual(Object.keys(usage[0].body).sort(), ['cacheCreationTokens', 'cachedInputTokens', 'day', 'eventId', 'failovers', 'inputTokens', 'outputTokens', 'provider', 'requests', 'tier']);
+  assert.deepEqual(Object.keys(usage[0].body).sort(), [
+    'cacheCreationTokens',
+    'cachedInputTokens',
+    'day',
+    'eventId',
+    'failovers',
+    'inputTokens',
+    'outputTokens',
+    'provider',
+    'requests',
+    'tier',
+  ]);
   assert.equal(usage[0].body.provider, 'openai');
   assert.equal(usage[0].body.requests, 1);
   assert.equal(usage[0].body.inputTokens + usage[0].body.cachedInputTokens + usage[0].body.cacheCreationTokens, wf.steps[1].inputTokens);
@@ -111,7 +125,7 @@ test('in routed mode the reviewer reaches the LLM through the control-plane prox
     const wf = await routed.waitForWorkflow(res.body.id);
     assert.equal(wf.status, 'succeeded');
     assert.ok(wf.steps[1].inputTokens > 0);
-    assert.match(routed.control.output(), /"msg":"llm request finished"/, "the call went through the proxy");
+    assert.match(routed.control.output(), /"msg":"llm request finished"/, 'the call went through the proxy');
   } finally {
     await routed.stop();
   }
@@ -128,7 +142,10 @@ test('a workflow dispatched while the customer plane is down waits on the hub an
   await topo.startCustomer();
   const wf = await topo.waitForWorkflow(res.body.id);
   assert.equal(wf.status, 'succeeded');
-  assert.deepEqual(wf.steps.map((s: { agent: string }) => s.agent), ['indexer']);
+  assert.deepEqual(
+    wf.steps.map((s: { agent: string }) => s.agent),
+    ['indexer'],
+  );
 });
 
 test('the request id of the POST that started a workflow appears as reqId in the customer plane logs of that run', async () => {
@@ -141,6 +158,12 @@ test('the request id of the POST that started a workflow appears as reqId in the
   assert.equal(res.headers.get('x-request-id'), requestId);
   const { id } = (await res.json()) as { id: string };
   await topo.waitForWorkflow(id);
-  const lines = topo.customer.output().split('\n').filter((l) => l.includes(id));
-  assert.ok(lines.some((l) => l.includes(`"reqId":"${requestId}"`) && l.includes('workflow finished')), 'the run is joined to the request');
+  const lines = topo.customer
+    .output()
+    .split('\n')
+    .filter((l) => l.includes(id));
+  assert.ok(
+    lines.some((l) => l.includes(`"reqId":"${requestId}"`) && l.includes('workflow finished')),
+    'the run is joined to the request',
+  );
 });

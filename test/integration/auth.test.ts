@@ -24,14 +24,16 @@ let tenantA: string;
 let tenantB: string;
 const tokens: Record<string, Record<TokenType, string>> = {};
 
-const concrete = (url: string, tenant: string) =>
-  url.replace(':id', url.startsWith('/v1/tenants') ? tenant : '01M80Q73YTPPQREJ344M629MT4');
+const concrete = (url: string, tenant: string) => url.replace(':id', url.startsWith('/v1/tenants') ? tenant : '01M80Q73YTPPQREJ344M629MT4');
 
 async function call(route: string, tenant: string, token?: string) {
   const [method, url] = route.split(' ');
   const res = await fetch(h.url + concrete(url, tenant), {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(method === 'POST' ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(method === 'POST' ? { 'content-type': 'application/json' } : {}),
+    },
     body: method === 'POST' ? '{}' : undefined,
   });
   return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
@@ -62,7 +64,11 @@ after(() => h?.stop());
 
 test('every registered route is either public or listed with the one token type it accepts', () => {
   const registered = h.cp.app.routeList().map((r) => ({ key: `${r.method} ${r.url}`, authenticated: r.authenticated }));
-  for (const key of Object.keys(EXPECTED)) assert.ok(registered.some((r) => r.key === key), `${key} is registered`);
+  for (const key of Object.keys(EXPECTED))
+    assert.ok(
+      registered.some((r) => r.key === key),
+      `${key} is registered`,
+    );
   for (const r of registered) {
     if (PUBLIC.has(r.key)) {
       assert.equal(r.authenticated, false, `${r.key} is public`);

@@ -16,7 +16,11 @@ before(async () => {
 after(() => h?.stop());
 
 async function post(path: string, token: string, body: string, contentType = 'application/json') {
-  const res = await fetch(h.url + path, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+  const res = await fetch(h.url + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+    body,
+  });
   return { status: res.status, body: (await res.json()) as any };
 }
 

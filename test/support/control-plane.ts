@@ -36,7 +36,10 @@ export async function startInProcessControlPlane(env: Record<string, string> = {
       STATE_DIR: stateDir,
       ...env,
     });
-    const cp = await createControlPlane({ env: parsed, log: createLogger({ service: 'control-plane', level: 'debug', destination: sink }) });
+    const cp = await createControlPlane({
+      env: parsed,
+      log: createLogger({ service: 'control-plane', level: 'debug', destination: sink }),
+    });
     const url = await cp.listen();
     return {
       cp,

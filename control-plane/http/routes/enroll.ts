@@ -40,7 +40,8 @@ export function enrollRoutes(deps: { db: Db; tenants: TenantStore; verifier: Tok
         try {
           await deps.tenants.addKey(client, auth.tenant, kid, { ...jwk, kid, alg: 'EdDSA' });
         } catch (err) {
-          if ((err as { code?: string }).code === '23505') throw new ConflictError('this key is already registered', { code: 'key_exists', cause: err });
+          if ((err as { code?: string }).code === '23505')
+            throw new ConflictError('this key is already registered', { code: 'key_exists', cause: err });
           throw err;
         }
         await deps.tenants.upsertLeafUser(client, { tenant: auth.tenant, username: creds.username, passwordBcrypt: creds.passwordBcrypt });

@@ -13,7 +13,10 @@ export function healthRoutes(deps: { checks: Record<string, () => Promise<void>>
         Object.entries(deps.checks).map(async ([name, check]) => {
           try {
             // A dependency that hangs is as unready as one that refuses.
-            await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref())]);
+            await Promise.race([
+              check(),
+              new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref()),
+            ]);
             results[name] = 'ok';
           } catch {
             results[name] = 'failing';

@@ -16,8 +16,16 @@ const createTenantBody = z.strictObject({
 const tenantParams = z.strictObject({ id: z.string().uuid('tenant id must be a UUID') });
 const issueTokenBody = z.strictObject({
   typ: z.enum(['api', 'agent', 'enroll', 'telemetry']),
-  sub: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
-  ttlSeconds: z.number().int().min(60).max(90 * 24 * 3600).default(3600),
+  sub: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/)
+    .optional(),
+  ttlSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 24 * 3600)
+    .default(3600),
 });
 
 const ENROLL_TTL_SECONDS = 15 * 60;

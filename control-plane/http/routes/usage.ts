@@ -17,7 +17,10 @@ const day = z
 const usageQuery = z.strictObject({ from: day.optional(), to: day.optional() });
 
 const order = (a: UsageRow, b: UsageRow) =>
-  a.day.localeCompare(b.day) || a.route.localeCompare(b.route) || a.provider.localeCompare(b.provider) || (a.model ?? '').localeCompare(b.model ?? '');
+  a.day.localeCompare(b.day) ||
+  a.route.localeCompare(b.route) ||
+  a.provider.localeCompare(b.provider) ||
+  (a.model ?? '').localeCompare(b.model ?? '');
 
 /**
  * A tenant's LLM usage per day (api token): what the proxy served on the vendor's keys and what

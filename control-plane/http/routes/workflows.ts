@@ -25,7 +25,10 @@ export function workflowRoutes(deps: { workflows: WorkflowStore; dispatcher: Dis
       const body = parseInput(createBody, req.body);
       const id = newUlid();
       await deps.workflows.create({ id, tenantId: tenant, template: body.template });
-      await deps.dispatcher.enqueue({ workflowId: id, tenant, template: body.template, repo: body.repo, requestedAt: Date.now() }, { requestId: req.id });
+      await deps.dispatcher.enqueue(
+        { workflowId: id, tenant, template: body.template, repo: body.repo, requestedAt: Date.now() },
+        { requestId: req.id },
+      );
       return reply.status(202).send({ id, status: 'queued' });
     });
 

@@ -64,7 +64,8 @@ export function readableChunks(source: Readable): AsyncIterableIterator<Buffer> 
   const onEnd = () => ((ended = true), settle());
   const onError = (err: unknown) => ((failure ??= err), settle());
   const onClose = () => {
-    if (!ended && failure === undefined) failure = Object.assign(new Error('the stream closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
+    if (!ended && failure === undefined)
+      failure = Object.assign(new Error('the stream closed before it ended'), { code: 'ERR_STREAM_PREMATURE_CLOSE' });
     settle();
   };
   const detach = () => {

@@ -9,7 +9,16 @@ import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/
 import { writeSampleRepo } from '../../../scripts/topology/local-topology.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { auditLogPath, verifyAuditLog } from '../../../customer-plane/egress/audit-log.ts';
-import { bounded, createTenant, operatorIssuer, query, ROOT, startTestHub, tempDir, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import {
+  bounded,
+  createTenant,
+  operatorIssuer,
+  query,
+  ROOT,
+  startTestHub,
+  tempDir,
+  waitFor,
+} from '../../../scripts/topology/boundary-rig.ts';
 
 const CANARY = `CANARY${randomBytes(10).toString('hex')}`;
 
@@ -36,7 +45,14 @@ test('a canary in repository files, paths, prompts, tool outputs, secrets and en
     const control = await startPlaneProcess({
       script: join(ROOT, 'control-plane/main.ts'),
       readyEvent: 'listening',
-      env: { DATABASE_URL: db.url, CONTROL_PLANE_TOKEN_KEYS: keysJson, PORT: '0', STATE_DIR: join(dir.path, 'cp'), LOG_LEVEL: 'debug', ...hub.env },
+      env: {
+        DATABASE_URL: db.url,
+        CONTROL_PLANE_TOKEN_KEYS: keysJson,
+        PORT: '0',
+        STATE_DIR: join(dir.path, 'cp'),
+        LOG_LEVEL: 'debug',
+        ...hub.env,
+      },
     });
     children.push(control);
     const apiUrl = String(control.ready.url);
@@ -89,10 +105,15 @@ test('a canary in repository files, paths, prompts, tool outputs, secrets and en
       ids.push(created.body.id);
     }
     for (const id of ids) {
-      const wf = await waitFor(`workflow ${id}`, async () => {
-        const r = await http(`/v1/workflows/${id}`, apiToken);
-        return r.body?.status === 'succeeded' || r.body?.status === 'failed' ? r.body : undefined;
-      }, 60_000, 200);
+      const wf = await waitFor(
+        `workflow ${id}`,
+        async () => {
+          const r = await http(`/v1/workflows/${id}`, apiToken);
+          return r.body?.status === 'succeeded' || r.body?.status === 'failed' ? r.body : undefined;
+        },
+        60_000,
+        200,
+      );
       assert.equal(wf.status, 'succeeded', JSON.stringify(wf));
     }
     await http(`/v1/tenants/${tenant}/link`, op);
@@ -103,16 +124,21 @@ test('a canary in repository files, paths, prompts, tool outputs, secrets and en
     await control.stop();
 
     // Positive controls: the canary really was in play on the customer side.
-    const runs = readdirSync(join(stateDir, 'runs')).map((f) => readFileSync(join(stateDir, 'runs', f), 'utf8')).join('\n');
+    const runs = readdirSync(join(stateDir, 'runs'))
+      .map((f) => readFileSync(join(stateDir, 'runs', f), 'utf8'))
+      .join('\n');
     assert.ok(runs.includes(CANARY), 'the local run record holds the canary (agents saw it)');
     assert.ok(openai.requests.count + anthropic.requests.count > 0, 'the LLM was called (prompts held the canary)');
-    assert.ok(wire.some((s) => s.startsWith(`ap.up.${tenant}.meta`)), 'metadata did cross');
+    assert.ok(
+      wire.some((s) => s.startsWith(`ap.up.${tenant}.meta`)),
+      'metadata did cross',
+    );
     assert.equal(verifyAuditLog(auditLogPath(stateDir)).ok, true, 'the audit chain of what crossed verifies');
 
     const dbDump = JSON.stringify(
       await Promise.all(
-        (await query<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).map((t) =>
-          query(db.url, `SELECT * FROM "${t.table_name.replace(/"/g, '')}"`),
+        (await query<{ table_name: string }>(db.url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'")).map(
+          (t) => query(db.url, `SELECT * FROM "${t.table_name.replace(/"/g, '')}"`),
         ),
       ),
     );

@@ -33,7 +33,14 @@ test('kill -9 of the control-plane ingest consumer mid-batch: after restart ever
       script: join(ROOT, 'control-plane/main.ts'),
       readyEvent: 'listening',
       echo: onLine,
-      env: { DATABASE_URL: db.url, CONTROL_PLANE_TOKEN_KEYS: keysJson, PORT: '0', STATE_DIR: join(dir.path, 'cp'), LOG_LEVEL: 'debug', ...hub.env },
+      env: {
+        DATABASE_URL: db.url,
+        CONTROL_PLANE_TOKEN_KEYS: keysJson,
+        PORT: '0',
+        STATE_DIR: join(dir.path, 'cp'),
+        LOG_LEVEL: 'debug',
+        ...hub.env,
+      },
     }).then((p) => (children.push(p), p));
   try {
     let first: PlaneProcess | undefined;
@@ -68,20 +75,34 @@ test('kill -9 of the control-plane ingest consumer mid-batch: after restart ever
       });
     }
     await customer.plane.egress.flush();
-    const exitCode = await waitFor('the consumer to be killed', () => (first!.child.exitCode !== null || first!.child.signalCode !== null ? true : undefined), 60_000, 20);
+    const exitCode = await waitFor(
+      'the consumer to be killed',
+      () => (first!.child.exitCode !== null || first!.child.signalCode !== null ? true : undefined),
+      60_000,
+      20,
+    );
     assert.ok(exitCode);
     assert.equal(first.child.signalCode, 'SIGKILL');
     const atKill = await storedCounts(db.url, tenant);
     assert.ok(atKill.events < TOTAL, 'killed mid-stream: not everything was stored yet');
 
     await startControl();
-    const final = await waitFor('all stored', async () => {
-      const c = await storedCounts(db.url, tenant);
-      return c.events >= TOTAL ? c : undefined;
-    }, 90_000, 250);
+    const final = await waitFor(
+      'all stored',
+      async () => {
+        const c = await storedCounts(db.url, tenant);
+        return c.events >= TOTAL ? c : undefined;
+      },
+      90_000,
+      250,
+    );
     assert.equal(final.events, TOTAL, 'nothing lost, nothing stored twice');
     assert.equal(final.batchEvents, TOTAL, 'no batch counted twice');
-    const [sum] = await query<{ s: string; n: string }>(db.url, "SELECT sum((body->>'inputTokens')::bigint) AS s, count(DISTINCT event_id) AS n FROM up_events WHERE tenant_id = $1 AND event_id = ANY($2::text[])", [tenant, ids]);
+    const [sum] = await query<{ s: string; n: string }>(
+      db.url,
+      "SELECT sum((body->>'inputTokens')::bigint) AS s, count(DISTINCT event_id) AS n FROM up_events WHERE tenant_id = $1 AND event_id = ANY($2::text[])",
+      [tenant, ids],
+    );
     assert.equal(Number(sum.n), TOTAL);
     assert.equal(Number(sum.s), (TOTAL * (TOTAL - 1)) / 2, 'the usage totals add up exactly');
     const nc = await hub.connectControl();

@@ -33,7 +33,12 @@ test('a message whose consumer never acks is moved to AP_DLQ after max_deliver (
     const subject = 'ap.up.00000000-0000-4000-8000-000000000001.meta';
     const pa = await js.publish(subject, 'signed-batch-bytes');
     // A consumer that "crashes" on every delivery: it takes the message and never acks.
-    await jsm.consumers.add(STREAMS.up.name, { durable_name: 'hung', ack_policy: AckPolicy.Explicit, max_deliver: 2, ack_wait: 300_000_000 });
+    await jsm.consumers.add(STREAMS.up.name, {
+      durable_name: 'hung',
+      ack_policy: AckPolicy.Explicit,
+      max_deliver: 2,
+      ack_wait: 300_000_000,
+    });
     const consumer = await js.consumers.get(STREAMS.up.name, 'hung');
     for (let i = 0; i < 2; i++) {
       const m = await consumer.next({ expires: 5000 });
@@ -45,14 +50,22 @@ test('a message whose consumer never acks is moved to AP_DLQ after max_deliver (
     await waitFor('the advisory', async () => ((await jsm.streams.info(STREAMS.advisories.name)).state.messages > 0 ? true : undefined));
     const mover = await startDeadLetterMover({ nc, log });
     try {
-      const dlqMsg = await waitFor('the DLQ copy', async () => (await jsm.streams.getMessage(STREAMS.dlq.name, { last_by_subj: 'cp.dlq.up.max_deliveries' }).catch(() => null)) ?? undefined);
+      const dlqMsg = await waitFor(
+        'the DLQ copy',
+        async () =>
+          (await jsm.streams.getMessage(STREAMS.dlq.name, { last_by_subj: 'cp.dlq.up.max_deliveries' }).catch(() => null)) ?? undefined,
+      );
       assert.equal(new TextDecoder().decode(dlqMsg.data), 'signed-batch-bytes');
       assert.equal(dlqMsg.header.get('Ap-Dlq-Reason'), 'max_deliveries');
       assert.equal(dlqMsg.header.get('Ap-Dlq-Stream'), STREAMS.up.name);
       assert.equal(dlqMsg.header.get('Ap-Dlq-Stream-Seq'), String(pa.seq));
       assert.equal(dlqMsg.header.get('Ap-Dlq-Subject'), subject);
-      await waitFor('the source to be deleted', async () => ((await jsm.streams.getMessage(STREAMS.up.name, { seq: pa.seq })) === null ? true : undefined));
-      await waitFor('the advisory to be consumed', async () => ((await jsm.streams.info(STREAMS.advisories.name)).state.messages === 0 ? true : undefined));
+      await waitFor('the source to be deleted', async () =>
+        (await jsm.streams.getMessage(STREAMS.up.name, { seq: pa.seq })) === null ? true : undefined,
+      );
+      await waitFor('the advisory to be consumed', async () =>
+        (await jsm.streams.info(STREAMS.advisories.name)).state.messages === 0 ? true : undefined,
+      );
       assert.equal((await jsm.streams.info(STREAMS.dlq.name)).state.messages, 1, 'moved once');
     } finally {
       await mover.stop();

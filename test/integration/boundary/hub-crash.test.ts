@@ -91,7 +91,11 @@ test('kill -9 of the hub mid-stream of 20,000 events: after restart all 20,000 a
     const nc = await hub.connectControl();
     try {
       const jsm = await jetstreamManager(nc);
-      assert.equal((await jsm.streams.info(STREAMS.dlq.name)).state.messages, 0, 'nothing dead-lettered (a re-forward is a duplicate, not a replay)');
+      assert.equal(
+        (await jsm.streams.info(STREAMS.dlq.name)).state.messages,
+        0,
+        'nothing dead-lettered (a re-forward is a duplicate, not a replay)',
+      );
     } finally {
       await nc.close();
     }
@@ -101,9 +105,19 @@ test('kill -9 of the hub mid-stream of 20,000 events: after restart all 20,000 a
     await waitFor('audit caught up', () => verifyAuditLog(auditPath).records === final.batches || undefined, 20_000);
     const summary = verifyAuditLog(auditPath);
     assert.equal(summary.ok, true);
-    const audited = readFileSync(auditPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as AuditRecord);
-    assert.equal(audited.reduce((n, r) => n + r.events, 0), TOTAL);
-    const stored = await query<{ kid: string; seq: string; digest: string }>(db.url, 'SELECT kid, seq, digest FROM up_batches WHERE tenant_id = $1', [tenant]);
+    const audited = readFileSync(auditPath, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecord);
+    assert.equal(
+      audited.reduce((n, r) => n + r.events, 0),
+      TOTAL,
+    );
+    const stored = await query<{ kid: string; seq: string; digest: string }>(
+      db.url,
+      'SELECT kid, seq, digest FROM up_batches WHERE tenant_id = $1',
+      [tenant],
+    );
     const storedMap = new Map(stored.map((r) => [`${r.kid}:${r.seq}`, r.digest]));
     assert.equal(audited.length, storedMap.size);
     for (const r of audited) assert.equal(storedMap.get(`${r.kid}:${r.seq}`), r.digest, `audit record ${r.index} matches the stored batch`);

@@ -8,10 +8,30 @@ import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } 
 import { subjects } from '../../../shared/subjects.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
-import { createTenant, enrollDirect, operatorIssuer, query, startControlInProcess, startTestHub, tempDir, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import {
+  createTenant,
+  enrollDirect,
+  operatorIssuer,
+  query,
+  startControlInProcess,
+  startTestHub,
+  tempDir,
+  waitFor,
+} from '../../../scripts/topology/boundary-rig.ts';
 
 function usage(): Record<string, unknown> {
-  return { eventId: newUlid(), day: '2026-01-01', provider: 'anthropic', tier: 'ultra', requests: 1, inputTokens: 10, cachedInputTokens: 0, cacheCreationTokens: 0, outputTokens: 2, failovers: 0 };
+  return {
+    eventId: newUlid(),
+    day: '2026-01-01',
+    provider: 'anthropic',
+    tier: 'ultra',
+    requests: 1,
+    inputTokens: 10,
+    cachedInputTokens: 0,
+    cacheCreationTokens: 0,
+    outputTokens: 2,
+    failovers: 0,
+  };
 }
 
 async function signed(key: TenantSigningKey, tenant: string, seq: number, events = [usage()]): Promise<string> {
@@ -45,15 +65,27 @@ test('tampered, unsigned, replayed (old seq), wrong-tenant and wrong-key batches
 
     // A good batch first (seq 1): it is stored, and its seq is now used.
     await send(subjects.up(a.tenant, 'usage'), await signed(keyA, a.tenant, 1));
-    await waitFor('the good batch', async () => ((await query(db.url, 'SELECT 1 FROM up_batches')).length === 1 ? true : undefined), 20_000);
+    await waitFor(
+      'the good batch',
+      async () => ((await query(db.url, 'SELECT 1 FROM up_batches')).length === 1 ? true : undefined),
+      20_000,
+    );
 
     const good = await signed(keyA, a.tenant, 2);
     const [h, p, s] = good.split('.');
     const payload = JSON.parse(Buffer.from(p, 'base64url').toString());
     payload.events[0].inputTokens = 999_999; // the tampered field
     const cases: Array<{ reason: string; subject: string; data: string }> = [
-      { reason: 'bad_signature', subject: subjects.up(a.tenant, 'usage'), data: `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}` },
-      { reason: 'malformed', subject: subjects.up(a.tenant, 'usage'), data: JSON.stringify({ tenant: a.tenant, seq: 3, iat: 1, kind: 'usage', events: [usage()] }) },
+      {
+        reason: 'bad_signature',
+        subject: subjects.up(a.tenant, 'usage'),
+        data: `${h}.${Buffer.from(JSON.stringify(payload)).toString('base64url')}.${s}`,
+      },
+      {
+        reason: 'malformed',
+        subject: subjects.up(a.tenant, 'usage'),
+        data: JSON.stringify({ tenant: a.tenant, seq: 3, iat: 1, kind: 'usage', events: [usage()] }),
+      },
       { reason: 'replayed_seq', subject: subjects.up(a.tenant, 'usage'), data: await signed(keyA, a.tenant, 1) },
       { reason: 'wrong_tenant', subject: subjects.up(b.tenant, 'usage'), data: await signed(keyA, a.tenant, 4) },
       { reason: 'unknown_key', subject: subjects.up(a.tenant, 'usage'), data: await signed(stranger, a.tenant, 5) },
@@ -62,16 +94,32 @@ test('tampered, unsigned, replayed (old seq), wrong-tenant and wrong-key batches
     for (const c of cases) seqs.push((await send(c.subject, c.data)).seq);
 
     for (const [i, c] of cases.entries()) {
-      const moved = await waitFor(`DLQ entry for ${c.reason}`, async () => (await jsm.streams.getMessage(STREAMS.dlq.name, { last_by_subj: `cp.dlq.up.${c.reason}` }).catch(() => null)) ?? undefined, 20_000);
+      const moved = await waitFor(
+        `DLQ entry for ${c.reason}`,
+        async () =>
+          (await jsm.streams.getMessage(STREAMS.dlq.name, { last_by_subj: `cp.dlq.up.${c.reason}` }).catch(() => null)) ?? undefined,
+        20_000,
+      );
       assert.equal(moved.header.get('Ap-Dlq-Reason'), c.reason);
       assert.equal(moved.header.get('Ap-Dlq-Stream-Seq'), String(seqs[i]));
       assert.equal(new TextDecoder().decode(moved.data), c.data, 'the DLQ keeps the batch exactly as received');
-      assert.equal(await jsm.streams.getMessage(STREAMS.up.name, { seq: seqs[i] }), null, `${c.reason}: removed from AP_UP (moved, not copied)`);
+      assert.equal(
+        await jsm.streams.getMessage(STREAMS.up.name, { seq: seqs[i] }),
+        null,
+        `${c.reason}: removed from AP_UP (moved, not copied)`,
+      );
     }
     assert.equal((await jsm.streams.info(STREAMS.dlq.name)).state.messages, cases.length);
     const stored = await query<{ seq: string; kid: string }>(db.url, 'SELECT seq, kid FROM up_batches');
-    assert.deepEqual(stored.map((r) => Number(r.seq)), [1], 'only the good batch was stored');
-    const [events] = await query<{ n: string; t: string }>(db.url, "SELECT count(*) AS n, sum((body->>'inputTokens')::int) AS t FROM up_events");
+    assert.deepEqual(
+      stored.map((r) => Number(r.seq)),
+      [1],
+      'only the good batch was stored',
+    );
+    const [events] = await query<{ n: string; t: string }>(
+      db.url,
+      "SELECT count(*) AS n, sum((body->>'inputTokens')::int) AS t FROM up_events",
+    );
     assert.equal(Number(events.n), 1);
     assert.equal(Number(events.t), 10, 'the replayed and tampered contents were not counted');
   } finally {

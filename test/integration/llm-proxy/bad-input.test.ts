@@ -38,7 +38,11 @@ test('an unknown model name is a 400 model_not_found', async () => {
 test('a missing or invalid token is a 401 in OpenAI error shape', async () => {
   const h = await startProxy();
   try {
-    const res = await fetch(`${h.base}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(REQ) });
+    const res = await fetch(`${h.base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(REQ),
+    });
     await expectError(res, 401, 'token_missing');
     await expectError(await h.post(REQ, 'not-a-token'), 401, 'token_invalid');
   } finally {

@@ -97,7 +97,11 @@ test('request ids: a random UUID when none (or an unsafe one) is sent, a sane ca
     const send = (stream: boolean, id?: string) =>
       fetch(`${h.url}/chat/completions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${h.agentToken}`, 'content-type': 'application/json', ...(id === undefined ? {} : { 'x-request-id': id }) },
+        headers: {
+          authorization: `Bearer ${h.agentToken}`,
+          'content-type': 'application/json',
+          ...(id === undefined ? {} : { 'x-request-id': id }),
+        },
         body: JSON.stringify({ ...REQ, stream }),
       });
     const seen: string[] = [];

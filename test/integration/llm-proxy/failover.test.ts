@@ -124,17 +124,25 @@ for (const transport of ['sdk', 'passthrough'] as const) {
       const ids: string[] = [];
       const plain = await h.client().chat.completions.create(REQ).withResponse();
       ids.push(plain.response.headers.get('x-request-id')!);
-      const streamed = await h.client().chat.completions.create({ ...REQ, stream: true }).withResponse();
+      const streamed = await h
+        .client()
+        .chat.completions.create({ ...REQ, stream: true })
+        .withResponse();
       for await (const _ of streamed.data);
       ids.push(streamed.response.headers.get('x-request-id')!);
-      for (let i = 0; i < 200 && h.logs.filter((l) => l.includes('llm request finished')).length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+      for (let i = 0; i < 200 && h.logs.filter((l) => l.includes('llm request finished')).length < 2; i++)
+        await new Promise((r) => setTimeout(r, 10));
 
       const lines = h.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
       for (const id of ids) {
         const mine = lines.filter((l) => l.reqId === id).map((l) => l.msg);
         assert.deepEqual(mine, ['llm upstream attempt failed; trying next provider', 'llm request finished']);
       }
-      assert.equal(lines.some((l) => 'requestId' in l), false, 'one name for the request id on every line');
+      assert.equal(
+        lines.some((l) => 'requestId' in l),
+        false,
+        'one name for the request id on every line',
+      );
     } finally {
       await h.close();
     }

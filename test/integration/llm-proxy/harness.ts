@@ -18,23 +18,25 @@ import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../../..
 /** A real fastify proxy on 127.0.0.1:0 in front of FAKE providers, with tokens and captured logs. */
 export type ProxyHarness = Awaited<ReturnType<typeof startProxy>>;
 
-export async function startProxy(opts: {
-  fakes?: { openai: FakeProvider; anthropic: FakeProvider };
-  redis?: Redis;
-  keyPrefix?: string;
-  db?: pg.Pool;
-  rpm?: number;
-  tpm?: number;
-  monthlyTokens?: number;
-  modelMap?: ModelMap;
-  timeoutMs?: number;
-  breaker?: BreakerOptions;
-  tenant?: string;
-  keys?: Awaited<ReturnType<typeof generateSigningJwk>>[];
-  /** The OpenAI transport; default from LLM_OPENAI_TRANSPORT, else the SDK. */
-  transport?: OpenAITransport;
-  metrics?: LlmProxyMetrics;
-} = {}) {
+export async function startProxy(
+  opts: {
+    fakes?: { openai: FakeProvider; anthropic: FakeProvider };
+    redis?: Redis;
+    keyPrefix?: string;
+    db?: pg.Pool;
+    rpm?: number;
+    tpm?: number;
+    monthlyTokens?: number;
+    modelMap?: ModelMap;
+    timeoutMs?: number;
+    breaker?: BreakerOptions;
+    tenant?: string;
+    keys?: Awaited<ReturnType<typeof generateSigningJwk>>[];
+    /** The OpenAI transport; default from LLM_OPENAI_TRANSPORT, else the SDK. */
+    transport?: OpenAITransport;
+    metrics?: LlmProxyMetrics;
+  } = {},
+) {
   const logs: string[] = [];
   const log = createLogger({ service: 'llm-proxy-test', level: 'debug', destination: { write: (s: string) => void logs.push(s) } });
   const ownFakes = !opts.fakes;
@@ -59,8 +61,17 @@ export async function startProxy(opts: {
     createLlmProxyRoutes({
       gateway,
       verifier,
-      limiter: createLlmRateLimiter({ rpm: opts.rpm ?? 10_000, tpm: opts.tpm ?? 10_000_000, redis: opts.redis, keyPrefix: `${opts.keyPrefix ?? randomUUID()}:rl` }),
-      budget: createLlmBudget({ monthlyTokens: opts.monthlyTokens ?? 1e12, redis: opts.redis, keyPrefix: `${opts.keyPrefix ?? randomUUID()}:budget` }),
+      limiter: createLlmRateLimiter({
+        rpm: opts.rpm ?? 10_000,
+        tpm: opts.tpm ?? 10_000_000,
+        redis: opts.redis,
+        keyPrefix: `${opts.keyPrefix ?? randomUUID()}:rl`,
+      }),
+      budget: createLlmBudget({
+        monthlyTokens: opts.monthlyTokens ?? 1e12,
+        redis: opts.redis,
+        keyPrefix: `${opts.keyPrefix ?? randomUUID()}:budget`,
+      }),
       counters,
       log,
       metrics: opts.metrics,

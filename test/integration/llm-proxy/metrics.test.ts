@@ -14,12 +14,17 @@ function sample(text: string, name: string, labels: string): number | undefined 
 
 test('breaker state changes, skipped attempts, failovers and request durations are scraped from GET /metrics on the metrics port', async () => {
   const telemetry = await startInstrumentation({ metricsPort: 0 });
-  const h = await startProxy({ transport: 'passthrough', breaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 }, metrics: createLlmProxyMetrics() });
+  const h = await startProxy({
+    transport: 'passthrough',
+    breaker: { consecutiveFailures: 3, halfOpenAfterMs: 60_000 },
+    metrics: createLlmProxyMetrics(),
+  });
   try {
     assert.match(telemetry.metricsUrl!, /^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
     h.openai.setFault({ status: 500 });
     const client = h.client();
-    for (let i = 0; i < 5; i++) await client.chat.completions.create({ ...REQ, messages: [...REQ.messages, { role: 'user', content: `canary-7f3a ${i}` }] });
+    for (let i = 0; i < 5; i++)
+      await client.chat.completions.create({ ...REQ, messages: [...REQ.messages, { role: 'user', content: `canary-7f3a ${i}` }] });
     assert.equal(h.openai.requests.count, 3, 'the breaker opened after three failures; later calls went straight to Anthropic');
 
     const res = await fetch(telemetry.metricsUrl!);
@@ -54,12 +59,17 @@ test('with OTEL_EXPORTER_OTLP_ENDPOINT the proxy metrics are pushed to the opera
   await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
   const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
   const telemetry = await startInstrumentation({ otlpEndpoint: endpoint, otlpIntervalMs: 100 });
-  const h = await startProxy({ transport: 'passthrough', breaker: { consecutiveFailures: 1, halfOpenAfterMs: 60_000 }, metrics: createLlmProxyMetrics() });
+  const h = await startProxy({
+    transport: 'passthrough',
+    breaker: { consecutiveFailures: 1, halfOpenAfterMs: 60_000 },
+    metrics: createLlmProxyMetrics(),
+  });
   try {
     assert.equal(telemetry.metricsUrl, undefined, 'no scrape endpoint unless METRICS_PORT is set');
     h.openai.setFault({ status: 500 }, { times: 1 });
     await h.client().chat.completions.create(REQ);
-    for (let i = 0; i < 100 && !posts.some((p) => p.body.includes('llm.breaker.transitions')); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && !posts.some((p) => p.body.includes('llm.breaker.transitions')); i++)
+      await new Promise((r) => setTimeout(r, 50));
     const post = posts.find((p) => p.body.includes('llm.breaker.transitions'));
     assert.ok(post, 'the breaker transition reached the collector');
     assert.equal(post.path, '/v1/metrics');

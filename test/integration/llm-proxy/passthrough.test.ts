@@ -38,7 +38,10 @@ test('passthrough: a non-streaming completion through the official client', asyn
 test('passthrough: a stream arrives as the upstream sent it, the tier as model, usage in the last chunk', async () => {
   const h = await startProxy({ transport: 'passthrough' });
   try {
-    const { data: stream, response } = await h.client().chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } }).withResponse();
+    const { data: stream, response } = await h
+      .client()
+      .chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } })
+      .withResponse();
     const chunks = await collect(stream);
     assert.match(textOf(chunks), /^Fake review .* No blocking issues\.$/);
     assert.ok(chunks.every((c) => c.model === 'core'));
@@ -54,7 +57,11 @@ test('passthrough: a stream arrives as the upstream sent it, the tier as model, 
     assert.equal(h.anthropic.requests.count, 0);
 
     const plain = await collect(await h.client().chat.completions.create({ ...REQ, stream: true }));
-    assert.equal(plain.some((c) => c.usage), false, 'no usage chunk unless asked for');
+    assert.equal(
+      plain.some((c) => c.usage),
+      false,
+      'no usage chunk unless asked for',
+    );
   } finally {
     await h.close();
   }
@@ -76,7 +83,9 @@ for (const [name, fault] of beforeFirstByte) {
       const { data, response } = await h.client().chat.completions.create(REQ).withResponse();
       assert.match(data.choices[0].message.content ?? '', /^Fake review/);
       assert.equal(response.headers.get('x-agentplane-provider'), 'anthropic');
-      const chunks = await collect(await h.client().chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } }));
+      const chunks = await collect(
+        await h.client().chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } }),
+      );
       assert.match(textOf(chunks), /^Fake review .* No blocking issues\.$/);
       assert.ok(chunks[chunks.length - 1].usage);
       assert.equal(h.openai.requests.count, 2);
@@ -92,7 +101,9 @@ test('passthrough: a stream broken mid-way continues on Anthropic as one stream 
   try {
     const expected = (await h.client().chat.completions.create(REQ)).choices[0].message.content;
     h.openai.setFault({ resetAfterChunks: 5 }, { times: 1 }); // role chunk + 4 words, then the socket dies
-    const chunks = await collect(await h.client().chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } }));
+    const chunks = await collect(
+      await h.client().chat.completions.create({ ...REQ, stream: true, stream_options: { include_usage: true } }),
+    );
     assert.equal(textOf(chunks), expected);
     assert.equal(new Set(chunks.map((c) => c.id)).size, 1);
     assert.ok(chunks.every((c) => c.model === 'core'));
@@ -158,7 +169,10 @@ test('passthrough: a client that goes away mid-stream ends the upstream call; on
     await reader.read().catch(() => undefined);
     for (let i = 0; i < 50 && !h.logs.some((l) => l.includes('client went away')); i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(h.logs.some((l) => l.includes('"code":"client_closed"')));
-    assert.equal(h.logs.some((l) => l.includes('llm stream failed')), false);
+    assert.equal(
+      h.logs.some((l) => l.includes('llm stream failed')),
+      false,
+    );
     assert.equal(h.anthropic.requests.count, 0, 'a caller who left is not failed over');
   } finally {
     await h.close();
@@ -168,15 +182,29 @@ test('passthrough: a client that goes away mid-stream ends the upstream call; on
 });
 
 type Usage = { prompt: number; completion: number; total: number; cached: number };
-const usageOf = (u: { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details?: { cached_tokens?: number } } | null | undefined): Usage | null =>
-  u ? { prompt: u.prompt_tokens, completion: u.completion_tokens, total: u.total_tokens, cached: u.prompt_tokens_details?.cached_tokens ?? 0 } : null;
+const usageOf = (
+  u:
+    | { prompt_tokens: number; completion_tokens: number; total_tokens: number; prompt_tokens_details?: { cached_tokens?: number } }
+    | null
+    | undefined,
+): Usage | null =>
+  u
+    ? {
+        prompt: u.prompt_tokens,
+        completion: u.completion_tokens,
+        total: u.total_tokens,
+        cached: u.prompt_tokens_details?.cached_tokens ?? 0,
+      }
+    : null;
 
 /** The same calls, with the same faults, against a fresh proxy and fresh fakes; what the client and the counters saw. */
 async function scriptedRun(h: ProxyHarness) {
   const client = h.client();
   const seen: (Usage | null)[] = [];
   const streamed = async (body: object) => {
-    const chunks = await collect(await client.chat.completions.create({ ...REQ, ...body, stream: true, stream_options: { include_usage: true } }));
+    const chunks = await collect(
+      await client.chat.completions.create({ ...REQ, ...body, stream: true, stream_options: { include_usage: true } }),
+    );
     seen.push(usageOf(chunks[chunks.length - 1].usage));
   };
   seen.push(usageOf((await client.chat.completions.create(REQ)).usage)); // prompt cache miss

@@ -32,7 +32,11 @@ for (const transport of ['sdk', 'passthrough'] as const) {
       const perRequest = h.logs.filter((l) => /"msg":"llm request (finished|rejected|failed)"/.test(l));
       assert.equal(perRequest.length, 7, 'one summary line per request');
       assert.equal(new Set(perRequest.map((l) => JSON.parse(l).reqId)).size, 7, 'each carries its request id');
-      assert.equal(all.includes('"msg":"incoming request"') || all.includes('"msg":"request completed"'), false, 'fastify request lines are off on the chat route');
+      assert.equal(
+        all.includes('"msg":"incoming request"') || all.includes('"msg":"request completed"'),
+        false,
+        'fastify request lines are off on the chat route',
+      );
       assert.ok(all.includes('llm upstream attempt failed'), 'failover warnings were written');
       assert.equal(all.includes(CANARY), false, 'a prompt, completion or echo of them was logged');
       assert.equal(all.includes('Fake review'), false, 'completion text was logged');

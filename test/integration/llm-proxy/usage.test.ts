@@ -42,7 +42,9 @@ test('usage counters flush to Postgres idempotently and GET /v1/usage reports th
 
       await h.counters.flush();
       await h.counters.flush(); // a repeated flush must not double-count
-      const { rows } = await db.query('SELECT provider, sum(requests)::int AS requests, sum(failovers)::int AS failovers FROM llm_usage GROUP BY provider ORDER BY provider');
+      const { rows } = await db.query(
+        'SELECT provider, sum(requests)::int AS requests, sum(failovers)::int AS failovers FROM llm_usage GROUP BY provider ORDER BY provider',
+      );
       assert.deepEqual(rows, [
         { provider: 'anthropic', requests: 1, failovers: 1 },
         { provider: 'openai', requests: 2, failovers: 0 },
@@ -141,7 +143,8 @@ for (const transport of ['sdk', 'passthrough'] as const) {
         assert.equal(ctrl.signal.aborted, true);
 
         // The request is settled just after the stream ends; wait for its summary line.
-        for (let i = 0; i < 200 && !h.logs.some((l) => l.includes('llm request finished')); i++) await new Promise((r) => setTimeout(r, 10));
+        for (let i = 0; i < 200 && !h.logs.some((l) => l.includes('llm request finished')); i++)
+          await new Promise((r) => setTimeout(r, 10));
         const line = JSON.parse(h.logs.find((l) => l.includes('llm request finished'))!);
         assert.equal(line.cancelled, true);
         assert.equal(line.estimated, true, 'no usage report came: the tokens are our estimate');
@@ -205,11 +208,19 @@ for (const [name, stream, transport] of [
         assert.ok(line.inputTokens > 0, 'the prompt is billed');
         assert.equal(line.outputTokens, 0, 'nothing was produced for the client');
         assert.equal(h.anthropic.requests.count, 0, 'a caller who left is not failed over');
-        assert.equal(h.logs.filter((l) => l.includes('llm request rejected') || l.includes('llm request failed')).length, 0, 'no error line for a caller who left');
+        assert.equal(
+          h.logs.filter((l) => l.includes('llm request rejected') || l.includes('llm request failed')).length,
+          0,
+          'no error line for a caller who left',
+        );
 
         await h.counters.flush();
-        const { rows } = await db.query('SELECT requests::int, cancelled_requests::int, estimated_requests::int, input_tokens::int, output_tokens::int FROM llm_usage');
-        assert.deepEqual(rows, [{ requests: 1, cancelled_requests: 1, estimated_requests: 1, input_tokens: line.inputTokens, output_tokens: 0 }]);
+        const { rows } = await db.query(
+          'SELECT requests::int, cancelled_requests::int, estimated_requests::int, input_tokens::int, output_tokens::int FROM llm_usage',
+        );
+        assert.deepEqual(rows, [
+          { requests: 1, cancelled_requests: 1, estimated_requests: 1, input_tokens: line.inputTokens, output_tokens: 0 },
+        ]);
         const res = await fetch(`${h.base}/v1/usage`, { headers: { authorization: `Bearer ${h.apiToken}` } });
         const body = await res.json();
         assert.equal(body.data.length, 1);

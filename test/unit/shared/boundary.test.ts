@@ -17,10 +17,66 @@ function samples(): Array<{ kind: UpKind; event: Record<string, unknown> }> {
   const now = Date.now();
   return [
     { kind: 'meta', event: { type: 'workflow.started', eventId: newUlid(), workflowId: newUlid(), template: 'code-review', at: now } },
-    { kind: 'meta', event: { type: 'workflow.finished', eventId: newUlid(), workflowId: newUlid(), template: 'code-review', status: 'failed', errorCode: 'timeout', at: now, durationMs: 5, steps: 1 } },
-    { kind: 'meta', event: { type: 'step.finished', eventId: newUlid(), workflowId: newUlid(), stepId: newUlid(), index: 0, agent: 'reviewer', status: 'succeeded', errorCode: 'none', startedAt: now, durationMs: 3, llmCalls: 1, inputTokens: 10, outputTokens: 2 } },
-    { kind: 'otel', event: { eventId: newUlid(), metric: 'step.duration_ms', kind: 'histogram', at: now, value: 12, count: 2, agent: 'indexer', status: 'succeeded' } },
-    { kind: 'usage', event: { eventId: newUlid(), day: '2026-01-02', provider: 'openai', tier: 'core', requests: 1, inputTokens: 1, cachedInputTokens: 0, cacheCreationTokens: 0, outputTokens: 1, failovers: 0 } },
+    {
+      kind: 'meta',
+      event: {
+        type: 'workflow.finished',
+        eventId: newUlid(),
+        workflowId: newUlid(),
+        template: 'code-review',
+        status: 'failed',
+        errorCode: 'timeout',
+        at: now,
+        durationMs: 5,
+        steps: 1,
+      },
+    },
+    {
+      kind: 'meta',
+      event: {
+        type: 'step.finished',
+        eventId: newUlid(),
+        workflowId: newUlid(),
+        stepId: newUlid(),
+        index: 0,
+        agent: 'reviewer',
+        status: 'succeeded',
+        errorCode: 'none',
+        startedAt: now,
+        durationMs: 3,
+        llmCalls: 1,
+        inputTokens: 10,
+        outputTokens: 2,
+      },
+    },
+    {
+      kind: 'otel',
+      event: {
+        eventId: newUlid(),
+        metric: 'step.duration_ms',
+        kind: 'histogram',
+        at: now,
+        value: 12,
+        count: 2,
+        agent: 'indexer',
+        status: 'succeeded',
+      },
+    },
+    {
+      kind: 'usage',
+      event: {
+        eventId: newUlid(),
+        day: '2026-01-02',
+        provider: 'openai',
+        tier: 'core',
+        requests: 1,
+        inputTokens: 1,
+        cachedInputTokens: 0,
+        cacheCreationTokens: 0,
+        outputTokens: 1,
+        failovers: 0,
+      },
+    },
     { kind: 'patterns', event: { eventId: newUlid(), fingerprint: 'a'.repeat(64), agent: 'fixer', outcome: 'accepted', occurrences: 3 } },
   ];
 }
@@ -76,12 +132,23 @@ test('egress rejects every canary-carrying event, counts each rejection, logs wi
     features: { require: () => true, supports: () => true },
   } as unknown as NatsConnection;
   const key = await importTenantKey((await generateTenantKey()).privateJwk);
-  const egress = createEgress({ nc, tenant: '00000000-0000-4000-8000-000000000001', key, seq: { next: () => 1 }, log: createLogger({ service: 'test', level: 'debug', destination: sink }), flushIntervalMs: 60_000 });
+  const egress = createEgress({
+    nc,
+    tenant: '00000000-0000-4000-8000-000000000001',
+    key,
+    seq: { next: () => 1 },
+    log: createLogger({ service: 'test', level: 'debug', destination: sink }),
+    flushIntervalMs: 60_000,
+  });
   const cases = poisoned();
   for (const c of cases) assert.equal(egress.emit(c.kind, c.event).ok, false, `${c.kind}.${c.field}`);
   await egress.close();
   const stats = egress.stats();
-  assert.equal(Object.values(stats.rejected).reduce((a, b) => a + b, 0), cases.length, 'every rejection counted');
+  assert.equal(
+    Object.values(stats.rejected).reduce((a, b) => a + b, 0),
+    cases.length,
+    'every rejection counted',
+  );
   assert.deepEqual(stats.accepted, { meta: 0, otel: 0, usage: 0, patterns: 0 });
   assert.deepEqual(published, [], 'nothing was sent');
   assert.ok(logs.includes('event rejected at the boundary'), 'rejections are logged locally');

@@ -15,7 +15,10 @@ test('authorization headers, cookies and secret-named fields are redacted even w
     },
   });
   const log = createLogger({ service: 't', destination });
-  log.info({ req: { headers: { authorization: 'Bearer abc.def.ghi', cookie: 'sid=1' } }, config: { password: 'hunter2', apiKey: 'sk-live' } }, 'hello');
+  log.info(
+    { req: { headers: { authorization: 'Bearer abc.def.ghi', cookie: 'sid=1' } }, config: { password: 'hunter2', apiKey: 'sk-live' } },
+    'hello',
+  );
   assert.doesNotMatch(out, /abc\.def\.ghi|sid=1|hunter2|sk-live/);
   assert.match(out, /\[redacted\]/);
 });

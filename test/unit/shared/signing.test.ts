@@ -3,7 +3,13 @@ import assert from 'node:assert/strict';
 import { generateTenantKey, importTenantKey, signBatch, verifyBatch } from '../../../shared/signing.ts';
 import { canonicalJson } from '../../../shared/canonical-json.ts';
 
-const batch = { tenant: '11111111-1111-4111-8111-111111111111', seq: 7, iat: 1_800_000_000, kind: 'meta' as const, events: [{ b: 1, a: 2 }] };
+const batch = {
+  tenant: '11111111-1111-4111-8111-111111111111',
+  seq: 7,
+  iat: 1_800_000_000,
+  kind: 'meta' as const,
+  events: [{ b: 1, a: 2 }],
+};
 
 test('a signed batch verifies with the tenant public key and yields the same payload', async () => {
   const k = await generateTenantKey();

@@ -14,7 +14,11 @@ test('a token verifies only for the one typ it was issued with', async () => {
 test('after rotation, tokens signed by the old key still verify until the old key is dropped', async () => {
   const oldKey = await generateSigningJwk('old');
   const newKey = await generateSigningJwk('new');
-  const oldToken = await createTokenIssuer({ keys: [oldKey] }).issue({ typ: 'api', tenant: '11111111-1111-4111-8111-111111111111', ttlSeconds: 60 });
+  const oldToken = await createTokenIssuer({ keys: [oldKey] }).issue({
+    typ: 'api',
+    tenant: '11111111-1111-4111-8111-111111111111',
+    ttlSeconds: 60,
+  });
   const rotated = createTokenVerifier({ jwks: publicJwks([newKey, oldKey]) });
   assert.equal((await rotated.verify(oldToken, 'api')).typ, 'api');
   const dropped = createTokenVerifier({ jwks: publicJwks([newKey]) });

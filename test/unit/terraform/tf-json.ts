@@ -1,8 +1,8 @@
 // Helpers to read the synthesized Terraform JSON in tests: typed lookups of resources, data sources and
 // the IAM statements inside policy documents.
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 export type Block = { [k: string]: Json };
@@ -17,15 +17,15 @@ export interface TfJson {
   output: Record<string, Block>;
 }
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const distFile = join(repoRoot, "terraform", "dist", "main.tf.json");
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const distFile = join(repoRoot, 'terraform', 'dist', 'main.tf.json');
 
 /**
  * The committed output, or another file when AGENTPLANE_TF_JSON is set — used to confirm a rule fails on
  * a deliberately broken copy.
  */
 export function loadDist(): TfJson {
-  return JSON.parse(readFileSync(process.env.AGENTPLANE_TF_JSON ?? distFile, "utf8")) as TfJson;
+  return JSON.parse(readFileSync(process.env.AGENTPLANE_TF_JSON ?? distFile, 'utf8')) as TfJson;
 }
 
 export function resources(tf: TfJson, type: string): [string, Block][] {
@@ -51,7 +51,7 @@ export function block(value: Json | undefined): Block {
 
 /** "${aws_kms_key.data_key.arn}" → "aws_kms_key.data_key" */
 export function refersTo(value: Json | undefined, address: string): boolean {
-  return typeof value === "string" && value.includes(`\${${address}.`);
+  return typeof value === 'string' && value.includes(`\${${address}.`);
 }
 
 export interface Statement {
@@ -66,16 +66,16 @@ export interface Statement {
 
 export function statements(tf: TfJson): Statement[] {
   const out: Statement[] = [];
-  for (const [doc, body] of dataSources(tf, "aws_iam_policy_document")) {
+  for (const [doc, body] of dataSources(tf, 'aws_iam_policy_document')) {
     for (const s of blocks(body.statement)) {
       out.push({
         doc,
-        sid: String(s.sid ?? ""),
-        effect: String(s.effect ?? "Allow"),
+        sid: String(s.sid ?? ''),
+        effect: String(s.effect ?? 'Allow'),
         actions: (s.actions ?? []) as string[],
         resources: (s.resources ?? []) as string[] | string,
-        principals: blocks(s.principals) as unknown as Statement["principals"],
-        conditions: blocks(s.condition) as unknown as Statement["conditions"],
+        principals: blocks(s.principals) as unknown as Statement['principals'],
+        conditions: blocks(s.condition) as unknown as Statement['conditions'],
       });
     }
   }
@@ -85,7 +85,7 @@ export function statements(tf: TfJson): Statement[] {
 /** Documents attached to IAM roles (identity policies), as opposed to key, bucket and file-system policies. */
 export function rolePolicyDocs(tf: TfJson): Set<string> {
   const docs = new Set<string>();
-  for (const [, p] of resources(tf, "aws_iam_role_policy")) {
+  for (const [, p] of resources(tf, 'aws_iam_role_policy')) {
     const m = /data\.aws_iam_policy_document\.([a-z0-9_]+)\.json/.exec(String(p.policy));
     if (m) docs.add(m[1]);
   }

@@ -1,21 +1,21 @@
 // Runs the stack's variable validations through the real Terraform evaluator. Only variables and locals
 // are copied into a scratch module, so no provider (and no network) is needed. Skipped when no
 // `terraform` binary is on PATH: the policy tests do not depend on it.
-import assert from "node:assert/strict";
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { promisify } from "node:util";
-import { loadDist } from "./tf-json.ts";
+import assert from 'node:assert/strict';
+import { execFile, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { loadDist } from './tf-json.ts';
 
 const run = promisify(execFile);
 
 function findTerraform(): string | undefined {
-  for (const bin of ["terraform", "tofu"]) {
+  for (const bin of ['terraform', 'tofu']) {
     try {
-      execFileSync(bin, ["version"], { stdio: "ignore" });
+      execFileSync(bin, ['version'], { stdio: 'ignore' });
       return bin;
     } catch {
       // not installed
@@ -24,42 +24,42 @@ function findTerraform(): string | undefined {
   return undefined;
 }
 const bin = findTerraform();
-const skip = bin ? false : "terraform/tofu not on PATH";
+const skip = bin ? false : 'terraform/tofu not on PATH';
 
-const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/agentplane/runner@sha256:${"a".repeat(64)}`;
+const IMAGE = `123456789012.dkr.ecr.eu-west-1.amazonaws.com/agentplane/runner@sha256:${'a'.repeat(64)}`;
 const GOOD: Record<string, string> = {
-  region: "eu-west-1",
-  tenant_id: "0b0e7c2a-1d3e-4f5a-8b9c-0d1e2f3a4b5c",
-  hub_url: "tls://hub.eu.agentplane.example:7422",
+  region: 'eu-west-1',
+  tenant_id: '0b0e7c2a-1d3e-4f5a-8b9c-0d1e2f3a4b5c',
+  hub_url: 'tls://hub.eu.agentplane.example:7422',
   runner_image: IMAGE,
   leaf_image: IMAGE,
   otel_image: IMAGE,
 };
 
-let dir = "";
-const env = { ...process.env, TF_IN_AUTOMATION: "1", CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: "/dev/null" };
+let dir = '';
+const env = { ...process.env, TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1', TF_CLI_CONFIG_FILE: '/dev/null' };
 
 before(async () => {
   if (!bin) return;
-  dir = mkdtempSync(join(tmpdir(), "agentplane-tfvars-"));
+  dir = mkdtempSync(join(tmpdir(), 'agentplane-tfvars-'));
   const tf = loadDist();
   // The partition data source is replaced by a fixed value; locals that read resources are left out.
   const locals = Object.fromEntries(
     Object.entries(tf.locals)
-      .map(([k, v]) => [k, v.replaceAll("${data.aws_partition.partition.partition}", "aws")])
+      .map(([k, v]) => [k, v.replaceAll('${data.aws_partition.partition.partition}', 'aws')])
       .filter(([, v]) => !/\$\{[^}]*\b(aws_|data\.)/.test(v)),
   );
   const module = {
     variable: tf.variable,
     locals,
     output: {
-      name: { value: "${local.name}" },
-      runner_repo: { value: "${local.runner_image_repository_arn}" },
-      private_a: { value: "${cidrsubnet(var.vpc_cidr, 4, 0)}" },
+      name: { value: '${local.name}' },
+      runner_repo: { value: '${local.runner_image_repository_arn}' },
+      private_a: { value: '${cidrsubnet(var.vpc_cidr, 4, 0)}' },
     },
   };
-  writeFileSync(join(dir, "main.tf.json"), JSON.stringify(module));
-  await run(bin, ["init", "-input=false", "-no-color"], { cwd: dir, env });
+  writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(module));
+  await run(bin, ['init', '-input=false', '-no-color'], { cwd: dir, env });
 });
 after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -67,18 +67,18 @@ after(() => {
 
 async function plan(overrides: Record<string, string>): Promise<{ ok: boolean; out: string }> {
   const vars = { ...GOOD, ...overrides };
-  const args = ["plan", "-input=false", "-no-color", "-refresh=false", "-lock=false"];
-  for (const [k, v] of Object.entries(vars)) args.push("-var", `${k}=${v}`);
+  const args = ['plan', '-input=false', '-no-color', '-refresh=false', '-lock=false'];
+  for (const [k, v] of Object.entries(vars)) args.push('-var', `${k}=${v}`);
   try {
     const { stdout } = await run(bin as string, args, { cwd: dir, env });
     return { ok: true, out: stdout };
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string };
-    return { ok: false, out: `${err.stdout ?? ""}${err.stderr ?? ""}` };
+    return { ok: false, out: `${err.stdout ?? ''}${err.stderr ?? ''}` };
   }
 }
 
-test("valid inputs pass and derive the expected names and ARNs", { skip }, async () => {
+test('valid inputs pass and derive the expected names and ARNs', { skip }, async () => {
   const r = await plan({});
   assert.ok(r.ok, r.out);
   assert.match(r.out, /name\s+= "ap-0b0e7c2a-1d3e-4f5a-8b9c-0d1e2f3a4b5c"/);
@@ -87,20 +87,20 @@ test("valid inputs pass and derive the expected names and ARNs", { skip }, async
 });
 
 const REJECTED: [string, string, string][] = [
-  ["tenant_id", "Tenant One", "tenant_id must be"],
-  ["hub_url", "nats://hub.example:7422", "plaintext nats:// is refused"],
-  ["vpc_cidr", "10.0.0.0/8", "vpc_cidr must be"],
-  ["vpc_cidr", "10.0.0.300/16", "vpc_cidr must be"],
-  ["runner_image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/agentplane/runner:latest", "tags are not accepted"],
-  ["leaf_image", `docker.io/library/nats@sha256:${"b".repeat(64)}`, "leaf_image must be"],
-  ["llm_mode", "proxy", "llm_mode must be"],
-  ["log_retention_days", "10", "log_retention_days must be"],
-  ["backup_retention_days", "1", "backup_retention_days must be"],
-  ["runner_cpu", "300", "runner_cpu must be"],
-  ["hub_leafnode_port", "80", "hub_leafnode_port must be"],
+  ['tenant_id', 'Tenant One', 'tenant_id must be'],
+  ['hub_url', 'nats://hub.example:7422', 'plaintext nats:// is refused'],
+  ['vpc_cidr', '10.0.0.0/8', 'vpc_cidr must be'],
+  ['vpc_cidr', '10.0.0.300/16', 'vpc_cidr must be'],
+  ['runner_image', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/agentplane/runner:latest', 'tags are not accepted'],
+  ['leaf_image', `docker.io/library/nats@sha256:${'b'.repeat(64)}`, 'leaf_image must be'],
+  ['llm_mode', 'proxy', 'llm_mode must be'],
+  ['log_retention_days', '10', 'log_retention_days must be'],
+  ['backup_retention_days', '1', 'backup_retention_days must be'],
+  ['runner_cpu', '300', 'runner_cpu must be'],
+  ['hub_leafnode_port', '80', 'hub_leafnode_port must be'],
 ];
 
-test("invalid inputs are rejected at plan time with a message naming the variable", { skip }, async () => {
+test('invalid inputs are rejected at plan time with a message naming the variable', { skip }, async () => {
   const results = await Promise.all(REJECTED.map(([k, v]) => plan({ [k]: v })));
   results.forEach((r, i) => {
     const [k, v, msg] = REJECTED[i];

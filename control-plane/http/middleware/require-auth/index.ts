@@ -19,11 +19,7 @@ export type RequireAuthOptions = {
  * The only place that reads the Authorization header. Each route declares the one token type it
  * accepts: a valid token of another type is 403, a missing or bad token is 401.
  */
-export function requireAuth(
-  verifier: TokenVerifier,
-  typ: TokenType,
-  opts: RequireAuthOptions = {},
-): preHandlerAsyncHookHandler {
+export function requireAuth(verifier: TokenVerifier, typ: TokenType, opts: RequireAuthOptions = {}): preHandlerAsyncHookHandler {
   return async function requireAuthHook(req) {
     const header = req.headers.authorization;
     if (!header) throw new UnauthorizedError('missing bearer token', { code: 'token_missing' });

@@ -18,7 +18,18 @@ async function batch(key: TenantSigningKey, seq: number, kind: 'usage' | 'otel',
   const events = Array.from({ length: n }, () =>
     kind === 'otel'
       ? { eventId: newUlid(), metric: 'runner.memory.rss_bytes', kind: 'gauge', at: DAY1, value: 1 }
-      : { eventId: newUlid(), day: '2026-01-01', provider: 'openai', tier: 'core', requests: 1, inputTokens: 1, cachedInputTokens: 0, cacheCreationTokens: 0, outputTokens: 1, failovers: 0 },
+      : {
+          eventId: newUlid(),
+          day: '2026-01-01',
+          provider: 'openai',
+          tier: 'core',
+          requests: 1,
+          inputTokens: 1,
+          cachedInputTokens: 0,
+          cacheCreationTokens: 0,
+          outputTokens: 1,
+          failovers: 0,
+        },
   );
   return new TextEncoder().encode(await signBatch({ tenant: TENANT, seq, iat: Math.floor(DAY1 / 1000), kind, events }, key));
 }

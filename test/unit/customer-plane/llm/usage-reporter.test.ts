@@ -16,7 +16,14 @@ function adapter(complete: (call: ProviderCall) => Promise<any>): ProviderAdapte
 function reporter(a: ProviderAdapter) {
   const sent: UsageCounter[] = [];
   const gateway = createLlmGateway({ providers: {}, adapters: { openai: a }, log: silentLogger() });
-  return { llm: withUsageReporting(gateway, (e) => sent.push(usageCounterSchema.parse(e)), () => DAY), sent };
+  return {
+    llm: withUsageReporting(
+      gateway,
+      (e) => sent.push(usageCounterSchema.parse(e)),
+      () => DAY,
+    ),
+    sent,
+  };
 }
 
 test('direct mode reports each answered call as one usage counter with the provider’s token counts', async () => {

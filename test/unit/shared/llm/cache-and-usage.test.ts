@@ -14,15 +14,24 @@ test('the prompt cache key is stable per tenant and agent, differs across them, 
 
 test('tool definitions serialise byte-identically whatever key order the caller used; tool order is kept', () => {
   const a: ChatTool[] = [
-    { type: 'function', function: { name: 'b', parameters: { type: 'object', properties: { y: { type: 'string' }, x: { type: 'number' } } } } },
+    {
+      type: 'function',
+      function: { name: 'b', parameters: { type: 'object', properties: { y: { type: 'string' }, x: { type: 'number' } } } },
+    },
     { type: 'function', function: { name: 'a' } },
   ];
   const b = [
-    { function: { parameters: { properties: { x: { type: 'number' }, y: { type: 'string' } }, type: 'object' }, name: 'b' }, type: 'function' },
+    {
+      function: { parameters: { properties: { x: { type: 'number' }, y: { type: 'string' } }, type: 'object' }, name: 'b' },
+      type: 'function',
+    },
     { function: { name: 'a' }, type: 'function' },
   ] as ChatTool[];
   assert.equal(JSON.stringify(canonicalTools(a)), JSON.stringify(canonicalTools(b)));
-  assert.deepEqual(canonicalTools(a)!.map((t) => t.function.name), ['b', 'a']);
+  assert.deepEqual(
+    canonicalTools(a)!.map((t) => t.function.name),
+    ['b', 'a'],
+  );
 });
 
 test('the Anthropic history breakpoint sits just before the newest user message', () => {
@@ -32,9 +41,19 @@ test('the Anthropic history breakpoint sits just before the newest user message'
 });
 
 test('OpenAI usage: cached tokens are split out of prompt_tokens, not counted twice', () => {
-  const u = fromOpenAIUsage({ prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 800 } });
+  const u = fromOpenAIUsage({
+    prompt_tokens: 1000,
+    completion_tokens: 50,
+    total_tokens: 1050,
+    prompt_tokens_details: { cached_tokens: 800 },
+  });
   assert.deepEqual(u, { inputTokens: 200, cachedInputTokens: 800, cacheCreationTokens: 0, outputTokens: 50 });
-  assert.deepEqual(toOpenAIUsage(u), { prompt_tokens: 1000, completion_tokens: 50, total_tokens: 1050, prompt_tokens_details: { cached_tokens: 800 } });
+  assert.deepEqual(toOpenAIUsage(u), {
+    prompt_tokens: 1000,
+    completion_tokens: 50,
+    total_tokens: 1050,
+    prompt_tokens_details: { cached_tokens: 800 },
+  });
 });
 
 test('Anthropic usage: input, cache reads and cache writes are three separate counts', () => {

@@ -6,7 +6,12 @@ import { UpstreamBadResponseError } from '../../../../shared/llm/errors.ts';
 const status = (s: number, headers?: Record<string, string>) => Object.assign(new Error('x'), { status: s, headers: new Headers(headers) });
 
 test('429, 5xx, 408 and 409 fail over; 429 carries the Retry-After hint', () => {
-  assert.deepEqual(decideFailover(status(429, { 'retry-after': '7' })), { failover: true, reason: 'rate_limited', status: 429, retryAfterMs: 7000 });
+  assert.deepEqual(decideFailover(status(429, { 'retry-after': '7' })), {
+    failover: true,
+    reason: 'rate_limited',
+    status: 429,
+    retryAfterMs: 7000,
+  });
   for (const s of [500, 502, 503, 529, 408, 409]) assert.equal(decideFailover(status(s)).failover, true, String(s));
 });
 
@@ -43,6 +48,12 @@ test('Retry-After is read as seconds, as an HTTP date, or from retry-after-ms', 
 
 test('the caller’s Retry-After is the soonest provider hint, at least 1 s and capped', () => {
   assert.equal(retryAfterSecondsFor([{ failover: true, reason: 'server_error' }]), 1);
-  assert.equal(retryAfterSecondsFor([{ failover: true, reason: 'rate_limited', retryAfterMs: 9000 }, { failover: true, reason: 'rate_limited', retryAfterMs: 4000 }]), 4);
+  assert.equal(
+    retryAfterSecondsFor([
+      { failover: true, reason: 'rate_limited', retryAfterMs: 9000 },
+      { failover: true, reason: 'rate_limited', retryAfterMs: 4000 },
+    ]),
+    4,
+  );
   assert.equal(retryAfterSecondsFor([{ failover: true, reason: 'rate_limited', retryAfterMs: 3_600_000 }]), 60);
 });

@@ -56,8 +56,14 @@ test('a mid-stream break continues on the secondary with the sent text as prefix
 });
 
 test('a tool call broken half-way never reaches the client; the secondary’s whole call does', async () => {
-  const primary = scripted('openai', [[{ type: 'tool_call', index: 0, id: 'p1', name: 'f', arguments: '{"pa' }]], new TypeError('terminated'));
-  const secondary = scripted('anthropic', [[{ type: 'tool_call', index: 0, id: 's1', name: 'f', arguments: '{"path":"a"}' }, { type: 'finish', reason: 'tool_calls' }, usage]]);
+  const primary = scripted(
+    'openai',
+    [[{ type: 'tool_call', index: 0, id: 'p1', name: 'f', arguments: '{"pa' }]],
+    new TypeError('terminated'),
+  );
+  const secondary = scripted('anthropic', [
+    [{ type: 'tool_call', index: 0, id: 's1', name: 'f', arguments: '{"path":"a"}' }, { type: 'finish', reason: 'tool_calls' }, usage],
+  ]);
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
   const { chunks } = await collect(gw);
   const calls = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
@@ -98,7 +104,6 @@ async function metaOf(s: { meta: Promise<LlmMeta> }): Promise<LlmMeta> {
   return m as LlmMeta;
 }
 
-
 test('a stream the caller aborts after the usage report arrived is billed with that report, marked cancelled, not estimated', async () => {
   const primary = scripted('openai', [[{ type: 'text', text: 'Hello' }], [usage]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
@@ -135,7 +140,11 @@ test('cancel() after a mid-stream failover bills the broken attempt and the one 
   const secondary = scripted('anthropic', [[{ type: 'text', text: 'world' }]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
   // The prompt as billed for one attempt.
-  const one = await createLlmGateway({ providers: {}, adapters: { openai: scripted('openai', [[{ type: 'text', text: 'x' }]], 'stall').adapter }, log: silentLogger() }).chatStream(REQ, ctx);
+  const one = await createLlmGateway({
+    providers: {},
+    adapters: { openai: scripted('openai', [[{ type: 'text', text: 'x' }]], 'stall').adapter },
+    log: silentLogger(),
+  }).chatStream(REQ, ctx);
   await one.cancel();
   const prompt = (await metaOf(one)).usage.inputTokens;
   assert.ok(prompt > 0);

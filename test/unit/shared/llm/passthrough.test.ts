@@ -50,7 +50,8 @@ function secondary(events: StreamEvent[][]) {
   return { adapter, calls };
 }
 
-const ev = (o: object) => `data: ${JSON.stringify({ id: 'chatcmpl-up', object: 'chat.completion.chunk', created: 7, model: 'gpt-4.1-mini', ...o })}\n\n`;
+const ev = (o: object) =>
+  `data: ${JSON.stringify({ id: 'chatcmpl-up', object: 'chat.completion.chunk', created: 7, model: 'gpt-4.1-mini', ...o })}\n\n`;
 const delta = (d: object, finish: string | null = null) => ev({ choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] });
 const USAGE = { prompt_tokens: 50, completion_tokens: 9, total_tokens: 59, prompt_tokens_details: { cached_tokens: 20 } };
 const REQ = { model: 'core', stream: true, messages: [{ role: 'user', content: 'q' }] };
@@ -69,10 +70,19 @@ async function run(primary: OpenAIPassthroughAdapter, second: ProviderAdapter, r
 }
 
 test('upstream events pass through with the tier as model; usage is parsed exactly and forwarded when asked for', async () => {
-  const body = delta({ role: 'assistant', content: '' }) + delta({ content: 'Hel' }) + delta({ content: 'lo' }) + delta({}, 'stop') + ev({ choices: [], usage: USAGE }) + 'data: [DONE]\n\n';
+  const body =
+    delta({ role: 'assistant', content: '' }) +
+    delta({ content: 'Hel' }) +
+    delta({ content: 'lo' }) +
+    delta({}, 'stop') +
+    ev({ choices: [], usage: USAGE }) +
+    'data: [DONE]\n\n';
   // Reads split mid-event: events are reassembled before anything is parsed.
   const pieces = [body.slice(0, 50), body.slice(50, 51), body.slice(51, 300), body.slice(300)];
-  const { text, chunks, meta } = await run(upstream(pieces).adapter, secondary([]).adapter, { ...REQ, stream_options: { include_usage: true } });
+  const { text, chunks, meta } = await run(upstream(pieces).adapter, secondary([]).adapter, {
+    ...REQ,
+    stream_options: { include_usage: true },
+  });
   assert.equal(text, body.replaceAll('"model":"gpt-4.1-mini"', '"model":"core"').replace('data: [DONE]\n\n', ''));
   assert.ok(chunks.every((c) => c.model === 'core' && c.id === 'chatcmpl-up'));
   assert.deepEqual(chunks.at(-1).usage, USAGE);
@@ -83,7 +93,10 @@ test('upstream events pass through with the tier as model; usage is parsed exact
 test('without include_usage the usage event is counted but not forwarded', async () => {
   const body = delta({ role: 'assistant', content: 'Hi' }) + delta({}, 'stop') + ev({ choices: [], usage: USAGE }) + 'data: [DONE]\n\n';
   const { chunks, meta } = await run(upstream([body]).adapter, secondary([]).adapter);
-  assert.equal(chunks.some((c) => c.usage), false);
+  assert.equal(
+    chunks.some((c) => c.usage),
+    false,
+  );
   assert.equal(meta.usage.outputTokens, 9);
 });
 
@@ -95,11 +108,20 @@ test('a mid-stream break continues on the secondary with the exact text sent (es
   const cuts = [0, bytes.indexOf('é') + 1, bytes.indexOf('✓') + 1, bytes.indexOf('✓') + 2, bytes.length];
   const reads = cuts.slice(1).map((end, i) => bytes.subarray(cuts[i], end));
   const up = upstream(reads, new TypeError('terminated'));
-  const sec = secondary([[{ type: 'text', text: ' done' }], [{ type: 'finish', reason: 'stop' }, { type: 'usage', usage: { ...ZERO_USAGE, inputTokens: 5, outputTokens: 3 } }]]);
+  const sec = secondary([
+    [{ type: 'text', text: ' done' }],
+    [
+      { type: 'finish', reason: 'stop' },
+      { type: 'usage', usage: { ...ZERO_USAGE, inputTokens: 5, outputTokens: 3 } },
+    ],
+  ]);
   const { chunks, meta, metrics } = await run(up.adapter, sec.adapter, { ...REQ, stream_options: { include_usage: true } });
   assert.deepEqual(sec.calls[0].request.messages.at(-1), { role: 'assistant', content: sent });
   assert.equal(chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''), `${sent}done`);
-  assert.ok(chunks.every((c) => c.id === 'chatcmpl-up' && c.created === 7 && c.model === 'core'), 'one id, created and model across providers');
+  assert.ok(
+    chunks.every((c) => c.id === 'chatcmpl-up' && c.created === 7 && c.model === 'core'),
+    'one id, created and model across providers',
+  );
   assert.equal(chunks.filter((c) => c.choices[0]?.delta?.role).length, 1);
   assert.equal(chunks.filter((c) => c.choices[0]?.finish_reason).length, 1);
   assert.equal(meta.provider, 'anthropic');
@@ -126,20 +148,34 @@ test('keys that only end like the ones the gateway reads (reasoning_content, bas
 
 test('tool call deltas are held and sent whole before the finish; a break mid-call sends none of it', async () => {
   const tc = (d: object) => delta({ tool_calls: [{ index: 0, ...d }] });
-  const head = delta({ role: 'assistant', content: null }) + tc({ id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '' } }) + tc({ function: { arguments: '{"pa' } });
-  const whole = await run(upstream([head + tc({ function: { arguments: 'th":"a"}' } }) + delta({}, 'tool_calls') + ev({ choices: [], usage: USAGE })]).adapter, secondary([]).adapter);
+  const head =
+    delta({ role: 'assistant', content: null }) +
+    tc({ id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '' } }) +
+    tc({ function: { arguments: '{"pa' } });
+  const whole = await run(
+    upstream([head + tc({ function: { arguments: 'th":"a"}' } }) + delta({}, 'tool_calls') + ev({ choices: [], usage: USAGE })]).adapter,
+    secondary([]).adapter,
+  );
   const calls = whole.chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
   assert.deepEqual(calls, [{ index: 0, id: 'call_1', type: 'function', function: { name: 'read_file', arguments: '{"path":"a"}' } }]);
   assert.equal(whole.chunks.at(-1).choices[0].finish_reason, 'tool_calls');
 
-  const sec = secondary([[{ type: 'tool_call', index: 0, id: 's1', name: 'read_file', arguments: '{"path":"b"}' }, { type: 'finish', reason: 'tool_calls' }]]);
+  const sec = secondary([
+    [
+      { type: 'tool_call', index: 0, id: 's1', name: 'read_file', arguments: '{"path":"b"}' },
+      { type: 'finish', reason: 'tool_calls' },
+    ],
+  ]);
   const broken = await run(upstream([head], new TypeError('terminated')).adapter, sec.adapter);
   const got = broken.chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
   assert.deepEqual(got, [{ index: 0, id: 's1', type: 'function', function: { name: 'read_file', arguments: '{"path":"b"}' } }]);
 });
 
 test('an error event, or an end without a finish reason, is a broken stream that fails over', async () => {
-  for (const body of [delta({ role: 'assistant', content: 'x' }) + 'data: {"error":{"message":"overloaded"}}\n\n', delta({ role: 'assistant', content: 'x' }) + 'data: [DONE]\n\n']) {
+  for (const body of [
+    delta({ role: 'assistant', content: 'x' }) + 'data: {"error":{"message":"overloaded"}}\n\n',
+    delta({ role: 'assistant', content: 'x' }) + 'data: [DONE]\n\n',
+  ]) {
     const sec = secondary([[{ type: 'finish', reason: 'stop' }]]);
     const { meta } = await run(upstream([body]).adapter, sec.adapter);
     assert.equal(meta.provider, 'anthropic');
@@ -155,7 +191,15 @@ test('a request-caused error before the first byte rejects and is not retried; a
   assert.equal(sec.calls.length, 0);
 
   const failing = upstream([], Object.assign(new Error('down'), { status: 503 }));
-  const { meta, chunks } = await run(failing.adapter, secondary([[{ type: 'text', text: 'ok' }, { type: 'finish', reason: 'stop' }]]).adapter);
+  const { meta, chunks } = await run(
+    failing.adapter,
+    secondary([
+      [
+        { type: 'text', text: 'ok' },
+        { type: 'finish', reason: 'stop' },
+      ],
+    ]).adapter,
+  );
   assert.equal(meta.provider, 'anthropic');
   assert.equal(meta.failedOver, true);
   assert.equal(chunks[0].choices[0].delta.role, 'assistant');

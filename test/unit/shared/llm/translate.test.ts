@@ -3,18 +3,36 @@ import assert from 'node:assert/strict';
 import type { RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages';
 import { parseChatRequest } from '../../../../shared/llm/schema.ts';
 import { toAnthropicRequest } from '../../../../shared/llm/translate-request.ts';
-import { anthropicStopReason, createAnthropicStreamTranslator, fromAnthropicMessage, fromOpenAICompletion } from '../../../../shared/llm/translate-response.ts';
+import {
+  anthropicStopReason,
+  createAnthropicStreamTranslator,
+  fromAnthropicMessage,
+  fromOpenAICompletion,
+} from '../../../../shared/llm/translate-response.ts';
 import type { StreamEvent } from '../../../../shared/llm/normalized.ts';
 
-const tool = { type: 'function' as const, function: { name: 'read_file', description: 'Reads', parameters: { type: 'object', properties: { path: { type: 'string' } } } } };
+const tool = {
+  type: 'function' as const,
+  function: { name: 'read_file', description: 'Reads', parameters: { type: 'object', properties: { path: { type: 'string' } } } },
+};
 
 test('system and developer messages become Anthropic system blocks, with a cache breakpoint on the last', () => {
   const r = toAnthropicRequest(
-    parseChatRequest({ model: 'core', messages: [{ role: 'system', content: 'A' }, { role: 'developer', content: 'B' }, { role: 'user', content: 'hi' }] }),
+    parseChatRequest({
+      model: 'core',
+      messages: [
+        { role: 'system', content: 'A' },
+        { role: 'developer', content: 'B' },
+        { role: 'user', content: 'hi' },
+      ],
+    }),
     'claude-x',
     100,
   );
-  assert.deepEqual(r.system, [{ type: 'text', text: 'A' }, { type: 'text', text: 'B', cache_control: { type: 'ephemeral' } }]);
+  assert.deepEqual(r.system, [
+    { type: 'text', text: 'A' },
+    { type: 'text', text: 'B', cache_control: { type: 'ephemeral' } },
+  ]);
   assert.deepEqual(r.messages, [{ role: 'user', content: [{ type: 'text', text: 'hi' }] }]);
   assert.equal(r.max_tokens, 100);
   assert.equal(r.model, 'claude-x');
@@ -28,7 +46,14 @@ test('tool definitions, tool calls and tool results translate to tools, tool_use
       tool_choice: 'required',
       messages: [
         { role: 'user', content: 'look' },
-        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'read_file', arguments: '{"path":"a"}' } }, { id: 'c2', type: 'function', function: { name: 'read_file', arguments: '{"path":"b"}' } }] },
+        {
+          role: 'assistant',
+          content: null,
+          tool_calls: [
+            { id: 'c1', type: 'function', function: { name: 'read_file', arguments: '{"path":"a"}' } },
+            { id: 'c2', type: 'function', function: { name: 'read_file', arguments: '{"path":"b"}' } },
+          ],
+        },
         { role: 'tool', tool_call_id: 'c1', content: 'A' },
         { role: 'tool', tool_call_id: 'c2', content: 'B' },
       ],
@@ -36,7 +61,14 @@ test('tool definitions, tool calls and tool results translate to tools, tool_use
     'm',
     10,
   );
-  assert.deepEqual(r.tools, [{ name: 'read_file', description: 'Reads', input_schema: { type: 'object', properties: { path: { type: 'string' } } }, cache_control: { type: 'ephemeral' } }]);
+  assert.deepEqual(r.tools, [
+    {
+      name: 'read_file',
+      description: 'Reads',
+      input_schema: { type: 'object', properties: { path: { type: 'string' } } },
+      cache_control: { type: 'ephemeral' },
+    },
+  ]);
   assert.deepEqual(r.tool_choice, { type: 'any' });
   assert.equal(r.messages.length, 3);
   assert.deepEqual(r.messages[1].content, [
@@ -59,7 +91,10 @@ test('stop, json_schema and a trailing assistant prefix are mapped to Anthropic 
       stop: 'END',
       temperature: 1.5,
       response_format: { type: 'json_schema', json_schema: { name: 'x', schema: { type: 'object' } } },
-      messages: [{ role: 'user', content: 'q' }, { role: 'assistant', content: 'partial answer ' }],
+      messages: [
+        { role: 'user', content: 'q' },
+        { role: 'assistant', content: 'partial answer ' },
+      ],
     }),
     'm',
     10,
@@ -73,7 +108,10 @@ test('stop, json_schema and a trailing assistant prefix are mapped to Anthropic 
 test('tool call arguments that are not a JSON object are a 400, not a crash', () => {
   const req = parseChatRequest({
     model: 'core',
-    messages: [{ role: 'user', content: 'q' }, { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1' } }] }],
+    messages: [
+      { role: 'user', content: 'q' },
+      { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '[1' } }] },
+    ],
   });
   assert.throws(() => toAnthropicRequest(req, 'm', 1), { code: 'invalid_request', status: 400 });
 });
@@ -92,7 +130,10 @@ test('an Anthropic message becomes text, tool calls and usage with cache reads a
     type: 'message',
     role: 'assistant',
     model: 'x',
-    content: [{ type: 'text', text: 'Hi', citations: null }, { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 }, caller: undefined }],
+    content: [
+      { type: 'text', text: 'Hi', citations: null },
+      { type: 'tool_use', id: 't1', name: 'f', input: { a: 1 }, caller: undefined },
+    ],
     stop_reason: 'tool_use',
     stop_sequence: null,
     usage: { input_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20, output_tokens: 7 },
@@ -112,7 +153,10 @@ test('the Anthropic event stream translates to text, indexed tool calls, finish 
   const t = createAnthropicStreamTranslator();
   const out: StreamEvent[] = [];
   const events = [
-    { type: 'message_start', message: { usage: { input_tokens: 3, cache_read_input_tokens: 50, cache_creation_input_tokens: 0, output_tokens: 1 } } },
+    {
+      type: 'message_start',
+      message: { usage: { input_tokens: 3, cache_read_input_tokens: 50, cache_creation_input_tokens: 0, output_tokens: 1 } },
+    },
     { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
     { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'Hel' } },
     { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: 'lo' } },

@@ -74,7 +74,10 @@ test('a reader that falls behind pauses the source at 64 KB waiting and resumes 
   r.push(null);
   const all = Buffer.concat([first, ...(await drain(it)).map((s) => Buffer.from(s, 'latin1'))]);
   assert.equal(all.length, 20 * 8 * 1024);
-  assert.deepEqual([...Array(20).keys()].map((i) => all[i * 8 * 1024]), [...Array(20).keys()]);
+  assert.deepEqual(
+    [...Array(20).keys()].map((i) => all[i * 8 * 1024]),
+    [...Array(20).keys()],
+  );
 });
 
 test('a burst of small chunks, as one upstream read of many events, is not paused partway', async () => {
