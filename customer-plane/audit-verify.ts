@@ -23,7 +23,7 @@ function main(): number {
   }
   const s = verifyAuditLog(file);
   if (values.json) {
-    process.stdout.write(JSON.stringify({ file, ...s }) + '\n');
+    process.stdout.write(`${JSON.stringify({ file, ...s })}\n`);
     return s.ok ? 0 : 1;
   }
   process.stdout.write(`audit log: ${file}\n`);
@@ -31,10 +31,10 @@ function main(): number {
     `records checked: ${s.records}${s.tornTail ? ' (a torn last line from a crash was ignored; its batch is recorded again when re-forwarded)' : ''}\n`,
   );
   process.stdout.write('what crossed to the control plane (batches / events), per UTC day and kind:\n');
-  process.stdout.write(['day       ', ...UP_KINDS.map((k) => k.padStart(16))].join(' ') + '\n');
+  process.stdout.write(`${['day       ', ...UP_KINDS.map((k) => k.padStart(16))].join(' ')}\n`);
   for (const day of Object.keys(s.perDay).sort()) {
     const row = UP_KINDS.map((k) => `${s.perDay[day][k].batches}/${s.perDay[day][k].events}`.padStart(16));
-    process.stdout.write([day, ...row].join(' ') + '\n');
+    process.stdout.write(`${[day, ...row].join(' ')}\n`);
   }
   if (!s.ok) {
     process.stdout.write(

@@ -10,7 +10,7 @@ export function renderNatsConf(value: Record<string, ConfValue | undefined>, ind
     if (v === undefined) continue;
     lines.push(`${indent}${key}: ${renderValue(v, indent)}`);
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 function renderValue(v: ConfValue, indent: string): string {
@@ -18,9 +18,9 @@ function renderValue(v: ConfValue, indent: string): string {
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (Array.isArray(v)) {
     if (v.length === 0) return '[]';
-    const inner = indent + '  ';
+    const inner = `${indent}  `;
     return `[\n${v.map((x) => `${inner}${renderValue(x, inner)}`).join('\n')}\n${indent}]`;
   }
-  const inner = indent + '  ';
+  const inner = `${indent}  `;
   return `{\n${renderNatsConf(v, inner)}${indent}}`;
 }

@@ -39,7 +39,7 @@ export function renderHubConfig(input: HubConfigInput): string {
     leafnodes: { listen: `${input.leafHost ?? '127.0.0.1'}:${input.leafPort}` },
   };
   // `include` is a directive, not a key; nats-server resolves it relative to this file's folder.
-  return renderNatsConf(conf) + `include ${JSON.stringify(ACCOUNTS_FILE)}\n`;
+  return `${renderNatsConf(conf)}include ${JSON.stringify(ACCOUNTS_FILE)}\n`;
 }
 
 export type HubAccountsInput = {

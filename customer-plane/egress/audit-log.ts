@@ -119,7 +119,7 @@ export function openAuditLog(path: string, opts: { clock?: () => number } = {}) 
       };
       const rec: AuditRecord = { ...body, hash: recordHash(body) };
       // One write per line: a crash can tear only the last line, which reopening cuts off.
-      writeSync(fd, JSON.stringify(rec) + '\n');
+      writeSync(fd, `${JSON.stringify(rec)}\n`);
       fsyncSync(fd);
       index = rec.index;
       prevHash = rec.hash;

@@ -33,7 +33,7 @@ export async function startPlaneProcess(opts: {
       opts.timeoutMs ?? 30_000,
     );
     const onLine = (line: string) => {
-      captured += line + '\n';
+      captured += `${line}\n`;
       opts.echo?.(line);
       if (line.startsWith('{')) {
         try {

@@ -40,7 +40,7 @@ class EitherBreaker implements IBreaker {
     return this.parts.map((p) => p.state);
   }
   set state(v: unknown) {
-    (v as unknown[]).forEach((s, i) => (this.parts[i].state = s));
+    for (const [i, s] of (v as unknown[]).entries()) this.parts[i].state = s;
   }
   success(s: CircuitState): void {
     for (const p of this.parts) p.success(s);

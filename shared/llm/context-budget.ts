@@ -75,7 +75,7 @@ export function fitContext(input: {
   const elide = (inProtected: boolean) => {
     for (let i = 0; i < out.length && total > budget; i++) {
       const m = out[i];
-      if (!m || m.role !== 'tool' || (turnOf[i] === protectedTurn) !== inProtected || cost[i] <= limit) continue;
+      if (m?.role !== 'tool' || (turnOf[i] === protectedTurn) !== inProtected || cost[i] <= limit) continue;
       const note = elisionNote(cost[i] - PER_MESSAGE);
       const next = counter.count(note) + PER_MESSAGE;
       out[i] = { role: 'tool', tool_call_id: m.tool_call_id, content: note };

@@ -10,3 +10,4 @@ export { totalTokens } from './usage.ts';
 export { DEFAULT_MODEL_MAP, type ModelMap, type ModelSpec, type Tier, type ProviderName } from './models.ts';
 export type { BreakerOptions, BreakerState } from './breaker.ts';
 export * from './errors.ts';
+export type { ProviderAdapter, ProviderCall } from './providers/types.ts';

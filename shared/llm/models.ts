@@ -1,4 +1,4 @@
-import { MODEL_TIERS, PROVIDERS } from '../boundary.ts';
+import { MODEL_TIERS, type PROVIDERS } from '../boundary.ts';
 import { UnknownModelError } from './errors.ts';
 
 export type Tier = (typeof MODEL_TIERS)[number];

@@ -1,6 +1,6 @@
 import type { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
 import type { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group/index.js';
-import { Fn, TerraformOutput } from 'cdktf';
+import { TerraformOutput } from 'cdktf';
 import type { Cluster } from './compute.ts';
 import type { StackContext } from './context.ts';
 import type { Keys } from './keys.ts';

@@ -1,4 +1,4 @@
-import { Fn, Token } from 'cdktf';
+import { Fn } from 'cdktf';
 import type { StackContext } from './context.ts';
 import type { Statement } from './iam-doc.ts';
 import { kmsDecryptVia, logStreams } from './iam.ts';

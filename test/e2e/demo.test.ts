@@ -7,7 +7,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 test('npm run demo -- --json prints one JSON summary and exits 0 when the workflow succeeded', async () => {
   const { code, stdout } = await new Promise<{ code: number; stdout: string }>((resolve) => {
-    execFile(process.execPath, [ROOT + 'scripts/demo.ts', '--json'], { env: process.env, timeout: 120_000 }, (err, out) => {
+    execFile(process.execPath, [`${ROOT}scripts/demo.ts`, '--json'], { env: process.env, timeout: 120_000 }, (err, out) => {
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout: out });
     });
   });

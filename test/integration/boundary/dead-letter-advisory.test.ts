@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
-import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { AckPolicy, jetstream } from '@nats-io/jetstream';
 import { startEmbeddedHub } from '../../../control-plane/hub/embedded.ts';
 import { ensureHubStreams, STREAMS } from '../../../control-plane/hub/streams.ts';
 import { startDeadLetterMover } from '../../../control-plane/telemetry/dead-letter.ts';

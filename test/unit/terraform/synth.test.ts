@@ -59,8 +59,9 @@ test('every interpolation is well-formed HCL (no nested ${...}, all closed)', ()
     if (typeof v === 'string') {
       const p = templateProblem(v);
       if (p) problems.push(`${path}: ${p}`);
-    } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, `${path}[${i}]`));
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
+    } else if (Array.isArray(v)) {
+      for (const [i, x] of v.entries()) walk(x, `${path}[${i}]`);
+    } else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, `${path}.${k}`);
   };
   walk(JSON.parse(fresh) as Json, '$');
   assert.deepEqual(problems, []);

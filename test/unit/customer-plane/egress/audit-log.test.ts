@@ -69,7 +69,7 @@ test('an edited record breaks the chain at that record', async () => {
     const r = JSON.parse(lines[1]);
     r.events = 1; // a reviewer is told fewer events left than did
     lines[1] = JSON.stringify(r);
-    writeFileSync(f.path, lines.join('\n') + '\n');
+    writeFileSync(f.path, `${lines.join('\n')}\n`);
     const s = verifyAuditLog(f.path);
     assert.equal(s.ok, false);
     assert.equal(s.broken?.line, 2);
@@ -83,7 +83,7 @@ test('a removed record breaks the chain at the record after it', async () => {
   const f = await fixture();
   try {
     const lines = readFileSync(f.path, 'utf8').trim().split('\n');
-    writeFileSync(f.path, [lines[0], lines[2]].join('\n') + '\n');
+    writeFileSync(f.path, `${[lines[0], lines[2]].join('\n')}\n`);
     const s = verifyAuditLog(f.path);
     assert.equal(s.ok, false);
     assert.equal(s.broken?.line, 2);
@@ -135,7 +135,7 @@ test('npm run audit:verify prints per-day counts and exits 0; on a broken chain 
     assert.match(ok, /chain intact/);
     const lines = readFileSync(f.path, 'utf8').trim().split('\n');
     lines[2] = lines[2].replace('"hubSeq":12', '"hubSeq":99');
-    writeFileSync(f.path, lines.join('\n') + '\n');
+    writeFileSync(f.path, `${lines.join('\n')}\n`);
     const bad = spawnSync(node, [join(ROOT, 'customer-plane/audit-verify.ts'), '--file', f.path], { encoding: 'utf8' });
     assert.equal(bad.status, 1);
     assert.match(bad.stdout, /CHAIN BROKEN at line 3/);

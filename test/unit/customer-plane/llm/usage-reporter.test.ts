@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { usageCounterSchema, type UsageCounter } from '../../../../shared/boundary.ts';
 import { createLlmGateway, LlmCallerGoneError } from '../../../../shared/llm/index.ts';
-import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/providers/types.ts';
+import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/index.ts';
 import { silentLogger } from '../../../../shared/log.ts';
 import { withUsageReporting } from '../../../../customer-plane/llm/usage-reporter.ts';
 

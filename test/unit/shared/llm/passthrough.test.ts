@@ -91,7 +91,7 @@ test('upstream events pass through with the tier as model; usage is parsed exact
 });
 
 test('without include_usage the usage event is counted but not forwarded', async () => {
-  const body = delta({ role: 'assistant', content: 'Hi' }) + delta({}, 'stop') + ev({ choices: [], usage: USAGE }) + 'data: [DONE]\n\n';
+  const body = `${delta({ role: 'assistant', content: 'Hi' }) + delta({}, 'stop') + ev({ choices: [], usage: USAGE })}data: [DONE]\n\n`;
   const { chunks, meta } = await run(upstream([body]).adapter, secondary([]).adapter);
   assert.equal(
     chunks.some((c) => c.usage),
@@ -173,8 +173,8 @@ test('tool call deltas are held and sent whole before the finish; a break mid-ca
 
 test('an error event, or an end without a finish reason, is a broken stream that fails over', async () => {
   for (const body of [
-    delta({ role: 'assistant', content: 'x' }) + 'data: {"error":{"message":"overloaded"}}\n\n',
-    delta({ role: 'assistant', content: 'x' }) + 'data: [DONE]\n\n',
+    `${delta({ role: 'assistant', content: 'x' })}data: {"error":{"message":"overloaded"}}\n\n`,
+    `${delta({ role: 'assistant', content: 'x' })}data: [DONE]\n\n`,
   ]) {
     const sec = secondary([[{ type: 'finish', reason: 'stop' }]]);
     const { meta } = await run(upstream([body]).adapter, sec.adapter);
