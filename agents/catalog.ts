@@ -7,7 +7,7 @@ import { reviewer } from './reviewer.ts';
 export const AGENTS: Partial<Record<AgentName, Agent>> = { indexer, reviewer };
 
 /** Workflow templates: the ordered agents a run executes. */
-export const TEMPLATE_STEPS: Record<TemplateName, AgentName[]> = {
+export const TEMPLATE_STEPS: Partial<Record<TemplateName, AgentName[]>> = {
   'code-review': ['indexer', 'reviewer'],
   'index-only': ['indexer'],
 };

@@ -10,10 +10,107 @@ import type { UpKind } from './subjects.ts';
  */
 
 // Closed lists. Names here are product vocabulary, not customer data.
-export const AGENT_NAMES = ['indexer', 'reviewer', 'planner', 'tester', 'fixer'] as const;
-export const TEMPLATES = ['code-review', 'index-only'] as const;
+/**
+ * The agent catalog's names (agents/catalog/<name>.ts, one file each). Deterministic agents work with
+ * no LLM; the others run through the tool-calling loop.
+ */
+export const AGENT_NAMES = [
+  // deterministic
+  'indexer',
+  'dependency-auditor',
+  'secret-scanner',
+  'injection-scanner',
+  'license-checker',
+  'test-runner',
+  'lint-runner',
+  'complexity-analyzer',
+  'patch-applier',
+  'change-summarizer',
+  'config-auditor',
+  'dead-code-finder',
+  // LLM-backed
+  'planner',
+  'reviewer',
+  'bug-diagnoser',
+  'refactorer',
+  'test-writer',
+  'doc-writer',
+  'security-reviewer',
+  'fixer',
+  'dependency-upgrader',
+  'performance-reviewer',
+  'api-reviewer',
+  'error-handling-reviewer',
+  'pr-describer',
+  'triager',
+  'architecture-explainer',
+  'migration-planner',
+] as const;
+/** Workflow templates: DAGs of agent steps (agents/templates/). */
+export const TEMPLATES = [
+  'code-review',
+  'index-only',
+  'security-audit',
+  'diagnose-and-fix',
+  'add-tests',
+  'dependency-audit',
+  'refactor',
+  'document',
+] as const;
 export const WORKFLOW_STATUSES = ['queued', 'running', 'succeeded', 'failed'] as const;
 export const STEP_STATUSES = ['running', 'succeeded', 'failed', 'skipped'] as const;
+/** The tools an agent may be allowed to call (agents/tools.ts has their typed inputs and effects). */
+export const TOOL_NAMES = [
+  'list_files',
+  'read_file',
+  'search',
+  'write_file',
+  'apply_patch',
+  'delete_file',
+  'run_command',
+  'git',
+  'fetch_url',
+] as const;
+/** What the gate answered for one tool call. */
+export const GATE_DECISIONS = ['allow', 'ask', 'deny'] as const;
+/**
+ * Why the gate answered ask or deny (or `allowed` when it allowed). Codes, never the refused text: the
+ * command, path or argument a model asked for stays in the customer plane.
+ */
+export const REFUSAL_CODES = [
+  'allowed',
+  // the agent and the call
+  'tool_not_allowed',
+  'invalid_arguments',
+  'budget_exhausted',
+  // paths
+  'path_invalid',
+  'path_outside_workspace',
+  'path_symlink_escape',
+  // the command guard
+  'command_unparseable',
+  'command_substitution',
+  'shell_wrapper',
+  'program_not_allowed',
+  'program_path_qualified',
+  'subcommand_not_allowed',
+  'flag_not_allowed',
+  'variable_expansion',
+  'env_assignment',
+  'redirect_not_allowed',
+  'compound_not_allowed',
+  'obfuscated_word',
+  'sandbox_unavailable',
+  // consequential actions and policy
+  'consequential_action',
+  'network_not_allowed',
+  'environment_policy',
+  'autonomy_level',
+  'approval_rejected',
+  'approval_timeout',
+  'secret_unknown',
+] as const;
+export const FINDING_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
 export const ERROR_CODES = [
   'none',
   'repo_not_found',
@@ -25,6 +122,16 @@ export const ERROR_CODES = [
   'agent_error',
   'timeout',
   'unknown_template',
+  'unknown_agent',
+  'invalid_tool_arguments',
+  'invalid_output',
+  'budget_exhausted',
+  'dependency_failed',
+  'approval_timeout',
+  'approval_rejected',
+  'unknown_environment',
+  'effect_uncommitted',
+  'delivery_exhausted',
   'internal',
 ] as const;
 export const METRIC_NAMES = [
@@ -45,6 +152,10 @@ export type AgentName = (typeof AGENT_NAMES)[number];
 export type TemplateName = (typeof TEMPLATES)[number];
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export type MetricName = (typeof METRIC_NAMES)[number];
+export type ToolName = (typeof TOOL_NAMES)[number];
+export type GateDecision = (typeof GATE_DECISIONS)[number];
+export type RefusalCode = (typeof REFUSAL_CODES)[number];
+export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
 
 const ulid = z.string().regex(ULID_RE, 'not a ULID');
 const uuid = z.string().regex(UUID_RE, 'not a UUID');

@@ -45,6 +45,7 @@ export async function runWorkflow(d: Dispatch, deps: RunDeps): Promise<{ status:
       throw Object.assign(new Error('workspace could not be created', { cause: err }), { code: 'workspace_error' });
     });
     const steps = TEMPLATE_STEPS[d.template];
+    if (!steps) throw Object.assign(new Error('template not in this release'), { code: 'unknown_template' });
     for (const [index, name] of steps.entries()) {
       const agent = AGENTS[name];
       const stepStart = clock();
