@@ -31,7 +31,7 @@ export type DisposableCommandRunner = CommandRunner & { dispose(): void };
  */
 export async function createCommandRunner(deps: CommandRunnerDeps): Promise<DisposableCommandRunner> {
   const path = deps.path ?? defaultProgramPath();
-  const detected = await detectSandbox(deps.sandbox ?? 'auto', path);
+  const detected = await detectSandbox(deps.sandbox ?? 'auto', defaultProgramPath());
   const hide = deps.hide ?? [];
   if (detected.kind === 'bwrap') deps.log.info({ sandbox: 'bwrap' }, 'commands run in a bubblewrap sandbox');
   else deps.log.warn({ sandbox: 'none', reason: detected.why }, 'no command sandbox: commands that run repository code need approval');
