@@ -37,10 +37,20 @@ export function findProgram(name: string, path: readonly string[]): string | und
  * process the command started with it.
  */
 export function bwrapArgs(opts: { cwd: string; hide: readonly string[] }): string[] {
-  return [...isolationArgs(opts.hide), '--bind', opts.cwd, opts.cwd, '--chdir', opts.cwd, '--'];
+  const hidden = hiddenDirs(opts.hide);
+  const args = [...isolationArgs(hidden), '--bind', opts.cwd, opts.cwd];
+  // Hidden directories are empty and read-only; only /tmp and HOME (both private) and the workspace take writes.
+  for (const d of hidden) if (d !== '/tmp' && d !== '/home') args.push('--remount-ro', d);
+  args.push('--chdir', opts.cwd, '--');
+  return args;
 }
 
-function isolationArgs(hide: readonly string[]): string[] {
+function hiddenDirs(extra: readonly string[]): string[] {
+  const dirs = [...HIDDEN_DIRS, ...extra].map(realOrSelf).filter((d) => d !== '/' && isDir(d));
+  return [...new Set(dirs)];
+}
+
+function isolationArgs(hidden: readonly string[]): string[] {
   const args = [
     '--unshare-all',
     '--die-with-parent',
@@ -55,8 +65,7 @@ function isolationArgs(hide: readonly string[]): string[] {
     '--proc',
     '/proc',
   ];
-  const dirs = [...HIDDEN_DIRS, ...hide].map(realOrSelf).filter((d) => d !== '/' && isDir(d));
-  for (const d of new Set(dirs)) args.push('--tmpfs', d);
+  for (const d of hidden) args.push('--tmpfs', d);
   args.push('--dir', SANDBOX_HOME);
   for (const f of HIDDEN_FILES) if (existsSync(f)) args.push('--ro-bind', '/dev/null', f);
   return args;
@@ -81,7 +90,7 @@ function isDir(p: string): boolean {
 /** Starts a trivial sandbox to see whether bubblewrap works here (installed, namespaces permitted). */
 async function bwrapWorks(bwrap: string, truePath: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const args = [...isolationArgs([]), '--chdir', '/', '--', truePath];
+    const args = [...isolationArgs(hiddenDirs([])), '--chdir', '/', '--', truePath];
     execFile(bwrap, args, { timeout: 10_000, env: {} }, (err) => resolve(err === null));
   });
 }
