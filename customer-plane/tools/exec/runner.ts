@@ -7,6 +7,7 @@ import type { Logger } from '../../../shared/log.ts';
 import type { CommandOutcome, CommandRunner, ResolvedCommand } from '../../guard/types.ts';
 import { PathRejectedError } from '../../workspace/workspace.ts';
 import { defaultProgramPath, scrubbedEnv } from './environment.ts';
+import { gitConfigProblem } from './git-config.ts';
 import { killGroup, runPipeline, type Stage, type StageIO } from './pipeline.ts';
 import { bwrapArgs, detectSandbox, findProgram, SANDBOX_HOME, type SandboxMode } from './sandbox.ts';
 
@@ -58,6 +59,12 @@ export async function createCommandRunner(deps: CommandRunnerDeps): Promise<Disp
       programs.push(found);
     }
     if (opts.signal?.aborted) return notRun(null, 'aborted before start\n', 'SIGKILL');
+    const env = scrubbedEnv({ path, home: detected.kind === 'bwrap' ? SANDBOX_HOME : '/nonexistent', cwd, extra: opts.env });
+    const gitAt = command.pipeline.findIndex(([name]) => name === 'git');
+    if (gitAt !== -1) {
+      const problem = await gitConfigProblem(cwd, programs[gitAt]!, env);
+      if (problem) return notRun(126, `git was not run: ${problem}\n`);
+    }
 
     const files = new Map<string, FileHandle>();
     const home = detected.kind === 'bwrap' ? SANDBOX_HOME : await mkdtemp(join(tmpdir(), 'agent-home-'));
@@ -79,7 +86,7 @@ export async function createCommandRunner(deps: CommandRunnerDeps): Promise<Disp
       });
       return await runPipeline(stages, {
         cwd,
-        env: scrubbedEnv({ path, home, cwd, extra: opts.env }),
+        env: { ...env, HOME: home },
         timeoutMs: opts.timeoutMs,
         maxOutputBytes: opts.maxOutputBytes,
         signal: opts.signal,

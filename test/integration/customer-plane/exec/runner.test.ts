@@ -224,3 +224,39 @@ test('git status in a repository whose .git/config names a hostile fsmonitor, ho
   }
   assert.equal(existsSync(join(ws, 'pwned.txt')), false, 'no configured program ran');
 });
+
+test('git is not run at all when .git/config defines diff, filter or merge drivers, or .git points elsewhere', async (t) => {
+  const guard = await createCommandGuard();
+  const runner = await createCommandRunner({ log: silentLogger() });
+  t.after(() => runner.dispose());
+  const ws = workspace(t);
+  const git = (...args: string[]) =>
+    execFileSync('git', args, { cwd: ws, env: { PATH: process.env.PATH, HOME: ws, GIT_CONFIG_NOSYSTEM: '1' } });
+  git('init', '-q');
+  writeFileSync(join(ws, 'a.txt'), 'one\n');
+  writeFileSync(join(ws, '.gitattributes'), '* diff=evil filter=evil\n');
+  git('-c', 'user.name=t', '-c', 'user.email=t@e', 'add', '-A');
+  git('-c', 'user.name=t', '-c', 'user.email=t@e', 'commit', '-q', '-m', 'base');
+  writeFileSync(join(ws, 'a.txt'), 'two\n');
+  writeFileSync(join(ws, 'evil.sh'), `#!/bin/sh\necho "$0" >> "${join(ws, 'pwned.txt')}"\ncat "$1" 2>/dev/null\n`, { mode: 0o755 });
+  const config = readFileSync(join(ws, '.git/config'), 'utf8');
+  writeFileSync(
+    join(ws, '.git/config'),
+    `${config}[diff "evil"]\n\ttextconv = ${join(ws, 'evil.sh')}\n[filter "evil"]\n\tclean = ${join(ws, 'evil.sh')}\n`,
+  );
+  git('diff');
+  assert.ok(existsSync(join(ws, 'pwned.txt')), 'the fixture should run its textconv driver under plain git');
+  rmSync(join(ws, 'pwned.txt'));
+
+  const v = guard.check('git diff', codingAgentPolicy);
+  assert.ok(v.ok);
+  const outcome = await runner.run(v.command, { cwd: ws, timeoutMs: 20_000, maxOutputBytes: 100_000 });
+  assert.equal(outcome.exitCode, 126);
+  assert.match(outcome.stderr, /diff\.evil\.textconv/);
+  assert.equal(existsSync(join(ws, 'pwned.txt')), false);
+
+  rmSync(join(ws, '.git'), { recursive: true });
+  writeFileSync(join(ws, '.git'), `gitdir: ${join(tmpdir(), 'elsewhere')}\n`);
+  const redirected = await runner.run(v.command, { cwd: ws, timeoutMs: 20_000, maxOutputBytes: 100_000 });
+  assert.equal(redirected.exitCode, 126);
+});
