@@ -13,7 +13,9 @@ function resolved(v: GuardVerdict) {
 
 test('secret references survive the guard as literal words, however they are quoted', () => {
   assert.deepEqual(resolved(check('echo {{secret:NPM_TOKEN}}')).pipeline, [['echo', '{{secret:NPM_TOKEN}}']]);
-  assert.deepEqual(resolved(check('node x.js "{{secret:A}}" \'{{secret:B_2}}\'')).pipeline, [['node', 'x.js', '{{secret:A}}', '{{secret:B_2}}']]);
+  assert.deepEqual(resolved(check('node x.js "{{secret:A}}" \'{{secret:B_2}}\'')).pipeline, [
+    ['node', 'x.js', '{{secret:A}}', '{{secret:B_2}}'],
+  ]);
   assert.deepEqual(resolved(check('npm run check -- --token={{secret:NPM_TOKEN}}')).pipeline[0]!.at(-1), '--token={{secret:NPM_TOKEN}}');
   assert.deepEqual(resolved(guard.checkArgv(['echo', '{{secret:X}}'], codingAgentPolicy)).pipeline, [['echo', '{{secret:X}}']]);
   // Braces that are not a secret reference are still brace expansion to bash.
@@ -73,7 +75,9 @@ test('consequences and repository code are reported per command, for the gate', 
 test('an argv built by an executor is checked by the same rules, with its words taken literally', () => {
   assert.deepEqual(resolved(guard.checkArgv(['git', 'status', '--short'], codingAgentPolicy)).pipeline, [['git', 'status', '--short']]);
   // No shell will see these: `$HOME` and `*` are literal text for grep.
-  assert.deepEqual(resolved(guard.checkArgv(['grep', '-rn', '$HOME', 'src'], codingAgentPolicy)).pipeline, [['grep', '-rn', '$HOME', 'src']]);
+  assert.deepEqual(resolved(guard.checkArgv(['grep', '-rn', '$HOME', 'src'], codingAgentPolicy)).pipeline, [
+    ['grep', '-rn', '$HOME', 'src'],
+  ]);
   const reason = (argv: string[]) => (guard.checkArgv(argv, codingAgentPolicy) as { reason: string }).reason;
   assert.equal(reason(['git', '-c', 'core.pager=sh', 'log']), 'flag_not_allowed');
   assert.equal(reason(['git', 'config', 'core.fsmonitor', './x']), 'subcommand_not_allowed');
