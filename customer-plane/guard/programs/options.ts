@@ -34,7 +34,9 @@ export type Seen = Map<string, string | true>;
 export type Parsed = { operands: string[]; seen: Seen; all: Array<[string, string | true]> };
 
 function checkValue(kind: OptionKind, value: string, name: string): Refusal | undefined {
-  if (kind === 'path') return checkWorkspacePath(value, 'read');
+  // `-f -` and the like would read a program or script from stdin, i.e. from the previous stage.
+  if (kind === 'path')
+    return value === '-' ? refuse('invalid_arguments', `${name} may not read from stdin`) : checkWorkspacePath(value, 'read');
   if (kind === 'output') return checkWorkspacePath(value, 'write');
   if (value.length === 0 && kind === 'value') return refuse('invalid_arguments', `option ${name} needs a value`);
   return undefined;

@@ -265,12 +265,13 @@ export const textPrograms: Record<string, OptionSpec> = {
 
 /**
  * jq: the filter (first operand unless -f) may not read the environment (`env`, `$ENV`): a run may
- * carry a substituted secret in its environment. (`--arg name value` is not listed: two values.)
+ * carry a substituted secret in its environment. Nor may it load modules (`import`, `include`), which
+ * jq reads from its search path outside the workspace. (`--arg name value` is not listed: two values.)
  */
 function jqOperands(operands: string[], seen: Map<string, string | true>) {
   const filter = seen.has('-f') ? undefined : operands[0];
-  if (filter !== undefined && /(^|[^A-Za-z0-9_])(\$ENV|env|input_filename|\$__prog_args)([^A-Za-z0-9_]|$)/.test(filter)) {
-    return refuse('invalid_arguments', 'jq filters may not read the environment');
+  if (filter !== undefined && /(^|[^A-Za-z0-9_$])(\$ENV|env|input_filename|\$__prog_args|import|include)([^A-Za-z0-9_]|$)/.test(filter)) {
+    return refuse('invalid_arguments', 'jq filters may not read the environment or load modules');
   }
   const files = seen.has('-f') ? operands : operands.slice(1);
   for (const f of files) {

@@ -126,6 +126,8 @@ test('each attack vector is refused with its own reason code', () => {
     ['printenv', 'program_not_allowed'],
     ['export -p', 'program_not_allowed'],
     ['nc host 80', 'network_not_allowed'],
+    ['echo all | make -f -', 'invalid_arguments'],
+    ['jq -n \'include "x"; .\'', 'invalid_arguments'],
     ['ls |', 'command_unparseable'],
     ['', 'command_unparseable'],
   ];
