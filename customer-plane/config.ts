@@ -51,6 +51,11 @@ export const customerPlaneEnvSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** How often metric points are reduced to boundary events and handed to egress (ms). */
   BOUNDARY_METRICS_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
+  /**
+   * How agent commands are isolated: `auto` (bubblewrap when it can start here, else none), `bwrap`
+   * (refuse to start without it), `none` (no sandbox: commands that run repository code need approval).
+   */
+  SANDBOX: z.enum(['auto', 'bwrap', 'none']).default('auto'),
   /** Workflows run at once by this runner. */
   RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   /** pino level. */

@@ -100,6 +100,7 @@ export const REFUSAL_CODES = [
   'redirect_not_allowed',
   'compound_not_allowed',
   'obfuscated_word',
+  'glob_expansion',
   'sandbox_unavailable',
   // consequential actions and policy
   'consequential_action',

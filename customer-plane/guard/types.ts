@@ -15,6 +15,13 @@ export type ResolvedCommand = {
   pipeline: string[][];
   /** Redirections the guard allowed: a workspace-relative file for stdin of the first or stdout/stderr of the last stage. */
   redirects: Array<{ fd: 0 | 1 | 2; path: string; append: boolean }>;
+  /**
+   * Stream routing that names no file: `>/dev/null`, `2>/dev/null` (to `null`) and `2>&1` (stderr to
+   * the stage's own stdout pipe: the next stage's stdin, or the captured stdout). Any stage. Absent = none.
+   * When stdout and stderr of the last stage go to the same file, `redirects` has both and the runner
+   * opens the file once.
+   */
+  streams?: Array<{ stage: number; fd: 1 | 2; to: 'null' | 'stdout' }>;
   /** Consequential actions the command performs (e.g. `git push` → push); the gate asks a person for these. */
   consequences: Consequence[];
   /** True when the command executes the repository's own code (npm test, make, node x.js, pytest). */

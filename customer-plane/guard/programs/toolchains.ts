@@ -1,0 +1,239 @@
+import { checkWorkspacePath } from '../paths.ts';
+import { type Allowed, type Refusal, isRefusal, refuse } from '../refusal.ts';
+import { checkNode, checkNpm, checkPython, pytestSpec } from './interpreters.ts';
+import { checkWithSpec, type OptionSpec, parseOptions } from './options.ts';
+
+/**
+ * Programs that run the repository's own code: test runners, build tools, `node script.js`. The guard
+ * cannot see what that code does, so every one of them is marked `runsRepositoryCode` and runs in the
+ * sandbox (or, where there is none, only with a person's approval). What the guard still refuses is
+ * code that is not in the repository at all: `node -e`, `python -c`, `npm exec`, a program read from
+ * stdin, `make VAR=…` overrides.
+ */
+const repoCode = (spec: OptionSpec): OptionSpec => ({ ...spec, runsRepositoryCode: true });
+
+function makeTargets(ops: string[]): Refusal | undefined {
+  for (const t of ops) {
+    if (t.includes('=')) return refuse('env_assignment', `make variable override ${t}`);
+    if (!/^[A-Za-z0-9_./-]+$/.test(t)) return refuse('invalid_arguments', `make target ${t}`);
+  }
+  return undefined;
+}
+
+/** Go's flags are single-dash words (`-run`, `-count=1`). */
+const GO_SUBS = new Set(['test', 'vet', 'build', 'run', 'list', 'fmt', 'version']);
+const GO_FLAGS = new Set(['-v', '-race', '-cover', '-short', '-failfast', '-json', '-x', '-n']);
+const GO_VALUES = new Set(['-run', '-count', '-timeout', '-bench', '-benchtime', '-tags', '-p', '-parallel', '-skip']);
+
+function checkGo(args: readonly string[]): Allowed | Refusal {
+  const [sub, ...rest] = args;
+  if (sub === undefined || !GO_SUBS.has(sub)) return refuse('subcommand_not_allowed', `go ${sub ?? ''} is not allowed`);
+  for (let i = 0; i < rest.length; i++) {
+    const a = rest[i]!;
+    if (a === '--') return { consequences: [], runsRepositoryCode: true };
+    if (!a.startsWith('-')) {
+      const bad = checkWorkspacePath(a, 'read');
+      if (bad) return bad;
+      continue;
+    }
+    const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
+    if (GO_FLAGS.has(a)) continue;
+    if (GO_VALUES.has(name) || name === '-o' || name === '-coverprofile') {
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : rest[++i];
+      if (value === undefined) return refuse('invalid_arguments', `go ${name} needs a value`);
+      if (name === '-o' || name === '-coverprofile') {
+        const bad = checkWorkspacePath(value, 'write');
+        if (bad) return bad;
+      }
+      continue;
+    }
+    return refuse('flag_not_allowed', `go ${name} is not allowed`);
+  }
+  return { consequences: [], runsRepositoryCode: sub !== 'version' && sub !== 'list' };
+}
+
+const CARGO_SUBS = new Set(['test', 'build', 'check', 'clippy', 'fmt', 'run', 'doc', 'bench']);
+const CARGO: OptionSpec = {
+  flags: 'qvp',
+  short: { p: 'value', F: 'value', j: 'value' },
+  long: {
+    '--release': 'flag',
+    '--all': 'flag',
+    '--workspace': 'flag',
+    '--all-features': 'flag',
+    '--no-default-features': 'flag',
+    '--features': 'value',
+    '--package': 'value',
+    '--lib': 'flag',
+    '--bins': 'flag',
+    '--tests': 'flag',
+    '--all-targets': 'flag',
+    '--quiet': 'flag',
+    '--verbose': 'flag',
+    '--offline': 'flag',
+    '--locked': 'flag',
+    '--frozen': 'flag',
+    '--check': 'flag',
+    '--message-format': 'value',
+    '--no-fail-fast': 'flag',
+    '--jobs': 'value',
+  },
+  operands: 'values',
+};
+
+function checkCargo(args: readonly string[]): Allowed | Refusal {
+  const [sub, ...rest] = args;
+  if (sub === undefined || !CARGO_SUBS.has(sub)) return refuse('subcommand_not_allowed', `cargo ${sub ?? ''} is not allowed`);
+  const dashDash = rest.indexOf('--');
+  const parsed = parseOptions(dashDash === -1 ? rest : rest.slice(0, dashDash), CARGO, `cargo ${sub}`);
+  if (isRefusal(parsed)) return parsed;
+  if (parsed.operands.length > 0 && sub !== 'test' && sub !== 'bench')
+    return refuse('invalid_arguments', `cargo ${sub} takes no operands here`);
+  return { consequences: [], runsRepositoryCode: true };
+}
+
+export const toolchainSpecs: Record<string, OptionSpec> = {
+  pytest: pytestSpec,
+  make: repoCode({
+    flags: 'knsBiqw',
+    short: { j: 'optional', C: 'path', f: 'path' },
+    long: {
+      '--keep-going': 'flag',
+      '--dry-run': 'flag',
+      '--silent': 'flag',
+      '--jobs': 'optional',
+      '--always-make': 'flag',
+      '--directory': 'path',
+      '--file': 'path',
+      '--question': 'flag',
+    },
+    operands: makeTargets,
+  }),
+  tsc: repoCode({
+    flags: 'bv',
+    short: { p: 'path' },
+    long: {
+      '--noEmit': 'flag',
+      '--project': 'path',
+      '--pretty': 'flag',
+      '--build': 'flag',
+      '--strict': 'flag',
+      '--skipLibCheck': 'flag',
+      '--listFiles': 'flag',
+      '--showConfig': 'flag',
+      '--incremental': 'flag',
+      '--noEmitOnError': 'flag',
+      '--target': 'value',
+      '--module': 'value',
+      '--moduleResolution': 'value',
+      '--jsx': 'value',
+      '--lib': 'value',
+      '--outDir': 'output',
+      '--declaration': 'flag',
+      '--emitDeclarationOnly': 'flag',
+      '--sourceMap': 'flag',
+      '--extendedDiagnostics': 'flag',
+      '--version': 'flag',
+    },
+    operands: 'paths',
+  }),
+  eslint: repoCode({
+    short: { c: 'path', f: 'value', o: 'output' },
+    long: {
+      '--fix': 'flag',
+      '--fix-dry-run': 'flag',
+      '--ext': 'value',
+      '--format': 'value',
+      '--max-warnings': 'value',
+      '--quiet': 'flag',
+      '--cache': 'flag',
+      '--no-eslintrc': 'flag',
+      '--config': 'path',
+      '--ignore-path': 'path',
+      '--ignore-pattern': 'value',
+      '--no-ignore': 'flag',
+      '--report-unused-disable-directives': 'flag',
+      '--color': 'flag',
+      '--no-color': 'flag',
+      '--output-file': 'output',
+    },
+    operands: 'paths',
+  }),
+  prettier: repoCode({
+    flags: 'cwl',
+    long: {
+      '--check': 'flag',
+      '--write': 'flag',
+      '--list-different': 'flag',
+      '--config': 'path',
+      '--ignore-path': 'path',
+      '--log-level': 'value',
+    },
+    operands: 'paths',
+  }),
+  jest: repoCode({
+    flags: 'iub',
+    short: { t: 'value' },
+    long: {
+      '--ci': 'flag',
+      '--coverage': 'flag',
+      '--runInBand': 'flag',
+      '--silent': 'flag',
+      '--passWithNoTests': 'flag',
+      '--testNamePattern': 'value',
+      '--testPathPattern': 'value',
+      '--verbose': 'flag',
+      '--bail': 'optional',
+      '--watchAll': 'optional',
+      '--maxWorkers': 'value',
+      '--json': 'flag',
+      '--detectOpenHandles': 'flag',
+      '--forceExit': 'flag',
+      '--updateSnapshot': 'flag',
+    },
+    operands: 'values',
+  }),
+  vitest: repoCode({
+    short: { t: 'value' },
+    long: {
+      '--run': 'flag',
+      '--reporter': 'value',
+      '--coverage': 'flag',
+      '--silent': 'flag',
+      '--passWithNoTests': 'flag',
+      '--bail': 'value',
+      '--testNamePattern': 'value',
+    },
+    operands: 'values',
+  }),
+  mocha: repoCode({
+    flags: 'b',
+    short: { R: 'value', g: 'value', t: 'value' },
+    long: {
+      '--reporter': 'value',
+      '--grep': 'value',
+      '--recursive': 'flag',
+      '--timeout': 'value',
+      '--bail': 'flag',
+      '--exit': 'flag',
+      '--spec': 'path',
+    },
+    operands: 'paths',
+  }),
+};
+
+export const toolchainRules: Record<string, (args: readonly string[]) => Allowed | Refusal> = {
+  npm: checkNpm,
+  node: checkNode,
+  python: checkPython,
+  python3: checkPython,
+  go: checkGo,
+  cargo: checkCargo,
+};
+
+export function checkToolchain(program: string, args: readonly string[]): Allowed | Refusal | undefined {
+  const rule = toolchainRules[program];
+  if (rule) return rule(args);
+  const spec = toolchainSpecs[program];
+  return spec ? checkWithSpec(program, args, spec) : undefined;
+}
