@@ -104,7 +104,8 @@ export function readRequirements(text: string): Requirement[] {
     if (line.startsWith('-')) continue;
     const m = line.match(/^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(@\s*\S+|[^;]*)/);
     if (!m) continue;
-    const rest = (m[3] ?? '').trim();
+    // Per-requirement options (`--hash=…`) are not part of the version specifier.
+    const rest = (m[3] ?? '').split(/\s--/)[0].trim();
     if (rest.startsWith('@')) out.push({ name: m[1], specifier: '', line: i + 1, source: rest.slice(1).trim() });
     else out.push({ name: m[1], specifier: rest.replace(/\s+/g, '').replace(/\\$/, ''), line: i + 1 });
   }

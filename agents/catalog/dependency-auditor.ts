@@ -33,12 +33,17 @@ function npmSpecFindings(path: string, dep: DeclaredDep, hasLockfile: boolean): 
   return [];
 }
 
+const SEVERITY_RANK = ['info', 'low', 'medium', 'high', 'critical'] as const;
+
+/** One finding per package version: malicious releases first, otherwise every advisory that names it, at the worst severity. */
 function vulnFindings(ecosystem: 'npm' | 'PyPI', path: string, line: number, name: string, version: string): Finding[] {
-  return advisoriesFor(ecosystem, name, version).map((a) =>
-    a.malicious
-      ? finding('deps/malicious', 'critical', path, line, `${name}@${version} is a known malicious or sabotaged release (${a.id}: ${a.summary}); remove it`)
-      : finding('deps/known-vulnerable', a.severity, path, line, `${name}@${version} is affected by ${a.id} (${a.summary})`),
-  );
+  const hits = advisoriesFor(ecosystem, name, version);
+  const malicious = hits.find((a) => a.malicious);
+  if (malicious) return [finding('deps/malicious', 'critical', path, line, `${name}@${version} is a known malicious or sabotaged release (${malicious.id}: ${malicious.summary}); remove it`)];
+  if (hits.length === 0) return [];
+  const worst = hits.reduce((w, a) => (SEVERITY_RANK.indexOf(a.severity) > SEVERITY_RANK.indexOf(w) ? a.severity : w), hits[0].severity);
+  const list = hits.map((a) => `${a.id}: ${a.summary}`).join('; ');
+  return [finding('deps/known-vulnerable', worst, path, line, `${name}@${version} is affected by ${list}`)];
 }
 
 /**

@@ -37,8 +37,8 @@ export function scanText(path: string, text: string): Finding[] {
     if (rule.configOnly && !isConfig) continue;
     for (const m of text.matchAll(rule.pattern)) {
       const value = m.groups?.v ?? m[0];
-      const offset = m.index + m[0].indexOf(value);
-      const index = lineIndex(starts, offset);
+      // The line where the match starts: a PEM block is reported at its header, not its body.
+      const index = lineIndex(starts, m.index + (m[0].startsWith('-----') ? 0 : m[0].indexOf(value)));
       const lineText = lines[index] ?? '';
       if (byLine.has(index + 1) || lineText.includes(IGNORE_MARKER)) continue;
       if (rule.accept && !rule.accept(value, lineText)) continue;
