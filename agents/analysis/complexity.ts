@@ -4,11 +4,44 @@ import { lineOf, walk } from '../support/syntax.ts';
 /** Cyclomatic complexity (McCabe: 1 + decision points) and nesting depth per function, on the syntax tree. */
 export type FunctionMetrics = { name: string; line: number; lines: number; complexity: number; nesting: number };
 
-const JS_FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'function', 'arrow_function', 'method_definition']);
+const JS_FUNCTIONS = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'function_expression',
+  'function',
+  'arrow_function',
+  'method_definition',
+]);
 const PY_FUNCTIONS = new Set(['function_definition']);
-const JS_DECISIONS = new Set(['if_statement', 'for_statement', 'for_in_statement', 'while_statement', 'do_statement', 'switch_case', 'catch_clause', 'ternary_expression']);
-const PY_DECISIONS = new Set(['if_statement', 'elif_clause', 'for_statement', 'while_statement', 'except_clause', 'conditional_expression', 'if_clause', 'case_clause']);
-const JS_NESTING = new Set(['if_statement', 'for_statement', 'for_in_statement', 'while_statement', 'do_statement', 'switch_statement', 'try_statement']);
+const JS_DECISIONS = new Set([
+  'if_statement',
+  'for_statement',
+  'for_in_statement',
+  'while_statement',
+  'do_statement',
+  'switch_case',
+  'catch_clause',
+  'ternary_expression',
+]);
+const PY_DECISIONS = new Set([
+  'if_statement',
+  'elif_clause',
+  'for_statement',
+  'while_statement',
+  'except_clause',
+  'conditional_expression',
+  'if_clause',
+  'case_clause',
+]);
+const JS_NESTING = new Set([
+  'if_statement',
+  'for_statement',
+  'for_in_statement',
+  'while_statement',
+  'do_statement',
+  'switch_statement',
+  'try_statement',
+]);
 const PY_NESTING = new Set(['if_statement', 'for_statement', 'while_statement', 'try_statement', 'with_statement', 'match_statement']);
 const JS_LOGICAL = new Set(['&&', '||', '??']);
 

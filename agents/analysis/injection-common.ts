@@ -21,7 +21,9 @@ export function joinShapes(shapes: Shape[]): Shape {
 
 /** SQL statements in the literal parts of a built string. */
 export function looksLikeSql(literal: string): boolean {
-  return /\b(select\b[\s\S]+\bfrom|insert\s+into|update\s+\S+\s+set|delete\s+from|drop\s+table|create\s+table|alter\s+table)\b/i.test(literal);
+  return /\b(select\b[\s\S]+\bfrom|insert\s+into|update\s+\S+\s+set|delete\s+from|drop\s+table|create\s+table|alter\s+table)\b/i.test(
+    literal,
+  );
 }
 /** HTML markup in the literal parts of a built string. */
 export function looksLikeHtml(literal: string): boolean {

@@ -12,9 +12,43 @@ import {
 
 /** Injection sinks in JavaScript/TypeScript, found on the tree-sitter syntax tree. */
 
-const FUNCTIONS = new Set(['function_declaration', 'generator_function_declaration', 'function_expression', 'function', 'arrow_function', 'method_definition']);
-const WRAPPERS = new Set(['parenthesized_expression', 'as_expression', 'non_null_expression', 'satisfies_expression', 'type_assertion', 'await_expression']);
-const SQL_METHODS = new Set(['query', 'execute', 'exec', 'raw', 'unsafe', 'run', 'all', 'get', 'prepare', 'many', 'one', 'none', 'any', '$queryRawUnsafe', '$executeRawUnsafe', 'whereRaw', 'orderByRaw', 'havingRaw', 'joinRaw']);
+const FUNCTIONS = new Set([
+  'function_declaration',
+  'generator_function_declaration',
+  'function_expression',
+  'function',
+  'arrow_function',
+  'method_definition',
+]);
+const WRAPPERS = new Set([
+  'parenthesized_expression',
+  'as_expression',
+  'non_null_expression',
+  'satisfies_expression',
+  'type_assertion',
+  'await_expression',
+]);
+const SQL_METHODS = new Set([
+  'query',
+  'execute',
+  'exec',
+  'raw',
+  'unsafe',
+  'run',
+  'all',
+  'get',
+  'prepare',
+  'many',
+  'one',
+  'none',
+  'any',
+  '$queryRawUnsafe',
+  '$executeRawUnsafe',
+  'whereRaw',
+  'orderByRaw',
+  'havingRaw',
+  'joinRaw',
+]);
 const SHELL_FUNCTIONS = new Set(['exec', 'execSync']);
 const SPAWN_FUNCTIONS = new Set(['spawn', 'spawnSync', 'execFile', 'execFileSync']);
 const VM_FUNCTIONS = new Set(['runInNewContext', 'runInThisContext', 'runInContext', 'compileFunction']);
@@ -22,7 +56,8 @@ const RESPONSE_METHODS = new Set(['send', 'write', 'end']);
 
 function unwrap(node: SyntaxNode): SyntaxNode {
   let n = node;
-  while (WRAPPERS.has(n.type) && n.namedChildren.length > 0) n = n.namedChildren[n.type === 'as_expression' || n.type === 'satisfies_expression' ? 0 : n.namedChildren.length - 1];
+  while (WRAPPERS.has(n.type) && n.namedChildren.length > 0)
+    n = n.namedChildren[n.type === 'as_expression' || n.type === 'satisfies_expression' ? 0 : n.namedChildren.length - 1];
   return n;
 }
 function args(call: SyntaxNode): SyntaxNode[] {
@@ -51,8 +86,10 @@ function collectBindings(root: SyntaxNode): ModuleBindings {
       const mod = source && moduleOf(stringContent(source));
       if (!mod) return false;
       walk(n, (c) => {
-        if (c.type === 'import_clause') for (const id of c.namedChildren.filter((x) => x.type === 'identifier')) b.modules.set(id.text, mod);
-        if (c.type === 'namespace_import') for (const id of c.namedChildren.filter((x) => x.type === 'identifier')) b.modules.set(id.text, mod);
+        if (c.type === 'import_clause')
+          for (const id of c.namedChildren.filter((x) => x.type === 'identifier')) b.modules.set(id.text, mod);
+        if (c.type === 'namespace_import')
+          for (const id of c.namedChildren.filter((x) => x.type === 'identifier')) b.modules.set(id.text, mod);
         if (c.type === 'import_specifier') {
           const name = c.childForFieldName('name')?.text ?? '';
           b.functions.set(c.childForFieldName('alias')?.text ?? name, { module: mod, name });
@@ -70,7 +107,8 @@ function collectBindings(root: SyntaxNode): ModuleBindings {
       if (name.type === 'identifier') b.modules.set(name.text, mod);
       for (const p of name.namedChildren) {
         if (p.type === 'shorthand_property_identifier_pattern') b.functions.set(p.text, { module: mod, name: p.text });
-        if (p.type === 'pair_pattern') b.functions.set(p.childForFieldName('value')?.text ?? '', { module: mod, name: p.childForFieldName('key')?.text ?? '' });
+        if (p.type === 'pair_pattern')
+          b.functions.set(p.childForFieldName('value')?.text ?? '', { module: mod, name: p.childForFieldName('key')?.text ?? '' });
       }
     }
     return undefined;
@@ -102,7 +140,10 @@ function definitions(name: string, at: SyntaxNode): { values: SyntaxNode[]; para
         const v = n.childForFieldName('value');
         if (v) values.push(v);
       }
-      if ((n.type === 'assignment_expression' || n.type === 'augmented_assignment_expression') && n.childForFieldName('left')?.text === name) {
+      if (
+        (n.type === 'assignment_expression' || n.type === 'augmented_assignment_expression') &&
+        n.childForFieldName('left')?.text === name
+      ) {
         const v = n.childForFieldName('right');
         if (v) values.push(v);
       }
@@ -129,7 +170,11 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
     case 'template_string': {
       const parts = n.namedChildren.filter((c) => c.type === 'template_substitution').map((s) => analyse(s.namedChildren[0] ?? s, depth));
       const literal = stringContent(n) + parts.map((p) => p.literal).join('');
-      return { shape: parts.length === 0 ? 'const' : joinShapes(parts.map((p) => (p.shape === 'const' ? 'const' : 'built'))), literal, unsanitized: parts.some((p) => p.shape !== 'const' && p.unsanitized) };
+      return {
+        shape: parts.length === 0 ? 'const' : joinShapes(parts.map((p) => (p.shape === 'const' ? 'const' : 'built'))),
+        literal,
+        unsanitized: parts.some((p) => p.shape !== 'const' && p.unsanitized),
+      };
     }
     case 'binary_expression': {
       if (n.childForFieldName('operator')?.text !== '+') return { shape: 'unknown', literal: '', unsanitized: true };
@@ -143,14 +188,20 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
       const defs = definitions(n.text, n);
       if (defs.values.length === 0) return { shape: 'unknown', literal: '', unsanitized: true };
       const parts = defs.values.map((v) => analyse(v, depth + 1));
-      return { shape: joinShapes(parts.map((p) => p.shape)), literal: parts.map((p) => p.literal).join(''), unsanitized: parts.some((p) => p.unsanitized) };
+      return {
+        shape: joinShapes(parts.map((p) => p.shape)),
+        literal: parts.map((p) => p.literal).join(''),
+        unsanitized: parts.some((p) => p.unsanitized),
+      };
     }
     case 'call_expression': {
       const name = calleeName(n);
       if (isSanitizerName(name)) return { shape: 'unknown', literal: '', unsanitized: false };
       if (name === 'concat' || name === 'join' || name === 'format') {
         const fn = n.childForFieldName('function');
-        const parts = [...args(n), ...(fn?.type === 'member_expression' ? [fn.childForFieldName('object')!] : [])].map((a) => analyse(a, depth));
+        const parts = [...args(n), ...(fn?.type === 'member_expression' ? [fn.childForFieldName('object')!] : [])].map((a) =>
+          analyse(a, depth),
+        );
         const shape = parts.every((p) => p.shape === 'const') ? 'const' : 'built';
         return { shape, literal: parts.map((p) => p.literal).join(''), unsanitized: parts.some((p) => p.unsanitized) };
       }
@@ -162,13 +213,20 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
 }
 
 function hasShellTrue(call: SyntaxNode): boolean {
-  return args(call).some((a) => a.type === 'object' && a.namedChildren.some((p) => p.type === 'pair' && p.childForFieldName('key')?.text === 'shell' && p.childForFieldName('value')?.text !== 'false'));
+  return args(call).some(
+    (a) =>
+      a.type === 'object' &&
+      a.namedChildren.some(
+        (p) => p.type === 'pair' && p.childForFieldName('key')?.text === 'shell' && p.childForFieldName('value')?.text !== 'false',
+      ),
+  );
 }
 
 export function scanJs(root: SyntaxNode): InjectionHit[] {
   const bindings = collectBindings(root);
   const hits: InjectionHit[] = [];
-  const hit = (rule: InjectionHit['rule'], severity: InjectionHit['severity'], node: SyntaxNode, message: string) => hits.push({ rule, severity, line: lineOf(node), message });
+  const hit = (rule: InjectionHit['rule'], severity: InjectionHit['severity'], node: SyntaxNode, message: string) =>
+    hits.push({ rule, severity, line: lineOf(node), message });
   /** The sink module and function a call reaches, e.g. ['child_process', 'exec']. */
   const target = (call: SyntaxNode): [string, string] | undefined => {
     const fn = call.childForFieldName('function') ?? call.childForFieldName('constructor');
@@ -192,25 +250,56 @@ export function scanJs(root: SyntaxNode): InjectionHit[] {
       if (fn?.type === 'identifier' && name === 'eval' && a[0] && analyse(a[0]).shape !== 'const') {
         hit('injection/code-eval', 'high', n, 'eval() runs a string that is not constant as code');
       } else if (mod === 'child_process' && SHELL_FUNCTIONS.has(fname) && a[0] && analyse(a[0]).shape !== 'const') {
-        hit('injection/shell', 'high', n, `${fname}() runs a command string built at run time through a shell; use execFile/spawn with an argument array`);
-      } else if (mod === 'child_process' && SPAWN_FUNCTIONS.has(fname) && hasShellTrue(n) && a.slice(0, 2).some((x) => analyse(x).shape !== 'const' || x.type === 'array' && x.namedChildren.some((e) => analyse(e).shape !== 'const'))) {
+        hit(
+          'injection/shell',
+          'high',
+          n,
+          `${fname}() runs a command string built at run time through a shell; use execFile/spawn with an argument array`,
+        );
+      } else if (
+        mod === 'child_process' &&
+        SPAWN_FUNCTIONS.has(fname) &&
+        hasShellTrue(n) &&
+        a
+          .slice(0, 2)
+          .some((x) => analyse(x).shape !== 'const' || (x.type === 'array' && x.namedChildren.some((e) => analyse(e).shape !== 'const')))
+      ) {
         hit('injection/shell', 'high', n, `${fname}() with shell: true passes values that are not constant to a shell`);
       } else if (mod === 'vm' && VM_FUNCTIONS.has(fname) && a[0] && analyse(a[0]).shape !== 'const') {
         hit('injection/code-eval', 'high', n, `vm.${fname}() runs a string that is not constant as code`);
-      } else if ((name === 'setTimeout' || name === 'setInterval') && fn?.type === 'identifier' && a[0] && analyse(a[0]).shape === 'built') {
+      } else if (
+        (name === 'setTimeout' || name === 'setInterval') &&
+        fn?.type === 'identifier' &&
+        a[0] &&
+        analyse(a[0]).shape === 'built'
+      ) {
         hit('injection/code-eval', 'high', n, `${name}() with a string argument evaluates it as code`);
       } else if (fn?.type === 'member_expression' && SQL_METHODS.has(name) && a[0]) {
         const v = analyse(a[0]);
-        if (v.shape === 'built' && looksLikeSql(v.literal)) hit('injection/sql', 'high', n, `SQL text built from strings is passed to ${name}(); use a parameterized query with placeholders`);
-      } else if (fn?.type === 'member_expression' && (name === 'write' || name === 'writeln') && fn.childForFieldName('object')?.text === 'document' && a[0]) {
+        if (v.shape === 'built' && looksLikeSql(v.literal))
+          hit(
+            'injection/sql',
+            'high',
+            n,
+            `SQL text built from strings is passed to ${name}(); use a parameterized query with placeholders`,
+          );
+      } else if (
+        fn?.type === 'member_expression' &&
+        (name === 'write' || name === 'writeln') &&
+        fn.childForFieldName('object')?.text === 'document' &&
+        a[0]
+      ) {
         const v = analyse(a[0]);
-        if (v.shape !== 'const' && v.unsanitized) hit('injection/html', 'medium', n, `document.${name}() writes markup that is not constant and not escaped`);
+        if (v.shape !== 'const' && v.unsanitized)
+          hit('injection/html', 'medium', n, `document.${name}() writes markup that is not constant and not escaped`);
       } else if (name === 'insertAdjacentHTML' && a[1]) {
         const v = analyse(a[1]);
-        if (v.shape !== 'const' && v.unsanitized) hit('injection/html', 'medium', n, 'insertAdjacentHTML() inserts markup that is not constant and not escaped');
+        if (v.shape !== 'const' && v.unsanitized)
+          hit('injection/html', 'medium', n, 'insertAdjacentHTML() inserts markup that is not constant and not escaped');
       } else if (fn?.type === 'member_expression' && RESPONSE_METHODS.has(name) && a[0]) {
         const v = analyse(a[0]);
-        if (v.shape === 'built' && v.unsanitized && looksLikeHtml(v.literal)) hit('injection/html', 'high', n, `HTML built with values that are not escaped is sent in the response (${name})`);
+        if (v.shape === 'built' && v.unsanitized && looksLikeHtml(v.literal))
+          hit('injection/html', 'high', n, `HTML built with values that are not escaped is sent in the response (${name})`);
       }
     } else if (n.type === 'new_expression') {
       const ctor = n.childForFieldName('constructor');
@@ -224,13 +313,20 @@ export function scanJs(root: SyntaxNode): InjectionHit[] {
       const prop = left?.type === 'member_expression' ? left.childForFieldName('property')?.text : undefined;
       if ((prop === 'innerHTML' || prop === 'outerHTML') && n.childForFieldName('right')) {
         const v = analyse(n.childForFieldName('right')!);
-        if (v.shape !== 'const' && v.unsanitized) hit('injection/html', 'medium', n, `${prop} is assigned markup that is not constant and not escaped; use textContent or a sanitizer`);
+        if (v.shape !== 'const' && v.unsanitized)
+          hit(
+            'injection/html',
+            'medium',
+            n,
+            `${prop} is assigned markup that is not constant and not escaped; use textContent or a sanitizer`,
+          );
       }
     } else if (n.type === 'jsx_attribute' && n.namedChildren[0]?.text === 'dangerouslySetInnerHTML') {
       walk(n, (p) => {
         if (p.type === 'pair' && p.childForFieldName('key')?.text === '__html') {
           const v = analyse(p.childForFieldName('value')!);
-          if (v.shape !== 'const' && v.unsanitized) hit('injection/html', 'medium', n, 'dangerouslySetInnerHTML receives markup that is not constant and not escaped');
+          if (v.shape !== 'const' && v.unsanitized)
+            hit('injection/html', 'medium', n, 'dangerouslySetInnerHTML receives markup that is not constant and not escaped');
         }
       });
       return false;

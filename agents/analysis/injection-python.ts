@@ -90,10 +90,16 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
   const n = node.type === 'parenthesized_expression' && node.namedChildren[0] ? node.namedChildren[0] : node;
   switch (n.type) {
     case 'string': {
-      const parts = n.namedChildren.filter((c) => c.type === 'interpolation').map((i) => analyse(i.childForFieldName('expression') ?? i, depth));
+      const parts = n.namedChildren
+        .filter((c) => c.type === 'interpolation')
+        .map((i) => analyse(i.childForFieldName('expression') ?? i, depth));
       const literal = stringContent(n);
       if (parts.length === 0) return { shape: 'const', literal, unsanitized: false };
-      return { shape: parts.every((p) => p.shape === 'const') ? 'const' : 'built', literal: literal + parts.map((p) => p.literal).join(''), unsanitized: parts.some((p) => p.shape !== 'const' && p.unsanitized) };
+      return {
+        shape: parts.every((p) => p.shape === 'const') ? 'const' : 'built',
+        literal: literal + parts.map((p) => p.literal).join(''),
+        unsanitized: parts.some((p) => p.shape !== 'const' && p.unsanitized),
+      };
     }
     case 'concatenated_string':
       return combine(n.namedChildren.map((c) => analyse(c, depth)));
@@ -113,7 +119,11 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
       const defs = definitions(n.text, n);
       if (defs.values.length === 0) return UNKNOWN;
       const parts = defs.values.map((v) => analyse(v, depth + 1));
-      return { shape: joinShapes(parts.map((p) => p.shape)), literal: parts.map((p) => p.literal).join(''), unsanitized: parts.some((p) => p.unsanitized) };
+      return {
+        shape: joinShapes(parts.map((p) => p.shape)),
+        literal: parts.map((p) => p.literal).join(''),
+        unsanitized: parts.some((p) => p.unsanitized),
+      };
     }
     case 'call': {
       const name = calleeName(n);
@@ -121,7 +131,10 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
       const fn = n.childForFieldName('function');
       if ((name === 'format' || name === 'join') && fn?.type === 'attribute') {
         const { positional, keywords } = args(n);
-        return combine([analyse(fn.childForFieldName('object')!, depth), ...[...positional, ...keywords.values()].map((a) => analyse(a, depth))]);
+        return combine([
+          analyse(fn.childForFieldName('object')!, depth),
+          ...[...positional, ...keywords.values()].map((a) => analyse(a, depth)),
+        ]);
       }
       return UNKNOWN;
     }
@@ -149,12 +162,14 @@ function isRouteHandler(fn: SyntaxNode): boolean {
 export function scanPython(root: SyntaxNode): InjectionHit[] {
   const { modules, functions } = collectImports(root);
   const hits: InjectionHit[] = [];
-  const hit = (rule: InjectionHit['rule'], severity: InjectionHit['severity'], node: SyntaxNode, message: string) => hits.push({ rule, severity, line: lineOf(node), message });
+  const hit = (rule: InjectionHit['rule'], severity: InjectionHit['severity'], node: SyntaxNode, message: string) =>
+    hits.push({ rule, severity, line: lineOf(node), message });
   /** [module, function] a call reaches through the file's imports, e.g. ['subprocess', 'run']. */
   const target = (call: SyntaxNode): [string, string] => {
     const fn = call.childForFieldName('function');
     if (fn?.type === 'identifier') return functions.get(fn.text) ?? ['', fn.text];
-    if (fn?.type === 'attribute') return [modules.get(fn.childForFieldName('object')?.text ?? '') ?? '', fn.childForFieldName('attribute')?.text ?? ''];
+    if (fn?.type === 'attribute')
+      return [modules.get(fn.childForFieldName('object')?.text ?? '') ?? '', fn.childForFieldName('attribute')?.text ?? ''];
     return ['', ''];
   };
   walk(root, (n) => {
@@ -167,17 +182,42 @@ export function scanPython(root: SyntaxNode): InjectionHit[] {
       if (fn?.type === 'identifier' && (fname === 'eval' || fname === 'exec') && mod === '' && analyse(first).shape !== 'const') {
         hit('injection/code-eval', 'high', n, `${fname}() runs a string that is not constant as code`);
       } else if (SHELL_ALWAYS.get(mod)?.has(fname) && analyse(first).shape !== 'const') {
-        hit('injection/shell', 'high', n, `${mod}.${fname}() runs a command string built at run time through a shell; use subprocess.run with an argument list`);
-      } else if (mod === 'subprocess' && SUBPROCESS_FUNCTIONS.has(fname) && keywords.get('shell')?.text === 'True' && analyse(first).shape !== 'const') {
+        hit(
+          'injection/shell',
+          'high',
+          n,
+          `${mod}.${fname}() runs a command string built at run time through a shell; use subprocess.run with an argument list`,
+        );
+      } else if (
+        mod === 'subprocess' &&
+        SUBPROCESS_FUNCTIONS.has(fname) &&
+        keywords.get('shell')?.text === 'True' &&
+        analyse(first).shape !== 'const'
+      ) {
         hit('injection/shell', 'high', n, `subprocess.${fname}(shell=True) runs a command string that is not constant through a shell`);
       } else if (fname === 'render_template_string' && analyse(first).shape !== 'const') {
-        hit('injection/template', 'high', n, 'render_template_string() renders a template built from values that are not constant (server-side template injection)');
+        hit(
+          'injection/template',
+          'high',
+          n,
+          'render_template_string() renders a template built from values that are not constant (server-side template injection)',
+        );
       } else if (SQL_METHODS.has(calleeName(n))) {
         const v = analyse(first);
-        if (v.shape === 'built' && looksLikeSql(v.literal)) hit('injection/sql', 'high', n, `SQL text built from strings is passed to ${calleeName(n)}(); pass parameters separately (placeholders)`);
+        if (v.shape === 'built' && looksLikeSql(v.literal))
+          hit(
+            'injection/sql',
+            'high',
+            n,
+            `SQL text built from strings is passed to ${calleeName(n)}(); pass parameters separately (placeholders)`,
+          );
       } else if (HTML_WRAPPERS.has(calleeName(n))) {
         const v = analyse(first);
-        if (v.shape !== 'const' && v.unsanitized && (calleeName(n) === 'Markup' || calleeName(n) === 'mark_safe' || looksLikeHtml(v.literal))) {
+        if (
+          v.shape !== 'const' &&
+          v.unsanitized &&
+          (calleeName(n) === 'Markup' || calleeName(n) === 'mark_safe' || looksLikeHtml(v.literal))
+        ) {
           hit('injection/html', 'high', n, `${calleeName(n)}() marks markup built from values that are not escaped as safe HTML`);
         }
       }
@@ -186,7 +226,8 @@ export function scanPython(root: SyntaxNode): InjectionHit[] {
       while (fn && fn.type !== 'function_definition') fn = fn.parent;
       if (fn && isRouteHandler(fn)) {
         const v = analyse(n.namedChildren[0]);
-        if (v.shape === 'built' && v.unsanitized && looksLikeHtml(v.literal)) hit('injection/html', 'high', n, 'a route returns HTML built from values that are not escaped');
+        if (v.shape === 'built' && v.unsanitized && looksLikeHtml(v.literal))
+          hit('injection/html', 'high', n, 'a route returns HTML built from values that are not escaped');
       }
     }
     return undefined;

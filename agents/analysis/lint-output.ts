@@ -10,7 +10,11 @@ export type LintProblem = { tool: string; rule: string; severity: FindingSeverit
 
 /** A linter's rule id as a finding rule (lower case, only the characters findings allow). */
 export function lintRule(tool: string, id: string): string {
-  const clean = id.toLowerCase().replace(/^@/, '').replace(/[^a-z0-9_./-]+/g, '-').replace(/^[^a-z0-9]+/, '');
+  const clean = id
+    .toLowerCase()
+    .replace(/^@/, '')
+    .replace(/[^a-z0-9_./-]+/g, '-')
+    .replace(/^[^a-z0-9]+/, '');
   return `lint/${tool}/${clean || 'unnamed'}`.slice(0, 80);
 }
 
@@ -58,12 +62,26 @@ function fromLines(output: string, files: readonly string[], tool: string): Lint
   for (const line of output.split('\n')) {
     const tsc = line.match(/^(.+?)\((\d+),\d+\): (error|warning) (TS\d+): (.*)$/);
     if (tsc) {
-      out.push({ tool: 'tsc', rule: lintRule('tsc', tsc[4]), severity: tsc[3] === 'error' ? 'medium' : 'low', file: toWorkspacePath(tsc[1], files), line: Number(tsc[2]), message: tsc[5] });
+      out.push({
+        tool: 'tsc',
+        rule: lintRule('tsc', tsc[4]),
+        severity: tsc[3] === 'error' ? 'medium' : 'low',
+        file: toWorkspacePath(tsc[1], files),
+        line: Number(tsc[2]),
+        message: tsc[5],
+      });
       continue;
     }
     const flat = line.match(/^(.+?):(\d+):(\d+): ([A-Z]+\d+) (.*)$/);
     if (flat && toWorkspacePath(flat[1], files)) {
-      out.push({ tool, rule: lintRule(tool, flat[4]), severity: /^(E9|F8)/.test(flat[4]) ? 'medium' : 'low', file: toWorkspacePath(flat[1], files), line: Number(flat[2]), message: flat[5] });
+      out.push({
+        tool,
+        rule: lintRule(tool, flat[4]),
+        severity: /^(E9|F8)/.test(flat[4]) ? 'medium' : 'low',
+        file: toWorkspacePath(flat[1], files),
+        line: Number(flat[2]),
+        message: flat[5],
+      });
       continue;
     }
     if (toWorkspacePath(line.trim(), files)) {
@@ -72,7 +90,14 @@ function fromLines(output: string, files: readonly string[], tool: string): Lint
     }
     const stylish = line.match(/^\s+(\d+):\d+\s+(error|warning)\s+(.+?)\s{2,}(\S+)\s*$/);
     if (stylish && stylishFile) {
-      out.push({ tool: 'eslint', rule: lintRule('eslint', stylish[4]), severity: stylish[2] === 'error' ? 'medium' : 'low', file: stylishFile, line: Number(stylish[1]), message: stylish[3] });
+      out.push({
+        tool: 'eslint',
+        rule: lintRule('eslint', stylish[4]),
+        severity: stylish[2] === 'error' ? 'medium' : 'low',
+        file: stylishFile,
+        line: Number(stylish[1]),
+        message: stylish[3],
+      });
     }
   }
   return out;

@@ -1,7 +1,16 @@
 /** Reading dependency manifests and lockfiles: what is declared, where (line), and how. No I/O. */
 
 export type DeclaredDep = { name: string; spec: string; section: string; line: number };
-export type LockedPackage = { path: string; name: string; version: string; line: number; dev: boolean; hasInstallScript: boolean; license?: string; resolved?: string };
+export type LockedPackage = {
+  path: string;
+  name: string;
+  version: string;
+  line: number;
+  dev: boolean;
+  hasInstallScript: boolean;
+  license?: string;
+  resolved?: string;
+};
 
 export const NPM_SECTIONS = ['dependencies', 'devDependencies', 'optionalDependencies', 'peerDependencies'] as const;
 
@@ -56,7 +65,11 @@ export function readPackageJson(text: string): PackageJson | undefined {
   }
   const scripts = json.scripts && typeof json.scripts === 'object' ? (json.scripts as Record<string, string>) : {};
   const license = typeof json.license === 'string' ? json.license : undefined;
-  const scriptFiles = Object.values(scripts).flatMap((cmd) => String(cmd).split(/\s+/).filter((w) => /\.[cm]?[jt]sx?$/.test(w)));
+  const scriptFiles = Object.values(scripts).flatMap((cmd) =>
+    String(cmd)
+      .split(/\s+/)
+      .filter((w) => /\.[cm]?[jt]sx?$/.test(w)),
+  );
   const entryPoints = [...stringsIn([json.main, json.module, json.bin, json.exports]), ...scriptFiles].map((p) => p.replace(/^\.\//, ''));
   return { deps, scripts, license, scriptsLine: jsonKeyLine(lines, 'scripts'), licenseLine: jsonKeyLine(lines, 'license'), entryPoints };
 }

@@ -42,13 +42,21 @@ function countIdentifiers(root: SyntaxNode, extra: Set<string> = new Set()): Map
 }
 
 export function jsModuleFacts(root: SyntaxNode): ModuleFacts {
-  const facts: ModuleFacts = { exports: new Map(), imports: [], identifierCounts: countIdentifiers(root), privateFunctions: new Map(), unreachable: unreachableIn(root, new Set(['statement_block', 'switch_case']), JS_TERMINATORS) };
+  const facts: ModuleFacts = {
+    exports: new Map(),
+    imports: [],
+    identifierCounts: countIdentifiers(root),
+    privateFunctions: new Map(),
+    unreachable: unreachableIn(root, new Set(['statement_block', 'switch_case']), JS_TERMINATORS),
+  };
   for (const stmt of root.namedChildren) {
     if (stmt.type === 'export_statement') {
       const decl = stmt.childForFieldName('declaration');
       if (stmt.text.startsWith('export default')) continue; // a module's default export is its public face
       if (decl?.childForFieldName('name')) facts.exports.set(decl.childForFieldName('name')!.text, lineOf(stmt));
-      for (const d of decl?.namedChildren ?? []) if (d.type === 'variable_declarator' && d.childForFieldName('name')?.type === 'identifier') facts.exports.set(d.childForFieldName('name')!.text, lineOf(stmt));
+      for (const d of decl?.namedChildren ?? [])
+        if (d.type === 'variable_declarator' && d.childForFieldName('name')?.type === 'identifier')
+          facts.exports.set(d.childForFieldName('name')!.text, lineOf(stmt));
       if (stmt.childForFieldName('source')) facts.imports.push({ spec: stringContent(stmt.childForFieldName('source')!), names: ['*'] });
     } else if (stmt.type === 'function_declaration' || stmt.type === 'generator_function_declaration') {
       const name = stmt.childForFieldName('name');
@@ -72,7 +80,10 @@ export function jsModuleFacts(root: SyntaxNode): ModuleFacts {
       const arg = n.childForFieldName('arguments')?.namedChildren[0];
       if ((fn?.text === 'require' || fn?.type === 'import') && arg?.type === 'string') {
         const target = n.parent?.type === 'variable_declarator' ? n.parent.childForFieldName('name') : null;
-        const names = target?.type === 'object_pattern' ? target.namedChildren.map((p) => (p.type === 'pair_pattern' ? (p.childForFieldName('key')?.text ?? '*') : p.text)) : ['*'];
+        const names =
+          target?.type === 'object_pattern'
+            ? target.namedChildren.map((p) => (p.type === 'pair_pattern' ? (p.childForFieldName('key')?.text ?? '*') : p.text))
+            : ['*'];
         facts.imports.push({ spec: stringContent(arg), names });
       }
     }
@@ -82,7 +93,13 @@ export function jsModuleFacts(root: SyntaxNode): ModuleFacts {
 }
 
 export function pyModuleFacts(root: SyntaxNode): ModuleFacts {
-  const facts: ModuleFacts = { exports: new Map(), imports: [], identifierCounts: countIdentifiers(root), privateFunctions: new Map(), unreachable: unreachableIn(root, new Set(['block']), PY_TERMINATORS) };
+  const facts: ModuleFacts = {
+    exports: new Map(),
+    imports: [],
+    identifierCounts: countIdentifiers(root),
+    privateFunctions: new Map(),
+    unreachable: unreachableIn(root, new Set(['block']), PY_TERMINATORS),
+  };
   for (const stmt of root.namedChildren) {
     // Decorated definitions are registered by their decorator (routes, fixtures, commands): used by construction.
     if (stmt.type === 'function_definition' || stmt.type === 'class_definition') {

@@ -42,7 +42,7 @@ export function looksPlaceholder(value: string): boolean {
 const notPlaceholder = (v: string) => !looksPlaceholder(v);
 
 /** The words that make an assignment's value a credential, e.g. `DB_PASSWORD=…`, `apiKey: '…'`. */
-const SECRET_KEY = String.raw`[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*`;
+const SECRET_KEY = "[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*";
 
 function genericAccept(value: string): boolean {
   if (value.length < 12 || value.length > 200) return false;
@@ -76,7 +76,13 @@ export const SECRET_RULES: readonly SecretRule[] = [
     pattern: /aws_?secret_?(?:access_?)?key['"]?\s*(?:=|:|=>)\s*['"]?(?<v>[A-Za-z0-9/+]{40})(?![A-Za-z0-9/+])/gi,
     accept: (v) => notPlaceholder(v) && entropy(v) >= 4,
   },
-  { id: 'secret/github-token', kind: 'GitHub token', severity: 'high', pattern: /\b(?<v>gh[pousr]_[A-Za-z0-9]{36})\b/g, accept: notPlaceholder },
+  {
+    id: 'secret/github-token',
+    kind: 'GitHub token',
+    severity: 'high',
+    pattern: /\b(?<v>gh[pousr]_[A-Za-z0-9]{36})\b/g,
+    accept: notPlaceholder,
+  },
   {
     id: 'secret/github-token',
     kind: 'GitHub fine-grained token',
@@ -84,7 +90,13 @@ export const SECRET_RULES: readonly SecretRule[] = [
     pattern: /\b(?<v>github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})\b/g,
     accept: notPlaceholder,
   },
-  { id: 'secret/gitlab-token', kind: 'GitLab token', severity: 'high', pattern: /\b(?<v>glpat-[A-Za-z0-9_-]{20})\b/g, accept: notPlaceholder },
+  {
+    id: 'secret/gitlab-token',
+    kind: 'GitLab token',
+    severity: 'high',
+    pattern: /\b(?<v>glpat-[A-Za-z0-9_-]{20})\b/g,
+    accept: notPlaceholder,
+  },
   {
     id: 'secret/slack-webhook',
     kind: 'Slack incoming webhook URL',
@@ -92,9 +104,27 @@ export const SECRET_RULES: readonly SecretRule[] = [
     pattern: /https:\/\/hooks\.slack\.com\/services\/(?<v>T[A-Z0-9]{8,12}\/B[A-Z0-9]{8,12}\/[A-Za-z0-9]{24})/g,
     accept: notPlaceholder,
   },
-  { id: 'secret/slack-token', kind: 'Slack token', severity: 'high', pattern: /\b(?<v>xox[abposr]-\d{8,13}-[0-9A-Za-z-]{16,})/g, accept: notPlaceholder },
-  { id: 'secret/stripe-key', kind: 'Stripe live key', severity: 'high', pattern: /\b(?<v>(?:sk|rk)_live_[0-9A-Za-z]{24,99})\b/g, accept: notPlaceholder },
-  { id: 'secret/google-api-key', kind: 'Google API key', severity: 'high', pattern: /\b(?<v>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/g, accept: notPlaceholder },
+  {
+    id: 'secret/slack-token',
+    kind: 'Slack token',
+    severity: 'high',
+    pattern: /\b(?<v>xox[abposr]-\d{8,13}-[0-9A-Za-z-]{16,})/g,
+    accept: notPlaceholder,
+  },
+  {
+    id: 'secret/stripe-key',
+    kind: 'Stripe live key',
+    severity: 'high',
+    pattern: /\b(?<v>(?:sk|rk)_live_[0-9A-Za-z]{24,99})\b/g,
+    accept: notPlaceholder,
+  },
+  {
+    id: 'secret/google-api-key',
+    kind: 'Google API key',
+    severity: 'high',
+    pattern: /\b(?<v>AIza[0-9A-Za-z_-]{35})(?![0-9A-Za-z_-])/g,
+    accept: notPlaceholder,
+  },
   { id: 'secret/npm-token', kind: 'npm access token', severity: 'high', pattern: /\b(?<v>npm_[A-Za-z0-9]{36})\b/g, accept: notPlaceholder },
   {
     id: 'secret/anthropic-key',

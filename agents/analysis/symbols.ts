@@ -53,7 +53,14 @@ function jsSymbols(root: SyntaxNode): CodeSymbol[] {
     const kind = JS_DECLS[n.type];
     const name = n.childForFieldName('name');
     if (kind && name) {
-      out.push({ name: name.text, kind, line: lineOf(n), endLine: n.endPosition.row + 1, exported: isJsExported(n), topLevel: isJsTopLevel(n) });
+      out.push({
+        name: name.text,
+        kind,
+        line: lineOf(n),
+        endLine: n.endPosition.row + 1,
+        exported: isJsExported(n),
+        topLevel: isJsTopLevel(n),
+      });
     } else if (n.type === 'method_definition' && name) {
       const cls = n.parent?.parent?.childForFieldName('name');
       out.push({

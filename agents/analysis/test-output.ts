@@ -59,7 +59,11 @@ function tap(output: string, files: readonly string[]): TestReport {
 
 function pytest(output: string, files: readonly string[]): TestReport {
   const failures: TestFailure[] = [];
-  const locations = [...output.matchAll(/^(\S+\.py):(\d+): (.*)$/gm)].map((m) => ({ file: toWorkspacePath(m[1], files), line: Number(m[2]), message: m[3] }));
+  const locations = [...output.matchAll(/^(\S+\.py):(\d+): (.*)$/gm)].map((m) => ({
+    file: toWorkspacePath(m[1], files),
+    line: Number(m[2]),
+    message: m[3],
+  }));
   for (const m of output.matchAll(/^FAILED (\S+?\.py)::(\S+)(?: - (.*))?$/gm)) {
     const file = toWorkspacePath(m[1], files);
     const at = locations.findIndex((l) => l.file === file);

@@ -38,7 +38,13 @@ export function auditWorkflow(text: string): { hits: ConfigHit[]; scripts: StepS
     const prTarget = triggers(root).includes('pull_request_target');
     const checkPermissions = (owner: unknown) => {
       const p = get(owner, 'permissions');
-      if (str(p) === 'write-all') hits.push({ rule: 'ci/write-all-permissions', severity: 'medium', line: lineOf(p), message: 'the workflow token gets write access to everything; grant only the scopes the job needs' });
+      if (str(p) === 'write-all')
+        hits.push({
+          rule: 'ci/write-all-permissions',
+          severity: 'medium',
+          line: lineOf(p),
+          message: 'the workflow token gets write access to everything; grant only the scopes the job needs',
+        });
     };
     checkPermissions(root);
     const jobs = get(root, 'jobs');
@@ -57,7 +63,8 @@ export function auditWorkflow(text: string): { hits: ConfigHit[]; scripts: StepS
             rule: 'ci/pr-target-checkout',
             severity: 'critical',
             line: lineOf(ref),
-            message: 'pull_request_target runs with the base repository\'s secrets and write token, and this step checks out the pull request\'s code, which then runs with them',
+            message:
+              "pull_request_target runs with the base repository's secrets and write token, and this step checks out the pull request's code, which then runs with them",
           });
         }
         const run = get(step, 'run');
@@ -68,7 +75,12 @@ export function auditWorkflow(text: string): { hits: ConfigHit[]; scripts: StepS
           const script = str(run);
           for (const [i, line] of script.split('\n').entries()) {
             if (UNTRUSTED_EXPR.test(line)) {
-              hits.push({ rule: 'ci/script-injection', severity: 'high', line: firstLine + i, message: 'an expression an outsider controls is pasted into a shell script; pass it through env: and quote the variable' });
+              hits.push({
+                rule: 'ci/script-injection',
+                severity: 'high',
+                line: firstLine + i,
+                message: 'an expression an outsider controls is pasted into a shell script; pass it through env: and quote the variable',
+              });
             }
           }
           scripts.push({ text: script, firstLine });
@@ -78,7 +90,12 @@ export function auditWorkflow(text: string): { hits: ConfigHit[]; scripts: StepS
         const ref = str(u);
         if (!ref || ref.startsWith('./') || ref.startsWith('docker://')) continue;
         if (!SHA_PINNED.test(ref)) {
-          hits.push({ rule: 'ci/unpinned-action', severity: 'medium', line: lineOf(u), message: `${ref.split('@')[0]} is referenced by a movable tag or branch; pin it to a full commit SHA` });
+          hits.push({
+            rule: 'ci/unpinned-action',
+            severity: 'medium',
+            line: lineOf(u),
+            message: `${ref.split('@')[0]} is referenced by a movable tag or branch; pin it to a full commit SHA`,
+          });
         }
       }
     }
@@ -100,20 +117,46 @@ export function auditContainerConfig(text: string): ConfigHit[] {
         const line = value?.range ? lc.linePos(value.range[0]).line : 0;
         const v = str(value ?? undefined);
         if (key === 'privileged' && v === 'true') {
-          hits.push({ rule: 'container/privileged', severity: 'high', line, message: 'a privileged container has every capability and the host\'s devices: escaping it is trivial' });
+          hits.push({
+            rule: 'container/privileged',
+            severity: 'high',
+            line,
+            message: "a privileged container has every capability and the host's devices: escaping it is trivial",
+          });
         } else if ((key === 'network_mode' && v === 'host') || (key === 'hostNetwork' && v === 'true')) {
-          hits.push({ rule: 'container/host-network', severity: 'medium', line, message: 'the container shares the host\'s network namespace' });
+          hits.push({
+            rule: 'container/host-network',
+            severity: 'medium',
+            line,
+            message: "the container shares the host's network namespace",
+          });
         } else if (key === 'cap_add' || key === 'add') {
           for (const item of isSeq(value) ? value.items : []) {
             const cap = str(item as Node).toUpperCase();
-            if (cap === 'ALL' || cap === 'SYS_ADMIN') hits.push({ rule: 'container/dangerous-capability', severity: 'high', line: lc.linePos((item as Node).range![0]).line, message: `the container is given ${cap}, which is enough to escape it` });
+            if (cap === 'ALL' || cap === 'SYS_ADMIN')
+              hits.push({
+                rule: 'container/dangerous-capability',
+                severity: 'high',
+                line: lc.linePos((item as Node).range![0]).line,
+                message: `the container is given ${cap}, which is enough to escape it`,
+              });
           }
         } else if (isScalar(value) && v.includes('/var/run/docker.sock')) {
-          hits.push({ rule: 'container/docker-socket', severity: 'high', line, message: 'the Docker socket is mounted: whoever controls the container controls the host' });
+          hits.push({
+            rule: 'container/docker-socket',
+            severity: 'high',
+            line,
+            message: 'the Docker socket is mounted: whoever controls the container controls the host',
+          });
         } else if (isSeq(value)) {
           for (const item of value.items) {
             if (isScalar(item) && str(item as Node).includes('/var/run/docker.sock')) {
-              hits.push({ rule: 'container/docker-socket', severity: 'high', line: lc.linePos((item as Node).range![0]).line, message: 'the Docker socket is mounted: whoever controls the container controls the host' });
+              hits.push({
+                rule: 'container/docker-socket',
+                severity: 'high',
+                line: lc.linePos((item as Node).range![0]).line,
+                message: 'the Docker socket is mounted: whoever controls the container controls the host',
+              });
             }
           }
         }

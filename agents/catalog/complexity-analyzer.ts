@@ -17,7 +17,15 @@ async function churn(ctx: StepContext): Promise<Map<string, number> | undefined>
   return counts;
 }
 
-const metricSchema = z.object({ file: z.string(), name: z.string(), line: z.number().int(), lines: z.number().int(), complexity: z.number().int(), nesting: z.number().int(), churn: z.number().int().optional() });
+const metricSchema = z.object({
+  file: z.string(),
+  name: z.string(),
+  line: z.number().int(),
+  lines: z.number().int(),
+  complexity: z.number().int(),
+  nesting: z.number().int(),
+  churn: z.number().int().optional(),
+});
 
 /**
  * Measures every function's cyclomatic complexity and nesting on the syntax tree, reports those over
@@ -28,10 +36,13 @@ export const complexityAnalyzer: DeterministicAgent = {
   name: 'complexity-analyzer',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Measures cyclomatic complexity and nesting of every function on the syntax tree and ranks hotspots (complex code that changes often) for refactoring.',
+  purpose:
+    'Measures cyclomatic complexity and nesting of every function on the syntax tree and ranks hotspots (complex code that changes often) for refactoring.',
   tools: ['list_files', 'read_file', 'git'],
   budget: { maxSteps: 5002, maxTokens: 0 },
-  output: agentOutputSchema.extend({ data: z.object({ functions: z.number().int(), hotspots: z.array(metricSchema), churnAvailable: z.boolean() }) }),
+  output: agentOutputSchema.extend({
+    data: z.object({ functions: z.number().int(), hotspots: z.array(metricSchema), churnAvailable: z.boolean() }),
+  }),
   async run(ctx) {
     const maxComplexity = Number(ctx.params.maxComplexity ?? DEFAULT_MAX_COMPLEXITY);
     const maxNesting = Number(ctx.params.maxNesting ?? DEFAULT_MAX_NESTING);
@@ -44,10 +55,25 @@ export const complexityAnalyzer: DeterministicAgent = {
         all.push({ file: path, ...m });
         if (m.complexity > maxComplexity) {
           findings.push(
-            finding('complexity/cyclomatic', m.complexity > 2.5 * maxComplexity ? 'high' : 'medium', path, m.line, `${m.name} has cyclomatic complexity ${m.complexity} (limit ${maxComplexity}): split it or simplify its branching`),
+            finding(
+              'complexity/cyclomatic',
+              m.complexity > 2.5 * maxComplexity ? 'high' : 'medium',
+              path,
+              m.line,
+              `${m.name} has cyclomatic complexity ${m.complexity} (limit ${maxComplexity}): split it or simplify its branching`,
+            ),
           );
         }
-        if (m.nesting > maxNesting) findings.push(finding('complexity/deep-nesting', 'low', path, m.line, `${m.name} nests control flow ${m.nesting} levels deep (limit ${maxNesting})`));
+        if (m.nesting > maxNesting)
+          findings.push(
+            finding(
+              'complexity/deep-nesting',
+              'low',
+              path,
+              m.line,
+              `${m.name} nests control flow ${m.nesting} levels deep (limit ${maxNesting})`,
+            ),
+          );
       }
     }
     const commits = await churn(ctx);

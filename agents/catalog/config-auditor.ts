@@ -35,29 +35,57 @@ export function auditDockerfile(ctx: Pick<StepContext, 'syntax'>, path: string, 
       if (bare === 'scratch' || stages.has(bare.toLowerCase()) || bare.includes('@sha256:') || bare.startsWith('$')) continue;
       const tag = bare.includes(':') && !bare.endsWith(':') ? bare.slice(bare.lastIndexOf(':') + 1) : '';
       if (!tag || tag === 'latest' || tag.includes('/')) {
-        out.push(finding('docker/unpinned-base-image', 'medium', path, ins.line, `base image ${bare} has no fixed tag or digest: every build may get a different image`));
+        out.push(
+          finding(
+            'docker/unpinned-base-image',
+            'medium',
+            path,
+            ins.line,
+            `base image ${bare} has no fixed tag or digest: every build may get a different image`,
+          ),
+        );
       }
     } else if (ins.keyword === 'USER') {
       user = { name: words(ins.args)[0] ?? '', line: ins.line };
     } else if (ins.keyword === 'RUN') {
       // The RUN text starts on the instruction's line; continuation lines were joined with newlines.
       for (const line of pipeToShell(ctx, ins.args, ins.line)) {
-        out.push(finding('docker/pipe-to-shell', 'high', path, line, 'a script downloaded at build time is run without a checksum or signature check'));
+        out.push(
+          finding(
+            'docker/pipe-to-shell',
+            'high',
+            path,
+            line,
+            'a script downloaded at build time is run without a checksum or signature check',
+          ),
+        );
       }
     } else if (ins.keyword === 'ADD') {
       if (/(^|\s)https?:\/\//.test(ins.args) && !/--checksum=/.test(ins.args)) {
-        out.push(finding('docker/add-remote-url', 'medium', path, ins.line, 'ADD fetches a URL without --checksum: the content is not verified'));
+        out.push(
+          finding('docker/add-remote-url', 'medium', path, ins.line, 'ADD fetches a URL without --checksum: the content is not verified'),
+        );
       }
     } else if (ins.keyword === 'ENV' || ins.keyword === 'ARG') {
       const name = ins.args.split(/[\s=]/)[0];
       const hasValue = /[=\s]\S/.test(ins.args.slice(name.length));
       if (SECRET_NAME.test(name) && (ins.keyword === 'ARG' || hasValue)) {
-        out.push(finding('docker/secret-in-build', 'high', path, ins.line, `${name} is set with ${ins.keyword}: its value stays in the image's layers and history; use a build secret mount`));
+        out.push(
+          finding(
+            'docker/secret-in-build',
+            'high',
+            path,
+            ins.line,
+            `${name} is set with ${ins.keyword}: its value stays in the image's layers and history; use a build secret mount`,
+          ),
+        );
       }
     }
   }
   if (lastFrom > 0 && (!user || user.name === 'root' || user.name === '0' || user.name.startsWith('root:') || user.name.startsWith('0:'))) {
-    out.push(finding('docker/runs-as-root', 'medium', path, user?.line ?? lastFrom, 'the final image runs as root: set a USER without privileges'));
+    out.push(
+      finding('docker/runs-as-root', 'medium', path, user?.line ?? lastFrom, 'the final image runs as root: set a USER without privileges'),
+    );
   }
   return out;
 }
@@ -72,7 +100,8 @@ export const configAuditor: DeterministicAgent = {
   name: 'config-auditor',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Audits Dockerfiles, CI workflows, compose files and Kubernetes manifests for supply-chain and privilege mistakes (curl | sh, unpinned images and actions, pull_request_target checkouts, privileged containers).',
+  purpose:
+    'Audits Dockerfiles, CI workflows, compose files and Kubernetes manifests for supply-chain and privilege mistakes (curl | sh, unpinned images and actions, pull_request_target checkouts, privileged containers).',
   tools: ['list_files', 'read_file'],
   budget: { maxSteps: 1000, maxTokens: 0 },
   output: agentOutputSchema.extend({ data: z.object({ filesAudited: z.array(z.string()) }) }),
@@ -91,7 +120,9 @@ export const configAuditor: DeterministicAgent = {
         for (const h of hits) findings.push(finding(h.rule, h.severity, path, h.line, h.message));
         for (const s of scripts) {
           for (const line of pipeToShell(ctx, s.text, s.firstLine)) {
-            findings.push(finding('ci/pipe-to-shell', 'high', path, line, 'a script downloaded in CI is run without a checksum or signature check'));
+            findings.push(
+              finding('ci/pipe-to-shell', 'high', path, line, 'a script downloaded in CI is run without a checksum or signature check'),
+            );
           }
         }
       } else if (isCompose(path) || isKubernetes(path, text)) {

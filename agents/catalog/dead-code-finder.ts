@@ -6,7 +6,10 @@ import { countBySeverity, finding, listWorkspace, readText, result } from '../su
 import { agentOutputSchema, type DeterministicAgent, type Finding } from '../types.ts';
 
 const JS_EXTENSIONS = ['.ts', '.tsx', '.mts', '.cts', '.js', '.jsx', '.mjs', '.cjs'];
-const isTest = (p: string) => /(^|\/)(test|tests|__tests__)\//.test(p) || /\.(test|spec)\.[cm]?[jt]sx?$/.test(p) || /(^|\/)(test_[^/]*|[^/]*_test|conftest)\.py$/.test(p);
+const isTest = (p: string) =>
+  /(^|\/)(test|tests|__tests__)\//.test(p) ||
+  /\.(test|spec)\.[cm]?[jt]sx?$/.test(p) ||
+  /(^|\/)(test_[^/]*|[^/]*_test|conftest)\.py$/.test(p);
 const isIndex = (p: string) => /(^|\/)index\.[cm]?[jt]sx?$/.test(p) || /(^|\/)(__init__|__main__|main|manage|setup|wsgi|asgi)\.py$/.test(p);
 
 function normalize(parts: string[]): string {
@@ -37,7 +40,8 @@ export const deadCodeFinder: DeterministicAgent = {
   name: 'dead-code-finder',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Finds dead code across the repository — unused exports, uncalled functions, unreferenced Python definitions, unreachable statements — so it can be deleted safely.',
+  purpose:
+    'Finds dead code across the repository — unused exports, uncalled functions, unreferenced Python definitions, unreachable statements — so it can be deleted safely.',
   tools: ['list_files', 'read_file'],
   budget: { maxSteps: 5001, maxTokens: 0 },
   output: agentOutputSchema.extend({ data: z.object({ modules: z.number().int() }) }),
@@ -70,22 +74,42 @@ export const deadCodeFinder: DeterministicAgent = {
     }
     const findings: Finding[] = [];
     for (const [path, f] of facts) {
-      for (const line of f.unreachable) findings.push(finding('dead-code/unreachable', 'medium', path, line, 'this statement comes after a return, throw, break or continue and never runs'));
+      for (const line of f.unreachable)
+        findings.push(
+          finding(
+            'dead-code/unreachable',
+            'medium',
+            path,
+            line,
+            'this statement comes after a return, throw, break or continue and never runs',
+          ),
+        );
       if (isTest(path) || isIndex(path) || entries.has(path)) continue;
       if (path.endsWith('.py')) {
         for (const [name, line] of f.exports) {
           if (name.startsWith('test') || (pyIdentifiers.get(name) ?? 0) > 1) continue;
-          findings.push(finding('dead-code/unused-definition', 'low', path, line, `${name} is defined but never referenced anywhere in the repository`));
+          findings.push(
+            finding('dead-code/unused-definition', 'low', path, line, `${name} is defined but never referenced anywhere in the repository`),
+          );
         }
         continue;
       }
       const imported = used.get(path) ?? new Set();
       for (const [name, line] of f.exports) {
         if (imported.has('*') || imported.has(name) || (f.identifierCounts.get(name) ?? 0) > 1) continue;
-        findings.push(finding('dead-code/unused-export', 'low', path, line, `${name} is exported but no module imports it and nothing in its file uses it`));
+        findings.push(
+          finding(
+            'dead-code/unused-export',
+            'low',
+            path,
+            line,
+            `${name} is exported but no module imports it and nothing in its file uses it`,
+          ),
+        );
       }
       for (const [name, line] of f.privateFunctions) {
-        if ((f.identifierCounts.get(name) ?? 0) <= 1) findings.push(finding('dead-code/unused-function', 'low', path, line, `${name} is never called or referenced`));
+        if ((f.identifierCounts.get(name) ?? 0) <= 1)
+          findings.push(finding('dead-code/unused-function', 'low', path, line, `${name} is never called or referenced`));
       }
     }
     return result(`${facts.size} modules analysed: ${countBySeverity(findings)}`, findings, { modules: facts.size });

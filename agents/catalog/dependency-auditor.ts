@@ -15,7 +15,8 @@ export function classifyNpmSpec(spec: string): 'exact' | 'caret-tilde' | 'open' 
   if (/^(git\+|git:|github:|gitlab:|bitbucket:|https?:|file:|link:)/.test(s) || /^[\w.-]+\/[\w.-]+(#.*)?$/.test(s)) return 'non-registry';
   if (s.startsWith('npm:') || s.startsWith('workspace:')) return 'other';
   if (/^=?v?\d+\.\d+\.\d+(-[\w.-]+)?(\+[\w.-]+)?$/.test(s)) return 'exact';
-  if (s === '' || s === '*' || s === 'latest' || /^[xX]/.test(s) || /(^|\s)>=?\s*[\d]/.test(s) && !/</.test(s) || s.includes('||')) return 'open';
+  if (s === '' || s === '*' || s === 'latest' || /^[xX]/.test(s) || (/(^|\s)>=?\s*[\d]/.test(s) && !/</.test(s)) || s.includes('||'))
+    return 'open';
   if (/^[~^]/.test(s) || /\.[xX*]/.test(s)) return 'caret-tilde';
   return 'other';
 }
@@ -23,11 +24,30 @@ export function classifyNpmSpec(spec: string): 'exact' | 'caret-tilde' | 'open' 
 function npmSpecFindings(path: string, dep: DeclaredDep, hasLockfile: boolean): Finding[] {
   const kind = classifyNpmSpec(dep.spec);
   if (kind === 'non-registry') {
-    return [finding('deps/non-registry-source', 'medium', path, dep.line, `${dep.name} is installed from outside the registry (git, URL or local path), so its content is not immutable or reviewed by version`)];
+    return [
+      finding(
+        'deps/non-registry-source',
+        'medium',
+        path,
+        dep.line,
+        `${dep.name} is installed from outside the registry (git, URL or local path), so its content is not immutable or reviewed by version`,
+      ),
+    ];
   }
-  if (kind === 'open') return [finding('deps/unpinned-range', 'medium', path, dep.line, `${dep.name} accepts any future version (${dep.spec}); pin a range with an upper bound`)];
+  if (kind === 'open')
+    return [
+      finding(
+        'deps/unpinned-range',
+        'medium',
+        path,
+        dep.line,
+        `${dep.name} accepts any future version (${dep.spec}); pin a range with an upper bound`,
+      ),
+    ];
   if (kind === 'caret-tilde' && !hasLockfile) {
-    return [finding('deps/unpinned-range', 'low', path, dep.line, `${dep.name} is a range (${dep.spec}) and no lockfile pins what is installed`)];
+    return [
+      finding('deps/unpinned-range', 'low', path, dep.line, `${dep.name} is a range (${dep.spec}) and no lockfile pins what is installed`),
+    ];
   }
   if (kind === 'exact' && !hasLockfile) return vulnFindings('npm', path, dep.line, dep.name, dep.spec.replace(/^=?v?/, ''));
   return [];
@@ -39,7 +59,16 @@ const SEVERITY_RANK = ['info', 'low', 'medium', 'high', 'critical'] as const;
 function vulnFindings(ecosystem: 'npm' | 'PyPI', path: string, line: number, name: string, version: string): Finding[] {
   const hits = advisoriesFor(ecosystem, name, version);
   const malicious = hits.find((a) => a.malicious);
-  if (malicious) return [finding('deps/malicious', 'critical', path, line, `${name}@${version} is a known malicious or sabotaged release (${malicious.id}: ${malicious.summary}); remove it`)];
+  if (malicious)
+    return [
+      finding(
+        'deps/malicious',
+        'critical',
+        path,
+        line,
+        `${name}@${version} is a known malicious or sabotaged release (${malicious.id}: ${malicious.summary}); remove it`,
+      ),
+    ];
   if (hits.length === 0) return [];
   const worst = hits.reduce((w, a) => (SEVERITY_RANK.indexOf(a.severity) > SEVERITY_RANK.indexOf(w) ? a.severity : w), hits[0].severity);
   const list = hits.map((a) => `${a.id}: ${a.summary}`).join('; ');
@@ -75,7 +104,15 @@ export const dependencyAuditor: DeterministicAgent = {
         for (const dep of pkg.deps) findings.push(...npmSpecFindings(path, dep, hasLockfile));
         packagesChecked += hasLockfile ? 0 : pkg.deps.length;
         if (!hasLockfile && pkg.deps.some((d) => d.section !== 'peerDependencies')) {
-          findings.push(finding('deps/no-lockfile', 'medium', path, 1, 'dependencies are declared but no lockfile pins the versions that get installed'));
+          findings.push(
+            finding(
+              'deps/no-lockfile',
+              'medium',
+              path,
+              1,
+              'dependencies are declared but no lockfile pins the versions that get installed',
+            ),
+          );
         }
       } else if (base === 'package-lock.json' || base === 'npm-shrinkwrap.json') {
         const locked = readPackageLock((await readText(ctx, path)) ?? '');
@@ -85,7 +122,15 @@ export const dependencyAuditor: DeterministicAgent = {
           packagesChecked++;
           findings.push(...vulnFindings('npm', path, p.line, p.name, p.version));
           if (p.hasInstallScript) {
-            findings.push(finding('deps/install-script', 'medium', path, p.line, `${p.name}@${p.version} runs an install script on every install, with the installing user's rights`));
+            findings.push(
+              finding(
+                'deps/install-script',
+                'medium',
+                path,
+                p.line,
+                `${p.name}@${p.version} runs an install script on every install, with the installing user's rights`,
+              ),
+            );
           }
         }
       } else if (/^requirements([-_.][\w.-]+)?\.txt$/.test(base)) {
@@ -95,15 +140,34 @@ export const dependencyAuditor: DeterministicAgent = {
         for (const r of readRequirements(text)) {
           packagesChecked++;
           if (r.source) {
-            findings.push(finding('deps/non-registry-source', 'medium', path, r.line, `${r.name} is installed from outside the package index (VCS or URL)`));
+            findings.push(
+              finding(
+                'deps/non-registry-source',
+                'medium',
+                path,
+                r.line,
+                `${r.name} is installed from outside the package index (VCS or URL)`,
+              ),
+            );
           } else if (/^===?[^*,<>=!~]+$/.test(r.specifier)) {
             findings.push(...vulnFindings('PyPI', path, r.line, r.name, r.specifier.replace(/^===?/, '')));
           } else {
-            findings.push(finding('deps/unpinned-range', 'medium', path, r.line, `${r.name} is not pinned to one version (${r.specifier || 'any version'}); pin it with ==`));
+            findings.push(
+              finding(
+                'deps/unpinned-range',
+                'medium',
+                path,
+                r.line,
+                `${r.name} is not pinned to one version (${r.specifier || 'any version'}); pin it with ==`,
+              ),
+            );
           }
         }
       }
     }
-    return result(`${manifests.length} manifests, ${packagesChecked} packages checked: ${countBySeverity(findings)}`, findings, { manifests, packagesChecked });
+    return result(`${manifests.length} manifests, ${packagesChecked} packages checked: ${countBySeverity(findings)}`, findings, {
+      manifests,
+      packagesChecked,
+    });
   },
 };

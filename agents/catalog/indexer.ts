@@ -32,7 +32,8 @@ export const indexer: DeterministicAgent = {
   name: 'indexer',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Indexes the repository — files, languages, line counts and the declared symbols of every parsed file — for the agents after it.',
+  purpose:
+    'Indexes the repository — files, languages, line counts and the declared symbols of every parsed file — for the agents after it.',
   tools: ['list_files', 'read_file'],
   budget: { maxSteps: 5001, maxTokens: 0 },
   output: agentOutputSchema.extend({ data: indexData }),

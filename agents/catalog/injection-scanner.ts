@@ -28,7 +28,8 @@ export const injectionScanner: DeterministicAgent = {
   name: 'injection-scanner',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Finds injection sinks on the syntax tree (SQL built from strings, shell command strings, eval of dynamic code, unescaped HTML) in JavaScript, TypeScript and Python.',
+  purpose:
+    'Finds injection sinks on the syntax tree (SQL built from strings, shell command strings, eval of dynamic code, unescaped HTML) in JavaScript, TypeScript and Python.',
   tools: ['list_files', 'read_file'],
   budget: { maxSteps: 5001, maxTokens: 0 },
   output: agentOutputSchema.extend({ data: z.object({ filesParsed: z.number().int(), byRule: z.record(z.string(), z.number().int()) }) }),

@@ -15,14 +15,24 @@ export const licenseChecker: DeterministicAgent = {
   name: 'license-checker',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Checks dependency licenses against distribution policy (strong and weak copyleft, unknown licenses) and that the project declares its own license.',
+  purpose:
+    'Checks dependency licenses against distribution policy (strong and weak copyleft, unknown licenses) and that the project declares its own license.',
   tools: ['list_files', 'read_file'],
   budget: { maxSteps: 500, maxTokens: 0 },
   output: agentOutputSchema.extend({
-    data: z.object({ projectLicense: z.string().nullable(), byClass: z.record(z.string(), z.number().int()), packagesChecked: z.number().int() }),
+    data: z.object({
+      projectLicense: z.string().nullable(),
+      byClass: z.record(z.string(), z.number().int()),
+      packagesChecked: z.number().int(),
+    }),
   }),
   async run(ctx) {
-    const allow = new Set((ctx.params.licenseAllow ?? '').split(',').map((s) => s.trim().toLowerCase()).filter(Boolean));
+    const allow = new Set(
+      (ctx.params.licenseAllow ?? '')
+        .split(',')
+        .map((s) => s.trim().toLowerCase())
+        .filter(Boolean),
+    );
     const paths = await listWorkspace(ctx);
     const findings: Finding[] = [];
     const byClass: Record<LicenseClass, number> = { permissive: 0, weak: 0, unknown: 0, strong: 0 };
@@ -39,15 +49,42 @@ export const licenseChecker: DeterministicAgent = {
         const cls = classifyLicense(p.license, allow);
         byClass[cls]++;
         if (cls === 'strong') {
-          findings.push(finding('license/strong-copyleft', 'high', path, p.line, `${p.name}@${p.version} is ${p.license}: distributing the project with it puts the whole work under its terms`));
+          findings.push(
+            finding(
+              'license/strong-copyleft',
+              'high',
+              path,
+              p.line,
+              `${p.name}@${p.version} is ${p.license}: distributing the project with it puts the whole work under its terms`,
+            ),
+          );
         } else if (cls === 'weak') {
-          findings.push(finding('license/weak-copyleft', 'low', path, p.line, `${p.name}@${p.version} is ${p.license}: changes to it must be published under the same license`));
+          findings.push(
+            finding(
+              'license/weak-copyleft',
+              'low',
+              path,
+              p.line,
+              `${p.name}@${p.version} is ${p.license}: changes to it must be published under the same license`,
+            ),
+          );
         } else if (cls === 'unknown') {
-          findings.push(finding('license/unknown', 'medium', path, p.line, `${p.name}@${p.version} declares no usable license (${p.license ?? 'none'}); its use is not cleared`));
+          findings.push(
+            finding(
+              'license/unknown',
+              'medium',
+              path,
+              p.line,
+              `${p.name}@${p.version} declares no usable license (${p.license ?? 'none'}); its use is not cleared`,
+            ),
+          );
         }
       }
     }
-    if (!projectLicense) findings.push(finding('license/project-missing', 'medium', '', 0, 'the repository declares no license (no LICENSE file, no license field)'));
+    if (!projectLicense)
+      findings.push(
+        finding('license/project-missing', 'medium', '', 0, 'the repository declares no license (no LICENSE file, no license field)'),
+      );
     const summary = `${packagesChecked} production packages checked, project license ${projectLicense ?? 'missing'}: ${countBySeverity(findings)}`;
     return result(summary, findings, { projectLicense, byClass, packagesChecked });
   },

@@ -16,7 +16,8 @@ export async function lintCommands(ctx: StepContext, paths: readonly string[]): 
   const text = async (p: string) => (paths.includes(p) ? ((await readText(ctx, p)) ?? '') : '');
   const commands: LintCommand[] = [];
   const pkg = readPackageJson(await text('package.json'));
-  if (has(/^(eslint\.config\.[cm]?[jt]s|\.eslintrc(\.\w+)?)$/)) commands.push({ command: 'npx --no-install eslint --format json .', tool: 'eslint' });
+  if (has(/^(eslint\.config\.[cm]?[jt]s|\.eslintrc(\.\w+)?)$/))
+    commands.push({ command: 'npx --no-install eslint --format json .', tool: 'eslint' });
   else if (pkg?.scripts.lint) commands.push({ command: 'npm run lint', tool: 'lint' });
   const pyproject = await text('pyproject.toml');
   const devRequirements = (await Promise.all(paths.filter((p) => /^requirements[\w.-]*\.txt$/.test(p)).map(text))).join('\n');
@@ -37,11 +38,16 @@ export const lintRunner: DeterministicAgent = {
   name: 'lint-runner',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Runs the linters the repository is configured for (ESLint, Ruff, flake8, its lint script) in the sandbox and reports each problem with file, line and rule.',
+  purpose:
+    'Runs the linters the repository is configured for (ESLint, Ruff, flake8, its lint script) in the sandbox and reports each problem with file, line and rule.',
   tools: ['list_files', 'read_file', 'run_command'],
   programs: ['npx', 'npm', 'ruff', 'flake8'],
   budget: { maxSteps: 20, maxTokens: 0 },
-  output: agentOutputSchema.extend({ data: z.object({ runs: z.array(z.object({ command: z.string(), problems: z.number().int().optional(), refused: z.string().optional() })) }) }),
+  output: agentOutputSchema.extend({
+    data: z.object({
+      runs: z.array(z.object({ command: z.string(), problems: z.number().int().optional(), refused: z.string().optional() })),
+    }),
+  }),
   async run(ctx) {
     const paths = await listWorkspace(ctx);
     const commands = await lintCommands(ctx, paths);
@@ -51,14 +57,32 @@ export const lintRunner: DeterministicAgent = {
       const out = await ctx.tools.call('run_command', { command, timeoutMs: TIMEOUT_MS });
       if (!out.ok) {
         runs.push({ command, refused: out.reason });
-        findings.push(finding('lint/not-run', 'low', '', 0, `the linter was not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`));
+        findings.push(
+          finding(
+            'lint/not-run',
+            'low',
+            '',
+            0,
+            `the linter was not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`,
+          ),
+        );
         continue;
       }
       const problems = parseLintOutput(out.output, paths, tool);
       runs.push({ command, problems: problems.length });
       for (const p of problems.slice(0, MAX_FINDINGS)) findings.push(finding(p.rule, p.severity, p.file, p.line, p.message));
     }
-    const summary = commands.length === 0 ? 'no linter configured' : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${runs.some((r) => r.refused) ? ` (refused: ${runs.filter((r) => r.refused).map((r) => `${r.command} → ${r.refused}`).join(', ')})` : ''}: ${countBySeverity(findings)}`;
+    const summary =
+      commands.length === 0
+        ? 'no linter configured'
+        : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${
+            runs.some((r) => r.refused)
+              ? ` (refused: ${runs
+                  .filter((r) => r.refused)
+                  .map((r) => `${r.command} → ${r.refused}`)
+                  .join(', ')})`
+              : ''
+          }: ${countBySeverity(findings)}`;
     return result(summary, findings, { runs });
   },
 };

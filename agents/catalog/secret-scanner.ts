@@ -5,8 +5,33 @@ import { countBySeverity, finding, listWorkspace, readText, result } from '../su
 import { agentOutputSchema, type DeterministicAgent, type Finding } from '../types.ts';
 
 /** Lockfiles are full of integrity hashes (high entropy by design) and never hold credentials. */
-const LOCKFILES = new Set(['package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'poetry.lock', 'Pipfile.lock', 'Cargo.lock', 'go.sum']);
-const CODE_LANGUAGES = new Set(['javascript', 'typescript', 'tsx', 'python', 'go', 'rust', 'java', 'kotlin', 'ruby', 'php', 'csharp', 'c', 'cpp', 'swift', 'scala']);
+const LOCKFILES = new Set([
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'poetry.lock',
+  'Pipfile.lock',
+  'Cargo.lock',
+  'go.sum',
+]);
+const CODE_LANGUAGES = new Set([
+  'javascript',
+  'typescript',
+  'tsx',
+  'python',
+  'go',
+  'rust',
+  'java',
+  'kotlin',
+  'ruby',
+  'php',
+  'csharp',
+  'c',
+  'cpp',
+  'swift',
+  'scala',
+]);
 /** A line carrying this marker is skipped (a reviewed false positive), like gitleaks:allow. */
 const IGNORE_MARKER = 'secret-scanner: ignore';
 
@@ -44,7 +69,13 @@ export function scanText(path: string, text: string): Finding[] {
       if (rule.accept && !rule.accept(value, lineText)) continue;
       byLine.set(
         index + 1,
-        finding(rule.id, rule.severity, path, index + 1, `${rule.kind} committed in ${path} at line ${index + 1}; revoke it and load it from a secret store instead`),
+        finding(
+          rule.id,
+          rule.severity,
+          path,
+          index + 1,
+          `${rule.kind} committed in ${path} at line ${index + 1}; revoke it and load it from a secret store instead`,
+        ),
       );
     }
   }

@@ -20,7 +20,8 @@ export async function testCommands(ctx: StepContext, paths: readonly string[]): 
   return commands;
 }
 
-const exitCodeOf = (data: unknown) => (data && typeof data === 'object' && 'exitCode' in data ? (data as { exitCode: unknown }).exitCode : undefined);
+const exitCodeOf = (data: unknown) =>
+  data && typeof data === 'object' && 'exitCode' in data ? (data as { exitCode: unknown }).exitCode : undefined;
 
 /**
  * Runs the repository's tests through `run_command` (the gate, the command guard and the sandbox)
@@ -31,13 +32,23 @@ export const testRunner: DeterministicAgent = {
   name: 'test-runner',
   kind: 'deterministic',
   tier: null,
-  purpose: 'Runs the repository\'s test suites (npm test, pytest) in the sandbox and reports each failing test with its file, line and error.',
+  purpose:
+    "Runs the repository's test suites (npm test, pytest) in the sandbox and reports each failing test with its file, line and error.",
   tools: ['list_files', 'read_file', 'run_command'],
   programs: ['npm', 'node', 'python3', 'pytest'],
   budget: { maxSteps: 10, maxTokens: 0 },
   output: agentOutputSchema.extend({
     data: z.object({
-      runs: z.array(z.object({ command: z.string(), format: z.string().optional(), passed: z.number().int().optional(), failed: z.number().int().optional(), refused: z.string().optional(), exitCode: z.unknown().optional() })),
+      runs: z.array(
+        z.object({
+          command: z.string(),
+          format: z.string().optional(),
+          passed: z.number().int().optional(),
+          failed: z.number().int().optional(),
+          refused: z.string().optional(),
+          exitCode: z.unknown().optional(),
+        }),
+      ),
     }),
   }),
   async run(ctx) {
@@ -49,22 +60,52 @@ export const testRunner: DeterministicAgent = {
       const out = await ctx.tools.call('run_command', { command, timeoutMs: TIMEOUT_MS });
       if (!out.ok) {
         runs.push({ command, refused: out.reason });
-        findings.push(finding('test/not-run', 'medium', '', 0, `the tests were not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`));
+        findings.push(
+          finding(
+            'test/not-run',
+            'medium',
+            '',
+            0,
+            `the tests were not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`,
+          ),
+        );
         continue;
       }
       const report: TestReport = parseTestOutput(out.output, paths);
       const exitCode = exitCodeOf(out.data);
-      runs.push({ command, format: report.format, passed: report.passed, failed: report.failed, ...(exitCode !== undefined ? { exitCode } : {}) });
-      for (const f of report.failures) findings.push(finding('test/failure', 'high', f.file, f.line, `failing test "${f.name}": ${f.message || 'see the test output'}`));
+      runs.push({
+        command,
+        format: report.format,
+        passed: report.passed,
+        failed: report.failed,
+        ...(exitCode !== undefined ? { exitCode } : {}),
+      });
+      for (const f of report.failures)
+        findings.push(finding('test/failure', 'high', f.file, f.line, `failing test "${f.name}": ${f.message || 'see the test output'}`));
       if (report.failures.length === 0 && (report.format === 'unknown' || (typeof exitCode === 'number' && exitCode !== 0))) {
-        findings.push(finding('test/suite-error', 'medium', '', 0, `"${command}" ${typeof exitCode === 'number' ? `exited with ${exitCode}` : 'printed no result this agent can read'} and named no failing test`));
+        findings.push(
+          finding(
+            'test/suite-error',
+            'medium',
+            '',
+            0,
+            `"${command}" ${typeof exitCode === 'number' ? `exited with ${exitCode}` : 'printed no result this agent can read'} and named no failing test`,
+          ),
+        );
       }
     }
     const ran = runs.filter((r) => !r.refused);
     const summary =
       commands.length === 0
         ? 'no test suite found'
-        : `${ran.length} of ${commands.length} test commands run${runs.some((r) => r.refused) ? ` (refused: ${runs.filter((r) => r.refused).map((r) => `${r.command} → ${r.refused}`).join(', ')})` : ''}: ${countBySeverity(findings)}`;
+        : `${ran.length} of ${commands.length} test commands run${
+            runs.some((r) => r.refused)
+              ? ` (refused: ${runs
+                  .filter((r) => r.refused)
+                  .map((r) => `${r.command} → ${r.refused}`)
+                  .join(', ')})`
+              : ''
+          }: ${countBySeverity(findings)}`;
     return result(summary, findings, { runs });
   },
 };

@@ -38,13 +38,23 @@ export function ancestor(node: SyntaxNode, test: (n: SyntaxNode) => boolean): Sy
  * Parses `text` as the language of `path` and calls `fn` with the root; the tree's memory (wasm heap)
  * is released afterwards whatever `fn` does. Undefined when the language has no grammar.
  */
-export function withTree<T>(ctx: Pick<StepContext, 'syntax'>, path: string, text: string, fn: (root: SyntaxNode, language: string) => T): T | undefined {
+export function withTree<T>(
+  ctx: Pick<StepContext, 'syntax'>,
+  path: string,
+  text: string,
+  fn: (root: SyntaxNode, language: string) => T,
+): T | undefined {
   const language = ctx.syntax.languageOf(path);
   if (!language) return undefined;
   return withTreeOf(ctx, language, text, (root) => fn(root, language));
 }
 
-export function withTreeOf<T>(ctx: Pick<StepContext, 'syntax'>, language: string, text: string, fn: (root: SyntaxNode) => T): T | undefined {
+export function withTreeOf<T>(
+  ctx: Pick<StepContext, 'syntax'>,
+  language: string,
+  text: string,
+  fn: (root: SyntaxNode) => T,
+): T | undefined {
   const tree = ctx.syntax.parse(language, text);
   if (!tree) return undefined;
   try {

@@ -74,7 +74,11 @@ export function createFixtureToolbox(root: string, allowed: readonly ToolName[],
       let text = buf.toString('utf8');
       const start = args.startLine as number | undefined;
       const end = args.endLine as number | undefined;
-      if (start || end) text = text.split('\n').slice((start ?? 1) - 1, end).join('\n');
+      if (start || end)
+        text = text
+          .split('\n')
+          .slice((start ?? 1) - 1, end)
+          .join('\n');
       return { ok: true, output: text };
     }
     // search
