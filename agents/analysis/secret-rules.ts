@@ -42,7 +42,8 @@ export function looksPlaceholder(value: string): boolean {
 const notPlaceholder = (v: string) => !looksPlaceholder(v);
 
 /** The words that make an assignment's value a credential, e.g. `DB_PASSWORD=…`, `apiKey: '…'`. */
-const SECRET_KEY = "[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*";
+const SECRET_KEY =
+  '[A-Za-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|credentials?)[A-Za-z0-9_.-]*';
 
 function genericAccept(value: string): boolean {
   if (value.length < 12 || value.length > 200) return false;

@@ -97,9 +97,7 @@ export const changeSummarizer: DeterministicAgent = {
     const removed = files.reduce((n, f) => n + f.removed, 0);
     const sourceChanged = rows.filter((r) => ctx.syntax.languageOf(r.path) && !isTestPath(r.path));
     if (sourceChanged.length > 0 && !rows.some((r) => isTestPath(r.path))) {
-      findings.push(
-        finding('change/no-tests', 'low', '', 0, `${sourceChanged.length} source files changed and no test changed with them`),
-      );
+      findings.push(finding('change/no-tests', 'low', '', 0, `${sourceChanged.length} source files changed and no test changed with them`));
     }
     if (added + removed > LARGE_CHANGE)
       findings.push(finding('change/large', 'low', '', 0, `${added + removed} lines changed: consider splitting the change for review`));
