@@ -6,6 +6,7 @@ export type FileChange = {
   status: 'added' | 'deleted' | 'modified' | 'renamed';
   added: number;
   removed: number;
+  /** Lines of the new text that were added, or next to which lines were removed. */
   newRanges: Array<[number, number]>;
 };
 export type ParsedDiff = { ok: true; files: FileChange[] } | { ok: false; problem: string };
@@ -37,13 +38,29 @@ export function parseUnifiedDiff(text: string): ParsedDiff {
       if (name && !isSafeRelativePath(name)) return { ok: false, problem: `path ${JSON.stringify(name)} leaves the workspace` };
     let added = 0;
     let removed = 0;
-    for (const h of p.hunks) for (const l of h.lines) l.startsWith('+') ? added++ : l.startsWith('-') ? removed++ : 0;
+    // Lines of the new text that changed: added lines, and the place where lines were removed (context excluded).
+    const changed: Array<[number, number]> = [];
+    for (const h of p.hunks) {
+      let line = h.newStart;
+      for (const l of h.lines) {
+        if (l.startsWith('+')) {
+          added++;
+          changed.push([line, line]);
+          line++;
+        } else if (l.startsWith('-')) {
+          removed++;
+          changed.push([line, line]);
+        } else if (!l.startsWith('\\')) {
+          line++;
+        }
+      }
+    }
     files.push({
       path,
       status: !oldName ? 'added' : !newName ? 'deleted' : oldName !== newName ? 'renamed' : 'modified',
       added,
       removed,
-      newRanges: p.hunks.map((h) => [h.newStart, h.newStart + Math.max(h.newLines, 1) - 1]),
+      newRanges: changed,
     });
   }
   return files.length > 0 ? { ok: true, files } : { ok: false, problem: 'no file changes (no hunks) in the diff' };

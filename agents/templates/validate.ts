@@ -6,7 +6,10 @@ import type { AgentDefinition, WorkflowTemplate } from '../types.ts';
  * step or itself, an agent missing from the catalog, and a cycle. Empty when the template is a DAG
  * over catalog agents. Also returns the steps in an order that respects `needs` (Kahn's algorithm).
  */
-export function validateTemplate(template: WorkflowTemplate, catalog: Partial<Record<AgentName, AgentDefinition>>): { problems: string[]; order: string[] } {
+export function validateTemplate(
+  template: WorkflowTemplate,
+  catalog: Partial<Record<AgentName, AgentDefinition>>,
+): { problems: string[]; order: string[] } {
   const problems: string[] = [];
   const ids = new Set<string>();
   for (const step of template.steps) {
@@ -34,7 +37,12 @@ export function validateTemplate(template: WorkflowTemplate, catalog: Partial<Re
     }
   }
   if (order.length < new Set(template.steps.map((s) => s.id)).size) {
-    problems.push(`steps ${template.steps.filter((s) => !order.includes(s.id)).map((s) => s.id).join(', ')} form a cycle`);
+    problems.push(
+      `steps ${template.steps
+        .filter((s) => !order.includes(s.id))
+        .map((s) => s.id)
+        .join(', ')} form a cycle`,
+    );
   }
   return { problems, order };
 }

@@ -12,7 +12,14 @@ export type CleanLookAlike = { agent: string; file: string; line: number; why: s
 export type ExpectedSymbol = { file: string; name: string; kind: string; line: number };
 export type Expected = { description: string; findings: ExpectedFinding[]; clean: CleanLookAlike[]; symbols: ExpectedSymbol[] };
 
-export type Score = { truePositives: number; falsePositives: number; falseNegatives: number; missed: string[]; unexpected: string[]; cleanFlagged: string[] };
+export type Score = {
+  truePositives: number;
+  falsePositives: number;
+  falseNegatives: number;
+  missed: string[];
+  unexpected: string[];
+  cleanFlagged: string[];
+};
 
 export function loadExpected(repoDir: string): Expected {
   return JSON.parse(readFileSync(join(repoDir, 'expected.json'), 'utf8')) as Expected;

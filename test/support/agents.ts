@@ -28,7 +28,11 @@ export async function runOnFixture(
 }
 
 /** The agent's findings on a fixture scored against its expected.json. */
-export async function scoreOnFixture(agent: DeterministicAgent, repo: string, opts: Parameters<typeof runOnFixture>[2] = {}): Promise<Score & { output: AgentOutput }> {
+export async function scoreOnFixture(
+  agent: DeterministicAgent,
+  repo: string,
+  opts: Parameters<typeof runOnFixture>[2] = {},
+): Promise<Score & { output: AgentOutput }> {
   const output = await runOnFixture(agent, repo, opts);
   return { ...scoreFindings(agent.name, output.findings, loadExpected(join(REPOS, repo))), output };
 }

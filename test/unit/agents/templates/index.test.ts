@@ -31,16 +31,29 @@ test('the validator refuses a cycle, an unknown step, a duplicate id and an unkn
     ],
   };
   const { problems } = validateTemplate(bad, CATALOG);
-  assert.ok(problems.some((p) => p.includes('cycle') && p.includes('a') && p.includes('b')), problems.join('\n'));
+  assert.ok(
+    problems.some((p) => p.includes('cycle') && p.includes('a') && p.includes('b')),
+    problems.join('\n'),
+  );
   assert.ok(problems.some((p) => p.includes('unknown step missing')));
   assert.ok(problems.some((p) => p.includes('used twice')));
   assert.ok(problems.some((p) => p.includes('not in the catalog')));
 });
 
 test('scanners in a template are independent steps, so they run in parallel', () => {
-  const scanners = new Set(['secret-scanner', 'injection-scanner', 'dependency-auditor', 'config-auditor', 'license-checker', 'lint-runner', 'complexity-analyzer', 'dead-code-finder']);
+  const scanners = new Set([
+    'secret-scanner',
+    'injection-scanner',
+    'dependency-auditor',
+    'config-auditor',
+    'license-checker',
+    'lint-runner',
+    'complexity-analyzer',
+    'dead-code-finder',
+  ]);
   for (const t of Object.values(TEMPLATE_DEFINITIONS)) {
-    for (const s of t.steps.filter((x) => scanners.has(x.agent))) assert.deepEqual(s.needs, [], `${t.name}/${s.id} waits for ${s.needs.join(', ')}`);
+    for (const s of t.steps.filter((x) => scanners.has(x.agent)))
+      assert.deepEqual(s.needs, [], `${t.name}/${s.id} waits for ${s.needs.join(', ')}`);
   }
 });
 
@@ -62,6 +75,9 @@ test('a patch is applied only after the step that proposed it, and changes are v
     const apply = t.steps.find((s) => s.agent === 'patch-applier');
     if (!apply) continue;
     assert.ok(apply.needs.length > 0 && apply.needs.every((n) => CATALOG[t.steps.find((s) => s.id === n)!.agent].kind === 'llm'), t.name);
-    assert.ok(t.steps.some((s) => s.needs.includes(apply.id) && (s.agent === 'test-runner' || s.agent === 'change-summarizer')), t.name);
+    assert.ok(
+      t.steps.some((s) => s.needs.includes(apply.id) && (s.agent === 'test-runner' || s.agent === 'change-summarizer')),
+      t.name,
+    );
   }
 });
