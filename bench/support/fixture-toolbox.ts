@@ -27,22 +27,32 @@ function deny(reason: string, message: string): ToolResult {
 }
 
 /** Every regular file under `root`, relative, sorted; `.git` is never listed (as the real executor). */
-function listTree(root: string, dir: string): string[] {
+function listTree(root: string, dir: string, hidden: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
     if (entry.name === '.git') continue;
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
-    if (entry.isDirectory()) out.push(...listTree(root, rel));
+    if (hidden.has(rel)) continue;
+    if (entry.isDirectory()) out.push(...listTree(root, rel, hidden));
     else if (entry.isFile()) out.push(rel);
   }
   return out.sort();
 }
 
-export function createFixtureToolbox(root: string, allowed: readonly ToolName[], calls: RecordedCall[] = []): ToolBox {
+/** A fixture's answer key is not part of the repository the agents see. */
+export const HIDDEN_BY_DEFAULT = ['expected.json'];
+
+export function createFixtureToolbox(
+  root: string,
+  allowed: readonly ToolName[],
+  calls: RecordedCall[] = [],
+  opts: { hidden?: readonly string[] } = {},
+): ToolBox {
   const realRoot = realpathSync(root);
+  const hidden = new Set(opts.hidden ?? HIDDEN_BY_DEFAULT);
   /** The absolute path of a relative one, or undefined when it leaves the root (`..`, absolute, symlink out). */
   function resolveInside(rel: string): string | undefined {
-    if (rel.includes('\u0000') || isAbsolute(rel)) return undefined;
+    if (rel.includes('\u0000') || isAbsolute(rel) || hidden.has(rel.replace(/^\.\//, ''))) return undefined;
     const abs = join(realRoot, rel);
     if (relative(realRoot, abs).startsWith('..')) return undefined;
     try {
@@ -61,7 +71,7 @@ export function createFixtureToolbox(root: string, allowed: readonly ToolName[],
     if (tool === 'list_files') {
       const dir = (args.dir as string | undefined) ?? '';
       if (dir && !resolveInside(dir)) return deny('path_outside_workspace', 'directory outside the workspace');
-      const all = listTree(realRoot, dir.replace(/\/+$/, ''));
+      const all = listTree(realRoot, dir.replace(/\/+$/, ''), hidden);
       const max = (args.maxFiles as number | undefined) ?? 1000;
       return { ok: true, output: all.slice(0, max).join('\n'), truncated: all.length > max };
     }
@@ -87,7 +97,7 @@ export function createFixtureToolbox(root: string, allowed: readonly ToolName[],
     const dir = (args.dir as string | undefined) ?? '';
     const max = (args.maxResults as number | undefined) ?? 200;
     const hits: string[] = [];
-    for (const path of listTree(realRoot, dir)) {
+    for (const path of listTree(realRoot, dir, hidden)) {
       const lines = readFileSync(join(realRoot, path), 'utf8').split('\n');
       for (const [i, text] of lines.entries()) {
         if (re ? re.test(text) : text.includes(pattern)) hits.push(`${path}:${i + 1}:${text}`);

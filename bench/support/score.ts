@@ -30,7 +30,7 @@ const key = (f: { rule: string; file: string; line: number }) => `${f.rule} ${f.
 /** One agent's findings against the planted set (duplicates of one rule, file and line count once). */
 export function scoreFindings(agent: string, findings: readonly Finding[], expected: Expected): Score {
   const want = new Set(expected.findings.filter((e) => e.agent === agent).map(key));
-  const got = new Set(findings.filter((f) => f.file !== 'expected.json').map(key));
+  const got = new Set(findings.map(key));
   const clean = expected.clean.filter((c) => c.agent === agent);
   const cleanFlagged = findings
     .filter((f) => clean.some((c) => c.file === f.file && (c.line === 0 || c.line === f.line)))
