@@ -50,6 +50,8 @@ function genericAccept(value: string): boolean {
   if (!/[0-9]/.test(value) || !/[A-Za-z]/.test(value)) return false;
   if (value.includes('://') || /^[./~]|\.(json|pem|key|crt|txt|ya?ml|env)$/i.test(value)) return false;
   if (/^(process\.env|os\.environ|env\.|getenv)/.test(value)) return false;
+  // Patterns and code (character classes, groups, alternations) are not credentials.
+  if ((value.match(/[[\]()|*?\\{}]/g) ?? []).length >= 3) return false;
   // Words joined by separators are names (header names, setting keys, slugs), not generated secrets.
   if (/^[a-z]+([-_.][a-z0-9]+)+$/.test(value)) return false;
   return notPlaceholder(value) && entropy(value) >= 3.0;

@@ -28,12 +28,6 @@ export function findAll(node: SyntaxNode, types: ReadonlySet<string> | string): 
   return out;
 }
 
-/** The closest ancestor (not the node itself) for which `test` holds. */
-export function ancestor(node: SyntaxNode, test: (n: SyntaxNode) => boolean): SyntaxNode | null {
-  for (let p = node.parent; p; p = p.parent) if (test(p)) return p;
-  return null;
-}
-
 /**
  * Parses `text` as the language of `path` and calls `fn` with the root; the tree's memory (wasm heap)
  * is released afterwards whatever `fn` does. Undefined when the language has no grammar.

@@ -58,10 +58,3 @@ export function countBySeverity(findings: readonly Finding[]): string {
   const parts = order.map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
   return `${findings.length} finding${findings.length === 1 ? '' : 's'} (${parts.map(([s, n]) => `${n} ${s}`).join(', ')})`;
 }
-
-/** 1-based line of a character offset in `text`. */
-export function lineAt(text: string, offset: number): number {
-  let line = 1;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
-  return line;
-}

@@ -30,7 +30,8 @@ function deny(reason: string, message: string): ToolResult {
 function listTree(root: string, dir: string, hidden: ReadonlySet<string>): string[] {
   const out: string[] = [];
   for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-    if (entry.name === '.git') continue;
+    // Like .git, installed packages are not listed (a real workspace listing must skip them too, or 5000 files are soon node_modules).
+    if (entry.name === '.git' || entry.name === 'node_modules') continue;
     const rel = dir ? `${dir}/${entry.name}` : entry.name;
     if (hidden.has(rel)) continue;
     if (entry.isDirectory()) out.push(...listTree(root, rel, hidden));

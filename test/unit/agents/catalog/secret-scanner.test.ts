@@ -34,14 +34,14 @@ test('a finding names the kind and place of a credential, never any part of its 
 });
 
 test('one finding per line, the most specific rule winning over the entropy rule', () => {
-  const text = "const aws_secret_access_key = 'FAKEtqXQG521cR1Cx9zHVpDRgxRhAkjps20O1b6I';\n";
+  const text = "const aws_secret_access_key = 'FAKEtqXQG521cR1Cx9zHVpDRgxRhAkjps20O1b6I';\n"; // secret-scanner: ignore (a planted fake)
   const findings = scanText('a.js', text);
   assert.equal(findings.length, 1);
   assert.equal(findings[0].rule, 'secret/aws-secret-key');
 });
 
 test('a line marked "secret-scanner: ignore" is skipped, the same value elsewhere is not', () => {
-  const value = 'ghp_FAKE0RBeBJ6OUmtkylmFQE38OyNaEBJWh9aX';
+  const value = 'ghp_FAKE0RBeBJ6OUmtkylmFQE38OyNaEBJWh9aX'; // secret-scanner: ignore (a planted fake)
   const findings = scanText('a.py', `A = "${value}"  # secret-scanner: ignore\nB = "${value}"\n`);
   assert.deepEqual(
     findings.map((f) => f.line),
