@@ -3,7 +3,7 @@ import type { ToolInput, ToolResult } from '../../agents/tools.ts';
 import { spawnGit } from '../workspace/git.ts';
 import { type ExecutorContext, failed } from './types.ts';
 
-const TIMEOUT_MS = 10_000;
+const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_LINE = 400;
 
 /**
@@ -14,6 +14,7 @@ const MAX_LINE = 400;
  */
 export async function search(input: ToolInput<'search'>, ctx: ExecutorContext): Promise<ToolResult> {
   const max = input.maxResults ?? 200;
+  const timeoutMs = ctx.searchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
   const args = ['grep', '--no-index', '--no-color', '-n', '-I', input.regex ? '-E' : '-F', '-e', input.pattern];
   if (input.dir !== undefined) args.push('--', input.dir);
   const child = spawnGit({ gitDir: ctx.workspace.privateGitDir, workTree: ctx.workspace.root }, args);
@@ -28,7 +29,7 @@ export async function search(input: ToolInput<'search'>, ctx: ExecutorContext): 
   const timer = setTimeout(() => {
     timedOut = true;
     kill();
-  }, TIMEOUT_MS);
+  }, timeoutMs);
   ctx.signal.addEventListener('abort', kill, { once: true });
   const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   try {
@@ -41,7 +42,7 @@ export async function search(input: ToolInput<'search'>, ctx: ExecutorContext): 
       lines.push(line.length > MAX_LINE ? `${line.slice(0, MAX_LINE)}…` : line);
     }
     const code = await exited;
-    if (timedOut) return failed('timeout', `the search took longer than ${TIMEOUT_MS / 1000} s and was stopped`);
+    if (timedOut) return failed('timeout', `the search took longer than ${timeoutMs} ms and was stopped`);
     if (!truncated && code !== 0 && code !== 1) {
       return failed('failed', input.regex ? 'the pattern is not a valid POSIX extended regular expression' : 'the search failed');
     }

@@ -9,6 +9,8 @@ export type ExecutorContext = {
   signal: AbortSignal;
   /** Injected for tests of fetch_url; the global fetch otherwise. */
   fetch?: typeof fetch;
+  /** How long one search may run before it is killed (default 10 s). */
+  searchTimeoutMs?: number;
 };
 
 /** Output handed back to an agent is capped; what was cut is flagged as truncated. */
