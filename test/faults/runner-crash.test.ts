@@ -257,7 +257,7 @@ test('a run whose runners keep dying exhausts its deliveries and ends failed wit
     const jsm = await jetstreamManager(nc);
     assert.equal((await jsm.streams.info('AP_WORK')).state.messages, 0, 'the work left the queue');
     const dlq = await jsm.streams.getMessage('AP_WORK_DLQ', { last_by_subj: 'ap.local.dlq.work' });
-    assert.equal(JSON.parse(new TextDecoder().decode(dlq.data)).workflowId, id);
+    assert.equal(JSON.parse(new TextDecoder().decode(dlq!.data)).workflowId, id);
   } finally {
     await nc.close();
   }
