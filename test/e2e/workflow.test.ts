@@ -34,6 +34,17 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   assert.equal(wf.steps[1].llmCalls, 2);
   assert.equal(wf.steps[1].toolCalls, 1);
   assert.ok(wf.steps[1].inputTokens > 0, 'the reviewer used the LLM through the gateway');
+  // What each step did crossed as counts and codes: gate decisions per tool and reason, findings per severity.
+  assert.deepEqual(
+    wf.gate.map((g: any) => [g.agent, g.tool, g.decision, g.reason, g.approval, g.count]),
+    [
+      ['indexer', 'list_files', 'allow', 'allowed', 'none', 1],
+      ['indexer', 'read_file', 'allow', 'allowed', 'none', 3],
+      ['reviewer', 'list_files', 'allow', 'allowed', 'none', 1],
+    ],
+  );
+  assert.deepEqual(wf.steps[0].findings, { info: 0, low: 0, medium: 0, high: 0, critical: 0 });
+  assert.deepEqual([wf.steps[0].toolCalls, wf.steps[0].refusals, wf.steps[0].patches], [4, 0, 0]);
 
   const [row] = await query('SELECT status, error_code, tenant_id, duration_ms FROM workflows WHERE id = $1', [wf.id]);
   assert.equal(row.status, 'succeeded');
