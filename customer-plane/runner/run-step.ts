@@ -23,6 +23,8 @@ export type StepDeps = {
   runner: CommandRunner;
   broker: ApprovalBroker;
   llm: RunnerLlm;
+  /** Secret names commands may reference; none until a secrets provider is wired (issue 14). */
+  secrets?: { has(name: string): boolean };
   syntax: SyntaxService;
   log: Logger;
   clock: () => number;
