@@ -103,7 +103,12 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
 /** One tool call as the model (or a deterministic agent) asks for it, before the gate has looked at it. */
 export type ToolCall = { tool: string; input: unknown };
 
-/** What a tool returns to the agent. Output is data from the workspace: the loop delimits and labels it. */
+/**
+ * What a tool returns to the agent. Output is data from the workspace: the loop delimits and labels it.
+ * `ok: false` is a refusal by the gate (`deny`, or `ask` that was not approved; `reason` is a refusal
+ * code) or a call the gate allowed that could not be carried out (`error`: not_found, too_large,
+ * not_text, failed, timeout).
+ */
 export type ToolResult =
   | { ok: true; output: string; truncated?: boolean; data?: unknown }
-  | { ok: false; decision: 'deny' | 'ask'; reason: string; message: string };
+  | { ok: false; decision: 'deny' | 'ask' | 'error'; reason: string; message: string };

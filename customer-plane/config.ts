@@ -9,7 +9,12 @@ export const customerPlaneEnvSchema = z.object({
   CONTROL_PLANE_URL: z.string().url(),
   /** Secret, one-time: needed only at first start, before this plane has a key and a leaf login. */
   ENROLL_TOKEN: z.string().optional(),
-  /** Local state: secrets file (embedded default), leaf JetStream store, run records, workspaces. */
+  /**
+   * The customer plane's own Postgres (in production the RDS instance the Terraform stack creates): the
+   * run ledger and run records, in the `runtime` schema. Required until an embedded default exists.
+   */
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+  /** Local state: secrets file (embedded default), leaf JetStream store, audit log, workspaces. */
   STATE_DIR: z.string().default('.state/customer-plane'),
   /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
   REPOS: z
@@ -58,6 +63,12 @@ export const customerPlaneEnvSchema = z.object({
   SANDBOX: z.enum(['auto', 'bwrap', 'none']).default('auto'),
   /** Workflows run at once by this runner. */
   RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  /** Steps of one workflow run at once (steps that only read; a step that writes runs alone). */
+  RUNNER_STEP_PARALLELISM: z.coerce.number().int().min(1).max(16).default(3),
+  /** How long a runner may go without a heartbeat before its run is handed to another runner (ms). */
+  RUNNER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Deliveries of a run's work before it ends failed with `delivery_exhausted`. */
+  RUNNER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(3),
   /** pino level. */
   LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });

@@ -6,7 +6,14 @@ import { ConfigError } from '../shared/errors.ts';
 import { subjects } from '../shared/subjects.ts';
 import { settleWithin } from '../shared/settle-within.ts';
 import { createLlmGateway } from '../shared/llm/index.ts';
-import type { AgentLlm } from '../agents/types.ts';
+import type { AgentName, TemplateName } from '../shared/boundary.ts';
+import { createDb } from '../shared/db/pool.ts';
+import { CATALOG } from '../agents/catalog/index.ts';
+import { TEMPLATE_DEFINITIONS } from '../agents/templates/index.ts';
+import type { AgentDefinition, WorkflowTemplate } from '../agents/types.ts';
+import { createRejectingBroker, type ApprovalBroker } from './gate/approval-broker.ts';
+import type { CommandGuard, CommandRunner } from './guard/types.ts';
+import type { RunnerLlm } from './llm/types.ts';
 import { createRoutedLlm } from './llm/routed-client.ts';
 import { withUsageReporting } from './llm/usage-reporter.ts';
 import type { UsageCounter } from '../shared/boundary.ts';
@@ -26,6 +33,24 @@ import { createRunnerMetrics } from './telemetry/runner-metrics.ts';
 import { ensureWorkQueue } from './runner/work-queue.ts';
 import { startIntake } from './runner/intake.ts';
 import { startRunner } from './runner/worker.ts';
+import { createCommandExecution } from './runner/command-execution.ts';
+import { createRunLedger } from './runner/ledger/runs.ts';
+import { migrateLedger } from './runner/ledger/migrate.ts';
+import { createNoSyntax } from './runner/no-syntax.ts';
+
+/**
+ * What a test or an operator's build may put in place of the defaults: the agent catalog and templates,
+ * the command guard and runner (default: refuse every command), the approval broker (default: reject
+ * every ask) and the fetch used by an approved fetch_url.
+ */
+export type RuntimeOverrides = {
+  catalog?: Partial<Record<AgentName, AgentDefinition>>;
+  templates?: Partial<Record<TemplateName, WorkflowTemplate>>;
+  guard?: CommandGuard;
+  commandRunner?: CommandRunner;
+  broker?: ApprovalBroker;
+  fetch?: typeof fetch;
+};
 
 /** Wires the customer plane; `main.ts` only parses env and handles signals. */
 export async function createCustomerPlane(deps: {
@@ -33,8 +58,12 @@ export async function createCustomerPlane(deps: {
   log: Logger;
   secrets?: SecretStore;
   onForwarded?: (f: Forwarded) => void | Promise<void>;
+  runtime?: RuntimeOverrides;
 }) {
   const { env, log } = deps;
+  // The ledger first: a plane that cannot record its runs must not take work.
+  await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
+  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 4 });
   const stateDir = resolve(env.STATE_DIR);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const secrets = deps.secrets ?? selectSecretStore(env, stateDir, log);
@@ -102,17 +131,34 @@ export async function createCustomerPlane(deps: {
 
   const llm = await createGateway(env, secrets, log, (event) => egress.emit('usage', event));
   const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
+  const commands = createCommandExecution();
+  const commandRunner = deps.runtime?.commandRunner ?? commands.runner;
+  if (commandRunner.sandbox === 'none') {
+    log.warn('no command sandbox on this machine: commands that run repository code need a person’s approval');
+  }
   const runner = await startRunner({
     nc: runnerNc,
+    db,
+    ledger: createRunLedger(db),
     tenant: env.TENANT_ID,
     repos: env.REPOS,
     workspaceDir: mkdirp(join(stateDir, 'workspaces')),
-    runsDir: mkdirp(join(stateDir, 'runs')),
     llm,
     // Workflow/step durations, errors and tokens become OTEL metrics as the runner reports them.
-    egress: createRunnerMetrics(metrics.getMeter('agentplane.runner')).observing(egress),
+    events: createRunnerMetrics(metrics.getMeter('agentplane.runner')).observing(egress),
+    catalog: deps.runtime?.catalog ?? CATALOG,
+    templates: deps.runtime?.templates ?? TEMPLATE_DEFINITIONS,
+    guard: deps.runtime?.guard ?? commands.guard,
+    runner: commandRunner,
+    broker: deps.runtime?.broker ?? createRejectingBroker(),
+    syntax: createNoSyntax(),
+    fetch: deps.runtime?.fetch,
+    clock: Date.now,
     log,
     concurrency: env.RUNNER_CONCURRENCY,
+    maxParallelSteps: env.RUNNER_STEP_PARALLELISM,
+    ackWaitMs: env.RUNNER_ACK_WAIT_MS,
+    maxDeliver: env.RUNNER_MAX_DELIVER,
   });
   await runnerNc.flush();
 
@@ -132,6 +178,7 @@ export async function createCustomerPlane(deps: {
       await settleWithin(forwarder.stop(), 5000);
       audit.close();
       await settleWithin(llm.close(), 2000);
+      await settleWithin(db.end(), 5000);
       await settleWithin(runnerNc.drain(), 5000);
       await settleWithin(egressNc.drain(), 5000);
       for (const nc of [runnerNc, egressNc]) if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
@@ -160,7 +207,7 @@ async function createGateway(
   secrets: SecretStore,
   log: Logger,
   emitUsage: (event: UsageCounter) => unknown,
-): Promise<AgentLlm & { close(): Promise<void> }> {
+): Promise<RunnerLlm> {
   if (env.LLM_MODE === 'routed') {
     const agentToken = env.AGENT_TOKEN ?? (await secrets.get('agent-token'));
     if (!agentToken)

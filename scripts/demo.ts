@@ -3,6 +3,8 @@
  * `--json` prints only the summary as one JSON object; `--keep` leaves everything running until Ctrl-C.
  * Exit code 0 only when the workflow succeeded.
  */
+import { createDb } from '../shared/db/pool.ts';
+import { createRunRecords } from '../customer-plane/runner/ledger/records.ts';
 import { startTopology, type Topology } from './topology/local-topology.ts';
 
 const args = new Set(process.argv.slice(2));
@@ -40,13 +42,19 @@ async function main(): Promise<number> {
         }
       },
     });
-    // The reviewer's LLM call went out with the customer's keys (direct mode); its token counts come
-    // up as a signed usage counter just after the workflow's events, and bill through /v1/usage.
+    // The reviewer's LLM calls went out with the customer's keys (direct mode); their token counts come
+    // up as signed usage counters with the workflow's events, and bill through /v1/usage.
+    const calls = wf.steps.reduce((n: number, st: any) => n + st.llmCalls, 0);
     let usage: any[] = [];
-    for (let i = 0; i < 50 && usage.length === 0; i++) {
+    for (let i = 0; i < 50 && usage.reduce((n, u) => n + u.requests, 0) < calls; i++) {
       usage = (await topo.api('/v1/usage', { token: topo.apiToken })).body.data ?? [];
-      if (usage.length === 0) await new Promise((r) => setTimeout(r, 100));
+      if (usage.reduce((n, u) => n + u.requests, 0) < calls) await new Promise((r) => setTimeout(r, 100));
     }
+    // What the agents produced never left the customer plane: its own database holds the run record.
+    const db = createDb({ databaseUrl: topo.customerDatabaseUrl, max: 1 });
+    const record = await createRunRecords(db)
+      .show(id)
+      .finally(() => db.end());
     const link = await topo.api(`/v1/tenants/${topo.tenant}/link`);
     const summary = {
       ok: wf.status === 'succeeded',
@@ -61,12 +69,19 @@ async function main(): Promise<number> {
           status: s.status,
           durationMs: s.durationMs,
           llmCalls: s.llmCalls,
+          toolCalls: s.toolCalls,
           inputTokens: s.inputTokens,
           outputTokens: s.outputTokens,
         })),
       },
       link: link.body,
       usage,
+      local: {
+        findings: record?.findingList.length ?? 0,
+        patches: record?.patchList.length ?? 0,
+        toolCalls: record?.stepList.reduce((n, st) => n + st.toolCalls, 0) ?? 0,
+        command: `DATABASE_URL=${topo.customerDatabaseUrl} npm run runs -- show ${id}`,
+      },
       controlPlaneApi: topo.apiUrl,
       tenant: topo.tenant,
       totalMs: Date.now() - t0,
@@ -75,6 +90,7 @@ async function main(): Promise<number> {
     else printSummary(summary);
     if (keep) {
       say(`\nstill running (Ctrl-C stops and removes everything). API: ${topo.apiUrl}`);
+      say(`  the run's local record (steps, findings, patches): ${summary.local.command}`);
       say(`  operator token (demo only): ${topo.operatorToken}`);
       say(`  api token for the tenant:   ${topo.apiToken}`);
       await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
@@ -97,7 +113,7 @@ function printSummary(s: any): void {
   );
   for (const [i, st] of s.workflow.steps.entries()) {
     say(
-      `  step ${i + 1}     ${st.agent.padEnd(9)} ${st.status.padEnd(9)} ${String(st.durationMs).padStart(5)} ms  llm calls ${st.llmCalls}  tokens ${st.inputTokens}/${st.outputTokens}`,
+      `  step ${i + 1}     ${st.agent.padEnd(9)} ${st.status.padEnd(9)} ${String(st.durationMs).padStart(5)} ms  tool calls ${st.toolCalls ?? 0}  llm calls ${st.llmCalls}  tokens ${st.inputTokens}/${st.outputTokens}`,
     );
   }
   const up = Object.entries(s.link.up as Record<string, { batches: number; events: number }>)
@@ -110,6 +126,9 @@ function printSummary(s: any): void {
       `  billed       ${u.route} ${u.provider}/${u.model ?? u.tier}: ${u.requests} request(s), ${u.input_tokens + u.cached_input_tokens + u.cache_creation_tokens}/${u.output_tokens} tokens in/out (GET /v1/usage)`,
     );
   }
+  say(
+    `  stayed local ${s.local.toolCalls} tool call(s) through the gate, ${s.local.findings} finding(s), ${s.local.patches} patch(es): the customer plane's own database (npm run runs)`,
+  );
   say(`  control-plane API was at ${s.controlPlaneApi}`);
   say(`  total ${s.totalMs} ms`);
 }

@@ -112,6 +112,10 @@ export const REFUSAL_CODES = [
   'secret_unknown',
 ] as const;
 export const FINDING_SEVERITIES = ['info', 'low', 'medium', 'high', 'critical'] as const;
+/** What became of a gate `ask`: `none` for calls that were allowed or denied outright. */
+export const APPROVAL_OUTCOMES = ['none', 'approved', 'rejected', 'timeout'] as const;
+/** Gate decisions are counted per tool; a call naming no tool of the closed list is counted as `unlisted`. */
+export const GATE_TOOL_KEYS = [...TOOL_NAMES, 'unlisted'] as const;
 export const ERROR_CODES = [
   'none',
   'repo_not_found',
@@ -157,6 +161,8 @@ export type ToolName = (typeof TOOL_NAMES)[number];
 export type GateDecision = (typeof GATE_DECISIONS)[number];
 export type RefusalCode = (typeof REFUSAL_CODES)[number];
 export type FindingSeverity = (typeof FINDING_SEVERITIES)[number];
+export type ApprovalOutcome = (typeof APPROVAL_OUTCOMES)[number];
+export type GateToolKey = (typeof GATE_TOOL_KEYS)[number];
 
 const ulid = z.string().regex(ULID_RE, 'not a ULID');
 const uuid = z.string().regex(UUID_RE, 'not a UUID');
@@ -169,6 +175,16 @@ const duration = z
   .min(0)
   .max(7 * 24 * 3600 * 1000);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a YYYY-MM-DD day');
+const findingCounts = z.strictObject({ info: count, low: count, medium: count, high: count, critical: count });
+/** One row of a step's gate tally: how many calls of a tool got this decision for this reason. */
+export const gateTallySchema = z.strictObject({
+  tool: z.enum(GATE_TOOL_KEYS),
+  decision: z.enum(GATE_DECISIONS),
+  reason: z.enum(REFUSAL_CODES),
+  approval: z.enum(APPROVAL_OUTCOMES),
+  count: count,
+});
+export type GateTally = z.infer<typeof gateTallySchema>;
 
 export const workflowEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -203,6 +219,20 @@ export const workflowEventSchema = z.discriminatedUnion('type', [
     llmCalls: count,
     inputTokens: count,
     outputTokens: count,
+    // Counts of what the step did (optional: runners before the agent runtime did not send them).
+    toolCalls: count.optional(),
+    refusals: count.optional(),
+    findings: findingCounts.optional(),
+    patches: count.optional(),
+  }),
+  z.strictObject({
+    type: z.literal('gate.decisions'),
+    eventId: ulid,
+    workflowId: ulid,
+    stepId: ulid,
+    agent: z.enum(AGENT_NAMES),
+    at: epochMs,
+    decisions: z.array(gateTallySchema).min(1).max(500),
   }),
 ]);
 

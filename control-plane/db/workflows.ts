@@ -24,7 +24,14 @@ export type WorkflowView = {
     llmCalls: number;
     inputTokens: number;
     outputTokens: number;
+    /** Counts from the agent runtime; null when the runner did not report them. */
+    toolCalls: number | null;
+    refusals: number | null;
+    findings: Record<string, number> | null;
+    patches: number | null;
   }>;
+  /** The customer plane's gate decisions, counted per step by tool, decision, reason code and approval outcome. */
+  gate: Array<{ stepId: string; agent: string; tool: string; decision: string; reason: string; approval: string; count: number }>;
 };
 
 export function createWorkflowStore(db: Db) {
@@ -54,6 +61,11 @@ export function createWorkflowStore(db: Db) {
       const { rows } = await db.query('SELECT * FROM workflows WHERE id = $1 AND tenant_id = $2', [id, tenantId]);
       if (!rows[0]) return undefined;
       const steps = await db.query('SELECT * FROM workflow_steps WHERE workflow_id = $1 ORDER BY idx', [id]);
+      const gate = await db.query(
+        `SELECT g.* FROM workflow_gate_decisions g JOIN workflow_steps s ON s.step_id = g.step_id
+         WHERE g.workflow_id = $1 ORDER BY s.idx, g.tool, g.decision, g.reason, g.approval`,
+        [id],
+      );
       const w = rows[0];
       return {
         id: w.id,
@@ -77,6 +89,19 @@ export function createWorkflowStore(db: Db) {
           llmCalls: s.llm_calls,
           inputTokens: Number(s.input_tokens),
           outputTokens: Number(s.output_tokens),
+          toolCalls: s.tool_calls,
+          refusals: s.refusals,
+          findings: s.findings,
+          patches: s.patches,
+        })),
+        gate: gate.rows.map((g) => ({
+          stepId: g.step_id,
+          agent: g.agent,
+          tool: g.tool,
+          decision: g.decision,
+          reason: g.reason,
+          approval: g.approval,
+          count: g.count,
         })),
       };
     },
@@ -109,13 +134,14 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
     case 'step.finished':
       await client.query(
         `INSERT INTO workflow_steps (step_id, workflow_id, tenant_id, idx, agent, status, error_code, started_at,
-           duration_ms, llm_calls, input_tokens, output_tokens)
-         SELECT $1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), $9, $10, $11, $12
+           duration_ms, llm_calls, input_tokens, output_tokens, tool_calls, refusals, findings, patches)
+         SELECT $1, $2, $3, $4, $5, $6, $7, to_timestamp($8::bigint / 1000.0), $9, $10, $11, $12, $13, $14, $15::jsonb, $16
          WHERE EXISTS (SELECT 1 FROM workflows WHERE id = $2 AND tenant_id = $3)
          ON CONFLICT (workflow_id, idx) DO UPDATE SET step_id = EXCLUDED.step_id, agent = EXCLUDED.agent,
            status = EXCLUDED.status, error_code = EXCLUDED.error_code, started_at = EXCLUDED.started_at,
            duration_ms = EXCLUDED.duration_ms, llm_calls = EXCLUDED.llm_calls, input_tokens = EXCLUDED.input_tokens,
-           output_tokens = EXCLUDED.output_tokens
+           output_tokens = EXCLUDED.output_tokens, tool_calls = EXCLUDED.tool_calls, refusals = EXCLUDED.refusals,
+           findings = EXCLUDED.findings, patches = EXCLUDED.patches
          WHERE workflow_steps.started_at <= EXCLUDED.started_at`,
         [
           e.stepId,
@@ -130,8 +156,23 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
           e.llmCalls,
           e.inputTokens,
           e.outputTokens,
+          e.toolCalls ?? null,
+          e.refusals ?? null,
+          e.findings ? JSON.stringify(e.findings) : null,
+          e.patches ?? null,
         ],
       );
+      return;
+    case 'gate.decisions':
+      // Each event carries the step's complete tally, so storing it again (a redelivery) changes nothing.
+      for (const d of e.decisions) {
+        await client.query(
+          `INSERT INTO workflow_gate_decisions (workflow_id, tenant_id, step_id, agent, tool, decision, reason, approval, count)
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 WHERE EXISTS (SELECT 1 FROM workflows WHERE id = $1 AND tenant_id = $2)
+           ON CONFLICT (step_id, tool, decision, reason, approval) DO UPDATE SET count = EXCLUDED.count`,
+          [e.workflowId, tenantId, e.stepId, e.agent, d.tool, d.decision, d.reason, d.approval, d.count],
+        );
+      }
       return;
   }
 }

@@ -1,16 +1,13 @@
 import OpenAI from 'openai';
-import type { AgentLlm } from '../../agents/types.ts';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import type { RunnerLlm } from './types.ts';
 
 /**
  * Routed mode: the tenant chose to let the vendor hold the provider keys, so the runner calls the
  * control plane's OpenAI-compatible proxy with its `agent` token. Prompts do cross in this mode —
  * that is the documented trade-off of `routed`; the proxy neither logs nor stores them.
  */
-export function createRoutedLlm(opts: {
-  controlPlaneUrl: string;
-  agentToken: string;
-  timeoutMs?: number;
-}): AgentLlm & { close(): Promise<void> } {
+export function createRoutedLlm(opts: { controlPlaneUrl: string; agentToken: string; timeoutMs?: number }): RunnerLlm {
   const client = new OpenAI({
     apiKey: opts.agentToken,
     baseURL: new URL('/v1', opts.controlPlaneUrl).toString(),
@@ -19,14 +16,19 @@ export function createRoutedLlm(opts: {
   });
   return {
     async chat(request, ctx) {
-      const completion = await client.chat.completions.create(
-        { model: request.model, messages: request.messages, max_tokens: request.max_tokens },
-        { headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined, signal: ctx.signal },
-      );
+      const completion = await client.chat.completions.create(request as ChatCompletionCreateParamsNonStreaming, {
+        headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined,
+        signal: ctx.signal,
+      });
       const usage = completion.usage;
       const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;
       return {
-        completion: { choices: completion.choices.map((c) => ({ message: { content: c.message.content } })) },
+        completion: {
+          choices: completion.choices.map((c) => ({
+            message: { content: c.message.content, tool_calls: c.message.tool_calls ?? null },
+            finish_reason: c.finish_reason,
+          })),
+        },
         meta: {
           usage: {
             inputTokens: Math.max(0, (usage?.prompt_tokens ?? 0) - cached),

@@ -1,18 +1,14 @@
 import { newUlid } from '../../shared/ids.ts';
 import type { UsageCounter } from '../../shared/boundary.ts';
 import { LlmCallerGoneError, type LlmGateway, type LlmMeta } from '../../shared/llm/index.ts';
-import type { AgentLlm } from '../../agents/types.ts';
+import type { RunnerChatResult, RunnerLlm } from './types.ts';
 
 /**
  * Direct mode's billing line to the vendor: after every LLM call the customer plane makes with its
  * own keys, one usage counter (provider, tier, token counts, failovers) goes up through egress.
  * Only those numbers cross; the call's content stays here.
  */
-export function withUsageReporting(
-  gateway: LlmGateway,
-  emit: (event: UsageCounter) => unknown,
-  clock: () => number = Date.now,
-): AgentLlm & { close(): Promise<void> } {
+export function withUsageReporting(gateway: LlmGateway, emit: (event: UsageCounter) => unknown, clock: () => number = Date.now): RunnerLlm {
   function report(meta: LlmMeta): void {
     emit({
       eventId: newUlid(),
@@ -34,10 +30,9 @@ export function withUsageReporting(
       try {
         const result = await gateway.chat(request, ctx);
         report(result.meta);
-        return result;
+        return result as unknown as RunnerChatResult;
       } catch (err) {
-        // A call given up through its abort signal was still billed by the provider. (No agent
-        // aborts its calls yet; this keeps the billing line right when one does.)
+        // A call given up through its abort signal (a step stopped mid-turn) was still billed by the provider.
         if (err instanceof LlmCallerGoneError) report(err.meta);
         throw err;
       }

@@ -1,119 +1,198 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ErrorCode } from '../../shared/boundary.ts';
-import { ERROR_CODES } from '../../shared/boundary.ts';
-import { newUlid } from '../../shared/ids.ts';
-import type { Logger } from '../../shared/log.ts';
-import { AGENTS, TEMPLATE_STEPS } from '../../agents/catalog.ts';
-import type { AgentLlm } from '../../agents/types.ts';
-import { createWorkspace, PathRejectedError } from '../workspace/workspace.ts';
-import type { Egress } from '../egress/egress.ts';
+import type { AgentName, ErrorCode, TemplateName } from '../../shared/boundary.ts';
 import type { Dispatch } from '../../shared/dispatch.ts';
+import { newUlid } from '../../shared/ids.ts';
+import type { AgentDefinition, AgentOutput, WorkflowTemplate } from '../../agents/types.ts';
+import { DEFAULT_POLICY, type PolicyContext } from '../gate/policy.ts';
+import type { Workspace } from '../workspace/workspace.ts';
+import { LedgerError } from './ledger/journal.ts';
+import type { RunRow, StepRow } from './ledger/runs.ts';
+import { prepareWorkspace, RunFailure } from './prepare-workspace.ts';
+import { gateEvent, type RunEvents, stepFinishedEvent, workflowFinishedEvent } from './run-events.ts';
+import { isWriter, runStep, type StepDeps } from './run-step.ts';
+import { nextActions, type SchedState, templateProblems } from './scheduler.ts';
 
-export type RunDeps = {
+export type RunnerDeps = StepDeps & {
   tenant: string;
   repos: Record<string, string>;
   workspaceDir: string;
-  runsDir: string;
-  llm: AgentLlm;
-  egress: Pick<Egress, 'emit' | 'flush'>;
-  log: Logger;
-  clock?: () => number;
+  events: RunEvents;
+  catalog: Partial<Record<AgentName, AgentDefinition>>;
+  templates: Partial<Record<TemplateName, WorkflowTemplate>>;
+  /** Steps of one run that may run at once (readers only: a writer always runs alone). */
+  maxParallelSteps: number;
+  policy?: PolicyContext;
 };
 
 /**
- * Runs one workflow: a fresh workspace, the template's agents in order, and metadata events out
- * through egress. Outputs are written to the local run record only. The workspace is destroyed
- * whatever happens. Returns the final status so the worker can ack.
+ * Runs (or resumes) one workflow: the ledger's run and steps, the workspace rebuilt to where the last
+ * completed step left it, the template's DAG scheduled step by step, and metadata events out through
+ * egress. Outputs stay in the local ledger. A step's failure fails its dependents as skipped and the
+ * run with the first failing step's code. Throws only when the run must be retried (the ledger is
+ * unreachable); the workspace is destroyed whatever happens.
  */
-export async function runWorkflow(d: Dispatch, deps: RunDeps): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
-  const clock = deps.clock ?? Date.now;
-  const started = clock();
+export async function runWorkflow(
+  d: Dispatch,
+  deps: RunnerDeps,
+  opts: { requestId?: string; signal?: AbortSignal } = {},
+): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
   const log = deps.log.child({ workflowId: d.workflowId });
-  deps.egress.emit('meta', { type: 'workflow.started', eventId: newUlid(), workflowId: d.workflowId, template: d.template, at: started });
+  const template = deps.templates[d.template];
+  const specs = template?.steps.map((s) => ({ key: s.id, agent: s.agent, needs: s.needs }));
+  const problems = specs ? templateProblems(specs) : [];
+  const opened = await deps.ledger.openRun(d, { requestId: opts.requestId, steps: specs && problems.length === 0 ? specs : undefined });
+  const run = opened.run;
+  deps.events.emit('meta', {
+    type: 'workflow.started',
+    eventId: run.startedEventId,
+    workflowId: run.id,
+    template: run.template,
+    at: run.createdAt,
+  });
+  if (run.attempts > 1) await reemitSteps(run, opened.steps, deps);
   // Flush now: this event is also the customer plane's acceptance, which stops the hub's re-sends.
-  await deps.egress.flush();
+  await deps.events.flush();
+  if (run.status !== 'running') return finish(run, deps, run.status, run.errorCode, log);
+  if (run.attempts > 1) log.info({ attempt: run.attempts }, 'resuming workflow from the ledger');
 
-  const outputs: Record<string, unknown> = {};
-  let errorCode: ErrorCode = 'none';
-  let stepsRun = 0;
   const source = deps.repos[d.repo];
-  let workspace;
+  if (!template) return finish(run, deps, 'failed', 'unknown_template', log);
+  if (problems.length) {
+    log.error({ problems }, 'template is not a runnable DAG');
+    return finish(run, deps, 'failed', 'internal', log);
+  }
+  if (!source) return finish(run, deps, 'failed', 'repo_not_found', log);
+
+  let workspace: Workspace | undefined;
   try {
-    if (!source) throw Object.assign(new Error('unknown repo alias'), { code: 'repo_not_found' });
-    workspace = await createWorkspace({ sourceDir: source, parentDir: deps.workspaceDir }).catch((err) => {
-      throw Object.assign(new Error('workspace could not be created', { cause: err }), { code: 'workspace_error' });
-    });
-    const steps = TEMPLATE_STEPS[d.template];
-    if (!steps) throw Object.assign(new Error('template not in this release'), { code: 'unknown_template' });
-    for (const [index, name] of steps.entries()) {
-      const agent = AGENTS[name];
-      const stepStart = clock();
-      let stepError: ErrorCode = 'none';
-      let result = { llmCalls: 0, inputTokens: 0, outputTokens: 0, output: undefined as unknown };
-      try {
-        if (!agent) throw Object.assign(new Error('agent missing from catalog'), { code: 'agent_error' });
-        result = await agent.run({
-          tenant: deps.tenant,
-          workflowId: d.workflowId,
-          workspace,
-          llm: deps.llm,
-          previous: outputs,
-          log: log.child({ agent: name }),
-        });
-        outputs[name] = result.output;
-      } catch (err) {
-        stepError = codeOf(err);
-        log.warn({ agent: name, errorCode: stepError }, 'step failed');
-      }
-      stepsRun += 1;
-      deps.egress.emit('meta', {
-        type: 'step.finished',
-        eventId: newUlid(),
-        workflowId: d.workflowId,
-        stepId: newUlid(),
-        index,
-        agent: name,
-        status: stepError === 'none' ? 'succeeded' : 'failed',
-        errorCode: stepError,
-        startedAt: stepStart,
-        durationMs: Math.max(0, clock() - stepStart),
-        llmCalls: result.llmCalls,
-        inputTokens: result.inputTokens,
-        outputTokens: result.outputTokens,
-      });
-      if (stepError !== 'none') {
-        errorCode = stepError;
-        break;
-      }
-    }
+    const prepared = await prepareWorkspace(run, { ledger: deps.ledger, sourceDir: source, workspaceDir: deps.workspaceDir });
+    workspace = prepared.workspace;
+    await schedule(run, template, opened.steps, workspace, prepared.tree, deps, opts);
   } catch (err) {
-    errorCode = codeOf(err);
-    log.warn({ errorCode }, 'workflow failed before its steps');
+    if (!(err instanceof RunFailure)) throw err;
+    log.warn({ errorCode: err.code, err }, 'workflow failed before its steps');
+    return finish(run, deps, 'failed', err.code, log);
   } finally {
     await workspace?.destroy().catch((err) => log.error({ err }, 'workspace cleanup failed'));
   }
-  const status = errorCode === 'none' ? 'succeeded' : 'failed';
-  await mkdir(deps.runsDir, { recursive: true, mode: 0o700 });
-  await writeFile(join(deps.runsDir, `${d.workflowId}.json`), JSON.stringify({ dispatch: d, status, errorCode, outputs }), { mode: 0o600 });
-  deps.egress.emit('meta', {
-    type: 'workflow.finished',
-    eventId: newUlid(),
-    workflowId: d.workflowId,
-    template: d.template,
-    status,
-    errorCode,
-    at: clock(),
-    durationMs: Math.max(0, clock() - started),
-    steps: stepsRun,
-  });
-  await deps.egress.flush();
-  log.info({ status, errorCode, steps: stepsRun }, 'workflow finished');
-  return { status, errorCode };
+  const steps = (await deps.ledger.getRun(run.id))!.steps;
+  const failed = steps.filter((s) => s.status === 'failed').sort((a, b) => (a.completionSeq ?? 0) - (b.completionSeq ?? 0));
+  return finish(run, deps, failed.length ? 'failed' : 'succeeded', failed[0]?.errorCode ?? 'none', log);
 }
 
-function codeOf(err: unknown): ErrorCode {
-  if (err instanceof PathRejectedError) return 'path_rejected';
-  const code = (err as { code?: string })?.code;
-  return (ERROR_CODES as readonly string[]).includes(code ?? '') ? (code as ErrorCode) : 'agent_error';
+async function schedule(
+  run: RunRow,
+  template: WorkflowTemplate,
+  rows: StepRow[],
+  workspace: Workspace,
+  startTree: string,
+  deps: RunnerDeps,
+  { signal, requestId }: { signal?: AbortSignal; requestId?: string },
+): Promise<void> {
+  const byKey = new Map(rows.map((r) => [r.stepKey, r]));
+  const params = new Map(template.steps.map((s) => [s.id, s.params ?? {}]));
+  // A step caught running by a crash is pending again; finished ones keep their outcome.
+  const state = new Map<string, SchedState>(rows.map((r) => [r.stepKey, r.status === 'running' ? 'pending' : r.status]));
+  const outputs = new Map<string, AgentOutput>(rows.filter((r) => r.status === 'succeeded' && r.output).map((r) => [r.stepKey, r.output!]));
+  const controller = new AbortController();
+  const stepSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+  const running = new Map<string, Promise<void>>();
+  let tree = startTree;
+  let broken: unknown;
+
+  const start = (row: StepRow) => {
+    const agent = deps.catalog[row.agent];
+    const inputs = Object.fromEntries(row.needs.filter((n) => outputs.has(n)).map((n) => [n, outputs.get(n)!]));
+    const p = runStep(
+      {
+        runId: run.id,
+        tenant: deps.tenant,
+        policy: deps.policy ?? DEFAULT_POLICY,
+        step: row,
+        agent,
+        inputs,
+        params: params.get(row.stepKey) ?? {},
+        workspace,
+        tree,
+        signal: stepSignal,
+        requestId,
+      },
+      deps,
+    )
+      .then(async (res) => {
+        state.set(row.stepKey, res.status);
+        tree = res.tree;
+        const finished = await deps.ledger.getStep(row.id);
+        if (finished.output && res.status === 'succeeded') outputs.set(row.stepKey, finished.output);
+        await emitStep(run, finished, deps);
+      })
+      .catch((err) => {
+        // The ledger is unreachable (or a bug): stop the other steps, give the run back for a retry.
+        broken ??= err;
+        controller.abort();
+      })
+      .finally(() => running.delete(row.stepKey));
+    running.set(row.stepKey, p);
+  };
+
+  for (;;) {
+    if (!broken) {
+      const sched = template.steps.map((s) => ({
+        key: s.id,
+        needs: s.needs,
+        writer: isWriter(deps.catalog[s.agent]),
+        state: state.get(s.id) ?? 'pending',
+      }));
+      const { skip, start: ready } = nextActions(sched, deps.maxParallelSteps);
+      for (const key of skip) {
+        const row = byKey.get(key)!;
+        await deps.ledger.skipStep(row.id, newUlid());
+        state.set(key, 'skipped');
+        await emitStep(run, await deps.ledger.getStep(row.id), deps);
+      }
+      for (const key of ready) {
+        state.set(key, 'running');
+        start(byKey.get(key)!);
+      }
+    }
+    if (running.size === 0) break;
+    await Promise.race(running.values());
+  }
+  if (broken) throw broken instanceof LedgerError ? broken : new LedgerError(broken);
+}
+
+async function emitStep(run: RunRow, s: StepRow, deps: RunnerDeps): Promise<void> {
+  deps.events.emit('meta', stepFinishedEvent(run.id, s, await deps.ledger.patchCount(s.id)));
+  const gate = gateEvent(run.id, s, await deps.ledger.gateTally(s.id, s.attempt), deps.clock());
+  if (gate) deps.events.emit('meta', gate);
+}
+
+/** A resumed run sends its finished steps' events again (same ids): any lost in the crash arrive now. */
+async function reemitSteps(run: RunRow, steps: StepRow[], deps: RunnerDeps): Promise<void> {
+  for (const s of steps) if (s.finishedEventId && s.status !== 'running' && s.status !== 'pending') await emitStep(run, s, deps);
+}
+
+/** Ends the run (unless it already ended) and reports its outcome: the stored one, with the stored event id. */
+export async function finish(
+  run: RunRow,
+  deps: RunnerDeps,
+  status: 'succeeded' | 'failed',
+  errorCode: ErrorCode,
+  log: RunnerDeps['log'],
+): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
+  const ended = await deps.ledger.finishRun(run.id, status, errorCode);
+  // The stored outcome wins: a run finished by an earlier delivery reports what it reported then.
+  const stored = (await deps.ledger.getRun(run.id))!;
+  const final = {
+    status: stored.run.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const),
+    errorCode: stored.run.errorCode,
+  };
+  const steps = stored.steps.filter((s) => s.status === 'succeeded' || s.status === 'failed').length;
+  const at = stored.run.finishedAt ?? deps.clock();
+  deps.events.emit(
+    'meta',
+    workflowFinishedEvent(run.id, ended.eventId, run.template, final.status, final.errorCode, run.createdAt, at, steps),
+  );
+  await deps.events.flush();
+  log.info({ status: final.status, errorCode: final.errorCode, steps }, 'workflow finished');
+  return final;
 }

@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { type Dispatch, dispatchSchema } from '../../shared/dispatch.ts';
 import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
 
 /**
@@ -43,4 +44,14 @@ export function createWorkQueue(nc: NatsConnection) {
       return !ack.duplicate;
     },
   };
+}
+
+/** The dispatch a work message carries, or undefined when it is not one. */
+export function parseDispatch(msg: { data: Uint8Array }): Dispatch | undefined {
+  try {
+    const parsed = dispatchSchema.safeParse(JSON.parse(new TextDecoder().decode(msg.data)));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,42 +1,104 @@
+import { readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Dispatch } from '../../shared/dispatch.ts';
+import { ULID_RE } from '../../shared/ids.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
-import { dispatchSchema } from '../../shared/dispatch.ts';
-import { runWorkflow, type RunDeps } from './run-workflow.ts';
-import { WORK_DLQ_SUBJECT, WORK_STREAM } from './work-queue.ts';
+import { startExhaustedMover } from './exhausted.ts';
+import { isRunLocked, tryLockRun } from './ledger/lock.ts';
+import { finish, type RunnerDeps, runWorkflow } from './run-workflow.ts';
+import { parseDispatch, WORK_DLQ_SUBJECT, WORK_STREAM } from './work-queue.ts';
+
+export type RunnerOptions = RunnerDeps & {
+  nc: NatsConnection;
+  /** Workflows this runner process runs at once. */
+  concurrency?: number;
+  /** JetStream ack wait: a runner that has not shown life for this long is presumed dead and its run goes to another. */
+  ackWaitMs?: number;
+  /** Deliveries of a run's work before it is given up with `delivery_exhausted`. */
+  maxDeliver?: number;
+};
+
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+export const DEFAULT_MAX_DELIVER = 3;
 
 /** Handlers for the local work queue; a workflow's own failure is a result (ack), not a retry. */
-export function createHandlers(deps: RunDeps) {
+export function createHandlers(deps: RunnerOptions) {
+  const ackWaitMs = deps.ackWaitMs ?? DEFAULT_ACK_WAIT_MS;
   return {
-    async runOne(msg: JsMsg): Promise<void> {
-      const parsed = dispatchSchema.safeParse(JSON.parse(msg.string()));
-      if (!parsed.success) throw new PermanentError('malformed_work', 'queued work is not a valid dispatch');
-      // Long runs: tell JetStream we are alive so the message is not redelivered mid-run.
-      const heartbeat = setInterval(() => msg.working(), 10_000);
+    async runOne(msg: JsMsg): Promise<void | { retryInMs: number }> {
+      const d = parseDispatch(msg);
+      if (!d) throw new PermanentError('malformed_work', 'queued work is not a valid dispatch');
+      // One runner per run across processes; another holding it is alive (its lock dies with it).
+      const lock = await tryLockRun(deps.db, d.workflowId);
+      if (!lock) return { retryInMs: ackWaitMs };
+      // Long runs: tell JetStream we are alive, well within its ack wait, so the work is not redelivered mid-run.
+      const heartbeat = setInterval(() => msg.working(), Math.max(200, Math.floor(ackWaitMs / 3)));
       try {
         const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
-        await runWorkflow(parsed.data, { ...deps, log: deps.log.child({ reqId: requestId }) });
+        await runWorkflow(d, { ...deps, log: deps.log.child({ reqId: requestId }) }, { requestId });
       } finally {
         clearInterval(heartbeat);
+        await lock.release();
       }
+    },
+    /** The work can no longer be delivered: the run ends `failed` with `delivery_exhausted`, never stays running. */
+    async exhausted(d: Dispatch): Promise<void> {
+      await deps.ledger.ensureRun(d);
+      await deps.ledger.abandonSteps(d.workflowId, 'delivery_exhausted');
+      const opened = await deps.ledger.getRun(d.workflowId);
+      await finish(opened!.run, deps, 'failed', 'delivery_exhausted', deps.log.child({ workflowId: d.workflowId }));
+      await rm(join(deps.workspaceDir, d.workflowId), { recursive: true, force: true });
     },
   };
 }
 
-export async function startRunner(opts: RunDeps & { nc: NatsConnection; log: Logger; concurrency?: number }) {
+/**
+ * Workspaces left by runs that no runner is executing any more (a crash, a kill -9): removed at start.
+ * A run still held by a live runner (its ledger lock) keeps its workspace, so several runners may
+ * share one workspace folder.
+ */
+export async function removeLeftoverWorkspaces(deps: Pick<RunnerOptions, 'db' | 'workspaceDir' | 'log'>): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(deps.workspaceDir).catch(() => [] as string[])) {
+    if (ULID_RE.test(name) && (await isRunLocked(deps.db, name))) continue;
+    await rm(join(deps.workspaceDir, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  if (removed) deps.log.info({ removed }, 'removed workspaces of runs that are no longer running');
+  return removed;
+}
+
+export async function startRunner(opts: RunnerOptions & { log: Logger }) {
   const handlers = createHandlers(opts);
-  return startWorker({
+  await removeLeftoverWorkspaces(opts);
+  const maxDeliver = opts.maxDeliver ?? DEFAULT_MAX_DELIVER;
+  const toDlq = dlqPublisher(opts.nc, () => WORK_DLQ_SUBJECT);
+  const worker = await startWorker({
     nc: opts.nc,
     stream: WORK_STREAM,
     durable: 'runner',
-    maxDeliver: 3,
-    ackWaitMs: 30_000,
+    maxDeliver,
+    ackWaitMs: opts.ackWaitMs ?? DEFAULT_ACK_WAIT_MS,
     concurrency: opts.concurrency ?? 2,
     handle: handlers.runOne,
-    deadLetter: dlqPublisher(opts.nc, () => WORK_DLQ_SUBJECT),
+    deadLetter: async (msg, reason, err) => {
+      const d = parseDispatch(msg);
+      if (d) await handlers.exhausted(d);
+      await toDlq(msg, reason, err);
+    },
     log: opts.log,
   });
+  // A runner that died on the last delivery never reaches the handler above: the server's advisory does.
+  const mover = await startExhaustedMover({ nc: opts.nc, log: opts.log, onExhausted: handlers.exhausted });
+  return {
+    async stop() {
+      await worker.stop();
+      await mover.stop();
+    },
+  };
 }

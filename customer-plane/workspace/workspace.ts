@@ -1,74 +1,129 @@
-import { cp, mkdtemp, readFile, readdir, realpath, rm, stat } from 'node:fs/promises';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { cp, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { bindGit, type Git } from './git.ts';
+import { checkPath, type PathCheck } from './paths.ts';
 
 export class PathRejectedError extends Error {
   readonly code = 'path_rejected';
-  constructor(message: string) {
+  readonly reason: string;
+  constructor(reason: string, message: string) {
     super(message);
     this.name = 'PathRejectedError';
+    this.reason = reason;
   }
 }
 
 export type Workspace = {
+  runId: string;
+  /** The tree agents work in (a real path); the only place file tools and commands may touch. */
   root: string;
-  /** Relative paths of regular files, skipping VCS folders and symlinks. */
-  listFiles(opts?: { maxFiles?: number }): Promise<string[]>;
-  readFile(rel: string, opts?: { maxBytes?: number }): Promise<string>;
+  /** Git tree id of the baseline copy: the same repository content gives the same id on every host. */
+  baselineTree: string;
+  /** The path check (see paths.ts). */
+  check(rel: unknown): Promise<PathCheck>;
+  /** Relative paths of regular files under `dir` (default the root), skipping VCS folders and symlinks. */
+  listFiles(opts?: { dir?: string; maxFiles?: number }): Promise<{ files: string[]; truncated: boolean }>;
+  /** Records the tree as it is now in the runtime's private repository; returns its tree id. */
+  snapshot(): Promise<string>;
+  /** `git diff --binary` between two snapshots: what changed, replayable on another host. */
+  diff(fromTree: string, toTree: string): Promise<string>;
+  /** Applies a diff made by `diff` to the tree (resuming a run elsewhere). */
+  applyDiff(diff: string): Promise<void>;
+  /** Puts the tree back to a snapshot (a failed step leaves nothing behind). */
+  restore(tree: string): Promise<void>;
+  /** git bound to the runtime's private repository of this run (outside the tree, so no tool can touch it). */
+  privateGit: Git;
+  /** Where that repository is, for streaming git children (search). */
+  privateGitDir: string;
   destroy(): Promise<void>;
 };
 
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.hg', '.svn']);
 
 /**
- * An ephemeral copy of a repository for one workflow run. Agents reach files only through it, and
- * every path is resolved and checked to stay inside the copy (no `..`, no absolute paths, no
- * symlinks out). The copy is removed when the run ends, whatever the outcome.
+ * A fresh copy of a repository for one workflow run, in `<parentDir>/<runId>/tree`:
+ * - the copy has no customer history: VCS folders are not copied and symlinks are copied as links
+ *   (a link to /etc does not become a file in the workspace; the path check refuses following it);
+ * - `tree/.git` is a new repository whose one commit is the baseline copy, so `git diff` in the
+ *   workspace shows what the run changed;
+ * - `<runId>/vcs.git`, outside the tree, is the runtime's own repository of snapshots and diffs, which
+ *   the ledger records; nothing an agent runs can change its config.
+ * Removed when the run ends, whatever the outcome.
  */
-export async function createWorkspace(opts: { sourceDir: string; parentDir: string }): Promise<Workspace> {
-  const root = await mkdtemp(join(opts.parentDir, 'ws-'));
-  // Symlinks are not followed into the copy: a link to /etc must not become a file in the workspace.
-  await cp(opts.sourceDir, root, {
+export async function createWorkspace(opts: { sourceDir: string; parentDir: string; runId: string }): Promise<Workspace> {
+  const runDir = join(opts.parentDir, opts.runId);
+  // A leftover of an earlier attempt of this run on this host is stale: the ledger rebuilds the state.
+  await rm(runDir, { recursive: true, force: true });
+  await mkdir(join(runDir, 'tree'), { recursive: true, mode: 0o700 });
+  await cp(opts.sourceDir, join(runDir, 'tree'), {
     recursive: true,
     verbatimSymlinks: true,
     filter: (src) => !SKIP_DIRS.has(src.split(sep).pop() ?? ''),
   });
-  const realRoot = await realpath(root);
+  const root = await realpath(join(runDir, 'tree'));
+  const privateGit = bindGit({ gitDir: join(runDir, 'vcs.git'), workTree: root });
+  await privateGit(['init', '--quiet']);
+  await privateGit(['add', '--all']);
+  const baselineTree = (await privateGit(['write-tree'])).stdout.trim();
 
-  async function resolveInside(rel: string): Promise<string> {
-    if (typeof rel !== 'string' || rel.length === 0 || rel.includes('\0')) throw new PathRejectedError('empty or invalid path');
-    if (isAbsolute(rel)) throw new PathRejectedError('absolute paths are not allowed');
-    const candidate = resolve(realRoot, rel);
-    const inside = (p: string) => p === realRoot || p.startsWith(realRoot + sep);
-    if (!inside(candidate)) throw new PathRejectedError('path leaves the workspace');
-    const real = await realpath(candidate);
-    if (!inside(real)) throw new PathRejectedError('path resolves outside the workspace');
-    return real;
+  const visible = bindGit({ gitDir: join(root, '.git'), workTree: root });
+  await visible(['init', '--quiet']);
+  await visible(['add', '--all']);
+  await visible(['commit', '--quiet', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', 'baseline (agentplane workspace copy)']);
+
+  async function snapshot(): Promise<string> {
+    await privateGit(['add', '--all']);
+    return (await privateGit(['write-tree'])).stdout.trim();
   }
 
   return {
-    root: realRoot,
-    async listFiles({ maxFiles = 5000 } = {}) {
-      const out: string[] = [];
-      const walk = async (dir: string): Promise<void> => {
-        for (const entry of await readdir(dir, { withFileTypes: true })) {
-          if (out.length >= maxFiles) return;
-          const full = join(dir, entry.name);
+    runId: opts.runId,
+    root,
+    baselineTree,
+    privateGit,
+    privateGitDir: join(runDir, 'vcs.git'),
+    check: (rel) => checkPath(root, rel),
+    async listFiles({ dir, maxFiles = 5000 } = {}) {
+      let start = root;
+      if (dir !== undefined) {
+        const checked = await checkPath(root, dir);
+        if (!checked.ok) throw new PathRejectedError(checked.reason, checked.message);
+        start = checked.abs;
+      }
+      const files: string[] = [];
+      let truncated = false;
+      const walk = async (d: string): Promise<void> => {
+        const entries = await readdir(d, { withFileTypes: true }).catch(() => []);
+        entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+        for (const entry of entries) {
+          if (files.length >= maxFiles) {
+            truncated = true;
+            return;
+          }
+          const full = join(d, entry.name);
           if (entry.isDirectory() && !SKIP_DIRS.has(entry.name)) await walk(full);
-          else if (entry.isFile()) out.push(relative(realRoot, full));
+          else if (entry.isFile()) files.push(relative(root, full));
         }
       };
-      await walk(realRoot);
-      return out.sort();
+      await walk(start);
+      return { files: files.sort(), truncated };
     },
-    async readFile(rel, { maxBytes = 256 * 1024 } = {}) {
-      const path = await resolveInside(rel);
-      const st = await stat(path);
-      if (!st.isFile()) throw new PathRejectedError('not a regular file');
-      if (st.size > maxBytes) throw new PathRejectedError(`file larger than ${maxBytes} bytes`);
-      return readFile(path, 'utf8');
+    snapshot,
+    async diff(fromTree, toTree) {
+      if (fromTree === toTree) return '';
+      return (await privateGit(['diff', '--binary', '--no-ext-diff', '--no-textconv', '--no-color', '--full-index', fromTree, toTree]))
+        .stdout;
+    },
+    async applyDiff(diff) {
+      if (diff.trim() === '') return;
+      await privateGit(['apply', '--binary', '--whitespace=nowarn', '-'], { input: diff });
+    },
+    async restore(tree) {
+      await privateGit(['read-tree', '--reset', '-u', tree]);
+      await privateGit(['clean', '-f', '-d', '-q']);
     },
     async destroy() {
-      await rm(realRoot, { recursive: true, force: true });
+      await rm(runDir, { recursive: true, force: true });
     },
   };
 }

@@ -4,6 +4,7 @@ import {
   approxTokens,
   cannedReply,
   createPrefixCache,
+  fakeFromSchema,
   fakeToolArguments,
   pieces,
   replyAfterPrefix,
@@ -33,6 +34,7 @@ type Body = {
   tools?: Tool[];
   tool_choice?: { type?: string; name?: string };
   stream?: boolean;
+  output_config?: { format?: { type?: string; schema?: unknown } };
 };
 
 function blocks(content: string | Block[] | undefined): Block[] {
@@ -116,7 +118,10 @@ export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promis
       name: tool.name,
       input: fakeToolArguments(tool.input_schema),
     };
-    const text = toolUse ? '' : replyAfterPrefix(cannedReply(textChars), prefix);
+    // Structured output (output_config.format json_schema): the smallest valid instance of the schema.
+    const schema = body.output_config?.format?.type === 'json_schema' ? body.output_config.format.schema : undefined;
+    const full = schema ? JSON.stringify(fakeFromSchema(schema, cannedReply(textChars))) : cannedReply(textChars);
+    const text = toolUse ? '' : replyAfterPrefix(full, prefix);
     const outputTokens = approxTokens(text.length + (toolUse ? JSON.stringify(toolUse.input).length : 0));
     const stopReason = toolUse ? 'tool_use' : 'end_turn';
     const id = `msg_fake_${randomUUID()}`;

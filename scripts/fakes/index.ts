@@ -4,5 +4,5 @@
  */
 export { startFakeOpenAI } from './openai.ts';
 export { startFakeAnthropic } from './anthropic.ts';
-export type { FakeProvider, FakeProviderOptions } from './server.ts';
+export type { FakeProvider, FakeProviderOptions, ScriptedReply, ScriptedRequest } from './server.ts';
 export type { Fault, FaultScope, FakeRequestRecord } from './faults.ts';

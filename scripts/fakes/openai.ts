@@ -4,6 +4,7 @@ import {
   approxTokens,
   cannedReply,
   createPrefixCache,
+  fakeFromSchema,
   fakeToolArguments,
   pieces,
   replyAfterPrefix,
@@ -30,7 +31,7 @@ type Body = {
   stream_options?: { include_usage?: boolean };
   tools?: Tool[];
   tool_choice?: unknown;
-  response_format?: { type?: string };
+  response_format?: { type?: string; json_schema?: { schema?: unknown } };
   prompt_cache_key?: string;
 };
 
@@ -74,18 +75,50 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
     const promptTokens = approxTokens(totalChars);
     const cachedTokens = prefixChars > 0 && cache.hit(prefixKey) ? Math.min(promptTokens, approxTokens(prefixChars)) : 0;
 
-    const wantsTool = Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && last.role === 'user';
+    const scripted = opts.script?.({
+      model,
+      tools: (body.tools ?? []).map((t) => t.function.name),
+      messages: messages.map((m) => ({
+        role: m.role,
+        content: textOf(m.content),
+        ...(Array.isArray(m.tool_calls)
+          ? { toolCalls: (m.tool_calls as Array<{ function: { name: string; arguments: string } }>).map((c) => ({ ...c.function })) }
+          : {}),
+        ...(m.tool_call_id ? { toolCallId: m.tool_call_id } : {}),
+      })),
+    });
+    const wantsTool =
+      !scripted && Array.isArray(body.tools) && body.tools.length > 0 && body.tool_choice !== 'none' && last.role === 'user';
     const forced = (body.tool_choice as { function?: { name?: string } } | undefined)?.function?.name;
     const tool = wantsTool ? (body.tools!.find((t) => t.function.name === forced) ?? body.tools![0]) : undefined;
-    const toolCall = tool && {
-      id: `call_fake_${randomUUID().slice(0, 8)}`,
-      type: 'function' as const,
-      function: { name: tool.function.name, arguments: JSON.stringify(fakeToolArguments(tool.function.parameters)) },
-    };
+    const toolCalls = scripted
+      ? (scripted.toolCalls ?? []).map((c) => ({
+          id: `call_fake_${randomUUID().slice(0, 8)}`,
+          type: 'function' as const,
+          function: { name: c.name, arguments: c.arguments },
+        }))
+      : tool
+        ? [
+            {
+              id: `call_fake_${randomUUID().slice(0, 8)}`,
+              type: 'function' as const,
+              function: { name: tool.function.name, arguments: JSON.stringify(fakeToolArguments(tool.function.parameters)) },
+            },
+          ]
+        : [];
+    const toolCall = toolCalls[0];
+    // Structured output: a json_schema request gets the smallest valid instance; json_object a small object.
+    const schemaFormat = body.response_format?.type === 'json_schema' ? body.response_format.json_schema?.schema : undefined;
     const jsonMode = body.response_format?.type === 'json_object' || body.response_format?.type === 'json_schema';
-    const full = jsonMode ? JSON.stringify({ review: cannedReply(textChars) }) : cannedReply(textChars);
-    const text = toolCall ? '' : replyAfterPrefix(full, prefix);
-    const completionTokens = approxTokens(text.length + (toolCall?.function.arguments.length ?? 0));
+    const full = scripted
+      ? (scripted.content ?? '')
+      : schemaFormat
+        ? JSON.stringify(fakeFromSchema(schemaFormat, cannedReply(textChars)))
+        : jsonMode
+          ? JSON.stringify({ review: cannedReply(textChars) })
+          : cannedReply(textChars);
+    const text = toolCall ? (scripted?.content ?? '') : replyAfterPrefix(full, prefix);
+    const completionTokens = approxTokens(text.length + toolCalls.reduce((n, c) => n + c.function.arguments.length, 0));
     const usage = {
       prompt_tokens: promptTokens,
       completion_tokens: completionTokens,
@@ -112,9 +145,9 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
                 index: 0,
                 message: {
                   role: 'assistant',
-                  content: toolCall ? null : text,
+                  content: toolCall && !text ? null : text,
                   refusal: null,
-                  ...(toolCall ? { tool_calls: [toolCall] } : {}),
+                  ...(toolCall ? { tool_calls: toolCalls } : {}),
                 },
                 logprobs: null,
                 finish_reason: finish,
@@ -136,14 +169,14 @@ export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<F
           })}\n\n`;
         const events: string[] = [chunk({ role: 'assistant', content: '' })];
         if (toolCall) {
-          const args = toolCall.function.arguments;
-          events.push(
-            chunk({
-              tool_calls: [{ index: 0, id: toolCall.id, type: 'function', function: { name: toolCall.function.name, arguments: '' } }],
-            }),
-          );
-          for (let i = 0; i < args.length; i += 8)
-            events.push(chunk({ tool_calls: [{ index: 0, function: { arguments: args.slice(i, i + 8) } }] }));
+          for (const [index, call] of toolCalls.entries()) {
+            const args = call.function.arguments;
+            events.push(
+              chunk({ tool_calls: [{ index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }),
+            );
+            for (let i = 0; i < args.length; i += 8)
+              events.push(chunk({ tool_calls: [{ index, function: { arguments: args.slice(i, i + 8) } }] }));
+          }
         } else {
           for (const p of pieces(text)) events.push(chunk({ content: p }));
         }

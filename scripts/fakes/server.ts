@@ -28,7 +28,20 @@ export type FakeProviderOptions = {
   /** Keep at most this many request records (the bench sends many). */
   maxLog?: number;
   clock?: () => number;
+  /**
+   * FAKE OpenAI only: a programmable model. Called with each chat request; what it returns is the
+   * reply (text, or tool calls), sent over the real wire protocol. Undefined = the canned behaviour.
+   */
+  script?: (request: ScriptedRequest) => ScriptedReply | undefined;
 };
+
+/** A chat request as a script sees it: messages with their text, and the names of the tools offered. */
+export type ScriptedRequest = {
+  model: string;
+  messages: Array<{ role: string; content: string; toolCalls?: Array<{ name: string; arguments: string }>; toolCallId?: string }>;
+  tools: string[];
+};
+export type ScriptedReply = { content?: string; toolCalls?: Array<{ name: string; arguments: string }> };
 
 export type Handled = {
   model: string;
@@ -188,6 +201,43 @@ export function fakeToolArguments(schema: unknown): Record<string, unknown> {
     out[name] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : 'fake-value';
   }
   return out;
+}
+
+/**
+ * The smallest value valid for a JSON schema (required properties only, empty arrays, the first enum
+ * member), with `text` for strings: a structured-output reply that says nothing about the input.
+ */
+export function fakeFromSchema(schema: unknown, text: string): unknown {
+  if (!schema || typeof schema !== 'object') return {};
+  const s = schema as {
+    type?: string | string[];
+    properties?: Record<string, unknown>;
+    required?: string[];
+    enum?: unknown[];
+    const?: unknown;
+    items?: unknown;
+    minItems?: number;
+    minimum?: number;
+    anyOf?: unknown[];
+    oneOf?: unknown[];
+    maxLength?: number;
+  };
+  if (s.const !== undefined) return s.const;
+  if (s.enum?.length) return s.enum[0];
+  const alt = s.anyOf ?? s.oneOf;
+  if (alt?.length) return fakeFromSchema(alt[0], text);
+  const type = Array.isArray(s.type) ? s.type[0] : s.type;
+  if (type === 'object' || (!type && s.properties)) {
+    const out: Record<string, unknown> = {};
+    for (const name of s.required ?? []) out[name] = fakeFromSchema(s.properties?.[name], text);
+    return out;
+  }
+  if (type === 'array') return s.minItems ? [fakeFromSchema(s.items, text)] : [];
+  if (type === 'string') return s.maxLength ? text.slice(0, s.maxLength) : text;
+  if (type === 'number' || type === 'integer') return s.minimum ?? 0;
+  if (type === 'boolean') return false;
+  if (type === 'null') return null;
+  return {};
 }
 
 /** Shared by both fakes: the prompt-cache simulation remembers prefixes it has "cached". */

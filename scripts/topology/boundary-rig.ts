@@ -17,7 +17,8 @@ import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig } from '../../control
 import { controlPlaneEnvSchema } from '../../control-plane/config.ts';
 import { createControlPlane, type ControlPlane } from '../../control-plane/create-control-plane.ts';
 import { customerPlaneEnvSchema } from '../../customer-plane/config.ts';
-import { createCustomerPlane, type CustomerPlane } from '../../customer-plane/create-customer-plane.ts';
+import { createCustomerPlane, type CustomerPlane, type RuntimeOverrides } from '../../customer-plane/create-customer-plane.ts';
+import { createTestDatabase } from './scratch-database.ts';
 import type { Forwarded } from '../../customer-plane/egress/forwarder.ts';
 import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
@@ -202,19 +203,44 @@ export async function startCustomerInProcess(opts: {
   enrollToken: string;
   stateDir: string;
   onForwarded?: (f: Forwarded) => void | Promise<void>;
-}): Promise<{ plane: CustomerPlane; output(): string; stop(): Promise<void> }> {
+  /** The customer plane's own database; default: a scratch database dropped at stop. */
+  databaseUrl?: string;
+  /** Extra environment (REPOS, LLM endpoints, …). */
+  env?: Record<string, string>;
+  runtime?: RuntimeOverrides;
+}): Promise<{ plane: CustomerPlane; output(): string; databaseUrl: string; stop(): Promise<void> }> {
   const { log, output } = captureLogger('customer-plane');
-  const env = customerPlaneEnvSchema.parse({
-    TENANT_ID: opts.tenant,
-    CONTROL_PLANE_URL: opts.apiUrl,
-    ENROLL_TOKEN: opts.enrollToken,
-    STATE_DIR: opts.stateDir,
-    OPENAI_API_KEY: 'unused-in-this-test',
-    OPENAI_BASE_URL: 'http://127.0.0.1:9',
-    LOG_LEVEL: 'info',
-  });
-  const plane = await createCustomerPlane({ env, log, onForwarded: opts.onForwarded });
-  return { plane, output, stop: () => plane.stop() };
+  const db = opts.databaseUrl ? undefined : await createTestDatabase('cust');
+  const databaseUrl = opts.databaseUrl ?? db!.url;
+  try {
+    const env = customerPlaneEnvSchema.parse({
+      TENANT_ID: opts.tenant,
+      CONTROL_PLANE_URL: opts.apiUrl,
+      ENROLL_TOKEN: opts.enrollToken,
+      STATE_DIR: opts.stateDir,
+      DATABASE_URL: databaseUrl,
+      OPENAI_API_KEY: 'unused-in-this-test',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9',
+      LOG_LEVEL: 'info',
+      ...opts.env,
+    });
+    const plane = await createCustomerPlane({ env, log, onForwarded: opts.onForwarded, runtime: opts.runtime });
+    return {
+      plane,
+      output,
+      databaseUrl,
+      async stop() {
+        try {
+          await plane.stop();
+        } finally {
+          await db?.drop();
+        }
+      },
+    };
+  } catch (err) {
+    await db?.drop();
+    throw err;
+  }
 }
 
 export async function query<T = Record<string, unknown>>(databaseUrl: string, sql: string, params: unknown[] = []): Promise<T[]> {

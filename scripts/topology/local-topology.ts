@@ -37,6 +37,8 @@ export type Topology = {
   openai: FakeProvider;
   anthropic: FakeProvider;
   databaseUrl: string;
+  /** The customer plane's own Postgres database (run ledger and run records). */
+  customerDatabaseUrl: string;
   workDir: string;
   api(path: string, init?: { method?: string; body?: unknown; token?: string }): Promise<{ status: number; body: any }>;
   waitForWorkflow(id: string, opts?: { timeoutMs?: number; onPoll?: (wf: any) => void }): Promise<any>;
@@ -67,6 +69,9 @@ export async function startTopology(
     if (db) cleanups.push(() => db.drop());
     const databaseUrl = opts.databaseUrl ?? db!.url;
     progress(`metadata store: Postgres database ${db?.name ?? '(given)'}`);
+    // The customer plane has a Postgres of its own (in production the RDS in the customer's account).
+    const customerDb = await createTestDatabase('cust');
+    cleanups.push(() => customerDb.drop());
     const openai = await startFakeOpenAI();
     const anthropic = await startFakeAnthropic();
     cleanups.push(
@@ -134,6 +139,7 @@ export async function startTopology(
       CONTROL_PLANE_URL: apiUrl,
       ENROLL_TOKEN: created.body.enrollToken,
       STATE_DIR: join(workDir, 'customer-plane'),
+      DATABASE_URL: customerDb.url,
       REPOS: `sample=${repoDir}`,
       OPENAI_BASE_URL: openai.url,
       OPENAI_API_KEY: 'fake-openai-key-for-loopback',
@@ -168,6 +174,7 @@ export async function startTopology(
       openai,
       anthropic,
       databaseUrl,
+      customerDatabaseUrl: customerDb.url,
       workDir,
       api,
       async waitForWorkflow(id, { timeoutMs = 30_000, onPoll } = {}) {

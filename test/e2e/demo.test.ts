@@ -26,8 +26,10 @@ test('npm run demo -- --json prints one JSON summary and exits 0 when the workfl
   const reviewer = summary.workflow.steps[1];
   assert.deepEqual(
     summary.usage.map((u: any) => [u.route, u.requests, u.input_tokens + u.cached_input_tokens + u.cache_creation_tokens, u.output_tokens]),
-    [['direct', 1, reviewer.inputTokens, reviewer.outputTokens]],
-    'the reviewer’s LLM call is billed from the usage counter that came up',
+    [['direct', reviewer.llmCalls, reviewer.inputTokens, reviewer.outputTokens]],
+    'the reviewer’s LLM calls are billed from the usage counters that came up',
   );
+  assert.ok(summary.local.toolCalls >= 5, 'the agents’ tool calls went through the gate and stayed in the local record');
+  assert.match(summary.local.command, /npm run runs -- show [0-9A-Z]{26}$/);
   assert.match(summary.controlPlaneApi, /^http:\/\/127\.0\.0\.1:\d+$/);
 });

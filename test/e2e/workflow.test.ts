@@ -11,8 +11,8 @@ before(async () => {
 });
 after(() => topo?.stop());
 
-async function query(sql: string, params: unknown[] = []) {
-  const client = new pg.Client({ connectionString: topo.databaseUrl });
+async function query(sql: string, params: unknown[] = [], url = topo.databaseUrl) {
+  const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     return (await client.query(sql, params)).rows;
@@ -30,8 +30,21 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
     wf.steps.map((s: { agent: string }) => s.agent),
     ['indexer', 'reviewer'],
   );
-  assert.equal(wf.steps[1].llmCalls, 1);
+  // The reviewer's loop: one turn calling a tool (the fake calls the first one offered), one turn answering.
+  assert.equal(wf.steps[1].llmCalls, 2);
+  assert.equal(wf.steps[1].toolCalls, 1);
   assert.ok(wf.steps[1].inputTokens > 0, 'the reviewer used the LLM through the gateway');
+  // What each step did crossed as counts and codes: gate decisions per tool and reason, findings per severity.
+  assert.deepEqual(
+    wf.gate.map((g: any) => [g.agent, g.tool, g.decision, g.reason, g.approval, g.count]),
+    [
+      ['indexer', 'list_files', 'allow', 'allowed', 'none', 1],
+      ['indexer', 'read_file', 'allow', 'allowed', 'none', 3],
+      ['reviewer', 'list_files', 'allow', 'allowed', 'none', 1],
+    ],
+  );
+  assert.deepEqual(wf.steps[0].findings, { info: 0, low: 0, medium: 0, high: 0, critical: 0 });
+  assert.deepEqual([wf.steps[0].toolCalls, wf.steps[0].refusals, wf.steps[0].patches], [4, 0, 0]);
 
   const [row] = await query('SELECT status, error_code, tenant_id, duration_ms FROM workflows WHERE id = $1', [wf.id]);
   assert.equal(row.status, 'succeeded');
@@ -47,14 +60,22 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   assert.ok(batches.length >= 1);
   for (const b of batches) assert.equal(b.tenant_id, topo.tenant);
   const events = await query("SELECT body FROM up_events WHERE kind = 'meta' AND body->>'workflowId' = $1", [wf.id]);
-  assert.deepEqual(events.map((e) => e.body.type).sort(), ['step.finished', 'step.finished', 'workflow.finished', 'workflow.started']);
+  assert.deepEqual(events.map((e) => e.body.type).sort(), [
+    'gate.decisions',
+    'gate.decisions',
+    'step.finished',
+    'step.finished',
+    'workflow.finished',
+    'workflow.started',
+  ]);
   // Direct mode: the customer's own keys were used, and only the call's counts crossed, as a usage counter.
   let usage: any[] = [];
-  for (let i = 0; i < 50 && usage.length === 0; i++) {
+  for (let i = 0; i < 50 && usage.length < 2; i++) {
     usage = await query("SELECT body FROM up_events WHERE kind = 'usage' AND tenant_id = $1", [topo.tenant]);
-    if (usage.length === 0) await new Promise((r) => setTimeout(r, 100));
+    if (usage.length < 2) await new Promise((r) => setTimeout(r, 100));
   }
-  assert.equal(usage.length, 1);
+  assert.equal(usage.length, 2, 'one usage counter per model turn');
+  const sum = (k: string) => usage.reduce((n, u) => n + u.body[k], 0);
   assert.deepEqual(Object.keys(usage[0].body).sort(), [
     'cacheCreationTokens',
     'cachedInputTokens',
@@ -69,8 +90,8 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
   ]);
   assert.equal(usage[0].body.provider, 'openai');
   assert.equal(usage[0].body.requests, 1);
-  assert.equal(usage[0].body.inputTokens + usage[0].body.cachedInputTokens + usage[0].body.cacheCreationTokens, wf.steps[1].inputTokens);
-  assert.equal(usage[0].body.outputTokens, wf.steps[1].outputTokens);
+  assert.equal(sum('inputTokens') + sum('cachedInputTokens') + sum('cacheCreationTokens'), wf.steps[1].inputTokens);
+  assert.equal(sum('outputTokens'), wf.steps[1].outputTokens);
   // The tenant's usage report lists those direct calls beside any routed ones.
   const report = await topo.api('/v1/usage', { token: topo.apiToken });
   assert.equal(report.status, 200);
@@ -82,19 +103,34 @@ test('a dispatched code-review workflow runs both agents in the customer plane a
       provider: 'openai',
       model: null,
       tier: usage[0].body.tier,
-      requests: 1,
+      requests: 2,
       cancelled_requests: 0,
       estimated_requests: 0,
-      input_tokens: usage[0].body.inputTokens,
-      cached_input_tokens: usage[0].body.cachedInputTokens,
-      cache_creation_tokens: usage[0].body.cacheCreationTokens,
-      output_tokens: usage[0].body.outputTokens,
+      input_tokens: sum('inputTokens'),
+      cached_input_tokens: sum('cachedInputTokens'),
+      cache_creation_tokens: sum('cacheCreationTokens'),
+      output_tokens: sum('outputTokens'),
       failovers: 0,
     },
   ]);
-  // The ephemeral workspace is gone; the outputs stayed in the customer plane's local run record.
+  // The ephemeral workspace is gone; the outputs stayed in the customer plane's own database.
   assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'workspaces')), []);
-  assert.deepEqual(readdirSync(join(topo.workDir, 'customer-plane', 'runs')), [`${wf.id}.json`]);
+  const [run] = await query('SELECT status, error_code FROM runtime.runs WHERE id = $1', [wf.id], topo.customerDatabaseUrl);
+  assert.deepEqual(run, { status: 'succeeded', error_code: 'none' });
+  const local = await query(
+    'SELECT agent, status, output FROM runtime.steps WHERE run_id = $1 ORDER BY idx',
+    [wf.id],
+    topo.customerDatabaseUrl,
+  );
+  assert.deepEqual(
+    local.map((r) => [r.agent, r.status]),
+    [
+      ['indexer', 'succeeded'],
+      ['reviewer', 'succeeded'],
+    ],
+  );
+  assert.ok(local[0].output.data.files.length === 3, 'the index (with file paths) is in the local record only');
+  assert.match(local[1].output.summary, /^Fake review/, 'the reviewer’s answer was structured output valid for its schema');
 });
 
 test('a workflow that fails ends as failed with an error code, visible through the API', async () => {

@@ -38,11 +38,12 @@ test('the control plane refuses token keys that are not private JWKs', async () 
   assert.match(res.stderr, /CONTROL_PLANE_TOKEN_KEYS \(expected a JSON array of private JWKs with kid\)/);
 });
 
-test('the customer plane refuses to start without its tenant and control-plane URL', async () => {
+test('the customer plane refuses to start without its tenant, control-plane URL and database, naming each', async () => {
   const res = await runMain('customer-plane/main.ts', { REPOS: 'bad' });
   assert.equal(res.code, 78);
   assert.match(res.stderr, /TENANT_ID/);
   assert.match(res.stderr, /CONTROL_PLANE_URL/);
+  assert.match(res.stderr, /DATABASE_URL/);
   assert.match(res.stderr, /REPOS/);
 });
 

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { runMigrations } from '../../control-plane/db/migrate.ts';
+import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 
@@ -24,6 +25,36 @@ test('two replicas migrating the same database at once both succeed and apply ea
       await client.end();
     }
     assert.deepEqual(await runMigrations({ databaseUrl: db.url, log }), [], 'a restart applies nothing');
+  } finally {
+    await db.drop();
+  }
+});
+
+test('the customer plane ledger migrates in its own schema: runners starting together apply it once, beside the control plane in one database', async () => {
+  const db = await createTestDatabase('ledger');
+  try {
+    const log = silentLogger();
+    const [a, b, c] = await Promise.all([
+      migrateLedger({ databaseUrl: db.url, log }),
+      migrateLedger({ databaseUrl: db.url, log }),
+      runMigrations({ databaseUrl: db.url, log }),
+    ]);
+    assert.ok(a.length > 0 !== b.length > 0, `ledger applied by one runner only: ${a} / ${b}`);
+    assert.ok(c.length > 0, 'the control plane migrated too, on its own lock and table');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'runtime' ORDER BY table_name",
+      );
+      assert.deepEqual(
+        rows.map((r) => r.table_name),
+        ['effects', 'findings', 'gate_decisions', 'migrations', 'model_turns', 'patches', 'runs', 'steps', 'tool_calls'],
+      );
+    } finally {
+      await client.end();
+    }
+    assert.deepEqual(await migrateLedger({ databaseUrl: db.url, log }), [], 'a restart applies nothing');
   } finally {
     await db.drop();
   }

@@ -45,11 +45,11 @@ export async function createCommandRunner(deps: CommandRunnerDeps): Promise<Disp
   process.on('exit', killLive);
 
   async function run(command: ResolvedCommand, opts: Parameters<CommandRunner['run']>[1]): Promise<CommandOutcome> {
-    if (!isAbsolute(opts.cwd)) throw new PathRejectedError('the command runner needs an absolute workspace path');
+    if (!isAbsolute(opts.cwd)) throw new PathRejectedError('path_invalid', 'the command runner needs an absolute workspace path');
     if (!(opts.timeoutMs > 0) || !(opts.maxOutputBytes >= 0)) throw new RangeError('timeoutMs and maxOutputBytes must be positive');
     if (command.pipeline.length === 0 || command.pipeline.some((argv) => argv.length === 0)) throw new RangeError('empty pipeline');
     const cwd = await realpath(opts.cwd);
-    if (!(await stat(cwd)).isDirectory()) throw new PathRejectedError('the workspace is not a directory');
+    if (!(await stat(cwd)).isDirectory()) throw new PathRejectedError('path_invalid', 'the workspace is not a directory');
 
     const programs: string[] = [];
     for (const [name] of command.pipeline) {
@@ -139,13 +139,13 @@ function stageIO(command: ResolvedCommand, i: number, files: Map<string, FileHan
  */
 async function openInside(cwd: string, rel: string, mode: 'read' | 'append' | 'truncate'): Promise<FileHandle | string> {
   if (isAbsolute(rel) || rel.split('/').includes('..') || rel.includes('\0'))
-    throw new PathRejectedError(`redirect path ${rel} is outside the workspace`);
+    throw new PathRejectedError('path_outside_workspace', `redirect path ${rel} is outside the workspace`);
   const full = join(cwd, rel);
   const dir = await realpath(dirname(full)).catch(() => undefined);
   if (dir === undefined) return 'No such file or directory';
   const inside = relative(cwd, dir);
   if (inside.startsWith(`..${sep}`) || inside === '..' || isAbsolute(inside))
-    throw new PathRejectedError(`redirect path ${rel} leaves the workspace`);
+    throw new PathRejectedError('path_symlink_escape', `redirect path ${rel} leaves the workspace`);
   const flags =
     mode === 'read'
       ? constants.O_RDONLY | constants.O_NOFOLLOW

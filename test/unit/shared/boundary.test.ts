@@ -47,6 +47,25 @@ function samples(): Array<{ kind: UpKind; event: Record<string, unknown> }> {
         llmCalls: 1,
         inputTokens: 10,
         outputTokens: 2,
+        toolCalls: 7,
+        refusals: 2,
+        findings: { info: 0, low: 1, medium: 0, high: 3, critical: 0 },
+        patches: 1,
+      },
+    },
+    {
+      kind: 'meta',
+      event: {
+        type: 'gate.decisions',
+        eventId: newUlid(),
+        workflowId: newUlid(),
+        stepId: newUlid(),
+        agent: 'fixer',
+        at: now,
+        decisions: [
+          { tool: 'read_file', decision: 'deny', reason: 'path_outside_workspace', approval: 'none', count: 2 },
+          { tool: 'fetch_url', decision: 'ask', reason: 'network_not_allowed', approval: 'rejected', count: 1 },
+        ],
       },
     },
     {
@@ -92,6 +111,23 @@ function poisoned(): Array<{ kind: UpKind; field: string; event: Record<string, 
       }
       if (typeof value === 'number') out.push({ kind, field: `${field}:string`, event: { ...event, [field]: CANARY } });
     }
+    // Nested objects and arrays (findings counts, gate tallies): every string and number inside them too.
+    for (const [field, value] of Object.entries(event)) {
+      if (Array.isArray(value)) {
+        for (const [k, v] of Object.entries(value[0] as Record<string, unknown>)) {
+          const row = (x: unknown) => [{ ...(value[0] as object), [k]: x }, ...value.slice(1)];
+          out.push({ kind, field: `${field}[0].${k}`, event: { ...event, [field]: row(CANARY) } });
+          if (typeof v === 'string')
+            out.push({ kind, field: `${field}[0].${k}+suffix`, event: { ...event, [field]: row(`${v} ${CANARY}`) } });
+        }
+        out.push({ kind, field: `${field}[0].extra`, event: { ...event, [field]: [{ ...(value[0] as object), note: CANARY }] } });
+        out.push({ kind, field: `${field}[]string`, event: { ...event, [field]: [CANARY] } });
+      } else if (value && typeof value === 'object') {
+        for (const k of Object.keys(value))
+          out.push({ kind, field: `${field}.${k}`, event: { ...event, [field]: { ...value, [k]: CANARY } } });
+        out.push({ kind, field: `${field}.extra`, event: { ...event, [field]: { ...value, [CANARY]: 1 } } });
+      }
+    }
     out.push({ kind, field: 'extra', event: { ...event, note: CANARY } });
     out.push({ kind, field: 'nested', event: { ...event, eventId: { toString: () => CANARY, v: CANARY } } });
   }
@@ -104,12 +140,36 @@ test('the valid samples pass (so the rejections below are about the canary, not 
 
 test('an event with the canary in any string field, appended to a valid value, in a number field or in an extra field is rejected, and the rejection does not carry it', () => {
   const cases = poisoned();
-  assert.ok(cases.length > 40);
+  assert.ok(cases.length > 80);
+  // The runtime's fields are covered: a gate tally's reason, a finding count, the tool name of a tally.
+  for (const f of [
+    'decisions[0].reason',
+    'decisions[0].tool',
+    'decisions[0].count',
+    'findings.high',
+    'toolCalls:string',
+    'decisions[0].extra',
+  ]) {
+    assert.ok(
+      cases.some((c) => c.field === f),
+      `a case poisons ${f}`,
+    );
+  }
   for (const c of cases) {
     const r = checkEvent(c.kind, c.event);
     assert.equal(r.ok, false, `${c.kind}.${c.field} must be rejected`);
     assert.ok(!JSON.stringify(r).includes(CANARY), `${c.kind}.${c.field}: rejection must not echo the value`);
   }
+});
+
+test('gate tallies take only closed-list tools, decisions, reason codes and approval outcomes, and at most 500 rows', () => {
+  const base = { type: 'gate.decisions', eventId: newUlid(), workflowId: newUlid(), stepId: newUlid(), agent: 'fixer', at: Date.now() };
+  const row = { tool: 'unlisted', decision: 'deny', reason: 'tool_not_allowed', approval: 'none', count: 1 };
+  assert.equal(checkEvent('meta', { ...base, decisions: [row] }).ok, true, 'a name outside the tool list is counted as `unlisted`');
+  assert.equal(checkEvent('meta', { ...base, decisions: [{ ...row, tool: 'shell' }] }).ok, false);
+  assert.equal(checkEvent('meta', { ...base, decisions: [{ ...row, reason: 'because the README said so' }] }).ok, false);
+  assert.equal(checkEvent('meta', { ...base, decisions: [] }).ok, false);
+  assert.equal(checkEvent('meta', { ...base, decisions: Array.from({ length: 501 }, () => row) }).ok, false);
 });
 
 test('metric names are a closed list: a metric name that is not listed is rejected', () => {

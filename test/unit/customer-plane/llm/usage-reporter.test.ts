@@ -6,7 +6,7 @@ import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/index
 import { silentLogger } from '../../../../shared/log.ts';
 import { withUsageReporting } from '../../../../customer-plane/llm/usage-reporter.ts';
 
-const REQ = { model: 'core', messages: [{ role: 'user' as const, content: 'Please review the diff.' }] };
+const REQ = { model: 'core' as const, messages: [{ role: 'user' as const, content: 'Please review the diff.' }] };
 const DAY = Date.UTC(2026, 10, 22, 12);
 
 function adapter(complete: (call: ProviderCall) => Promise<any>): ProviderAdapter {

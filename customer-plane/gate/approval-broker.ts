@@ -1,0 +1,45 @@
+import type { AgentName, RefusalCode, ToolName } from '../../shared/boundary.ts';
+import type { Consequence } from '../../agents/tools.ts';
+import type { PolicyContext } from './policy.ts';
+
+/**
+ * Where the gate takes an `ask`: a person approves or rejects the action. The gate waits for the
+ * answer; only `approved` lets the action run. The real broker (pending approvals stored locally with
+ * a deadline, decided through the customer plane's CLI and console) is issue 14's; until then the
+ * customer plane wires the rejecting broker below.
+ */
+export type ActionPreview = {
+  tool: ToolName;
+  /** Commands: the exact argv arrays that would run, and where. */
+  argv?: string[][];
+  cwd?: string;
+  /** Workspace-relative paths the action writes or deletes. */
+  paths?: string[];
+  /** Network: the URL. */
+  url?: string;
+  /** File changes: the unified diff. */
+  diff?: string;
+};
+
+export type ApprovalRequest = {
+  runId: string;
+  stepId: string;
+  agent: AgentName;
+  tool: ToolName;
+  /** Why the gate asks (consequential_action, network_not_allowed, sandbox_unavailable, environment_policy). */
+  reason: RefusalCode;
+  consequences: readonly Consequence[];
+  preview: ActionPreview;
+  policy: PolicyContext;
+  signal: AbortSignal;
+};
+
+export type ApprovalOutcome = 'approved' | 'rejected' | 'timeout';
+export type ApprovalAnswer = { outcome: ApprovalOutcome; note: string };
+
+export type ApprovalBroker = { request(req: ApprovalRequest): Promise<ApprovalAnswer> };
+
+/** The default: nobody can approve, so every consequential action is refused at once, with a reason. */
+export function createRejectingBroker(): ApprovalBroker {
+  return { request: async () => ({ outcome: 'rejected', note: 'rejected: no approver is configured for this customer plane' }) };
+}

@@ -1,0 +1,47 @@
+import type { RefusalCode } from '../../shared/boundary.ts';
+import type { Consequence, Effect } from '../../agents/tools.ts';
+import type { CommandRunner } from '../guard/types.ts';
+
+/**
+ * The environment and autonomy part of the gate. This release runs every workflow in the `sandbox`
+ * environment at the `assisted` level; named environments with their own policies, and autonomy levels
+ * earned per agent, plug in here (issue 14) without changing the gate.
+ */
+export const AUTONOMY_LEVELS = ['observe', 'assisted', 'autonomous'] as const;
+export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
+
+export type PolicyContext = {
+  /** Named environment the run is in (sandbox, preview, production, or one the customer defines). */
+  environment: string;
+  /** observe: proposes only; assisted: acts, a person approves consequential actions; autonomous: acts within policy. */
+  autonomy: AutonomyLevel;
+};
+
+export const DEFAULT_POLICY: PolicyContext = Object.freeze({ environment: 'sandbox', autonomy: 'assisted' });
+
+export type PolicyAction = {
+  effect: Effect;
+  consequences: readonly Consequence[];
+  /** A command that executes the repository's own code (npm test, make, node x.js). */
+  runsRepositoryCode: boolean;
+  sandbox: CommandRunner['sandbox'];
+};
+
+export type PolicyDecision = { decision: 'allow' | 'ask' | 'deny'; reason: RefusalCode };
+
+/**
+ * What the environment and the agent's autonomy make of an action the other checks let through.
+ * A consequential action is never allowed outright at any level: the model cannot make one happen
+ * on its own, a person has to approve it.
+ */
+export function decidePolicy(action: PolicyAction, ctx: PolicyContext): PolicyDecision {
+  if (action.effect === 'read') return { decision: 'allow', reason: 'allowed' };
+  if (ctx.autonomy === 'observe') return { decision: 'deny', reason: 'autonomy_level' };
+  if (action.effect === 'network' || action.consequences.includes('network')) return { decision: 'ask', reason: 'network_not_allowed' };
+  if (action.consequences.length > 0) return { decision: 'ask', reason: 'consequential_action' };
+  // Without a sandbox, repository code would run with the runner's own access: a person decides.
+  if (action.effect === 'exec' && action.runsRepositoryCode && action.sandbox === 'none')
+    return { decision: 'ask', reason: 'sandbox_unavailable' };
+  if (ctx.environment === 'production') return { decision: 'ask', reason: 'environment_policy' };
+  return { decision: 'allow', reason: 'allowed' };
+}

@@ -1,0 +1,38 @@
+import type { Db } from '../../../shared/db/pool.ts';
+
+/**
+ * One runner at a time per run, across processes: a Postgres session-level advisory lock held on a
+ * dedicated connection for as long as the run is executing. When the process dies (even by kill -9)
+ * its connection closes and Postgres releases the lock, so the lock is also the liveness signal.
+ */
+const SEED = 0x6170; // keeps the key space apart from other advisory locks
+
+export type RunLock = { release(): Promise<void> };
+
+export async function tryLockRun(db: Db, runId: string): Promise<RunLock | undefined> {
+  const client = await db.connect();
+  try {
+    const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, $2)) AS ok', [runId, SEED]);
+    if (!rows[0].ok) {
+      client.release();
+      return undefined;
+    }
+  } catch (err) {
+    client.release(true);
+    throw err;
+  }
+  return {
+    async release() {
+      // Closing the connection releases the lock whatever state the session is in.
+      client.release(true);
+    },
+  };
+}
+
+/** True when some live runner holds the run's lock. */
+export async function isRunLocked(db: Db, runId: string): Promise<boolean> {
+  const lock = await tryLockRun(db, runId);
+  if (!lock) return true;
+  await lock.release();
+  return false;
+}

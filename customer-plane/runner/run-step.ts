@@ -1,0 +1,184 @@
+import { type ErrorCode, ERROR_CODES, type RefusalCode } from '../../shared/boundary.ts';
+import type { Db } from '../../shared/db/pool.ts';
+import { newUlid } from '../../shared/ids.ts';
+import type { Logger } from '../../shared/log.ts';
+import type { AgentDefinition, AgentOutput, SyntaxService } from '../../agents/types.ts';
+import type { ApprovalBroker } from '../gate/approval-broker.ts';
+import { createGate } from '../gate/gate.ts';
+import type { PolicyContext } from '../gate/policy.ts';
+import type { CommandGuard, CommandRunner } from '../guard/types.ts';
+import type { RunnerLlm } from '../llm/types.ts';
+import { createStepToolBox, StepFailure } from '../tools/toolbox.ts';
+import { PathRejectedError, type Workspace } from '../workspace/workspace.ts';
+import { runLlmAgent, toolCallBudget } from './agent-loop.ts';
+import { createStepJournal, LedgerError } from './ledger/journal.ts';
+import type { RunLedger, StepRow } from './ledger/runs.ts';
+import { createTally } from './run-events.ts';
+
+/** Everything a step needs from the runner; the same for every step of every run. */
+export type StepDeps = {
+  db: Db;
+  ledger: RunLedger;
+  guard: CommandGuard;
+  runner: CommandRunner;
+  broker: ApprovalBroker;
+  llm: RunnerLlm;
+  /** Secret names commands may reference; none until a secrets provider is wired (issue 14). */
+  secrets?: { has(name: string): boolean };
+  syntax: SyntaxService;
+  log: Logger;
+  clock: () => number;
+  fetch?: typeof fetch;
+};
+
+export type StepRun = {
+  runId: string;
+  tenant: string;
+  requestId?: string;
+  policy: PolicyContext;
+  step: StepRow;
+  agent: AgentDefinition | undefined;
+  inputs: Record<string, AgentOutput>;
+  params: Record<string, string>;
+  workspace: Workspace;
+  /** The workspace tree id when the step starts. */
+  tree: string;
+  signal: AbortSignal;
+};
+
+export type StepResult = { status: 'succeeded' | 'failed'; errorCode: ErrorCode; tree: string };
+
+/** An agent may change the workspace (so it runs alone) if any of its tools has an effect beyond reading. */
+export function isWriter(agent: AgentDefinition | undefined): boolean {
+  return (agent?.tools ?? []).some((t) => t !== 'list_files' && t !== 'read_file' && t !== 'search');
+}
+
+/**
+ * Runs one attempt of one step: the agent with a ToolBox whose every call passes the gate and whose
+ * effects are ledgered; the output checked against the agent's schema; the step recorded with its
+ * findings, patches and counts. A failing step is put back: its changes to the workspace are undone.
+ * Infrastructure failures (the ledger unreachable) are thrown, so the run is retried, not failed.
+ */
+export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
+  const log = deps.log.child({ step: r.step.stepKey, agent: r.step.agent });
+  const t0 = deps.clock();
+  const attempt = await deps.ledger.startStep(r.step.id, r.tree);
+  const journal = createStepJournal(deps.db, { runId: r.runId, stepId: r.step.id, attempt });
+  const prior = await journal.previous();
+  const tally = createTally();
+  let llmCalls = 0;
+  let inputTokens = 0;
+  let outputTokens = 0;
+  let output: AgentOutput | undefined;
+  let errorCode: ErrorCode = 'none';
+  let tree = r.tree;
+  let stats = { calls: 0, refusals: 0 } as { calls: number; refusals: number; lastRefusal?: string };
+  try {
+    if (!r.agent) throw Object.assign(new Error('agent not in this release'), { code: 'unknown_agent' });
+    const agent = r.agent;
+    const gate = createGate({
+      guard: deps.guard,
+      sandbox: deps.runner.sandbox,
+      broker: deps.broker,
+      record: (d) => (tally.add(d), journal.recordDecision(d)),
+    });
+    const tools = createStepToolBox({
+      gate,
+      journal,
+      workspace: r.workspace,
+      runner: deps.runner,
+      agent,
+      policy: r.policy,
+      maxCalls: agent.kind === 'llm' ? toolCallBudget(agent) : agent.budget.maxSteps,
+      treeBefore: r.tree,
+      prior,
+      onDecision: (d) => tally.add(d),
+      signal: r.signal,
+      log,
+      fetch: deps.fetch,
+    });
+    try {
+      if (agent.kind === 'llm') {
+        const loop = await runLlmAgent(agent, {
+          llm: deps.llm,
+          tools,
+          journal,
+          priorTurns: prior.turns,
+          inputs: r.inputs,
+          params: r.params,
+          tenant: r.tenant,
+          requestId: r.requestId,
+          signal: r.signal,
+          log,
+        });
+        ({ output, llmCalls, inputTokens, outputTokens } = loop);
+      } else {
+        const raw = await agent.run({
+          workflowId: r.runId,
+          stepId: r.step.id,
+          agent: agent.name,
+          tools,
+          inputs: r.inputs,
+          params: r.params,
+          syntax: deps.syntax,
+          log,
+          signal: r.signal,
+        });
+        const checked = agent.output.safeParse(raw);
+        if (!checked.success) throw new StepFailure('invalid_output', 'the agent returned output that does not match its schema');
+        output = checked.data;
+      }
+    } finally {
+      stats = tools.stats();
+      tree = tools.currentTree();
+      // A ledger write that failed inside a tool call may have been swallowed by the agent: never record such a step.
+      journal.throwIfBroken();
+    }
+  } catch (err) {
+    if (err instanceof LedgerError) throw err;
+    errorCode = codeOf(err, stats.lastRefusal);
+    log.warn({ errorCode, err: errorCode === 'agent_error' ? err : undefined }, 'step failed');
+  }
+
+  const succeeded = errorCode === 'none';
+  let appliedDiff = '';
+  if (succeeded) appliedDiff = await r.workspace.diff(r.tree, tree);
+  else if (tree !== r.tree) {
+    await r.workspace.restore(r.tree);
+    tree = r.tree;
+  }
+  const rows = tally.rows();
+  await deps.ledger.finishStep(r.runId, r.step.id, {
+    status: succeeded ? 'succeeded' : 'failed',
+    errorCode,
+    durationMs: Math.max(0, deps.clock() - t0),
+    output: succeeded ? output : undefined,
+    appliedDiff,
+    treeAfter: tree,
+    llmCalls,
+    inputTokens,
+    outputTokens,
+    toolCalls: stats.calls,
+    refusals: stats.refusals,
+    finishedEventId: newUlid(),
+    gateEventId: rows.length ? newUlid() : '',
+  });
+  return { status: succeeded ? 'succeeded' : 'failed', errorCode, tree };
+}
+
+const REFUSAL_TO_ERROR: Partial<Record<RefusalCode, ErrorCode>> = {
+  invalid_arguments: 'invalid_tool_arguments',
+  budget_exhausted: 'budget_exhausted',
+  approval_rejected: 'approval_rejected',
+  approval_timeout: 'approval_timeout',
+};
+
+/** The step's error code: the failure's own code, else what the last refusal says the agent tripped on. */
+export function codeOf(err: unknown, lastRefusal?: string): ErrorCode {
+  if (err instanceof StepFailure) return err.code;
+  if (err instanceof PathRejectedError) return 'path_rejected';
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && (ERROR_CODES as readonly string[]).includes(code) && code !== 'none') return code as ErrorCode;
+  if (lastRefusal) return REFUSAL_TO_ERROR[lastRefusal as RefusalCode] ?? 'tool_denied';
+  return 'agent_error';
+}
