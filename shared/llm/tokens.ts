@@ -101,13 +101,16 @@ export function createTokenCounter(opts: TokenCounterOptions = {}): TokenCounter
       const counts: number[] = new Array(texts.length);
       const keys: string[] = new Array(texts.length);
       const missing: number[] = [];
-      texts.forEach((text, i) => {
-        if (text.length === 0) return void (counts[i] = 0);
-        keys[i] = keyOf(text);
+      for (let i = 0; i < texts.length; i++) {
+        if (texts[i].length === 0) {
+          counts[i] = 0;
+          continue;
+        }
+        keys[i] = keyOf(texts[i]);
         const hit = memo.get(keys[i]);
         if (hit === undefined) missing.push(i);
         else counts[i] = hit;
-      });
+      }
       if (missing.length === 0) return { counts, exact: true };
       const counted = await countInWorker(missing.map((i) => texts[i]));
       let exact = true;
