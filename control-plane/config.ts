@@ -20,6 +20,9 @@ export const controlPlaneEnvSchema = z.object({
   HUB_PID_FILE: z.string().optional(),
   /** The leafnode URL handed to enrolling customer planes (e.g. nats-leaf://hub.example.com:7422). */
   HUB_LEAF_URL: z.string().optional(),
+  /** Embedded hub: certificate and key for its leafnode listener (TLS); unset = plaintext on loopback. */
+  HUB_LEAF_TLS_CERT_FILE: z.string().optional(),
+  HUB_LEAF_TLS_KEY_FILE: z.string().optional(),
   /** Interface the HTTP API binds to. */
   HOST: z.string().default('127.0.0.1'),
   /** HTTP API port; 0 picks a free one. */

@@ -51,7 +51,14 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
-    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers() });
+    if (Boolean(env.HUB_LEAF_TLS_CERT_FILE) !== Boolean(env.HUB_LEAF_TLS_KEY_FILE)) {
+      throw new ConfigError('control-plane', ['HUB_LEAF_TLS_CERT_FILE and HUB_LEAF_TLS_KEY_FILE are set together or not at all']);
+    }
+    const leafTls =
+      env.HUB_LEAF_TLS_CERT_FILE && env.HUB_LEAF_TLS_KEY_FILE
+        ? { certFile: env.HUB_LEAF_TLS_CERT_FILE, keyFile: env.HUB_LEAF_TLS_KEY_FILE }
+        : undefined;
+    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls });
     stoppers.push(() => embedded.process.stop());
     embeddedHub = embedded.process;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
@@ -64,6 +71,8 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       log,
     });
     log.info({ natsUrl, leafUrl: embedded.leafUrl }, 'HUB_NATS_URL not set: using an embedded nats-server hub');
+    if (!leafTls)
+      log.warn({ leafUrl: embedded.leafUrl }, 'the hub leafnode link is plaintext on loopback (embedded default); production hubs use TLS');
   } else {
     const missing = (['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL'] as const).filter(
       (k) => !env[k],
@@ -114,7 +123,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       },
     }),
   );
-  await app.register(tenantRoutes({ tenants, issuer, verifier, db }));
+  await app.register(tenantRoutes({ tenants, issuer, verifier, db, hub }));
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
   await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
   if (llmProxy) await app.register(llmProxy.routes);

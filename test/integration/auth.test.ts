@@ -11,6 +11,7 @@ const EXPECTED: Record<string, TokenType> = {
   'POST /v1/tenants': 'operator',
   'POST /v1/tenants/:id/tokens': 'operator',
   'GET /v1/tenants/:id/link': 'operator',
+  'DELETE /v1/tenants/:id/leaf': 'operator',
   'POST /v1/enroll': 'enroll',
   'POST /v1/workflows': 'api',
   'GET /v1/workflows/:id': 'api',
