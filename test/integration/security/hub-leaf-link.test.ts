@@ -114,7 +114,13 @@ test('a revoked leaf login is refused at its next connect, and while still conne
   });
   const op = await operatorToken();
   const tenants = [await createTenant(control.url, op, 'kept'), await createTenant(control.url, op, 'revoked')];
-  const leaves = [];
+  type Linked = {
+    tenant: string;
+    enrolled: Awaited<ReturnType<typeof enrollDirect>>;
+    leaf: Awaited<ReturnType<typeof startEmbeddedLeaf>>;
+    nc: NatsConnection;
+  };
+  const leaves: Linked[] = [];
   for (const [i, tn] of tenants.entries()) {
     const enrolled = await enrollDirect(control.url, tn.enrollToken);
     const leaf = await startEmbeddedLeaf({
@@ -133,8 +139,8 @@ test('a revoked leaf login is refused at its next connect, and while still conne
   const observer = await hub.connectControl();
   stops.push(() => observer.close());
   // Five tokens: exported by the tenant's account, but not captured by the AP_UP stream (four tokens).
-  const probe = (x: (typeof leaves)[number]) => `${subjects.upAll(x.tenant).slice(0, -1)}meta.probe`;
-  const send = (x: (typeof leaves)[number]) => async () => void (x.nc.publish(probe(x), 'p'), await x.nc.flush());
+  const probe = (x: Linked) => `${subjects.upAll(x.tenant).slice(0, -1)}meta.probe`;
+  const send = (x: Linked) => async () => void (x.nc.publish(probe(x), 'p'), await x.nc.flush());
   assert.equal(await received(observer, probe(revoked), send(revoked)), 1, 'before revocation the link carries the tenant’s messages');
 
   const res = await fetch(`${control.url}/v1/tenants/${revoked.tenant}/leaf`, {
