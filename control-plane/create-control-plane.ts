@@ -109,7 +109,15 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const llmProxy = createLlmProxy({ env, log, verifier, db, redis });
 
-  const app = createHttpApp({ log });
+  const app = createHttpApp({
+    log,
+    limits: {
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnectionsPerClient: env.HTTP_MAX_CONNECTIONS_PER_CLIENT,
+    },
+  });
   await app.register(
     healthRoutes({
       jwks,

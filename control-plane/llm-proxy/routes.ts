@@ -122,7 +122,7 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
 
     // logLevel warn: no automatic "incoming request"/"request completed" info lines on this route;
     // settle() or the error handler writes one line per request instead. Warnings still show.
-    const chatOpts = { preHandler: agentAuth, bodyLimit: deps.bodyLimit ?? 8 * 1024 * 1024, logLevel: 'warn' as const };
+    const chatOpts = { onRequest: agentAuth, bodyLimit: deps.bodyLimit ?? 8 * 1024 * 1024, logLevel: 'warn' as const };
     app.post('/v1/chat/completions', chatOpts, async (req, reply) => {
       const started = performance.now();
       const tenant = tenantScopeOf(req);

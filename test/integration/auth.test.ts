@@ -76,7 +76,7 @@ test('every registered route is either public or listed with the one token type 
       continue;
     }
     assert.ok(r.key in EXPECTED, `route ${r.key} has no entry in the auth table`);
-    assert.ok(r.authenticated, `route ${r.key} has no requireAuth preHandler`);
+    assert.ok(r.authenticated, `route ${r.key} has no requireAuth onRequest hook`);
   }
 });
 

@@ -29,7 +29,7 @@ const tokenUsed = () => new ConflictError('enrollment token was already used or 
  */
 export function enrollRoutes(deps: { db: Db; tenants: TenantStore; verifier: TokenVerifier; hub: HubAdmin }) {
   return async (app: FastifyInstance) => {
-    app.post('/v1/enroll', { preHandler: requireAuth(deps.verifier, 'enroll') }, async (req, reply) => {
+    app.post('/v1/enroll', { onRequest: requireAuth(deps.verifier, 'enroll') }, async (req, reply) => {
       const auth = authOf(req);
       const { publicKey } = parseInput(enrollBody, req.body);
       // Cheap before costly: a used or unknown token is refused before a password is hashed

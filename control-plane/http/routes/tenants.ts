@@ -41,14 +41,14 @@ export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; 
     return token;
   };
   return async (app: FastifyInstance) => {
-    app.post('/v1/tenants', { preHandler: operator }, async (req, reply) => {
+    app.post('/v1/tenants', { onRequest: operator }, async (req, reply) => {
       const body = parseInput(createTenantBody, req.body);
       const tenant = await deps.tenants.create({ id: newUuid(), name: body.name, llmMode: body.llmMode });
       const enrollToken = await mintEnroll(tenant.id);
       return reply.status(201).send({ tenant, enrollToken, enrollExpiresInSeconds: ENROLL_TTL_SECONDS });
     });
 
-    app.post('/v1/tenants/:id/tokens', { preHandler: operator }, async (req, reply) => {
+    app.post('/v1/tenants/:id/tokens', { onRequest: operator }, async (req, reply) => {
       const { id } = parseInput(tenantParams, req.params, 'path');
       const body = parseInput(issueTokenBody, req.body);
       if (!(await deps.tenants.get(id))) throw new NotFoundError('no such tenant');
@@ -63,7 +63,7 @@ export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; 
     // the same transaction, so the hub refuses the login from then on and a leaf still connected
     // with it reaches nothing (its account no longer exports or imports anything). Re-enrolling
     // with a new enrollment token issues a new login.
-    app.delete('/v1/tenants/:id/leaf', { preHandler: operator }, async (req, reply) => {
+    app.delete('/v1/tenants/:id/leaf', { onRequest: operator }, async (req, reply) => {
       const { id } = parseInput(tenantParams, req.params, 'path');
       if (!(await deps.tenants.get(id))) throw new NotFoundError('no such tenant');
       const revoked = await inTransaction(deps.db, async (client) => {
@@ -75,7 +75,7 @@ export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; 
       return reply.status(204).send();
     });
 
-    app.get('/v1/tenants/:id/link', { preHandler: operator }, async (req) => {
+    app.get('/v1/tenants/:id/link', { onRequest: operator }, async (req) => {
       const { id } = parseInput(tenantParams, req.params, 'path');
       if (!(await deps.tenants.get(id))) throw new NotFoundError('no such tenant');
       return linkStats(deps.db, id);

@@ -31,7 +31,7 @@ export function usageRoutes(deps: { verifier: TokenVerifier; sources: UsageSourc
   const api = requireAuth(deps.verifier, 'api');
   const clock = deps.clock ?? Date.now;
   return async (app: FastifyInstance) => {
-    app.get('/v1/usage', { preHandler: api }, async (req) => {
+    app.get('/v1/usage', { onRequest: api }, async (req) => {
       const tenant = tenantScopeOf(req);
       const q = parseInput(usageQuery, req.query, 'query');
       const today = new Date(clock()).toISOString().slice(0, 10);
