@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDay } from './calendar-day.ts';
 import { ULID_RE, UUID_RE } from './ids.ts';
 import type { UpKind } from './subjects.ts';
 
@@ -162,12 +163,14 @@ const uuid = z.string().regex(UUID_RE, 'not a UUID');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256 hex digest');
 const epochMs = z.number().int().min(1_500_000_000_000).max(4_102_444_800_000);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Counts stored in Postgres `integer` columns (workflow steps, LLM calls per step): a larger one would fail the insert. */
+const int32Count = z.number().int().min(0).max(2_147_483_647);
 const duration = z
   .number()
   .int()
   .min(0)
   .max(7 * 24 * 3600 * 1000);
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a YYYY-MM-DD day');
+const day = calendarDay();
 
 export const workflowEventSchema = z.discriminatedUnion('type', [
   z.strictObject({
@@ -186,7 +189,7 @@ export const workflowEventSchema = z.discriminatedUnion('type', [
     errorCode: z.enum(ERROR_CODES),
     at: epochMs,
     durationMs: duration,
-    steps: count,
+    steps: int32Count,
   }),
   z.strictObject({
     type: z.literal('step.finished'),
@@ -199,7 +202,7 @@ export const workflowEventSchema = z.discriminatedUnion('type', [
     errorCode: z.enum(ERROR_CODES),
     startedAt: epochMs,
     durationMs: duration,
-    llmCalls: count,
+    llmCalls: int32Count,
     inputTokens: count,
     outputTokens: count,
   }),
