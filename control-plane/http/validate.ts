@@ -14,8 +14,9 @@ export function unstorableText(input: unknown, path: string[] = [], out: string[
     else if (!s.isWellFormed()) out.push(`${where}: is not well-formed Unicode (lone surrogate)`);
   };
   if (typeof input === 'string') check(input, path);
-  else if (Array.isArray(input)) input.forEach((v, i) => unstorableText(v, [...path, String(i)], out));
-  else if (input !== null && typeof input === 'object') {
+  else if (Array.isArray(input)) {
+    for (let i = 0; i < input.length; i++) unstorableText(input[i], [...path, String(i)], out);
+  } else if (input !== null && typeof input === 'object') {
     for (const [k, v] of Object.entries(input)) {
       check(k, [...path, k]);
       unstorableText(v, [...path, k], out);
