@@ -12,6 +12,7 @@ import { runMigrations } from './db/migrate.ts';
 import { createTenantStore } from './db/tenants.ts';
 import { createWorkflowStore } from './db/workflows.ts';
 import { createHttpApp } from './http/app.ts';
+import { routedTenantsOnly } from './http/middleware/require-auth/routed-mode.ts';
 import { tenantRoutes } from './http/routes/tenants.ts';
 import { enrollRoutes } from './http/routes/enroll.ts';
 import { workflowRoutes } from './http/routes/workflows.ts';
@@ -107,7 +108,9 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   // An unreachable Redis must not crash the process; readiness reports it instead.
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const llmProxy = createLlmProxy({ env, log, verifier, db, redis });
+  // The proxy serves only tenants that chose routed mode.
+  const proxyVerifier = routedTenantsOnly(verifier, async (id) => (await tenants.get(id))?.llmMode);
+  const llmProxy = createLlmProxy({ env, log, verifier: proxyVerifier, db, redis });
 
   const app = createHttpApp({
     log,

@@ -9,6 +9,7 @@ import type { UsageCounters } from './counters.ts';
 import type { LlmRateLimiter } from './limiter.ts';
 import type { LlmProxyMetrics } from './metrics.ts';
 import { installOpenAIErrors, openAIErrorBody } from './openai-errors.ts';
+import { requestBytes } from './request-bytes.ts';
 import { cachingVerifier } from './verifier-cache.ts';
 
 export type LlmProxyDeps = {
@@ -127,7 +128,7 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       const started = performance.now();
       const tenant = tenantScopeOf(req);
       const agent = authOf(req).sub;
-      const bytes = Number(req.headers['content-length']) || 0;
+      const bytes = requestBytes(req.headers['content-length'], req.body);
       // Bytes/4 is the usual prompt-token ratio; the count is corrected with real usage afterwards.
       const estimated = Math.max(1, Math.ceil(bytes / 4));
       await Promise.all([deps.limiter.admit(tenant, estimated), deps.budget.check(tenant)]);
