@@ -4,7 +4,7 @@ import { Tiktoken } from 'js-tiktoken/lite';
 import o200kBase from 'js-tiktoken/ranks/o200k_base';
 import { countTokens } from '../../../../shared/llm/token-count-core.ts';
 import { createTokenCounter, tokenUpperBound } from '../../../../shared/llm/tokens.ts';
-import { ordinaryText, pathologicalInputs } from '../../../support/token-inputs.ts';
+import { ordinaryText, pathologicalInputs } from '../../../../scripts/inputs/token-inputs.ts';
 
 const reference = new Tiktoken(o200kBase);
 const exact = (s: string) => reference.encode(s, [], []).length;
