@@ -8,7 +8,11 @@ import { CountDeadlineError, countTokens } from './token-count-core.ts';
  * queue is answered at once without counting.
  */
 export type CountJob = { id: number; texts: string[]; deadline: number };
-export type CountResult = { id: number; counts: (number | null)[] };
+export type CountResult = { id: number; counts: (number | null)[] } | { ready: true };
+
+// Loading the encoding's ranks takes a few hundred ms: done once, before the first job's deadline runs.
+countTokens('ready');
+parentPort?.postMessage({ ready: true } satisfies CountResult);
 
 parentPort?.on('message', (job: CountJob) => {
   const counts: (number | null)[] = job.texts.map(() => null);

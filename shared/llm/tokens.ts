@@ -37,6 +37,9 @@ export function tokenUpperBound(text: string): number {
 
 // A worker that never answers (stuck, or gone without an exit event) must not hold a request.
 const GRACE_MS = 250;
+// A new worker loads the encoding first (a fixed cost, once per worker, not the caller's text):
+// requests wait this long at most for that, then use byte bounds.
+const START_MS = 15_000;
 
 export function createTokenCounter(opts: TokenCounterOptions = {}): TokenCounter {
   const deadlineMs = opts.deadlineMs ?? 2000;
@@ -46,6 +49,7 @@ export function createTokenCounter(opts: TokenCounterOptions = {}): TokenCounter
   type Pending = { resolve: (counts: (number | null)[]) => void; units: number; timer: NodeJS.Timeout };
   const pending = new Map<number, Pending>();
   let worker: Worker | undefined;
+  let ready: Promise<boolean> | undefined;
   let nextId = 1;
   let queued = 0;
 
@@ -60,16 +64,24 @@ export function createTokenCounter(opts: TokenCounterOptions = {}): TokenCounter
   const failAll = () => {
     for (const id of [...pending.keys()]) settle(id, undefined);
     worker = undefined;
+    ready = undefined;
   };
   const start = (): Worker => {
     const w = new Worker(new URL('./token-worker.ts', import.meta.url));
     // The worker never keeps the process alive on its own.
     w.unref();
-    w.on('message', (r: CountResult) => settle(r.id, r.counts));
+    let started: (ok: boolean) => void = () => {};
+    ready = new Promise<boolean>((resolve) => {
+      started = resolve;
+      setTimeout(() => resolve(false), START_MS).unref();
+    });
+    w.on('message', (r: CountResult) => ('ready' in r ? started(true) : settle(r.id, r.counts)));
     w.on('error', () => {
+      started(false);
       if (worker === w) failAll();
     });
     w.on('exit', () => {
+      started(false);
       if (worker === w) failAll();
     });
     return w;
@@ -81,18 +93,24 @@ export function createTokenCounter(opts: TokenCounterOptions = {}): TokenCounter
     memo.set(key, n);
   };
 
-  function countInWorker(texts: string[]): Promise<(number | null)[]> {
+  async function countInWorker(texts: string[]): Promise<(number | null)[]> {
     const units = texts.reduce((a, t) => a + t.length, 0);
-    if (queued + units > maxQueued) return Promise.resolve([]);
+    if (queued + units > maxQueued) return [];
+    // Counted as queued from here, also while a new worker loads, so a burst cannot overfill the queue.
+    queued += units;
     worker ??= start();
+    if (!(await ready) || !worker) {
+      queued -= units;
+      return [];
+    }
+    const w = worker;
     const id = nextId++;
     const job: CountJob = { id, texts, deadline: Date.now() + deadlineMs };
-    queued += units;
     return new Promise((resolve) => {
       const timer = setTimeout(() => settle(id, undefined), deadlineMs + GRACE_MS);
       timer.unref();
       pending.set(id, { resolve, units, timer });
-      worker!.postMessage(job);
+      w.postMessage(job);
     });
   }
 
