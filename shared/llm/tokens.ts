@@ -70,12 +70,21 @@ export function createTokenCounter(opts: TokenCounterOptions = {}): TokenCounter
     const w = new Worker(new URL('./token-worker.ts', import.meta.url));
     // The worker never keeps the process alive on its own.
     w.unref();
+    let isReady = false;
     let started: (ok: boolean) => void = () => {};
     ready = new Promise<boolean>((resolve) => {
       started = resolve;
-      setTimeout(() => resolve(false), START_MS).unref();
+      // A worker that never got ready is replaced by the next request, not waited on again.
+      setTimeout(() => {
+        if (isReady) return;
+        resolve(false);
+        if (worker === w) void w.terminate(), failAll();
+      }, START_MS).unref();
     });
-    w.on('message', (r: CountResult) => ('ready' in r ? started(true) : settle(r.id, r.counts)));
+    w.on('message', (r: CountResult) => {
+      if ('ready' in r) (isReady = true), started(true);
+      else settle(r.id, r.counts);
+    });
     w.on('error', () => {
       started(false);
       if (worker === w) failAll();
