@@ -20,12 +20,23 @@ export const controlPlaneEnvSchema = z.object({
   HUB_PID_FILE: z.string().optional(),
   /** The leafnode URL handed to enrolling customer planes (e.g. nats-leaf://hub.example.com:7422). */
   HUB_LEAF_URL: z.string().optional(),
+  /** Embedded hub: certificate and key for its leafnode listener (TLS); unset = plaintext on loopback. */
+  HUB_LEAF_TLS_CERT_FILE: z.string().optional(),
+  HUB_LEAF_TLS_KEY_FILE: z.string().optional(),
   /** Interface the HTTP API binds to. */
   HOST: z.string().default('127.0.0.1'),
   /** HTTP API port; 0 picks a free one. */
   PORT: port().default(8080),
   /** Where the embedded hub keeps its config and JetStream files. */
   STATE_DIR: z.string().default('.state/control-plane'),
+  /** Time (ms) a client has to send a whole request, headers and body; slower requests get 408 and are closed. */
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+  /** Time (ms) a client has to send the request headers. */
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(500).max(120_000).default(10_000),
+  /** Idle keep-alive connections are closed after this (ms); keep it above your load balancer's idle timeout. */
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(72_000),
+  /** Open connections one client address may hold; 0 = no cap (behind a load balancer, cap there). */
+  HTTP_MAX_CONNECTIONS_PER_CLIENT: z.coerce.number().int().min(0).max(100_000).default(128),
   /** Port of the Prometheus scrape endpoint (GET /metrics, its own port); unset = no endpoint. */
   METRICS_PORT: port().optional(),
   /** Interface the scrape endpoint binds to; keep it off the public network. */

@@ -12,6 +12,7 @@ import { runMigrations } from './db/migrate.ts';
 import { createTenantStore } from './db/tenants.ts';
 import { createWorkflowStore } from './db/workflows.ts';
 import { createHttpApp } from './http/app.ts';
+import { routedTenantsOnly } from './http/middleware/require-auth/routed-mode.ts';
 import { tenantRoutes } from './http/routes/tenants.ts';
 import { enrollRoutes } from './http/routes/enroll.ts';
 import { workflowRoutes } from './http/routes/workflows.ts';
@@ -51,7 +52,14 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
-    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers() });
+    if (Boolean(env.HUB_LEAF_TLS_CERT_FILE) !== Boolean(env.HUB_LEAF_TLS_KEY_FILE)) {
+      throw new ConfigError('control-plane', ['HUB_LEAF_TLS_CERT_FILE and HUB_LEAF_TLS_KEY_FILE are set together or not at all']);
+    }
+    const leafTls =
+      env.HUB_LEAF_TLS_CERT_FILE && env.HUB_LEAF_TLS_KEY_FILE
+        ? { certFile: env.HUB_LEAF_TLS_CERT_FILE, keyFile: env.HUB_LEAF_TLS_KEY_FILE }
+        : undefined;
+    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls });
     stoppers.push(() => embedded.process.stop());
     embeddedHub = embedded.process;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
@@ -64,6 +72,8 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       log,
     });
     log.info({ natsUrl, leafUrl: embedded.leafUrl }, 'HUB_NATS_URL not set: using an embedded nats-server hub');
+    if (!leafTls)
+      log.warn({ leafUrl: embedded.leafUrl }, 'the hub leafnode link is plaintext on loopback (embedded default); production hubs use TLS');
   } else {
     const missing = (['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL'] as const).filter(
       (k) => !env[k],
@@ -98,9 +108,19 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   // An unreachable Redis must not crash the process; readiness reports it instead.
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
-  const llmProxy = createLlmProxy({ env, log, verifier, db, redis });
+  // The proxy serves only tenants that chose routed mode.
+  const proxyVerifier = routedTenantsOnly(verifier, async (id) => (await tenants.get(id))?.llmMode);
+  const llmProxy = createLlmProxy({ env, log, verifier: proxyVerifier, db, redis });
 
-  const app = createHttpApp({ log });
+  const app = createHttpApp({
+    log,
+    limits: {
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      maxConnectionsPerClient: env.HTTP_MAX_CONNECTIONS_PER_CLIENT,
+    },
+  });
   await app.register(
     healthRoutes({
       jwks,
@@ -114,7 +134,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       },
     }),
   );
-  await app.register(tenantRoutes({ tenants, issuer, verifier, db }));
+  await app.register(tenantRoutes({ tenants, issuer, verifier, db, hub }));
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
   await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
   if (llmProxy) await app.register(llmProxy.routes);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
+import { port } from '../shared/config.ts';
 
 /** The customer plane's environment. Secrets have no defaults; absent service URLs select embedded defaults. */
 export const customerPlaneEnvSchema = z.object({
@@ -31,6 +32,10 @@ export const customerPlaneEnvSchema = z.object({
   AWS_SECRETS_ENDPOINT: z.string().url().optional(),
   /** The leaf node's client URL; unset = start an embedded nats-server leaf on loopback. */
   LEAF_NATS_URL: z.string().url().optional(),
+  /** Port of the embedded leaf's HTTP monitor (loopback only); unset = no monitor. */
+  LEAF_MONITOR_PORT: port().optional(),
+  /** CA bundle that signed the hub's leafnode certificate, when the system's trust store does not hold it. */
+  LEAF_HUB_CA_FILE: z.string().optional(),
   /** nats-server version the generated leaf config targets (settings newer than it are left out). */
   NATS_SERVER_VERSION: z
     .string()

@@ -86,6 +86,9 @@ export async function createCustomerPlane(deps: {
       leafUser: leaf.username,
       leafPassword: leaf.password,
       serverVersion: env.NATS_SERVER_VERSION,
+      monitorPort: env.LEAF_MONITOR_PORT,
+      hubCaFile: env.LEAF_HUB_CA_FILE,
+      onPlaintextLink: (hub) => log.warn({ hub }, 'the link to the hub is plaintext: allowed only to a hub on loopback (embedded default)'),
     });
     stoppers.push(() => embedded.process.stop());
     natsUrl = embedded.natsUrl;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { calendarDay } from './calendar-day.ts';
 import { ULID_RE, UUID_RE } from './ids.ts';
 import type { UpKind } from './subjects.ts';
 
@@ -169,12 +170,14 @@ const uuid = z.string().regex(UUID_RE, 'not a UUID');
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'not a sha256 hex digest');
 const epochMs = z.number().int().min(1_500_000_000_000).max(4_102_444_800_000);
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+/** Counts stored in Postgres `integer` columns (workflow steps, LLM calls per step): a larger one would fail the insert. */
+const int32Count = z.number().int().min(0).max(2_147_483_647);
 const duration = z
   .number()
   .int()
   .min(0)
   .max(7 * 24 * 3600 * 1000);
-const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'not a YYYY-MM-DD day');
+const day = calendarDay();
 const findingCounts = z.strictObject({ info: count, low: count, medium: count, high: count, critical: count });
 /** One row of a step's gate tally: how many calls of a tool got this decision for this reason. */
 export const gateTallySchema = z.strictObject({
@@ -182,7 +185,7 @@ export const gateTallySchema = z.strictObject({
   decision: z.enum(GATE_DECISIONS),
   reason: z.enum(REFUSAL_CODES),
   approval: z.enum(APPROVAL_OUTCOMES),
-  count: count,
+  count: int32Count,
 });
 export type GateTally = z.infer<typeof gateTallySchema>;
 
@@ -203,7 +206,7 @@ export const workflowEventSchema = z.discriminatedUnion('type', [
     errorCode: z.enum(ERROR_CODES),
     at: epochMs,
     durationMs: duration,
-    steps: count,
+    steps: int32Count,
   }),
   z.strictObject({
     type: z.literal('step.finished'),
@@ -216,14 +219,14 @@ export const workflowEventSchema = z.discriminatedUnion('type', [
     errorCode: z.enum(ERROR_CODES),
     startedAt: epochMs,
     durationMs: duration,
-    llmCalls: count,
+    llmCalls: int32Count,
     inputTokens: count,
     outputTokens: count,
     // Counts of what the step did (optional: runners before the agent runtime did not send them).
-    toolCalls: count.optional(),
-    refusals: count.optional(),
+    toolCalls: int32Count.optional(),
+    refusals: int32Count.optional(),
     findings: findingCounts.optional(),
-    patches: count.optional(),
+    patches: int32Count.optional(),
   }),
   z.strictObject({
     type: z.literal('gate.decisions'),

@@ -6,7 +6,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
  * Starts a nats-server from a config file (argument array, no shell) and waits until its client port
  * accepts connections. The embedded default for the hub and the leaf; production runs them as services.
  */
-export type NatsServerProcess = { pid: number; port: number; stop(signal?: NodeJS.Signals): Promise<void>; child: ChildProcess };
+export type NatsServerProcess = {
+  pid: number;
+  port: number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  child: ChildProcess;
+  /**
+   * The first log line (nats-server logs to stderr) at or after line number `from` that matches
+   * `re`, with its number; undefined at the timeout.
+   */
+  waitForLog(re: RegExp, timeoutMs: number, from?: number): Promise<{ line: string; index: number } | undefined>;
+};
 
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
 
@@ -21,8 +31,20 @@ export async function startNatsServer(opts: {
     stdio: ['ignore', 'ignore', process.env.NATS_DEBUG ? 'inherit' : 'pipe'],
   });
   let stderr = '';
+  // The last 1000 lines; `dropped` counts the ones before them, so line numbers stay absolute.
+  const lines: string[] = [];
+  let dropped = 0;
+  const watchers = new Set<(line: string, index: number) => void>();
+  let partial = '';
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
+    const parts = (partial + b.toString()).split('\n');
+    partial = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      if (lines.length > 1000) lines.shift(), (dropped += 1);
+      for (const w of watchers) w(line, dropped + lines.length - 1);
+    }
   });
   let exited = false;
   child.on('exit', (code, signal) => {
@@ -42,6 +64,21 @@ export async function startNatsServer(opts: {
     pid: child.pid!,
     port: opts.port,
     child,
+    waitForLog(re, timeoutMs, from = 0) {
+      for (let i = Math.max(0, from - dropped); i < lines.length; i++) {
+        if (re.test(lines[i])) return Promise.resolve({ line: lines[i], index: dropped + i });
+      }
+      return new Promise((resolve) => {
+        const done = (found: { line: string; index: number } | undefined) => {
+          watchers.delete(watch);
+          clearTimeout(timer);
+          resolve(found);
+        };
+        const watch = (line: string, index: number) => index >= from && re.test(line) && done({ line, index });
+        const timer = setTimeout(() => done(undefined), timeoutMs);
+        watchers.add(watch);
+      });
+    },
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (exited) return;
       const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -21,6 +21,14 @@ export function createTenantStore(db: Db) {
     async recordEnrollToken(jti: string, tenantId: string, expiresAt: Date): Promise<void> {
       await db.query('INSERT INTO enroll_tokens (jti, tenant_id, expires_at) VALUES ($1, $2, $3)', [jti, tenantId, expiresAt]);
     },
+    /** Whether a one-time token could still be consumed: a cheap read before any costly work. */
+    async enrollTokenUsable(jti: string, tenantId: string): Promise<boolean> {
+      const { rowCount } = await db.query(
+        'SELECT 1 FROM enroll_tokens WHERE jti = $1 AND tenant_id = $2 AND used_at IS NULL AND expires_at > now()',
+        [jti, tenantId],
+      );
+      return rowCount === 1;
+    },
     /** Marks the one-time token used; false when unknown or already used (checked inside the caller's transaction). */
     async consumeEnrollToken(client: pg.PoolClient, jti: string, tenantId: string): Promise<boolean> {
       const { rowCount } = await client.query(
@@ -35,12 +43,22 @@ export function createTenantStore(db: Db) {
     async upsertLeafUser(client: pg.PoolClient, u: LeafUser): Promise<void> {
       await client.query(
         `INSERT INTO leaf_users (tenant_id, username, password_bcrypt) VALUES ($1, $2, $3)
-         ON CONFLICT (tenant_id) DO UPDATE SET password_bcrypt = EXCLUDED.password_bcrypt`,
+         ON CONFLICT (tenant_id) DO UPDATE SET password_bcrypt = EXCLUDED.password_bcrypt, revoked_at = NULL`,
         [u.tenant, u.username, u.passwordBcrypt],
       );
     },
+    /** Revokes a tenant's leaf login; false when it has none that is active. */
+    async revokeLeafUser(client: pg.PoolClient, tenantId: string): Promise<boolean> {
+      const { rowCount } = await client.query('UPDATE leaf_users SET revoked_at = now() WHERE tenant_id = $1 AND revoked_at IS NULL', [
+        tenantId,
+      ]);
+      return rowCount === 1;
+    },
+    /** The leaf logins the hub admits: every enrolled tenant's, except revoked ones. */
     async leafUsers(client?: pg.PoolClient): Promise<LeafUser[]> {
-      const { rows } = await (client ?? db).query('SELECT tenant_id, username, password_bcrypt FROM leaf_users ORDER BY tenant_id');
+      const { rows } = await (client ?? db).query(
+        'SELECT tenant_id, username, password_bcrypt FROM leaf_users WHERE revoked_at IS NULL ORDER BY tenant_id',
+      );
       return rows.map((r) => ({ tenant: r.tenant_id, username: r.username, passwordBcrypt: r.password_bcrypt }));
     },
     /** The active key for a kid, with the tenant it was registered for. */

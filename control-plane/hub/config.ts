@@ -7,12 +7,23 @@ import { subjects } from '../../shared/subjects.ts';
  * account are the ones exported here — `ap.up.<tenant>.>` up, `ap.down.<tenant>.>` down. Another
  * tenant's subjects, and anything else a leaf publishes, stay inside that tenant's account.
  * Enrollment regenerates the file and reloads the server (SIGHUP); connected leaves stay connected.
+ * Only enrolled, unrevoked logins are rendered; a leaf without one is refused (see ANONYMOUS_USER).
  */
 export const CONTROL_ACCOUNT = 'CONTROL';
 export const tenantAccount = (tenant: string): string => `TENANT-${tenant}`;
 export const leafUsername = (tenant: string): string => `leaf-${tenant}`;
 
 export type LeafUser = { tenant: string; username: string; passwordBcrypt: string };
+
+/**
+ * nats-server binds a leaf that presents no credentials to the global account unless the leafnode
+ * listener has users of its own, and those cannot be changed by a reload (ours live in accounts).
+ * `no_auth_user` closes that door: an anonymous leaf or client is treated as this user, which may
+ * connect only over MQTT (the hub has no MQTT listener) and whose password matches nothing.
+ */
+export const REFUSED_ACCOUNT = 'REFUSED';
+export const ANONYMOUS_USER = 'anonymous-refused';
+const MATCHES_NO_PASSWORD = `$2a$10$${'0'.repeat(53)}`;
 
 /** The server part of the hub config; the accounts live in an include file that enrollment rewrites. */
 export type HubConfigInput = {
@@ -24,6 +35,8 @@ export type HubConfigInput = {
   monitorPort?: number;
   storeDir: string;
   pidFile: string;
+  /** TLS for the leafnode listener (production); without it the link is plaintext (embedded default, loopback). */
+  leafTls?: { certFile: string; keyFile: string };
 };
 
 export const ACCOUNTS_FILE = 'accounts.conf';
@@ -36,7 +49,10 @@ export function renderHubConfig(input: HubConfigInput): string {
     pid_file: input.pidFile,
     max_payload: 1024 * 1024,
     jetstream: { store_dir: input.storeDir, domain: 'hub' },
-    leafnodes: { listen: `${input.leafHost ?? '127.0.0.1'}:${input.leafPort}` },
+    leafnodes: {
+      listen: `${input.leafHost ?? '127.0.0.1'}:${input.leafPort}`,
+      tls: input.leafTls ? { cert_file: input.leafTls.certFile, key_file: input.leafTls.keyFile, timeout: 5 } : undefined,
+    },
   };
   // `include` is a directive, not a key; nats-server resolves it relative to this file's folder.
   return `${renderNatsConf(conf)}include ${JSON.stringify(ACCOUNTS_FILE)}\n`;
@@ -51,6 +67,9 @@ export type HubAccountsInput = {
 
 export function renderHubAccounts(input: HubAccountsInput): string {
   const accounts: Record<string, ConfValue> = {
+    [REFUSED_ACCOUNT]: {
+      users: [{ user: ANONYMOUS_USER, password: MATCHES_NO_PASSWORD, allowed_connection_types: ['MQTT'] }],
+    },
     [CONTROL_ACCOUNT]: {
       jetstream: 'enabled',
       users: [{ user: input.controlPlaneUser, password: input.controlPlanePasswordBcrypt }],
@@ -72,5 +91,5 @@ export function renderHubAccounts(input: HubAccountsInput): string {
       imports: [{ stream: { account: CONTROL_ACCOUNT, subject: subjects.downAll(t.tenant) } }],
     };
   }
-  return renderNatsConf({ accounts });
+  return renderNatsConf({ no_auth_user: ANONYMOUS_USER, accounts });
 }

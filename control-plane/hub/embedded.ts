@@ -10,7 +10,12 @@ import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig, type LeafUser } from
  * loopback ports, with a generated config and a fresh control-plane password for this run. The
  * enrolled tenants are in the config from the first start, so no reload races the first connection.
  */
-export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: number; tenants?: LeafUser[] }): Promise<{
+export async function startEmbeddedHub(opts: {
+  stateDir: string;
+  leafPort?: number;
+  tenants?: LeafUser[];
+  leafTls?: { certFile: string; keyFile: string };
+}): Promise<{
   process: NatsServerProcess;
   natsUrl: string;
   user: string;
@@ -35,7 +40,9 @@ export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: numb
     renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: opts.tenants ?? [] }),
     { mode: 0o600 },
   );
-  writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile }), { mode: 0o600 });
+  writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile, leafTls: opts.leafTls }), {
+    mode: 0o600,
+  });
   const proc = await startNatsServer({ configPath, port: clientPort });
   return {
     process: proc,
@@ -45,6 +52,6 @@ export async function startEmbeddedHub(opts: { stateDir: string; leafPort?: numb
     passwordBcrypt,
     accountsPath,
     pidFile,
-    leafUrl: `nats-leaf://127.0.0.1:${leafPort}`,
+    leafUrl: `${opts.leafTls ? 'tls' : 'nats-leaf'}://127.0.0.1:${leafPort}`,
   };
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { REDACT_PATHS, type Logger } from '../../shared/log.ts';
+import type { Logger } from '../../shared/log.ts';
 import { LlmCallerGoneError, pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type LlmSseStream } from '../../shared/llm/index.ts';
 import type { TokenVerifier } from '../../shared/tokens.ts';
 import { authOf, requireAuth, tenantScopeOf } from '../http/middleware/require-auth/index.ts';
@@ -9,6 +9,7 @@ import type { UsageCounters } from './counters.ts';
 import type { LlmRateLimiter } from './limiter.ts';
 import type { LlmProxyMetrics } from './metrics.ts';
 import { installOpenAIErrors, openAIErrorBody } from './openai-errors.ts';
+import { requestBytes } from './request-bytes.ts';
 import { cachingVerifier } from './verifier-cache.ts';
 
 export type LlmProxyDeps = {
@@ -71,10 +72,8 @@ async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: un
 export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance) => Promise<void> {
   const agentAuth = requireAuth(cachingVerifier(deps.verifier), 'agent');
   deps.metrics?.observe(() => deps.gateway.metrics());
-  // The summary line is flat (ids, enum values, numbers), so the nested wildcard redaction paths
-  // can never match in it; keeping only the top-level ones gives the same output for a third of the
-  // cost (wildcard redaction measured ~12 µs per line, the largest single cost of a log line).
-  const summaryLog = deps.log.child({}, { redact: { paths: REDACT_PATHS.filter((p) => !/[.*]/.test(p)), censor: '[redacted]' } });
+  // Redaction by key name (shared/log.ts) costs a cached lookup per field of this flat line.
+  const summaryLog = deps.log;
 
   // The one log line of a request that succeeded, or that the client left (fastify's own request
   // lines are off for the chat route: two more JSON lines per call were a fifth of the proxy's CPU
@@ -124,12 +123,12 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
 
     // logLevel warn: no automatic "incoming request"/"request completed" info lines on this route;
     // settle() or the error handler writes one line per request instead. Warnings still show.
-    const chatOpts = { preHandler: agentAuth, bodyLimit: deps.bodyLimit ?? 8 * 1024 * 1024, logLevel: 'warn' as const };
+    const chatOpts = { onRequest: agentAuth, bodyLimit: deps.bodyLimit ?? 8 * 1024 * 1024, logLevel: 'warn' as const };
     app.post('/v1/chat/completions', chatOpts, async (req, reply) => {
       const started = performance.now();
       const tenant = tenantScopeOf(req);
       const agent = authOf(req).sub;
-      const bytes = Number(req.headers['content-length']) || 0;
+      const bytes = requestBytes(req.headers['content-length'], req.body);
       // Bytes/4 is the usual prompt-token ratio; the count is corrected with real usage afterwards.
       const estimated = Math.max(1, Math.ceil(bytes / 4));
       await Promise.all([deps.limiter.admit(tenant, estimated), deps.budget.check(tenant)]);

@@ -9,6 +9,7 @@ import { subjects } from '../../shared/subjects.ts';
 export type LeafConfigInput = {
   tenant: string;
   clientPort: number;
+  /** nats-server's HTTP monitor (loopback only); off unless a port is configured. */
   monitorPort?: number;
   storeDir: string;
   hubLeafUrl: string;
@@ -17,7 +18,23 @@ export type LeafConfigInput = {
   localUsers: { egress: { user: string; password: string }; runner: { user: string; password: string } };
   /** The nats-server version the config targets; settings newer than the target are left out. */
   serverVersion: string;
+  /** CA bundle that signed the hub's leafnode certificate, when it is not in the system's trust store. */
+  hubCaFile?: string;
 };
+
+/** The hub–leaf link is plaintext only to a hub on this machine (the embedded default and tests). */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+export class LeafLinkNotEncryptedError extends Error {
+  readonly code = 'leaf_link_plaintext';
+  constructor(host: string) {
+    super(`the hub at ${host} is not on this machine: its leafnode URL must use tls:// (the link would be plaintext)`);
+    this.name = 'LeafLinkNotEncryptedError';
+  }
+}
 
 /** Local namespaces that must never cross the link, whatever the hub would allow. */
 export const LEAF_DENY = ['ap.local.>', '$JS.>', '$JSC.>', '$KV.>', '$O.>', '$SYS.>', '_INBOX.>'];
@@ -27,8 +44,15 @@ export function supportsSyncAlways(version: string): boolean {
   return major > 2 || (major === 2 && minor >= 10);
 }
 
+/**
+ * The leaf's config. A hub that is not on loopback must be reached over TLS (`tls://`), verified
+ * against the system's roots or `hubCaFile`; a plaintext URL to it is refused here, so no rendered
+ * production config sends leaf credentials and metadata in clear.
+ */
 export function renderLeafConfig(input: LeafConfigInput): string {
   const url = new URL(input.hubLeafUrl);
+  const tls = url.protocol === 'tls:';
+  if (!tls && !isLoopbackHost(url.hostname)) throw new LeafLinkNotEncryptedError(url.hostname);
   url.username = encodeURIComponent(input.leafUser);
   url.password = encodeURIComponent(input.leafPassword);
   const tenant = input.tenant;
@@ -64,6 +88,7 @@ export function renderLeafConfig(input: LeafConfigInput): string {
       remotes: [
         {
           urls: [url.toString()],
+          tls: tls ? { ...(input.hubCaFile ? { ca_file: input.hubCaFile } : {}), timeout: 5 } : undefined,
           deny_exports: [...LEAF_DENY, 'ap.down.>'],
           deny_imports: [...LEAF_DENY, 'ap.up.>'],
         },

@@ -19,6 +19,8 @@ export function detectNatsServerVersion(bin = NATS_SERVER_BIN): string {
 /**
  * The embedded default when no LEAF_NATS_URL is configured: a nats-server leaf on loopback ports,
  * dialing out to the hub with the enrolled login. Local logins are fresh random passwords per start.
+ * Its HTTP monitor is off unless `monitorPort` is given. The link to the hub is plaintext only when
+ * the hub is on loopback (the embedded hub); `onPlaintextLink` is told so, to say it in one line.
  */
 export async function startEmbeddedLeaf(opts: {
   stateDir: string;
@@ -28,11 +30,22 @@ export async function startEmbeddedLeaf(opts: {
   leafPassword: string;
   serverVersion?: string;
   waitForHubMs?: number;
-}): Promise<{ process: NatsServerProcess; natsUrl: string; logins: LocalLogins; monitorUrl: string; configPath: string }> {
+  monitorPort?: number;
+  hubCaFile?: string;
+  onPlaintextLink?: (hubUrl: string) => void;
+}): Promise<{
+  process: NatsServerProcess;
+  natsUrl: string;
+  logins: LocalLogins;
+  monitorUrl?: string;
+  configPath: string;
+  /** Whether the link to the hub came up within waitForHubMs (the plane starts either way; the outbox waits). */
+  linked: boolean;
+}> {
   const dir = join(opts.stateDir, 'leaf');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const clientPort = await freePort();
-  const monitorPort = await freePort();
+  const monitorPort = opts.monitorPort;
   const logins: LocalLogins = {
     egress: { user: 'egress', password: randomBytes(18).toString('base64url') },
     runner: { user: 'runner', password: randomBytes(18).toString('base64url') },
@@ -50,16 +63,38 @@ export async function startEmbeddedLeaf(opts: {
       leafPassword: opts.leafPassword,
       localUsers: logins,
       serverVersion: opts.serverVersion ?? detectNatsServerVersion(),
+      hubCaFile: opts.hubCaFile,
     }),
     { mode: 0o600 },
   );
+  const hubUrl = new URL(opts.hubLeafUrl);
+  if (hubUrl.protocol !== 'tls:') opts.onPlaintextLink?.(`${hubUrl.protocol}//${hubUrl.host}`);
   const proc = await startNatsServer({ configPath, port: clientPort });
-  const monitorUrl = `http://127.0.0.1:${monitorPort}`;
-  await waitForHubLink(monitorUrl, opts.waitForHubMs ?? 10_000);
-  return { process: proc, natsUrl: `nats://127.0.0.1:${clientPort}`, logins, monitorUrl, configPath };
+  const monitorUrl = monitorPort ? `http://127.0.0.1:${monitorPort}` : undefined;
+  const waitMs = opts.waitForHubMs ?? 10_000;
+  const linked = await (monitorUrl ? waitForHubLink(monitorUrl, waitMs) : waitForHubLinkInLog(proc, waitMs));
+  return { process: proc, natsUrl: `nats://127.0.0.1:${clientPort}`, logins, monitorUrl, configPath, linked };
 }
 
-/** Resolves once the leaf reports a connection to the hub, so the first publish has somewhere to go. */
+/**
+ * Without a monitor, the leaf's own log says when its link to the hub came up: a connection that
+ * is not followed by an error or a close within a moment is the link (a refused login is both).
+ */
+export async function waitForHubLinkInLog(proc: NatsServerProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  let from = 0;
+  while (Date.now() < deadline) {
+    const created = await proc.waitForLog(/Leafnode connection created/, deadline - Date.now(), from);
+    if (!created) return false;
+    const lid = /lid:\d+/.exec(created.line)?.[0] ?? '';
+    const failed = await proc.waitForLog(new RegExp(`${lid} - Leafnode (?:Error|connection closed)`), 300, created.index);
+    if (!failed) return true;
+    from = failed.index + 1;
+  }
+  return false;
+}
+
+/** Resolves once the leaf's monitor reports a connection to the hub, so the first publish has somewhere to go. */
 export async function waitForHubLink(monitorUrl: string, timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

@@ -123,12 +123,13 @@ export async function startTopology(
       return { status: res.status, body };
     };
 
-    const created = await api('/v1/tenants', { body: { name: 'demo-customer' } });
+    const routed = opts.customerEnv?.LLM_MODE === 'routed';
+    // The tenant's LLM mode is the vendor's record of its choice; the proxy serves routed tenants only.
+    const created = await api('/v1/tenants', { body: { name: 'demo-customer', llmMode: routed ? 'routed' : 'direct' } });
     if (created.status !== 201) throw new Error(`tenant creation failed: ${JSON.stringify(created.body)}`);
     const tenant = created.body.tenant.id as string;
     progress(`tenant ${tenant} created; one-time enrollment token issued`);
     const apiTok = await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'api', ttlSeconds: 3600 } });
-    const routed = opts.customerEnv?.LLM_MODE === 'routed';
     const agentTok = routed
       ? await api(`/v1/tenants/${tenant}/tokens`, { body: { typ: 'agent', sub: 'runner', ttlSeconds: 3600 } })
       : undefined;

@@ -15,6 +15,8 @@ export type PruneReport = {
   /** Counted prompt tokens before and after; absent when the cheap bound showed it fits. */
   tokensBefore?: number;
   tokensAfter?: number;
+  /** Some counts are byte bounds: exact counting did not finish within its deadline. */
+  estimated?: boolean;
 };
 
 const PER_MESSAGE = 4; // role and separators, as OpenAI's chat format adds them
@@ -35,7 +37,11 @@ export function elisionNote(tokens: number): string {
   return `[tool result omitted by the gateway to fit the context window: about ${tokens} tokens]`;
 }
 
-export function fitContext(input: {
+/**
+ * Counting happens only when the byte bound does not fit, and then off the event loop
+ * (tokens.ts); an elision note is short and costed by its bytes, so it needs no count.
+ */
+export async function fitContext(input: {
   messages: ChatMessage[];
   tools?: ChatTool[];
   /** Tokens the prompt may use. */
@@ -43,7 +49,7 @@ export function fitContext(input: {
   counter: TokenCounter;
   /** A tool result above this many tokens is "oversized"; default a quarter of the budget. */
   toolResultMaxTokens?: number;
-}): { messages: ChatMessage[]; report: PruneReport; promptTokens: number } {
+}): Promise<{ messages: ChatMessage[]; report: PruneReport; promptTokens: number }> {
   const { messages, budget, counter } = input;
   const toolsText = input.tools?.length ? JSON.stringify(input.tools) : '';
   let bound = tokenUpperBound(toolsText) + PRIMING;
@@ -51,11 +57,13 @@ export function fitContext(input: {
   // Uncounted, ~4 bytes per token is the usual ratio; only used to estimate what a broken attempt cost.
   if (bound <= budget) return { messages, report: { turnsDropped: 0, toolResultsElided: 0 }, promptTokens: Math.ceil(bound / 4) };
 
-  const cost = messages.map((m) => counter.count(messageText(m)) + PER_MESSAGE + imageCount(m) * PER_IMAGE);
-  const fixed = counter.count(toolsText) + PRIMING;
+  const { counts, exact } = await counter.countAll([toolsText, ...messages.map(messageText)]);
+  const cost = messages.map((m, i) => counts[i + 1] + PER_MESSAGE + imageCount(m) * PER_IMAGE);
+  const fixed = counts[0] + PRIMING;
   let total = fixed + cost.reduce((a, b) => a + b, 0);
   const before = total;
   const report: PruneReport = { turnsDropped: 0, toolResultsElided: 0, tokensBefore: before, tokensAfter: before };
+  if (!exact) report.estimated = true;
   if (total <= budget) return { messages, report, promptTokens: total };
 
   // Turns: non-system messages grouped from each user message up to the next one.
@@ -77,7 +85,7 @@ export function fitContext(input: {
       const m = out[i];
       if (m?.role !== 'tool' || (turnOf[i] === protectedTurn) !== inProtected || cost[i] <= limit) continue;
       const note = elisionNote(cost[i] - PER_MESSAGE);
-      const next = counter.count(note) + PER_MESSAGE;
+      const next = tokenUpperBound(note) + PER_MESSAGE;
       out[i] = { role: 'tool', tool_call_id: m.tool_call_id, content: note };
       total += next - cost[i];
       cost[i] = next;
@@ -102,8 +110,11 @@ export function fitContext(input: {
   return { messages: out.filter((m): m is ChatMessage => m !== null), report, promptTokens: total };
 }
 
-/** The pruning summary as one header value, e.g. `turns=2; tool_results=1; tokens=9000->3900`. */
+/**
+ * The pruning summary as one header value, e.g. `turns=2; tool_results=1; tokens=9000->3900`;
+ * `; estimated` when some counts are byte bounds.
+ */
 export function pruneHeader(r: PruneReport): string {
   const tokens = r.tokensBefore === undefined ? '' : `; tokens=${r.tokensBefore}->${r.tokensAfter}`;
-  return `turns=${r.turnsDropped}; tool_results=${r.toolResultsElided}${tokens}`;
+  return `turns=${r.turnsDropped}; tool_results=${r.toolResultsElided}${tokens}${r.estimated ? '; estimated' : ''}`;
 }

@@ -101,7 +101,7 @@ export function makeBreakers(
 }
 
 /** Validation, tier mapping, output reserve, pruning and cache shaping: everything before the first call. */
-export function prepare(core: Core, input: unknown, ctx: LlmCallContext): Prepared {
+export async function prepare(core: Core, input: unknown, ctx: LlmCallContext): Promise<Prepared> {
   const request = parseChatRequest(input);
   const tier = resolveTier(request.model);
   const wanted = request.max_completion_tokens ?? request.max_tokens ?? DEFAULT_OUTPUT_RESERVE;
@@ -114,7 +114,7 @@ export function prepare(core: Core, input: unknown, ctx: LlmCallContext): Prepar
     budget = Math.min(budget, window - maxTokens[p]);
   }
   const tools = canonicalTools(request.tools);
-  const fit = fitContext({ messages: request.messages, tools, budget: Math.max(0, budget), counter: core.counter });
+  const fit = await fitContext({ messages: request.messages, tools, budget: Math.max(0, budget), counter: core.counter });
   return {
     tier,
     request: { ...request, messages: fit.messages, ...(tools ? { tools } : {}) },

@@ -105,7 +105,7 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
   };
 
   async function chat(input: unknown, ctx: LlmCallContext): Promise<ChatResult> {
-    const p = prepare(core, input, ctx);
+    const p = await prepare(core, input, ctx);
     if (p.request.stream) throw new LlmInvalidRequestError('chat() is non-streaming; use chatStream()', { param: 'stream' });
     const decisions: FailoverDecision[] = [];
     for (const name of p.order) {
@@ -173,11 +173,11 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
   return {
     chat,
     async chatStream(input, ctx) {
-      const p = prepare(core, input, ctx);
+      const p = await prepare(core, input, ctx);
       return openStream(core, p, ctx);
     },
     async chatSse(input, ctx) {
-      const p = prepare(core, input, ctx);
+      const p = await prepare(core, input, ctx);
       if (!p.request.stream) throw new LlmInvalidRequestError('chatSse() is streaming; set stream: true', { param: 'stream' });
       return openSseStream(core, p, ctx);
     },
@@ -189,6 +189,7 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     async close() {
       for (const b of core.breakers.values()) b.dispose();
       for (const a of adapters.values()) await a.close?.();
+      await core.counter.close();
     },
   };
 }

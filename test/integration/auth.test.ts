@@ -1,6 +1,16 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTokenIssuer, generateSigningJwk, TOKEN_TYPES, type TokenType } from '../../shared/tokens.ts';
+import { SignJWT, importJWK, type JWK } from 'jose';
+import {
+  createTokenIssuer,
+  generateSigningJwk,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  TOKEN_AUDIENCE,
+  TOKEN_HEADER_TYP,
+  TOKEN_ISSUER,
+  TOKEN_TYPES,
+  type TokenType,
+} from '../../shared/tokens.ts';
 import { startInProcessControlPlane } from '../support/control-plane.ts';
 
 /**
@@ -11,6 +21,7 @@ const EXPECTED: Record<string, TokenType> = {
   'POST /v1/tenants': 'operator',
   'POST /v1/tenants/:id/tokens': 'operator',
   'GET /v1/tenants/:id/link': 'operator',
+  'DELETE /v1/tenants/:id/leaf': 'operator',
   'POST /v1/enroll': 'enroll',
   'POST /v1/workflows': 'api',
   'GET /v1/workflows/:id': 'api',
@@ -22,6 +33,7 @@ const PUBLIC = new Set(['GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.js
 let h: Awaited<ReturnType<typeof startInProcessControlPlane>>;
 let tenantA: string;
 let tenantB: string;
+let signingKey: JWK;
 const tokens: Record<string, Record<TokenType, string>> = {};
 
 const concrete = (url: string, tenant: string) => url.replace(':id', url.startsWith('/v1/tenants') ? tenant : '01M80Q73YTPPQREJ344M629MT4');
@@ -36,12 +48,17 @@ async function call(route: string, tenant: string, token?: string) {
     },
     body: method === 'POST' ? '{}' : undefined,
   });
-  return { status: res.status, body: (await res.json()) as { error?: { code: string } } };
+  return { status: res.status, body: (res.status === 204 ? {} : await res.json()) as { error?: { code: string } } };
 }
 
 before(async () => {
   // A provider key enables the LLM proxy routes; nothing here reaches a provider.
-  h = await startInProcessControlPlane({ OPENAI_API_KEY: 'unused-in-this-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+  signingKey = await generateSigningJwk();
+  h = await startInProcessControlPlane({
+    OPENAI_API_KEY: 'unused-in-this-test',
+    OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+    CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
+  });
   const op = await h.operatorToken();
   for (const name of ['a', 'b']) {
     const res = await fetch(`${h.url}/v1/tenants`, {
@@ -75,7 +92,7 @@ test('every registered route is either public or listed with the one token type 
       continue;
     }
     assert.ok(r.key in EXPECTED, `route ${r.key} has no entry in the auth table`);
-    assert.ok(r.authenticated, `route ${r.key} has no requireAuth preHandler`);
+    assert.ok(r.authenticated, `route ${r.key} has no requireAuth onRequest hook`);
   }
 });
 
@@ -139,6 +156,32 @@ test("one tenant's api token cannot see another tenant's workflow (it is simply 
   assert.equal(own.status, 200);
   const other = await fetch(`${h.url}/v1/workflows/${id}`, { headers: { authorization: `Bearer ${tokens[tenantA].api}` } });
   assert.equal(other.status, 404);
+});
+
+test('a token signed with the real key but without exp, kid or the JOSE typ, or living too long, gets 401 on every route', async () => {
+  const key = await importJWK(signingKey, 'EdDSA');
+  for (const route of registeredAuthRoutes()) {
+    const typ = EXPECTED[route];
+    const tenant = typ === 'operator' ? '*' : tenantA;
+    const now = Math.floor(Date.now() / 1000);
+    const sign = (header: Record<string, unknown>, claims: Record<string, unknown>) =>
+      new SignJWT({ typ, tenant, iss: TOKEN_ISSUER, aud: TOKEN_AUDIENCE, sub: tenantA, jti: crypto.randomUUID(), iat: now, ...claims })
+        .setProtectedHeader({ alg: 'EdDSA', ...header })
+        .sign(key);
+    const good = { kid: signingKey.kid, typ: TOKEN_HEADER_TYP };
+    const control = await call(route, tenantA, await sign(good, { exp: now + 300 }));
+    assert.notEqual(control.status, 401, `${route}: the well-formed control passes authentication`);
+    for (const [what, token] of [
+      ['no exp', await sign(good, {})],
+      ['no kid', await sign({ typ: TOKEN_HEADER_TYP }, { exp: now + 300 })],
+      ['JOSE typ JWT', await sign({ ...good, typ: 'JWT' }, { exp: now + 300 })],
+      ['too long a lifetime', await sign(good, { exp: now + MAX_TOKEN_LIFETIME_SECONDS[typ] + 60 })],
+    ] as const) {
+      const res = await call(route, tenantA, token);
+      assert.equal(res.status, 401, `${route} with ${what}`);
+      assert.equal(res.body.error?.code, 'token_invalid', `${route} with ${what}`);
+    }
+  }
 });
 
 function registeredAuthRoutes(): string[] {

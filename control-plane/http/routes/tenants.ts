@@ -7,7 +7,8 @@ import type { TokenIssuer, TokenVerifier } from '../../../shared/tokens.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
 import { parseInput } from '../validate.ts';
 import type { TenantStore } from '../../db/tenants.ts';
-import type { Db } from '../../db/pool.ts';
+import { inTransaction, type Db } from '../../db/pool.ts';
+import type { HubAdmin } from '../../hub/leaf-users.ts';
 
 const createTenantBody = z.strictObject({
   name: z.string().trim().min(1).max(100),
@@ -30,8 +31,8 @@ const issueTokenBody = z.strictObject({
 
 const ENROLL_TTL_SECONDS = 15 * 60;
 
-/** Operator routes: create tenants, mint their tokens, and read what crossed their link. */
-export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; verifier: TokenVerifier; db: Db }) {
+/** Operator routes: create tenants, mint their tokens, revoke their leaf login, and read what crossed their link. */
+export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; verifier: TokenVerifier; db: Db; hub: HubAdmin }) {
   const operator = requireAuth(deps.verifier, 'operator');
   const mintEnroll = async (tenantId: string, ttlSeconds = ENROLL_TTL_SECONDS) => {
     const token = await deps.issuer.issue({ typ: 'enroll', tenant: tenantId, ttlSeconds });
@@ -40,14 +41,14 @@ export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; 
     return token;
   };
   return async (app: FastifyInstance) => {
-    app.post('/v1/tenants', { preHandler: operator }, async (req, reply) => {
+    app.post('/v1/tenants', { onRequest: operator }, async (req, reply) => {
       const body = parseInput(createTenantBody, req.body);
       const tenant = await deps.tenants.create({ id: newUuid(), name: body.name, llmMode: body.llmMode });
       const enrollToken = await mintEnroll(tenant.id);
       return reply.status(201).send({ tenant, enrollToken, enrollExpiresInSeconds: ENROLL_TTL_SECONDS });
     });
 
-    app.post('/v1/tenants/:id/tokens', { preHandler: operator }, async (req, reply) => {
+    app.post('/v1/tenants/:id/tokens', { onRequest: operator }, async (req, reply) => {
       const { id } = parseInput(tenantParams, req.params, 'path');
       const body = parseInput(issueTokenBody, req.body);
       if (!(await deps.tenants.get(id))) throw new NotFoundError('no such tenant');
@@ -58,7 +59,23 @@ export function tenantRoutes(deps: { tenants: TenantStore; issuer: TokenIssuer; 
       return reply.status(201).send({ token, typ: body.typ });
     });
 
-    app.get('/v1/tenants/:id/link', { preHandler: operator }, async (req) => {
+    // Revokes the tenant's leaf login: the hub's accounts are rewritten without it and reloaded in
+    // the same transaction, so the hub refuses the login from then on and a leaf still connected
+    // with it reaches nothing (its account no longer exports or imports anything). Re-enrolling
+    // with a new enrollment token issues a new login.
+    app.delete('/v1/tenants/:id/leaf', { onRequest: operator }, async (req, reply) => {
+      const { id } = parseInput(tenantParams, req.params, 'path');
+      if (!(await deps.tenants.get(id))) throw new NotFoundError('no such tenant');
+      const revoked = await inTransaction(deps.db, async (client) => {
+        const changed = await deps.tenants.revokeLeafUser(client, id);
+        if (changed) await deps.hub.apply(await deps.tenants.leafUsers(client));
+        return changed;
+      });
+      req.log.info({ tenant: id, revoked }, 'leaf login revoked');
+      return reply.status(204).send();
+    });
+
+    app.get('/v1/tenants/:id/link', { onRequest: operator }, async (req) => {
       const { id } = parseInput(tenantParams, req.params, 'path');
       if (!(await deps.tenants.get(id))) throw new NotFoundError('no such tenant');
       return linkStats(deps.db, id);

@@ -1,19 +1,15 @@
 import { z } from 'zod';
 import type { FastifyInstance } from 'fastify';
 import { BadRequestError } from '../../../shared/errors.ts';
+import { calendarDay } from '../../../shared/calendar-day.ts';
 import type { TokenVerifier } from '../../../shared/tokens.ts';
 import type { UsageRow, UsageSource } from '../../billing/usage-row.ts';
 import { requireAuth, tenantScopeOf } from '../middleware/require-auth/index.ts';
 import { parseInput } from '../validate.ts';
 
-// A calendar date that exists (2026-02-30 is refused here, not by Postgres as a 500).
-const day = z
-  .string()
-  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD')
-  .refine((d) => {
-    const t = Date.parse(`${d}T00:00:00Z`);
-    return !Number.isNaN(t) && new Date(t).toISOString().startsWith(d);
-  }, 'not a calendar date');
+// A calendar date that exists, in years Postgres takes (2026-02-30 and year 0000 are refused here,
+// not by Postgres as a 500).
+const day = calendarDay();
 const usageQuery = z.strictObject({ from: day.optional(), to: day.optional() });
 
 const order = (a: UsageRow, b: UsageRow) =>
@@ -31,7 +27,7 @@ export function usageRoutes(deps: { verifier: TokenVerifier; sources: UsageSourc
   const api = requireAuth(deps.verifier, 'api');
   const clock = deps.clock ?? Date.now;
   return async (app: FastifyInstance) => {
-    app.get('/v1/usage', { preHandler: api }, async (req) => {
+    app.get('/v1/usage', { onRequest: api }, async (req) => {
       const tenant = tenantScopeOf(req);
       const q = parseInput(usageQuery, req.query, 'query');
       const today = new Date(clock()).toISOString().slice(0, 10);

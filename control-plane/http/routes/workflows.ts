@@ -20,7 +20,7 @@ const idParams = z.strictObject({ id: z.string().regex(ULID_RE, 'workflow id mus
 export function workflowRoutes(deps: { workflows: WorkflowStore; dispatcher: Dispatcher; verifier: TokenVerifier }) {
   const api = requireAuth(deps.verifier, 'api');
   return async (app: FastifyInstance) => {
-    app.post('/v1/workflows', { preHandler: api }, async (req, reply) => {
+    app.post('/v1/workflows', { onRequest: api }, async (req, reply) => {
       const { tenant } = authOf(req);
       const body = parseInput(createBody, req.body);
       const id = newUlid();
@@ -32,7 +32,7 @@ export function workflowRoutes(deps: { workflows: WorkflowStore; dispatcher: Dis
       return reply.status(202).send({ id, status: 'queued' });
     });
 
-    app.get('/v1/workflows/:id', { preHandler: api }, async (req) => {
+    app.get('/v1/workflows/:id', { onRequest: api }, async (req) => {
       const { tenant } = authOf(req);
       const { id } = parseInput(idParams, req.params, 'path');
       // Scoped by tenant in the query: another tenant's workflow is indistinguishable from a missing one.

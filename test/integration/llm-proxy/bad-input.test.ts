@@ -114,3 +114,31 @@ test('a non-JSON reply from the primary alone fails over to the secondary', asyn
     await h.close();
   }
 });
+
+test('prompts that must be counted are answered whatever text they hold: special-token strings, NUL characters, lone surrogates, invalid UTF-8', async () => {
+  // A window small enough that each of these prompts is over its byte bound and is counted.
+  const small = { ...DEFAULT_MODEL_MAP.core.openai, contextWindow: 6000 };
+  const h = await startProxy({ modelMap: { core: { openai: small, anthropic: small }, ultra: DEFAULT_MODEL_MAP.ultra } });
+  try {
+    const filler = 'word '.repeat(400);
+    for (const odd of ['<|endoftext|>', '<|fim_prefix|><|fim_suffix|>', '\u0000', '\ud800', 'x\udfff', '\ufffe']) {
+      const res = await h.post({
+        ...REQ,
+        max_tokens: 2000,
+        messages: [...REQ.messages, { role: 'user', content: `${filler}${odd}${filler}` }],
+      });
+      assert.equal(res.status, 200, JSON.stringify(odd));
+      assert.match(String(res.headers.get('x-agentplane-pruned')), /tokens=\d+->\d+/, `${JSON.stringify(odd)} was counted`);
+    }
+    const json = JSON.stringify({ ...REQ, messages: [{ role: 'user', content: 'AB' }] });
+    const invalidUtf8 = Buffer.from(json.replace('AB', '\u00ff\u00fe'), 'latin1'); // lone 0xFF 0xFE bytes
+    const res = await fetch(`${h.base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.agentToken}`, 'content-type': 'application/json' },
+      body: invalidUtf8,
+    });
+    await expectError(res, 400, 'invalid_utf8');
+  } finally {
+    await h.close();
+  }
+});

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { checkEvent, METRIC_NAMES } from '../../../shared/boundary.ts';
+import { checkEvent, METRIC_NAMES, usageCounterSchema, workflowEventSchema } from '../../../shared/boundary.ts';
 import { generateTenantKey, importTenantKey } from '../../../shared/signing.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { newUlid } from '../../../shared/ids.ts';
@@ -213,4 +213,54 @@ test('egress rejects every canary-carrying event, counts each rejection, logs wi
   assert.deepEqual(published, [], 'nothing was sent');
   assert.ok(logs.includes('event rejected at the boundary'), 'rejections are logged locally');
   assert.ok(!logs.includes(CANARY), 'the log never holds the rejected value');
+});
+
+test('values the control plane cannot store are refused at the boundary: counts beyond an integer column, days off the calendar', () => {
+  const ulid = () => newUlid();
+  const finished = {
+    type: 'workflow.finished',
+    eventId: ulid(),
+    workflowId: ulid(),
+    template: 'code-review',
+    status: 'succeeded',
+    errorCode: 'none',
+    at: Date.now(),
+    durationMs: 1,
+    steps: 2,
+  };
+  const step = {
+    type: 'step.finished',
+    eventId: ulid(),
+    workflowId: ulid(),
+    stepId: ulid(),
+    index: 0,
+    agent: 'reviewer',
+    status: 'succeeded',
+    errorCode: 'none',
+    startedAt: Date.now(),
+    durationMs: 1,
+    llmCalls: 1,
+    inputTokens: 1,
+    outputTokens: 1,
+  };
+  const usage = {
+    eventId: ulid(),
+    day: '2026-06-01',
+    provider: 'openai',
+    tier: 'core',
+    requests: 1,
+    inputTokens: 1,
+    cachedInputTokens: 0,
+    cacheCreationTokens: 0,
+    outputTokens: 1,
+    failovers: 0,
+  };
+  assert.equal(workflowEventSchema.safeParse(finished).success, true);
+  assert.equal(workflowEventSchema.safeParse(step).success, true);
+  assert.equal(usageCounterSchema.safeParse(usage).success, true);
+  assert.equal(workflowEventSchema.safeParse({ ...finished, steps: 2 ** 31 }).success, false, 'steps is an integer column');
+  assert.equal(workflowEventSchema.safeParse({ ...step, llmCalls: 2 ** 31 }).success, false, 'llm_calls is an integer column');
+  for (const day of ['0000-01-01', '2026-02-30', '2026-13-01', '2026-00-10']) {
+    assert.equal(usageCounterSchema.safeParse({ ...usage, day }).success, false, day);
+  }
 });

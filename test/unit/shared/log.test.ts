@@ -6,21 +6,89 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, logDestination } from '../../../shared/log.ts';
 
-test('authorization headers, cookies and secret-named fields are redacted even when a whole object is logged', () => {
-  let out = '';
+function capture() {
+  const lines: string[] = [];
   const destination = new Writable({
     write(chunk, _e, cb) {
-      out += chunk.toString();
+      lines.push(...chunk.toString().trim().split('\n'));
       cb();
     },
   });
-  const log = createLogger({ service: 't', destination });
+  return { log: createLogger({ service: 't', destination }), lines, last: () => JSON.parse(lines.at(-1)!) };
+}
+
+const SECRET = 'canary-9f3b2c';
+
+test('authorization headers, cookies and secret-named fields are redacted even when a whole object is logged', () => {
+  const { log, lines } = capture();
   log.info(
     { req: { headers: { authorization: 'Bearer abc.def.ghi', cookie: 'sid=1' } }, config: { password: 'hunter2', apiKey: 'sk-live' } },
     'hello',
   );
-  assert.doesNotMatch(out, /abc\.def\.ghi|sid=1|hunter2|sk-live/);
-  assert.match(out, /\[redacted\]/);
+  assert.doesNotMatch(lines.join('\n'), /abc\.def\.ghi|sid=1|hunter2|sk-live/);
+});
+
+test('a secret-named field is redacted at any depth, in arrays, and by header name', () => {
+  const { log, lines, last } = capture();
+  log.warn(
+    {
+      cfg: { hub: { url: 'nats://hub:7422', password: SECRET } },
+      upstream: { status: 502, headers: { authorization: `Bearer ${SECRET}`, 'x-api-key': SECRET, 'content-type': 'application/json' } },
+      proxy: { headers: { 'Proxy-Authorization': SECRET, Cookie: SECRET, 'set-cookie': [SECRET] } },
+      attempts: [{ provider: 'openai', apiKey: SECRET }, [{ deeper: { client_secret: SECRET, enrollToken: SECRET, pass: SECRET } }]],
+    },
+    'upstream failed',
+  );
+  assert.doesNotMatch(lines.join('\n'), new RegExp(SECRET));
+  const line = last();
+  assert.equal(line.cfg.hub.password, '[redacted]');
+  assert.equal(line.cfg.hub.url, 'nats://hub:7422', 'fields that are not secrets stay');
+  assert.equal(line.upstream.headers.authorization, '[redacted]');
+  assert.equal(line.upstream.headers['content-type'], 'application/json');
+  assert.equal(line.attempts[0].provider, 'openai');
+});
+
+test('errors are logged with type, message and stack, and their properties and cause chain are redacted too', () => {
+  const { log, lines, last } = capture();
+  const root = Object.assign(new Error('connection refused'), { code: 'ECONNREFUSED', config: { password: SECRET } });
+  const err = Object.assign(new Error('could not reach the hub', { cause: root }), { headers: { authorization: SECRET } });
+  log.error({ err, wrapped: new AggregateError([new Error('inner')], 'many') }, 'failed');
+  assert.doesNotMatch(lines.join('\n'), new RegExp(SECRET));
+  const line = last();
+  assert.equal(line.err.type, 'Error');
+  assert.equal(line.err.message, 'could not reach the hub');
+  assert.match(line.err.stack, /could not reach the hub/);
+  assert.equal(line.err.cause.code, 'ECONNREFUSED');
+  assert.equal(line.err.cause.config.password, '[redacted]');
+  assert.equal(line.wrapped.errors[0].message, 'inner');
+});
+
+test('a private JWK logged by mistake loses its private members; bindings of child loggers are redacted', () => {
+  const { log, lines, last } = capture();
+  log.child({ session: { token: SECRET } }).info({ key: { kty: 'OKP', crv: 'Ed25519', x: 'public-x', d: SECRET } }, 'key');
+  assert.doesNotMatch(lines.join('\n'), new RegExp(SECRET));
+  assert.equal(last().key.x, 'public-x');
+});
+
+test('a circular object is logged without hanging and without its secrets', () => {
+  const { log, lines } = capture();
+  const a: Record<string, unknown> = { secret: SECRET };
+  a.self = a;
+  log.info({ a }, 'loop');
+  assert.doesNotMatch(lines.join('\n'), new RegExp(SECRET));
+  assert.match(lines.join('\n'), /\[circular\]/);
+});
+
+test('a request is logged by its path and query parameter names, never query values', () => {
+  const { log, last } = capture();
+  const jwt = `eyJhbGciOiJFZERTQSJ9.eyJ0ZW5hbnQiOiIke30ifQ.${SECRET}`;
+  const req = { method: 'GET', url: `/v1/usage?access_token=${SECRET}&from=2026-01-01&${jwt}`, ip: '10.0.0.1', socket: {} };
+  log.info({ req }, 'incoming request');
+  const line = last();
+  assert.equal(JSON.stringify(line).includes(SECRET), false);
+  assert.equal(line.req.path, '/v1/usage');
+  assert.deepEqual(line.req.queryKeys, ['access_token', 'from']);
+  assert.equal(line.req.queryOtherKeys, 1);
 });
 
 test('a log line is written before the logging call returns, so a crash right after cannot lose it', () => {

@@ -1,6 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../../../shared/tokens.ts';
+import { SignJWT, importJWK } from 'jose';
+import {
+  createTokenIssuer,
+  createTokenVerifier,
+  generateSigningJwk,
+  MAX_CLOCK_SKEW_SECONDS,
+  MAX_TOKEN_LIFETIME_SECONDS,
+  publicJwks,
+  TOKEN_AUDIENCE,
+  TOKEN_HEADER_TYP,
+  TOKEN_ISSUER,
+  TOKEN_TYPES,
+} from '../../../shared/tokens.ts';
 
 test('a token verifies only for the one typ it was issued with', async () => {
   const key = await generateSigningJwk();
@@ -45,4 +57,82 @@ test('a non-operator token claiming every tenant is refused', async () => {
   const key = await generateSigningJwk();
   const token = await createTokenIssuer({ keys: [key] }).issue({ typ: 'api', tenant: '*', ttlSeconds: 60 });
   await assert.rejects(createTokenVerifier({ jwks: publicJwks([key]) }).verify(token, 'api'), { code: 'token_invalid' });
+});
+
+// Hand-signed tokens with the control plane's own key: each lacks or bends one rule, and the
+// well-formed control shows the rest of the token would have passed.
+const TENANT = '11111111-1111-4111-8111-111111111111';
+const NOW = Date.parse('2026-06-01T00:00:00Z');
+
+async function handSigned(change: {
+  header?: Record<string, unknown>;
+  claims?: Record<string, unknown>;
+  omit?: string[];
+}): Promise<{ token: string; verifier: ReturnType<typeof createTokenVerifier> }> {
+  const key = await generateSigningJwk('k1');
+  const nowS = Math.floor(NOW / 1000);
+  const claims: Record<string, unknown> = {
+    typ: 'api',
+    tenant: TENANT,
+    iss: TOKEN_ISSUER,
+    aud: TOKEN_AUDIENCE,
+    sub: TENANT,
+    jti: '5b0c9a2e-1111-4111-8111-111111111111',
+    iat: nowS,
+    exp: nowS + 600,
+    ...change.claims,
+  };
+  for (const k of change.omit ?? []) delete claims[k];
+  const header: Record<string, unknown> = { alg: 'EdDSA', kid: 'k1', typ: TOKEN_HEADER_TYP, ...change.header };
+  for (const [k, v] of Object.entries(header)) if (v === undefined) delete header[k];
+  const token = await new SignJWT(claims).setProtectedHeader(header as { alg: string }).sign(await importJWK(key, 'EdDSA'));
+  return { token, verifier: createTokenVerifier({ jwks: publicJwks([key]), clock: () => NOW }) };
+}
+
+test('a hand-signed token that follows every rule verifies (the control for the cases below)', async () => {
+  const { token, verifier } = await handSigned({});
+  assert.equal((await verifier.verify(token, 'api')).tenant, TENANT);
+});
+
+test('a signed token without exp is refused, so no token lives forever', async () => {
+  const { token, verifier } = await handSigned({ omit: ['exp'] });
+  await assert.rejects(verifier.verify(token, 'api'), { code: 'token_invalid', status: 401 });
+});
+
+test('a signed token that lives longer than its type allows is refused, for every type', async () => {
+  for (const typ of TOKEN_TYPES) {
+    const nowS = Math.floor(NOW / 1000);
+    const tenant = typ === 'operator' ? '*' : TENANT;
+    const within = await handSigned({ claims: { typ, tenant, exp: nowS + MAX_TOKEN_LIFETIME_SECONDS[typ] } });
+    assert.equal((await within.verifier.verify(within.token, typ)).typ, typ, `${typ} at its maximum lifetime`);
+    const over = await handSigned({ claims: { typ, tenant, exp: nowS + MAX_TOKEN_LIFETIME_SECONDS[typ] + 1 } });
+    await assert.rejects(over.verifier.verify(over.token, typ), { code: 'token_invalid' }, `${typ} over its maximum lifetime`);
+  }
+});
+
+test('a token issued in the future beyond the clock skew is refused; within the skew it passes', async () => {
+  const nowS = Math.floor(NOW / 1000);
+  const skewed = await handSigned({ claims: { iat: nowS + MAX_CLOCK_SKEW_SECONDS, exp: nowS + 600 } });
+  assert.ok(await skewed.verifier.verify(skewed.token, 'api'));
+  const future = await handSigned({ claims: { iat: nowS + MAX_CLOCK_SKEW_SECONDS + 5, exp: nowS + 600 } });
+  await assert.rejects(future.verifier.verify(future.token, 'api'), { code: 'token_invalid' });
+});
+
+test('a token without iat, jti or sub is refused', async () => {
+  for (const claim of ['iat', 'jti', 'sub']) {
+    const { token, verifier } = await handSigned({ omit: [claim] });
+    await assert.rejects(verifier.verify(token, 'api'), { code: 'token_invalid' }, `without ${claim}`);
+  }
+});
+
+test('a token whose JOSE header lacks kid, or has another or no typ, is refused', async () => {
+  for (const header of [{ kid: undefined }, { typ: 'JWT' }, { typ: undefined }, { typ: 'at+jwt' }]) {
+    const { token, verifier } = await handSigned({ header });
+    await assert.rejects(verifier.verify(token, 'api'), { code: 'token_invalid' }, JSON.stringify(header));
+  }
+});
+
+test('the issuer refuses to mint a token longer-lived than its type allows', async () => {
+  const issuer = createTokenIssuer({ keys: [await generateSigningJwk()] });
+  await assert.rejects(issuer.issue({ typ: 'enroll', tenant: TENANT, ttlSeconds: MAX_TOKEN_LIFETIME_SECONDS.enroll + 1 }), RangeError);
 });

@@ -31,3 +31,23 @@ test('a value with quotes or newlines cannot break out of its place in the confi
   const text = renderHubAccounts({ controlPlaneUser: 'cp"\n}\nauthorization {', controlPlanePasswordBcrypt: 'x', tenants: [] });
   assert.match(text, /user: "cp\\"\\n}\\nauthorization {"/);
 });
+
+test('a leaf or client without credentials is mapped to a user that may not connect as either', () => {
+  const text = renderHubAccounts({ controlPlaneUser: 'cp', controlPlanePasswordBcrypt: '$2a$10$abc', tenants: [] });
+  assert.match(text, /^no_auth_user: "anonymous-refused"$/m);
+  assert.match(
+    text,
+    /REFUSED: \{\s*users: \[\s*\{\s*user: "anonymous-refused"\s*password: "\$2a\$10\$0{53}"\s*allowed_connection_types: \[\s*"MQTT"\s*\]/,
+  );
+});
+
+test('with leaf TLS configured, the leafnode listener requires TLS', () => {
+  const text = renderHubConfig({
+    clientPort: 4222,
+    leafPort: 7422,
+    storeDir: '/s',
+    pidFile: '/p',
+    leafTls: { certFile: '/c', keyFile: '/k' },
+  });
+  assert.match(text, /leafnodes: \{\s*listen: "127\.0\.0\.1:7422"\s*tls: \{\s*cert_file: "\/c"\s*key_file: "\/k"/);
+});

@@ -42,3 +42,23 @@ test('the leaf listens on loopback only, with one outbound remote and no leafnod
   assert.match(leafBlock, /deny_imports/);
   for (const denied of ['ap.local.>', '$JS.>', '$SYS.>']) assert.ok(leafBlock.includes(denied), denied);
 });
+
+test('a hub that is not on loopback must be reached over TLS: a plaintext URL to it renders no config', () => {
+  for (const url of ['nats-leaf://hub.example.com:7422', 'nats://10.0.0.5:7422', 'nats-leaf://[2001:db8::1]:7422']) {
+    assert.throws(() => renderLeafConfig({ ...input('2.10.0'), hubLeafUrl: url }), { code: 'leaf_link_plaintext' }, url);
+  }
+  for (const url of ['nats-leaf://127.0.0.1:7422', 'nats-leaf://localhost:7422', 'nats-leaf://[::1]:7422']) {
+    assert.doesNotMatch(renderLeafConfig({ ...input('2.10.0'), hubLeafUrl: url }), /tls:/, `${url} is the embedded default`);
+  }
+});
+
+test('a tls:// hub gets a TLS remote, verified against the given CA bundle when there is one', () => {
+  const withCa = renderLeafConfig({ ...input('2.10.0'), hubCaFile: '/etc/agentplane/hub-ca.pem' });
+  assert.match(withCa, /urls: \[\s*"tls:\/\/leaf-[^"]+@hub\.example\.com:7422"\s*\]\s*tls: \{\s*ca_file: "\/etc\/agentplane\/hub-ca\.pem"/);
+  assert.match(renderLeafConfig(input('2.10.0')), /tls: \{\s*timeout: 5\s*\}/);
+});
+
+test('the leaf has no HTTP monitor unless a port is configured', () => {
+  assert.doesNotMatch(renderLeafConfig({ ...input('2.10.0'), monitorPort: undefined }), /http:/);
+  assert.match(renderLeafConfig(input('2.10.0')), /http: "127\.0\.0\.1:8222"/);
+});
