@@ -2,6 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
 import { REQUEST_ID_HEADER, subjects } from '../../shared/subjects.ts';
+import { exponentialDelays } from '../../shared/backoff.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
@@ -15,6 +16,8 @@ import type { WorkflowStore } from '../db/workflows.ts';
  * by workflow id, so a re-send never runs a workflow twice.
  */
 export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowStore; log: Logger }) {
+  // Re-send soon after the first try (a leaf that was just reconnecting), then settle at 15 s.
+  const resendDelay = exponentialDelays({ initialMs: 500, maxMs: 15_000, jitter: 'none' });
   return {
     async relay(msg: JsMsg): Promise<void | { retryInMs: number }> {
       const parsed = dispatchSchema.safeParse(safeJson(msg.data));
@@ -28,7 +31,7 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
       if (requestId) h.set(REQUEST_ID_HEADER, requestId);
       deps.nc.publish(subjects.down(d.tenant), msg.data, { headers: h });
       await deps.workflows.countDispatchAttempt(d.workflowId);
-      return { retryInMs: Math.min(15_000, 500 * msg.info.deliveryCount) };
+      return { retryInMs: resendDelay(msg.info.deliveryCount) };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { ensureStream } from '../../shared/jetstream-admin.ts';
 import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
 
 /**
@@ -22,14 +23,8 @@ export async function ensureWorkQueue(nc: NatsConnection): Promise<void> {
       duplicate_window: 2 * 3600 * 1_000_000_000,
     },
     { name: 'AP_WORK_DLQ', subjects: ['ap.local.dlq.>'], storage: StorageType.File, retention: RetentionPolicy.Limits },
-  ]) {
-    try {
-      await jsm.streams.info(cfg.name);
-    } catch (err) {
-      if (!/not found/i.test(String(err))) throw err;
-      await jsm.streams.add(cfg);
-    }
-  }
+  ])
+    await ensureStream(jsm, cfg);
 }
 
 export function createWorkQueue(nc: NatsConnection) {
