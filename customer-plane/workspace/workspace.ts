@@ -1,11 +1,10 @@
 import { cp, mkdtemp, readFile, readdir, realpath, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { AgentplaneError } from '../../shared/errors.ts';
 
-export class PathRejectedError extends Error {
-  readonly code = 'path_rejected';
+export class PathRejectedError extends AgentplaneError {
   constructor(message: string) {
-    super(message);
-    this.name = 'PathRejectedError';
+    super('path_rejected', message);
   }
 }
 
