@@ -1,10 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import pg from 'pg';
+import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
+import { generateSigningJwk } from '../../shared/tokens.ts';
+import { pidsWithArgument } from '../support/processes.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -13,7 +18,7 @@ function runMain(script: string, env: Record<string, string>): Promise<{ code: n
     execFile(
       process.execPath,
       [ROOT + script],
-      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 20_000 },
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
       (err, stdout, stderr) => {
         resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
       },
@@ -46,16 +51,42 @@ test('the customer plane refuses to start without its tenant and control-plane U
   assert.match(res.stderr, /REPOS/);
 });
 
-test('loadConfig reports missing and invalid values together and treats blank values as missing', () => {
-  const schema = z.object({ A: z.string(), B: z.string().url(), C: z.string().default('c') });
-  assert.throws(
-    () => loadConfig('svc', schema, { A: '', B: 'not a url' }),
-    (err: unknown) => {
-      assert.ok(err instanceof ConfigError);
-      assert.match(err.message, /missing required variable\(s\): A/);
-      assert.match(err.message, /invalid: B/);
-      return true;
-    },
-  );
-  assert.deepEqual(loadConfig('svc', schema, { A: 'x', B: 'http://h' }), { A: 'x', B: 'http://h', C: 'c' });
+test('an external hub without its other HUB_* variables is refused before migrations touch the database', async (t) => {
+  const db = await createTestDatabase('cfg');
+  t.after(() => db.drop());
+  const res = await runMain('control-plane/main.ts', {
+    DATABASE_URL: db.url,
+    CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
+    HUB_NATS_URL: 'nats://127.0.0.1:9',
+  });
+  assert.equal(res.code, 78, res.stderr);
+  for (const name of ['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL']) {
+    assert.match(res.stderr, new RegExp(`${name} \\(required with HUB_NATS_URL\\)`));
+  }
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  const { rows } = await client.query("SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'");
+  await client.end();
+  assert.equal(rows[0].n, 0, 'no migration ran: the database is as it was');
+});
+
+test('a port already in use ends the start with the embedded hub stopped, not left running', async (t) => {
+  const db = await createTestDatabase('cfg');
+  t.after(() => db.drop());
+  const stateDir = mkdtempSync(join(tmpdir(), 'ap-cp-state-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+  t.after(() => taken.close());
+  const res = await runMain('control-plane/main.ts', {
+    DATABASE_URL: db.url,
+    CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
+    PORT: String((taken.address() as { port: number }).port),
+    STATE_DIR: stateDir,
+  });
+  assert.equal(res.code, 1, res.stderr);
+  assert.match(res.stderr, /EADDRINUSE/);
+  const hubConfig = join(stateDir, 'hub', 'hub.conf');
+  assert.ok(existsSync(hubConfig), 'the start got as far as the embedded hub');
+  assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
 });
