@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../shared/log.ts';
 import { lazyChildLogger } from './lazy-child-logger.ts';
-import { installErrorHandler } from './middleware/error-handler/index.ts';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './middleware/error-handler/index.ts';
 import { installRequestId, REQUEST_ID_HEADER, SAFE_REQUEST_ID } from './middleware/request-id/index.ts';
 
 export type RouteInfo = { method: string; url: string; authenticated: boolean };
@@ -32,7 +32,14 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       const given = req.headers[REQUEST_ID_HEADER];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
     },
-    return503OnClosing: true,
+    // A Host-less HTTP/1.1 request reaches the error handler's hook, which refuses it in the JSON
+    // shape; Node's own refusal has an empty body.
+    http: { requireHostHeader: false },
+    // Refused in our own JSON shape by the error handler's closing hook instead.
+    return503OnClosing: false,
+    // Errors before routing, and requests Node's parser refused, in the same JSON shape.
+    frameworkErrors,
+    clientErrorHandler,
     childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger as Logger, bindings, opts),
   }) as unknown as FastifyInstance;
   // JSON only: a text body would otherwise reach handlers as a string and fail with a vaguer error.
