@@ -3,7 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from '../../shared/log.ts';
 import { lazyChildLogger } from './lazy-child-logger.ts';
 import { clientErrorHandler, frameworkErrors, installErrorHandler } from './middleware/error-handler/index.ts';
-import { installRequestId, REQUEST_ID_HEADER, SAFE_REQUEST_ID } from './middleware/request-id/index.ts';
+import { acceptedRequestId, REQUEST_ID_HEADER } from '../../shared/request-id.ts';
+import { installRequestId } from './middleware/request-id/index.ts';
 
 export type RouteInfo = { method: string; url: string; authenticated: boolean };
 
@@ -28,10 +29,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     requestIdHeader: false,
     // Request ids need not sort, so a random UUID (no clock read, no monotonic state): the ULID
     // generator was ~3-4% of the LLM proxy's CPU. Workflow and event ids stay ULIDs.
-    genReqId: (req) => {
-      const given = req.headers[REQUEST_ID_HEADER];
-      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
-    },
+    genReqId: (req) => acceptedRequestId(req.headers[REQUEST_ID_HEADER.http]) ?? randomUUID(),
     // A Host-less HTTP/1.1 request reaches the error handler's hook, which refuses it in the JSON
     // shape; Node's own refusal has an empty body.
     http: { requireHostHeader: false },

@@ -1,7 +1,8 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
-import { REQUEST_ID_HEADER, subjects } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
+import { subjects } from '../../shared/subjects.ts';
 import { exponentialDelays } from '../../shared/backoff.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
@@ -26,9 +27,9 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
       const status = await deps.workflows.status(d.workflowId);
       if (status === undefined) throw new PermanentError('unknown_workflow', 'dispatch for a workflow that does not exist');
       if (status !== 'queued') return; // accepted by the customer plane: done
-      const requestId = msg.headers?.get(REQUEST_ID_HEADER);
+      const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats);
       const h = natsHeaders();
-      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+      if (requestId) h.set(REQUEST_ID_HEADER.nats, requestId);
       deps.nc.publish(subjects.down(d.tenant), msg.data, { headers: h });
       await deps.workflows.countDispatchAttempt(d.workflowId);
       return { retryInMs: resendDelay(msg.info.deliveryCount) };

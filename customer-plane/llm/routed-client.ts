@@ -1,5 +1,6 @@
 import OpenAI from 'openai';
 import type { AgentLlm } from '../../agents/types.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 
 /**
  * Routed mode: the tenant chose to let the vendor hold the provider keys, so the runner calls the
@@ -21,7 +22,7 @@ export function createRoutedLlm(opts: {
     async chat(request, ctx) {
       const completion = await client.chat.completions.create(
         { model: request.model, messages: request.messages, max_tokens: request.max_tokens },
-        { headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined, signal: ctx.signal },
+        { headers: ctx.requestId ? { [REQUEST_ID_HEADER.http]: ctx.requestId } : undefined, signal: ctx.signal },
       );
       const usage = completion.usage;
       const cached = usage?.prompt_tokens_details?.cached_tokens ?? 0;

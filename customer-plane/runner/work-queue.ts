@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { ensureStream } from '../../shared/jetstream-admin.ts';
-import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 
 /**
  * The customer plane's local work queue on the leaf: accepted dispatches wait here for a runner.
@@ -33,7 +33,7 @@ export function createWorkQueue(nc: NatsConnection) {
     /** True when newly queued, false when this workflow id was already queued (a re-send). */
     async enqueue(workflowId: string, data: Uint8Array, requestId?: string): Promise<boolean> {
       const h = natsHeaders();
-      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+      if (requestId) h.set(REQUEST_ID_HEADER.nats, requestId);
       const ack = await js.publish(WORK_SUBJECT, data, { msgID: workflowId, headers: h });
       return !ack.duplicate;
     },

@@ -3,7 +3,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import type { Logger } from '../../shared/log.ts';
-import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 import { dispatchSchema } from '../../shared/dispatch.ts';
 import { runWorkflow, type RunDeps } from './run-workflow.ts';
 import { WORK_DLQ_SUBJECT, WORK_STREAM } from './work-queue.ts';
@@ -17,7 +17,7 @@ export function createHandlers(deps: RunDeps) {
       // Long runs: tell JetStream we are alive so the message is not redelivered mid-run.
       const heartbeat = setInterval(() => msg.working(), 10_000);
       try {
-        const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+        const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats) || undefined;
         await runWorkflow(parsed.data, { ...deps, log: deps.log.child({ reqId: requestId }) });
       } finally {
         clearInterval(heartbeat);
