@@ -3,7 +3,7 @@ import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-
 import type { Logger } from '../../shared/log.ts';
 import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 import { subjects } from '../../shared/subjects.ts';
-import { exponentialDelays } from '../../shared/backoff.ts';
+import { linearDelays } from '../../shared/backoff.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
@@ -17,8 +17,9 @@ import type { WorkflowStore } from '../db/workflows.ts';
  * by workflow id, so a re-send never runs a workflow twice.
  */
 export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowStore; log: Logger }) {
-  // Re-send soon after the first try (a leaf that was just reconnecting), then settle at 15 s.
-  const resendDelay = exponentialDelays({ initialMs: 500, maxMs: 15_000, jitter: 'none' });
+  // Re-sent half a second later, then half a second later each time, up to every 15 s: a plane that
+  // comes back after a short outage gets its dispatch within seconds, a long outage costs little.
+  const resendDelay = linearDelays({ stepMs: 500, maxMs: 15_000 });
   return {
     async relay(msg: JsMsg): Promise<void | { retryInMs: number }> {
       const parsed = dispatchSchema.safeParse(safeJson(msg.data));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { exponentialDelays } from '../../../shared/backoff.ts';
+import { exponentialDelays, linearDelays } from '../../../shared/backoff.ts';
 
 test('without jitter the delay doubles from the initial one and stays at the cap', () => {
   const delay = exponentialDelays({ initialMs: 500, maxMs: 15_000, jitter: 'none' });
@@ -23,4 +23,9 @@ test('an attempt number far past the cap (a message redelivered for hours) costs
   const delay = exponentialDelays({ initialMs: 250, maxMs: 30_000, jitter: 'none' });
   assert.equal(delay(1_000_000), 30_000);
   assert.equal(delay(0), 250, 'attempt numbers below 1 count as the first retry');
+});
+
+test('linear delays grow by one step per attempt to the cap and stay there', () => {
+  const delay = linearDelays({ stepMs: 500, maxMs: 15_000 });
+  assert.deepEqual([1, 2, 3, 10, 29, 30, 31, 400].map(delay), [500, 1000, 1500, 5000, 14_500, 15_000, 15_000, 15_000]);
 });
