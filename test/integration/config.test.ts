@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -88,5 +89,37 @@ test('a port already in use ends the start with the embedded hub stopped, not le
   assert.match(res.stderr, /EADDRINUSE/);
   const hubConfig = join(stateDir, 'hub', 'hub.conf');
   assert.ok(existsSync(hubConfig), 'the start got as far as the embedded hub');
+  assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
+});
+
+test('SIGTERM while the control plane is still starting stops the embedded hub it had started, then exits', async (t) => {
+  const db = await createTestDatabase('cfg');
+  t.after(() => db.drop());
+  const stateDir = mkdtempSync(join(tmpdir(), 'ap-cp-state-'));
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const hubConfig = join(stateDir, 'hub', 'hub.conf');
+  const child = spawn(process.execPath, [`${ROOT}control-plane/main.ts`], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      DATABASE_URL: db.url,
+      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
+      PORT: '0',
+      STATE_DIR: stateDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The moment the hub process runs, the control plane is still connecting to it.
+  const deadline = Date.now() + 30_000;
+  while (pidsWithArgument(hubConfig).length === 0) {
+    assert.ok(Date.now() < deadline, 'the hub started');
+    await sleep(5);
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up, and the start did not announce readiness');
   assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
 });
