@@ -26,7 +26,11 @@ export function runService(
   let svc: RunningService | undefined;
   let stopSignal: string | undefined;
   const shutdown = async (signal: string) => {
-    if (stopSignal) return;
+    if (stopSignal) {
+      // A second signal while a start hangs: the operator insists, so end now rather than wait.
+      if (!svc) process.exit(130);
+      return;
+    }
     stopSignal = signal;
     // Still starting: the start's own outcome decides (below).
     if (!svc) return;
