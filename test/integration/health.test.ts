@@ -15,5 +15,7 @@ test('readiness follows the hub: ready with Postgres and NATS up, not ready when
   const body = (await down.json()) as any;
   assert.equal(body.checks.nats, 'failing');
   assert.equal(body.checks.postgres, 'ok');
+  assert.deepEqual(body.error, { code: 'not_ready', message: 'failing: nats' }, 'the error shape of every refusal');
+  assert.equal(down.headers.get('retry-after'), '5');
   assert.equal((await fetch(`${h.url}/healthz`)).status, 200);
 });
