@@ -2,15 +2,14 @@ import { z } from 'zod';
 import { type AgentName, type ErrorCode, FINDING_SEVERITIES, type TemplateName, type ToolName } from '../shared/boundary.ts';
 import type { Tier } from '../shared/llm/index.ts';
 import type { ToolInput, ToolResult } from './tools.ts';
+import { AgentplaneError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 
 /** An agent's failure with a code from the closed list, so the step can report it without its text. */
-export class AgentError extends Error {
-  readonly code: ErrorCode;
+export class AgentError extends AgentplaneError {
+  declare readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'AgentError';
-    this.code = code;
+    super(code, message, opts);
   }
 }
 

@@ -2,9 +2,10 @@ import { mkdirSync } from 'node:fs';
 import bcrypt from 'bcryptjs';
 import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import type { JWK } from 'jose';
+import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
+import { createCleanupStack } from '../shared/cleanup-stack.ts';
 import type { Logger } from '../shared/log.ts';
-import { ConfigError } from '../shared/errors.ts';
+import { isBriefHubOutage } from '../shared/nats-errors.ts';
 import { createTokenIssuer, createTokenVerifier, publicJwks } from '../shared/tokens.ts';
 import type { ControlPlaneEnv } from './config.ts';
 import { createDb } from './db/pool.ts';
@@ -28,23 +29,41 @@ import { startIngest } from './telemetry/ingest.ts';
 import { createLlmProxy } from './llm-proxy/index.ts';
 import { createDirectUsageSource } from './billing/direct-usage.ts';
 import { usageRoutes } from './http/routes/usage.ts';
-import { settleWithin } from '../shared/settle-within.ts';
-import { withRetries } from '../shared/with-retries.ts';
 import { startDeadLetterMover } from './telemetry/dead-letter.ts';
+import { settleWithin } from '../shared/settle-within.ts';
 
-/** Wires the control plane from its configuration; `main.ts` only parses env and handles signals. */
+/**
+ * Wires the control plane from its configuration; `main.ts` only parses env and handles signals. The
+ * configuration was checked whole before this runs (config.ts). Everything started here is stopped
+ * again if a later step fails, so a failed start leaves no hub process or connection behind.
+ */
 export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logger }) {
   const { env, log } = deps;
-  const keys = parseKeys(env.CONTROL_PLANE_TOKEN_KEYS);
+  const running = createCleanupStack();
+  try {
+    return await start(env, log, running);
+  } catch (err) {
+    await running.unwind();
+    throw err;
+  }
+}
+export type ControlPlane = Awaited<ReturnType<typeof createControlPlane>>;
+
+// A hub reload (ours with an external hub, or an enrollment's) is asynchronous: for a moment the
+// login can be refused and the JetStream API can have no responders. Both pass; retry briefly.
+const duringHubReload = retry(handleWhen(isBriefHubOutage), { maxAttempts: 19, backoff: new ConstantBackoff(250) });
+
+async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<typeof createCleanupStack>) {
+  const keys = env.CONTROL_PLANE_TOKEN_KEYS;
   const issuer = createTokenIssuer({ keys });
   const jwks = publicJwks(keys);
   await runMigrations({ databaseUrl: env.DATABASE_URL, log });
   const db = createDb({ databaseUrl: env.DATABASE_URL });
+  running.defer(() => db.end());
   const tenants = createTenantStore(db);
   const verifier = createTokenVerifier({ jwks, isTenantActive: async (id) => Boolean(await tenants.get(id)) });
   const workflows = createWorkflowStore(db);
 
-  const stoppers: Array<() => Promise<void>> = [];
   let natsUrl = env.HUB_NATS_URL;
   let natsUser = env.HUB_NATS_USER;
   let natsPass = env.HUB_NATS_PASSWORD;
@@ -52,15 +71,12 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
   let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
-    if (Boolean(env.HUB_LEAF_TLS_CERT_FILE) !== Boolean(env.HUB_LEAF_TLS_KEY_FILE)) {
-      throw new ConfigError('control-plane', ['HUB_LEAF_TLS_CERT_FILE and HUB_LEAF_TLS_KEY_FILE are set together or not at all']);
-    }
     const leafTls =
       env.HUB_LEAF_TLS_CERT_FILE && env.HUB_LEAF_TLS_KEY_FILE
         ? { certFile: env.HUB_LEAF_TLS_CERT_FILE, keyFile: env.HUB_LEAF_TLS_KEY_FILE }
         : undefined;
     const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls });
-    stoppers.push(() => embedded.process.stop());
+    running.defer(() => embedded.process.stop(), 10_000);
     embeddedHub = embedded.process;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
     hub = createHubAdmin({
@@ -75,10 +91,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
     if (!leafTls)
       log.warn({ leafUrl: embedded.leafUrl }, 'the hub leafnode link is plaintext on loopback (embedded default); production hubs use TLS');
   } else {
-    const missing = (['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HUB_ACCOUNTS_PATH', 'HUB_PID_FILE', 'HUB_LEAF_URL'] as const).filter(
-      (k) => !env[k],
-    );
-    if (missing.length) throw new ConfigError('control-plane', [`with HUB_NATS_URL set, also required: ${missing.join(', ')}`]);
+    // The schema made every HUB_* variable required once HUB_NATS_URL is set.
     hub = createHubAdmin({
       accountsPath: env.HUB_ACCOUNTS_PATH!,
       pidFile: env.HUB_PID_FILE!,
@@ -91,26 +104,31 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
     await hub.apply(await tenants.leafUsers());
   }
 
-  // A hub reload (ours, just above, with an external hub) is asynchronous: for a moment the login
-  // can be refused and the JetStream API can answer "no responders". Both pass; retry briefly.
-  const duringReload = (err: unknown) => /authorization violation|no responders|timeout/i.test(String(err));
-  const nc: NatsConnection = await withRetries(
+  const nc: NatsConnection = await duringHubReload.execute(() =>
     // A short handshake timeout so a stalled try is retried rather than waited on for 20 s.
-    () => connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1, timeout: 5_000 }),
-    { attempts: 20, delayMs: 250, isTransient: duringReload },
+    connect({ servers: natsUrl, user: natsUser, pass: natsPass, name: 'control-plane', maxReconnectAttempts: -1, timeout: 5_000 }),
   );
-  await withRetries(() => ensureHubStreams(nc), { attempts: 20, delayMs: 250, isTransient: duringReload });
+  running.defer(async () => {
+    await settleWithin(nc.drain(), 5000);
+    if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
+  }, 7000);
+  await duringHubReload.execute(() => ensureHubStreams(nc));
   const dispatcher = createDispatcher({ nc });
   const ingest = await startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log });
+  running.defer(() => ingest.stop());
   const deadLetters = await startDeadLetterMover({ nc, log });
+  running.defer(() => deadLetters.stop());
   const relay = await startRelay({ nc, workflows, log });
+  running.defer(() => relay.stop());
 
   const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   // An unreachable Redis must not crash the process; readiness reports it instead.
   redis?.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  if (redis) running.defer(() => redis.disconnect());
   // The proxy serves only tenants that chose routed mode.
   const proxyVerifier = routedTenantsOnly(verifier, async (id) => (await tenants.get(id))?.llmMode);
   const llmProxy = createLlmProxy({ env, log, verifier: proxyVerifier, db, redis });
+  if (llmProxy) running.defer(() => llmProxy.close());
 
   const app = createHttpApp({
     log,
@@ -121,6 +139,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
       maxConnectionsPerClient: env.HTTP_MAX_CONNECTIONS_PER_CLIENT,
     },
   });
+  running.defer(() => app.close(), 10_000);
   await app.register(
     healthRoutes({
       jwks,
@@ -153,31 +172,7 @@ export async function createControlPlane(deps: { env: ControlPlaneEnv; log: Logg
     async listen(): Promise<string> {
       return app.listen({ host: env.HOST, port: env.PORT });
     },
-    async stop(): Promise<void> {
-      await settleWithin(app.close(), 10_000);
-      await settleWithin(relay.stop(), 5000);
-      await settleWithin(ingest.stop(), 5000);
-      await settleWithin(llmProxy?.close(), 5000);
-      redis?.disconnect();
-      await settleWithin(deadLetters.stop(), 5000);
-      await settleWithin(nc.drain(), 5000);
-      if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
-      await settleWithin(db.end(), 5000);
-      for (const stop of stoppers.reverse()) await settleWithin(stop(), 10_000);
-    },
+    /** Stops everything, newest first: the HTTP API, then the proxy and workers, NATS, the hub, the pool. */
+    stop: () => running.unwind(),
   };
-}
-export type ControlPlane = Awaited<ReturnType<typeof createControlPlane>>;
-
-function parseKeys(raw: string): JWK[] {
-  let keys: unknown;
-  try {
-    keys = JSON.parse(raw);
-  } catch {
-    throw new ConfigError('control-plane', ['invalid: CONTROL_PLANE_TOKEN_KEYS (not JSON)']);
-  }
-  if (!Array.isArray(keys) || keys.length === 0 || keys.some((k) => typeof k !== 'object' || !k?.d || !k?.kid)) {
-    throw new ConfigError('control-plane', ['invalid: CONTROL_PLANE_TOKEN_KEYS (expected a JSON array of private JWKs with kid)']);
-  }
-  return keys as JWK[];
 }

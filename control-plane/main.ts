@@ -16,7 +16,11 @@ runService('control-plane', async () => {
   });
   try {
     const cp = await createControlPlane({ env, log });
-    const url = await cp.listen();
+    // A port already taken must not leave the embedded hub and the workers running.
+    const url = await cp.listen().catch(async (err: unknown) => {
+      await cp.stop();
+      throw err;
+    });
     log.info({ url, metricsUrl: telemetry.metricsUrl }, 'control plane listening');
     return {
       log,

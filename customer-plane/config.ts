@@ -1,82 +1,93 @@
 import { z } from 'zod';
+import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
-import { port } from '../shared/config.ts';
 
-/** The customer plane's environment. Secrets have no defaults; absent service URLs select embedded defaults. */
-export const customerPlaneEnvSchema = z.object({
-  /** This customer's tenant id (UUID), given by the vendor with the enrollment token. */
-  TENANT_ID: z.string().uuid(),
-  /** The control plane's HTTPS base URL; used once, to enroll. */
-  CONTROL_PLANE_URL: z.string().url(),
-  /** Secret, one-time: needed only at first start, before this plane has a key and a leaf login. */
-  ENROLL_TOKEN: z.string().optional(),
-  /**
-   * The customer plane's own Postgres (in production the RDS instance the Terraform stack creates): the
-   * run ledger and run records, in the `runtime` schema. Required until an embedded default exists.
-   */
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
-  /** Local state: secrets file (embedded default), leaf JetStream store, audit log, workspaces. */
-  STATE_DIR: z.string().default('.state/customer-plane'),
-  /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
-  REPOS: z
-    .string()
-    .default('')
-    .transform((s, ctx) => parseRepos(s, ctx)),
-  /** `file` (0600 file under STATE_DIR, the embedded default) or `aws` (AWS Secrets Manager). */
-  SECRETS_BACKEND: z.enum(['file', 'aws']).default('file'),
-  /** With SECRETS_BACKEND=aws: the name prefix of this stack's secrets, e.g. `agentplane/<tenant>/`. */
-  AWS_SECRETS_PREFIX: z.string().default('agentplane/'),
-  /** With SECRETS_BACKEND=aws: region of the secrets. */
-  AWS_REGION: z.string().optional(),
-  /** With SECRETS_BACKEND=aws: endpoint override (VPC endpoint or a local fake). */
-  AWS_SECRETS_ENDPOINT: z.string().url().optional(),
-  /** The leaf node's client URL; unset = start an embedded nats-server leaf on loopback. */
-  LEAF_NATS_URL: z.string().url().optional(),
-  /** Port of the embedded leaf's HTTP monitor (loopback only); unset = no monitor. */
-  LEAF_MONITOR_PORT: port().optional(),
-  /** CA bundle that signed the hub's leafnode certificate, when the system's trust store does not hold it. */
-  LEAF_HUB_CA_FILE: z.string().optional(),
-  /** nats-server version the generated leaf config targets (settings newer than it are left out). */
-  NATS_SERVER_VERSION: z
-    .string()
-    .regex(/^\d+\.\d+(\.\d+)?$/)
-    .optional(),
-  /** `direct` (default: this plane calls providers with the customer's keys; only token counts cross) or `routed` (calls the control plane's proxy). */
-  LLM_MODE: z.enum(['direct', 'routed']).default('direct'),
-  /** Secret, routed mode only: the `agent` token for the control plane's proxy; may instead live in the secret store as `agent-token`. */
-  AGENT_TOKEN: z.string().optional(),
-  /** OpenAI-compatible base URL for direct mode (the customer's own account). */
-  OPENAI_BASE_URL: z.string().url().optional(),
-  /** Secret: OpenAI key for direct mode; may instead live in the secret store as `openai-api-key`. */
-  OPENAI_API_KEY: z.string().optional(),
-  /** Anthropic base URL for direct mode (failover target). */
-  ANTHROPIC_BASE_URL: z.string().url().optional(),
-  /** Secret: Anthropic key for direct mode; may instead live in the secret store as `anthropic-api-key`. */
-  ANTHROPIC_API_KEY: z.string().optional(),
-  /**
-   * The customer's own OpenTelemetry collector (OTLP/HTTP base URL, e.g. http://otel.internal:4318).
-   * Full-fidelity metrics and traces go there only; unset = no OTLP export at all. The vendor gets
-   * nothing from this pipeline: only closed-list metric points cross, signed, through egress.
-   */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
-  /** How often metric points are reduced to boundary events and handed to egress (ms). */
-  BOUNDARY_METRICS_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
-  /**
-   * How agent commands are isolated: `auto` (bubblewrap when it can start here, else none), `bwrap`
-   * (refuse to start without it), `none` (no sandbox: commands that run repository code need approval).
-   */
-  SANDBOX: z.enum(['auto', 'bwrap', 'none']).default('auto'),
-  /** Workflows run at once by this runner. */
-  RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-  /** Steps of one workflow run at once (steps that only read; a step that writes runs alone). */
-  RUNNER_STEP_PARALLELISM: z.coerce.number().int().min(1).max(16).default(3),
-  /** How long a runner may go without a heartbeat before its run is handed to another runner (ms). */
-  RUNNER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
-  /** Deliveries of a run's work before it ends failed with `delivery_exhausted`. */
-  RUNNER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(3),
-  /** pino level. */
-  LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
-});
+/**
+ * The customer plane's environment. Secrets have no defaults; absent service URLs select embedded
+ * defaults. Rules that need the secret store (LLM keys and the agent token may live there) are
+ * checked right after, still before anything starts: see preflight.ts.
+ */
+export const customerPlaneEnvSchema = z
+  .object({
+    /** This customer's tenant id (UUID), given by the vendor with the enrollment token. */
+    TENANT_ID: z.string().uuid(),
+    /** The control plane's HTTPS base URL; used once, to enroll. */
+    CONTROL_PLANE_URL: z.string().url(),
+    /** Secret, one-time: needed only at first start, before this plane has a key and a leaf login. */
+    ENROLL_TOKEN: z.string().optional(),
+    /**
+     * The customer plane's own Postgres (in production the RDS instance the Terraform stack creates): the
+     * run ledger and run records, in the `runtime` schema. Required until an embedded default exists.
+     */
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    /** Local state: secrets file (embedded default), leaf JetStream store, audit log, workspaces. */
+    STATE_DIR: z.string().default('.state/customer-plane'),
+    /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
+    REPOS: z
+      .string()
+      .default('')
+      .transform((s, ctx) => parseRepos(s, ctx)),
+    /** `file` (0600 file under STATE_DIR, the embedded default) or `aws` (AWS Secrets Manager). */
+    SECRETS_BACKEND: z.enum(['file', 'aws']).default('file'),
+    /** With SECRETS_BACKEND=aws: the name prefix of this stack's secrets, e.g. `agentplane/<tenant>/`. */
+    AWS_SECRETS_PREFIX: z.string().default('agentplane/'),
+    /** With SECRETS_BACKEND=aws: region of the secrets. */
+    AWS_REGION: z.string().optional(),
+    /** With SECRETS_BACKEND=aws: endpoint override (VPC endpoint or a local fake). */
+    AWS_SECRETS_ENDPOINT: z.string().url().optional(),
+    /** The leaf node's client URL; unset = start an embedded nats-server leaf on loopback. */
+    LEAF_NATS_URL: z.string().url().optional(),
+    /** Port of the embedded leaf's HTTP monitor (loopback only); unset = no monitor. */
+    LEAF_MONITOR_PORT: port().optional(),
+    /** CA bundle that signed the hub's leafnode certificate, when the system's trust store does not hold it. */
+    LEAF_HUB_CA_FILE: z.string().optional(),
+    /** nats-server version the generated leaf config targets (settings newer than it are left out). */
+    NATS_SERVER_VERSION: z
+      .string()
+      .regex(/^\d+\.\d+(\.\d+)?$/)
+      .optional(),
+    /** `direct` (default: this plane calls providers with the customer's keys; only token counts cross) or `routed` (calls the control plane's proxy). */
+    LLM_MODE: z.enum(['direct', 'routed']).default('direct'),
+    /** Secret, routed mode only: the `agent` token for the control plane's proxy; may instead live in the secret store as `agent-token`. */
+    AGENT_TOKEN: z.string().optional(),
+    /** OpenAI-compatible base URL for direct mode (the customer's own account). */
+    OPENAI_BASE_URL: z.string().url().optional(),
+    /** Secret: OpenAI key for direct mode; may instead live in the secret store as `openai-api-key`. */
+    OPENAI_API_KEY: z.string().optional(),
+    /** Anthropic base URL for direct mode (failover target). */
+    ANTHROPIC_BASE_URL: z.string().url().optional(),
+    /** Secret: Anthropic key for direct mode; may instead live in the secret store as `anthropic-api-key`. */
+    ANTHROPIC_API_KEY: z.string().optional(),
+    /**
+     * The customer's own OpenTelemetry collector (OTLP/HTTP base URL, e.g. http://otel.internal:4318).
+     * Full-fidelity metrics and traces go there only; unset = no OTLP export at all. The vendor gets
+     * nothing from this pipeline: only closed-list metric points cross, signed, through egress.
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+    /** How often metric points are reduced to boundary events and handed to egress (ms). */
+    BOUNDARY_METRICS_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(30_000),
+    /**
+     * How agent commands are isolated: `auto` (bubblewrap when it can start here, else none), `bwrap`
+     * (refuse to start without it), `none` (no sandbox: commands that run repository code need approval).
+     */
+    SANDBOX: z.enum(['auto', 'bwrap', 'none']).default('auto'),
+    /** Workflows run at once by this runner. */
+    RUNNER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    /** Steps of one workflow run at once (steps that only read; a step that writes runs alone). */
+    RUNNER_STEP_PARALLELISM: z.coerce.number().int().min(1).max(16).default(3),
+    /** How long a runner may go without a heartbeat before its run is handed to another runner (ms). */
+    RUNNER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
+    /** Deliveries of a run's work before it ends failed with `delivery_exhausted`. */
+    RUNNER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(3),
+    /** pino level. */
+    LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  })
+  .superRefine((env, ctx) => {
+    // README promises it; without it the SDK looks for a region elsewhere and fails only at the first read.
+    if (env.SECRETS_BACKEND === 'aws' && env.AWS_REGION === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'required with SECRETS_BACKEND=aws' });
+    }
+  }, EVEN_WITH_OTHER_PROBLEMS);
 export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;
 
 function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {

@@ -1,8 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { type CleanupStack, createCleanupStack } from '../shared/cleanup-stack.ts';
 import type { Logger } from '../shared/log.ts';
-import { ConfigError } from '../shared/errors.ts';
 import { subjects } from '../shared/subjects.ts';
 import { settleWithin } from '../shared/settle-within.ts';
 import { createLlmGateway } from '../shared/llm/index.ts';
@@ -22,6 +22,7 @@ import { createFileSecretStore } from './secrets/file-store.ts';
 import { createAwsSecretStore } from './secrets/aws-store.ts';
 import type { SecretStore } from './secrets/store.ts';
 import { ensureEnrolled } from './enroll.ts';
+import { checkStartupSecrets, type LlmCredentials } from './preflight.ts';
 import { startEmbeddedLeaf, type LocalLogins } from './leaf/embedded.ts';
 import { createSeqCounter } from './egress/seq-counter.ts';
 import { ensureOutbox } from './egress/outbox.ts';
@@ -52,7 +53,12 @@ export type RuntimeOverrides = {
   fetch?: typeof fetch;
 };
 
-/** Wires the customer plane; `main.ts` only parses env and handles signals. */
+/**
+ * Wires the customer plane; `main.ts` only parses env and handles signals. Everything the start needs
+ * from the environment and the secret store is checked before anything happens (config.ts, then
+ * preflight.ts), and whatever was started is stopped again if a later step fails: a failed start
+ * leaves no leaf process or connection behind.
+ */
 export async function createCustomerPlane(deps: {
   env: CustomerPlaneEnv;
   log: Logger;
@@ -60,13 +66,26 @@ export async function createCustomerPlane(deps: {
   onForwarded?: (f: Forwarded) => void | Promise<void>;
   runtime?: RuntimeOverrides;
 }) {
+  const running = createCleanupStack();
+  try {
+    return await start(deps, running);
+  } catch (err) {
+    await running.unwind();
+    throw err;
+  }
+}
+export type CustomerPlane = Awaited<ReturnType<typeof createCustomerPlane>>;
+
+async function start(deps: Parameters<typeof createCustomerPlane>[0], running: CleanupStack) {
   const { env, log } = deps;
-  // The ledger first: a plane that cannot record its runs must not take work.
-  await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 4 });
   const stateDir = resolve(env.STATE_DIR);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const secrets = deps.secrets ?? selectSecretStore(env, stateDir, log);
+  const checked = await checkStartupSecrets(env, secrets);
+  // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
+  await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
+  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 4 });
+  running.defer(() => db.end(), 5000);
   const { key, leaf } = await ensureEnrolled({
     secrets,
     tenant: env.TENANT_ID,
@@ -75,7 +94,6 @@ export async function createCustomerPlane(deps: {
     log,
   });
 
-  const stoppers: Array<() => Promise<void>> = [];
   let natsUrl = env.LEAF_NATS_URL;
   let logins: LocalLogins;
   if (!natsUrl) {
@@ -90,17 +108,13 @@ export async function createCustomerPlane(deps: {
       hubCaFile: env.LEAF_HUB_CA_FILE,
       onPlaintextLink: (hub) => log.warn({ hub }, 'the link to the hub is plaintext: allowed only to a hub on loopback (embedded default)'),
     });
-    stoppers.push(() => embedded.process.stop());
+    running.defer(() => embedded.process.stop(), 10_000);
     natsUrl = embedded.natsUrl;
     logins = embedded.logins;
     log.info({ natsUrl }, 'LEAF_NATS_URL not set: using an embedded nats-server leaf (loopback only, dials out to the hub)');
   } else {
-    const stored = await secrets.get('local-nats-logins');
-    if (!stored)
-      throw new ConfigError('customer-plane', [
-        'with LEAF_NATS_URL set, the secret `local-nats-logins` must hold the egress and runner logins',
-      ]);
-    logins = JSON.parse(stored) as LocalLogins;
+    // Read and checked by the preflight: with LEAF_NATS_URL the logins come from the secret store.
+    logins = checked.localLogins!;
   }
 
   // Two logins, two connections: only the egress login may publish ap.up.*, and the hub's acks come
@@ -113,6 +127,7 @@ export async function createCustomerPlane(deps: {
     inboxPrefix: subjects.downInbox(env.TENANT_ID),
     maxReconnectAttempts: -1,
   });
+  running.defer(() => closeConnection(egressNc), 6000);
   const runnerNc: NatsConnection = await connect({
     servers: natsUrl,
     user: logins.runner.user,
@@ -120,20 +135,26 @@ export async function createCustomerPlane(deps: {
     name: 'runner',
     maxReconnectAttempts: -1,
   });
+  running.defer(() => closeConnection(runnerNc), 6000);
   await ensureOutbox(egressNc);
   await ensureWorkQueue(runnerNc);
 
   const egress = createEgress({ nc: egressNc, tenant: env.TENANT_ID, key, seq: createSeqCounter(join(stateDir, 'egress.seq')), log });
   // Every batch the hub acknowledged is appended to the local audit chain before the outbox ack.
   const audit = openAuditLog(auditLogPath(stateDir));
+  running.defer(() => audit.close());
   const onForwarded = async (f: Forwarded) => {
     audit.record(f);
     await deps.onForwarded?.(f);
   };
   const forwarder = await startForwarder({ nc: egressNc, tenant: env.TENANT_ID, log, onForwarded });
+  running.defer(() => forwarder.stop());
+  // At stop, pending events are flushed to the outbox before the forwarder stops: forwarded now if the
+  // hub is reachable, kept across the restart if not.
+  running.defer(() => egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed')));
 
-  const llm = await createGateway(env, secrets, log, (event) => egress.emit('usage', event));
-  const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
+  const llm = createGateway(env, checked.llm, log, (event) => egress.emit('usage', event));
+  running.defer(() => llm.close(), 2000);
   const commands = createCommandExecution();
   const commandRunner = deps.runtime?.commandRunner ?? commands.runner;
   if (commandRunner.sandbox === 'none') {
@@ -163,33 +184,26 @@ export async function createCustomerPlane(deps: {
     ackWaitMs: env.RUNNER_ACK_WAIT_MS,
     maxDeliver: env.RUNNER_MAX_DELIVER,
   });
+  // Runs in flight finish first (ECS gives the task its stop timeout).
+  running.defer(() => runner.stop(), 110_000);
+  // Intake last: dispatches are taken only once a runner is there, and refused first at stop.
+  const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
+  running.defer(() => intake.sub.unsubscribe());
   await runnerNc.flush();
 
   return {
     egress,
     kid: key.kid,
     intakeStats: intake.stats,
-    async stop(): Promise<void> {
-      intake.sub.unsubscribe();
-      // Runs in flight finish first (ECS gives the task its stop timeout); then pending events are
-      // flushed to the outbox, which keeps them across the restart if the hub is not reachable now.
-      await settleWithin(runner.stop(), 110_000);
-      await settleWithin(
-        egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed')),
-        5000,
-      );
-      await settleWithin(forwarder.stop(), 5000);
-      audit.close();
-      await settleWithin(llm.close(), 2000);
-      await settleWithin(db.end(), 5000);
-      await settleWithin(runnerNc.drain(), 5000);
-      await settleWithin(egressNc.drain(), 5000);
-      for (const nc of [runnerNc, egressNc]) if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
-      for (const stop of stoppers.reverse()) await settleWithin(stop(), 10_000);
-    },
+    /** Stops everything, newest first: intake, the runs in flight, LLM client, forwarder, egress, NATS, the leaf. */
+    stop: () => running.unwind(),
   };
 }
-export type CustomerPlane = Awaited<ReturnType<typeof createCustomerPlane>>;
+
+async function closeConnection(nc: NatsConnection): Promise<void> {
+  await settleWithin(nc.drain(), 5000);
+  if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
+}
 
 function mkdirp(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -205,31 +219,20 @@ function selectSecretStore(env: CustomerPlaneEnv, stateDir: string, log: Logger)
   return createFileSecretStore(path);
 }
 
-async function createGateway(
+function createGateway(
   env: CustomerPlaneEnv,
-  secrets: SecretStore,
+  credentials: LlmCredentials,
   log: Logger,
   emitUsage: (event: UsageCounter) => unknown,
-): Promise<RunnerLlm> {
-  if (env.LLM_MODE === 'routed') {
-    const agentToken = env.AGENT_TOKEN ?? (await secrets.get('agent-token'));
-    if (!agentToken)
-      throw new ConfigError('customer-plane', [
-        'missing required variable(s): AGENT_TOKEN (or the `agent-token` secret) for LLM_MODE=routed',
-      ]);
+): RunnerLlm {
+  if (credentials.mode === 'routed') {
     log.info('LLM_MODE=routed: LLM calls go through the control plane proxy');
-    return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken });
+    return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken: credentials.agentToken });
   }
-  const openaiKey = env.OPENAI_API_KEY ?? (await secrets.get('openai-api-key'));
-  const anthropicKey = env.ANTHROPIC_API_KEY ?? (await secrets.get('anthropic-api-key'));
+  const { openaiKey, anthropicKey } = credentials;
   const providers: Parameters<typeof createLlmGateway>[0]['providers'] = {};
   if (openaiKey) providers.openai = { apiKey: openaiKey, baseURL: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1' };
   if (anthropicKey) providers.anthropic = { apiKey: anthropicKey, baseURL: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' };
-  if (!openaiKey && !anthropicKey) {
-    throw new ConfigError('customer-plane', [
-      'missing required variable(s): OPENAI_API_KEY or ANTHROPIC_API_KEY (or the matching secrets) for direct LLM mode',
-    ]);
-  }
   // Routed calls are counted by the vendor's proxy; direct calls report their counts here.
   return withUsageReporting(createLlmGateway({ providers, log }), emitUsage);
 }

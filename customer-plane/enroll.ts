@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AgentplaneError } from '../shared/errors.ts';
 import type { Logger } from '../shared/log.ts';
 import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../shared/signing.ts';
 import type { SecretStore } from './secrets/store.ts';
@@ -6,14 +7,8 @@ import type { SecretStore } from './secrets/store.ts';
 const leafCredentialsSchema = z.object({ url: z.string(), username: z.string(), password: z.string() });
 export type LeafCredentials = z.infer<typeof leafCredentialsSchema>;
 
-export class EnrollmentError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'EnrollmentError';
-    this.code = code;
-  }
-}
+/** Enrollment was refused or could not happen; `code` is the control plane's own code where it sent one. */
+export class EnrollmentError extends AgentplaneError {}
 
 /**
  * First start: generate the tenant's Ed25519 key here (the private half never leaves), store it,

@@ -20,14 +20,23 @@ export function loadConfig<S extends z.ZodObject>(
   const invalid: string[] = [];
   for (const issue of result.error.issues) {
     const name = String(issue.path[0] ?? '?');
-    if (cleaned[name] === undefined) missing.push(name);
+    // A cross-field rule says why the variable is needed ("required with HUB_NATS_URL"); a plain
+    // required field needs no explanation.
+    if (cleaned[name] === undefined) missing.push(issue.code === 'custom' ? `${name} (${issue.message})` : name);
     else invalid.push(`${name} (${issue.message})`);
   }
   const problems: string[] = [];
   if (missing.length) problems.push(`missing required variable(s): ${[...new Set(missing)].join(', ')}`);
-  if (invalid.length) problems.push(`invalid: ${invalid.join(', ')}`);
+  if (invalid.length) problems.push(`invalid: ${[...new Set(invalid)].join(', ')}`);
   throw new ConfigError(service, problems);
 }
+
+/**
+ * Options for a schema's cross-field `superRefine`: run it even when single variables already
+ * failed, so one message names every problem. The rule then sees a partly parsed environment and
+ * must only test what it reads (`=== undefined`, string comparisons), never assume a type.
+ */
+export const EVEN_WITH_OTHER_PROBLEMS = { when: () => true };
 
 /** A port number read from the environment. */
 export const port = () => z.coerce.number().int().min(0).max(65535);

@@ -1,18 +1,32 @@
-// Named errors with a stable `code` and an HTTP status. Handlers throw these; one error handler
-// per service turns them into `{error: {code, message}}`. Anything else is a 500 with no detail.
+// One error convention for the whole codebase. Every error we throw on purpose is an AgentplaneError:
+// a stable, lower-case `code` that callers, tests, logs and alerts match on (never the message), and
+// the `cause` that led to it. HTTP errors add `status` (AppError and its subclasses; one error handler
+// per service turns them into `{error: {code, message}}`); worker errors add `retryable`
+// (shared/worker-errors.ts). Anything that is not one of ours is a 500 with no detail.
 
 export type ErrorOptions = { cause?: unknown; details?: Record<string, unknown> };
 
-export class AppError extends Error {
+/** Codes are identifiers: lower-case words joined by underscores, e.g. `config_invalid`. */
+export const ERROR_CODE_RE = /^[a-z][a-z0-9_]*$/;
+
+export class AgentplaneError extends Error {
   readonly code: string;
-  readonly status: number;
+  /** Structured facts about the failure (never secrets, never user content); HTTP errors add them to the body. */
   readonly details?: Record<string, unknown>;
-  constructor(code: string, status: number, message: string, opts: ErrorOptions = {}) {
-    super(message, { cause: opts.cause });
+  constructor(code: string, message: string, opts: ErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
     this.code = code;
-    this.status = status;
     this.details = opts.details;
+  }
+}
+
+/** An error with an HTTP status: what a handler throws to refuse a request. */
+export class AppError extends AgentplaneError {
+  readonly status: number;
+  constructor(code: string, status: number, message: string, opts: ErrorOptions = {}) {
+    super(code, message, opts);
+    this.status = status;
   }
 }
 
@@ -41,19 +55,12 @@ export class ConflictError extends AppError {
     super(opts?.code ?? 'conflict', 409, message, opts);
   }
 }
-export class UnavailableError extends AppError {
-  constructor(message: string, opts?: ErrorOptions & { code?: string }) {
-    super(opts?.code ?? 'unavailable', 503, message, opts);
-  }
-}
 
 /** Thrown at start when the environment is incomplete; names every problem at once. */
-export class ConfigError extends Error {
-  readonly code = 'config_invalid';
+export class ConfigError extends AgentplaneError {
   readonly problems: string[];
   constructor(service: string, problems: string[]) {
-    super(`${service}: invalid configuration: ${problems.join('; ')}`);
-    this.name = 'ConfigError';
+    super('config_invalid', `${service}: invalid configuration: ${problems.join('; ')}`);
     this.problems = problems;
   }
 }

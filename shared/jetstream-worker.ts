@@ -1,7 +1,9 @@
 import { jetstream, type JsMsg, type JetStreamClient, AckPolicy, DeliverPolicy, jetstreamManager } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import { exponentialDelays } from './backoff.ts';
+import { deleteStreamMessage, ensureConsumer } from './jetstream-admin.ts';
 import type { Logger } from './log.ts';
-import { PermanentError, backoffMs } from './worker-errors.ts';
+import { PermanentError, WorkerError, isPermanent } from './worker-errors.ts';
 
 export type DeadLetter = (msg: JsMsg, reason: string, error: Error) => Promise<void>;
 
@@ -29,7 +31,7 @@ export type WorkerOptions = {
  */
 export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promise<void> }> {
   const jsm = await jetstreamManager(opts.nc);
-  const config = {
+  await ensureConsumer(jsm, opts.stream, {
     durable_name: opts.durable,
     ack_policy: AckPolicy.Explicit,
     deliver_policy: DeliverPolicy.All,
@@ -37,23 +39,17 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
     ack_wait: opts.ackWaitMs * 1_000_000,
     max_ack_pending: Math.max(64, (opts.concurrency ?? 1) * 4),
     filter_subject: opts.filterSubject,
-  };
-  try {
-    await jsm.consumers.info(opts.stream, opts.durable);
-    await jsm.consumers.update(opts.stream, opts.durable, config);
-  } catch (err) {
-    if (!/not found/i.test(String(err))) throw err;
-    await jsm.consumers.add(opts.stream, config);
-  }
+  });
   const js: JetStreamClient = jetstream(opts.nc);
   const consumer = await js.consumers.get(opts.stream, opts.durable);
   const messages = await consumer.consume({ max_messages: Math.max(8, (opts.concurrency ?? 1) * 2) });
   const inflight = new Set<Promise<void>>();
   const limit = opts.concurrency ?? 1;
+  const retryDelay = exponentialDelays({ initialMs: 250, maxMs: 30_000, jitter: 'equal', random: opts.random });
 
   const loop = (async () => {
     for await (const msg of messages) {
-      const p = settle(msg, opts).finally(() => inflight.delete(p));
+      const p = settle(msg, opts, retryDelay).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= limit) await Promise.race(inflight);
     }
@@ -68,7 +64,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
   };
 }
 
-async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
+async function settle(msg: JsMsg, opts: WorkerOptions, retryDelay: (attempt: number) => number): Promise<void> {
   try {
     const outcome = await opts.handle(msg);
     if (outcome && (opts.maxDeliver < 0 || msg.info.deliveryCount < opts.maxDeliver)) {
@@ -78,12 +74,13 @@ async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
     if (outcome) throw new PermanentError('not_completed', 'message was not completed within its deliveries');
     msg.ack();
   } catch (raw) {
-    const err = raw instanceof Error ? raw : new Error(String(raw));
-    const permanent = err instanceof PermanentError;
+    const err = raw instanceof Error ? raw : new Error('handler threw a non-error', { cause: raw });
+    const permanent = isPermanent(err);
     const lastTry = opts.maxDeliver > 0 && msg.info.deliveryCount >= opts.maxDeliver;
-    const reason = (err as { reason?: string }).reason ?? 'handler_error';
+    // Only our own codes become reasons: a reason is a subject token and an operator's alert key.
+    const reason = err instanceof WorkerError ? err.code : 'handler_error';
     if (!permanent && !lastTry) {
-      const delay = backoffMs(msg.info.deliveryCount, { random: opts.random });
+      const delay = retryDelay(msg.info.deliveryCount);
       opts.log.warn(
         { stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay, err: err.cause ?? err },
         'message will be retried',
@@ -98,13 +95,36 @@ async function settle(msg: JsMsg, opts: WorkerOptions): Promise<void> {
     } catch (dlqErr) {
       // The DLQ itself failed: keep the message (nak) rather than drop it.
       opts.log.error({ err: dlqErr, stream: opts.stream }, 'dead-letter failed; message kept');
-      msg.nak(backoffMs(msg.info.deliveryCount, { random: opts.random }));
+      msg.nak(retryDelay(msg.info.deliveryCount));
     }
   }
 }
 
 /** The DLQ's dedupe id for a source message: the handler path and the advisory path store it once. */
 export const dlqMsgId = (stream: string, streamSeq: number): string => `dlq:${stream}:${streamSeq}`;
+
+/** Where a dead-lettered message came from and why; every way into a DLQ writes these headers. */
+export type DlqOrigin = {
+  reason: string;
+  stream: string;
+  streamSeq: number;
+  subject?: string;
+  consumer?: string;
+  deliveries?: number;
+};
+
+/** The headers of a DLQ entry: `Ap-Dlq-*` for its origin and reason, `Nats-Msg-Id` so it is stored once. */
+export function dlqHeaders(origin: DlqOrigin): MsgHdrs {
+  const h = natsHeaders();
+  h.set('Ap-Dlq-Reason', origin.reason);
+  h.set('Ap-Dlq-Stream', origin.stream);
+  h.set('Ap-Dlq-Stream-Seq', String(origin.streamSeq));
+  if (origin.subject !== undefined) h.set('Ap-Dlq-Subject', origin.subject);
+  if (origin.consumer !== undefined) h.set('Ap-Dlq-Consumer', origin.consumer);
+  if (origin.deliveries !== undefined) h.set('Ap-Dlq-Deliveries', String(origin.deliveries));
+  h.set('Nats-Msg-Id', dlqMsgId(origin.stream, origin.streamSeq));
+  return h;
+}
 
 /**
  * Copies a message into a DLQ subject with its origin and reason in headers. With
@@ -119,18 +139,14 @@ export function dlqPublisher(
   const js = jetstream(nc);
   const jsmP = opts.removeFromSource ? jetstreamManager(nc) : undefined;
   return async (msg, reason) => {
-    const h = natsHeaders();
-    h.set('Ap-Dlq-Reason', reason);
-    h.set('Ap-Dlq-Stream', msg.info.stream);
-    h.set('Ap-Dlq-Stream-Seq', String(msg.seq));
-    h.set('Ap-Dlq-Subject', msg.subject);
-    h.set('Ap-Dlq-Deliveries', String(msg.info.deliveryCount));
-    await js.publish(subjectFor(reason), msg.data, { headers: h, msgID: dlqMsgId(msg.info.stream, msg.seq) });
-    if (jsmP) {
-      const jsm = await jsmP;
-      await jsm.streams.deleteMessage(msg.info.stream, msg.seq, false).catch((err) => {
-        if (!/no message found|not found/i.test(String(err))) throw err;
-      });
-    }
+    const headers = dlqHeaders({
+      reason,
+      stream: msg.info.stream,
+      streamSeq: msg.seq,
+      subject: msg.subject,
+      deliveries: msg.info.deliveryCount,
+    });
+    await js.publish(subjectFor(reason), msg.data, { headers });
+    if (jsmP) await deleteStreamMessage(await jsmP, msg.info.stream, msg.seq);
   };
 }

@@ -10,6 +10,7 @@ import {
   type CryptoKey,
 } from 'jose';
 import { canonicalJson } from './canonical-json.ts';
+import { AgentplaneError } from './errors.ts';
 import type { UpKind } from './subjects.ts';
 
 /**
@@ -52,12 +53,10 @@ export async function signBatch(batch: UpBatch, key: TenantSigningKey): Promise<
     .sign(key.privateKey);
 }
 
-export class SignatureError extends Error {
-  readonly reason: 'malformed' | 'unknown_key' | 'bad_signature';
-  constructor(reason: SignatureError['reason'], message: string, cause?: unknown) {
-    super(message, { cause });
-    this.name = 'SignatureError';
-    this.reason = reason;
+export class SignatureError extends AgentplaneError {
+  declare readonly code: 'malformed' | 'unknown_key' | 'bad_signature';
+  constructor(code: SignatureError['code'], message: string, cause?: unknown) {
+    super(code, message, { cause });
   }
 }
 

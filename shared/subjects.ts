@@ -31,8 +31,3 @@ export function parseUpSubject(subject: string): { tenant: string; kind: UpKind 
   if (!UUID_RE.test(tenant) || !(UP_KINDS as readonly string[]).includes(kind)) return null;
   return { tenant, kind: kind as UpKind };
 }
-
-/** NATS header that carries the originating HTTP request id down the link with a dispatch. */
-export const REQUEST_ID_HEADER = 'Ap-Request-Id';
-/** What a request id may look like when it arrives over the link; anything else is dropped. */
-export const REQUEST_ID_RE = /^[A-Za-z0-9_.:-]{1,64}$/;

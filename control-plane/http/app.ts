@@ -4,8 +4,9 @@ import { BadRequestError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { capConnectionsPerClient } from './connection-cap.ts';
 import { lazyChildLogger } from './lazy-child-logger.ts';
-import { installErrorHandler } from './middleware/error-handler/index.ts';
-import { installRequestId, REQUEST_ID_HEADER, SAFE_REQUEST_ID } from './middleware/request-id/index.ts';
+import { clientErrorHandler, frameworkErrors, installErrorHandler } from './middleware/error-handler/index.ts';
+import { acceptedRequestId, REQUEST_ID_HEADER } from '../../shared/request-id.ts';
+import { installRequestId } from './middleware/request-id/index.ts';
 
 export type RouteInfo = { method: string; url: string; authenticated: boolean };
 
@@ -55,16 +56,20 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
       // Node looks for requests past their timeout this often (default 30 s, which would let a slow
       // client keep its socket half a minute past the limit).
       connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2))),
+      // A Host-less HTTP/1.1 request reaches the error handler's hook, which refuses it in the JSON
+      // shape; Node's own refusal has an empty body.
+      requireHostHeader: false,
     },
     // false: fastify would otherwise trust the header verbatim; genReqId vets it instead.
     requestIdHeader: false,
     // Request ids need not sort, so a random UUID (no clock read, no monotonic state): the ULID
     // generator was ~3-4% of the LLM proxy's CPU. Workflow and event ids stay ULIDs.
-    genReqId: (req) => {
-      const given = req.headers[REQUEST_ID_HEADER];
-      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
-    },
-    return503OnClosing: true,
+    genReqId: (req) => acceptedRequestId(req.headers[REQUEST_ID_HEADER.http]) ?? randomUUID(),
+    // Refused in our own JSON shape by the error handler's closing hook instead.
+    return503OnClosing: false,
+    // Errors before routing, and requests Node's parser refused, in the same JSON shape.
+    frameworkErrors,
+    clientErrorHandler,
     childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger as Logger, bindings, opts),
   }) as unknown as FastifyInstance;
   // JSON only: a text body would otherwise reach handlers as a string and fail with a vaguer error.

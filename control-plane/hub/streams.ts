@@ -1,5 +1,6 @@
 import { jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureStream } from '../../shared/jetstream-admin.ts';
 
 /**
  * The hub's JetStream streams, all in the control plane's account:
@@ -29,7 +30,7 @@ const NS_PER_MS = 1_000_000;
 
 export async function ensureHubStreams(nc: NatsConnection): Promise<JetStreamManager> {
   const jsm = await jetstreamManager(nc);
-  await upsert(jsm, {
+  await ensureStream(jsm, {
     name: STREAMS.up.name,
     subjects: [...STREAMS.up.subjects],
     storage: StorageType.File,
@@ -37,14 +38,14 @@ export async function ensureHubStreams(nc: NatsConnection): Promise<JetStreamMan
     duplicate_window: 2 * 3600 * 1000 * NS_PER_MS,
     max_age: 7 * 24 * 3600 * 1000 * NS_PER_MS,
   });
-  await upsert(jsm, {
+  await ensureStream(jsm, {
     name: STREAMS.dispatch.name,
     subjects: [...STREAMS.dispatch.subjects],
     storage: StorageType.File,
     retention: RetentionPolicy.Workqueue,
     duplicate_window: 3600 * 1000 * NS_PER_MS,
   });
-  await upsert(jsm, {
+  await ensureStream(jsm, {
     name: STREAMS.dlq.name,
     subjects: [...STREAMS.dlq.subjects],
     storage: StorageType.File,
@@ -52,21 +53,11 @@ export async function ensureHubStreams(nc: NatsConnection): Promise<JetStreamMan
     max_age: 30 * 24 * 3600 * 1000 * NS_PER_MS,
     duplicate_window: 24 * 3600 * 1000 * NS_PER_MS,
   });
-  await upsert(jsm, {
+  await ensureStream(jsm, {
     name: STREAMS.advisories.name,
     subjects: [...STREAMS.advisories.subjects],
     storage: StorageType.File,
     retention: RetentionPolicy.Workqueue,
   });
   return jsm;
-}
-
-async function upsert(jsm: JetStreamManager, cfg: Parameters<JetStreamManager['streams']['add']>[0]): Promise<void> {
-  try {
-    await jsm.streams.info(cfg.name!);
-    await jsm.streams.update(cfg.name!, cfg);
-  } catch (err) {
-    if (!/not found/i.test(String(err))) throw err;
-    await jsm.streams.add(cfg);
-  }
 }

@@ -1,6 +1,7 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
+import { clientErrorOf } from '../http/middleware/error-handler/index.ts';
 import { LlmCallerGoneError, LlmError } from '../../shared/llm/index.ts';
 
 /**
@@ -31,17 +32,12 @@ export function openAIErrorBody(err: unknown): {
   if (err instanceof AppError) {
     return { status: err.status, body: { error: { message: err.message, type: typeFor(err.status), code: err.code, param: null } } };
   }
-  const fe = err as FastifyError;
-  if (typeof fe?.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-    const code =
-      fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-        ? 'body_too_large'
-        : fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
-          ? 'unsupported_media_type'
-          : fe.statusCode === 400 && /JSON/.test(fe.message)
-            ? 'invalid_json'
-            : 'invalid_request';
-    return { status: fe.statusCode, body: { error: { message: fe.message, type: typeFor(fe.statusCode), code, param: null } } };
+  const client = clientErrorOf(err);
+  if (client) {
+    return {
+      status: client.status,
+      body: { error: { message: client.message, type: typeFor(client.status), code: client.code, param: null } },
+    };
   }
   return { status: 500, body: { error: { message: 'internal error', type: 'api_error', code: 'internal', param: null } } };
 }

@@ -1,7 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { dispatchQueueSubject } from '../hub/streams.ts';
-import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 
 import type { Dispatch } from '../../shared/dispatch.ts';
 
@@ -12,7 +12,7 @@ export function createDispatcher(deps: { nc: NatsConnection }) {
     async enqueue(d: Dispatch, opts: { requestId?: string } = {}): Promise<void> {
       const h = natsHeaders();
       // The request id travels with the dispatch so both planes' logs of one workflow can be joined.
-      if (opts.requestId) h.set(REQUEST_ID_HEADER, opts.requestId);
+      if (opts.requestId) h.set(REQUEST_ID_HEADER.nats, opts.requestId);
       await js.publish(dispatchQueueSubject(d.tenant), JSON.stringify(d), { msgID: d.workflowId, headers: h });
     },
   };

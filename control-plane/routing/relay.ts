@@ -1,7 +1,9 @@
 import type { JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
-import { REQUEST_ID_HEADER, subjects } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
+import { subjects } from '../../shared/subjects.ts';
+import { linearDelays } from '../../shared/backoff.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
@@ -15,6 +17,9 @@ import type { WorkflowStore } from '../db/workflows.ts';
  * by workflow id, so a re-send never runs a workflow twice.
  */
 export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowStore; log: Logger }) {
+  // Re-sent half a second later, then half a second later each time, up to every 15 s: a plane that
+  // comes back after a short outage gets its dispatch within seconds, a long outage costs little.
+  const resendDelay = linearDelays({ stepMs: 500, maxMs: 15_000 });
   return {
     async relay(msg: JsMsg): Promise<void | { retryInMs: number }> {
       const parsed = dispatchSchema.safeParse(safeJson(msg.data));
@@ -23,12 +28,12 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
       const status = await deps.workflows.status(d.workflowId);
       if (status === undefined) throw new PermanentError('unknown_workflow', 'dispatch for a workflow that does not exist');
       if (status !== 'queued') return; // accepted by the customer plane: done
-      const requestId = msg.headers?.get(REQUEST_ID_HEADER);
+      const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats);
       const h = natsHeaders();
-      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+      if (requestId) h.set(REQUEST_ID_HEADER.nats, requestId);
       deps.nc.publish(subjects.down(d.tenant), msg.data, { headers: h });
       await deps.workflows.countDispatchAttempt(d.workflowId);
-      return { retryInMs: Math.min(15_000, 500 * msg.info.deliveryCount) };
+      return { retryInMs: resendDelay(msg.info.deliveryCount) };
     },
   };
 }

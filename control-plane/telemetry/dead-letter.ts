@@ -1,8 +1,9 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
+import { deleteStreamMessage } from '../../shared/jetstream-admin.ts';
 import type { Logger } from '../../shared/log.ts';
-import { dlqMsgId, startWorker } from '../../shared/jetstream-worker.ts';
+import { dlqHeaders, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
 
@@ -48,19 +49,17 @@ export function createDeadLetterHandlers(deps: { nc: NatsConnection; log: Logger
         deps.log.info({ stream: adv.stream, seq: adv.stream_seq }, 'exhausted message no longer in its stream; nothing to move');
         return;
       }
-      const h = natsHeaders();
-      h.set('Ap-Dlq-Reason', 'max_deliveries');
-      h.set('Ap-Dlq-Stream', adv.stream);
-      h.set('Ap-Dlq-Stream-Seq', String(adv.stream_seq));
-      h.set('Ap-Dlq-Subject', original.subject);
-      h.set('Ap-Dlq-Consumer', adv.consumer);
-      h.set('Ap-Dlq-Deliveries', String(adv.deliveries));
-      h.set('Nats-Msg-Id', dlqMsgId(adv.stream, adv.stream_seq));
-      await js.publish(dlqSubject(source, 'max_deliveries'), original.data, { headers: h });
-      await jsm.streams.deleteMessage(adv.stream, adv.stream_seq, false).catch((err) => {
-        // Deleted meanwhile by someone else: the move is complete either way.
-        if (!/no message found|not found/i.test(String(err))) throw err;
+      const headers = dlqHeaders({
+        reason: 'max_deliveries',
+        stream: adv.stream,
+        streamSeq: adv.stream_seq,
+        subject: original.subject,
+        consumer: adv.consumer,
+        deliveries: adv.deliveries,
       });
+      await js.publish(dlqSubject(source, 'max_deliveries'), original.data, { headers });
+      // Deleted meanwhile by someone else: the move is complete either way.
+      await deleteStreamMessage(jsm, adv.stream, adv.stream_seq);
       deps.log.warn(
         { stream: adv.stream, seq: adv.stream_seq, consumer: adv.consumer, deliveries: adv.deliveries },
         'exhausted message moved to the DLQ',
@@ -83,11 +82,8 @@ export async function startDeadLetterMover(opts: { nc: NatsConnection; log: Logg
     handle: handlers.moveExhausted,
     deadLetter: async (msg, reason) => {
       // Only for malformed advisories (PermanentError): keep a copy in the DLQ, never drop.
-      const h = natsHeaders();
-      h.set('Ap-Dlq-Reason', reason);
-      h.set('Ap-Dlq-Stream', STREAMS.advisories.name);
-      h.set('Ap-Dlq-Stream-Seq', String(msg.seq));
-      await js.publish(dlqSubject('advisory', reason), msg.data, { headers: h });
+      const headers = dlqHeaders({ reason, stream: STREAMS.advisories.name, streamSeq: msg.seq });
+      await js.publish(dlqSubject('advisory', reason), msg.data, { headers });
     },
     log: opts.log,
   });

@@ -2,7 +2,7 @@ import type { JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
-import { RetryableError } from '../../shared/worker-errors.ts';
+import { RetryableError, isPermanent } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
 import type { VerifiedBatch } from './verify-batch.ts';
 
@@ -22,7 +22,7 @@ export function createHandlers(deps: IngestDeps) {
       try {
         outcome = await deps.store(batch, msg.seq);
       } catch (err) {
-        if ((err as { retryable?: boolean }).retryable === false) throw err;
+        if (isPermanent(err)) throw err;
         throw new RetryableError('store_failed', 'could not store batch', { cause: err });
       }
       deps.log.debug({ tenant: batch.tenant, kind: batch.kind, seq: batch.seq, events: batch.events.length, outcome }, 'up batch ingested');

@@ -65,7 +65,7 @@ export function createBatchVerifier(deps: {
     try {
       ({ payload } = await verifyBatch(jws, key.publicJwk));
     } catch (err) {
-      const reason = err instanceof SignatureError && err.reason === 'malformed' ? 'malformed' : 'bad_signature';
+      const reason = err instanceof SignatureError && err.code === 'malformed' ? 'malformed' : 'bad_signature';
       throw new BatchRejected(reason, 'signature does not verify', err);
     }
     const env = batchSchema.safeParse(payload);

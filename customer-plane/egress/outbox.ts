@@ -1,5 +1,6 @@
 import { jetstreamManager, RetentionPolicy, StorageType, DiscardPolicy } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
+import { ensureStream } from '../../shared/jetstream-admin.ts';
 import type { UpKind } from '../../shared/subjects.ts';
 
 /**
@@ -13,8 +14,7 @@ export const outboxSubject = (kind: UpKind) => `ap.local.outbox.${kind}`;
 export const kindOfOutboxSubject = (subject: string): UpKind => subject.split('.').pop() as UpKind;
 
 export async function ensureOutbox(nc: NatsConnection, opts: { maxBytes?: number } = {}): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  const cfg = {
+  await ensureStream(await jetstreamManager(nc), {
     name: OUTBOX_STREAM,
     subjects: ['ap.local.outbox.*'],
     storage: StorageType.File,
@@ -22,12 +22,5 @@ export async function ensureOutbox(nc: NatsConnection, opts: { maxBytes?: number
     discard: DiscardPolicy.New,
     max_bytes: opts.maxBytes ?? 1024 * 1024 * 1024,
     duplicate_window: 3600 * 1_000_000_000,
-  };
-  try {
-    await jsm.streams.info(OUTBOX_STREAM);
-    await jsm.streams.update(OUTBOX_STREAM, cfg);
-  } catch (err) {
-    if (!/not found/i.test(String(err))) throw err;
-    await jsm.streams.add(cfg);
-  }
+  });
 }

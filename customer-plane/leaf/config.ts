@@ -1,5 +1,6 @@
 import { renderNatsConf, type ConfValue } from '../../shared/nats-conf.ts';
 import { subjects } from '../../shared/subjects.ts';
+import { AgentplaneError } from '../../shared/errors.ts';
 
 /**
  * The customer's leaf node: it dials out to the hub and listens on nothing but loopback. There is no
@@ -28,11 +29,12 @@ export function isLoopbackHost(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
 
-export class LeafLinkNotEncryptedError extends Error {
-  readonly code = 'leaf_link_plaintext';
+export class LeafLinkNotEncryptedError extends AgentplaneError {
   constructor(host: string) {
-    super(`the hub at ${host} is not on this machine: its leafnode URL must use tls:// (the link would be plaintext)`);
-    this.name = 'LeafLinkNotEncryptedError';
+    super(
+      'leaf_link_plaintext',
+      `the hub at ${host} is not on this machine: its leafnode URL must use tls:// (the link would be plaintext)`,
+    );
   }
 }
 

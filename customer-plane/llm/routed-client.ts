@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import type { RunnerLlm } from './types.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 
 /**
  * Routed mode: the tenant chose to let the vendor hold the provider keys, so the runner calls the
@@ -17,7 +18,7 @@ export function createRoutedLlm(opts: { controlPlaneUrl: string; agentToken: str
   return {
     async chat(request, ctx) {
       const completion = await client.chat.completions.create(request as ChatCompletionCreateParamsNonStreaming, {
-        headers: ctx.requestId ? { 'x-request-id': ctx.requestId } : undefined,
+        headers: ctx.requestId ? { [REQUEST_ID_HEADER.http]: ctx.requestId } : undefined,
         signal: ctx.signal,
       });
       const usage = completion.usage;

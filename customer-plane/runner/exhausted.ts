@@ -1,8 +1,9 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { z } from 'zod';
 import type { Dispatch } from '../../shared/dispatch.ts';
-import { dlqMsgId, startWorker } from '../../shared/jetstream-worker.ts';
+import { deleteStreamMessage, ensureStream } from '../../shared/jetstream-admin.ts';
+import { dlqHeaders, dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import type { Logger } from '../../shared/log.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import { parseDispatch, WORK_DLQ_SUBJECT, WORK_STREAM } from './work-queue.ts';
@@ -25,18 +26,12 @@ const advisorySchema = z.object({
 });
 
 export async function ensureAdvisoryStream(nc: NatsConnection): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  try {
-    await jsm.streams.info(ADVISORY_STREAM);
-  } catch (err) {
-    if (!/not found/i.test(String(err))) throw err;
-    await jsm.streams.add({
-      name: ADVISORY_STREAM,
-      subjects: [ADVISORY_SUBJECT],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Workqueue,
-    });
-  }
+  await ensureStream(await jetstreamManager(nc), {
+    name: ADVISORY_STREAM,
+    subjects: [ADVISORY_SUBJECT],
+    storage: StorageType.File,
+    retention: RetentionPolicy.Workqueue,
+  });
 }
 
 export async function startExhaustedMover(opts: { nc: NatsConnection; log: Logger; onExhausted(d: Dispatch): Promise<void> }) {
@@ -62,32 +57,26 @@ export async function startExhaustedMover(opts: { nc: NatsConnection; log: Logge
       if (!adv?.success || adv.data.stream !== WORK_STREAM)
         throw new PermanentError('bad_advisory', 'not a max-deliveries advisory for the work queue');
       const jsm = await jsmP;
-      const original = await jsm.streams.getMessage(WORK_STREAM, { seq: adv.data.stream_seq }).catch((err) => {
-        if (/no message found|not found/i.test(String(err))) return null;
-        throw err;
-      });
-      if (!original) return; // already moved (the handler dead-lettered it) or removed
+      // null: JetStream's no-message code, i.e. already moved (the handler dead-lettered it) or removed.
+      const original = await jsm.streams.getMessage(WORK_STREAM, { seq: adv.data.stream_seq });
+      if (!original) return;
       const d = parseDispatch(original);
       if (d) await opts.onExhausted(d);
-      const h = natsHeaders();
-      h.set('Ap-Dlq-Reason', 'max_deliveries');
-      h.set('Ap-Dlq-Stream', WORK_STREAM);
-      h.set('Ap-Dlq-Stream-Seq', String(adv.data.stream_seq));
-      h.set('Ap-Dlq-Deliveries', String(adv.data.deliveries));
-      await js.publish(WORK_DLQ_SUBJECT, original.data, { headers: h, msgID: dlqMsgId(WORK_STREAM, adv.data.stream_seq) });
-      await jsm.streams.deleteMessage(WORK_STREAM, adv.data.stream_seq, false).catch((err) => {
-        if (!/no message found|not found/i.test(String(err))) throw err;
+      const headers = dlqHeaders({
+        reason: 'max_deliveries',
+        stream: WORK_STREAM,
+        streamSeq: adv.data.stream_seq,
+        subject: original.subject,
+        consumer: adv.data.consumer,
+        deliveries: adv.data.deliveries,
       });
+      await js.publish(WORK_DLQ_SUBJECT, original.data, { headers });
+      await deleteStreamMessage(jsm, WORK_STREAM, adv.data.stream_seq);
       opts.log.warn(
         { workflowId: d?.workflowId, deliveries: adv.data.deliveries },
         'run work exhausted its deliveries; run failed and work moved to the DLQ',
       );
     },
-    deadLetter: async (msg, reason) => {
-      const h = natsHeaders();
-      h.set('Ap-Dlq-Reason', reason);
-      h.set('Ap-Dlq-Stream', ADVISORY_STREAM);
-      await js.publish(WORK_DLQ_SUBJECT, msg.data, { headers: h });
-    },
+    deadLetter: dlqPublisher(opts.nc, () => WORK_DLQ_SUBJECT),
   });
 }

@@ -1,7 +1,8 @@
 import type { NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { Logger } from '../../shared/log.ts';
 import { dispatchSchema } from '../../shared/dispatch.ts';
-import { REQUEST_ID_HEADER, REQUEST_ID_RE, subjects } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER, acceptedRequestId } from '../../shared/request-id.ts';
+import { subjects } from '../../shared/subjects.ts';
 import { createWorkQueue } from './work-queue.ts';
 
 /**
@@ -28,8 +29,7 @@ export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Log
         deps.log.warn({ subject: msg.subject }, 'invalid dispatch dropped');
         continue;
       }
-      const given = msg.headers?.get(REQUEST_ID_HEADER);
-      const requestId = given && REQUEST_ID_RE.test(given) ? given : undefined;
+      const requestId = acceptedRequestId(msg.headers?.get(REQUEST_ID_HEADER.nats));
       try {
         const fresh = await queue.enqueue(parsed.data.workflowId, msg.data, requestId);
         counts[fresh ? 'accepted' : 'duplicate'] += 1;

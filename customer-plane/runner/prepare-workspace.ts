@@ -2,13 +2,12 @@ import type { ErrorCode } from '../../shared/boundary.ts';
 import { createWorkspace, type Workspace } from '../workspace/workspace.ts';
 import { LedgerError } from './ledger/journal.ts';
 import type { RunLedger, RunRow } from './ledger/runs.ts';
+import { AgentplaneError } from '../../shared/errors.ts';
 
-export class RunFailure extends Error {
-  readonly code: ErrorCode;
+export class RunFailure extends AgentplaneError {
+  declare readonly code: ErrorCode;
   constructor(code: ErrorCode, message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'RunFailure';
-    this.code = code;
+    super(code, message, opts);
   }
 }
 

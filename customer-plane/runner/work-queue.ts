@@ -1,7 +1,8 @@
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import { type Dispatch, dispatchSchema } from '../../shared/dispatch.ts';
-import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
+import { ensureStream } from '../../shared/jetstream-admin.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 
 /**
  * The customer plane's local work queue on the leaf: accepted dispatches wait here for a runner.
@@ -23,14 +24,8 @@ export async function ensureWorkQueue(nc: NatsConnection): Promise<void> {
       duplicate_window: 2 * 3600 * 1_000_000_000,
     },
     { name: 'AP_WORK_DLQ', subjects: ['ap.local.dlq.>'], storage: StorageType.File, retention: RetentionPolicy.Limits },
-  ]) {
-    try {
-      await jsm.streams.info(cfg.name);
-    } catch (err) {
-      if (!/not found/i.test(String(err))) throw err;
-      await jsm.streams.add(cfg);
-    }
-  }
+  ])
+    await ensureStream(jsm, cfg);
 }
 
 export function createWorkQueue(nc: NatsConnection) {
@@ -39,7 +34,7 @@ export function createWorkQueue(nc: NatsConnection) {
     /** True when newly queued, false when this workflow id was already queued (a re-send). */
     async enqueue(workflowId: string, data: Uint8Array, requestId?: string): Promise<boolean> {
       const h = natsHeaders();
-      if (requestId) h.set(REQUEST_ID_HEADER, requestId);
+      if (requestId) h.set(REQUEST_ID_HEADER.nats, requestId);
       const ack = await js.publish(WORK_SUBJECT, data, { msgID: workflowId, headers: h });
       return !ack.duplicate;
     },

@@ -7,7 +7,7 @@ import { ULID_RE } from '../../shared/ids.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import type { Logger } from '../../shared/log.ts';
-import { REQUEST_ID_HEADER } from '../../shared/subjects.ts';
+import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
 import { startExhaustedMover } from './exhausted.ts';
 import { isRunLocked, tryLockRun } from './ledger/lock.ts';
 import { finish, type RunnerDeps, runWorkflow } from './run-workflow.ts';
@@ -39,7 +39,7 @@ export function createHandlers(deps: RunnerOptions) {
       // Long runs: tell JetStream we are alive, well within its ack wait, so the work is not redelivered mid-run.
       const heartbeat = setInterval(() => msg.working(), Math.max(200, Math.floor(ackWaitMs / 3)));
       try {
-        const requestId = msg.headers?.get(REQUEST_ID_HEADER) || undefined;
+        const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats) || undefined;
         await runWorkflow(d, { ...deps, log: deps.log.child({ reqId: requestId }) }, { requestId });
       } finally {
         clearInterval(heartbeat);

@@ -9,14 +9,6 @@ export type SecretName =
   | 'anthropic-api-key'
   | 'agent-token'
   | 'local-nats-logins';
-export const SECRET_NAMES: readonly SecretName[] = [
-  'tenant-signing-key',
-  'leaf-credentials',
-  'openai-api-key',
-  'anthropic-api-key',
-  'agent-token',
-  'local-nats-logins',
-];
 
 export type SecretStore = {
   get(name: SecretName): Promise<string | undefined>;

@@ -9,14 +9,19 @@ import { inputHash, type PriorEffect, type StepJournal } from '../runner/ledger/
 import type { Workspace } from '../workspace/workspace.ts';
 import { executeTool } from './execute.ts';
 import { failed } from './types.ts';
+import { AgentplaneError } from '../../shared/errors.ts';
 
 /** A step that cannot go on: carries the error code the step fails with. */
-export class StepFailure extends Error {
-  readonly code: 'effect_uncommitted' | 'workspace_error' | 'budget_exhausted' | 'invalid_output' | 'llm_unavailable' | 'llm_rejected';
+export class StepFailure extends AgentplaneError {
+  declare readonly code:
+    | 'effect_uncommitted'
+    | 'workspace_error'
+    | 'budget_exhausted'
+    | 'invalid_output'
+    | 'llm_unavailable'
+    | 'llm_rejected';
   constructor(code: StepFailure['code'], message: string, opts?: { cause?: unknown }) {
-    super(message, opts);
-    this.name = 'StepFailure';
-    this.code = code;
+    super(code, message, opts);
   }
 }
 

@@ -1,4 +1,5 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { AgentplaneError } from '../../shared/errors.ts';
 
 /**
  * git as the runtime itself runs it (never as an agent runs it): an argument array, no shell, and an
@@ -35,13 +36,11 @@ const HARDENING = [
 
 export type GitResult = { stdout: string; stderr: string; code: number };
 
-export class GitError extends Error {
-  readonly code = 'workspace_error';
+export class GitError extends AgentplaneError {
   readonly exitCode: number | null;
   readonly stderr: string;
   constructor(args: readonly string[], exitCode: number | null, stderr: string, cause?: unknown) {
-    super(`git ${args[0] ?? ''} failed (exit ${exitCode})`, { cause });
-    this.name = 'GitError';
+    super('workspace_error', `git ${args[0] ?? ''} failed (exit ${exitCode})`, { cause });
     this.exitCode = exitCode;
     this.stderr = stderr.slice(0, 2000);
   }

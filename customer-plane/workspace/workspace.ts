@@ -1,14 +1,13 @@
 import { cp, mkdir, readdir, realpath, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { AgentplaneError } from '../../shared/errors.ts';
 import { bindGit, type Git } from './git.ts';
 import { checkPath, type PathCheck } from './paths.ts';
 
-export class PathRejectedError extends Error {
-  readonly code = 'path_rejected';
+export class PathRejectedError extends AgentplaneError {
   readonly reason: string;
   constructor(reason: string, message: string) {
-    super(message);
-    this.name = 'PathRejectedError';
+    super('path_rejected', message);
     this.reason = reason;
   }
 }

@@ -8,8 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import bcrypt from 'bcryptjs';
 import pg from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
 import { createLogger } from '../../shared/log.ts';
-import { withRetries } from '../../shared/with-retries.ts';
+import { isBriefHubOutage } from '../../shared/nats-errors.ts';
 import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../../shared/signing.ts';
 import { createTokenIssuer, generateSigningJwk } from '../../shared/tokens.ts';
 import { freePort, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
@@ -105,13 +106,8 @@ export async function startTestHub(dir: string): Promise<TestHub> {
     // Tests connect right after enrollments reloaded the hub's accounts; under CI load one
     // handshake was seen to stall for the client's whole 20 s default. Short tries, retried.
     connectControl: (name = 'test-observer') =>
-      withRetries(
-        () => connect({ servers: natsUrl, user, pass: password, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 3_000 }),
-        {
-          attempts: 8,
-          delayMs: 250,
-          isTransient: (err) => /timeout|authorization violation/i.test(String(err)),
-        },
+      retry(handleWhen(isBriefHubOutage), { maxAttempts: 7, backoff: new ConstantBackoff(250) }).execute(() =>
+        connect({ servers: natsUrl, user, pass: password, name, maxReconnectAttempts: -1, reconnectTimeWait: 250, timeout: 3_000 }),
       ),
     async kill9() {
       await proc.stop('SIGKILL');

@@ -2,6 +2,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BundleError } from './errors.ts';
 
 export const DEFAULT_DIST = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
 
@@ -12,13 +13,12 @@ export function args(options: Record<string, { type: 'string' | 'boolean' }>) {
   };
 }
 
-/** Exit codes: 1 = the bundle does not verify; 2 = the tool was not given what it needs. */
+/** Exit codes: 1 = the bundle does not verify; 2 = the tool was not given what it needs (also for any other failure). */
 export async function main(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
-  } catch (e) {
-    const err = e as Error & { code?: string; exitCode?: number };
-    console.error(`error: ${err.message}`);
-    process.exitCode = err.exitCode ?? 2;
+  } catch (err) {
+    console.error(`error: ${err instanceof Error ? err.message : 'unknown failure'}`);
+    process.exitCode = err instanceof BundleError ? err.exitCode : 2;
   }
 }

@@ -2,10 +2,7 @@
 // default key anywhere: a bundle signed with a key that ships in the repository would prove nothing.
 import { readFileSync } from 'node:fs';
 import { calculateJwkThumbprint, exportJWK, importJWK, importPKCS8, importSPKI, type CryptoKey, type JWK } from 'jose';
-
-export class BundleKeyError extends Error {
-  readonly code = 'BUNDLE_KEY';
-}
+import { BundleKeyError } from './errors.ts';
 
 export interface LoadedKey {
   key: CryptoKey;

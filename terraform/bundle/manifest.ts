@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { z } from 'zod';
+import { BundleFileError } from './errors.ts';
 
 export const MANIFEST_JSON = 'MANIFEST.json';
 export const MANIFEST_JWS = 'MANIFEST.jws';
@@ -24,10 +25,6 @@ export const manifestSchema = z.object({
 });
 export type Manifest = z.infer<typeof manifestSchema>;
 export type FileEntry = z.infer<typeof fileEntry>;
-
-export class BundleFileError extends Error {
-  readonly code = 'BUNDLE_FILE';
-}
 
 /** Relative POSIX paths of every regular file under dir, sorted, without the manifest files themselves. */
 export function listFiles(dir: string): string[] {

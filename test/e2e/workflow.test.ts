@@ -141,30 +141,24 @@ test('a workflow that fails ends as failed with an error code, visible through t
   assert.equal(wf.errorCode, 'repo_not_found');
 });
 
-test('the reviewer fails over to Anthropic when OpenAI returns 500, and the workflow still succeeds', async () => {
+test('the reviewer fails over to Anthropic when OpenAI returns 500, and the workflow still succeeds', async (t) => {
   topo.openai.setFault({ status: 500 });
+  t.after(() => topo.openai.setFault(null));
   const before = topo.anthropic.requests.count;
-  try {
-    const res = await topo.api('/v1/workflows', { token: topo.apiToken, body: { template: 'code-review', repo: 'sample' } });
-    const wf = await topo.waitForWorkflow(res.body.id);
-    assert.equal(wf.status, 'succeeded');
-    assert.ok(topo.anthropic.requests.count > before, 'the secondary provider served the call');
-  } finally {
-    topo.openai.setFault(null);
-  }
+  const res = await topo.api('/v1/workflows', { token: topo.apiToken, body: { template: 'code-review', repo: 'sample' } });
+  const wf = await topo.waitForWorkflow(res.body.id);
+  assert.equal(wf.status, 'succeeded');
+  assert.ok(topo.anthropic.requests.count > before, 'the secondary provider served the call');
 });
 
-test('in routed mode the reviewer reaches the LLM through the control-plane proxy with its agent token', async () => {
+test('in routed mode the reviewer reaches the LLM through the control-plane proxy with its agent token', async (t) => {
   const routed = await startTopology({ customerEnv: { LLM_MODE: 'routed' }, logLevel: 'info' });
-  try {
-    const res = await routed.api('/v1/workflows', { token: routed.apiToken, body: { template: 'code-review', repo: 'sample' } });
-    const wf = await routed.waitForWorkflow(res.body.id);
-    assert.equal(wf.status, 'succeeded');
-    assert.ok(wf.steps[1].inputTokens > 0);
-    assert.match(routed.control.output(), /"msg":"llm request finished"/, 'the call went through the proxy');
-  } finally {
-    await routed.stop();
-  }
+  t.after(() => routed.stop());
+  const res = await routed.api('/v1/workflows', { token: routed.apiToken, body: { template: 'code-review', repo: 'sample' } });
+  const wf = await routed.waitForWorkflow(res.body.id);
+  assert.equal(wf.status, 'succeeded');
+  assert.ok(wf.steps[1].inputTokens > 0);
+  assert.match(routed.control.output(), /"msg":"llm request finished"/, 'the call went through the proxy');
 });
 
 test('a workflow dispatched while the customer plane is down waits on the hub and runs once the plane is back', async () => {

@@ -23,8 +23,13 @@ export function healthRoutes(deps: { checks: Record<string, () => Promise<void>>
           }
         }),
       );
-      const ready = Object.values(results).every((r) => r === 'ok');
-      return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks: results });
+      if (Object.values(results).every((r) => r === 'ok')) return { status: 'ready', checks: results };
+      // Like every other refusal: the error shape (beside the per-check detail) and when to ask again.
+      const failing = Object.keys(results).filter((name) => results[name] === 'failing');
+      return reply
+        .status(503)
+        .header('retry-after', '5')
+        .send({ status: 'not_ready', checks: results, error: { code: 'not_ready', message: `failing: ${failing.join(', ')}` } });
     });
     app.get('/.well-known/jwks.json', async () => deps.jwks);
   };

@@ -3,6 +3,7 @@ import type { Db } from '../../../shared/db/pool.ts';
 import type { ToolResult } from '../../../agents/tools.ts';
 import type { DecisionRecord } from '../../gate/gate.ts';
 import { jsonb } from './pg-safe.ts';
+import { RetryableError } from '../../../shared/worker-errors.ts';
 
 /**
  * One attempt of one step in the ledger: its gate decisions, tool calls, effects and model turns,
@@ -36,12 +37,9 @@ export type ToolCallRecord = {
 };
 
 /** The ledger could not be written: the run is retried later (the work message is not acked), never failed for it. */
-export class LedgerError extends Error {
-  readonly code = 'internal';
-  readonly retryable = true;
+export class LedgerError extends RetryableError {
   constructor(cause: unknown) {
-    super('the run ledger is unavailable', { cause });
-    this.name = 'LedgerError';
+    super('ledger_unavailable', 'the run ledger is unavailable', { cause });
   }
 }
 

@@ -7,7 +7,6 @@ import { STREAMS } from '../../../control-plane/hub/streams.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
 import {
-  bounded,
   createTenant,
   operatorIssuer,
   query,
@@ -18,16 +17,19 @@ import {
   tempDir,
   waitFor,
 } from '../../../scripts/topology/boundary-rig.ts';
+import { deferNewestFirst } from '../../support/cleanup.ts';
 
 const TOTAL = 10_000;
 
-test('kill -9 of the control-plane ingest consumer mid-batch: after restart every event is stored once, nothing lost, nothing double-counted', async () => {
+test('kill -9 of the control-plane ingest consumer mid-batch: after restart every event is stored once, nothing lost, nothing double-counted', async (t) => {
+  const defer = deferNewestFirst(t);
   const dir = tempDir('consumercrash');
+  defer(() => dir.remove());
   const db = await createTestDatabase('consumercrash');
+  defer(() => db.drop());
   const hub = await startTestHub(join(dir.path, 'hub'));
+  defer(() => hub.stop());
   const { keysJson, operatorToken } = await operatorIssuer();
-  const children: PlaneProcess[] = [];
-  let customer: Awaited<ReturnType<typeof startCustomerInProcess>> | undefined;
   const startControl = (onLine?: (line: string) => void) =>
     startPlaneProcess({
       script: join(ROOT, 'control-plane/main.ts'),
@@ -41,82 +43,72 @@ test('kill -9 of the control-plane ingest consumer mid-batch: after restart ever
         LOG_LEVEL: 'debug',
         ...hub.env,
       },
-    }).then((p) => (children.push(p), p));
-  try {
-    let first: PlaneProcess | undefined;
-    let killedAtLine = false;
-    // The first control plane is killed -9 the moment it logs its first stored batch: the other
-    // deliveries it holds are mid-transaction or unacked.
-    first = await startControl((line) => {
-      if (!killedAtLine && first && line.includes('up batch ingested')) {
-        killedAtLine = true;
-        first.child.kill('SIGKILL');
-      }
+    }).then((p) => (defer(() => p.stop()), p));
+  let first: PlaneProcess | undefined;
+  let killedAtLine = false;
+  // The first control plane is killed -9 the moment it logs its first stored batch: the other
+  // deliveries it holds are mid-transaction or unacked.
+  first = await startControl((line) => {
+    if (!killedAtLine && first && line.includes('up batch ingested')) {
+      killedAtLine = true;
+      first.child.kill('SIGKILL');
+    }
+  });
+  const apiUrl = String(first.ready.url);
+  const { tenant, enrollToken } = await createTenant(apiUrl, await operatorToken());
+  const customer = await startCustomerInProcess({ apiUrl, tenant, enrollToken, stateDir: join(dir.path, 'customer') });
+  defer(() => customer.stop());
+
+  const ids: string[] = [];
+  for (let i = 0; i < TOTAL; i++) {
+    const eventId = newUlid();
+    ids.push(eventId);
+    customer.plane.egress.emit('usage', {
+      eventId,
+      day: '2026-01-01',
+      provider: 'openai',
+      tier: 'core',
+      requests: 1,
+      inputTokens: i,
+      cachedInputTokens: 0,
+      cacheCreationTokens: 0,
+      outputTokens: 1,
+      failovers: 0,
     });
-    const apiUrl = String(first.ready.url);
-    const { tenant, enrollToken } = await createTenant(apiUrl, await operatorToken());
-    customer = await startCustomerInProcess({ apiUrl, tenant, enrollToken, stateDir: join(dir.path, 'customer') });
-
-    const ids: string[] = [];
-    for (let i = 0; i < TOTAL; i++) {
-      const eventId = newUlid();
-      ids.push(eventId);
-      customer.plane.egress.emit('usage', {
-        eventId,
-        day: '2026-01-01',
-        provider: 'openai',
-        tier: 'core',
-        requests: 1,
-        inputTokens: i,
-        cachedInputTokens: 0,
-        cacheCreationTokens: 0,
-        outputTokens: 1,
-        failovers: 0,
-      });
-    }
-    await customer.plane.egress.flush();
-    const exitCode = await waitFor(
-      'the consumer to be killed',
-      () => (first!.child.exitCode !== null || first!.child.signalCode !== null ? true : undefined),
-      60_000,
-      20,
-    );
-    assert.ok(exitCode);
-    assert.equal(first.child.signalCode, 'SIGKILL');
-    const atKill = await storedCounts(db.url, tenant);
-    assert.ok(atKill.events < TOTAL, 'killed mid-stream: not everything was stored yet');
-
-    await startControl();
-    const final = await waitFor(
-      'all stored',
-      async () => {
-        const c = await storedCounts(db.url, tenant);
-        return c.events >= TOTAL ? c : undefined;
-      },
-      90_000,
-      250,
-    );
-    assert.equal(final.events, TOTAL, 'nothing lost, nothing stored twice');
-    assert.equal(final.batchEvents, TOTAL, 'no batch counted twice');
-    const [sum] = await query<{ s: string; n: string }>(
-      db.url,
-      "SELECT sum((body->>'inputTokens')::bigint) AS s, count(DISTINCT event_id) AS n FROM up_events WHERE tenant_id = $1 AND event_id = ANY($2::text[])",
-      [tenant, ids],
-    );
-    assert.equal(Number(sum.n), TOTAL);
-    assert.equal(Number(sum.s), (TOTAL * (TOTAL - 1)) / 2, 'the usage totals add up exactly');
-    const nc = await hub.connectControl();
-    try {
-      const jsm = await jetstreamManager(nc);
-      assert.equal((await jsm.streams.info(STREAMS.dlq.name)).state.messages, 0, 'redeliveries were duplicates, not rejections');
-    } finally {
-      await nc.close();
-    }
-  } finally {
-    await bounded(customer?.stop());
-    for (const c of children.reverse()) await bounded(c.stop());
-    await hub.stop().catch(() => {});
-    await db.drop();
-    dir.remove();
   }
+  await customer.plane.egress.flush();
+  const exitCode = await waitFor(
+    'the consumer to be killed',
+    () => (first!.child.exitCode !== null || first!.child.signalCode !== null ? true : undefined),
+    60_000,
+    20,
+  );
+  assert.ok(exitCode);
+  assert.equal(first.child.signalCode, 'SIGKILL');
+  const atKill = await storedCounts(db.url, tenant);
+  assert.ok(atKill.events < TOTAL, 'killed mid-stream: not everything was stored yet');
+
+  await startControl();
+  const final = await waitFor(
+    'all stored',
+    async () => {
+      const c = await storedCounts(db.url, tenant);
+      return c.events >= TOTAL ? c : undefined;
+    },
+    90_000,
+    250,
+  );
+  assert.equal(final.events, TOTAL, 'nothing lost, nothing stored twice');
+  assert.equal(final.batchEvents, TOTAL, 'no batch counted twice');
+  const [sum] = await query<{ s: string; n: string }>(
+    db.url,
+    "SELECT sum((body->>'inputTokens')::bigint) AS s, count(DISTINCT event_id) AS n FROM up_events WHERE tenant_id = $1 AND event_id = ANY($2::text[])",
+    [tenant, ids],
+  );
+  assert.equal(Number(sum.n), TOTAL);
+  assert.equal(Number(sum.s), (TOTAL * (TOTAL - 1)) / 2, 'the usage totals add up exactly');
+  const nc = await hub.connectControl();
+  defer(() => nc.close());
+  const jsm = await jetstreamManager(nc);
+  assert.equal((await jsm.streams.info(STREAMS.dlq.name)).state.messages, 0, 'redeliveries were duplicates, not rejections');
 });

@@ -91,16 +91,13 @@ test('a request is logged by its path and query parameter names, never query val
   assert.equal(line.req.queryOtherKeys, 1);
 });
 
-test('a log line is written before the logging call returns, so a crash right after cannot lose it', () => {
+test('a log line is written before the logging call returns, so a crash right after cannot lose it', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'agentplane-log-'));
-  try {
-    const file = join(dir, 'service.log');
-    const log = createLogger({ service: 't', destination: logDestination(file) });
-    log.info({ step: 'before-crash' }, 'written at once');
-    const line = JSON.parse(readFileSync(file, 'utf8').trim());
-    assert.equal(line.msg, 'written at once');
-    assert.equal(line.step, 'before-crash');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'service.log');
+  const log = createLogger({ service: 't', destination: logDestination(file) });
+  log.info({ step: 'before-crash' }, 'written at once');
+  const line = JSON.parse(readFileSync(file, 'utf8').trim());
+  assert.equal(line.msg, 'written at once');
+  assert.equal(line.step, 'before-crash');
 });

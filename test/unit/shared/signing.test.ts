@@ -26,9 +26,9 @@ test('changing one byte of the payload or verifying with another key fails', asy
   const jws = await signBatch(batch, await importTenantKey(k.privateJwk));
   const [h, p, s] = jws.split('.');
   const tampered = Buffer.from(p, 'base64url').toString().replace('"seq":7', '"seq":8');
-  await assert.rejects(verifyBatch(`${h}.${Buffer.from(tampered).toString('base64url')}.${s}`, k.publicJwk), { reason: 'bad_signature' });
+  await assert.rejects(verifyBatch(`${h}.${Buffer.from(tampered).toString('base64url')}.${s}`, k.publicJwk), { code: 'bad_signature' });
   const other = await generateTenantKey();
-  await assert.rejects(verifyBatch(jws, other.publicJwk), { reason: 'bad_signature' });
+  await assert.rejects(verifyBatch(jws, other.publicJwk), { code: 'bad_signature' });
 });
 
 test('canonical JSON sorts keys at every depth so signatures do not depend on key order', () => {

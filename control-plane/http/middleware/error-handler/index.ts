@@ -1,10 +1,16 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError } from '../../../../shared/errors.ts';
+import { clientErrorOf } from './client-errors.ts';
+
+export { clientErrorHandler, clientErrorOf, frameworkErrors, type ClientError } from './client-errors.ts';
 
 /**
  * One place turns every failure into `{error: {code, message}}`. Client mistakes (bad JSON, wrong
  * content type, oversized bodies, schema violations) are 4xx and name the problem; anything
- * unexpected is a 500 that says nothing about internals and is logged with the request id.
+ * unexpected is a 500 that says nothing about internals and is logged with the request id. Errors
+ * before routing go through `frameworkErrors` and `clientErrorHandler` (client-errors.ts), which
+ * the app passes to fastify when it creates it; the responses Node itself would write are covered
+ * here, so no response of the service leaves in another shape.
  */
 export function installErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
@@ -13,11 +19,10 @@ export function installErrorHandler(app: FastifyInstance): void {
       else req.log.info({ code: err.code, status: err.status }, 'request rejected');
       return reply.status(err.status).send({ error: { code: err.code, message: err.message, ...err.details } });
     }
-    const fe = err as FastifyError;
-    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
-      const code = clientErrorCode(fe);
-      req.log.info({ code, status: fe.statusCode }, 'request rejected');
-      return reply.status(fe.statusCode).send({ error: { code, message: fe.message } });
+    const client = clientErrorOf(err);
+    if (client) {
+      req.log.info({ code: client.code, status: client.status }, 'request rejected');
+      return reply.status(client.status).send({ error: { code: client.code, message: client.message } });
     }
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
@@ -25,18 +30,33 @@ export function installErrorHandler(app: FastifyInstance): void {
   app.setNotFoundHandler((req, reply) => {
     reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
   });
-}
 
-function clientErrorCode(err: FastifyError): string {
-  switch (err.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'body_too_large';
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'unsupported_media_type';
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return 'invalid_json';
-    default:
-      return err.statusCode === 400 && err.message.includes('JSON') ? 'invalid_json' : 'bad_request';
-  }
+  // While draining for shutdown, new requests are refused in the same shape (fastify's built-in
+  // refusal has its own), with Retry-After so a client or balancer tries another replica.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  // One callback-style hook for both checks: it runs on every request, the LLM proxy's included.
+  app.addHook('onRequest', (req, reply, done) => {
+    if (closing) {
+      reply
+        .status(503)
+        .header('retry-after', '1')
+        .header('connection', 'close')
+        .send({ error: { code: 'shutting_down', message: 'this replica is shutting down; retry' } });
+      return;
+    }
+    // Node would answer a Host-less HTTP/1.1 request itself, with an empty body.
+    if (req.headers.host === undefined && req.raw.httpVersion === '1.1') {
+      reply.status(400).send({ error: { code: 'malformed_request', message: 'an HTTP/1.1 request needs a Host header' } });
+      return;
+    }
+    done();
+  });
+  // Node answers any Expect other than 100-continue with an empty 417 unless someone listens.
+  app.server.on('checkExpectation', (_req, res) => {
+    const body = JSON.stringify({ error: { code: 'expectation_failed', message: 'only "Expect: 100-continue" is supported' } });
+    res.writeHead(417, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) }).end(body);
+  });
 }

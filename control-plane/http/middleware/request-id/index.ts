@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { REQUEST_ID_HEADER } from '../../../../shared/request-id.ts';
 
 /**
  * Echoes the request id (taken from `x-request-id` when the caller sent a sane one, else generated)
@@ -6,10 +7,6 @@ import type { FastifyInstance } from 'fastify';
  */
 export function installRequestId(app: FastifyInstance): void {
   app.addHook('onSend', async (req, reply) => {
-    reply.header('x-request-id', req.id);
+    reply.header(REQUEST_ID_HEADER.http, req.id);
   });
 }
-
-export const REQUEST_ID_HEADER = 'x-request-id';
-/** Accept caller ids only when they are short and plain; anything else is replaced. */
-export const SAFE_REQUEST_ID = /^[A-Za-z0-9_.:-]{1,64}$/;

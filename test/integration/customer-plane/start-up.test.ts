@@ -1,0 +1,129 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { startEmbeddedHub } from '../../../control-plane/hub/embedded.ts';
+import { leafUsername } from '../../../control-plane/hub/config.ts';
+import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
+import { createCustomerPlane } from '../../../customer-plane/create-customer-plane.ts';
+import { createFileSecretStore } from '../../../customer-plane/secrets/file-store.ts';
+import { ConfigError } from '../../../shared/errors.ts';
+import { createLogger } from '../../../shared/log.ts';
+import { generateTenantKey } from '../../../shared/signing.ts';
+import { pidsWithArgument } from '../../support/processes.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
+import bcrypt from 'bcryptjs';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const TENANT = '00000000-0000-4000-8000-0000000000c1';
+const silent = createLogger({ service: 'customer-plane', level: 'silent' });
+
+function tempDir(t: TestContext, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ap-${prefix}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/**
+ * A state dir for a plane that enrolled earlier (signing key and leaf login in its secrets file),
+ * against a real hub that knows the leaf login, so a start goes as far as a running leaf.
+ */
+async function enrolledStateDir(t: TestContext): Promise<string> {
+  const password = 'leaf-password';
+  const hub = await startEmbeddedHub({
+    stateDir: tempDir(t, 'hub'),
+    tenants: [{ tenant: TENANT, username: leafUsername(TENANT), passwordBcrypt: await bcrypt.hash(password, 4) }],
+  });
+  t.after(() => hub.process.stop());
+  const stateDir = tempDir(t, 'cust');
+  const secrets = createFileSecretStore(join(stateDir, 'secrets.json'));
+  await secrets.put('tenant-signing-key', JSON.stringify((await generateTenantKey()).privateJwk));
+  await secrets.put('leaf-credentials', JSON.stringify({ url: hub.leafUrl, username: leafUsername(TENANT), password }));
+  return stateDir;
+}
+
+const leafConfigOf = (stateDir: string) => join(stateDir, 'leaf', 'leaf.conf');
+
+/** The customer plane's own database (its run ledger), dropped when the test ends. */
+async function ledgerDatabase(t: TestContext): Promise<string> {
+  const db = await createTestDatabase('startup');
+  t.after(() => db.drop());
+  return db.url;
+}
+
+test('a start-up error after the leaf started stops the leaf: no nats-server outlives the failed start', async (t) => {
+  const stateDir = await enrolledStateDir(t);
+  // A corrupt sequence file is found only after the leaf and both connections are up.
+  writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
+  const env = customerPlaneEnvSchema.parse({
+    DATABASE_URL: await ledgerDatabase(t),
+    TENANT_ID: TENANT,
+    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
+    STATE_DIR: stateDir,
+    OPENAI_API_KEY: 'unused',
+  });
+  await assert.rejects(createCustomerPlane({ env, log: silent }), /sequence file .* is corrupt/);
+  assert.ok(existsSync(leafConfigOf(stateDir)), 'the start got as far as starting the leaf');
+  assert.deepEqual(pidsWithArgument(leafConfigOf(stateDir)), [], 'the leaf process was stopped');
+});
+
+test('the service process ends on that error with its leaf already stopped', async (t) => {
+  const stateDir = await enrolledStateDir(t);
+  writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
+  const databaseUrl = await ledgerDatabase(t);
+  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'customer-plane/main.ts')],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: databaseUrl,
+          TENANT_ID: TENANT,
+          CONTROL_PLANE_URL: 'http://127.0.0.1:9',
+          STATE_DIR: stateDir,
+          OPENAI_API_KEY: 'x',
+        },
+        timeout: 60_000,
+      },
+      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+  assert.equal(res.code, 1, res.stderr);
+  assert.match(res.stderr, /customer-plane failed to start: .*sequence file .* is corrupt/);
+  assert.ok(existsSync(leafConfigOf(stateDir)));
+  assert.deepEqual(pidsWithArgument(leafConfigOf(stateDir)), []);
+});
+
+test('missing LLM keys stop the start before it enrolls, writes a key or starts a leaf', async (t) => {
+  let enrollCalls = 0;
+  const controlPlane = createServer((_req, res) => {
+    enrollCalls++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => controlPlane.listen(0, '127.0.0.1', resolve));
+  t.after(() => controlPlane.close());
+  const address = controlPlane.address() as { port: number };
+  const stateDir = tempDir(t, 'cust');
+  const env = customerPlaneEnvSchema.parse({
+    TENANT_ID: TENANT,
+    CONTROL_PLANE_URL: `http://127.0.0.1:${address.port}`,
+    ENROLL_TOKEN: 'one-time-token',
+    STATE_DIR: stateDir,
+    // Never reached: the start stops before the ledger is touched.
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:9/unused',
+  });
+  await assert.rejects(createCustomerPlane({ env, log: silent }), (err: unknown) => {
+    assert.ok(err instanceof ConfigError);
+    assert.match(err.message, /OPENAI_API_KEY or ANTHROPIC_API_KEY/);
+    return true;
+  });
+  assert.equal(enrollCalls, 0, 'the one-time enrollment token was not spent');
+  const secretsFile = join(stateDir, 'secrets.json');
+  assert.ok(!existsSync(secretsFile) || !readFileSync(secretsFile, 'utf8').includes('tenant-signing-key'), 'no key generated');
+  assert.ok(!existsSync(join(stateDir, 'leaf')), 'no leaf was configured or started');
+});

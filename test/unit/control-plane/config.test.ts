@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { test } from 'node:test';
+import { controlPlaneEnvSchema, EXTERNAL_HUB_VARIABLES } from '../../../control-plane/config.ts';
+import { loadConfig } from '../../../shared/config.ts';
+import { ConfigError } from '../../../shared/errors.ts';
+import { generateSigningJwk } from '../../../shared/tokens.ts';
+
+const KEYS = JSON.stringify([await generateSigningJwk('k1')]);
+const BASE = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/x', CONTROL_PLANE_TOKEN_KEYS: KEYS };
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig('control-plane', controlPlaneEnvSchema, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, 'a ConfigError, not a zod error or a crash');
+    return err.message;
+  }
+  assert.fail('the configuration was accepted');
+}
+
+test('the token keys are parsed inside the schema: the service receives private JWKs, first one signing', () => {
+  const env = loadConfig('control-plane', controlPlaneEnvSchema, BASE);
+  assert.equal(env.CONTROL_PLANE_TOKEN_KEYS.length, 1);
+  assert.equal(env.CONTROL_PLANE_TOKEN_KEYS[0].kid, 'k1');
+  assert.ok(env.CONTROL_PLANE_TOKEN_KEYS[0].d, 'the private part is there to sign with');
+});
+
+test('token keys that are not JSON, not private, without kid or not loadable are refused, naming the variable but no key material', () => {
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-384' }).privateKey.export({ format: 'jwk' });
+  const broken = { ...JSON.parse(KEYS)[0], d: 'AAAA' };
+  for (const [raw, why] of [
+    ['{not json', /not JSON/],
+    ['[]', /expected a JSON array of private JWKs with kid/],
+    ['[{"kty":"OKP"}]', /expected a JSON array of private JWKs with kid/],
+    [JSON.stringify([{ ...JSON.parse(KEYS)[0], kid: undefined }]), /with kid/],
+    [JSON.stringify([{ ...ec, kid: 'p384' }]), /key "p384" is not a usable EdDSA \(Ed25519\) or ES256 private key/],
+    [JSON.stringify([broken]), /key "k1" is not a usable/],
+  ] as const) {
+    const message = problemsOf({ ...BASE, CONTROL_PLANE_TOKEN_KEYS: raw });
+    assert.match(message, /invalid: CONTROL_PLANE_TOKEN_KEYS \(/, raw);
+    assert.match(message, why, raw);
+    assert.doesNotMatch(message, /AAAA/, 'key material never appears in the message');
+  }
+});
+
+test('an ES256 (P-256) key is accepted as well as Ed25519', () => {
+  const jwk = { ...generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }), kid: 'es', alg: 'ES256' };
+  const env = loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([jwk]) });
+  assert.equal(env.CONTROL_PLANE_TOKEN_KEYS[0].kid, 'es');
+});
+
+test('with HUB_NATS_URL set, every missing external-hub variable is named, each with why it is needed', () => {
+  const message = problemsOf({ ...BASE, HUB_NATS_URL: 'nats://hub:4222', HUB_NATS_USER: 'cp' });
+  for (const name of EXTERNAL_HUB_VARIABLES.filter((n) => n !== 'HUB_NATS_USER')) {
+    assert.match(message, new RegExp(`${name} \\(required with HUB_NATS_URL\\)`), name);
+  }
+  assert.doesNotMatch(message, /HUB_NATS_USER/, 'a variable that is set is not reported');
+});
+
+test('the external-hub rule and single-variable problems are reported in one message', () => {
+  const message = problemsOf({ HUB_NATS_URL: 'nats://hub:4222', CONTROL_PLANE_TOKEN_KEYS: '[]', PORT: 'eighty' });
+  assert.match(message, /missing required variable\(s\): DATABASE_URL/);
+  assert.match(message, /HUB_PID_FILE \(required with HUB_NATS_URL\)/);
+  assert.match(message, /invalid: .*CONTROL_PLANE_TOKEN_KEYS/);
+  assert.match(message, /PORT/);
+});
+
+test('without HUB_NATS_URL the embedded hub needs none of the HUB_* variables; with all of them an external hub is accepted', () => {
+  assert.equal(loadConfig('control-plane', controlPlaneEnvSchema, BASE).HUB_NATS_URL, undefined);
+  const external = {
+    HUB_NATS_URL: 'nats://hub:4222',
+    HUB_NATS_USER: 'cp',
+    HUB_NATS_PASSWORD: 'pw',
+    HUB_ACCOUNTS_PATH: '/etc/nats/accounts.conf',
+    HUB_PID_FILE: '/run/nats.pid',
+    HUB_LEAF_URL: 'nats-leaf://hub.example.com:7422',
+  };
+  assert.equal(loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, ...external }).HUB_LEAF_URL, external.HUB_LEAF_URL);
+  assert.match(problemsOf({ ...BASE, ...external, HUB_LEAF_URL: 'the hub, port 7422' }), /invalid: HUB_LEAF_URL/);
+});
+
+test('defaults: loopback interface, port 8080, info logs, no metrics endpoint', () => {
+  const env = loadConfig('control-plane', controlPlaneEnvSchema, BASE);
+  assert.equal(env.HOST, '127.0.0.1');
+  assert.equal(env.PORT, 8080);
+  assert.equal(env.LOG_LEVEL, 'info');
+  assert.equal(env.METRICS_PORT, undefined);
+});

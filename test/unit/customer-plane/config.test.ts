@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
+import { loadConfig } from '../../../shared/config.ts';
+import { ConfigError } from '../../../shared/errors.ts';
+
+const BASE = {
+  TENANT_ID: '00000000-0000-4000-8000-0000000000aa',
+  CONTROL_PLANE_URL: 'https://cp.example.com',
+  DATABASE_URL: 'postgres://runner@db.internal:5432/agentplane',
+};
+
+function problemsOf(env: Record<string, string>): string {
+  try {
+    loadConfig('customer-plane', customerPlaneEnvSchema, env);
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    return err.message;
+  }
+  assert.fail('the configuration was accepted');
+}
+
+test('the tenant id and the control-plane URL are required, and a malformed one is named as invalid', () => {
+  assert.match(problemsOf({}), /missing required variable\(s\): TENANT_ID, CONTROL_PLANE_URL, DATABASE_URL/);
+  assert.match(problemsOf({ ...BASE, TENANT_ID: 'acme' }), /invalid: TENANT_ID/);
+});
+
+test('REPOS is parsed into alias → absolute path, and pairs that are not alias=/absolute/path are refused', () => {
+  const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, REPOS: 'app=/srv/app, lib-2=/srv/lib' });
+  assert.deepEqual(env.REPOS, { app: '/srv/app', 'lib-2': '/srv/lib' });
+  for (const bad of ['app', 'app=relative/path', 'App=/srv/app', '=/srv/app']) {
+    assert.match(problemsOf({ ...BASE, REPOS: bad }), /invalid: REPOS \(expected alias=\/absolute\/path pairs/, bad);
+  }
+});
+
+test('SECRETS_BACKEND=aws needs AWS_REGION, named in the same message as any other problem', () => {
+  const message = problemsOf({ TENANT_ID: BASE.TENANT_ID, SECRETS_BACKEND: 'aws', RUNNER_CONCURRENCY: '0' });
+  assert.match(message, /AWS_REGION \(required with SECRETS_BACKEND=aws\)/);
+  assert.match(message, /CONTROL_PLANE_URL/);
+  assert.match(message, /invalid: RUNNER_CONCURRENCY/);
+  const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, SECRETS_BACKEND: 'aws', AWS_REGION: 'eu-west-1' });
+  assert.equal(env.AWS_REGION, 'eu-west-1');
+});
+
+test('defaults: direct LLM mode, file secrets, embedded leaf, two workflows at once', () => {
+  const env = loadConfig('customer-plane', customerPlaneEnvSchema, BASE);
+  assert.equal(env.LLM_MODE, 'direct');
+  assert.equal(env.SECRETS_BACKEND, 'file');
+  assert.equal(env.LEAF_NATS_URL, undefined);
+  assert.equal(env.RUNNER_CONCURRENCY, 2);
+  assert.deepEqual(env.REPOS, {});
+});
+
+test('LLM keys are not required by the schema: they may live in the secret store, which the preflight checks', () => {
+  assert.doesNotThrow(() => loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, LLM_MODE: 'routed' }));
+  assert.match(problemsOf({ ...BASE, LLM_MODE: 'sideways' }), /invalid: LLM_MODE/);
+});
