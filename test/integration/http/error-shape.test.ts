@@ -20,7 +20,11 @@ before(async () => {
   const operator = await h.operatorToken();
   operatorAuth = `Authorization: Bearer ${operator}\r\n`;
   const headers = { authorization: `Bearer ${operator}`, 'content-type': 'application/json' };
-  const created = await fetch(`${h.url}/v1/tenants`, { method: 'POST', headers, body: JSON.stringify({ name: 'shapes', llmMode: 'routed' }) });
+  const created = await fetch(`${h.url}/v1/tenants`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ name: 'shapes', llmMode: 'routed' }),
+  });
   const tenant = ((await created.json()) as { tenant: { id: string } }).tenant.id;
   const issued = await fetch(`${h.url}/v1/tenants/${tenant}/tokens`, { method: 'POST', headers, body: JSON.stringify({ typ: 'agent' }) });
   agentAuth = `Authorization: Bearer ${((await issued.json()) as { token: string }).token}\r\n`;
