@@ -36,12 +36,11 @@ import { startRunner } from './runner/worker.ts';
 import { createCommandExecution } from './runner/command-execution.ts';
 import { createRunLedger } from './runner/ledger/runs.ts';
 import { migrateLedger } from './runner/ledger/migrate.ts';
-import { createNoSyntax } from './runner/no-syntax.ts';
 
 /**
  * What a test or an operator's build may put in place of the defaults: the agent catalog and templates,
- * the command guard and runner (default: refuse every command), the approval broker (default: reject
- * every ask) and the fetch used by an approved fetch_url.
+ * the command guard and runner (default: the tree-sitter-bash guard and the sandboxed argv runner), the
+ * approval broker (default: reject every ask) and the fetch used by an approved fetch_url.
  */
 export type RuntimeOverrides = {
   catalog?: Partial<Record<AgentName, AgentDefinition>>;
@@ -131,9 +130,14 @@ export async function createCustomerPlane(deps: {
 
   const llm = await createGateway(env, secrets, log, (event) => egress.emit('usage', event));
   const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
-  const commands = createCommandExecution();
-  const commandRunner = deps.runtime?.commandRunner ?? commands.runner;
-  if (commandRunner.sandbox === 'none') {
+  const commands = await createCommandExecution({
+    sandbox: env.SANDBOX,
+    stateDir,
+    log,
+    guard: deps.runtime?.guard,
+    runner: deps.runtime?.commandRunner,
+  });
+  if (commands.runner.sandbox === 'none') {
     log.warn('no command sandbox on this machine: commands that run repository code need a person’s approval');
   }
   const runner = await startRunner({
@@ -148,10 +152,10 @@ export async function createCustomerPlane(deps: {
     events: createRunnerMetrics(metrics.getMeter('agentplane.runner')).observing(egress),
     catalog: deps.runtime?.catalog ?? CATALOG,
     templates: deps.runtime?.templates ?? TEMPLATE_DEFINITIONS,
-    guard: deps.runtime?.guard ?? commands.guard,
-    runner: commandRunner,
+    guard: commands.guard,
+    runner: commands.runner,
     broker: deps.runtime?.broker ?? createRejectingBroker(),
-    syntax: createNoSyntax(),
+    syntax: commands.syntax,
     fetch: deps.runtime?.fetch,
     clock: Date.now,
     log,
@@ -159,6 +163,9 @@ export async function createCustomerPlane(deps: {
     maxParallelSteps: env.RUNNER_STEP_PARALLELISM,
     ackWaitMs: env.RUNNER_ACK_WAIT_MS,
     maxDeliver: env.RUNNER_MAX_DELIVER,
+  }).catch((err: unknown) => {
+    commands.dispose();
+    throw err;
   });
   await runnerNc.flush();
 
@@ -171,6 +178,8 @@ export async function createCustomerPlane(deps: {
       // Runs in flight finish first (ECS gives the task its stop timeout); then pending events are
       // flushed to the outbox, which keeps them across the restart if the hub is not reachable now.
       await settleWithin(runner.stop(), 110_000);
+      // Whatever command outlived its run (the drain timed out) is killed with its process group.
+      commands.dispose();
       await settleWithin(
         egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed')),
         5000,
