@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseLintOutput } from '../analysis/lint-output.ts';
-import { countBySeverity, finding, listWorkspace, notInstalled, readText, result } from '../support/workspace.ts';
+import { commandStdout, countBySeverity, finding, listWorkspace, notInstalled, readText, result } from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const TIMEOUT_MS = 180_000;
@@ -76,7 +76,7 @@ export const lintRunner: DeterministicAgent = {
         findings.push(finding('lint/not-run', 'low', '', 0, missing));
         continue;
       }
-      const problems = parseLintOutput(out.output, paths, tool);
+      const problems = parseLintOutput(commandStdout(out.output, out.data), paths, tool);
       runs.push({ command, problems: problems.length });
       for (const p of problems.slice(0, MAX_FINDINGS)) findings.push(finding(p.rule, p.severity, p.file, p.line, p.message));
     }

@@ -68,3 +68,12 @@ export function notInstalled(command: string, data: unknown): string | undefined
   if (exitCode !== 127) return undefined;
   return `"${command}" exited 127: a program it needs is not installed where this customer plane runs commands`;
 }
+
+/**
+ * What a command printed on stdout alone. run_command's output is stdout, then `[stderr]` and
+ * stderr, then `[exit N]`; `data.stdoutChars` says where stdout ends.
+ */
+export function commandStdout(output: string, data: unknown): string {
+  const n = data && typeof data === 'object' && 'stdoutChars' in data ? (data as { stdoutChars: unknown }).stdoutChars : undefined;
+  return typeof n === 'number' && n >= 0 ? output.slice(0, n) : output;
+}

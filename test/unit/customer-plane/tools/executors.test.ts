@@ -133,7 +133,7 @@ test('run_command runs the resolved argv in the workspace and returns its output
     );
   const r = await run(['ls', 'src']);
   assert.equal(r.ok && r.output, '__pycache__\na.ts\nb.ts\n[exit 0]');
-  assert.deepEqual(r.ok && r.data, { exitCode: 0, signal: null });
+  assert.deepEqual(r.ok && r.data, { exitCode: 0, signal: null, stdoutChars: '__pycache__\na.ts\nb.ts\n'.length });
   const failing = await run(['ls', 'no-such-dir']);
   assert.equal(failing.ok, true, 'a command that ran and failed is a result, not a refusal');
   assert.equal(failing.ok && (failing.data as { exitCode: number }).exitCode, 2);
