@@ -17,7 +17,7 @@ import type { ToolName } from '../../shared/boundary.ts';
 import { newUlid } from '../../shared/ids.ts';
 import { type Logger, silentLogger } from '../../shared/log.ts';
 import type { ToolResult } from '../../agents/tools.ts';
-import type { AgentDefinition, AgentOutput, StepContext, SyntaxService, ToolBox } from '../../agents/types.ts';
+import type { AgentDefinition, AgentOutput, DeterministicAgent, StepContext, SyntaxService, ToolBox } from '../../agents/types.ts';
 import { createRejectingBroker } from '../../customer-plane/gate/approval-broker.ts';
 import { createGate, type DecisionRecord } from '../../customer-plane/gate/gate.ts';
 import { DEFAULT_POLICY } from '../../customer-plane/gate/policy.ts';
@@ -31,6 +31,13 @@ export const FIXTURE_REPOS_DIR = join(ROOT, 'test/fixtures/repos');
 const ANSWER_KEY = 'expected.json';
 
 export type RecordedCall = { tool: ToolName; input: unknown; result: ToolResult };
+export type AgentRunOptions = {
+  /** Wraps the gated toolbox, e.g. to answer run_command with a recorded output (parsing tests). */
+  tools?: (gated: ToolBox) => ToolBox;
+  inputs?: Record<string, AgentOutput>;
+  params?: Record<string, string>;
+  calls?: RecordedCall[];
+};
 
 export type GatedFixtures = {
   execution: CommandExecution;
@@ -40,16 +47,9 @@ export type GatedFixtures = {
   /** A fresh workspace of a fixture repository (by name under test/fixtures/repos, or an absolute path). */
   workspace(repo: string): Promise<Workspace>;
   /** Runs one deterministic agent in a fresh workspace of `repo`, checks its output schema, removes the workspace. */
-  run(
-    agent: AgentDefinition & { kind: 'deterministic' },
-    repo: string,
-    opts?: {
-      tools?: (base: ToolBox) => ToolBox;
-      inputs?: Record<string, AgentOutput>;
-      params?: Record<string, string>;
-      calls?: RecordedCall[];
-    },
-  ): Promise<AgentOutput>;
+  run(agent: DeterministicAgent, repo: string, opts?: AgentRunOptions): Promise<AgentOutput>;
+  /** The same in a workspace the caller made (and removes), e.g. to change it first or look at it after. */
+  runIn(agent: DeterministicAgent, workspace: Workspace, opts?: AgentRunOptions): Promise<AgentOutput>;
   dispose(): void;
 };
 
@@ -70,7 +70,11 @@ export async function createGatedFixtures(opts: { log?: Logger } = {}): Promise<
     return prepared;
   }
 
-  function toolbox(agent: AgentDefinition, workspace: Workspace, o: { calls?: RecordedCall[]; decisions?: DecisionRecord[] } = {}): ToolBox {
+  function toolbox(
+    agent: AgentDefinition,
+    workspace: Workspace,
+    o: { calls?: RecordedCall[]; decisions?: DecisionRecord[] } = {},
+  ): ToolBox {
     const gate = createGate({
       guard: execution.guard,
       sandbox: execution.runner.sandbox,
@@ -108,28 +112,33 @@ export async function createGatedFixtures(opts: { log?: Logger } = {}): Promise<
     return createWorkspace({ sourceDir: source(repo), parentDir: join(dir, 'workspaces'), runId: newUlid() });
   }
 
+  async function runIn(agent: DeterministicAgent, ws: Workspace, o: AgentRunOptions = {}): Promise<AgentOutput> {
+    const base = toolbox(agent, ws, { calls: o.calls });
+    const ctx: StepContext = {
+      workflowId: newUlid(),
+      stepId: agent.name,
+      agent: agent.name,
+      tools: o.tools ? o.tools(base) : base,
+      inputs: o.inputs ?? {},
+      params: o.params ?? {},
+      syntax: execution.syntax,
+      log,
+      signal: new AbortController().signal,
+    };
+    // Every output must pass the agent's own schema, as the runtime checks it before recording.
+    return agent.output.parse(await agent.run(ctx));
+  }
+
   return {
     execution,
     syntax: execution.syntax,
     toolbox,
     workspace,
+    runIn,
     async run(agent, repo, o = {}) {
       const ws = await workspace(repo);
       try {
-        const base = toolbox(agent, ws, { calls: o.calls });
-        const ctx: StepContext = {
-          workflowId: newUlid(),
-          stepId: agent.name,
-          agent: agent.name,
-          tools: o.tools ? o.tools(base) : base,
-          inputs: o.inputs ?? {},
-          params: o.params ?? {},
-          syntax: execution.syntax,
-          log,
-          signal: new AbortController().signal,
-        };
-        // Every output must pass the agent's own schema, as the runtime checks it before recording.
-        return agent.output.parse(await agent.run(ctx));
+        return await runIn(agent, ws, o);
       } finally {
         await ws.destroy();
       }

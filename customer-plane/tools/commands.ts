@@ -29,5 +29,10 @@ export async function runCommand(
   // The output is stdout, then `[stderr]` and stderr, then `[exit N]`; stdoutChars says where stdout
   // ends, so an agent can parse a machine-readable report (ESLint's or Ruff's JSON) on its own.
   const stdoutChars = Math.min(outcome.stdout.length, output.length);
-  return { ok: true, output, truncated: truncated || outcome.truncated, data: { exitCode: outcome.exitCode, signal: outcome.signal, stdoutChars } };
+  return {
+    ok: true,
+    output,
+    truncated: truncated || outcome.truncated,
+    data: { exitCode: outcome.exitCode, signal: outcome.signal, stdoutChars },
+  };
 }

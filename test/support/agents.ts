@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createGatedFixtures, type GatedFixtures, type RecordedCall } from '../../bench/support/gated-toolbox.ts';
+import { type AgentRunOptions, createGatedFixtures, type GatedFixtures } from '../../bench/support/gated-toolbox.ts';
 import { loadExpected, scoreFindings, type Score } from '../../bench/support/score.ts';
-import type { AgentOutput, DeterministicAgent, SyntaxService, ToolBox } from '../../agents/types.ts';
+import type { AgentOutput, DeterministicAgent, SyntaxService } from '../../agents/types.ts';
 
 /**
  * Shared setup for the agents' tests: the deterministic agents run on the fixture repositories as
@@ -26,13 +26,7 @@ export async function syntaxService(): Promise<SyntaxService> {
   return (await gatedFixtures()).syntax;
 }
 
-export type RunOptions = {
-  /** Wraps the gated toolbox, e.g. to answer run_command with a recorded output (parsing tests). */
-  tools?: (gated: ToolBox) => ToolBox;
-  inputs?: Record<string, AgentOutput>;
-  params?: Record<string, string>;
-  calls?: RecordedCall[];
-};
+export type RunOptions = AgentRunOptions;
 
 /** The agent on a fixture (a name under test/fixtures/repos, or an absolute path) in a fresh workspace. */
 export async function runOnFixture(agent: DeterministicAgent, repo: string, opts: RunOptions = {}): Promise<AgentOutput> {
@@ -40,7 +34,11 @@ export async function runOnFixture(agent: DeterministicAgent, repo: string, opts
 }
 
 /** The agent's findings on a fixture scored against its expected.json. */
-export async function scoreOnFixture(agent: DeterministicAgent, repo: string, opts: RunOptions = {}): Promise<Score & { output: AgentOutput }> {
+export async function scoreOnFixture(
+  agent: DeterministicAgent,
+  repo: string,
+  opts: RunOptions = {},
+): Promise<Score & { output: AgentOutput }> {
   const output = await runOnFixture(agent, repo, opts);
   return { ...scoreFindings(agent.name, output.findings, loadExpected(join(REPOS, repo))), output };
 }

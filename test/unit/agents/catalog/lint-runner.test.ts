@@ -32,7 +32,9 @@ test('live: lint-runner runs the repository’s own ESLint through the gate in t
   assert.deepEqual(s.unexpected, []);
 });
 
-test('live: lint-runner runs ruff on the Python service and reports the planted problems', { skip: hasRuff ? false : 'ruff is not installed here (.ci/run installs it)' }, async () => {
+test('live: lint-runner runs ruff on the Python service and reports the planted problems', {
+  skip: hasRuff ? false : 'ruff is not installed here (.ci/run installs it)',
+}, async () => {
   const s = await scoreOnFixture(lintRunner, 'py-service');
   assert.deepEqual((s.output.data as { runs: unknown[] }).runs, [{ command: 'ruff check --no-fix --output-format json .', problems: 4 }]);
   assert.deepEqual(s.missed, []);

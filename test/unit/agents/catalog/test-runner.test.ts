@@ -77,7 +77,9 @@ test('a test command the gate refuses is reported in the summary and as test/not
 });
 
 test('a test program that is not installed (exit 127) is reported as test/not-run, not read as a report', async () => {
-  const out = await runOnFixture(testRunner, 'py-service', { tools: withCommandOutput('python3: program not found\n[exit 127]', { exitCode: 127 }) });
+  const out = await runOnFixture(testRunner, 'py-service', {
+    tools: withCommandOutput('python3: program not found\n[exit 127]', { exitCode: 127 }),
+  });
   assert.deepEqual(
     out.findings.map((f) => f.rule),
     ['test/not-run'],
