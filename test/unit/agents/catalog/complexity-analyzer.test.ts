@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { complexityAnalyzer } from '../../../../agents/catalog/complexity-analyzer.ts';
 import { FIXTURE_REPOS } from '../../../../bench/support/score.ts';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { ADVISORIES, advisoriesFor } from '../../../../agents/analysis/advisories.ts';
 import { classifyNpmSpec, dependencyAuditor } from '../../../../agents/catalog/dependency-auditor.ts';
 import { FIXTURE_REPOS } from '../../../../bench/support/score.ts';
-import { runOnFixture, scoreOnFixture, syntaxService } from '../../../support/agents.ts';
+import { runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
 
 for (const repo of FIXTURE_REPOS) {
   test(`dependency-auditor reports every planted dependency problem in ${repo} and none of its look-alikes`, async () => {

@@ -5,7 +5,6 @@ import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PreparedCall } from '../../../../customer-plane/gate/gate.ts';
 import { createCommandRunner } from '../../../../customer-plane/tools/exec/runner.ts';
 import { silentLogger } from '../../../../shared/log.ts';
 import { executeTool } from '../../../../customer-plane/tools/execute.ts';
