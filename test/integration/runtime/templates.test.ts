@@ -37,3 +37,35 @@ test('every shipped template runs end to end on the sample repository with the f
   assert.deepEqual(rig.rejected, [], 'every event passed the boundary schema');
   assert.deepEqual(readdirSync(rig.workspaceDir), [], 'no workspace left behind');
 });
+
+test('without a sandbox (SANDBOX=none) the gate asks before repository code runs: the test runner’s npm test is not approved, not run, and reported as test/not-run', async (t) => {
+  const rig = await startRuntimeRig(t, { repoFiles: {}, sandbox: 'none' });
+  writeSampleRepo(rig.repoDir);
+  assert.equal(rig.deps.runner.sandbox, 'none');
+  const run = await rig.run('diagnose-and-fix');
+  assert.deepEqual([run.status, run.errorCode], ['succeeded', 'none']);
+  const decisions = await rig.query<{ tool: string; decision: string; reason: string; approval: string }>(
+    `SELECT gd.tool, gd.decision, gd.reason, gd.approval FROM runtime.gate_decisions gd
+     JOIN runtime.steps s ON s.id = gd.step_id WHERE s.run_id = $1 AND s.agent = 'test-runner' AND gd.tool = 'run_command'`,
+    [run.runId],
+  );
+  assert.deepEqual(
+    decisions.map((d) => [d.decision, d.reason, d.approval]),
+    [
+      ['ask', 'sandbox_unavailable', 'rejected'],
+      ['ask', 'sandbox_unavailable', 'rejected'],
+    ],
+    'both test-runner steps asked a person, and nobody approved',
+  );
+  const outputs = await rig.query<{ output: { findings: Array<{ rule: string; message: string }> } }>(
+    "SELECT output FROM runtime.steps WHERE run_id = $1 AND agent = 'test-runner'",
+    [run.runId],
+  );
+  for (const { output } of outputs) {
+    assert.deepEqual(
+      output.findings.map((f) => f.rule),
+      ['test/not-run'],
+    );
+    assert.match(output.findings[0]!.message, /ask \(approval_rejected\)/);
+  }
+});
