@@ -5,10 +5,11 @@
  * the targets precision ≥ 0.9 and recall ≥ 0.95. The secret scanner is compared with secretlint and
  * its recommended preset on the same files in the same run, both matched by file and line.
  *
- * The agents read the fixtures through the READ-ONLY fixture toolbox (bench/support/fixture-toolbox.ts):
- * the gate is not in this path (production runs go through customer-plane/gate/), and run_command is
- * refused there, so test-runner and lint-runner are scored on recorded real outputs of the fixtures'
- * tests and linters (test/fixtures/command-outputs/) — which measures their parsers, not a live run.
+ * The agents run as production runs them (bench/support/gated-toolbox.ts): a fresh workspace per run,
+ * every tool call through the customer plane's gate to the real executors, commands resolved by the
+ * command guard and run by the argv runner in its bubblewrap sandbox — so test-runner and lint-runner
+ * really run each fixture's tests and linters (npm test, pytest, ESLint, Ruff). A test or lint program
+ * that is not installed on this machine is reported as not run, and its planted findings count as missed.
  *
  * LLM agents are not scored here: see the last lines this prints.
  *
@@ -20,14 +21,12 @@ import { fileURLToPath } from 'node:url';
 import { createEngine } from '@secretlint/node';
 import { type IndexData, indexer } from '../agents/catalog/indexer.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
-import type { DeterministicAgent, Finding, ToolBox } from '../agents/types.ts';
-import { createSyntaxService } from '../customer-plane/analysis/syntax.ts';
-import { createFixtureToolbox, fixtureStepContext } from './support/fixture-toolbox.ts';
+import type { AgentOutput, DeterministicAgent, Finding } from '../agents/types.ts';
+import { createGatedFixtures, type RecordedCall } from './support/gated-toolbox.ts';
 import { addScores, FIXTURE_REPOS, loadExpected, ratios, type Score, scoreFindings, scoreSymbols } from './support/score.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const REPOS = join(ROOT, 'test/fixtures/repos');
-const OUTPUTS = join(ROOT, 'test/fixtures/command-outputs');
 const TARGET = { precision: 0.9, recall: 0.95 };
 const json = process.argv.includes('--json');
 
@@ -39,34 +38,22 @@ const FINDERS = [
   'config-auditor',
   'complexity-analyzer',
   'dead-code-finder',
+  'test-runner',
+  'lint-runner',
 ] as const;
-/** Recorded real outputs per fixture for the command-running agents (the toolbox refuses commands). */
-const RECORDED: Record<string, Partial<Record<string, string>>> = {
-  'test-runner': { 'node-shop': 'node-test-spec.txt', 'py-service': 'pytest-line.txt', 'clean-lib': 'node-test-spec-pass.txt' },
-  'lint-runner': { 'node-shop': 'eslint-json.txt', 'py-service': 'ruff-json.txt' },
-};
 
 type Row = { agent: string; basis: string; score: Score; ms: number };
-const syntax = await createSyntaxService();
+const fixtures = await createGatedFixtures();
+process.once('exit', () => fixtures.dispose());
 
-async function run(agent: DeterministicAgent, repo: string, tools?: ToolBox) {
+async function run(agent: DeterministicAgent, repo: string): Promise<{ out: AgentOutput; ms: number }> {
   const started = performance.now();
-  const out = await agent.run(fixtureStepContext({ root: join(REPOS, repo), agent, syntax, ...(tools ? { tools } : {}) }));
-  agent.output.parse(out);
+  const out = await fixtures.run(agent, repo);
   return { out, ms: performance.now() - started };
 }
 
-function recordedToolbox(agent: DeterministicAgent, repo: string, file: string | undefined): ToolBox {
-  const base = createFixtureToolbox(join(REPOS, repo), agent.tools);
-  const output = file ? readFileSync(join(OUTPUTS, file), 'utf8') : '';
-  return {
-    call: (tool, input) =>
-      tool === 'run_command'
-        ? Promise.resolve({ ok: true, output, data: { exitCode: /fail [1-9]|failed|error/.test(output) ? 1 : 0 } })
-        : base.call(tool, input),
-  };
-}
-
+/** What the command-running agents did not run, and why (not installed, refused), per fixture. */
+const notRun: string[] = [];
 const rows: Row[] = [];
 {
   const scores: Score[] = [];
@@ -86,21 +73,15 @@ for (const name of FINDERS) {
     const r = await run(agent, repo);
     ms += r.ms;
     scores.push(scoreFindings(name, r.out.findings, loadExpected(join(REPOS, repo))));
+    for (const f of r.out.findings) if (f.rule.endsWith('/not-run')) notRun.push(`${name} on ${repo}: ${f.message}`);
   }
-  rows.push({ agent: name, basis: 'planted findings', score: addScores(scores), ms });
-}
-for (const name of ['test-runner', 'lint-runner'] as const) {
-  const agent = CATALOG[name] as DeterministicAgent;
-  const live = await run(agent, 'node-shop');
-  const scores: Score[] = [];
-  let ms = 0;
-  for (const repo of FIXTURE_REPOS) {
-    const r = await run(agent, repo, recordedToolbox(agent, repo, RECORDED[name][repo]));
-    ms += r.ms;
-    scores.push(scoreFindings(name, r.out.findings, loadExpected(join(REPOS, repo))));
-  }
-  const refused = live.out.summary.match(/→ (\w+)/)?.[1] ?? 'not refused';
-  rows.push({ agent: name, basis: `recorded outputs (live run refused: ${refused})`, score: addScores(scores), ms });
+  const live = name === 'test-runner' || name === 'lint-runner';
+  rows.push({
+    agent: name,
+    basis: live ? 'planted findings, tests and linters run live in the sandbox' : 'planted findings',
+    score: addScores(scores),
+    ms,
+  });
 }
 
 // The secret scanner against secretlint, on the same files, matched by file and line (rule names differ).
@@ -132,11 +113,14 @@ let theirsMs = 0;
 for (const repo of FIXTURE_REPOS) {
   const dir = join(REPOS, repo);
   const want = loadExpected(dir).findings.filter((f) => f.agent === 'secret-scanner');
-  const r = await run(CATALOG['secret-scanner'] as DeterministicAgent, repo);
-  oursMs += r.ms;
-  ours.push(placeScore(r.out.findings as Finding[], want));
-  const listed = await createFixtureToolbox(dir, ['list_files']).call('list_files', { maxFiles: 5000 });
-  const files = listed.ok ? listed.output.split('\n').filter(Boolean) : [];
+  const calls: RecordedCall[] = [];
+  const started0 = performance.now();
+  const out = await fixtures.run(CATALOG['secret-scanner'] as DeterministicAgent, repo, { calls });
+  oursMs += performance.now() - started0;
+  ours.push(placeScore(out.findings as Finding[], want));
+  // The same files the scanner was given: its own listing of the workspace, read from the fixture.
+  const listed = calls.find((c) => c.tool === 'list_files')?.result;
+  const files = listed?.ok ? listed.output.split('\n').filter(Boolean) : [];
   const started = performance.now();
   const res = await engine.executeOnFiles({ filePathList: files.map((f) => join(dir, f)) });
   theirsMs += performance.now() - started;
@@ -149,13 +133,13 @@ const secretlintVersion = JSON.parse(
   readFileSync(join(ROOT, 'node_modules/@secretlint/secretlint-rule-preset-recommend/package.json'), 'utf8'),
 ).version;
 const comparison = [
-  { tool: 'agentplane secret-scanner', score: addScores(ours), ms: oursMs },
+  { tool: 'agentplane secret-scanner (workspace+gate)', score: addScores(ours), ms: oursMs },
   { tool: `secretlint + preset-recommend ${secretlintVersion}`, score: addScores(theirs), ms: theirsMs },
 ];
 
 const haveKeys = !!(process.env.OPENAI_API_KEY || process.env.ANTHROPIC_API_KEY);
 const llmNote = haveKeys
-  ? 'LLM agents: provider keys are set, but no LLM agent is scored in this build: the tool-calling loop that runs them (customer-plane/runner) is not merged yet.'
+  ? 'LLM agents: provider keys are set, but this bench does not score the LLM agents yet: their fixtures have no answer key for reviews and patches.'
   : 'LLM agents: not scored. No real provider keys are set; with the fake providers a score would mean nothing (they answer from a script, not from the code).';
 
 const missed = rows.filter((r) => ratios(r.score).precision < TARGET.precision || ratios(r.score).recall < TARGET.recall);
@@ -181,6 +165,8 @@ if (json) {
         fn: c.score.falseNegatives,
         ms: Math.round(c.ms),
       })),
+      sandbox: fixtures.execution.runner.sandbox,
+      notRun,
       llm: llmNote,
     }),
   );
@@ -189,7 +175,9 @@ if (json) {
   console.log(
     `agents-eval: ${FIXTURE_REPOS.length} fixture repositories (${FIXTURE_REPOS.join(', ')}), targets precision ≥ ${TARGET.precision}, recall ≥ ${TARGET.recall}`,
   );
-  console.log('tools: the read-only fixture toolbox (bench/support/fixture-toolbox.ts); the gate is NOT in this path\n');
+  console.log(
+    `tools: the customer plane's gate, executors, command guard and argv runner (sandbox: ${fixtures.execution.runner.sandbox}), a fresh workspace per run\n`,
+  );
   console.log(
     `${'agent'.padEnd(22)}${'planted'.padStart(8)}${'reported'.padStart(9)}${'TP'.padStart(5)}${'FP'.padStart(5)}${'FN'.padStart(5)}${'precision'.padStart(10)}${'recall'.padStart(9)}${'ms'.padStart(7)}  basis`,
   );
@@ -203,6 +191,7 @@ if (json) {
     for (const m of s.missed) console.log(`    missed: ${m}`);
     for (const u of s.unexpected) console.log(`    not planted: ${u}`);
   }
+  for (const n of notRun) console.log(`  not run: ${n}`);
   console.log('not scored: patch-applier, change-summarizer (they report on changes, not planted defects; see their unit tests)\n');
   console.log('secret scanner vs secretlint on the same files, matched by file and line:');
   for (const c of comparison) {

@@ -37,12 +37,11 @@ import { startRunner } from './runner/worker.ts';
 import { createCommandExecution } from './runner/command-execution.ts';
 import { createRunLedger } from './runner/ledger/runs.ts';
 import { migrateLedger } from './runner/ledger/migrate.ts';
-import { createNoSyntax } from './runner/no-syntax.ts';
 
 /**
  * What a test or an operator's build may put in place of the defaults: the agent catalog and templates,
- * the command guard and runner (default: refuse every command), the approval broker (default: reject
- * every ask) and the fetch used by an approved fetch_url.
+ * the command guard and runner (default: the tree-sitter-bash guard and the sandboxed argv runner), the
+ * approval broker (default: reject every ask) and the fetch used by an approved fetch_url.
  */
 export type RuntimeOverrides = {
   catalog?: Partial<Record<AgentName, AgentDefinition>>;
@@ -155,9 +154,16 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
 
   const llm = createGateway(env, checked.llm, log, (event) => egress.emit('usage', event));
   running.defer(() => llm.close(), 2000);
-  const commands = createCommandExecution();
-  const commandRunner = deps.runtime?.commandRunner ?? commands.runner;
-  if (commandRunner.sandbox === 'none') {
+  const commands = await createCommandExecution({
+    sandbox: env.SANDBOX,
+    stateDir,
+    log,
+    guard: deps.runtime?.guard,
+    runner: deps.runtime?.commandRunner,
+  });
+  // Whatever command outlived its run (the drain timed out) is killed with its process group.
+  running.defer(() => commands.dispose());
+  if (commands.runner.sandbox === 'none') {
     log.warn('no command sandbox on this machine: commands that run repository code need a person’s approval');
   }
   const runner = await startRunner({
@@ -172,10 +178,10 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     events: createRunnerMetrics(metrics.getMeter('agentplane.runner')).observing(egress),
     catalog: deps.runtime?.catalog ?? CATALOG,
     templates: deps.runtime?.templates ?? TEMPLATE_DEFINITIONS,
-    guard: deps.runtime?.guard ?? commands.guard,
-    runner: commandRunner,
+    guard: commands.guard,
+    runner: commands.runner,
     broker: deps.runtime?.broker ?? createRejectingBroker(),
-    syntax: createNoSyntax(),
+    syntax: commands.syntax,
     fetch: deps.runtime?.fetch,
     clock: Date.now,
     log,

@@ -3,6 +3,7 @@
  * `--json` prints only the summary as one JSON object; `--keep` leaves everything running until Ctrl-C.
  * Exit code 0 only when the workflow succeeded.
  */
+import { TEMPLATE_DEFINITIONS } from '../agents/templates/index.ts';
 import { createDb } from '../shared/db/pool.ts';
 import { createRunRecords } from '../customer-plane/runner/ledger/records.ts';
 import { startTopology, type Topology } from './topology/local-topology.ts';
@@ -24,22 +25,23 @@ async function main(): Promise<number> {
     if (started.status !== 202) throw new Error(`dispatch refused: ${JSON.stringify(started.body)}`);
     const id = started.body.id as string;
     say(`  ▸ workflow ${id} queued on the hub (template code-review, repo alias "sample")`);
+    say(`  ▸ code-review: ${describeDag(TEMPLATE_DEFINITIONS['code-review'].steps)}`);
     const seen = new Set<string>();
     let lastStatus = '';
     const wf = await topo.waitForWorkflow(id, {
       timeoutMs: 60_000,
       onPoll: (w) => {
-        if (w?.status && w.status !== lastStatus) {
-          lastStatus = w.status;
-          say(`  ▸ workflow ${w.status}${w.status === 'running' ? ' (the customer plane accepted the dispatch)' : ''}`);
-        }
+        const status = w?.status && w.status !== lastStatus ? w.status : undefined;
+        // Steps as they finish; the run's own end after its last steps.
+        const ended = status === 'succeeded' || status === 'failed';
+        if (status && !ended) say(`  ▸ workflow ${status}${status === 'running' ? ' (the customer plane accepted the dispatch)' : ''}`);
         for (const s of w?.steps ?? []) {
           if (seen.has(s.stepId)) continue;
           seen.add(s.stepId);
-          say(
-            `    step ${s.index + 1} ${s.agent.padEnd(9)} ${s.status} in ${s.durationMs} ms, ${s.llmCalls} LLM call(s), ${s.inputTokens}/${s.outputTokens} tokens in/out`,
-          );
+          say(`    ${s.agent.padEnd(AGENT_WIDTH)} ${s.status} in ${s.durationMs} ms: ${stepWork(s)}`);
         }
+        if (status && ended) say(`  ▸ workflow ${status}`);
+        if (status) lastStatus = status;
       },
     });
     // The reviewer's LLM calls went out with the customer's keys (direct mode); their token counts come
@@ -70,6 +72,8 @@ async function main(): Promise<number> {
           durationMs: s.durationMs,
           llmCalls: s.llmCalls,
           toolCalls: s.toolCalls,
+          refusals: s.refusals,
+          findings: s.findings,
           inputTokens: s.inputTokens,
           outputTokens: s.outputTokens,
         })),
@@ -106,15 +110,38 @@ async function main(): Promise<number> {
   }
 }
 
+const AGENT_WIDTH = 19;
+
+/** `a, b, c → d`: the steps that start at once, then what waits for them, as the template's DAG has it. */
+function describeDag(steps: ReadonlyArray<{ id: string; agent: string; needs: readonly string[] }>): string {
+  const waves: string[][] = [];
+  const done = new Set<string>();
+  while (done.size < steps.length) {
+    const ready = steps.filter((st) => !done.has(st.id) && st.needs.every((n) => done.has(n)));
+    if (ready.length === 0) break;
+    waves.push(ready.map((st) => st.agent));
+    for (const st of ready) done.add(st.id);
+  }
+  return `${waves.map((w) => w.join(', ')).join(' → ')} (steps on one side of an arrow run in parallel)`;
+}
+
+function findingCount(findings: Record<string, number> | undefined): string {
+  const parts = Object.entries(findings ?? {}).filter(([, n]) => n > 0);
+  return parts.length ? parts.map(([sev, n]) => `${n} ${sev}`).join(', ') : 'none';
+}
+
+function stepWork(st: any): string {
+  const llm = st.llmCalls > 0 ? `, ${st.llmCalls} LLM call(s), ${st.inputTokens}/${st.outputTokens} tokens in/out` : ', no LLM';
+  return `${st.toolCalls ?? 0} tool call(s) through the gate (${st.refusals ?? 0} refused), findings ${findingCount(st.findings)}${llm}`;
+}
+
 function printSummary(s: any): void {
   say('\nsummary');
   say(
     `  workflow   ${s.workflow.id}  ${s.workflow.status}${s.workflow.errorCode ? ` (${s.workflow.errorCode})` : ''} in ${s.workflow.durationMs} ms`,
   );
-  for (const [i, st] of s.workflow.steps.entries()) {
-    say(
-      `  step ${i + 1}     ${st.agent.padEnd(9)} ${st.status.padEnd(9)} ${String(st.durationMs).padStart(5)} ms  tool calls ${st.toolCalls ?? 0}  llm calls ${st.llmCalls}  tokens ${st.inputTokens}/${st.outputTokens}`,
-    );
+  for (const st of s.workflow.steps) {
+    say(`  step       ${st.agent.padEnd(AGENT_WIDTH)} ${st.status.padEnd(9)} ${String(st.durationMs).padStart(5)} ms  ${stepWork(st)}`);
   }
   const up = Object.entries(s.link.up as Record<string, { batches: number; events: number }>)
     .map(([kind, v]) => `${kind}: ${v.batches} signed batch(es), ${v.events} event(s)`)

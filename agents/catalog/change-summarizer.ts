@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type FileChange, parseUnifiedDiff } from '../analysis/diffs.ts';
 import { symbolsOf } from '../analysis/symbols.ts';
 import { withTree } from '../support/syntax.ts';
-import { finding, readText, result } from '../support/workspace.ts';
+import { commandStdout, finding, readText, result } from '../support/workspace.ts';
 import { agentOutputSchema, type AgentOutput, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const SENSITIVE: Array<[RegExp, string]> = [
@@ -18,8 +18,9 @@ const LARGE_CHANGE = 500;
 /** The change to summarize: `git diff` of the workspace against its baseline commit, else the diffs the inputs applied or proposed. */
 async function changedFiles(ctx: StepContext): Promise<{ source: string; files: FileChange[] }> {
   const git = await ctx.tools.call('git', { args: ['diff', '--no-color', '--no-ext-diff', 'HEAD'] });
-  if (git.ok && git.output.trim()) {
-    const parsed = parseUnifiedDiff(git.output);
+  const diff = git.ok ? commandStdout(git.output, git.data) : '';
+  if (diff.trim()) {
+    const parsed = parseUnifiedDiff(diff);
     if (parsed.ok) return { source: 'git diff', files: parsed.files };
   }
   const diffs: string[] = [];

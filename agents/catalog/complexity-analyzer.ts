@@ -1,20 +1,25 @@
 import { z } from 'zod';
 import { type FunctionMetrics, functionMetrics } from '../analysis/complexity.ts';
 import { withTree } from '../support/syntax.ts';
-import { countBySeverity, finding, listWorkspace, readText, result } from '../support/workspace.ts';
+import { commandStdout, countBySeverity, finding, listWorkspace, readText, result } from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const DEFAULT_MAX_COMPLEXITY = 10;
 const DEFAULT_MAX_NESTING = 4;
 const HOTSPOTS = 20;
 
-/** Commits touching each file, from `git log` through the gate; empty when git is not available. */
+/**
+ * Commits touching each file, from `git log` through the gate; undefined when git is not available
+ * or there is no history to speak of. A run's workspace starts as one baseline commit (the customer's
+ * history is not copied), in which every file was touched once: that says nothing about churn.
+ */
 async function churn(ctx: StepContext): Promise<Map<string, number> | undefined> {
   const log = await ctx.tools.call('git', { args: ['log', '--format=', '--name-only', '-n', '500'] });
-  if (!log.ok) return undefined;
+  if (!log.ok || (log.data as { exitCode?: unknown } | undefined)?.exitCode) return undefined;
   const counts = new Map<string, number>();
-  for (const line of log.output.split('\n')) if (line.trim()) counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
-  return counts;
+  for (const line of commandStdout(log.output, log.data).split('\n'))
+    if (line.trim()) counts.set(line.trim(), (counts.get(line.trim()) ?? 0) + 1);
+  return Math.max(0, ...counts.values()) > 1 ? counts : undefined;
 }
 
 const metricSchema = z.object({

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseLintOutput } from '../analysis/lint-output.ts';
-import { countBySeverity, finding, listWorkspace, readText, result } from '../support/workspace.ts';
+import { commandStdout, countBySeverity, finding, listWorkspace, notInstalled, readText, result } from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const TIMEOUT_MS = 180_000;
@@ -16,13 +16,15 @@ export async function lintCommands(ctx: StepContext, paths: readonly string[]): 
   const text = async (p: string) => (paths.includes(p) ? ((await readText(ctx, p)) ?? '') : '');
   const commands: LintCommand[] = [];
   const pkg = readPackageJson(await text('package.json'));
-  if (has(/^(eslint\.config\.[cm]?[jt]s|\.eslintrc(\.\w+)?)$/))
-    commands.push({ command: 'npx --no-install eslint --format json .', tool: 'eslint' });
+  // ESLint is the repository's own install (node_modules/.bin), which the command runner finds for
+  // commands that run repository code; no npx, which the guard refuses as a wrapper of any package.
+  if (has(/^(eslint\.config\.[cm]?[jt]s|\.eslintrc(\.\w+)?)$/)) commands.push({ command: 'eslint --format json .', tool: 'eslint' });
   else if (pkg?.scripts.lint) commands.push({ command: 'npm run lint', tool: 'lint' });
   const pyproject = await text('pyproject.toml');
   const devRequirements = (await Promise.all(paths.filter((p) => /^requirements[\w.-]*\.txt$/.test(p)).map(text))).join('\n');
   if (has(/^\.?ruff\.toml$/) || pyproject.includes('[tool.ruff') || /^ruff\b/m.test(devRequirements)) {
-    commands.push({ command: 'ruff check --output-format json .', tool: 'ruff' });
+    // --no-fix: a `fix = true` in the repository's config must not turn a report into an edit.
+    commands.push({ command: 'ruff check --no-fix --output-format json .', tool: 'ruff' });
   } else if (has(/^\.flake8$/) || (await text('setup.cfg')).includes('[flake8]') || (await text('tox.ini')).includes('[flake8]')) {
     commands.push({ command: 'flake8 .', tool: 'flake8' });
   }
@@ -41,7 +43,7 @@ export const lintRunner: DeterministicAgent = {
   purpose:
     'Runs the linters the repository is configured for (ESLint, Ruff, flake8, its lint script) in the sandbox and reports each problem with file, line and rule.',
   tools: ['list_files', 'read_file', 'run_command'],
-  programs: ['npx', 'npm', 'ruff', 'flake8'],
+  programs: ['eslint', 'npm', 'ruff', 'flake8'],
   budget: { maxSteps: 20, maxTokens: 0 },
   output: agentOutputSchema.extend({
     data: z.object({
@@ -68,7 +70,13 @@ export const lintRunner: DeterministicAgent = {
         );
         continue;
       }
-      const problems = parseLintOutput(out.output, paths, tool);
+      const missing = notInstalled(command, out.data);
+      if (missing) {
+        runs.push({ command, refused: 'not_installed' });
+        findings.push(finding('lint/not-run', 'low', '', 0, missing));
+        continue;
+      }
+      const problems = parseLintOutput(commandStdout(out.output, out.data), paths, tool);
       runs.push({ command, problems: problems.length });
       for (const p of problems.slice(0, MAX_FINDINGS)) findings.push(finding(p.rule, p.severity, p.file, p.line, p.message));
     }
@@ -77,7 +85,7 @@ export const lintRunner: DeterministicAgent = {
         ? 'no linter configured'
         : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${
             runs.some((r) => r.refused)
-              ? ` (refused: ${runs
+              ? ` (not run: ${runs
                   .filter((r) => r.refused)
                   .map((r) => `${r.command} → ${r.refused}`)
                   .join(', ')})`

@@ -51,7 +51,9 @@ export const patchApplier: DeterministicAgent = {
               'medium',
               files[0] ?? '',
               0,
-              `patch "${patch.title}" from step ${from} was not applied: the gate answered ${res.decision} (${res.reason}): ${res.message}`,
+              res.decision === 'error'
+                ? `patch "${patch.title}" from step ${from} was not applied: it does not apply to the workspace (${res.reason}): ${res.message}`
+                : `patch "${patch.title}" from step ${from} was not applied: the gate answered ${res.decision} (${res.reason}): ${res.message}`,
             ),
           );
         }

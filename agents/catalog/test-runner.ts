@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseTestOutput, type TestReport } from '../analysis/test-output.ts';
-import { countBySeverity, finding, listWorkspace, readText, result } from '../support/workspace.ts';
+import { countBySeverity, finding, listWorkspace, notInstalled, readText, result } from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const NPM_DEFAULT_TEST = 'echo "Error: no test specified" && exit 1';
@@ -35,7 +35,8 @@ export const testRunner: DeterministicAgent = {
   purpose:
     "Runs the repository's test suites (npm test, pytest) in the sandbox and reports each failing test with its file, line and error.",
   tools: ['list_files', 'read_file', 'run_command'],
-  programs: ['npm', 'node', 'python3', 'pytest'],
+  // The two commands testCommands() builds; a template's `testCommand` naming another program is refused.
+  programs: ['npm', 'python3'],
   budget: { maxSteps: 10, maxTokens: 0 },
   output: agentOutputSchema.extend({
     data: z.object({
@@ -71,6 +72,12 @@ export const testRunner: DeterministicAgent = {
         );
         continue;
       }
+      const missing = notInstalled(command, out.data);
+      if (missing) {
+        runs.push({ command, refused: 'not_installed' });
+        findings.push(finding('test/not-run', 'medium', '', 0, missing));
+        continue;
+      }
       const report: TestReport = parseTestOutput(out.output, paths);
       const exitCode = exitCodeOf(out.data);
       runs.push({
@@ -100,7 +107,7 @@ export const testRunner: DeterministicAgent = {
         ? 'no test suite found'
         : `${ran.length} of ${commands.length} test commands run${
             runs.some((r) => r.refused)
-              ? ` (refused: ${runs
+              ? ` (not run: ${runs
                   .filter((r) => r.refused)
                   .map((r) => `${r.command} → ${r.refused}`)
                   .join(', ')})`

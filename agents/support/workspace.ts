@@ -58,3 +58,22 @@ export function countBySeverity(findings: readonly Finding[]): string {
   const parts = order.map((s) => [s, findings.filter((f) => f.severity === s).length] as const).filter(([, n]) => n > 0);
   return `${findings.length} finding${findings.length === 1 ? '' : 's'} (${parts.map(([s, n]) => `${n} ${s}`).join(', ')})`;
 }
+
+/**
+ * The command runner answers exit 127 when a program is not installed where commands run (the
+ * shell's convention). Then nothing was tested or linted: say so, rather than parse an empty report.
+ */
+export function notInstalled(command: string, data: unknown): string | undefined {
+  const exitCode = data && typeof data === 'object' && 'exitCode' in data ? (data as { exitCode: unknown }).exitCode : undefined;
+  if (exitCode !== 127) return undefined;
+  return `"${command}" exited 127: a program it needs is not installed where this customer plane runs commands`;
+}
+
+/**
+ * What a command printed on stdout alone. run_command's output is stdout, then `[stderr]` and
+ * stderr, then `[exit N]`; `data.stdoutChars` says where stdout ends.
+ */
+export function commandStdout(output: string, data: unknown): string {
+  const n = data && typeof data === 'object' && 'stdoutChars' in data ? (data as { stdoutChars: unknown }).stdoutChars : undefined;
+  return typeof n === 'number' && n >= 0 ? output.slice(0, n) : output;
+}

@@ -2,7 +2,7 @@ import { type Refusal, refuse } from './refusal.ts';
 
 /**
  * A path an allowed command may name: relative to the workspace, never absolute, never through `..`,
- * never into `.git/` when written (hooks and config there would run later with the runner's trust).
+ * never into a `.git/` when written (hooks and config there would run later with the runner's trust).
  * The guard has no filesystem: symlinks are handled where files are opened (the runner) and by the
  * sandbox, in which everything outside the workspace is read-only or hidden.
  */
@@ -16,7 +16,9 @@ export function checkWorkspacePath(path: string, mode: 'read' | 'write'): Refusa
   if (mode === 'write') {
     const first = segments.find((s) => s !== '' && s !== '.');
     if (first === undefined) return refuse('path_invalid', `path ${path} is the workspace itself`);
-    if (first === '.git') return refuse('path_invalid', `path ${path} writes into .git`);
+    // Any `.git` on the way, in any case, as the gate's own path check has it (a nested or a
+    // case-folded `.git` is a repository too on the filesystems that fold case).
+    if (segments.some((s) => s.toLowerCase() === '.git')) return refuse('path_invalid', `path ${path} writes into .git`);
   }
   return undefined;
 }

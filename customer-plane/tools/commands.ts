@@ -26,5 +26,13 @@ export async function runCommand(
   if (outcome.stderr) text += `${text && !text.endsWith('\n') ? '\n' : ''}[stderr]\n${outcome.stderr}`;
   text += `${text && !text.endsWith('\n') ? '\n' : ''}[exit ${outcome.exitCode ?? `signal ${outcome.signal}`}]`;
   const { output, truncated } = capped(text);
-  return { ok: true, output, truncated: truncated || outcome.truncated, data: { exitCode: outcome.exitCode, signal: outcome.signal } };
+  // The output is stdout, then `[stderr]` and stderr, then `[exit N]`; stdoutChars says where stdout
+  // ends, so an agent can parse a machine-readable report (ESLint's or Ruff's JSON) on its own.
+  const stdoutChars = Math.min(outcome.stdout.length, output.length);
+  return {
+    ok: true,
+    output,
+    truncated: truncated || outcome.truncated,
+    data: { exitCode: outcome.exitCode, signal: outcome.signal, stdoutChars },
+  };
 }

@@ -7,15 +7,15 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 const MAX_LINE = 400;
 
 /**
- * Searches file contents with `git grep --no-index` (every file of the workspace, `.git` excluded,
- * binaries skipped): a literal string by default, a POSIX extended regular expression with `regex`.
+ * Searches file contents with `git grep --no-index` (every file of the workspace, `.git`, installed dependencies
+ * and ignored files excluded as in the snapshots, binaries skipped): a literal string by default, a POSIX extended regular expression with `regex`.
  * The match runs in its own process under a timeout and is killed when it has found enough, so no
  * pattern — however catastrophic — can stall the runner. Output lines are `path:line:text`.
  */
 export async function search(input: ToolInput<'search'>, ctx: ExecutorContext): Promise<ToolResult> {
   const max = input.maxResults ?? 200;
   const timeoutMs = ctx.searchTimeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const args = ['grep', '--no-index', '--no-color', '-n', '-I', input.regex ? '-E' : '-F', '-e', input.pattern];
+  const args = ['grep', '--no-index', '--exclude-standard', '--no-color', '-n', '-I', input.regex ? '-E' : '-F', '-e', input.pattern];
   if (input.dir !== undefined) args.push('--', input.dir);
   const child = spawnGit({ gitDir: ctx.workspace.privateGitDir, workTree: ctx.workspace.root }, args);
   const lines: string[] = [];

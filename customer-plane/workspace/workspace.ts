@@ -1,4 +1,4 @@
-import { cp, mkdir, readdir, realpath, rm } from 'node:fs/promises';
+import { cp, mkdir, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { AgentplaneError } from '../../shared/errors.ts';
 import { bindGit, type Git } from './git.ts';
@@ -20,7 +20,7 @@ export type Workspace = {
   baselineTree: string;
   /** The path check (see paths.ts). */
   check(rel: unknown): Promise<PathCheck>;
-  /** Relative paths of regular files under `dir` (default the root), skipping VCS folders and symlinks. */
+  /** Relative paths of regular files under `dir` (default the root), skipping VCS folders, installed dependencies and symlinks. */
   listFiles(opts?: { dir?: string; maxFiles?: number }): Promise<{ files: string[]; truncated: boolean }>;
   /** Records the tree as it is now in the runtime's private repository; returns its tree id. */
   snapshot(): Promise<string>;
@@ -37,7 +37,17 @@ export type Workspace = {
   destroy(): Promise<void>;
 };
 
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.hg', '.svn']);
+/** Never copied: the customer's version control (the run gets a history of its own), and Python environments, which hold absolute paths and do not move. */
+const NOT_COPIED = new Set(['.git', '.hg', '.svn', '.venv', 'venv', '.tox']);
+/**
+ * Installed dependencies and caches. node_modules is copied — the sandbox has no network, so a
+ * repository's tests and linters run only with what the checkout has installed — but none of these is
+ * workspace content: list_files and search skip them, and they are left out of the snapshots and of
+ * the visible repository (`info/exclude`), so a test run's `__pycache__` is not a change the run made.
+ */
+const INSTALLED_DIRS = ['node_modules', '__pycache__', '.venv', 'venv', '.tox'];
+const NOT_LISTED = new Set([...NOT_COPIED, ...INSTALLED_DIRS]);
+const EXCLUDES = `${INSTALLED_DIRS.map((d) => `${d}/`).join('\n')}\n`;
 
 /**
  * A fresh copy of a repository for one workflow run, in `<parentDir>/<runId>/tree`:
@@ -57,16 +67,18 @@ export async function createWorkspace(opts: { sourceDir: string; parentDir: stri
   await cp(opts.sourceDir, join(runDir, 'tree'), {
     recursive: true,
     verbatimSymlinks: true,
-    filter: (src) => !SKIP_DIRS.has(src.split(sep).pop() ?? ''),
+    filter: (src) => !NOT_COPIED.has(src.split(sep).pop() ?? ''),
   });
   const root = await realpath(join(runDir, 'tree'));
   const privateGit = bindGit({ gitDir: join(runDir, 'vcs.git'), workTree: root });
   await privateGit(['init', '--quiet']);
+  await writeExcludes(join(runDir, 'vcs.git'));
   await privateGit(['add', '--all']);
   const baselineTree = (await privateGit(['write-tree'])).stdout.trim();
 
   const visible = bindGit({ gitDir: join(root, '.git'), workTree: root });
   await visible(['init', '--quiet']);
+  await writeExcludes(join(root, '.git'));
   await visible(['add', '--all']);
   await visible(['commit', '--quiet', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', 'baseline (agentplane workspace copy)']);
 
@@ -100,7 +112,7 @@ export async function createWorkspace(opts: { sourceDir: string; parentDir: stri
             return;
           }
           const full = join(d, entry.name);
-          if (entry.isDirectory() && !SKIP_DIRS.has(entry.name)) await walk(full);
+          if (entry.isDirectory() && !NOT_LISTED.has(entry.name)) await walk(full);
           else if (entry.isFile()) files.push(relative(root, full));
         }
       };
@@ -125,4 +137,9 @@ export async function createWorkspace(opts: { sourceDir: string; parentDir: stri
       await rm(runDir, { recursive: true, force: true });
     },
   };
+}
+
+async function writeExcludes(gitDir: string): Promise<void> {
+  await mkdir(join(gitDir, 'info'), { recursive: true });
+  await writeFile(join(gitDir, 'info', 'exclude'), EXCLUDES);
 }

@@ -9,13 +9,21 @@ import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-/** A small repository for agents to work on, written fresh for each topology. */
+/**
+ * A small repository for agents to work on, written fresh for each topology: a test suite and a lint
+ * script the runners execute (in the sandbox), and one planted defect — a SQL query built from a
+ * string — for the scanners to find.
+ */
 export function writeSampleRepo(dir: string, extra: Record<string, string> = {}): string {
   mkdirSync(join(dir, 'src'), { recursive: true });
   const files: Record<string, string> = {
-    'README.md': '# sample\nA tiny service used by agentplane tests.\n',
+    'README.md': '# sample\nA tiny service used by agentplane tests. Run the tests with `npm test`.\n',
+    'package.json': `${JSON.stringify({ name: 'sample', version: '1.0.0', type: 'module', license: 'MIT', scripts: { test: 'node --test', lint: 'node --check src/users.js' } }, null, 2)}\n`,
     'src/server.ts': 'export function handler(input: string) {\n  return input.trim().toUpperCase();\n}\n',
     'src/util.ts': 'export const add = (a: number, b: number) => a + b;\n',
+    'src/users.js': 'export function findUser(db, id) {\n  return db.query("SELECT * FROM users WHERE id = " + id);\n}\n',
+    'test/util.test.js':
+      "import assert from 'node:assert/strict';\nimport { test } from 'node:test';\nimport { add } from '../src/util.ts';\n\ntest('add sums two numbers', () => {\n  assert.equal(add(2, 3), 5);\n});\n",
     ...extra,
   };
   for (const [path, text] of Object.entries(files)) {

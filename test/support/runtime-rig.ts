@@ -18,15 +18,16 @@ import { createCommandExecution } from '../../customer-plane/runner/command-exec
 import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
-import { createNoSyntax } from '../../customer-plane/runner/no-syntax.ts';
 import { type RunnerDeps, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
 import { type FakeProvider, type ScriptedReply, type ScriptedRequest, startFakeOpenAI } from '../../scripts/fakes/index.ts';
 import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 
 /**
  * The agent runtime in this process against real things: its own Postgres database (migrated), a
- * real git workspace, the LLM gateway calling the FAKE OpenAI over HTTP (scriptable), and the events
- * it emits checked by the real boundary schema. No NATS: `run()` calls runWorkflow as a delivery would.
+ * real git workspace, the command guard, runner (bubblewrap sandbox where it starts) and syntax
+ * service the customer plane wires, the LLM gateway calling the FAKE OpenAI over HTTP (scriptable),
+ * and the events it emits checked by the real boundary schema. No NATS: `run()` calls runWorkflow as
+ * a delivery would.
  */
 export type RuntimeRig = Awaited<ReturnType<typeof startRuntimeRig>>;
 
@@ -38,6 +39,8 @@ export async function startRuntimeRig(
     templates?: Partial<Record<TemplateName, WorkflowTemplate>>;
     guard?: CommandGuard;
     runner?: CommandRunner;
+    /** SANDBOX for the runner the rig creates when no `runner` is given (default auto). */
+    sandbox?: 'auto' | 'bwrap' | 'none';
     broker?: ApprovalBroker;
     script?: (req: ScriptedRequest) => ScriptedReply | undefined;
     fetch?: typeof fetch;
@@ -73,7 +76,14 @@ export async function startRuntimeRig(
   const usage: UsageCounter[] = [];
   const gateway = createLlmGateway({ providers: { openai: { apiKey: 'fake-key', baseURL: openai.url } }, log: silentLogger() });
   const db = opts.wrapDb ? opts.wrapDb(pool) : pool;
-  const defaults = createCommandExecution();
+  const commands = await createCommandExecution({
+    sandbox: opts.sandbox ?? 'auto',
+    stateDir: dir,
+    log: silentLogger(),
+    guard: opts.guard,
+    runner: opts.runner,
+  });
+  t.after(() => commands.dispose());
   const deps: RunnerDeps = {
     db,
     ledger: createRunLedger(db),
@@ -91,11 +101,11 @@ export async function startRuntimeRig(
     },
     catalog: opts.catalog ?? CATALOG,
     templates: opts.templates ?? TEMPLATE_DEFINITIONS,
-    guard: opts.guard ?? defaults.guard,
-    runner: opts.runner ?? defaults.runner,
+    guard: commands.guard,
+    runner: commands.runner,
     broker: opts.broker ?? createRejectingBroker(),
     llm: withUsageReporting(gateway, (u) => usage.push(u)),
-    syntax: createNoSyntax(),
+    syntax: commands.syntax,
     log: silentLogger(),
     clock: Date.now,
     fetch: opts.fetch,

@@ -64,7 +64,8 @@ const logOptions: Record<string, OptionKind> = {
   '--first-parent': 'flag',
   '--abbrev-commit': 'flag',
   '--follow': 'flag',
-  '--format': 'value',
+  // git takes a log format only attached (`--format=%H`); an empty one (`--format=`) prints no header.
+  '--format': 'optional',
   '--pretty': 'optional',
   '--author': 'value',
   '--committer': 'value',

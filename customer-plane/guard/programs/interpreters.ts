@@ -1,6 +1,6 @@
 import { checkWorkspacePath } from '../paths.ts';
 import { type Allowed, type Refusal, isRefusal, refuse } from '../refusal.ts';
-import { checkWithSpec, firstBad, type OptionSpec, parseOptions } from './options.ts';
+import { checkOperands, checkWithSpec, firstBad, type OptionSpec, parseOptions } from './options.ts';
 
 /**
  * npm, node and python: they run the repository's code (scripts, test files), so they are marked
@@ -112,7 +112,8 @@ export function checkNode(args: readonly string[]): Allowed | Refusal {
 export const pytestSpec: OptionSpec = {
   ...{
     flags: 'qvxslS',
-    short: { k: 'value', m: 'value', n: 'value', r: 'value', W: 'value' },
+    // -p loads a plugin module by name; only its `no:NAME` form (disable a plugin) passes checkPytest.
+    short: { k: 'value', m: 'value', n: 'value', r: 'value', W: 'value', p: 'value' },
     long: {
       '--tb': 'value',
       '--maxfail': 'value',
@@ -140,6 +141,20 @@ export const pytestSpec: OptionSpec = {
   runsRepositoryCode: true,
 };
 
+/**
+ * pytest, bare or after `python -m`: the spec, plus `-p`, which may only disable a plugin
+ * (`-p no:cacheprovider`); `-p NAME` would import any module on the path as a plugin.
+ */
+export function checkPytest(program: string, args: readonly string[]): Allowed | Refusal {
+  const parsed = parseOptions(args, pytestSpec, program);
+  if (isRefusal(parsed)) return parsed;
+  for (const [name, value] of parsed.all) {
+    if (name === '-p' && (typeof value !== 'string' || !/^no:[A-Za-z0-9_.-]+$/.test(value)))
+      return refuse('flag_not_allowed', `${program} -p may only disable a plugin (-p no:NAME)`);
+  }
+  return checkOperands(program, parsed, pytestSpec.operands) ?? { consequences: [], runsRepositoryCode: true };
+}
+
 /** The other modules `python -m` may run, with a small shared option list; operands are workspace paths or test names. */
 const PYTHON_MODULES = new Set(['unittest', 'mypy', 'py_compile', 'compileall', 'doctest']);
 const MODULE_OPTIONS: OptionSpec = {
@@ -159,7 +174,7 @@ export function checkPython(args: readonly string[]): Allowed | Refusal {
     if (a === '-m') {
       const mod = args[i + 1];
       const rest = args.slice(i + 2);
-      if (mod === 'pytest') return checkWithSpec('pytest', rest, pytestSpec);
+      if (mod === 'pytest') return checkPytest('python -m pytest', rest);
       if (mod === undefined || !PYTHON_MODULES.has(mod)) return refuse('flag_not_allowed', `python -m ${mod ?? ''} is not allowed`);
       return checkWithSpec(`python -m ${mod}`, rest, MODULE_OPTIONS);
     }

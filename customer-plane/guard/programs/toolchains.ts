@@ -1,6 +1,7 @@
 import { checkWorkspacePath } from '../paths.ts';
 import { type Allowed, type Refusal, isRefusal, refuse } from '../refusal.ts';
-import { checkNode, checkNpm, checkPython, pytestSpec } from './interpreters.ts';
+import { checkNode, checkNpm, checkPytest, checkPython } from './interpreters.ts';
+import { checkRuff, flake8Spec } from './linters.ts';
 import { checkWithSpec, type OptionSpec, parseOptions } from './options.ts';
 
 /**
@@ -93,7 +94,7 @@ function checkCargo(args: readonly string[]): Allowed | Refusal {
 }
 
 export const toolchainSpecs: Record<string, OptionSpec> = {
-  pytest: pytestSpec,
+  flake8: flake8Spec,
   make: repoCode({
     flags: 'knsBiqw',
     short: { j: 'optional', C: 'path', f: 'path' },
@@ -229,6 +230,8 @@ export const toolchainRules: Record<string, (args: readonly string[]) => Allowed
   python3: checkPython,
   go: checkGo,
   cargo: checkCargo,
+  pytest: (args) => checkPytest('pytest', args),
+  ruff: checkRuff,
 };
 
 export function checkToolchain(program: string, args: readonly string[]): Allowed | Refusal | undefined {

@@ -3,6 +3,15 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type SandboxKind = 'bwrap' | 'none';
+
+/** SANDBOX=bwrap on a machine where bubblewrap cannot start: the operator's to fix, not a crash. */
+export class SandboxUnavailableError extends Error {
+  readonly code = 'sandbox_unavailable';
+  constructor(message: string) {
+    super(message);
+    this.name = 'SandboxUnavailableError';
+  }
+}
 export type SandboxMode = 'auto' | SandboxKind;
 
 /** Inside the sandbox HOME is an empty tmpfs directory, whatever the runner's own HOME is. */
@@ -105,6 +114,6 @@ export async function detectSandbox(
   const works = bwrap !== undefined && truePath !== undefined && (await bwrapWorks(bwrap, truePath));
   if (works) return { kind: 'bwrap', bwrap };
   const why = bwrap === undefined ? 'bubblewrap (bwrap) is not installed' : 'bubblewrap could not create its namespaces here';
-  if (mode === 'bwrap') throw new Error(`SANDBOX=bwrap but ${why}`);
+  if (mode === 'bwrap') throw new SandboxUnavailableError(`SANDBOX=bwrap but ${why}`);
   return { kind: 'none', why };
 }

@@ -22,7 +22,6 @@ import {
 } from '../../../scripts/topology/boundary-rig.ts';
 import { CATALOG } from '../../../agents/catalog/index.ts';
 import { agentOutputSchema, type DeterministicAgent } from '../../../agents/types.ts';
-import { createTestOnlyGuard, createTestOnlyRunner } from '../../support/test-commands.ts';
 
 const CANARY = `CANARY${randomBytes(10).toString('hex')}`;
 const canaryRule = `canary/${CANARY.toLowerCase()}`;
@@ -160,8 +159,6 @@ test('a canary in repository files, paths, prompts, tool outputs, written files,
             ],
           },
         },
-        guard: createTestOnlyGuard([{ argv: ['ls', 'src'] }]),
-        commandRunner: createTestOnlyRunner(),
       },
     });
     dropLater.unshift(() => plane2.stop());

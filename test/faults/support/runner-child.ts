@@ -12,9 +12,9 @@ import { createDb } from '../../../shared/db/pool.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { agentOutputSchema, type DeterministicAgent } from '../../../agents/types.ts';
 import type { ToolResult } from '../../../agents/tools.ts';
+import { createSyntaxService } from '../../../customer-plane/analysis/syntax.ts';
 import { createRejectingBroker } from '../../../customer-plane/gate/approval-broker.ts';
 import { createRunLedger } from '../../../customer-plane/runner/ledger/runs.ts';
-import { createNoSyntax } from '../../../customer-plane/runner/no-syntax.ts';
 import { ensureWorkQueue } from '../../../customer-plane/runner/work-queue.ts';
 import { startRunner } from '../../../customer-plane/runner/worker.ts';
 import { createTestOnlyGuard, createTestOnlyRunner } from '../../support/test-commands.ts';
@@ -92,7 +92,7 @@ async function main() {
     runner: createTestOnlyRunner({ onRun: (argv) => appendFileSync(env.EXEC_LOG, `${name} ${argv.join(' ')}\n`) }),
     broker: createRejectingBroker(),
     llm: { chat: async () => Promise.reject(new Error('no LLM in this test')), close: async () => {} },
-    syntax: createNoSyntax(),
+    syntax: await createSyntaxService(),
     clock: Date.now,
     log,
     concurrency: 1,

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createTwoFilesPatch } from 'diff';
 import { changeSummarizer } from '../../../../agents/catalog/change-summarizer.ts';
 import type { AgentOutput } from '../../../../agents/types.ts';
 import type { ToolName } from '../../../../shared/boundary.ts';
-import { createFixtureToolbox } from '../../../../bench/support/fixture-toolbox.ts';
-import { REPOS, runOnFixture } from '../../../support/agents.ts';
-import { ok, overrideTools } from '../../../support/toolboxes.ts';
+import { gatedFixtures, REPOS, runOnFixture } from '../../../support/agents.ts';
+import { denied, overrideTools } from '../../../support/toolboxes.ts';
 
 type Data = { source: string; files: Array<{ path: string; status: string; added: number; removed: number; symbols: string[] }> };
 
@@ -27,8 +26,11 @@ const applied = (diff: string): AgentOutput => ({
   data: { applied: [{ from: 'fix', title: 't', files: [], diff }] },
 });
 
-test('from the applied patches: files, lines added and removed, and the functions the hunks fall in', async () => {
-  const out = await runOnFixture(changeSummarizer, 'node-shop', { inputs: { apply: applied(cartFix) } });
+test('where git is refused, from the applied patches: files, lines added and removed, and the functions the hunks fall in', async () => {
+  const out = await runOnFixture(changeSummarizer, 'node-shop', {
+    inputs: { apply: applied(cartFix) },
+    tools: (gated) => overrideTools(gated, { git: () => denied('tool_not_allowed') }),
+  });
   const data = out.data as Data;
   assert.match(data.source, /^input patches \(git: tool_not_allowed\)$/);
   assert.deepEqual(data.files, [{ path: 'src/cart.js', status: 'modified', added: 1, removed: 1, symbols: ['applyDiscount'] }]);
@@ -54,11 +56,17 @@ test('changes to CI, containers, dependencies or security code are flagged for r
   );
 });
 
-test('where git answers, the workspace diff against the baseline is the source of truth', async () => {
+test('where git answers, the workspace diff against the baseline is the source of truth', async (t) => {
+  // The workspace as a step after the apply finds it: the fix is in the tree, not in the step's inputs.
+  const fixtures = await gatedFixtures();
+  const ws = await fixtures.workspace('node-shop');
+  t.after(() => ws.destroy());
+  writeFileSync(join(ws.root, 'src/cart.js'), cart.replace('total - total * percent', 'total - total * percent / 100'));
   const seen: Array<{ tool: ToolName; input: unknown }> = [];
-  const tools = overrideTools(createFixtureToolbox(join(REPOS, 'node-shop'), changeSummarizer.tools), { git: () => ok(cartFix) }, seen);
-  const out = await runOnFixture(changeSummarizer, 'node-shop', { tools, inputs: {} });
-  assert.equal((out.data as Data).source, 'git diff');
+  const out = await fixtures.runIn(changeSummarizer, ws, { tools: (gated) => overrideTools(gated, {}, seen) });
+  const data = out.data as Data;
+  assert.equal(data.source, 'git diff');
+  assert.deepEqual(data.files, [{ path: 'src/cart.js', status: 'modified', added: 1, removed: 1, symbols: ['applyDiscount'] }]);
   assert.deepEqual(seen.find((c) => c.tool === 'git')?.input, { args: ['diff', '--no-color', '--no-ext-diff', 'HEAD'] });
 });
 

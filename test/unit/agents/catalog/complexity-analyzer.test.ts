@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { complexityAnalyzer } from '../../../../agents/catalog/complexity-analyzer.ts';
-import { createFixtureToolbox } from '../../../../bench/support/fixture-toolbox.ts';
 import { FIXTURE_REPOS } from '../../../../bench/support/score.ts';
-import { REPOS, runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
+import { runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
 import { ok, overrideTools } from '../../../support/toolboxes.ts';
 
 type Data = {
@@ -40,14 +38,13 @@ test('the limits come from the run parameters', async () => {
   );
 });
 
-test('without git history hotspots rank by complexity; with it, by complexity times commits touching the file', async () => {
+test('without git history (a workspace is one baseline commit) hotspots rank by complexity; with it, by complexity times commits touching the file', async () => {
   const plain = (await runOnFixture(complexityAnalyzer, 'node-shop')).data as Data;
-  assert.equal(plain.churnAvailable, false);
+  assert.equal(plain.churnAvailable, false, 'the baseline commit alone is no history');
   assert.equal(plain.hotspots[0].name, 'shippingCost');
-  const root = join(REPOS, 'node-shop');
   const log = [...Array(20).fill('src/admin.ts'), 'src/pricing.js'].join('\n\n');
-  const tools = overrideTools(createFixtureToolbox(root, complexityAnalyzer.tools), { git: () => ok(log) });
-  const withGit = (await runOnFixture(complexityAnalyzer, 'node-shop', { tools })).data as Data;
+  const withGit = (await runOnFixture(complexityAnalyzer, 'node-shop', { tools: (gated) => overrideTools(gated, { git: () => ok(log) }) }))
+    .data as Data;
   assert.equal(withGit.churnAvailable, true);
   assert.equal(withGit.hotspots[0].file, 'src/admin.ts');
   assert.equal(withGit.hotspots[0].churn, 20);

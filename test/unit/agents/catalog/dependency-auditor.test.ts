@@ -5,9 +5,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ADVISORIES, advisoriesFor } from '../../../../agents/analysis/advisories.ts';
 import { classifyNpmSpec, dependencyAuditor } from '../../../../agents/catalog/dependency-auditor.ts';
-import { fixtureStepContext } from '../../../../bench/support/fixture-toolbox.ts';
 import { FIXTURE_REPOS } from '../../../../bench/support/score.ts';
-import { scoreOnFixture, syntaxService } from '../../../support/agents.ts';
+import { runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
 
 for (const repo of FIXTURE_REPOS) {
   test(`dependency-auditor reports every planted dependency problem in ${repo} and none of its look-alikes`, async () => {
@@ -73,7 +72,7 @@ test('without a lockfile: caret ranges are reported, exact versions are checked 
     join(dir, 'package.json'),
     JSON.stringify({ name: 'x', dependencies: { express: '^4.0.0', 'shell-quote': '1.7.2' } }, null, 2),
   );
-  const out = await dependencyAuditor.run(fixtureStepContext({ root: dir, agent: dependencyAuditor, syntax: await syntaxService() }));
+  const out = await runOnFixture(dependencyAuditor, dir);
   assert.deepEqual(
     out.findings.map((f) => [f.rule, f.severity, f.line]),
     [

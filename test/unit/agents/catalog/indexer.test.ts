@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type IndexData, indexer } from '../../../../agents/catalog/indexer.ts';
-import { createFixtureToolbox } from '../../../../bench/support/fixture-toolbox.ts';
 import { loadExpected, scoreSymbols } from '../../../../bench/support/score.ts';
+import type { ToolBox } from '../../../../agents/types.ts';
 import { REPOS, runOnFixture } from '../../../support/agents.ts';
 import { denied, overrideTools } from '../../../support/toolboxes.ts';
 
@@ -29,20 +29,17 @@ test('indexer counts files and lines per language, and marks exports and methods
 });
 
 test('a file the gate refuses is listed as skipped, not silently left out', async () => {
-  const tools = overrideTools(createFixtureToolbox(join(REPOS, 'node-shop'), indexer.tools), {
-    read_file: (input: { path: string }) =>
-      input.path === '.env'
-        ? denied('path_invalid')
-        : createFixtureToolbox(join(REPOS, 'node-shop'), indexer.tools).call('read_file', input),
+  const out = await runOnFixture(indexer, 'node-shop', {
+    tools: (gated) =>
+      overrideTools(gated, {
+        read_file: (input: { path: string }) => (input.path === '.env' ? denied('path_invalid') : gated.call('read_file', input)),
+      }),
   });
-  const out = await runOnFixture(indexer, 'node-shop', { tools });
   assert.deepEqual((out.data as IndexData).skipped, ['.env']);
   assert.match(out.summary, /1 skipped/);
 });
 
 test('a refused listing fails the step with the tool_denied code', async () => {
-  const tools = overrideTools(createFixtureToolbox(join(REPOS, 'node-shop'), indexer.tools), {
-    list_files: () => denied('tool_not_allowed'),
-  });
+  const tools = (gated: ToolBox) => overrideTools(gated, { list_files: () => denied('tool_not_allowed') });
   await assert.rejects(runOnFixture(indexer, 'node-shop', { tools }), (err: { code?: string }) => err.code === 'tool_denied');
 });

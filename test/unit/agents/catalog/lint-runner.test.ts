@@ -4,28 +4,50 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { lintRule, parseLintOutput } from '../../../../agents/analysis/lint-output.ts';
 import { lintRunner } from '../../../../agents/catalog/lint-runner.ts';
-import { createFixtureToolbox } from '../../../../bench/support/fixture-toolbox.ts';
-import { COMMAND_OUTPUTS, REPOS, runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
+import type { ToolBox } from '../../../../agents/types.ts';
+import { defaultProgramPath } from '../../../../customer-plane/tools/exec/environment.ts';
+import { findProgram } from '../../../../customer-plane/tools/exec/sandbox.ts';
+import { COMMAND_OUTPUTS, runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
 import { ok, overrideTools } from '../../../support/toolboxes.ts';
 
 const recorded = (name: string) => readFileSync(join(COMMAND_OUTPUTS, name), 'utf8');
 
-function withCommandOutput(repo: string, output: string, commands: string[] = []) {
-  return overrideTools(createFixtureToolbox(join(REPOS, repo), lintRunner.tools), {
-    run_command: (input: { command: string }) => {
-      commands.push(input.command);
-      return ok(output, { exitCode: 1 });
-    },
-  });
+/** Parsing tests: the gate and the workspace are real, only run_command answers with a recorded output. */
+function withCommandOutput(output: string, commands: string[] = [], exitCode = 1) {
+  return (gated: ToolBox) =>
+    overrideTools(gated, {
+      run_command: (input: { command: string }) => {
+        commands.push(input.command);
+        return ok(output, { exitCode });
+      },
+    });
 }
+// Where the command runner looks for programs (never the caller's PATH).
+const hasRuff = findProgram('ruff', defaultProgramPath()) !== undefined;
+
+test('live: lint-runner runs the repository’s own ESLint through the gate in the sandbox and reports the planted problems', async () => {
+  const s = await scoreOnFixture(lintRunner, 'node-shop');
+  assert.deepEqual((s.output.data as { runs: unknown[] }).runs, [{ command: 'eslint --format json .', problems: 2 }]);
+  assert.deepEqual(s.missed, []);
+  assert.deepEqual(s.unexpected, []);
+});
+
+test('live: lint-runner runs ruff on the Python service and reports the planted problems', {
+  skip: hasRuff ? false : 'ruff is not installed here (.ci/run installs it)',
+}, async () => {
+  const s = await scoreOnFixture(lintRunner, 'py-service');
+  assert.deepEqual((s.output.data as { runs: unknown[] }).runs, [{ command: 'ruff check --no-fix --output-format json .', problems: 4 }]);
+  assert.deepEqual(s.missed, []);
+  assert.deepEqual(s.unexpected, []);
+});
 
 for (const [repo, file, command] of [
-  ['node-shop', 'eslint-json.txt', 'npx --no-install eslint --format json .'],
-  ['py-service', 'ruff-json.txt', 'ruff check --output-format json .'],
+  ['node-shop', 'eslint-json.txt', 'eslint --format json .'],
+  ['py-service', 'ruff-json.txt', 'ruff check --no-fix --output-format json .'],
 ] as const) {
-  test(`lint-runner picks "${command}" for ${repo} and reports the planted lint problems from its JSON report`, async () => {
+  test(`lint-runner picks "${command}" for ${repo} and reads the planted problems from a recorded JSON report`, async () => {
     const commands: string[] = [];
-    const s = await scoreOnFixture(lintRunner, repo, { tools: withCommandOutput(repo, recorded(file), commands) });
+    const s = await scoreOnFixture(lintRunner, repo, { tools: withCommandOutput(recorded(file), commands) });
     assert.deepEqual(commands, [command]);
     assert.deepEqual(s.missed, []);
     assert.deepEqual(s.unexpected, []);
@@ -75,11 +97,20 @@ test('linter rule ids become finding rules the contract accepts', () => {
   assert.match(lintRule('x', '!!weird id!!'), /^[a-z0-9][a-z0-9_./-]{0,79}$/);
 });
 
-test('a refused lint command is reported as lint/not-run, and the step still succeeds', async () => {
-  const out = await runOnFixture(lintRunner, 'node-shop');
-  assert.match(out.summary, /refused: npx --no-install eslint --format json \. → tool_not_allowed/);
+test('a lint command the gate refuses is reported as lint/not-run, and the step still succeeds', async () => {
+  const out = await runOnFixture(lintRunner, 'node-shop', { params: { lintCommand: 'npx --no-install eslint .' } });
+  assert.match(out.summary, /not run: npx --no-install eslint \. → shell_wrapper/);
   assert.deepEqual(
     out.findings.map((f) => f.rule),
     ['lint/not-run'],
   );
+});
+
+test('a linter that is not installed (exit 127) is reported as lint/not-run, not read as an empty report', async () => {
+  const out = await runOnFixture(lintRunner, 'py-service', { tools: withCommandOutput('ruff: program not found\n[exit 127]', [], 127) });
+  assert.deepEqual(
+    out.findings.map((f) => f.rule),
+    ['lint/not-run'],
+  );
+  assert.match(out.summary, /not run: ruff check --no-fix --output-format json \. → not_installed/);
 });

@@ -1,15 +1,18 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PreparedCall } from '../../../../customer-plane/gate/gate.ts';
-import { createUnavailableRunner } from '../../../../customer-plane/runner/command-execution.ts';
+import { createCommandRunner } from '../../../../customer-plane/tools/exec/runner.ts';
+import { silentLogger } from '../../../../shared/log.ts';
 import { executeTool } from '../../../../customer-plane/tools/execute.ts';
 import { createWorkspace, type Workspace } from '../../../../customer-plane/workspace/workspace.ts';
-import { createTestOnlyRunner } from '../../../support/test-commands.ts';
+
+// The runner the customer plane wires: argv arrays, no shell, bubblewrap where it starts.
+const runner = await createCommandRunner({ log: silentLogger() });
+after(() => runner.dispose());
 
 async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   const base = mkdtempSync(join(tmpdir(), 'tools-'));
@@ -19,6 +22,11 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   writeFileSync(join(repo, 'src/b.ts'), 'const q = "SELECT * FROM t WHERE id = " + id;\n');
   writeFileSync(join(repo, 'big.txt'), 'x'.repeat(300 * 1024));
   writeFileSync(join(repo, 'blob.bin'), Buffer.from([1, 0, 2, 0, 3]));
+  // Installed dependencies and caches: copied so commands can use them, but not workspace content.
+  mkdirSync(join(repo, 'node_modules/dep'), { recursive: true });
+  writeFileSync(join(repo, 'node_modules/dep/index.js'), 'SELECT * FROM t WHERE id = \n');
+  mkdirSync(join(repo, 'src/__pycache__'), { recursive: true });
+  writeFileSync(join(repo, 'src/__pycache__/a.cpython-311.pyc'), 'SELECT * FROM t WHERE id = \n');
   mkdirSync(join(base, 'ws'));
   const ws = await createWorkspace({ sourceDir: repo, parentDir: join(base, 'ws'), runId: '01JTOOLSTEST00000000000001' });
   t.after(async () => {
@@ -30,7 +38,7 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
 
 const ctx = (ws: Workspace, extra: Partial<Parameters<typeof executeTool>[1]> = {}) => ({
   workspace: ws,
-  runner: createUnavailableRunner(),
+  runner,
   signal: new AbortController().signal,
   ...extra,
 });
@@ -62,6 +70,16 @@ test('list_files gives newline-separated relative paths; read_file gives the tex
   assert.equal(!bin.ok && bin.reason, 'not_text');
   const missing = await executeTool({ tool: 'read_file', input: { path: 'nope.ts' }, abs: await abs(ws, 'nope.ts') }, ctx(ws));
   assert.equal(!missing.ok && missing.reason, 'not_found');
+});
+
+test('installed dependencies and caches are in the workspace for commands, but not listed, not searched and not a change of the run', async (t) => {
+  const ws = await setup(t);
+  assert.ok(existsSync(join(ws.root, 'node_modules/dep/index.js')), 'node_modules is copied: tests and linters run offline with it');
+  const hits = await executeTool({ tool: 'search', input: { pattern: 'SELECT' } }, ctx(ws));
+  assert.equal(hits.ok && hits.output, 'src/b.ts:1:const q = "SELECT * FROM t WHERE id = " + id;');
+  writeFileSync(join(ws.root, 'node_modules/dep/index.js'), 'rebuilt by a test run\n');
+  writeFileSync(join(ws.root, 'src/__pycache__/b.cpython-311.pyc'), 'compiled by a test run\n');
+  assert.equal(await ws.snapshot(), ws.baselineTree, 'what a test run leaves in them is not recorded as the run’s change');
 });
 
 test('search finds literal text and POSIX regular expressions as path:line:text lines, caps results, and reports a bad pattern', async (t) => {
@@ -101,17 +119,26 @@ test('write_file creates directories, apply_patch applies a unified diff only if
   assert.equal(dirDelete.ok, false, 'directories are not deleted');
 });
 
-test('run_command runs the resolved argv in the workspace and returns its output and exit code', async (t) => {
+test('run_command runs the resolved argv in the workspace and returns its output, with the exit code in data.exitCode (127: not installed)', async (t) => {
   const ws = await setup(t);
-  const ran: string[][] = [];
-  const call: PreparedCall = {
-    tool: 'run_command',
-    input: { command: 'ls src' },
-    command: { pipeline: [['ls', 'src']], redirects: [], consequences: [], runsRepositoryCode: false },
-  };
-  const r = await executeTool(call, ctx(ws, { runner: createTestOnlyRunner({ onRun: (argv) => ran.push(argv) }) }));
-  assert.equal(r.ok && r.output, 'a.ts\nb.ts\n[exit 0]');
-  assert.deepEqual(ran, [['ls', 'src']]);
+  const run = (argv: string[]) =>
+    executeTool(
+      {
+        tool: 'run_command',
+        input: { command: argv.join(' ') },
+        command: { pipeline: [argv], redirects: [], consequences: [], runsRepositoryCode: false },
+      },
+      ctx(ws),
+    );
+  const r = await run(['ls', 'src']);
+  assert.equal(r.ok && r.output, '__pycache__\na.ts\nb.ts\n[exit 0]');
+  assert.deepEqual(r.ok && r.data, { exitCode: 0, signal: null, stdoutChars: '__pycache__\na.ts\nb.ts\n'.length });
+  const failing = await run(['ls', 'no-such-dir']);
+  assert.equal(failing.ok, true, 'a command that ran and failed is a result, not a refusal');
+  assert.equal(failing.ok && (failing.data as { exitCode: number }).exitCode, 2);
+  assert.match(failing.ok ? failing.output : '', /\[stderr\][\s\S]*no-such-dir[\s\S]*\[exit 2\]$/);
+  const missing = await run(['no-such-program-here']);
+  assert.equal(missing.ok && (missing.data as { exitCode: number }).exitCode, 127);
 });
 
 test('fetch_url (once approved) returns status and body, and does not follow a redirect to another URL', async (t) => {
