@@ -1,15 +1,14 @@
 import { execFile } from 'node:child_process';
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
+import { AgentplaneError } from '../../../shared/errors.ts';
 
 export type SandboxKind = 'bwrap' | 'none';
 
 /** SANDBOX=bwrap on a machine where bubblewrap cannot start: the operator's to fix, not a crash. */
-export class SandboxUnavailableError extends Error {
-  readonly code = 'sandbox_unavailable';
+export class SandboxUnavailableError extends AgentplaneError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SandboxUnavailableError';
+    super('sandbox_unavailable', message);
   }
 }
 export type SandboxMode = 'auto' | SandboxKind;
@@ -75,6 +74,10 @@ function isolationArgs(hidden: readonly string[]): string[] {
     '/proc',
   ];
   for (const d of hidden) args.push('--tmpfs', d);
+  // The Node that runs the runner (and npm scripts inside the sandbox) may live under a hidden
+  // directory (a checkout in /tmp or /root): its bin directory alone is shown again, read-only.
+  const nodeBin = realOrSelf(dirname(process.execPath));
+  if (hidden.some((d) => nodeBin.startsWith(d + sep))) args.push('--ro-bind', nodeBin, nodeBin);
   args.push('--dir', SANDBOX_HOME);
   for (const f of HIDDEN_FILES) if (existsSync(f)) args.push('--ro-bind', '/dev/null', f);
   return args;
