@@ -26,7 +26,11 @@ export const MODULES: MutationModule[] = [
     name: 'boundary',
     claim: 'What never leaves your account: the boundary schema and egress',
     mutate: ['shared/boundary.ts', 'customer-plane/egress/egress.ts'],
-    command: tests('test/unit/shared/boundary.test.ts'),
+    command: tests(
+      'test/unit/shared/boundary-schema.test.ts',
+      'test/unit/shared/boundary.test.ts',
+      'test/unit/customer-plane/egress/egress.test.ts',
+    ),
   },
   {
     name: 'link-config',
