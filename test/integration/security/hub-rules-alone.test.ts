@@ -34,7 +34,7 @@ test("with the leaf's own deny lists gone, the hub alone keeps a tenant's leaf f
   defer(() => dir.remove());
   const hub = await startTestHub(join(dir.path, 'hub'));
   defer(() => hub.stop());
-  const passwords = { [A]: 'leaf-a-password', [B]: 'leaf-b-password' };
+  const passwords: Record<string, string> = { [A]: 'leaf-a-password', [B]: 'leaf-b-password' };
   writeFileSync(
     join(dir.path, 'hub', ACCOUNTS_FILE),
     renderHubAccounts({
