@@ -42,7 +42,11 @@ export const MODULES: MutationModule[] = [
     name: 'batch-verification',
     claim: 'Every up message is signed: batch verification and storage',
     mutate: ['control-plane/telemetry/verify-batch.ts', 'control-plane/telemetry/store-batch.ts', 'shared/signing.ts'],
-    command: tests('test/unit/shared/signing.test.ts', 'test/integration/boundary/rejected-batches.test.ts'),
+    command: tests(
+      'test/unit/shared/signing.test.ts',
+      'test/unit/control-plane/telemetry/verify-batch.test.ts',
+      'test/integration/boundary/rejected-batches.test.ts',
+    ),
   },
   {
     name: 'seq-counter',
