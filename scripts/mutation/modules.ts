@@ -40,13 +40,16 @@ export const MODULES: MutationModule[] = [
   },
   {
     name: 'batch-verification',
-    claim: 'Every up message is signed: batch verification and storage',
-    mutate: ['control-plane/telemetry/verify-batch.ts', 'control-plane/telemetry/store-batch.ts', 'shared/signing.ts'],
-    command: tests(
-      'test/unit/shared/signing.test.ts',
-      'test/unit/control-plane/telemetry/verify-batch.test.ts',
-      'test/integration/boundary/rejected-batches.test.ts',
-    ),
+    claim: 'Every up message is signed: batch verification',
+    mutate: ['control-plane/telemetry/verify-batch.ts', 'shared/signing.ts'],
+    command: tests('test/unit/shared/signing.test.ts', 'test/unit/control-plane/telemetry/verify-batch.test.ts'),
+  },
+  {
+    // Storage needs Postgres, NATS and the ingest worker: a mutant costs one run of the integration test.
+    name: 'batch-storage',
+    claim: 'Every up message is signed: a seq is stored once, a replay is refused',
+    mutate: ['control-plane/telemetry/store-batch.ts'],
+    command: tests('test/integration/boundary/rejected-batches.test.ts'),
   },
   {
     name: 'seq-counter',
@@ -56,15 +59,27 @@ export const MODULES: MutationModule[] = [
   },
   {
     name: 'tokens',
-    claim: 'Access to the control plane: tokens and requireAuth',
-    mutate: ['shared/tokens.ts', 'control-plane/http/middleware/require-auth/**/*.ts'],
-    command: tests('test/unit/shared/tokens.test.ts', 'test/integration/auth.test.ts'),
+    claim: 'Access to the control plane: tokens',
+    mutate: ['shared/tokens.ts'],
+    command: tests('test/unit/shared/tokens.test.ts'),
+  },
+  {
+    // requireAuth is proved through the HTTP API (every registered route): Postgres and fastify per mutant.
+    name: 'require-auth',
+    claim: 'Access to the control plane: requireAuth on every route',
+    mutate: ['control-plane/http/middleware/require-auth/**/*.ts'],
+    command: tests('test/integration/auth.test.ts'),
   },
   {
     name: 'config',
     claim: 'Secrets: no secret has a default; config is checked whole',
     mutate: ['shared/config.ts', 'control-plane/config.ts', 'customer-plane/config.ts'],
-    command: tests('test/unit/shared/config.test.ts', 'test/unit/control-plane/config.test.ts', 'test/unit/customer-plane/config.test.ts'),
+    command: tests(
+      'test/unit/shared/config.test.ts',
+      'test/unit/shared/config-secrets.test.ts',
+      'test/unit/control-plane/config.test.ts',
+      'test/unit/customer-plane/config.test.ts',
+    ),
   },
   {
     name: 'log',

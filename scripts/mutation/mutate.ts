@@ -126,6 +126,9 @@ for (const m of selected) {
     continue;
   }
   scores.push(s);
+  console.log(
+    `   ${s.name}: ${s.mutants} mutants, ${s.killed + s.timeout} killed, ${s.survived + s.noCoverage} survived: ${s.score.toFixed(1)}%`,
+  );
   for (const u of s.unexplained) {
     console.log(`   unexplained survivor ${u.file}:${u.line} ${u.mutator}: ${u.original.slice(0, 120)} -> ${u.replacement.slice(0, 120)}`);
   }
