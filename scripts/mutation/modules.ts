@@ -85,7 +85,7 @@ export const MODULES: MutationModule[] = [
     name: 'log',
     claim: 'Secrets: logs redact credentials at any depth',
     mutate: ['shared/log.ts', 'shared/log-redact.ts'],
-    command: tests('test/unit/shared/log.test.ts'),
+    command: tests('test/unit/shared/log-redact.test.ts', 'test/unit/shared/log.test.ts'),
   },
   {
     name: 'workspace',
