@@ -213,6 +213,7 @@ test('a timer flush that fails is logged, not thrown', async (t) => {
   egress.emit('usage', usage(1));
   await sleep(100);
   assert.match(logs(), /egress flush failed/);
+  assert.match(logs(), /outbox unavailable/, 'the log line carries the error');
   down = false;
   await sleep(100);
   assert.equal(sent.length, 1);
