@@ -85,3 +85,12 @@ test('a verified message without a kid reports an empty kid, never a made-up one
   const noKid = await new CompactSign(new TextEncoder().encode('{"a":1}')).setProtectedHeader({ alg: 'EdDSA' }).sign(key.privateKey);
   assert.deepEqual(await verifyBatch(noKid, k.publicJwk), { kid: '', payload: { a: 1 } });
 });
+
+test('an imported key publishes only its public members, and batches carry the up-message JOSE type', async () => {
+  const k = await generateTenantKey();
+  const key = await importTenantKey(k.privateJwk);
+  assert.deepEqual(key.publicJwk, { kty: 'OKP', crv: 'Ed25519', x: k.publicJwk.x, kid: k.kid, alg: 'EdDSA' });
+  const jws = await signBatch(batch, key);
+  assert.deepEqual(JSON.parse(Buffer.from(jws.split('.')[0], 'base64url').toString()), { alg: 'EdDSA', kid: k.kid, typ: 'ap-up+jws' });
+  await assert.rejects(verifyBatch(`${jws.slice(0, -4)}AAAA`, k.publicJwk), (err: Error) => err.cause instanceof Error);
+});

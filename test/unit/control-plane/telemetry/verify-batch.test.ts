@@ -152,3 +152,35 @@ test('every reason a batch can be refused with is in the published list operator
     ],
   );
 });
+
+test('each refusal says why in its message (what an operator reads with the dead-lettered batch), and keeps its cause', async () => {
+  const { verify, sign, bytes, keyB } = await setup();
+  const refusal = async (subject: string, jws: string) => {
+    try {
+      await verify(subject, bytes(jws));
+    } catch (err) {
+      return err as Error & { code: string; cause?: unknown };
+    }
+    assert.fail('accepted');
+  };
+  const stranger = await importTenantKey((await generateTenantKey()).privateJwk);
+  const good = await sign();
+  const cases: Array<[string, string, string]> = [
+    [up(A, 'bogus'), good, 'subject is not ap.up.<tenant>.<kind>'],
+    [up(A), 'x', 'not a JWS with a kid'],
+    [up(A), await sign({}, stranger), 'kid is not registered'],
+    [up(A), await sign({}, keyB), 'key belongs to another tenant'],
+    [up(A), `${good.slice(0, -4)}AAAA`, 'signature does not verify'],
+    [up(A), await sign({ seq: 0 }), 'envelope does not match the boundary schema'],
+    [up(A), await sign({ tenant: B }), 'signed tenant differs from subject'],
+    [up(A, 'meta'), await sign(), 'signed kind differs from subject'],
+    [up(A), await sign({ iat: nowS + 3600 }), 'iat outside the accepted window'],
+  ];
+  for (const [subject, jws, message] of cases) {
+    const err = await refusal(subject, jws);
+    assert.equal(err.message, message);
+    assert.equal(err.name, 'BatchRejected');
+  }
+  const badSignature = await refusal(up(A), `${good.slice(0, -4)}AAAA`);
+  assert.equal((badSignature.cause as { code?: string }).code, 'bad_signature', 'the signature error is kept as the cause');
+});
