@@ -211,3 +211,35 @@ test('a tenant that no longer exists: its tokens get 403 token_wrong_tenant; ope
   assert.ok(await verifier.verify(await issuer.issue({ typ: 'operator', tenant: '*', ttlSeconds: 60 }), 'operator'));
   assert.deepEqual(asked, [], 'no tenant lookup for an operator token');
 });
+
+test('each refusal tells the client why, in the message of its 401 or 403', async () => {
+  const nowS = Math.floor(NOW / 1000);
+  const cases: Array<[Parameters<typeof handSigned>[0], RegExp, string?]> = [
+    [{ header: { typ: 'JWT' } }, /^bearer token is not an agentplane token \(JOSE typ\)$/],
+    [{ header: { kid: '' } }, /^bearer token names no signing key \(kid\)$/],
+    [{ omit: ['exp'] }, /^bearer token is not valid$/],
+    [{ claims: { typ: 'admin' } }, /^token has no known typ claim$/],
+    [{ claims: { iat: nowS + 3600, exp: nowS + 4000 } }, /^token was issued in the future \(iat\)$/],
+    [{ claims: { exp: nowS + 91 * 24 * 3600 } }, /^token lives longer than a api token may$/],
+    [{ claims: { jti: '' } }, /^token has no usable jti$/],
+    [{ claims: { typ: 'agent' } }, /^this route accepts api tokens, not agent$/],
+    [{ omit: ['tenant'] }, /^token lacks tenant or subject$/],
+    [{ claims: { tenant: '*' } }, /^token tenant claim does not fit its type$/],
+  ];
+  for (const [change, message] of cases) {
+    const { token, verifier } = await handSigned(change);
+    await assert.rejects(verifier.verify(token, 'api'), (err: Error) => message.test(err.message), JSON.stringify(change));
+  }
+  const { verifier } = await handSigned({});
+  for (const garbage of ['not a token', 'a.b.c', '']) {
+    await assert.rejects(
+      verifier.verify(garbage, 'api'),
+      { code: 'token_invalid', status: 401, message: 'bearer token is not valid' },
+      garbage,
+    );
+  }
+  const key = await generateSigningJwk();
+  const gone = createTokenVerifier({ jwks: publicJwks([key]), isTenantActive: async () => false });
+  const token = await createTokenIssuer({ keys: [key] }).issue({ typ: 'api', tenant: TENANT, ttlSeconds: 60 });
+  await assert.rejects(gone.verify(token, 'api'), { message: 'token belongs to an unknown tenant' });
+});
