@@ -40,10 +40,23 @@ export function createEgress(deps: {
   const timer = setInterval(() => void flush().catch((err) => deps.log.error({ err }, 'egress flush failed')), deps.flushIntervalMs ?? 200);
   timer.unref();
 
-  async function writeBatch(kind: UpKind, events: unknown[]): Promise<void> {
-    const seq = deps.seq.next();
-    const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, deps.key);
-    await js.publish(outboxSubject(kind), jws, { msgID: `${deps.key.kid}:${seq}` });
+  // A batch signed but not yet acknowledged by the outbox, per kind: its events stay pending until the
+  // write succeeds, and a retry re-sends the same JWS under the same dedupe id, so a write whose ack was
+  // lost is stored once and a failed one loses nothing.
+  const unacked: Partial<Record<UpKind, { size: number; jws: string; msgID: string }>> = {};
+
+  async function writeBatch(kind: UpKind): Promise<void> {
+    let batch = unacked[kind];
+    if (!batch) {
+      const events = pending[kind].slice(0, maxBatch);
+      const seq = deps.seq.next();
+      const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, deps.key);
+      batch = { size: events.length, jws, msgID: `${deps.key.kid}:${seq}` };
+      unacked[kind] = batch;
+    }
+    await js.publish(outboxSubject(kind), batch.jws, { msgID: batch.msgID });
+    pending[kind].splice(0, batch.size);
+    delete unacked[kind];
     stats.batches[kind] += 1;
   }
 
@@ -51,7 +64,7 @@ export function createEgress(deps: {
   function flush(): Promise<void> {
     const work = chain.then(async () => {
       for (const kind of Object.keys(pending) as UpKind[]) {
-        while (pending[kind].length) await writeBatch(kind, pending[kind].splice(0, maxBatch));
+        while (pending[kind].length) await writeBatch(kind);
       }
     });
     chain = work.catch(() => {});

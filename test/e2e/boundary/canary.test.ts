@@ -56,6 +56,11 @@ const canaryWriter: DeterministicAgent = {
   },
 };
 
+/** Every run of base64url characters long enough to hide a canary, decoded (what does not decode is dropped). */
+function decodeBase64urlRuns(text: string): string {
+  return (text.match(/[A-Za-z0-9_-]{16,}/g) ?? []).map((run) => Buffer.from(run, 'base64url').toString('latin1')).join('\n');
+}
+
 test('a canary in repository files, paths, prompts, tool outputs, written files, command output, findings, patches, secrets and environment never reaches the hub, control-plane HTTP, logs or database', async () => {
   const dir = tempDir('canary');
   const db = await createTestDatabase('canary');
@@ -237,8 +242,14 @@ test('a canary in repository files, paths, prompts, tool outputs, written files,
     );
     assert.ok(dbDump.includes(tenant), 'the database dump is real');
     assert.ok(dbDump.includes('path_outside_workspace'), 'the second tenant’s gate tallies were stored (codes only)');
+    // What crosses is signed: a JWS carries its payload base64url-encoded, where a plain search cannot
+    // see it. Every base64url run on the wire is decoded and searched too, so a leak inside a signed
+    // payload is caught even where the control plane would not store it.
+    const decodedWire = decodeBase64urlRuns(wire.join('\n'));
+    assert.ok(decodedWire.includes('"events":['), 'the decoded wire shows the signed batches’ payloads');
     const places: Record<string, string> = {
       'hub (everything on the CONTROL account)': wire.join('\n'),
+      'hub, base64url payloads decoded': decodedWire,
       'control-plane HTTP responses': httpBodies.join('\n'),
       'control-plane logs': control.output(),
       'control-plane database': dbDump,

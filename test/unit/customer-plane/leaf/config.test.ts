@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { renderLeafConfig, supportsSyncAlways, type LeafConfigInput } from '../../../../customer-plane/leaf/config.ts';
+import { isLoopbackHost, renderLeafConfig, supportsSyncAlways, type LeafConfigInput } from '../../../../customer-plane/leaf/config.ts';
+import { parseNatsConf } from '../../../support/nats-conf.ts';
 
 const TENANT = '00000000-0000-4000-8000-0000000000aa';
 const input = (serverVersion: string): LeafConfigInput => ({
@@ -61,4 +62,90 @@ test('a tls:// hub gets a TLS remote, verified against the given CA bundle when 
 test('the leaf has no HTTP monitor unless a port is configured', () => {
   assert.doesNotMatch(renderLeafConfig({ ...input('2.10.0'), monitorPort: undefined }), /http:/);
   assert.match(renderLeafConfig(input('2.10.0')), /http: "127\.0\.0\.1:8222"/);
+});
+
+// The parsed config, entry by entry: a permission, deny entry or listener added, dropped or widened in
+// either direction changes one of these lists.
+const parsed = (over: Partial<LeafConfigInput> = {}) => parseNatsConf(renderLeafConfig({ ...input('2.10.22'), ...over })) as any;
+
+test('the parsed leaf config has exactly a loopback client listener, an optional loopback monitor, JetStream, two local users and one remote', () => {
+  const conf = parsed();
+  assert.deepEqual(Object.keys(conf).sort(), ['authorization', 'http', 'jetstream', 'leafnodes', 'listen', 'server_name']);
+  assert.equal(conf.server_name, `leaf-${TENANT}`);
+  assert.equal(conf.listen, '127.0.0.1:4222');
+  assert.equal(conf.http, '127.0.0.1:8222');
+  assert.deepEqual(conf.jetstream, { store_dir: '/jetstream', domain: 'leaf', sync_interval: 'always' });
+  assert.deepEqual(parsed({ serverVersion: '2.9.25' }).jetstream, { store_dir: '/jetstream', domain: 'leaf' });
+  assert.deepEqual(Object.keys(parsed({ monitorPort: undefined })).sort(), [
+    'authorization',
+    'jetstream',
+    'leafnodes',
+    'listen',
+    'server_name',
+  ]);
+  assert.deepEqual(Object.keys(conf.leafnodes), ['remotes'], 'no leafnode listener, only the remote');
+  assert.equal(conf.leafnodes.remotes.length, 1);
+});
+
+test('only the egress login may publish up, and only its own tenant; the runner may publish local subjects only', () => {
+  const users = parsed().authorization.users;
+  assert.deepEqual(
+    users.map((u: any) => [u.user, u.password]),
+    [
+      ['egress', 'e'],
+      ['runner', 'r'],
+    ],
+  );
+  assert.deepEqual(users[0].permissions, {
+    publish: { allow: [`ap.up.${TENANT}.>`, 'ap.local.>', '$JS.API.>', '$JS.ACK.>'] },
+    subscribe: { allow: ['ap.local.>', `ap.down.${TENANT}.inbox.>`, '_INBOX.>'] },
+  });
+  assert.deepEqual(users[1].permissions, {
+    publish: { allow: ['ap.local.>', '$JS.API.>', '$JS.ACK.>'], deny: ['ap.up.>', 'ap.down.>'] },
+    subscribe: { allow: [`ap.down.${TENANT}.dispatch`, 'ap.local.>', '_INBOX.>'] },
+  });
+});
+
+test('the remote denies every local namespace in both directions, plus down subjects going out and up subjects coming in', () => {
+  const remote = parsed().leafnodes.remotes[0];
+  const local = ['ap.local.>', '$JS.>', '$JSC.>', '$KV.>', '$O.>', '$SYS.>', '_INBOX.>'];
+  assert.deepEqual(remote.deny_exports, [...local, 'ap.down.>']);
+  assert.deepEqual(remote.deny_imports, [...local, 'ap.up.>']);
+  assert.deepEqual(remote.urls, [`tls://leaf-${TENANT}:p@hub.example.com:7422`]);
+  assert.deepEqual(remote.tls, { timeout: 5 });
+  const plain = parsed({ hubLeafUrl: 'nats-leaf://127.0.0.1:7422', leafUser: 'u s', leafPassword: 'p@ss/w:rd' }).leafnodes.remotes[0];
+  assert.equal(plain.tls, undefined, 'a loopback hub gets no TLS block');
+  assert.deepEqual(plain.urls, ['nats-leaf://u%20s:p%40ss%2Fw%3Ard@127.0.0.1:7422'], 'credentials are URL-encoded into the remote');
+});
+
+test('loopback is 127.0.0.0/8, localhost and ::1, and nothing that merely contains them', () => {
+  for (const h of ['127.0.0.1', '127.10.20.30', '127.255.255.255', 'localhost', '::1', '[::1]']) assert.equal(isLoopbackHost(h), true, h);
+  for (const h of [
+    '127.0.0.1.example.com',
+    'x127.0.0.1',
+    '127.0.0.1000',
+    '127.1000.0.1',
+    '127.0.1000.1',
+    '127.0.0',
+    '128.0.0.1',
+    '127.0.0.1[',
+    'local]host',
+    '[::2]',
+    'localhost.example.com',
+    '0.0.0.0',
+  ]) {
+    assert.equal(isLoopbackHost(h), false, h);
+  }
+});
+
+test('sync_interval needs nats-server 2.10 or newer, whatever the major version', () => {
+  for (const v of ['1.10.0', '1.99.0', '2.9.99']) assert.equal(supportsSyncAlways(v), false, v);
+  for (const v of ['2.10.0', '3.0.0', '3.1.0']) assert.equal(supportsSyncAlways(v), true, v);
+});
+
+test('the plaintext refusal names the host it refused', () => {
+  assert.throws(
+    () => renderLeafConfig({ ...input('2.10.0'), hubLeafUrl: 'nats-leaf://hub.example.com:7422' }),
+    (err: Error) => err.message.includes('hub.example.com') && /tls:\/\//.test(err.message),
+  );
 });

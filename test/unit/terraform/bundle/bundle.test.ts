@@ -84,6 +84,28 @@ test('a modified file fails verification, naming that file', async () => {
   assert.match(r.stderr, /main\.tf\.json: modified/);
 });
 
+test('an edit that keeps the file size fails verification, naming that file, with both verifiers', async () => {
+  const dir = await signedBundle();
+  const file = join(dir, 'main.tf.json');
+  const original = readFileSync(file, 'utf8');
+  // Same bytes count, different content: a check on sizes alone would pass it.
+  const edited = original.replace('"enable_key_rotation": true', '"enable_key_rotation": TRUE');
+  assert.notEqual(edited, original);
+  assert.equal(Buffer.byteLength(edited), Buffer.byteLength(original));
+  writeFileSync(file, edited);
+  const r = await verify(dir);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /main\.tf\.json: modified/);
+  if (!haveTools()) return;
+  const shell = await new Promise<Result>((resolve) =>
+    execFile('bash', [join(BUNDLE, 'verify-without-node.sh'), dir, pub], (err, stdout, stderr) =>
+      resolve({ code: err ? 1 : 0, stdout, stderr }),
+    ),
+  );
+  assert.equal(shell.code, 1);
+  assert.match(shell.stderr, /main\.tf\.json: modified/);
+});
+
 test('an added file fails verification, naming that file', async () => {
   const dir = await signedBundle();
   writeFileSync(join(dir, 'override.tf.json'), '{}');

@@ -1,0 +1,132 @@
+/**
+ * The security-critical modules `npm run mutate` breaks on purpose, each with the narrowest test command
+ * that proves its claims. Stryker's command runner has no per-test coverage, so every mutant of a module
+ * runs that module's whole command: the command is the scope. Commands chain test files with `&&`
+ * (fastest and most direct first), so a mutant is killed by the first file that fails.
+ *
+ * `mutate` entries are Stryker globs; `file.ts:from-to` limits a file to a line range.
+ */
+export interface MutationModule {
+  /** The name `npm run mutate -- <name>` selects. */
+  name: string;
+  /** What the module promises, as SECURITY.md states it (the section its score is printed next to). */
+  claim: string;
+  mutate: string[];
+  /** A shell command run from Stryker's sandbox (a copy of the repository); exit 0 means the mutant survived. */
+  command: string;
+}
+
+/** The Node running `npm run mutate` (the project's Node 24), by absolute path: the sandbox is elsewhere. */
+const node = process.execPath;
+/** One `node --test` per file, chained: a mutant stops at the first file that catches it. */
+const tests = (...files: string[]) => files.map((f) => `${node} --test --test-reporter=dot ${f}`).join(' && ');
+
+export const MODULES: MutationModule[] = [
+  {
+    name: 'boundary',
+    claim: 'What never leaves your account: the boundary schema and egress',
+    mutate: ['shared/boundary.ts', 'customer-plane/egress/egress.ts'],
+    command: tests(
+      'test/unit/shared/boundary-schema.test.ts',
+      'test/unit/shared/boundary.test.ts',
+      'test/unit/customer-plane/egress/egress.test.ts',
+    ),
+  },
+  {
+    name: 'link-config',
+    claim: 'The link is outbound only and isolated per tenant: leaf and hub config',
+    mutate: ['customer-plane/leaf/config.ts', 'control-plane/hub/config.ts'],
+    command: tests('test/unit/customer-plane/leaf/config.test.ts', 'test/unit/control-plane/hub/config.test.ts'),
+  },
+  {
+    name: 'batch-verification',
+    claim: 'Every up message is signed: batch verification',
+    mutate: ['control-plane/telemetry/verify-batch.ts', 'shared/signing.ts'],
+    command: tests('test/unit/shared/signing.test.ts', 'test/unit/control-plane/telemetry/verify-batch.test.ts'),
+  },
+  {
+    // Storage needs Postgres, NATS and the ingest worker: a mutant costs one run of the integration test.
+    name: 'batch-storage',
+    claim: 'Every up message is signed: a seq is stored once, a replay is refused',
+    mutate: ['control-plane/telemetry/store-batch.ts'],
+    command: tests('test/integration/boundary/rejected-batches.test.ts'),
+  },
+  {
+    name: 'seq-counter',
+    claim: 'seq only ever increases, across restarts and crashes',
+    mutate: ['customer-plane/egress/seq-counter.ts'],
+    command: tests('test/unit/customer-plane/egress/seq-counter.test.ts'),
+  },
+  {
+    name: 'tokens',
+    claim: 'Access to the control plane: tokens',
+    mutate: ['shared/tokens.ts'],
+    command: tests('test/unit/shared/tokens.test.ts'),
+  },
+  {
+    // requireAuth is proved through the HTTP API (every registered route): Postgres and fastify per mutant.
+    name: 'require-auth',
+    claim: 'Access to the control plane: requireAuth on every route',
+    mutate: ['control-plane/http/middleware/require-auth/**/*.ts'],
+    command: tests('test/integration/auth.test.ts'),
+  },
+  {
+    name: 'config',
+    claim: 'Secrets: no secret has a default; config is checked whole',
+    mutate: ['shared/config.ts', 'control-plane/config.ts', 'customer-plane/config.ts'],
+    command: tests(
+      'test/unit/shared/config.test.ts',
+      'test/unit/shared/config-secrets.test.ts',
+      'test/unit/control-plane/config.test.ts',
+      'test/unit/customer-plane/config.test.ts',
+    ),
+  },
+  {
+    name: 'log',
+    claim: 'Secrets: logs redact credentials at any depth',
+    mutate: ['shared/log.ts', 'shared/log-redact.ts'],
+    command: tests('test/unit/shared/log-redact.test.ts', 'test/unit/shared/log.test.ts'),
+  },
+  {
+    name: 'workspace',
+    claim: 'One gate for every effect: paths stay inside the workspace',
+    mutate: ['customer-plane/workspace/paths.ts', 'customer-plane/workspace/workspace.ts'],
+    command: tests('test/unit/customer-plane/workspace/workspace.test.ts'),
+  },
+  {
+    name: 'terraform-policy',
+    claim: 'The stack you deploy: IAM, security groups and encryption',
+    mutate: [
+      'terraform/src/iam.ts',
+      'terraform/src/iam-doc.ts',
+      'terraform/src/service-policies.ts',
+      'terraform/src/security-groups.ts',
+      'terraform/src/keys.ts',
+    ],
+    // The policy tests read a synthesized stack; the mutated sources synthesize it afresh for each mutant.
+    command: `${node} scripts/mutation/terraform-policy-tests.ts`,
+  },
+  {
+    name: 'bundle',
+    claim: 'The stack you deploy: the signed bundle',
+    mutate: ['terraform/bundle/*.ts'],
+    command: tests('test/unit/terraform/bundle/bundle.test.ts'),
+  },
+  {
+    name: 'gate',
+    claim: 'One gate for every effect',
+    mutate: ['customer-plane/gate/**/*.ts'],
+    command: tests('test/unit/customer-plane/gate/diff-paths.test.ts', 'test/unit/customer-plane/gate/gate.test.ts'),
+  },
+  {
+    name: 'guard',
+    claim: 'Commands agents run: the command guard',
+    mutate: ['customer-plane/guard/**/*.ts'],
+    command: tests(
+      'test/unit/customer-plane/guard/guard.test.ts',
+      'test/unit/customer-plane/guard/corpus.test.ts',
+      'test/unit/customer-plane/guard/catalog-commands.test.ts',
+    ),
+  },
+  // approvals: customer-plane/approvals/ is being built on another branch; its module goes here when it lands.
+];
