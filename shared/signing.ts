@@ -8,6 +8,7 @@ import {
   importJWK,
   type JWK,
   type CryptoKey,
+  errors,
 } from 'jose';
 import { canonicalJson } from './canonical-json.ts';
 import { AgentplaneError } from './errors.ts';
@@ -82,8 +83,8 @@ export async function verifyBatch(jws: string, publicJwk: JWK): Promise<{ kid: s
   try {
     result = await compactVerify(jws, key, { algorithms: [ALG] });
   } catch (err) {
-    const malformed = err instanceof Error && /JWS|Invalid Compact/i.test(err.message) && !/signature/i.test(err.message);
-    throw new SignatureError(malformed ? 'malformed' : 'bad_signature', 'batch signature does not verify', err);
+    // Not a JWS at all (jose's JWSInvalid) is malformed; everything else is a signature that does not verify.
+    throw new SignatureError(err instanceof errors.JWSInvalid ? 'malformed' : 'bad_signature', 'batch signature does not verify', err);
   }
   try {
     return { kid: String(result.protectedHeader.kid ?? ''), payload: JSON.parse(decoder.decode(result.payload)) };
