@@ -20,7 +20,8 @@ export type EgressStats = {
 export function createEgress(deps: {
   nc: NatsConnection;
   tenant: string;
-  key: TenantSigningKey;
+  /** The key itself, or a source that reads it from the secret store when a batch is signed. */
+  key: TenantSigningKey | { kid: string; current(): Promise<TenantSigningKey> };
   seq: { next(): number };
   log: Logger;
   clock?: () => number;
@@ -40,18 +41,22 @@ export function createEgress(deps: {
   const timer = setInterval(() => void flush().catch((err) => deps.log.error({ err }, 'egress flush failed')), deps.flushIntervalMs ?? 200);
   timer.unref();
 
-  async function writeBatch(kind: UpKind, events: unknown[]): Promise<void> {
+  async function writeBatch(kind: UpKind, events: unknown[], key: TenantSigningKey): Promise<void> {
     const seq = deps.seq.next();
-    const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, deps.key);
-    await js.publish(outboxSubject(kind), jws, { msgID: `${deps.key.kid}:${seq}` });
+    const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, key);
+    await js.publish(outboxSubject(kind), jws, { msgID: `${key.kid}:${seq}` });
     stats.batches[kind] += 1;
   }
 
   /** Drains every pending event into signed batches, in order; resolves when they are in the outbox. */
   function flush(): Promise<void> {
     const work = chain.then(async () => {
-      for (const kind of Object.keys(pending) as UpKind[]) {
-        while (pending[kind].length) await writeBatch(kind, pending[kind].splice(0, maxBatch));
+      const kinds = (Object.keys(pending) as UpKind[]).filter((k) => pending[k].length);
+      if (kinds.length === 0) return;
+      // The key is read before any event is taken: a store that cannot be read now leaves them pending.
+      const key = 'current' in deps.key ? await deps.key.current() : deps.key;
+      for (const kind of kinds) {
+        while (pending[kind].length) await writeBatch(kind, pending[kind].splice(0, maxBatch), key);
       }
     });
     chain = work.catch(() => {});
