@@ -62,7 +62,9 @@ export function createSecretsProvider(backend: SecretBackend): SecretsProvider {
     return `${scope.prefix}${name}`;
   };
   return {
-    get: (scope, name) => backend.get(id(scope, name)),
+    async get(scope, name) {
+      return backend.get(id(scope, name));
+    },
     async has(scope, name) {
       return (await backend.get(id(scope, name))) !== undefined;
     },
@@ -80,6 +82,8 @@ export function createSecretsProvider(backend: SecretBackend): SecretsProvider {
       if (problem) throw new SecretNameError('secret_value_invalid', problem);
       await backend.put(key, value);
     },
-    delete: (scope, name) => backend.delete(id(scope, name)),
+    async delete(scope, name) {
+      await backend.delete(id(scope, name));
+    },
   };
 }
