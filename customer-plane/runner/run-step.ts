@@ -149,13 +149,14 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   const succeeded = errorCode === 'none';
   let appliedDiff = '';
   if (succeeded) appliedDiff = await r.workspace.diff(r.tree, tree);
+  else if (tree !== r.tree) {
+    await r.workspace.restore(r.tree);
+    tree = r.tree;
+  }
   // The run record (output, findings, patches, the applied diff) is written with the run's secrets masked.
   if (masker) {
     output = masker.maskDeep(output);
     appliedDiff = masker.mask(appliedDiff);
-  } else if (tree !== r.tree) {
-    await r.workspace.restore(r.tree);
-    tree = r.tree;
   }
   const rows = tally.rows();
   await deps.ledger.finishStep(r.runId, r.step.id, {
