@@ -81,9 +81,13 @@ export function createMasker(): Masker {
   };
   const maskCut = (text: string): string => {
     const masked = mask(text);
+    // Only the end can hold a cut form: look at a short tail, not the whole text, for every form.
+    let longest = 0;
+    for (const form of forms.keys()) longest = Math.max(longest, form.length);
+    const tail = masked.slice(-longest);
     for (const [form, name] of forms) {
-      for (let n = Math.min(form.length - 1, masked.length); n >= MIN_TAIL; n--) {
-        if (masked.endsWith(form.slice(0, n))) return masked.slice(0, masked.length - n) + maskFor(name);
+      for (let n = Math.min(form.length - 1, tail.length); n >= MIN_TAIL; n--) {
+        if (tail.endsWith(form.slice(0, n))) return masked.slice(0, masked.length - n) + maskFor(name);
       }
     }
     return masked;
