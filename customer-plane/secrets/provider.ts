@@ -52,6 +52,7 @@ export function secretValueProblem(value: string): string | undefined {
   if (value.length < MIN_SECRET_LENGTH)
     return `a secret value must be at least ${MIN_SECRET_LENGTH} characters long: a shorter one cannot be masked in outputs without masking ordinary text`;
   if (Buffer.byteLength(value) > MAX_SECRET_BYTES) return `a secret value may be at most ${MAX_SECRET_BYTES} bytes`;
+  if (value.includes('\u0000')) return 'a secret value cannot contain a NUL character (no program argument can)';
   return undefined;
 }
 

@@ -61,6 +61,8 @@ export async function openRunSecrets(deps: {
       if (value === undefined)
         throw new SecretReferenceError('secret_unknown', `the secret ${name} does not exist in this run's scope (${deps.scope.prefix})`);
       masker.add(name, value);
+      if (value.includes('\u0000'))
+        throw new SecretReferenceError('secret_value_unsafe', `the secret ${name} contains a NUL character and cannot be an argument`);
       if (value.length < MIN_SECRET_LENGTH)
         throw new SecretReferenceError(
           'secret_too_short',

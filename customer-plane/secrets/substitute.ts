@@ -1,5 +1,6 @@
 import { SECRET_REF_RE } from '../../agents/tools.ts';
 import type { ResolvedCommand } from '../guard/types.ts';
+import { SecretReferenceError } from './run-secrets.ts';
 
 /** The secret names a text references as `{{secret:NAME}}`, each once, in order. */
 export function secretReferences(text: string): string[] {
@@ -21,11 +22,16 @@ export async function substituteSecrets(command: ResolvedCommand, resolve: (name
   const values = new Map<string, string>();
   for (const name of names) values.set(name, await resolve(name));
   const re = new RegExp(SECRET_REF_RE.source, 'g');
-  return {
-    ...command,
-    pipeline: command.pipeline.map(([program, ...args]) => [
-      program!,
-      ...args.map((a) => a.replace(re, (_m, n: string) => values.get(n)!)),
-    ]),
+  const whole = new RegExp(`^${SECRET_REF_RE.source}$`);
+  const substitute = (arg: string): string => {
+    const only = whole.exec(arg);
+    // The guard checked an operand here; a value that starts with `-` would reach the program as an option.
+    if (only && values.get(only[1]!)!.startsWith('-'))
+      throw new SecretReferenceError(
+        'secret_value_unsafe',
+        `the secret ${only[1]} starts with "-" and would be read as an option; put the reference after a fixed prefix such as --token=`,
+      );
+    return arg.replace(re, (_m, n: string) => values.get(n)!);
   };
+  return { ...command, pipeline: command.pipeline.map(([program, ...args]) => [program!, ...args.map(substitute)]) };
 }

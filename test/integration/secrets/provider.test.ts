@@ -86,6 +86,10 @@ test('scopes and values are checked before anything is stored: a reserved or mal
     await assert.rejects(p.names({ prefix }), (e) => e instanceof SecretNameError && e.code === 'secret_scope_invalid', prefix);
   }
   await assert.rejects(p.put({ prefix: 'sandbox/' }, 'SHORT', 'abc'), (e) => e instanceof SecretNameError && /at least 8/.test(e.message));
+  await assert.rejects(
+    p.put({ prefix: 'sandbox/' }, 'NUL', 'long-enough\u0000value'),
+    (e) => e instanceof SecretNameError && /NUL/.test(e.message),
+  );
   assert.deepEqual(await backend.list(''), [], 'nothing was written');
 });
 

@@ -103,3 +103,13 @@ test('a reference that cannot be resolved stops the command before it starts, wi
   assert.equal(!r2.ok && r2.reason, 'failed');
   assert.equal(ran.length, 0, 'without the run’s secrets a reference is never run as literal text');
 });
+
+test('a value that would turn a checked operand into an option is refused; after a fixed prefix it is passed as it is', async () => {
+  const dash = async () => '--output=/etc/owned-by-value';
+  await assert.rejects(
+    substituteSecrets(cmd([['sort', '{{secret:TOKEN}}']]), dash),
+    (e: unknown) => e instanceof AgentplaneError && e.code === 'secret_value_unsafe' && !e.message.includes('/etc/owned'),
+  );
+  const prefixed = await substituteSecrets(cmd([['tool', '--token={{secret:TOKEN}}']]), dash);
+  assert.deepEqual(prefixed.pipeline, [['tool', '--token=--output=/etc/owned-by-value']]);
+});
