@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AgentplaneError } from '../../shared/errors.ts';
 import { createFaultController, type Fault, type FaultScope } from './faults.ts';
 import { checkSigV4 } from './sigv4.ts';
 
@@ -28,11 +29,12 @@ export type FakeSecretsManager = {
 
 type Stored = { arn: string; name: string; value: string; versionId: string; created: number; deleted?: number };
 
-class AwsError extends Error {
+/** An error the FAKE answers with, in AWS's shape: its `__type` and HTTP status. */
+class AwsError extends AgentplaneError {
   readonly type: string;
   readonly status: number;
   constructor(type: string, message: string, status = 400) {
-    super(message);
+    super('aws_error', message);
     this.type = type;
     this.status = status;
   }
