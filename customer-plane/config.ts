@@ -2,6 +2,27 @@ import { z } from 'zod';
 import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
 
+/** Where the plane's secret store is; shared with the `secrets` and `runs inputs` CLIs. */
+const secretStoreFields = {
+  /** Local state: secrets file (embedded default), leaf JetStream store, audit log, workspaces. */
+  STATE_DIR: z.string().default('.state/customer-plane'),
+  /** `file` (0600 file under STATE_DIR, the embedded default) or `aws` (AWS Secrets Manager). */
+  SECRETS_BACKEND: z.enum(['file', 'aws']).default('file'),
+  /** With SECRETS_BACKEND=aws: the name prefix of this stack's secrets, e.g. `agentplane/<tenant>/`. */
+  AWS_SECRETS_PREFIX: z.string().default('agentplane/'),
+  /** With SECRETS_BACKEND=aws: region of the secrets. */
+  AWS_REGION: z.string().optional(),
+  /** With SECRETS_BACKEND=aws: endpoint override (VPC endpoint or a local fake). */
+  AWS_SECRETS_ENDPOINT: z.string().url().optional(),
+};
+
+// README promises it; without it the SDK looks for a region elsewhere and fails only at the first read.
+function awsNeedsRegion(env: { SECRETS_BACKEND: string; AWS_REGION?: string }, ctx: z.RefinementCtx): void {
+  if (env.SECRETS_BACKEND === 'aws' && env.AWS_REGION === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'required with SECRETS_BACKEND=aws' });
+  }
+}
+
 /**
  * The customer plane's environment. Secrets have no defaults; absent service URLs select embedded
  * defaults. Rules that need the secret store (LLM keys and the agent token may live there) are
@@ -20,21 +41,12 @@ export const customerPlaneEnvSchema = z
      * run ledger and run records, in the `runtime` schema. Required until an embedded default exists.
      */
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
-    /** Local state: secrets file (embedded default), leaf JetStream store, audit log, workspaces. */
-    STATE_DIR: z.string().default('.state/customer-plane'),
+    ...secretStoreFields,
     /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
     REPOS: z
       .string()
       .default('')
       .transform((s, ctx) => parseRepos(s, ctx)),
-    /** `file` (0600 file under STATE_DIR, the embedded default) or `aws` (AWS Secrets Manager). */
-    SECRETS_BACKEND: z.enum(['file', 'aws']).default('file'),
-    /** With SECRETS_BACKEND=aws: the name prefix of this stack's secrets, e.g. `agentplane/<tenant>/`. */
-    AWS_SECRETS_PREFIX: z.string().default('agentplane/'),
-    /** With SECRETS_BACKEND=aws: region of the secrets. */
-    AWS_REGION: z.string().optional(),
-    /** With SECRETS_BACKEND=aws: endpoint override (VPC endpoint or a local fake). */
-    AWS_SECRETS_ENDPOINT: z.string().url().optional(),
     /** The leaf node's client URL; unset = start an embedded nats-server leaf on loopback. */
     LEAF_NATS_URL: z.string().url().optional(),
     /** Port of the embedded leaf's HTTP monitor (loopback only); unset = no monitor. */
@@ -82,13 +94,11 @@ export const customerPlaneEnvSchema = z
     /** pino level. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })
-  .superRefine((env, ctx) => {
-    // README promises it; without it the SDK looks for a region elsewhere and fails only at the first read.
-    if (env.SECRETS_BACKEND === 'aws' && env.AWS_REGION === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'required with SECRETS_BACKEND=aws' });
-    }
-  }, EVEN_WITH_OTHER_PROBLEMS);
+  .superRefine(awsNeedsRegion, EVEN_WITH_OTHER_PROBLEMS);
 export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;
+
+/** What the secrets and inputs CLIs need: where the secret store is. */
+export const secretStoreEnvSchema = z.object(secretStoreFields).superRefine(awsNeedsRegion, EVEN_WITH_OTHER_PROBLEMS);
 
 function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {
   const out: Record<string, string> = {};

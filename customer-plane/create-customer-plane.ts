@@ -18,9 +18,13 @@ import { createRoutedLlm } from './llm/routed-client.ts';
 import { withUsageReporting } from './llm/usage-reporter.ts';
 import type { UsageCounter } from '../shared/boundary.ts';
 import type { CustomerPlaneEnv } from './config.ts';
-import { createFileSecretStore } from './secrets/file-store.ts';
-import { createAwsSecretStore } from './secrets/aws-store.ts';
-import type { SecretStore } from './secrets/store.ts';
+import type { SecretBackend } from './secrets/store.ts';
+import { selectSecretBackend } from './secrets/select.ts';
+import { createSecretsProvider, type SecretScope } from './secrets/provider.ts';
+import { createSecretMasking, type SecretMasking } from './secrets/masking.ts';
+import { agentTokenSource, ownSecretsForMasking, signingKeySource } from './secrets/plane-secrets.ts';
+import { createRunInputs } from './runner/ledger/inputs.ts';
+import type { Dispatch } from '../shared/dispatch.ts';
 import { ensureEnrolled } from './enroll.ts';
 import { checkStartupSecrets, type LlmCredentials } from './preflight.ts';
 import { startEmbeddedLeaf, type LocalLogins } from './leaf/embedded.ts';
@@ -50,6 +54,8 @@ export type RuntimeOverrides = {
   commandRunner?: CommandRunner;
   broker?: ApprovalBroker;
   fetch?: typeof fetch;
+  /** The secret scope of a run (default `sandbox/` for every run, until environments supply one each). */
+  secretScope?: (d: Dispatch) => SecretScope;
 };
 
 /**
@@ -61,7 +67,10 @@ export type RuntimeOverrides = {
 export async function createCustomerPlane(deps: {
   env: CustomerPlaneEnv;
   log: Logger;
-  secrets?: SecretStore;
+  /** The secret store; default: the one SECRETS_BACKEND selects. */
+  secrets?: SecretBackend;
+  /** Masks the secrets of runs in progress in log lines: give the same one to the logger (main.ts does). */
+  masking?: SecretMasking;
   onForwarded?: (f: Forwarded) => void | Promise<void>;
   runtime?: RuntimeOverrides;
 }) {
@@ -79,7 +88,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   const { env, log } = deps;
   const stateDir = resolve(env.STATE_DIR);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const secrets = deps.secrets ?? selectSecretStore(env, stateDir, log);
+  const secrets = deps.secrets ?? selectSecretBackend(env, stateDir, log);
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
   await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
@@ -138,7 +147,14 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   await ensureOutbox(egressNc);
   await ensureWorkQueue(runnerNc);
 
-  const egress = createEgress({ nc: egressNc, tenant: env.TENANT_ID, key, seq: createSeqCounter(join(stateDir, 'egress.seq')), log });
+  // The signing key is read from the store when a batch is signed (kept at most a minute), not held from here.
+  const egress = createEgress({
+    nc: egressNc,
+    tenant: env.TENANT_ID,
+    key: signingKeySource(secrets, key.kid),
+    seq: createSeqCounter(join(stateDir, 'egress.seq')),
+    log,
+  });
   // Every batch the hub acknowledged is appended to the local audit chain before the outbox ack.
   const audit = openAuditLog(auditLogPath(stateDir));
   running.defer(() => audit.close());
@@ -152,7 +168,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   // hub is reachable, kept across the restart if not.
   running.defer(() => egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed')));
 
-  const llm = createGateway(env, checked.llm, log, (event) => egress.emit('usage', event));
+  const llm = createGateway(env, checked.llm, log, (event) => egress.emit('usage', event), agentTokenSource(env, secrets));
   running.defer(() => llm.close(), 2000);
   const commands = await createCommandExecution({
     sandbox: env.SANDBOX,
@@ -166,6 +182,10 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   if (commands.runner.sandbox === 'none') {
     log.warn('no command sandbox on this machine: commands that run repository code need a person’s approval');
   }
+  const inputs = createRunInputs({ db, backend: secrets });
+  // Secret inputs of runs that never came are deleted once they expire (here, at each start).
+  const expired = await inputs.discardExpired().catch((err) => log.warn({ err }, 'could not discard expired run inputs'));
+  if (expired) log.info({ expired }, 'discarded the secret values of expired run inputs');
   const runner = await startRunner({
     nc: runnerNc,
     db,
@@ -183,6 +203,13 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     broker: deps.runtime?.broker ?? createRejectingBroker(),
     syntax: commands.syntax,
     fetch: deps.runtime?.fetch,
+    secrets: {
+      provider: createSecretsProvider(secrets),
+      scopeFor: deps.runtime?.secretScope,
+      own: () => ownSecretsForMasking(env, secrets),
+      masking: deps.masking ?? createSecretMasking(),
+    },
+    inputs,
     clock: Date.now,
     log,
     concurrency: env.RUNNER_CONCURRENCY,
@@ -216,24 +243,17 @@ function mkdirp(dir: string): string {
   return dir;
 }
 
-function selectSecretStore(env: CustomerPlaneEnv, stateDir: string, log: Logger): SecretStore {
-  if (env.SECRETS_BACKEND === 'aws') {
-    return createAwsSecretStore({ prefix: env.AWS_SECRETS_PREFIX, region: env.AWS_REGION, endpoint: env.AWS_SECRETS_ENDPOINT });
-  }
-  const path = join(stateDir, 'secrets.json');
-  log.info({ path }, 'SECRETS_BACKEND=file: secrets kept in a 0600 file under the state dir');
-  return createFileSecretStore(path);
-}
-
 function createGateway(
   env: CustomerPlaneEnv,
   credentials: LlmCredentials,
   log: Logger,
   emitUsage: (event: UsageCounter) => unknown,
+  agentToken: () => Promise<string>,
 ): RunnerLlm {
   if (credentials.mode === 'routed') {
     log.info('LLM_MODE=routed: LLM calls go through the control plane proxy');
-    return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken: credentials.agentToken });
+    // The token is read at each call (from the environment, or the store), so it can be rotated in place.
+    return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken });
   }
   const { openaiKey, anthropicKey } = credentials;
   const providers: Parameters<typeof createLlmGateway>[0]['providers'] = {};

@@ -5,18 +5,21 @@ import { customerPlaneEnvSchema } from './config.ts';
 import { createCustomerPlane } from './create-customer-plane.ts';
 import { EnrollmentError } from './enroll.ts';
 import { startInstrumentation } from './instrumentation.ts';
+import { createSecretMasking } from './secrets/masking.ts';
 
 runService(
   'customer-plane',
   async () => {
     const env = loadConfig('customer-plane', customerPlaneEnvSchema);
-    const log = createLogger({ service: 'customer-plane', level: env.LOG_LEVEL });
+    // Log lines are masked with the secrets of the runs in progress, whatever field a value hides in.
+    const masking = createSecretMasking();
+    const log = createLogger({ service: 'customer-plane', level: env.LOG_LEVEL, rewriteLine: masking.maskJsonLine });
     // OTEL first, so every instrument created later reports; its vendor-bound output goes through egress.
     const telemetry = startInstrumentation({
       otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
       boundaryIntervalMs: env.BOUNDARY_METRICS_INTERVAL_MS,
     });
-    const plane = await createCustomerPlane({ env, log }).catch(async (err: unknown) => {
+    const plane = await createCustomerPlane({ env, log, masking }).catch(async (err: unknown) => {
       await telemetry.shutdown();
       throw err;
     });

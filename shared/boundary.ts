@@ -138,6 +138,7 @@ export const ERROR_CODES = [
   'unknown_environment',
   'effect_uncommitted',
   'delivery_exhausted',
+  'inputs_not_found',
   'internal',
 ] as const;
 export const METRIC_NAMES = [

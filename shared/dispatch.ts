@@ -14,5 +14,10 @@ export const dispatchSchema = z.strictObject({
   template: z.enum(TEMPLATES),
   repo: z.string().regex(REPO_ALIAS_RE, 'repo alias: lowercase letters, digits and dashes, at most 40'),
   requestedAt: z.number().int(),
+  /**
+   * Inputs given to the run locally, in the customer plane (parameters and secrets): only their id
+   * crosses; the values never leave the customer's account.
+   */
+  inputs: z.string().regex(ULID_RE, 'inputs: the id (a ULID) printed by `npm run runs -- inputs put`').optional(),
 });
 export type Dispatch = z.infer<typeof dispatchSchema>;

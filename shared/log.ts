@@ -50,10 +50,20 @@ export function logDestination(dest: string | number = 1): DestinationStream {
   return pino.destination({ dest, sync: true });
 }
 
-export function createLogger(opts: { service: string; level?: string; destination?: DestinationStream }): Logger {
+export function createLogger(opts: {
+  service: string;
+  level?: string;
+  destination?: DestinationStream;
+  /**
+   * Applied to every finished line before it is written: the customer plane masks the values of the
+   * secrets its runs are using (customer-plane/secrets/masking.ts), whatever field they hide in.
+   */
+  rewriteLine?: (line: string) => string;
+}): Logger {
   const logger = pino(
     {
       level: opts.level ?? 'info',
+      ...(opts.rewriteLine ? { hooks: { streamWrite: opts.rewriteLine } } : {}),
       base: { service: opts.service },
       formatters: { log: redactFields, bindings: redactFields },
       // Errors arrive already copied into plain fields (with their cause chain) by redactFields.

@@ -1,6 +1,7 @@
 /**
  * `npm run runs -- list [--limit N] [--json]` and `npm run runs -- show <run id> [--json]`: a run's
  * steps, findings, patches and gate refusals, from the customer plane's own database (DATABASE_URL).
+ * `npm run runs -- inputs put|show`: inputs for a run, given locally (cli/inputs.ts).
  * Everything printed is local data; repository content in it is printed with control characters made
  * visible, so a file cannot drive the terminal.
  */
@@ -10,13 +11,25 @@ import { createDb } from '../../shared/db/pool.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { createRunRecords, type RunRecord, type RunSummary } from '../runner/ledger/records.ts';
 import { formatRun, formatRunList } from './format-runs.ts';
+import { INPUTS_USAGE, inputsCommand } from './inputs.ts';
+import { UsageError } from './stdin.ts';
+import { InputsError } from '../runner/ledger/inputs.ts';
 
-const USAGE = 'usage: npm run runs -- list [--limit N] [--json]\n       npm run runs -- show <run id> [--json]';
+const USAGE = `usage: npm run runs -- list [--limit N] [--json]\n       npm run runs -- show <run id> [--json]\n${INPUTS_USAGE}`;
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
   const args = argv.filter((a) => a !== '--json');
   const [command, ...rest] = args;
+  if (command === 'inputs') {
+    try {
+      return await inputsCommand(rest, json);
+    } catch (err) {
+      if (!(err instanceof UsageError) && !(err instanceof InputsError)) throw err;
+      process.stderr.write(`runs inputs: ${err.message}\n${USAGE}\n`);
+      return 2;
+    }
+  }
   if (command !== 'list' && command !== 'show') {
     process.stderr.write(`${USAGE}\n`);
     return 2;

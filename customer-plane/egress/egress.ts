@@ -20,7 +20,8 @@ export type EgressStats = {
 export function createEgress(deps: {
   nc: NatsConnection;
   tenant: string;
-  key: TenantSigningKey;
+  /** The key itself, or a source that reads it from the secret store when a batch is signed. */
+  key: TenantSigningKey | { kid: string; current(): Promise<TenantSigningKey> };
   seq: { next(): number };
   log: Logger;
   clock?: () => number;
@@ -45,13 +46,13 @@ export function createEgress(deps: {
   // lost is stored once and a failed one loses nothing.
   const unacked: Partial<Record<UpKind, { size: number; jws: string; msgID: string }>> = {};
 
-  async function writeBatch(kind: UpKind): Promise<void> {
+  async function writeBatch(kind: UpKind, key: TenantSigningKey): Promise<void> {
     let batch = unacked[kind];
     if (!batch) {
       const events = pending[kind].slice(0, maxBatch);
       const seq = deps.seq.next();
-      const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, deps.key);
-      batch = { size: events.length, jws, msgID: `${deps.key.kid}:${seq}` };
+      const jws = await signBatch({ tenant: deps.tenant, seq, iat: Math.floor(clock() / 1000), kind, events }, key);
+      batch = { size: events.length, jws, msgID: `${key.kid}:${seq}` };
       unacked[kind] = batch;
     }
     await js.publish(outboxSubject(kind), batch.jws, { msgID: batch.msgID });
@@ -63,8 +64,12 @@ export function createEgress(deps: {
   /** Drains every pending event into signed batches, in order; resolves when they are in the outbox. */
   function flush(): Promise<void> {
     const work = chain.then(async () => {
-      for (const kind of Object.keys(pending) as UpKind[]) {
-        while (pending[kind].length) await writeBatch(kind);
+      const kinds = (Object.keys(pending) as UpKind[]).filter((k) => pending[k].length);
+      if (kinds.length === 0) return;
+      // The key is read before any event is taken: a store that cannot be read now leaves them pending.
+      const key = 'current' in deps.key ? await deps.key.current() : deps.key;
+      for (const kind of kinds) {
+        while (pending[kind].length) await writeBatch(kind, key);
       }
     });
     chain = work.catch(() => {});

@@ -19,6 +19,8 @@ export type ActionPreview = {
   url?: string;
   /** File changes: the unified diff. */
   diff?: string;
+  /** Commands: the names of the secrets the argv references (never their values; the argv above shows the references). */
+  secrets?: string[];
 };
 
 export type ApprovalRequest = {

@@ -1,6 +1,7 @@
 import type { AgentName, GateDecision, RefusalCode, ToolName } from '../../shared/boundary.ts';
 import { TOOL_NAMES } from '../../shared/boundary.ts';
-import { type Consequence, type Effect, SECRET_REF_RE, TOOLS, type ToolInput, toolInputSchemas } from '../../agents/tools.ts';
+import { type Consequence, type Effect, TOOLS, type ToolInput, toolInputSchemas } from '../../agents/tools.ts';
+import { secretReferences } from '../secrets/substitute.ts';
 import type { CommandGuard, CommandRunner, ResolvedCommand } from '../guard/types.ts';
 import type { PathCheck } from '../workspace/paths.ts';
 import type { ActionPreview, ApprovalBroker, ApprovalOutcome } from './approval-broker.ts';
@@ -73,8 +74,11 @@ export type GateDeps = {
   guard: CommandGuard;
   sandbox: CommandRunner['sandbox'];
   broker: ApprovalBroker;
-  /** Secret names a command may reference as {{secret:NAME}}; none until a secrets provider is wired (issue 14). */
-  secrets?: { has(name: string): boolean };
+  /**
+   * The run's secrets: a command may reference a secret of the run's scope as {{secret:NAME}}; the
+   * name is checked here, the value is substituted only by the executor. Absent: every reference is refused.
+   */
+  secrets?: { has(name: string): boolean | Promise<boolean> };
   record(decision: DecisionRecord): void | Promise<void>;
 };
 
@@ -212,9 +216,16 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
     case 'git': {
       const policy = { programs: tool === 'git' ? ['git'] : (req.agent.programs ?? []) };
       const text = tool === 'git' ? (input as ToolInput<'git'>).args.join(' ') : (input as ToolInput<'run_command'>).command;
-      for (const m of text.matchAll(new RegExp(SECRET_REF_RE.source, 'g'))) {
-        if (!deps.secrets?.has(m[1]))
-          return { ok: false, reason: 'secret_unknown', message: 'the command references a secret this customer plane does not have' };
+      const secrets = secretReferences(text);
+      for (const name of secrets) {
+        const known = await Promise.resolve(deps.secrets?.has(name)).catch(() => undefined);
+        if (known === undefined && deps.secrets)
+          return {
+            ok: false,
+            reason: 'secret_unknown',
+            message: `the secret store could not be reached to check ${name}; try again later`,
+          };
+        if (!known) return { ok: false, reason: 'secret_unknown', message: `the command references a secret this run cannot use: ${name}` };
       }
       const verdict =
         tool === 'git'
@@ -230,7 +241,13 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
         call: { tool, input, command: verdict.command } as PreparedCall,
         consequences: verdict.command.consequences,
         runsRepositoryCode: verdict.command.runsRepositoryCode,
-        preview: { tool, argv: verdict.command.pipeline, cwd: req.workspace.root, paths: verdict.command.redirects.map((r) => r.path) },
+        preview: {
+          tool,
+          argv: verdict.command.pipeline,
+          cwd: req.workspace.root,
+          paths: verdict.command.redirects.map((r) => r.path),
+          ...(secrets.length ? { secrets } : {}),
+        },
       };
     }
     case 'fetch_url': {

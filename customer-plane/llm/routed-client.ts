@@ -8,7 +8,12 @@ import { REQUEST_ID_HEADER } from '../../shared/request-id.ts';
  * control plane's OpenAI-compatible proxy with its `agent` token. Prompts do cross in this mode —
  * that is the documented trade-off of `routed`; the proxy neither logs nor stores them.
  */
-export function createRoutedLlm(opts: { controlPlaneUrl: string; agentToken: string; timeoutMs?: number }): RunnerLlm {
+export function createRoutedLlm(opts: {
+  controlPlaneUrl: string;
+  /** The token, or a function the SDK calls before each request (read from the secret store at use). */
+  agentToken: string | (() => Promise<string>);
+  timeoutMs?: number;
+}): RunnerLlm {
   const client = new OpenAI({
     apiKey: opts.agentToken,
     baseURL: new URL('/v1', opts.controlPlaneUrl).toString(),

@@ -42,6 +42,8 @@ export async function runLlmAgent(
     priorTurns: Map<number, PriorTurn>;
     inputs: Record<string, unknown>;
     params: Record<string, string>;
+    /** Names of the secrets the agent's commands may reference (never values). */
+    secretNames?: readonly string[];
     tenant: string;
     requestId?: string;
     signal: AbortSignal;
@@ -55,6 +57,7 @@ export async function runLlmAgent(
       content: [
         `Task: ${agent.purpose}`,
         `Parameters of this run (operator-set): ${JSON.stringify(deps.params)}`,
+        ...secretsLine(agent, deps.secretNames),
         'Outputs of the earlier steps this step depends on:',
         inputsEnvelope(deps.inputs),
         'Use your tools to look at the workspace, then answer with the JSON object.',
@@ -143,6 +146,14 @@ export async function runLlmAgent(
     await deps.journal.recordTurn({ seq, message: kept, inputTokens: turnIn, outputTokens: u.outputTokens, replayed: false });
     return { message: kept, inputTokens: turnIn, outputTokens: u.outputTokens };
   }
+}
+
+/** Tells an agent that runs commands which secrets it may name; values are substituted where the command runs. */
+function secretsLine(agent: LlmAgent, names: readonly string[] | undefined): string[] {
+  if (!names?.length || !agent.tools.some((t) => t === 'run_command' || t === 'git')) return [];
+  return [
+    `Secrets your commands may use, by reference only — write {{secret:NAME}} as an argument; the value is put in when the command runs and you never see it: ${names.join(', ')}`,
+  ];
 }
 
 /** The tool calls of a reply, whatever shape the model gave them in; anything unusable is skipped. */

@@ -14,6 +14,8 @@ import { runLlmAgent, toolCallBudget } from './agent-loop.ts';
 import { createStepJournal, LedgerError } from './ledger/journal.ts';
 import type { RunLedger, StepRow } from './ledger/runs.ts';
 import { createTally } from './run-events.ts';
+import { maskedLlm } from '../llm/masked-llm.ts';
+import type { RunSecrets } from '../secrets/run-secrets.ts';
 
 /** Everything a step needs from the runner; the same for every step of every run. */
 export type StepDeps = {
@@ -23,8 +25,6 @@ export type StepDeps = {
   runner: CommandRunner;
   broker: ApprovalBroker;
   llm: RunnerLlm;
-  /** Secret names commands may reference; none until a secrets provider is wired (issue 14). */
-  secrets?: { has(name: string): boolean };
   syntax: SyntaxService;
   log: Logger;
   clock: () => number;
@@ -44,6 +44,8 @@ export type StepRun = {
   /** The workspace tree id when the step starts. */
   tree: string;
   signal: AbortSignal;
+  /** The run's secrets (references checked by the gate, substituted by the executor, masked everywhere); absent = none. */
+  secrets?: RunSecrets;
 };
 
 export type StepResult = { status: 'succeeded' | 'failed'; errorCode: ErrorCode; tree: string };
@@ -63,7 +65,8 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   const log = deps.log.child({ step: r.step.stepKey, agent: r.step.agent });
   const t0 = deps.clock();
   const attempt = await deps.ledger.startStep(r.step.id, r.tree);
-  const journal = createStepJournal(deps.db, { runId: r.runId, stepId: r.step.id, attempt });
+  const masker = r.secrets?.masker;
+  const journal = createStepJournal(deps.db, { runId: r.runId, stepId: r.step.id, attempt }, masker);
   const prior = await journal.previous();
   const tally = createTally();
   let llmCalls = 0;
@@ -80,6 +83,7 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
       guard: deps.guard,
       sandbox: deps.runner.sandbox,
       broker: deps.broker,
+      secrets: r.secrets,
       record: (d) => (tally.add(d), journal.recordDecision(d)),
     });
     const tools = createStepToolBox({
@@ -96,16 +100,18 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
       signal: r.signal,
       log,
       fetch: deps.fetch,
+      secrets: r.secrets ? { resolve: (name) => r.secrets!.resolve(name), masker: r.secrets.masker } : undefined,
     });
     try {
       if (agent.kind === 'llm') {
         const loop = await runLlmAgent(agent, {
-          llm: deps.llm,
+          llm: masker ? maskedLlm(deps.llm, masker) : deps.llm,
           tools,
           journal,
           priorTurns: prior.turns,
           inputs: r.inputs,
           params: r.params,
+          secretNames: r.secrets?.names(),
           tenant: r.tenant,
           requestId: r.requestId,
           signal: r.signal,
@@ -146,6 +152,11 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   else if (tree !== r.tree) {
     await r.workspace.restore(r.tree);
     tree = r.tree;
+  }
+  // The run record (output, findings, patches, the applied diff) is written with the run's secrets masked.
+  if (masker) {
+    output = masker.maskDeep(output);
+    appliedDiff = masker.mask(appliedDiff);
   }
   const rows = tally.rows();
   await deps.ledger.finishStep(r.runId, r.step.id, {

@@ -10,6 +10,11 @@ import { prepareWorkspace, RunFailure } from './prepare-workspace.ts';
 import { gateEvent, type RunEvents, stepFinishedEvent, workflowFinishedEvent } from './run-events.ts';
 import { isWriter, runStep, type StepDeps } from './run-step.ts';
 import { nextActions, type SchedState, templateProblems } from './scheduler.ts';
+import type { ClaimedInputs, RunInputs } from './ledger/inputs.ts';
+import { SecretNameError } from '../secrets/errors.ts';
+import type { SecretMasking } from '../secrets/masking.ts';
+import { DEFAULT_SECRET_SCOPE, type SecretScope, type SecretsProvider } from '../secrets/provider.ts';
+import { openRunSecrets, type RunSecrets } from '../secrets/run-secrets.ts';
 
 export type RunnerDeps = StepDeps & {
   tenant: string;
@@ -21,6 +26,20 @@ export type RunnerDeps = StepDeps & {
   /** Steps of one run that may run at once (readers only: a writer always runs alone). */
   maxParallelSteps: number;
   policy?: PolicyContext;
+  /** Secrets runs may use by reference; absent = none (every reference is refused). */
+  secrets?: RunnerSecrets;
+  /** Inputs given to runs locally; a dispatch names them by id. */
+  inputs?: RunInputs;
+};
+
+export type RunnerSecrets = {
+  provider: SecretsProvider;
+  /** The secret scope of a run: the environments module supplies one per environment; default `sandbox/`. */
+  scopeFor?: (d: Dispatch) => SecretScope;
+  /** The plane's own secrets, read at each run's start so they are masked in its outputs too. */
+  own?: () => Promise<Array<[string, string]>>;
+  /** Where the run's masker is registered so log lines are masked too. */
+  masking?: SecretMasking;
 };
 
 /**
@@ -62,17 +81,36 @@ export async function runWorkflow(
   }
   if (!source) return finish(run, deps, 'failed', 'repo_not_found', log);
 
+  // Inputs given locally: the dispatch names them by id; a missing, expired or used id fails the run.
+  let claimed: ClaimedInputs | undefined;
+  if (d.inputs) {
+    claimed = await deps.inputs?.claim(d.inputs, { runId: run.id, template: run.template }).catch((err) => {
+      throw new LedgerError(err);
+    });
+    if (!claimed) return finish(run, deps, 'failed', 'inputs_not_found', log);
+  }
+  // A store that cannot be read throws SecretsUnavailableError (retryable): the run waits, it does not fail.
+  let secrets: RunSecrets | undefined;
+  try {
+    secrets = await openSecrets(d, deps, claimed);
+  } catch (err) {
+    if (!(err instanceof SecretNameError)) throw err;
+    log.error({ err }, 'the run’s secret scope is not valid');
+    return finish(run, deps, 'failed', 'internal', log);
+  }
+
   let workspace: Workspace | undefined;
   try {
     const prepared = await prepareWorkspace(run, { ledger: deps.ledger, sourceDir: source, workspaceDir: deps.workspaceDir });
     workspace = prepared.workspace;
-    await schedule(run, template, opened.steps, workspace, prepared.tree, deps, opts);
+    await schedule(run, template, opened.steps, workspace, prepared.tree, deps, { ...opts, secrets, params: claimed?.params ?? {} });
   } catch (err) {
     if (!(err instanceof RunFailure)) throw err;
     log.warn({ errorCode: err.code, err }, 'workflow failed before its steps');
     return finish(run, deps, 'failed', err.code, log);
   } finally {
     await workspace?.destroy().catch((err) => log.error({ err }, 'workspace cleanup failed'));
+    secrets?.dispose();
   }
   const steps = (await deps.ledger.getRun(run.id))!.steps;
   const failed = steps.filter((s) => s.status === 'failed').sort((a, b) => (a.completionSeq ?? 0) - (b.completionSeq ?? 0));
@@ -86,10 +124,16 @@ async function schedule(
   workspace: Workspace,
   startTree: string,
   deps: RunnerDeps,
-  { signal, requestId }: { signal?: AbortSignal; requestId?: string },
+  {
+    signal,
+    requestId,
+    secrets,
+    params: runParams,
+  }: { signal?: AbortSignal; requestId?: string; secrets?: RunSecrets; params: Record<string, string> },
 ): Promise<void> {
   const byKey = new Map(rows.map((r) => [r.stepKey, r]));
-  const params = new Map(template.steps.map((s) => [s.id, s.params ?? {}]));
+  // The template's own parameters win over a run input of the same name.
+  const params = new Map(template.steps.map((s) => [s.id, { ...runParams, ...(s.params ?? {}) }]));
   // A step caught running by a crash is pending again; finished ones keep their outcome.
   const state = new Map<string, SchedState>(rows.map((r) => [r.stepKey, r.status === 'running' ? 'pending' : r.status]));
   const outputs = new Map<string, AgentOutput>(rows.filter((r) => r.status === 'succeeded' && r.output).map((r) => [r.stepKey, r.output!]));
@@ -115,6 +159,7 @@ async function schedule(
         tree,
         signal: stepSignal,
         requestId,
+        secrets,
       },
       deps,
     )
@@ -171,6 +216,33 @@ async function reemitSteps(run: RunRow, steps: StepRow[], deps: RunnerDeps): Pro
   for (const s of steps) if (s.finishedEventId && s.status !== 'running' && s.status !== 'pending') await emitStep(run, s, deps);
 }
 
+/**
+ * The run's secrets: its scope's names and the values it may meet (its scope, its secret inputs, the
+ * plane's own), for the gate, the executors and the masker. None when the plane has no provider and
+ * the run no secret inputs.
+ */
+async function openSecrets(d: Dispatch, deps: RunnerDeps, claimed: ClaimedInputs | undefined): Promise<RunSecrets | undefined> {
+  const inputs = claimed?.secrets.names.length ? claimed.secrets : undefined;
+  if (!deps.secrets && !inputs) return undefined;
+  return openRunSecrets({
+    provider: deps.secrets?.provider ?? NO_SECRETS,
+    scope: deps.secrets?.scopeFor?.(d) ?? DEFAULT_SECRET_SCOPE,
+    inputs,
+    own: deps.secrets?.own,
+    masking: deps.secrets?.masking,
+  });
+}
+
+const NO_SECRETS: SecretsProvider = {
+  get: async () => undefined,
+  has: async () => false,
+  names: async () => [],
+  put: async () => {
+    throw new Error('no secret store');
+  },
+  delete: async () => {},
+};
+
 /** Ends the run (unless it already ended) and reports its outcome: the stored one, with the stored event id. */
 export async function finish(
   run: RunRow,
@@ -180,6 +252,8 @@ export async function finish(
   log: RunnerDeps['log'],
 ): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
   const ended = await deps.ledger.finishRun(run.id, status, errorCode);
+  // Secret inputs are for this run only: their values are deleted from the store now that it ended.
+  await deps.inputs?.discardFor(run.id).catch((err) => log.error({ err }, 'could not delete the run’s secret inputs'));
   // The stored outcome wins: a run finished by an earlier delivery reports what it reported then.
   const stored = (await deps.ledger.getRun(run.id))!;
   const final = {

@@ -1,13 +1,30 @@
 import type { ToolInput, ToolResult } from '../../agents/tools.ts';
+import { AgentplaneError } from '../../shared/errors.ts';
 import type { ResolvedCommand } from '../guard/types.ts';
+import { commandReferences, substituteSecrets } from '../secrets/substitute.ts';
 import { capped, type ExecutorContext, failed } from './types.ts';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT_BYTES = 256 * 1024;
 
 /**
+ * The argv with the secrets it references, read now. A reference without the run's secrets cannot
+ * happen past the gate; it is refused here too rather than run with the literal placeholder.
+ */
+async function withSecrets(command: ResolvedCommand, ctx: ExecutorContext): Promise<ResolvedCommand> {
+  const secrets = ctx.secrets;
+  if (!secrets) {
+    if (commandReferences(command).length) throw new AgentplaneError('secret_unknown', 'this run has no secrets to substitute');
+    return command;
+  }
+  return substituteSecrets(command, (name) => secrets.resolve(name));
+}
+
+/**
  * run_command and git: the argv arrays the command guard resolved run through the command runner (no
- * shell, scrubbed environment, in the sandbox when the machine has one), in the workspace.
+ * shell, scrubbed environment, in the sandbox when the machine has one), in the workspace. Secret
+ * references in the arguments are replaced by their values only in the argv handed to the runner;
+ * what the command prints is masked before anything else sees it.
  */
 export async function runCommand(
   input: ToolInput<'run_command'> | ToolInput<'git'>,
@@ -15,20 +32,31 @@ export async function runCommand(
   ctx: ExecutorContext,
 ): Promise<ToolResult> {
   const timeoutMs = 'timeoutMs' in input && input.timeoutMs !== undefined ? input.timeoutMs : DEFAULT_TIMEOUT_MS;
-  const outcome = await ctx.runner.run(command, {
+  let run: ResolvedCommand;
+  try {
+    run = await withSecrets(command, ctx);
+  } catch (err) {
+    if (err instanceof AgentplaneError) return failed('failed', `the command was not run: ${err.message}`);
+    throw err;
+  }
+  const outcome = await ctx.runner.run(run, {
     cwd: ctx.workspace.root,
     timeoutMs,
     maxOutputBytes: MAX_OUTPUT_BYTES,
     signal: ctx.signal,
   });
   if (outcome.timedOut) return failed('timeout', `the command did not finish within ${timeoutMs} ms and was stopped`);
-  let text = outcome.stdout;
-  if (outcome.stderr) text += `${text && !text.endsWith('\n') ? '\n' : ''}[stderr]\n${outcome.stderr}`;
+  // Each stream is masked on its own, before they are joined: a stream cut at the cap may end in half a secret.
+  const masker = ctx.secrets?.masker;
+  const stdout = masker ? (outcome.truncated ? masker.maskCut(outcome.stdout) : masker.mask(outcome.stdout)) : outcome.stdout;
+  const stderr = masker ? (outcome.truncated ? masker.maskCut(outcome.stderr) : masker.mask(outcome.stderr)) : outcome.stderr;
+  let text = stdout;
+  if (stderr) text += `${text && !text.endsWith('\n') ? '\n' : ''}[stderr]\n${stderr}`;
   text += `${text && !text.endsWith('\n') ? '\n' : ''}[exit ${outcome.exitCode ?? `signal ${outcome.signal}`}]`;
   const { output, truncated } = capped(text);
   // The output is stdout, then `[stderr]` and stderr, then `[exit N]`; stdoutChars says where stdout
   // ends, so an agent can parse a machine-readable report (ESLint's or Ruff's JSON) on its own.
-  const stdoutChars = Math.min(outcome.stdout.length, output.length);
+  const stdoutChars = Math.min(stdout.length, output.length);
   return {
     ok: true,
     output,

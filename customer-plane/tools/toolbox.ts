@@ -8,7 +8,7 @@ import type { CommandRunner } from '../guard/types.ts';
 import { inputHash, type PriorEffect, type StepJournal } from '../runner/ledger/journal.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { executeTool } from './execute.ts';
-import { failed } from './types.ts';
+import { type ExecutorContext, failed } from './types.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
 
 /** A step that cannot go on: carries the error code the step fails with. */
@@ -56,6 +56,8 @@ export function createStepToolBox(deps: {
   signal: AbortSignal;
   log: Logger;
   fetch?: typeof fetch;
+  /** The run's secrets: substituted by the command executor, masked in every result before anyone sees it. */
+  secrets?: ExecutorContext['secrets'];
 }): StepToolBox {
   let seq = 0;
   let refusals = 0;
@@ -132,6 +134,18 @@ export function createStepToolBox(deps: {
     return undefined;
   }
 
+  /** A result as the agent, the model and the ledger may see it: every secret the run knows, masked. */
+  function masked(result: ToolResult): ToolResult {
+    const m = deps.secrets?.masker;
+    if (!m) return result;
+    if (!result.ok) return { ...result, message: m.mask(result.message) };
+    return {
+      ...result,
+      output: result.truncated ? m.maskCut(result.output) : m.mask(result.output),
+      ...(result.data === undefined ? {} : { data: m.maskDeep(result.data) }),
+    };
+  }
+
   async function callRaw(tool: string, input: unknown): Promise<ToolResult> {
     const s = ++seq;
     const t0 = Date.now();
@@ -156,9 +170,16 @@ export function createStepToolBox(deps: {
       await record(s, tool, input, verdict, result, t0);
       return result;
     }
-    const ctx = { workspace: deps.workspace, runner: deps.runner, signal: deps.signal, fetch: deps.fetch };
+    const ctx: ExecutorContext = {
+      workspace: deps.workspace,
+      runner: deps.runner,
+      signal: deps.signal,
+      fetch: deps.fetch,
+      secrets: deps.secrets,
+    };
+    const execute = async () => masked(await executeTool(verdict.call, ctx).catch((err) => errorResult(err, deps.log, tool)));
     if (verdict.effect === 'read') {
-      const result = await executeTool(verdict.call, ctx).catch((err) => errorResult(err, deps.log, tool));
+      const result = await execute();
       await record(s, tool, input, verdict, result, t0);
       return result;
     }
@@ -170,7 +191,7 @@ export function createStepToolBox(deps: {
       treeBefore: tree,
     });
     await deps.journal.startEffect(id);
-    const result = await executeTool(verdict.call, ctx).catch((err) => errorResult(err, deps.log, tool));
+    const result = await execute();
     const after = await deps.workspace.snapshot();
     const diff = await deps.workspace.diff(tree, after);
     await deps.journal.commitEffect(id, { result, diff, treeAfter: after });

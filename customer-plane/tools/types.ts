@@ -1,6 +1,7 @@
 import type { ToolResult } from '../../agents/tools.ts';
 import type { CommandRunner } from '../guard/types.ts';
 import type { Workspace } from '../workspace/workspace.ts';
+import type { Masker } from '../secrets/masker.ts';
 
 /** What an executor needs: the run's workspace, the command runner, and the step's abort signal. */
 export type ExecutorContext = {
@@ -11,6 +12,11 @@ export type ExecutorContext = {
   fetch?: typeof fetch;
   /** How long one search may run before it is killed (default 10 s). */
   searchTimeoutMs?: number;
+  /**
+   * The run's secrets: `resolve` reads a referenced secret's value at the moment a command starts; the
+   * masker masks what the command printed. Absent: a command with a reference is never started.
+   */
+  secrets?: { resolve(name: string): Promise<string>; masker: Masker };
 };
 
 /** Output handed back to an agent is capped; what was cut is flagged as truncated. */

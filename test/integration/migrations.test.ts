@@ -46,7 +46,7 @@ test('the customer plane ledger migrates in its own schema: runners starting tog
       );
       assert.deepEqual(
         rows.map((r) => r.table_name),
-        ['effects', 'findings', 'gate_decisions', 'migrations', 'model_turns', 'patches', 'runs', 'steps', 'tool_calls'],
+        ['effects', 'findings', 'gate_decisions', 'migrations', 'model_turns', 'patches', 'run_inputs', 'runs', 'steps', 'tool_calls'],
       );
     } finally {
       await client.end();

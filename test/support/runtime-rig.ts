@@ -5,7 +5,7 @@ import { type AgentName, checkEvent, type TemplateName, type UsageCounter, type 
 import { createDb, type Db } from '../../shared/db/pool.ts';
 import { newUlid } from '../../shared/ids.ts';
 import { createLlmGateway } from '../../shared/llm/index.ts';
-import { silentLogger } from '../../shared/log.ts';
+import { type Logger, silentLogger } from '../../shared/log.ts';
 import type { UpKind } from '../../shared/subjects.ts';
 import { CATALOG } from '../../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../../agents/templates/index.ts';
@@ -18,7 +18,9 @@ import { createCommandExecution } from '../../customer-plane/runner/command-exec
 import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
-import { type RunnerDeps, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
+import { type RunnerDeps, type RunnerSecrets, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
+import { createRunInputs } from '../../customer-plane/runner/ledger/inputs.ts';
+import type { SecretBackend } from '../../customer-plane/secrets/store.ts';
 import { type FakeProvider, type ScriptedReply, type ScriptedRequest, startFakeOpenAI } from '../../scripts/fakes/index.ts';
 import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 
@@ -48,6 +50,12 @@ export async function startRuntimeRig(
     maxParallelSteps?: number;
     /** Wraps the pool the runtime uses (to inject database failures). */
     wrapDb?: (db: Db) => Db;
+    /** Secrets runs may use by reference (provider, scope, masking); absent = none. */
+    secrets?: RunnerSecrets;
+    /** Where run inputs keep their secret values; given = `run(…, { inputs })` can name inputs. */
+    inputsBackend?: SecretBackend;
+    /** The runtime's logger (default: silent). */
+    log?: Logger;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'ap-runtime-'));
@@ -106,9 +114,11 @@ export async function startRuntimeRig(
     broker: opts.broker ?? createRejectingBroker(),
     llm: withUsageReporting(gateway, (u) => usage.push(u)),
     syntax: commands.syntax,
-    log: silentLogger(),
+    log: opts.log ?? silentLogger(),
     clock: Date.now,
     fetch: opts.fetch,
+    secrets: opts.secrets,
+    inputs: opts.inputsBackend ? createRunInputs({ db, backend: opts.inputsBackend }) : undefined,
     maxParallelSteps: opts.maxParallelSteps ?? 3,
     policy: opts.policy,
   };
@@ -126,10 +136,17 @@ export async function startRuntimeRig(
     usage,
     records,
     /** Runs a workflow as one delivery of its work would. */
-    async run(template: TemplateName, o: { repo?: string; workflowId?: string } = {}) {
+    async run(template: TemplateName, o: { repo?: string; workflowId?: string; inputs?: string } = {}) {
       const workflowId = o.workflowId ?? newUlid();
       const result = await runWorkflow(
-        { workflowId, tenant: deps.tenant, template, repo: o.repo ?? 'sample', requestedAt: Date.now() },
+        {
+          workflowId,
+          tenant: deps.tenant,
+          template,
+          repo: o.repo ?? 'sample',
+          requestedAt: Date.now(),
+          ...(o.inputs ? { inputs: o.inputs } : {}),
+        },
         deps,
       );
       return { ...result, runId: workflowId };

@@ -13,6 +13,7 @@ import type { Dispatcher } from '../../routing/dispatch.ts';
 const createBody = z.strictObject({
   template: z.enum(TEMPLATES),
   repo: dispatchSchema.shape.repo,
+  inputs: dispatchSchema.shape.inputs,
 });
 const idParams = z.strictObject({ id: z.string().regex(ULID_RE, 'workflow id must be a ULID') });
 
@@ -26,7 +27,14 @@ export function workflowRoutes(deps: { workflows: WorkflowStore; dispatcher: Dis
       const id = newUlid();
       await deps.workflows.create({ id, tenantId: tenant, template: body.template });
       await deps.dispatcher.enqueue(
-        { workflowId: id, tenant, template: body.template, repo: body.repo, requestedAt: Date.now() },
+        {
+          workflowId: id,
+          tenant,
+          template: body.template,
+          repo: body.repo,
+          requestedAt: Date.now(),
+          ...(body.inputs ? { inputs: body.inputs } : {}),
+        },
         { requestId: req.id },
       );
       return reply.status(202).send({ id, status: 'queued' });

@@ -4,6 +4,7 @@ import type { ToolResult } from '../../../agents/tools.ts';
 import type { DecisionRecord } from '../../gate/gate.ts';
 import { jsonb } from './pg-safe.ts';
 import { RetryableError } from '../../../shared/worker-errors.ts';
+import type { Masker } from '../../secrets/masker.ts';
 
 /**
  * One attempt of one step in the ledger: its gate decisions, tool calls, effects and model turns,
@@ -51,8 +52,15 @@ export function inputHash(tool: string, input: unknown): string {
     .digest('hex');
 }
 
-export function createStepJournal(db: Db, ids: { runId: string; stepId: string; attempt: number }) {
+/**
+ * `masker`: the run's secrets are masked in everything written here (tool inputs, results, effect
+ * diffs, model turns) — the ledger is a run record that outlives the process. A masked diff no longer
+ * reproduces the workspace, so a crashed step whose effect wrote a secret into a file cannot be
+ * replayed and fails with `workspace_error` instead.
+ */
+export function createStepJournal(db: Db, ids: { runId: string; stepId: string; attempt: number }, masker?: Masker) {
   const { runId, stepId, attempt } = ids;
+  const mask = <T>(v: T): T => (masker ? masker.maskDeep(v) : v);
   let broken: LedgerError | undefined;
   const journal = {
     /** Effects and model turns of the previous attempt, by sequence number. */
@@ -122,7 +130,7 @@ export function createStepJournal(db: Db, ids: { runId: string; stepId: string; 
           attempt,
           c.seq,
           c.tool.slice(0, 128),
-          jsonb(c.input ?? null),
+          jsonb(mask(c.input ?? null)),
           c.decision,
           c.reason,
           c.approval,
@@ -152,7 +160,7 @@ export function createStepJournal(db: Db, ids: { runId: string; stepId: string; 
     async commitEffect(id: number, c: { result: ToolResult; diff: string; treeAfter: string }): Promise<void> {
       await db.query(
         "UPDATE runtime.effects SET status = 'committed', committed_at = now(), result = $2::jsonb, diff = $3, tree_after = $4 WHERE id = $1",
-        [id, jsonb(c.result), c.diff, c.treeAfter],
+        [id, jsonb(mask(c.result)), mask(c.diff), c.treeAfter],
       );
     },
 
@@ -187,7 +195,7 @@ export function createStepJournal(db: Db, ids: { runId: string; stepId: string; 
       await db.query(
         `INSERT INTO runtime.model_turns (step_id, attempt, seq, message, input_tokens, output_tokens, replayed)
          VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7)`,
-        [stepId, attempt, t.seq, jsonb(t.message), t.inputTokens, t.outputTokens, t.replayed],
+        [stepId, attempt, t.seq, jsonb(mask(t.message)), t.inputTokens, t.outputTokens, t.replayed],
       );
     },
   };

@@ -37,7 +37,14 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
 // The command guard the customer plane wires (tree-sitter-bash, allow-lists).
 const realGuard = await createCommandGuard();
 
-function gateWith(opts: { broker?: ApprovalBroker; sandbox?: 'bwrap' | 'none'; guard?: CommandGuard } = {}) {
+function gateWith(
+  opts: {
+    broker?: ApprovalBroker;
+    sandbox?: 'bwrap' | 'none';
+    guard?: CommandGuard;
+    secrets?: { has(name: string): Promise<boolean> };
+  } = {},
+) {
   const decisions: DecisionRecord[] = [];
   const asked: ApprovalRequest[] = [];
   const broker = opts.broker ?? createRejectingBroker();
@@ -45,6 +52,7 @@ function gateWith(opts: { broker?: ApprovalBroker; sandbox?: 'bwrap' | 'none'; g
     guard: opts.guard ?? realGuard,
     sandbox: opts.sandbox ?? 'none',
     broker: { request: (r) => (asked.push(r), broker.request(r)) },
+    secrets: opts.secrets,
     record: (d) => void decisions.push(d),
   });
   let seq = 0;
@@ -255,6 +263,38 @@ test('secret references in a command are refused while no secret provider is con
   assert.equal(!r.ok && r.reason, 'secret_unknown');
   const over = await g.call(ws, 'read_file', { path: 'src/a.ts' }, { used: 10 });
   assert.equal(!over.ok && over.reason, 'budget_exhausted');
+});
+
+test('a command may name a secret of the run’s scope: the gate checks the name at each call, passes the reference (never a value) on, and names it in an approval preview', async (t) => {
+  const ws = await setup(t);
+  const checked: string[] = [];
+  let storeUp = true;
+  const g = gateWith({
+    secrets: {
+      async has(name) {
+        checked.push(name);
+        if (!storeUp) throw new Error('store down');
+        return name === 'NPM_TOKEN';
+      },
+    },
+  });
+  const r = await g.call(ws, 'run_command', { command: 'ls --color=never {{secret:NPM_TOKEN}}' });
+  assert.ok(r.ok, 'a known name is allowed');
+  assert.deepEqual(r.ok && r.call.tool === 'run_command' && r.call.command.pipeline, [['ls', '--color=never', '{{secret:NPM_TOKEN}}']]);
+  const other = await g.call(ws, 'run_command', { command: 'ls {{secret:PROD_TOKEN}}' });
+  assert.deepEqual(!other.ok && [other.reason, other.message], [
+    'secret_unknown',
+    'the command references a secret this run cannot use: PROD_TOKEN',
+  ]);
+  // git push is asked about: the preview shows the argv with the reference and the secret's name.
+  await g.call(ws, 'git', { args: ['push', 'https://ci:{{secret:NPM_TOKEN}}@git.example.com/repo.git', 'main'] });
+  assert.deepEqual(g.asked.at(-1)?.preview.secrets, ['NPM_TOKEN']);
+  assert.ok(JSON.stringify(g.asked.at(-1)?.preview.argv).includes('{{secret:NPM_TOKEN}}'));
+  storeUp = false;
+  const down = await g.call(ws, 'run_command', { command: 'ls {{secret:NPM_TOKEN}}' });
+  assert.deepEqual(!down.ok && down.reason, 'secret_unknown', 'a store that cannot be reached refuses, it does not throw');
+  assert.match(!down.ok ? down.message : '', /could not be reached/);
+  assert.deepEqual(checked, ['NPM_TOKEN', 'PROD_TOKEN', 'NPM_TOKEN', 'NPM_TOKEN'], 'checked at every use');
 });
 
 test('every call is recorded once with its decision, whatever the outcome', async (t) => {
