@@ -1,11 +1,12 @@
 import type { AgentName, GateDecision, RefusalCode, ToolName } from '../../shared/boundary.ts';
 import { TOOL_NAMES } from '../../shared/boundary.ts';
-import { type Consequence, type Effect, SECRET_REF_RE, TOOLS, type ToolInput, toolInputSchemas } from '../../agents/tools.ts';
+import { type Consequence, type Effect, TOOLS, type ToolInput, toolInputSchemas } from '../../agents/tools.ts';
 import type { CommandGuard, CommandRunner, ResolvedCommand } from '../guard/types.ts';
 import type { PathCheck } from '../workspace/paths.ts';
 import type { ActionPreview, ApprovalBroker, ApprovalOutcome } from './approval-broker.ts';
 import { diffTargets } from './diff-paths.ts';
 import { decidePolicy, type PolicyContext } from './policy.ts';
+import { fileChangeDiff, secretNames } from './preview.ts';
 
 /**
  * THE GATE: the one function every tool call of every agent passes before anything happens — reads,
@@ -73,7 +74,10 @@ export type GateDeps = {
   guard: CommandGuard;
   sandbox: CommandRunner['sandbox'];
   broker: ApprovalBroker;
-  /** Secret names a command may reference as {{secret:NAME}}; none until a secrets provider is wired (issue 14). */
+  /**
+   * Secret names a command may reference as {{secret:NAME}}: those of the run's environment only (the
+   * runner scopes the lookup to the environment's prefix). Absent: none.
+   */
   secrets?: { has(name: string): boolean };
   record(decision: DecisionRecord): void | Promise<void>;
 };
@@ -86,6 +90,8 @@ type Checked =
       consequences: readonly Consequence[];
       runsRepositoryCode: boolean;
       preview: ActionPreview;
+      /** The file change as a unified diff, computed only when a person is asked. */
+      diff?: () => Promise<string>;
     };
 
 export type Gate = { authorize(req: GateRequest): Promise<Authorized | Refused> };
@@ -144,14 +150,16 @@ export function createGate(deps: GateDeps): Gate {
         `the ${req.policy.environment} environment's policy refuses this at autonomy level ${req.policy.autonomy}`,
       );
 
+    const preview = checked.diff ? { ...checked.preview, diff: await checked.diff() } : checked.preview;
     const answer = await deps.broker.request({
       runId: req.runId,
       stepId: req.stepId,
+      seq: req.seq,
       agent: req.agent.name,
       tool,
       reason: policy.reason,
       consequences,
-      preview: checked.preview,
+      preview,
       policy: req.policy,
       signal: req.signal,
     });
@@ -189,7 +197,14 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
       if (tool === 'read_file' && i.startLine !== undefined && i.endLine !== undefined && i.endLine < i.startLine) {
         return { ok: false, reason: 'invalid_arguments', message: 'endLine is before startLine' };
       }
-      return { ok: true, call: { tool, input, abs: p.abs } as PreparedCall, ...none, preview: { tool, paths: [p.rel] } };
+      const next = tool === 'write_file' ? (input as ToolInput<'write_file'>).content : null;
+      return {
+        ok: true,
+        call: { tool, input, abs: p.abs } as PreparedCall,
+        ...none,
+        preview: { tool, paths: [p.rel] },
+        diff: tool === 'read_file' ? undefined : () => fileChangeDiff(p.rel, p.abs, next),
+      };
     }
     case 'apply_patch': {
       const i = input as ToolInput<'apply_patch'>;
@@ -212,9 +227,9 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
     case 'git': {
       const policy = { programs: tool === 'git' ? ['git'] : (req.agent.programs ?? []) };
       const text = tool === 'git' ? (input as ToolInput<'git'>).args.join(' ') : (input as ToolInput<'run_command'>).command;
-      for (const m of text.matchAll(new RegExp(SECRET_REF_RE.source, 'g'))) {
-        if (!deps.secrets?.has(m[1]))
-          return { ok: false, reason: 'secret_unknown', message: 'the command references a secret this customer plane does not have' };
+      for (const name of secretNames(text)) {
+        if (!deps.secrets?.has(name))
+          return { ok: false, reason: 'secret_unknown', message: "the command references a secret this run's environment does not have" };
       }
       const verdict =
         tool === 'git'
@@ -230,7 +245,13 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
         call: { tool, input, command: verdict.command } as PreparedCall,
         consequences: verdict.command.consequences,
         runsRepositoryCode: verdict.command.runsRepositoryCode,
-        preview: { tool, argv: verdict.command.pipeline, cwd: req.workspace.root, paths: verdict.command.redirects.map((r) => r.path) },
+        preview: {
+          tool,
+          argv: verdict.command.pipeline,
+          cwd: req.workspace.root,
+          paths: verdict.command.redirects.map((r) => r.path),
+          secrets: secretNames(text),
+        },
       };
     }
     case 'fetch_url': {

@@ -1,8 +1,10 @@
 import type { AgentName, ErrorCode, TemplateName } from '../../shared/boundary.ts';
-import type { Dispatch } from '../../shared/dispatch.ts';
+import { type Dispatch, environmentOf } from '../../shared/dispatch.ts';
 import { newUlid } from '../../shared/ids.ts';
 import type { AgentDefinition, AgentOutput, WorkflowTemplate } from '../../agents/types.ts';
-import { DEFAULT_POLICY, type PolicyContext } from '../gate/policy.ts';
+import type { PolicyContext } from '../gate/policy.ts';
+import { admitRun, type Environment, type Environments } from '../environments/environments.ts';
+import { RetryableError } from '../../shared/worker-errors.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { LedgerError } from './ledger/journal.ts';
 import type { RunRow, StepRow } from './ledger/runs.ts';
@@ -20,7 +22,8 @@ export type RunnerDeps = StepDeps & {
   templates: Partial<Record<TemplateName, WorkflowTemplate>>;
   /** Steps of one run that may run at once (readers only: a writer always runs alone). */
   maxParallelSteps: number;
-  policy?: PolicyContext;
+  /** The customer plane's named environments; a run names one in its dispatch (default `sandbox`). */
+  environments: Environments;
 };
 
 /**
@@ -55,7 +58,12 @@ export async function runWorkflow(
   if (run.attempts > 1) log.info({ attempt: run.attempts }, 'resuming workflow from the ledger');
 
   const source = deps.repos[d.repo];
+  // Refused before anything runs: an environment this plane does not have, a template it does not
+  // allow there, or (where only reviewed templates run) one not reviewed or changed since.
+  if (!deps.environments.getEnvironment(environmentOf(d))) return refuse(run, deps, 'unknown_environment', log);
   if (!template) return finish(run, deps, 'failed', 'unknown_template', log);
+  const admitted = admitRun(deps.environments, environmentOf(d), template, deps.catalog);
+  if (!admitted.ok) return refuse(run, deps, admitted.code, log, admitted.message);
   if (problems.length) {
     log.error({ problems }, 'template is not a runnable DAG');
     return finish(run, deps, 'failed', 'internal', log);
@@ -66,7 +74,7 @@ export async function runWorkflow(
   try {
     const prepared = await prepareWorkspace(run, { ledger: deps.ledger, sourceDir: source, workspaceDir: deps.workspaceDir });
     workspace = prepared.workspace;
-    await schedule(run, template, opened.steps, workspace, prepared.tree, deps, opts);
+    await schedule(run, template, opened.steps, workspace, prepared.tree, admitted.environment, deps, opts);
   } catch (err) {
     if (!(err instanceof RunFailure)) throw err;
     log.warn({ errorCode: err.code, err }, 'workflow failed before its steps');
@@ -85,6 +93,7 @@ async function schedule(
   rows: StepRow[],
   workspace: Workspace,
   startTree: string,
+  environment: Environment,
   deps: RunnerDeps,
   { signal, requestId }: { signal?: AbortSignal; requestId?: string },
 ): Promise<void> {
@@ -93,6 +102,7 @@ async function schedule(
   // A step caught running by a crash is pending again; finished ones keep their outcome.
   const state = new Map<string, SchedState>(rows.map((r) => [r.stepKey, r.status === 'running' ? 'pending' : r.status]));
   const outputs = new Map<string, AgentOutput>(rows.filter((r) => r.status === 'succeeded' && r.output).map((r) => [r.stepKey, r.output!]));
+  const policy = policyFor(environment);
   const controller = new AbortController();
   const stepSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
   const running = new Map<string, Promise<void>>();
@@ -106,7 +116,8 @@ async function schedule(
       {
         runId: run.id,
         tenant: deps.tenant,
-        policy: deps.policy ?? DEFAULT_POLICY,
+        policy,
+        environment,
         step: row,
         agent,
         inputs,
@@ -126,7 +137,8 @@ async function schedule(
         await emitStep(run, finished, deps);
       })
       .catch((err) => {
-        // The ledger is unreachable (or a bug): stop the other steps, give the run back for a retry.
+        // The ledger is unreachable, the runner is stopping during an approval (or a bug): stop the
+        // other steps, give the run back for a retry.
         broken ??= err;
         controller.abort();
       })
@@ -157,7 +169,24 @@ async function schedule(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  if (broken) throw broken instanceof LedgerError ? broken : new LedgerError(broken);
+  if (broken) throw broken instanceof RetryableError ? broken : new LedgerError(broken);
+}
+
+/** The gate's policy context for a run in this environment. Every agent acts at `assisted` until earned autonomy exists. */
+export function policyFor(environment: Environment): PolicyContext {
+  return { environment: environment.name, writes: environment.writes, autonomy: 'assisted' };
+}
+
+async function refuse(
+  run: RunRow,
+  deps: RunnerDeps,
+  code: ErrorCode,
+  log: RunnerDeps['log'],
+  why = 'this customer plane has no environment of that name',
+): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
+  log.warn({ errorCode: code, environment: run.environment, template: run.template, why }, 'run refused by its environment');
+  await deps.ledger.abandonSteps(run.id, code);
+  return finish(run, deps, 'failed', code, log);
 }
 
 async function emitStep(run: RunRow, s: StepRow, deps: RunnerDeps): Promise<void> {

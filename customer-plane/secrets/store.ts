@@ -8,7 +8,9 @@ export type SecretName =
   | 'openai-api-key'
   | 'anthropic-api-key'
   | 'agent-token'
-  | 'local-nats-logins';
+  | 'local-nats-logins'
+  /** The local API's admin secret (approvals); generated at the first start that enables the local API. */
+  | 'local-admin-secret';
 
 export type SecretStore = {
   get(name: SecretName): Promise<string | undefined>;

@@ -11,11 +11,12 @@ import { CATALOG } from '../../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../../agents/templates/index.ts';
 import type { AgentDefinition, WorkflowTemplate } from '../../agents/types.ts';
 import { type ApprovalBroker, createRejectingBroker } from '../../customer-plane/gate/approval-broker.ts';
-import type { PolicyContext } from '../../customer-plane/gate/policy.ts';
+import { type Environments, loadEnvironments } from '../../customer-plane/environments/environments.ts';
 import type { CommandGuard, CommandRunner } from '../../customer-plane/guard/types.ts';
 import { withUsageReporting } from '../../customer-plane/llm/usage-reporter.ts';
 import { createCommandExecution } from '../../customer-plane/runner/command-execution.ts';
 import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
+import { migrateApprovals } from '../../customer-plane/approvals/migrate.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
 import { type RunnerDeps, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
@@ -44,7 +45,10 @@ export async function startRuntimeRig(
     broker?: ApprovalBroker;
     script?: (req: ScriptedRequest) => ScriptedReply | undefined;
     fetch?: typeof fetch;
-    policy?: PolicyContext;
+    /** The customer plane's environments (default: sandbox, preview, production as shipped). */
+    environments?: Environments;
+    /** Secret names in the store, with their environment prefix (`production/DEPLOY_KEY`). */
+    secrets?: { has(name: string): boolean };
     maxParallelSteps?: number;
     /** Wraps the pool the runtime uses (to inject database failures). */
     wrapDb?: (db: Db) => Db;
@@ -61,6 +65,7 @@ export async function startRuntimeRig(
     rmSync(dir, { recursive: true, force: true });
   });
   await migrateLedger({ databaseUrl: database.url, log: silentLogger() });
+  await migrateApprovals({ databaseUrl: database.url, log: silentLogger() });
   const repoDir = join(dir, 'repo');
   const files = opts.repoFiles ?? { 'README.md': '# sample\n', 'src/server.ts': 'export const x = 1;\n' };
   for (const [path, text] of Object.entries(files)) {
@@ -110,7 +115,8 @@ export async function startRuntimeRig(
     clock: Date.now,
     fetch: opts.fetch,
     maxParallelSteps: opts.maxParallelSteps ?? 3,
-    policy: opts.policy,
+    environments: opts.environments ?? (await loadEnvironments()),
+    secrets: opts.secrets,
   };
   const records = createRunRecords(pool);
   return {
@@ -126,11 +132,19 @@ export async function startRuntimeRig(
     usage,
     records,
     /** Runs a workflow as one delivery of its work would. */
-    async run(template: TemplateName, o: { repo?: string; workflowId?: string } = {}) {
+    async run(template: TemplateName, o: { repo?: string; workflowId?: string; environment?: string; signal?: AbortSignal } = {}) {
       const workflowId = o.workflowId ?? newUlid();
       const result = await runWorkflow(
-        { workflowId, tenant: deps.tenant, template, repo: o.repo ?? 'sample', requestedAt: Date.now() },
+        {
+          workflowId,
+          tenant: deps.tenant,
+          template,
+          repo: o.repo ?? 'sample',
+          ...(o.environment ? { environment: o.environment } : {}),
+          requestedAt: Date.now(),
+        },
         deps,
+        { signal: o.signal },
       );
       return { ...result, runId: workflowId };
     },
