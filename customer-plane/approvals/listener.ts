@@ -56,11 +56,12 @@ export function createDecisionListener(deps: { db: Db; log: Logger }) {
     /**
      * Starts waiting for approval `id`: `done` resolves when it is announced as decided or `ms` pass,
      * whichever is first, and rejects with ApprovalInterrupted when `signal` aborts or the listener
-     * closes (the runner is stopping). Start the wait before reading the approval, so a decision that
-     * lands during the read is not missed; `cancel` ends a wait that is no longer needed.
+     * closes (the runner is stopping; thrown at once when that already happened). Start the wait before
+     * reading the approval, so a decision that lands during the read is not missed; `cancel` ends a
+     * wait that is no longer needed.
      */
     watch(id: string, ms: number, signal?: AbortSignal): { done: Promise<void>; cancel(): void } {
-      if (closed || signal?.aborted) return { done: Promise.reject(new ApprovalInterrupted()), cancel() {} };
+      if (closed || signal?.aborted) throw new ApprovalInterrupted();
       const set = waiters.get(id) ?? new Set<Waiter>();
       waiters.set(id, set);
       let w!: Waiter;
@@ -78,6 +79,8 @@ export function createDecisionListener(deps: { db: Db; log: Logger }) {
         signal?.addEventListener('abort', onAbort, { once: true });
         set.add(w);
       });
+      // The caller reads the approval before it awaits `done`: an interruption meanwhile is not unhandled.
+      done.catch(() => {});
       return { done, cancel: () => w.wake() };
     },
 

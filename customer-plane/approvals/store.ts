@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
+import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonical-json.ts';
 import { type Db, inTransaction } from '../../shared/db/pool.ts';
 import { newUlid } from '../../shared/ids.ts';
@@ -76,6 +77,12 @@ export function actionKey(req: Pick<ApprovalRequest, 'tool' | 'preview'>): strin
 }
 
 export type Decision = 'approved' | 'rejected';
+
+/** A person's note on a decision, kept locally with the approval: text Postgres can store, at most 500 characters. */
+export const decisionNote = z
+  .string()
+  .max(500)
+  .refine((s) => !s.includes('\u0000') && s.isWellFormed(), 'must be text without NUL characters');
 
 export function createApprovalStore(db: Db) {
   async function get(id: string): Promise<ApprovalRecord | undefined> {

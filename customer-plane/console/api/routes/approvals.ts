@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ULID_RE } from '../../../../shared/ids.ts';
 import { NotFoundError } from '../../../../shared/errors.ts';
-import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStore, type Decision } from '../../../approvals/store.ts';
+import { APPROVAL_STATUSES, type ApprovalRecord, type ApprovalStore, type Decision, decisionNote } from '../../../approvals/store.ts';
 import { type Authenticator, principalOf, requireLocalAuth } from '../auth.ts';
 import { parseLocalInput } from '../validate.ts';
 
@@ -11,11 +11,6 @@ const listQuery = z.strictObject({
   status: z.enum([...APPROVAL_STATUSES, 'all']).default('pending'),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
-/** A person's note on a decision; kept locally with the approval. */
-export const decisionNote = z
-  .string()
-  .max(500)
-  .refine((s) => !s.includes('\u0000') && s.isWellFormed(), 'must be text without NUL characters');
 const decisionBody = z.strictObject({ note: decisionNote.optional() }).optional();
 
 /** A list entry: the record without its diff (which can be large); `GET /v1/approvals/:id` has it. */
