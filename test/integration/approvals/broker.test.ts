@@ -80,7 +80,7 @@ test('the deadline: one warning is logged before it, then the approval expires, 
 });
 
 test('a pending approval past its deadline cannot be approved even when no runner is waiting: the decision is refused and the approval marked expired', async (t) => {
-  const { db, brokerOn } = await approvalsDatabase(t);
+  const { db } = await approvalsDatabase(t);
   const start = Date.parse('2027-03-01T10:00:00Z');
   const store = createApprovalStore(db);
   const ask = pushAsk({ runId: newUlid(), stepId: newUlid() });
@@ -90,7 +90,7 @@ test('a pending approval past its deadline cannot be approved even when no runne
 });
 
 test('a decision is taken once: twice, the other way, on an unknown id, or by two deciders at once — each refused with its code, nothing changed', async (t) => {
-  const { db, brokerOn } = await approvalsDatabase(t);
+  const { db } = await approvalsDatabase(t);
   const store = createApprovalStore(db);
   const now = Date.now();
   const timing = { now, warnAt: now + 50_000, deadlineAt: now + 60_000 };
