@@ -143,6 +143,8 @@ export function createStepToolBox(deps: {
   }
 
   async function callRaw(tool: string, input: unknown): Promise<ToolResult> {
+    // The step is already over (an approval expired, the runner is stopping): nothing more is done or asked.
+    if (sticky) throw sticky;
     const s = ++seq;
     const t0 = Date.now();
     const fromLedger = await replayed(s, tool, input);

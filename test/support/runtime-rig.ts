@@ -5,7 +5,7 @@ import { type AgentName, checkEvent, type TemplateName, type UsageCounter, type 
 import { createDb, type Db } from '../../shared/db/pool.ts';
 import { newUlid } from '../../shared/ids.ts';
 import { createLlmGateway } from '../../shared/llm/index.ts';
-import { silentLogger } from '../../shared/log.ts';
+import { type Logger, silentLogger } from '../../shared/log.ts';
 import type { UpKind } from '../../shared/subjects.ts';
 import { CATALOG } from '../../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../../agents/templates/index.ts';
@@ -17,6 +17,8 @@ import { withUsageReporting } from '../../customer-plane/llm/usage-reporter.ts';
 import { createCommandExecution } from '../../customer-plane/runner/command-execution.ts';
 import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
 import { migrateApprovals } from '../../customer-plane/approvals/migrate.ts';
+import { createStoredBroker, type StoredBroker } from '../../customer-plane/approvals/broker.ts';
+import { createApprovalStore } from '../../customer-plane/approvals/store.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
 import { type RunnerDeps, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
@@ -43,6 +45,11 @@ export async function startRuntimeRig(
     /** SANDBOX for the runner the rig creates when no `runner` is given (default auto). */
     sandbox?: 'auto' | 'bwrap' | 'none';
     broker?: ApprovalBroker;
+    /**
+     * Use the customer plane's stored broker on the rig's database (pending approvals decided through
+     * `rig.approvals`); its poll interval, clock and logger may be set.
+     */
+    storedApprovals?: { pollMs?: number; clock?: () => number; log?: Logger };
     script?: (req: ScriptedRequest) => ScriptedReply | undefined;
     fetch?: typeof fetch;
     /** The customer plane's environments (default: sandbox, preview, production as shipped). */
@@ -58,8 +65,11 @@ export async function startRuntimeRig(
   const database = await createTestDatabase('rt');
   const openai: FakeProvider = await startFakeOpenAI({ script: opts.script });
   const pool = createDb({ databaseUrl: database.url, max: 8 });
+  let stored: StoredBroker | undefined;
   t.after(async () => {
     await openai.close();
+    // Before the pool ends: the broker's listening connection would hold the end.
+    await stored?.close();
     await pool.end();
     await database.drop();
     rmSync(dir, { recursive: true, force: true });
@@ -89,6 +99,9 @@ export async function startRuntimeRig(
     runner: opts.runner,
   });
   t.after(() => commands.dispose());
+  const environments = opts.environments ?? (await loadEnvironments());
+  if (opts.storedApprovals)
+    stored = createStoredBroker({ db: pool, environments, log: opts.storedApprovals.log ?? silentLogger(), ...opts.storedApprovals });
   const deps: RunnerDeps = {
     db,
     ledger: createRunLedger(db),
@@ -108,14 +121,14 @@ export async function startRuntimeRig(
     templates: opts.templates ?? TEMPLATE_DEFINITIONS,
     guard: commands.guard,
     runner: commands.runner,
-    broker: opts.broker ?? createRejectingBroker(),
+    broker: stored ?? opts.broker ?? createRejectingBroker(),
     llm: withUsageReporting(gateway, (u) => usage.push(u)),
     syntax: commands.syntax,
     log: silentLogger(),
     clock: Date.now,
     fetch: opts.fetch,
     maxParallelSteps: opts.maxParallelSteps ?? 3,
-    environments: opts.environments ?? (await loadEnvironments()),
+    environments,
     secrets: opts.secrets,
   };
   const records = createRunRecords(pool);
@@ -131,6 +144,10 @@ export async function startRuntimeRig(
     rejected,
     usage,
     records,
+    /** The approvals table (decide with `approvals.decide(id, 'approved', …)`). */
+    approvals: createApprovalStore(pool),
+    /** The stored broker, when `storedApprovals` was given (close it to interrupt waits). */
+    storedBroker: stored,
     /** Runs a workflow as one delivery of its work would. */
     async run(template: TemplateName, o: { repo?: string; workflowId?: string; environment?: string; signal?: AbortSignal } = {}) {
       const workflowId = o.workflowId ?? newUlid();
