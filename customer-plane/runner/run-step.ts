@@ -98,6 +98,7 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
       runner: deps.runner,
       agent,
       policy: r.policy,
+      secretPrefix: r.environment.secrets.prefix,
       maxCalls: agent.kind === 'llm' ? toolCallBudget(agent) : agent.budget.maxSteps,
       treeBefore: r.tree,
       prior,

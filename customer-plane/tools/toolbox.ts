@@ -58,6 +58,8 @@ export function createStepToolBox(deps: {
   runner: CommandRunner;
   agent: GateAgent;
   policy: PolicyContext;
+  /** The run's environment's secret-store prefix, handed to the executors (ExecutorContext.secretPrefix). */
+  secretPrefix?: string;
   maxCalls: number;
   treeBefore: string;
   prior: { effects: Map<number, PriorEffect>; decisions: Map<number, DecisionRecord> };
@@ -175,7 +177,7 @@ export function createStepToolBox(deps: {
       if (verdict.reason === 'approval_timeout') throw (sticky ??= new StepFailure('approval_timeout', verdict.message));
       return result;
     }
-    const ctx = { workspace: deps.workspace, runner: deps.runner, signal: deps.signal, fetch: deps.fetch };
+    const ctx = { workspace: deps.workspace, runner: deps.runner, signal: deps.signal, fetch: deps.fetch, secretPrefix: deps.secretPrefix };
     if (verdict.effect === 'read') {
       const result = await executeTool(verdict.call, ctx).catch((err) => errorResult(err, deps.log, tool));
       await record(s, tool, input, verdict, result, t0);

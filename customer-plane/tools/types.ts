@@ -7,6 +7,12 @@ export type ExecutorContext = {
   workspace: Workspace;
   runner: CommandRunner;
   signal: AbortSignal;
+  /**
+   * The run's environment's secret scope: a {{secret:NAME}} in a call this step makes means the store's
+   * `${secretPrefix}NAME`, never another environment's. (The gate checks names with it; substituting
+   * values at execution is the secrets provider's.)
+   */
+  secretPrefix?: string;
   /** Injected for tests of fetch_url; the global fetch otherwise. */
   fetch?: typeof fetch;
   /** How long one search may run before it is killed (default 10 s). */

@@ -11,22 +11,31 @@ import { environmentRoutes } from './routes/environments.ts';
 
 export type LocalApi = { app: FastifyInstance; url: string; close(): Promise<void> };
 
-/**
- * The customer plane's local API: pending approvals and their decisions, and the environments, over
- * HTTP on a loopback address, authenticated by the local admin secret — never by a vendor token, and
- * never reachable through the control plane. JSON only; every error is `{error: {code, message}}`.
- * The local console (issue 14) mounts on the same app and reuses these routes.
- */
-export async function startLocalApi(deps: {
-  host: string;
-  port: number;
+export type LocalApiDeps = {
   store: ApprovalStore;
   environments: Environments;
   authenticate: Authenticator;
   log: Logger;
   clock?: () => number;
-}): Promise<LocalApi> {
+};
+
+/**
+ * The customer plane's local API: pending approvals and their decisions, and the environments, over
+ * HTTP on a loopback address, authenticated by the local admin secret — never by a vendor token, and
+ * never reachable through the control plane. JSON only; every error is `{error: {code, message}}`.
+ */
+export async function startLocalApi(deps: LocalApiDeps & { host: string; port: number }): Promise<LocalApi> {
   if (!isLoopback(deps.host)) throw new RangeError('the local API listens on a loopback address only');
+  const app = await buildLocalApi(deps);
+  const url = await app.listen({ host: deps.host, port: deps.port });
+  return { app, url, close: () => app.close() };
+}
+
+/**
+ * The app without listening: the local console (issue 14) builds on it — its own authenticator (a
+ * session cookie) and pages registered beside these routes — and listens itself.
+ */
+export async function buildLocalApi(deps: LocalApiDeps): Promise<FastifyInstance> {
   const clock = deps.clock ?? Date.now;
   const app = Fastify({
     loggerInstance: deps.log.child({ component: 'local-api' }),
@@ -49,6 +58,5 @@ export async function startLocalApi(deps: {
   installLocalErrorHandler(app);
   await app.register(approvalRoutes({ store: deps.store, authenticate: deps.authenticate, clock }));
   await app.register(environmentRoutes({ environments: deps.environments, authenticate: deps.authenticate }));
-  const url = await app.listen({ host: deps.host, port: deps.port });
-  return { app, url, close: () => app.close() };
+  return app;
 }
