@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { newUlid } from '../../../shared/ids.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import type { RetryableError } from '../../../shared/worker-errors.ts';
+import { createStoredBroker } from '../../../customer-plane/approvals/broker.ts';
 import type { ApprovalError } from '../../../customer-plane/approvals/errors.ts';
 import { createApprovalStore } from '../../../customer-plane/approvals/store.ts';
 import type { ApprovalAnswer } from '../../../customer-plane/gate/approval-broker.ts';
@@ -166,4 +167,18 @@ test('stopping the broker interrupts every wait with a retryable error and leave
     ['pending', 'pending'],
   );
   await assert.rejects(broker.request(pushAsk({ runId: newUlid(), stepId: newUlid() })), { code: 'approval_interrupted' });
+});
+
+test('the approvals table unreachable is a retryable failure of the wait (the run is given back), never an answer', async () => {
+  const down = Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+  const db = {
+    query: async () => Promise.reject(down),
+    connect: async () => Promise.reject(down),
+  } as unknown as Parameters<typeof createStoredBroker>[0]['db'];
+  const broker = createStoredBroker({ db, environments: testEnvironments(), log: silentLogger() });
+  await assert.rejects(broker.request(pushAsk({ runId: newUlid(), stepId: newUlid() })), (err: RetryableError) => {
+    assert.deepEqual([err.code, err.retryable, err.cause], ['approvals_unavailable', true, down]);
+    return true;
+  });
+  await broker.close();
 });
