@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
+import { isLoopback } from './console/api/loopback.ts';
 
 /** Where the plane's secret store is; shared with the `secrets` and `runs inputs` CLIs. */
 const secretStoreFields = {
@@ -91,6 +92,16 @@ export const customerPlaneEnvSchema = z
     RUNNER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     /** Deliveries of a run's work before it ends failed with `delivery_exhausted`. */
     RUNNER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(3),
+    /**
+     * The named environments (JSON or YAML, see README): each one's secret scope, templates, approval
+     * deadlines, write policy and (production) reviewed templates. Unset = sandbox, preview and production
+     * with their defaults. Checked at start: a malformed file stops the plane naming every problem.
+     */
+    ENVIRONMENTS_FILE: z.string().optional(),
+    /** Port of the local API (approvals, environments; loopback only, the local admin secret). Unset = no local API: decide with `npm run approvals`. 0 = any free port. */
+    LOCAL_API_PORT: port().optional(),
+    /** Loopback address the local API listens on. */
+    LOCAL_API_HOST: z.string().default('127.0.0.1').refine(isLoopback, 'a loopback address (127.x.x.x or ::1)'),
     /** pino level. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

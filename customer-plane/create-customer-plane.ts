@@ -11,7 +11,11 @@ import { createDb } from '../shared/db/pool.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../agents/templates/index.ts';
 import type { AgentDefinition, WorkflowTemplate } from '../agents/types.ts';
-import { createRejectingBroker, type ApprovalBroker } from './gate/approval-broker.ts';
+import type { ApprovalBroker } from './gate/approval-broker.ts';
+import { createStoredBroker } from './approvals/broker.ts';
+import { migrateApprovals } from './approvals/migrate.ts';
+import { loadEnvironments, stalePins } from './environments/environments.ts';
+import { startLocalApiWithSecret } from './console/api/start.ts';
 import type { CommandGuard, CommandRunner } from './guard/types.ts';
 import type { RunnerLlm } from './llm/types.ts';
 import { createRoutedLlm } from './llm/routed-client.ts';
@@ -45,7 +49,8 @@ import { migrateLedger } from './runner/ledger/migrate.ts';
 /**
  * What a test or an operator's build may put in place of the defaults: the agent catalog and templates,
  * the command guard and runner (default: the tree-sitter-bash guard and the sandboxed argv runner), the
- * approval broker (default: reject every ask) and the fetch used by an approved fetch_url.
+ * approval broker (default: pending approvals in the `approvals` schema, decided by a person) and the
+ * fetch used by an approved fetch_url.
  */
 export type RuntimeOverrides = {
   catalog?: Partial<Record<AgentName, AgentDefinition>>;
@@ -86,13 +91,23 @@ export type CustomerPlane = Awaited<ReturnType<typeof createCustomerPlane>>;
 
 async function start(deps: Parameters<typeof createCustomerPlane>[0], running: CleanupStack) {
   const { env, log } = deps;
+  // The environments first: a malformed file stops the start before anything else happens.
+  const environments = await loadEnvironments({ file: env.ENVIRONMENTS_FILE });
+  const catalog = deps.runtime?.catalog ?? CATALOG;
+  const templates = deps.runtime?.templates ?? TEMPLATE_DEFINITIONS;
+  log.info({ environments: environments.names(), source: environments.source }, 'environments loaded');
+  const stale = stalePins(environments, templates, catalog);
+  if (stale.length)
+    log.warn({ stale }, 'reviewed templates changed since they were pinned: they will not run there until reviewed and pinned again');
   const stateDir = resolve(env.STATE_DIR);
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
   const secrets = deps.secrets ?? selectSecretBackend(env, stateDir, log);
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
   await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 4 });
+  await migrateApprovals({ databaseUrl: env.DATABASE_URL, log });
+  // +1: the connection that listens for approval decisions.
+  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 5 });
   running.defer(() => db.end(), 5000);
   const { key, leaf } = await ensureEnrolled({
     secrets,
@@ -186,6 +201,8 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   // Secret inputs of runs that never came are deleted once they expire (here, at each start).
   const expired = await inputs.discardExpired().catch((err) => log.warn({ err }, 'could not discard expired run inputs'));
   if (expired) log.info({ expired }, 'discarded the secret values of expired run inputs');
+  // Asks wait as pending approvals in the database, decided through the local API or `npm run approvals`.
+  const storedBroker = deps.runtime?.broker ? undefined : createStoredBroker({ db, environments, log });
   const runner = await startRunner({
     nc: runnerNc,
     db,
@@ -196,11 +213,12 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     llm,
     // Workflow/step durations, errors and tokens become OTEL metrics as the runner reports them.
     events: createRunnerMetrics(metrics.getMeter('agentplane.runner')).observing(egress),
-    catalog: deps.runtime?.catalog ?? CATALOG,
-    templates: deps.runtime?.templates ?? TEMPLATE_DEFINITIONS,
+    catalog,
+    templates,
+    environments,
     guard: commands.guard,
     runner: commands.runner,
-    broker: deps.runtime?.broker ?? createRejectingBroker(),
+    broker: deps.runtime?.broker ?? storedBroker!,
     syntax: commands.syntax,
     fetch: deps.runtime?.fetch,
     secrets: {
@@ -219,6 +237,15 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   });
   // Runs in flight finish first (ECS gives the task its stop timeout).
   running.defer(() => runner.stop(), 110_000);
+  // Unwound before the runner's stop: runs waiting on a person are given back to the work queue (their
+  // approvals stay pending, the next runner waits on them) instead of holding the stop.
+  if (storedBroker) running.defer(() => storedBroker.close());
+  const localApi =
+    env.LOCAL_API_PORT === undefined
+      ? undefined
+      : await startLocalApiWithSecret({ host: env.LOCAL_API_HOST, port: env.LOCAL_API_PORT, db, environments, secrets, log });
+  if (localApi) running.defer(() => localApi.close());
+  else log.info('LOCAL_API_PORT not set: no local API; decide approvals with `npm run approvals`');
   // Intake last: dispatches are taken only once a runner is there, and refused first at stop.
   const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
   running.defer(() => intake.sub.unsubscribe());
@@ -227,6 +254,8 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   return {
     egress,
     kid: key.kid,
+    /** The local API's base URL, when LOCAL_API_PORT is set. */
+    localApiUrl: localApi?.url,
     intakeStats: intake.stats,
     /** Stops everything, newest first: intake, the runs in flight, LLM client, forwarder, egress, NATS, the leaf. */
     stop: () => running.unwind(),

@@ -136,6 +136,10 @@ export const ERROR_CODES = [
   'approval_timeout',
   'approval_rejected',
   'unknown_environment',
+  // the run's environment does not allow its template, or (production) the template is not reviewed
+  // or changed since it was reviewed
+  'template_not_allowed',
+  'template_not_reviewed',
   'effect_uncommitted',
   'delivery_exhausted',
   'inputs_not_found',

@@ -4,9 +4,10 @@ import type { PolicyContext } from './policy.ts';
 
 /**
  * Where the gate takes an `ask`: a person approves or rejects the action. The gate waits for the
- * answer; only `approved` lets the action run. The real broker (pending approvals stored locally with
- * a deadline, decided through the customer plane's CLI and console) is issue 14's; until then the
- * customer plane wires the rejecting broker below.
+ * answer; only `approved` lets the action run. The customer plane wires the stored broker
+ * (customer-plane/approvals/: pending approvals in its own Postgres schema, with the environment's
+ * deadline, decided through the local API or `npm run approvals`); the rejecting broker below is for
+ * tests and tools that have no approver.
  */
 export type ActionPreview = {
   tool: ToolName;
@@ -26,6 +27,8 @@ export type ActionPreview = {
 export type ApprovalRequest = {
   runId: string;
   stepId: string;
+  /** The call's sequence number in its step: with the step and the action, what identifies the ask across a resumed attempt. */
+  seq: number;
   agent: AgentName;
   tool: ToolName;
   /** Why the gate asks (consequential_action, network_not_allowed, sandbox_unavailable, environment_policy). */

@@ -7,6 +7,7 @@ import type { PathCheck } from '../workspace/paths.ts';
 import type { ActionPreview, ApprovalBroker, ApprovalOutcome } from './approval-broker.ts';
 import { diffTargets } from './diff-paths.ts';
 import { decidePolicy, type PolicyContext } from './policy.ts';
+import { fileChangeDiff, secretNames } from './preview.ts';
 
 /**
  * THE GATE: the one function every tool call of every agent passes before anything happens — reads,
@@ -75,7 +76,7 @@ export type GateDeps = {
   sandbox: CommandRunner['sandbox'];
   broker: ApprovalBroker;
   /**
-   * The run's secrets: a command may reference a secret of the run's scope as {{secret:NAME}}; the
+   * The run's secrets: a command may reference a secret of the run's scope (its environment's prefix) as {{secret:NAME}}; the
    * name is checked here, the value is substituted only by the executor. Absent: every reference is refused.
    */
   secrets?: { has(name: string): boolean | Promise<boolean> };
@@ -90,6 +91,8 @@ type Checked =
       consequences: readonly Consequence[];
       runsRepositoryCode: boolean;
       preview: ActionPreview;
+      /** The file change as a unified diff, computed only when a person is asked. */
+      diff?: () => Promise<string>;
     };
 
 export type Gate = { authorize(req: GateRequest): Promise<Authorized | Refused> };
@@ -148,14 +151,16 @@ export function createGate(deps: GateDeps): Gate {
         `the ${req.policy.environment} environment's policy refuses this at autonomy level ${req.policy.autonomy}`,
       );
 
+    const preview = checked.diff ? { ...checked.preview, diff: await checked.diff() } : checked.preview;
     const answer = await deps.broker.request({
       runId: req.runId,
       stepId: req.stepId,
+      seq: req.seq,
       agent: req.agent.name,
       tool,
       reason: policy.reason,
       consequences,
-      preview: checked.preview,
+      preview,
       policy: req.policy,
       signal: req.signal,
     });
@@ -193,7 +198,14 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
       if (tool === 'read_file' && i.startLine !== undefined && i.endLine !== undefined && i.endLine < i.startLine) {
         return { ok: false, reason: 'invalid_arguments', message: 'endLine is before startLine' };
       }
-      return { ok: true, call: { tool, input, abs: p.abs } as PreparedCall, ...none, preview: { tool, paths: [p.rel] } };
+      const next = tool === 'write_file' ? (input as ToolInput<'write_file'>).content : null;
+      return {
+        ok: true,
+        call: { tool, input, abs: p.abs } as PreparedCall,
+        ...none,
+        preview: { tool, paths: [p.rel] },
+        diff: tool === 'read_file' ? undefined : () => fileChangeDiff(p.rel, p.abs, next),
+      };
     }
     case 'apply_patch': {
       const i = input as ToolInput<'apply_patch'>;

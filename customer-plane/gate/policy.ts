@@ -3,9 +3,10 @@ import type { Consequence, Effect } from '../../agents/tools.ts';
 import type { CommandRunner } from '../guard/types.ts';
 
 /**
- * The environment and autonomy part of the gate. This release runs every workflow in the `sandbox`
- * environment at the `assisted` level; named environments with their own policies, and autonomy levels
- * earned per agent, plug in here (issue 14) without changing the gate.
+ * The environment and autonomy part of the gate. The runner builds the context from the run's named
+ * environment (customer-plane/environments/): its name and whether it asks before writes. The policy
+ * reads the definition, never the name, so an environment called `production` is as strict as its
+ * definition says (the environments check refuses a `production` that does not ask).
  */
 export const AUTONOMY_LEVELS = ['observe', 'assisted', 'autonomous'] as const;
 export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
@@ -13,11 +14,13 @@ export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
 export type PolicyContext = {
   /** Named environment the run is in (sandbox, preview, production, or one the customer defines). */
   environment: string;
+  /** The environment's rule for actions beyond reading: `ask` puts every one of them to a person. */
+  writes: 'allow' | 'ask';
   /** observe: proposes only; assisted: acts, a person approves consequential actions; autonomous: acts within policy. */
   autonomy: AutonomyLevel;
 };
 
-export const DEFAULT_POLICY: PolicyContext = Object.freeze({ environment: 'sandbox', autonomy: 'assisted' });
+export const DEFAULT_POLICY: PolicyContext = Object.freeze({ environment: 'sandbox', writes: 'allow', autonomy: 'assisted' });
 
 export type PolicyAction = {
   effect: Effect;
@@ -42,6 +45,6 @@ export function decidePolicy(action: PolicyAction, ctx: PolicyContext): PolicyDe
   // Without a sandbox, repository code would run with the runner's own access: a person decides.
   if (action.effect === 'exec' && action.runsRepositoryCode && action.sandbox === 'none')
     return { decision: 'ask', reason: 'sandbox_unavailable' };
-  if (ctx.environment === 'production') return { decision: 'ask', reason: 'environment_policy' };
+  if (ctx.writes === 'ask') return { decision: 'ask', reason: 'environment_policy' };
   return { decision: 'allow', reason: 'allowed' };
 }

@@ -6,12 +6,14 @@ import type { AgentDefinition, AgentOutput, SyntaxService } from '../../agents/t
 import type { ApprovalBroker } from '../gate/approval-broker.ts';
 import { createGate } from '../gate/gate.ts';
 import type { PolicyContext } from '../gate/policy.ts';
+import type { Environment } from '../environments/environments.ts';
+import { RetryableError } from '../../shared/worker-errors.ts';
 import type { CommandGuard, CommandRunner } from '../guard/types.ts';
 import type { RunnerLlm } from '../llm/types.ts';
 import { createStepToolBox, StepFailure } from '../tools/toolbox.ts';
 import { PathRejectedError, type Workspace } from '../workspace/workspace.ts';
 import { runLlmAgent, toolCallBudget } from './agent-loop.ts';
-import { createStepJournal, LedgerError } from './ledger/journal.ts';
+import { createStepJournal } from './ledger/journal.ts';
 import type { RunLedger, StepRow } from './ledger/runs.ts';
 import { createTally } from './run-events.ts';
 import { maskedLlm } from '../llm/masked-llm.ts';
@@ -36,6 +38,8 @@ export type StepRun = {
   tenant: string;
   requestId?: string;
   policy: PolicyContext;
+  /** The run's named environment: its secret scope is what the step's commands may reference. */
+  environment: Environment;
   step: StepRow;
   agent: AgentDefinition | undefined;
   inputs: Record<string, AgentOutput>;
@@ -59,7 +63,8 @@ export function isWriter(agent: AgentDefinition | undefined): boolean {
  * Runs one attempt of one step: the agent with a ToolBox whose every call passes the gate and whose
  * effects are ledgered; the output checked against the agent's schema; the step recorded with its
  * findings, patches and counts. A failing step is put back: its changes to the workspace are undone.
- * Infrastructure failures (the ledger unreachable) are thrown, so the run is retried, not failed.
+ * Infrastructure failures (the ledger unreachable) and interruptions (the runner stopping while an
+ * approval is pending) are thrown, so the run is retried, not failed.
  */
 export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   const log = deps.log.child({ step: r.step.stepKey, agent: r.step.agent });
@@ -139,9 +144,12 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
       tree = tools.currentTree();
       // A ledger write that failed inside a tool call may have been swallowed by the agent: never record such a step.
       journal.throwIfBroken();
+      tools.throwIfSticky();
     }
   } catch (err) {
-    if (err instanceof LedgerError) throw err;
+    // The ledger or the approvals table unreachable, or the runner stopping during an approval: the run
+    // goes back to the queue and resumes; the step is not recorded as failed.
+    if (err instanceof RetryableError) throw err;
     errorCode = codeOf(err, stats.lastRefusal);
     log.warn({ errorCode, err: errorCode === 'agent_error' ? err : undefined }, 'step failed');
   }

@@ -1,8 +1,10 @@
 import type { AgentName, ErrorCode, TemplateName } from '../../shared/boundary.ts';
-import type { Dispatch } from '../../shared/dispatch.ts';
+import { type Dispatch, environmentOf } from '../../shared/dispatch.ts';
 import { newUlid } from '../../shared/ids.ts';
 import type { AgentDefinition, AgentOutput, WorkflowTemplate } from '../../agents/types.ts';
-import { DEFAULT_POLICY, type PolicyContext } from '../gate/policy.ts';
+import type { PolicyContext } from '../gate/policy.ts';
+import { admitRun, type Environment, type Environments } from '../environments/environments.ts';
+import { RetryableError } from '../../shared/worker-errors.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { LedgerError } from './ledger/journal.ts';
 import type { RunRow, StepRow } from './ledger/runs.ts';
@@ -13,7 +15,7 @@ import { nextActions, type SchedState, templateProblems } from './scheduler.ts';
 import type { ClaimedInputs, RunInputs } from './ledger/inputs.ts';
 import { SecretNameError } from '../secrets/errors.ts';
 import type { SecretMasking } from '../secrets/masking.ts';
-import { DEFAULT_SECRET_SCOPE, type SecretScope, type SecretsProvider } from '../secrets/provider.ts';
+import type { SecretScope, SecretsProvider } from '../secrets/provider.ts';
 import { openRunSecrets, type RunSecrets } from '../secrets/run-secrets.ts';
 
 export type RunnerDeps = StepDeps & {
@@ -25,16 +27,17 @@ export type RunnerDeps = StepDeps & {
   templates: Partial<Record<TemplateName, WorkflowTemplate>>;
   /** Steps of one run that may run at once (readers only: a writer always runs alone). */
   maxParallelSteps: number;
-  policy?: PolicyContext;
   /** Secrets runs may use by reference; absent = none (every reference is refused). */
   secrets?: RunnerSecrets;
   /** Inputs given to runs locally; a dispatch names them by id. */
   inputs?: RunInputs;
+  /** The customer plane's named environments; a run names one in its dispatch (default `sandbox`). */
+  environments: Environments;
 };
 
 export type RunnerSecrets = {
   provider: SecretsProvider;
-  /** The secret scope of a run: the environments module supplies one per environment; default `sandbox/`. */
+  /** Overrides the run's secret scope (tests); by default a run reads its environment's prefix. */
   scopeFor?: (d: Dispatch) => SecretScope;
   /** The plane's own secrets, read at each run's start so they are masked in its outputs too. */
   own?: () => Promise<Array<[string, string]>>;
@@ -74,7 +77,12 @@ export async function runWorkflow(
   if (run.attempts > 1) log.info({ attempt: run.attempts }, 'resuming workflow from the ledger');
 
   const source = deps.repos[d.repo];
+  // Refused before anything runs: an environment this plane does not have, a template it does not
+  // allow there, or (where only reviewed templates run) one not reviewed or changed since.
+  if (!deps.environments.getEnvironment(environmentOf(d))) return refuse(run, deps, 'unknown_environment', log);
   if (!template) return finish(run, deps, 'failed', 'unknown_template', log);
+  const admitted = admitRun(deps.environments, environmentOf(d), template, deps.catalog);
+  if (!admitted.ok) return refuse(run, deps, admitted.code, log, admitted.message);
   if (problems.length) {
     log.error({ problems }, 'template is not a runnable DAG');
     return finish(run, deps, 'failed', 'internal', log);
@@ -92,7 +100,7 @@ export async function runWorkflow(
   // A store that cannot be read throws SecretsUnavailableError (retryable): the run waits, it does not fail.
   let secrets: RunSecrets | undefined;
   try {
-    secrets = await openSecrets(d, deps, claimed);
+    secrets = await openSecrets(d, deps, claimed, admitted.environment);
   } catch (err) {
     if (!(err instanceof SecretNameError)) throw err;
     log.error({ err }, 'the run’s secret scope is not valid');
@@ -103,7 +111,11 @@ export async function runWorkflow(
   try {
     const prepared = await prepareWorkspace(run, { ledger: deps.ledger, sourceDir: source, workspaceDir: deps.workspaceDir });
     workspace = prepared.workspace;
-    await schedule(run, template, opened.steps, workspace, prepared.tree, deps, { ...opts, secrets, params: claimed?.params ?? {} });
+    await schedule(run, template, opened.steps, workspace, prepared.tree, admitted.environment, deps, {
+      ...opts,
+      secrets,
+      params: claimed?.params ?? {},
+    });
   } catch (err) {
     if (!(err instanceof RunFailure)) throw err;
     log.warn({ errorCode: err.code, err }, 'workflow failed before its steps');
@@ -123,6 +135,7 @@ async function schedule(
   rows: StepRow[],
   workspace: Workspace,
   startTree: string,
+  environment: Environment,
   deps: RunnerDeps,
   {
     signal,
@@ -137,6 +150,7 @@ async function schedule(
   // A step caught running by a crash is pending again; finished ones keep their outcome.
   const state = new Map<string, SchedState>(rows.map((r) => [r.stepKey, r.status === 'running' ? 'pending' : r.status]));
   const outputs = new Map<string, AgentOutput>(rows.filter((r) => r.status === 'succeeded' && r.output).map((r) => [r.stepKey, r.output!]));
+  const policy = policyFor(environment);
   const controller = new AbortController();
   const stepSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
   const running = new Map<string, Promise<void>>();
@@ -150,7 +164,8 @@ async function schedule(
       {
         runId: run.id,
         tenant: deps.tenant,
-        policy: deps.policy ?? DEFAULT_POLICY,
+        policy,
+        environment,
         step: row,
         agent,
         inputs,
@@ -171,7 +186,8 @@ async function schedule(
         await emitStep(run, finished, deps);
       })
       .catch((err) => {
-        // The ledger is unreachable (or a bug): stop the other steps, give the run back for a retry.
+        // The ledger is unreachable, the runner is stopping during an approval (or a bug): stop the
+        // other steps, give the run back for a retry.
         broken ??= err;
         controller.abort();
       })
@@ -202,7 +218,24 @@ async function schedule(
     if (running.size === 0) break;
     await Promise.race(running.values());
   }
-  if (broken) throw broken instanceof LedgerError ? broken : new LedgerError(broken);
+  if (broken) throw broken instanceof RetryableError ? broken : new LedgerError(broken);
+}
+
+/** The gate's policy context for a run in this environment. Every agent acts at `assisted` until earned autonomy exists. */
+export function policyFor(environment: Environment): PolicyContext {
+  return { environment: environment.name, writes: environment.writes, autonomy: 'assisted' };
+}
+
+async function refuse(
+  run: RunRow,
+  deps: RunnerDeps,
+  code: ErrorCode,
+  log: RunnerDeps['log'],
+  why = 'this customer plane has no environment of that name',
+): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
+  log.warn({ errorCode: code, environment: run.environment, template: run.template, why }, 'run refused by its environment');
+  await deps.ledger.abandonSteps(run.id, code);
+  return finish(run, deps, 'failed', code, log);
 }
 
 async function emitStep(run: RunRow, s: StepRow, deps: RunnerDeps): Promise<void> {
@@ -217,16 +250,21 @@ async function reemitSteps(run: RunRow, steps: StepRow[], deps: RunnerDeps): Pro
 }
 
 /**
- * The run's secrets: its scope's names and the values it may meet (its scope, its secret inputs, the
+ * The run's secrets, scoped to its environment's prefix: its scope's names and the values it may meet (its scope, its secret inputs, the
  * plane's own), for the gate, the executors and the masker. None when the plane has no provider and
  * the run no secret inputs.
  */
-async function openSecrets(d: Dispatch, deps: RunnerDeps, claimed: ClaimedInputs | undefined): Promise<RunSecrets | undefined> {
+async function openSecrets(
+  d: Dispatch,
+  deps: RunnerDeps,
+  claimed: ClaimedInputs | undefined,
+  environment: Environment,
+): Promise<RunSecrets | undefined> {
   const inputs = claimed?.secrets.names.length ? claimed.secrets : undefined;
   if (!deps.secrets && !inputs) return undefined;
   return openRunSecrets({
     provider: deps.secrets?.provider ?? NO_SECRETS,
-    scope: deps.secrets?.scopeFor?.(d) ?? DEFAULT_SECRET_SCOPE,
+    scope: deps.secrets?.scopeFor?.(d) ?? { prefix: environment.secrets.prefix },
     inputs,
     own: deps.secrets?.own,
     masking: deps.secrets?.masking,

@@ -9,7 +9,9 @@ export type SecretName =
   | 'openai-api-key'
   | 'anthropic-api-key'
   | 'agent-token'
-  | 'local-nats-logins';
+  | 'local-nats-logins'
+  /** The local API's admin secret (approvals); generated at the first start that enables the local API. */
+  | 'local-admin-secret';
 
 /** The plane's own secrets, by fixed name. */
 export type SecretStore = {

@@ -10,6 +10,7 @@ import type { Workspace } from '../workspace/workspace.ts';
 import { executeTool } from './execute.ts';
 import { type ExecutorContext, failed } from './types.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
+import { RetryableError } from '../../shared/worker-errors.ts';
 
 /** A step that cannot go on: carries the error code the step fails with. */
 export class StepFailure extends AgentplaneError {
@@ -19,7 +20,8 @@ export class StepFailure extends AgentplaneError {
     | 'budget_exhausted'
     | 'invalid_output'
     | 'llm_unavailable'
-    | 'llm_rejected';
+    | 'llm_rejected'
+    | 'approval_timeout';
   constructor(code: StepFailure['code'], message: string, opts?: { cause?: unknown }) {
     super(code, message, opts);
   }
@@ -31,6 +33,13 @@ export type StepToolBox = ToolBox & {
   stats(): { calls: number; refusals: number; lastRefusal?: string };
   /** The workspace tree id after the last effect (the step's end state). */
   currentTree(): string;
+  /**
+   * What must end the step whatever the agent did with it: an approval that expired (the step fails
+   * with `approval_timeout`), or a retryable interruption (the runner stopping while an approval was
+   * pending, the approvals table unreachable) that gives the run back to the queue. Thrown from the
+   * call too, but an agent could swallow that, so the step throws it again when the agent is done.
+   */
+  throwIfSticky(): void;
 };
 
 /**
@@ -64,6 +73,7 @@ export function createStepToolBox(deps: {
   let lastRefusal: string | undefined;
   let tree = deps.treeBefore;
   let replaying = deps.prior.effects.size > 0;
+  let sticky: Error | undefined;
 
   async function record(
     s: number,
@@ -147,6 +157,8 @@ export function createStepToolBox(deps: {
   }
 
   async function callRaw(tool: string, input: unknown): Promise<ToolResult> {
+    // The step is already over (an approval expired, the runner is stopping): nothing more is done or asked.
+    if (sticky) throw sticky;
     const s = ++seq;
     const t0 = Date.now();
     const fromLedger = await replayed(s, tool, input);
@@ -154,20 +166,27 @@ export function createStepToolBox(deps: {
       await record(s, tool, input, 'replayed', fromLedger, t0);
       return fromLedger;
     }
-    const verdict = await deps.gate.authorize({
-      runId: deps.journal.runId,
-      stepId: deps.journal.stepId,
-      seq: s,
-      agent: deps.agent,
-      call: { tool, input },
-      workspace: deps.workspace,
-      policy: deps.policy,
-      budget: { used: s - 1, max: deps.maxCalls },
-      signal: deps.signal,
-    });
+    const verdict = await deps.gate
+      .authorize({
+        runId: deps.journal.runId,
+        stepId: deps.journal.stepId,
+        seq: s,
+        agent: deps.agent,
+        call: { tool, input },
+        workspace: deps.workspace,
+        policy: deps.policy,
+        budget: { used: s - 1, max: deps.maxCalls },
+        signal: deps.signal,
+      })
+      .catch((err: unknown) => {
+        if (err instanceof RetryableError) sticky ??= err;
+        throw err;
+      });
     if (!verdict.ok) {
       const result: ToolResult = { ok: false, decision: verdict.decision, reason: verdict.reason, message: verdict.message };
       await record(s, tool, input, verdict, result, t0);
+      // Nobody decided in time: the action is denied and the step fails; it is never approved by default.
+      if (verdict.reason === 'approval_timeout') throw (sticky ??= new StepFailure('approval_timeout', verdict.message));
       return result;
     }
     const ctx: ExecutorContext = {
@@ -205,6 +224,9 @@ export function createStepToolBox(deps: {
     callRaw,
     stats: () => ({ calls: seq, refusals, lastRefusal }),
     currentTree: () => tree,
+    throwIfSticky(): void {
+      if (sticky) throw sticky;
+    },
   };
 }
 

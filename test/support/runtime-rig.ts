@@ -11,11 +11,14 @@ import { CATALOG } from '../../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../../agents/templates/index.ts';
 import type { AgentDefinition, WorkflowTemplate } from '../../agents/types.ts';
 import { type ApprovalBroker, createRejectingBroker } from '../../customer-plane/gate/approval-broker.ts';
-import type { PolicyContext } from '../../customer-plane/gate/policy.ts';
+import { type Environments, loadEnvironments } from '../../customer-plane/environments/environments.ts';
 import type { CommandGuard, CommandRunner } from '../../customer-plane/guard/types.ts';
 import { withUsageReporting } from '../../customer-plane/llm/usage-reporter.ts';
 import { createCommandExecution } from '../../customer-plane/runner/command-execution.ts';
 import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
+import { migrateApprovals } from '../../customer-plane/approvals/migrate.ts';
+import { createStoredBroker, type StoredBroker } from '../../customer-plane/approvals/broker.ts';
+import { createApprovalStore } from '../../customer-plane/approvals/store.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
 import { type RunnerDeps, type RunnerSecrets, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
@@ -44,9 +47,15 @@ export async function startRuntimeRig(
     /** SANDBOX for the runner the rig creates when no `runner` is given (default auto). */
     sandbox?: 'auto' | 'bwrap' | 'none';
     broker?: ApprovalBroker;
+    /**
+     * Use the customer plane's stored broker on the rig's database (pending approvals decided through
+     * `rig.approvals`); its poll interval, clock and logger may be set.
+     */
+    storedApprovals?: { pollMs?: number; clock?: () => number; log?: Logger };
     script?: (req: ScriptedRequest) => ScriptedReply | undefined;
     fetch?: typeof fetch;
-    policy?: PolicyContext;
+    /** The customer plane's environments (default: sandbox, preview, production as shipped). */
+    environments?: Environments;
     maxParallelSteps?: number;
     /** Wraps the pool the runtime uses (to inject database failures). */
     wrapDb?: (db: Db) => Db;
@@ -62,13 +71,17 @@ export async function startRuntimeRig(
   const database = await createTestDatabase('rt');
   const openai: FakeProvider = await startFakeOpenAI({ script: opts.script });
   const pool = createDb({ databaseUrl: database.url, max: 8 });
+  let stored: StoredBroker | undefined;
   t.after(async () => {
     await openai.close();
+    // Before the pool ends: the broker's listening connection would hold the end.
+    await stored?.close();
     await pool.end();
     await database.drop();
     rmSync(dir, { recursive: true, force: true });
   });
   await migrateLedger({ databaseUrl: database.url, log: silentLogger() });
+  await migrateApprovals({ databaseUrl: database.url, log: silentLogger() });
   const repoDir = join(dir, 'repo');
   const files = opts.repoFiles ?? { 'README.md': '# sample\n', 'src/server.ts': 'export const x = 1;\n' };
   for (const [path, text] of Object.entries(files)) {
@@ -92,6 +105,9 @@ export async function startRuntimeRig(
     runner: opts.runner,
   });
   t.after(() => commands.dispose());
+  const environments = opts.environments ?? (await loadEnvironments());
+  if (opts.storedApprovals)
+    stored = createStoredBroker({ db: pool, environments, log: opts.storedApprovals.log ?? silentLogger(), ...opts.storedApprovals });
   const deps: RunnerDeps = {
     db,
     ledger: createRunLedger(db),
@@ -111,7 +127,7 @@ export async function startRuntimeRig(
     templates: opts.templates ?? TEMPLATE_DEFINITIONS,
     guard: commands.guard,
     runner: commands.runner,
-    broker: opts.broker ?? createRejectingBroker(),
+    broker: stored ?? opts.broker ?? createRejectingBroker(),
     llm: withUsageReporting(gateway, (u) => usage.push(u)),
     syntax: commands.syntax,
     log: opts.log ?? silentLogger(),
@@ -120,7 +136,7 @@ export async function startRuntimeRig(
     secrets: opts.secrets,
     inputs: opts.inputsBackend ? createRunInputs({ db, backend: opts.inputsBackend }) : undefined,
     maxParallelSteps: opts.maxParallelSteps ?? 3,
-    policy: opts.policy,
+    environments,
   };
   const records = createRunRecords(pool);
   return {
@@ -135,8 +151,15 @@ export async function startRuntimeRig(
     rejected,
     usage,
     records,
+    /** The approvals table (decide with `approvals.decide(id, 'approved', …)`). */
+    approvals: createApprovalStore(pool),
+    /** The stored broker, when `storedApprovals` was given (close it to interrupt waits). */
+    storedBroker: stored,
     /** Runs a workflow as one delivery of its work would. */
-    async run(template: TemplateName, o: { repo?: string; workflowId?: string; inputs?: string } = {}) {
+    async run(
+      template: TemplateName,
+      o: { repo?: string; workflowId?: string; inputs?: string; environment?: string; signal?: AbortSignal } = {},
+    ) {
       const workflowId = o.workflowId ?? newUlid();
       const result = await runWorkflow(
         {
@@ -144,10 +167,12 @@ export async function startRuntimeRig(
           tenant: deps.tenant,
           template,
           repo: o.repo ?? 'sample',
+          ...(o.environment ? { environment: o.environment } : {}),
           requestedAt: Date.now(),
           ...(o.inputs ? { inputs: o.inputs } : {}),
         },
         deps,
+        { signal: o.signal },
       );
       return { ...result, runId: workflowId };
     },

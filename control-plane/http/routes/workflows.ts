@@ -6,7 +6,7 @@ import { newUlid, ULID_RE } from '../../../shared/ids.ts';
 import type { TokenVerifier } from '../../../shared/tokens.ts';
 import { requireAuth, authOf } from '../middleware/require-auth/index.ts';
 import { parseInput } from '../validate.ts';
-import { dispatchSchema } from '../../../shared/dispatch.ts';
+import { DEFAULT_ENVIRONMENT, dispatchSchema, environmentName } from '../../../shared/dispatch.ts';
 import type { WorkflowStore } from '../../db/workflows.ts';
 import type { Dispatcher } from '../../routing/dispatch.ts';
 
@@ -14,6 +14,8 @@ const createBody = z.strictObject({
   template: z.enum(TEMPLATES),
   repo: dispatchSchema.shape.repo,
   inputs: dispatchSchema.shape.inputs,
+  /** The customer plane's named environment; omitted = `sandbox` (the customer plane checks it exists). */
+  environment: environmentName().optional(),
 });
 const idParams = z.strictObject({ id: z.string().regex(ULID_RE, 'workflow id must be a ULID') });
 
@@ -26,18 +28,21 @@ export function workflowRoutes(deps: { workflows: WorkflowStore; dispatcher: Dis
       const body = parseInput(createBody, req.body);
       const id = newUlid();
       await deps.workflows.create({ id, tenantId: tenant, template: body.template });
+      // A dispatch names its environment only when the client did: one that names none is exactly what
+      // customer planes from before environments accept.
       await deps.dispatcher.enqueue(
         {
           workflowId: id,
           tenant,
           template: body.template,
           repo: body.repo,
+          ...(body.environment ? { environment: body.environment } : {}),
           requestedAt: Date.now(),
           ...(body.inputs ? { inputs: body.inputs } : {}),
         },
         { requestId: req.id },
       );
-      return reply.status(202).send({ id, status: 'queued' });
+      return reply.status(202).send({ id, status: 'queued', environment: body.environment ?? DEFAULT_ENVIRONMENT });
     });
 
     app.get('/v1/workflows/:id', { onRequest: api }, async (req) => {

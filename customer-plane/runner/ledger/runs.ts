@@ -3,7 +3,7 @@ import type { Db } from '../../../shared/db/pool.ts';
 import { inTransaction } from '../../../shared/db/pool.ts';
 import type { AgentName, ErrorCode, GateTally, TemplateName } from '../../../shared/boundary.ts';
 import { newUlid } from '../../../shared/ids.ts';
-import type { Dispatch } from '../../../shared/dispatch.ts';
+import { type Dispatch, environmentOf } from '../../../shared/dispatch.ts';
 import type { AgentOutput } from '../../../agents/types.ts';
 import { jsonb, pgSafe } from './pg-safe.ts';
 
@@ -16,6 +16,8 @@ export type RunRow = {
   id: string;
   template: TemplateName;
   repo: string;
+  /** The named environment the run was dispatched to. */
+  environment: string;
   status: RunStatus;
   errorCode: ErrorCode;
   baselineTree: string | null;
@@ -76,6 +78,7 @@ function runRow(r: pg.QueryResultRow): RunRow {
     id: r.id,
     template: r.template,
     repo: r.repo,
+    environment: r.environment,
     status: r.status,
     errorCode: r.error_code,
     baselineTree: r.baseline_tree,
@@ -123,9 +126,9 @@ export function createRunLedger(db: Db) {
     async openRun(d: Dispatch, opts: { requestId?: string; steps?: readonly StepSpec[] }): Promise<{ run: RunRow; steps: StepRow[] }> {
       return inTransaction(db, async (c) => {
         await c.query(
-          `INSERT INTO runtime.runs (id, tenant_id, template, repo, status, request_id, started_event_id, requested_at)
-           VALUES ($1, $2, $3, $4, 'running', $5, $6, to_timestamp($7::bigint / 1000.0)) ON CONFLICT (id) DO NOTHING`,
-          [d.workflowId, d.tenant, d.template, d.repo, opts.requestId ?? null, newUlid(), d.requestedAt],
+          `INSERT INTO runtime.runs (id, tenant_id, template, repo, environment, status, request_id, started_event_id, requested_at)
+           VALUES ($1, $2, $3, $4, $5, 'running', $6, $7, to_timestamp($8::bigint / 1000.0)) ON CONFLICT (id) DO NOTHING`,
+          [d.workflowId, d.tenant, d.template, d.repo, environmentOf(d), opts.requestId ?? null, newUlid(), d.requestedAt],
         );
         const { rows } = await c.query('UPDATE runtime.runs SET attempts = attempts + 1 WHERE id = $1 RETURNING *', [d.workflowId]);
         for (const [idx, s] of (opts.steps ?? []).entries()) {
@@ -266,9 +269,9 @@ export function createRunLedger(db: Db) {
     /** Creates the run if no delivery ever opened it (its work was exhausted before a runner could). */
     async ensureRun(d: Dispatch): Promise<void> {
       await db.query(
-        `INSERT INTO runtime.runs (id, tenant_id, template, repo, status, started_event_id, requested_at)
-         VALUES ($1, $2, $3, $4, 'running', $5, to_timestamp($6::bigint / 1000.0)) ON CONFLICT (id) DO NOTHING`,
-        [d.workflowId, d.tenant, d.template, d.repo, newUlid(), d.requestedAt],
+        `INSERT INTO runtime.runs (id, tenant_id, template, repo, environment, status, started_event_id, requested_at)
+         VALUES ($1, $2, $3, $4, $5, 'running', $6, to_timestamp($7::bigint / 1000.0)) ON CONFLICT (id) DO NOTHING`,
+        [d.workflowId, d.tenant, d.template, d.repo, environmentOf(d), newUlid(), d.requestedAt],
       );
     },
 

@@ -15,6 +15,7 @@ import type { ToolResult } from '../../../agents/tools.ts';
 import { createSyntaxService } from '../../../customer-plane/analysis/syntax.ts';
 import { createRejectingBroker } from '../../../customer-plane/gate/approval-broker.ts';
 import { createRunLedger } from '../../../customer-plane/runner/ledger/runs.ts';
+import { loadEnvironments } from '../../../customer-plane/environments/environments.ts';
 import { ensureWorkQueue } from '../../../customer-plane/runner/work-queue.ts';
 import { startRunner } from '../../../customer-plane/runner/worker.ts';
 import { createTestOnlyGuard, createTestOnlyRunner } from '../../support/test-commands.ts';
@@ -91,6 +92,7 @@ async function main() {
     guard: createTestOnlyGuard(argvs),
     runner: createTestOnlyRunner({ onRun: (argv) => appendFileSync(env.EXEC_LOG, `${name} ${argv.join(' ')}\n`) }),
     broker: createRejectingBroker(),
+    environments: await loadEnvironments(),
     llm: { chat: async () => Promise.reject(new Error('no LLM in this test')), close: async () => {} },
     syntax: await createSyntaxService(),
     clock: Date.now,

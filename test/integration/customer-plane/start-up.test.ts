@@ -127,3 +127,85 @@ test('missing LLM keys stop the start before it enrolls, writes a key or starts 
   assert.ok(!existsSync(secretsFile) || !readFileSync(secretsFile, 'utf8').includes('tenant-signing-key'), 'no key generated');
   assert.ok(!existsSync(join(stateDir, 'leaf')), 'no leaf was configured or started');
 });
+
+test('a malformed environments file stops the plane before it enrolls or starts anything: exit 78, one message naming every problem', async (t) => {
+  let enrollCalls = 0;
+  const controlPlane = createServer((_req, res) => {
+    enrollCalls++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => controlPlane.listen(0, '127.0.0.1', resolve));
+  t.after(() => controlPlane.close());
+  const stateDir = tempDir(t, 'cust');
+  const envFile = join(stateDir, 'environments.yaml');
+  writeFileSync(
+    envFile,
+    [
+      'environments:',
+      '  production:',
+      '    secrets: { prefix: prod }',
+      '    templates: [code-review, nope]',
+      '    approval: { deadlineSeconds: 60, warnBeforeSeconds: 90 }',
+      '    writes: allow',
+    ].join('\n'),
+  );
+  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'customer-plane/main.ts')],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: 'postgres://postgres@127.0.0.1:9/unused',
+          TENANT_ID: TENANT,
+          CONTROL_PLANE_URL: `http://127.0.0.1:${(controlPlane.address() as { port: number }).port}`,
+          ENROLL_TOKEN: 'one-time-token',
+          STATE_DIR: stateDir,
+          OPENAI_API_KEY: 'x',
+          ENVIRONMENTS_FILE: envFile,
+        },
+        timeout: 60_000,
+      },
+      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+  assert.equal(res.code, 78, res.stderr);
+  const lines = res.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, 'one message');
+  for (const problem of [
+    'environments.production.secrets.prefix',
+    'environments.production.templates.1',
+    'environments.production.approval.warnBeforeSeconds: must be less than deadlineSeconds',
+    'environments.production.writes: production must ask before every write',
+    'environments.production.reviewed: production runs only reviewed templates',
+  ])
+    assert.ok(lines[0].includes(problem), `${problem} in: ${lines[0]}`);
+  assert.equal(enrollCalls, 0, 'the one-time enrollment token was not spent');
+  assert.ok(!existsSync(join(stateDir, 'leaf')), 'no leaf was configured or started');
+});
+
+test('with LOCAL_API_PORT the plane serves the local API on loopback, with an admin secret it generated into its own secret store', async (t) => {
+  const stateDir = await enrolledStateDir(t);
+  const env = customerPlaneEnvSchema.parse({
+    DATABASE_URL: await ledgerDatabase(t),
+    TENANT_ID: TENANT,
+    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
+    STATE_DIR: stateDir,
+    OPENAI_API_KEY: 'unused',
+    LOCAL_API_PORT: '0',
+  });
+  const plane = await createCustomerPlane({ env, log: silent });
+  t.after(() => plane.stop());
+  const secret = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'))['local-admin-secret'];
+  assert.match(secret, /^[A-Za-z0-9_-]{43}$/, '32 random bytes');
+  const url = plane.localApiUrl!;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  assert.equal((await fetch(`${url}/v1/approvals`)).status, 401);
+  const ok = await fetch(`${url}/v1/environments`, { headers: { authorization: `Bearer ${secret}` } });
+  assert.deepEqual(
+    ((await ok.json()) as { environments: Array<{ name: string }> }).environments.map((e) => e.name),
+    ['sandbox', 'preview', 'production'],
+  );
+  await plane.stop();
+  await assert.rejects(fetch(`${url}/v1/approvals`), 'closed with the plane');
+});

@@ -230,30 +230,77 @@ test('an approved ask is allowed (and recorded as approved); a timed-out one is 
   assert.equal(!r2.ok && r2.reason, 'approval_timeout');
 });
 
-test('with a sandbox, repository code runs without asking; environment and autonomy seams: observe denies, production asks for every write', async (t) => {
+test('with a sandbox, repository code runs without asking; the environment’s definition, not its name, decides: observe denies, writes: ask asks for every write', async (t) => {
   const ws = await setup(t);
   const sandboxed = gateWith({ sandbox: 'bwrap' });
   assert.equal((await sandboxed.call(ws, 'run_command', { command: 'node --test' })).ok, true);
   const g = gateWith();
-  const observe = await g.call(
-    ws,
-    'write_file',
-    { path: 'src/b.ts', content: 'b' },
-    { policy: { environment: 'sandbox', autonomy: 'observe' } },
-  );
-  assert.equal(!observe.ok && observe.reason, 'autonomy_level');
+  const observe: PolicyContext = { environment: 'sandbox', writes: 'allow', autonomy: 'observe' };
+  const denied = await g.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' }, { policy: observe });
+  assert.equal(!denied.ok && denied.reason, 'autonomy_level');
+  assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { policy: observe })).ok, true, 'observing still reads');
+  const staging: PolicyContext = { environment: 'staging', writes: 'ask', autonomy: 'assisted' };
+  for (const [tool, input] of [
+    ['write_file', { path: 'src/b.ts', content: 'b' }],
+    ['apply_patch', { diff: '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-a\n+b\n' }],
+    ['run_command', { command: 'ls src' }],
+  ] as const) {
+    const r = await g.call(ws, tool, input, { policy: staging });
+    assert.equal(!r.ok && r.reason, 'approval_rejected', tool);
+    assert.deepEqual([g.decisions.at(-1)!.decision, g.decisions.at(-1)!.reason], ['ask', 'environment_policy'], tool);
+  }
+  assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { policy: staging })).ok, true, 'reads are never asked');
+  const namedProductionButAllowing: PolicyContext = { environment: 'production', writes: 'allow', autonomy: 'assisted' };
   assert.equal(
-    (await g.call(ws, 'read_file', { path: 'src/a.ts' }, { policy: { environment: 'sandbox', autonomy: 'observe' } })).ok,
+    (await g.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' }, { policy: namedProductionButAllowing })).ok,
     true,
-    'observing still reads',
+    'the policy reads the definition; the environments check is what keeps a real production asking',
   );
-  await g.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' }, { policy: { environment: 'production', autonomy: 'assisted' } });
-  assert.deepEqual(g.decisions.at(-1)!.reason, 'environment_policy');
   assert.equal(
     (await g.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' })).ok,
     true,
     'the sandbox environment lets an assisted agent write',
   );
+});
+
+test('what a person is asked about: a write or delete comes with the unified diff of the file as it is now, a command with its argv, cwd and the names of the secrets it uses', async (t) => {
+  const ws = await setup(t);
+  const g = gateWith();
+  const ask: PolicyContext = { environment: 'production', writes: 'ask', autonomy: 'assisted' };
+  await g.call(ws, 'write_file', { path: 'src/a.ts', content: 'a\nb\n' }, { policy: ask });
+  const write = g.asked.at(-1)!;
+  assert.equal(write.seq, g.decisions.at(-1)!.seq, 'the ask carries the call’s sequence number');
+  assert.deepEqual(write.preview.paths, ['src/a.ts']);
+  assert.match(write.preview.diff!, /--- a\/src\/a\.ts\n\+\+\+ b\/src\/a\.ts\n@@ -1,1 \+1,2 @@\n a\n\+b\n/);
+  await g.call(ws, 'write_file', { path: 'src/new.ts', content: 'x\n' }, { policy: ask });
+  assert.match(g.asked.at(-1)!.preview.diff!, /--- \/dev\/null\n\+\+\+ b\/src\/new\.ts/);
+  await g.call(ws, 'delete_file', { path: 'src/a.ts' });
+  assert.match(g.asked.at(-1)!.preview.diff!, /--- a\/src\/a\.ts\n\+\+\+ \/dev\/null\n@@ -1,1 \+0,0 @@\n-a\n/);
+  assert.deepEqual(g.asked.at(-1)!.consequences, ['delete']);
+
+  const withSecrets = createGate({
+    guard: realGuard,
+    sandbox: 'bwrap',
+    broker: { request: async (r) => (g.asked.push(r), { outcome: 'rejected', note: 'no' }) },
+    secrets: { has: (name) => name === 'NPM_TOKEN' || name === 'REGISTRY' },
+    record: () => {},
+  });
+  await withSecrets.authorize({
+    runId: '01JGATETEST000000000000001',
+    stepId: '01JGATESTEP000000000000001',
+    seq: 9,
+    agent: { ...ALL, programs: ['git'] },
+    call: { tool: 'run_command', input: { command: 'git push {{secret:REGISTRY}} {{secret:NPM_TOKEN}}:{{secret:NPM_TOKEN}}' } },
+    workspace: ws,
+    policy: DEFAULT_POLICY,
+    budget: { used: 0, max: 10 },
+    signal: new AbortController().signal,
+  });
+  const command = g.asked.at(-1)!;
+  assert.deepEqual(command.preview.secrets, ['REGISTRY', 'NPM_TOKEN'], 'names, each once, never values');
+  assert.deepEqual(command.preview.argv, [['git', 'push', '{{secret:REGISTRY}}', '{{secret:NPM_TOKEN}}:{{secret:NPM_TOKEN}}']]);
+  assert.equal(command.preview.cwd, ws.root);
+  assert.equal(command.preview.diff, undefined);
 });
 
 test('secret references in a command are refused while no secret provider is configured; the budget refuses calls past it', async (t) => {

@@ -1,0 +1,192 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { TEMPLATES } from '../../../../shared/boundary.ts';
+import { ConfigError } from '../../../../shared/errors.ts';
+import { CATALOG } from '../../../../agents/catalog/index.ts';
+import { TEMPLATE_DEFINITIONS } from '../../../../agents/templates/index.ts';
+import type { WorkflowTemplate } from '../../../../agents/types.ts';
+import { admitRun, loadEnvironments, parseEnvironments, stalePins } from '../../../../customer-plane/environments/environments.ts';
+import { templateHash } from '../../../../customer-plane/environments/template-hash.ts';
+
+const codeReview = TEMPLATE_DEFINITIONS['code-review'];
+const good = (extra: Record<string, unknown> = {}) => ({
+  environments: {
+    sandbox: {
+      secrets: { prefix: 'sandbox/' },
+      templates: ['code-review', 'index-only'],
+      approval: { deadlineSeconds: 60, warnBeforeSeconds: 10 },
+      writes: 'allow',
+    },
+    production: {
+      secrets: { prefix: 'production/' },
+      templates: ['code-review', 'index-only'],
+      approval: { deadlineSeconds: 600, warnBeforeSeconds: 60 },
+      writes: 'ask',
+      reviewed: { 'code-review': templateHash(codeReview, CATALOG) },
+    },
+    ...extra,
+  },
+});
+
+function problemsOf(text: string): string[] {
+  try {
+    parseEnvironments(text, 'envs.yaml');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError, 'a ConfigError');
+    assert.equal(err.code, 'config_invalid');
+    return err.problems;
+  }
+  assert.fail('expected the configuration to be refused');
+}
+
+test('without ENVIRONMENTS_FILE the plane has sandbox, preview and production; production allows nothing unreviewed and asks before writes', async () => {
+  const envs = await loadEnvironments();
+  assert.deepEqual(envs.names(), ['sandbox', 'preview', 'production']);
+  assert.equal(envs.source, 'defaults');
+  const prod = envs.getEnvironment('production')!;
+  assert.equal(prod.writes, 'ask');
+  assert.deepEqual(prod.reviewed, {});
+  assert.deepEqual(
+    envs.names().map((n) => envs.getEnvironment(n)!.secrets.prefix),
+    ['sandbox/', 'preview/', 'production/'],
+  );
+  assert.deepEqual([...envs.getEnvironment('sandbox')!.templates], [...TEMPLATES]);
+  assert.equal(envs.getEnvironment('staging'), undefined);
+});
+
+test('a JSON or YAML file replaces the defaults and is read as written', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'ap-envs-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const json = join(dir, 'envs.json');
+  writeFileSync(json, JSON.stringify(good()));
+  const envs = await loadEnvironments({ file: json });
+  assert.deepEqual(envs.names(), ['sandbox', 'production']);
+  assert.deepEqual(envs.getEnvironment('sandbox')!.approval, { deadlineSeconds: 60, warnBeforeSeconds: 10 });
+  const yaml = join(dir, 'envs.yaml');
+  writeFileSync(
+    yaml,
+    [
+      'environments:',
+      '  qa:',
+      '    secrets: { prefix: qa/ }',
+      '    templates: [index-only]',
+      '    approval: { deadlineSeconds: 30, warnBeforeSeconds: 5 }',
+      '    writes: ask',
+    ].join('\n'),
+  );
+  const fromYaml = await loadEnvironments({ file: yaml });
+  assert.deepEqual(fromYaml.getEnvironment('qa'), {
+    name: 'qa',
+    secrets: { prefix: 'qa/' },
+    templates: ['index-only'],
+    approval: { deadlineSeconds: 30, warnBeforeSeconds: 5 },
+    writes: 'ask',
+  });
+  await assert.rejects(loadEnvironments({ file: join(dir, 'missing.yaml') }), (err: ConfigError) => {
+    assert.equal(err.code, 'config_invalid');
+    assert.match(err.message, /missing\.yaml cannot be read \(ENOENT\)/);
+    return true;
+  });
+});
+
+test('a malformed environments file is refused with one message naming every problem', () => {
+  const file = good({
+    'Bad Name': {
+      secrets: { prefix: 'x/' },
+      templates: ['index-only'],
+      approval: { deadlineSeconds: 5, warnBeforeSeconds: 1 },
+      writes: 'allow',
+    },
+    preview: {
+      secrets: { prefix: 'sandbox/eu/' },
+      templates: ['code-review', 'code-review', 'no-such-template'],
+      approval: { deadlineSeconds: 0, warnBeforeSeconds: 10 },
+      writes: 'sometimes',
+      reviewed: { 'index-only': 'not-a-hash' },
+      color: 'blue',
+    },
+  });
+  (file.environments as Record<string, any>).production.writes = 'allow';
+  delete (file.environments as Record<string, any>).production.reviewed;
+  const problems = problemsOf(JSON.stringify(file));
+  const expected = [
+    /environment name "Bad Name" is not valid/,
+    /unknown field\(s\) color in environments\.preview/,
+    /environments\.preview\.templates\.2: /,
+    /environments\.preview\.approval\.deadlineSeconds: /,
+    /environments\.preview\.writes: /,
+    /environments\.preview\.reviewed\.index-only: a sha256 hex digest/,
+    /environments\.production\.writes: production must ask before every write/,
+    /environments\.production\.reviewed: production runs only reviewed templates/,
+  ];
+  for (const re of expected)
+    assert.ok(
+      problems.some((p) => re.test(p)),
+      `${re} among:\n${problems.join('\n')}`,
+    );
+  for (const p of problems) assert.match(p, /^ENVIRONMENTS_FILE envs\.yaml: /, 'each problem says which file');
+});
+
+test('cross-field rules: warnings before the deadline, listed templates, reviewed ⊆ templates, separate secret scopes', () => {
+  const file = good({
+    preview: {
+      secrets: { prefix: 'sandbox/eu/' },
+      templates: ['code-review', 'code-review'],
+      approval: { deadlineSeconds: 60, warnBeforeSeconds: 60 },
+      writes: 'allow',
+      reviewed: { 'index-only': 'a'.repeat(64) },
+    },
+  });
+  const problems = problemsOf(JSON.stringify(file));
+  assert.deepEqual(problems.sort(), [
+    'ENVIRONMENTS_FILE envs.yaml: environments.preview.approval.warnBeforeSeconds: must be less than deadlineSeconds',
+    'ENVIRONMENTS_FILE envs.yaml: environments.preview.reviewed.index-only: a reviewed template must also be in templates',
+    "ENVIRONMENTS_FILE envs.yaml: environments.preview.secrets.prefix: overlaps sandbox's prefix: each environment needs its own secret scope",
+    'ENVIRONMENTS_FILE envs.yaml: environments.preview.templates: code-review is listed twice',
+  ]);
+  assert.deepEqual(problemsOf('environments: {}'), ['ENVIRONMENTS_FILE envs.yaml: environments: define at least one environment']);
+  assert.match(problemsOf('environments: [unclosed')[0], /is not valid JSON or YAML/);
+  assert.match(problemsOf('environments: {}\nenvironments: {}')[0], /is not valid JSON or YAML \(DUPLICATE_KEY\)/);
+  assert.match(problemsOf('[]')[0], /\(file\): /);
+});
+
+test('admission: an unknown environment, a template it does not allow, and in production a template not pinned or changed since it was pinned', () => {
+  const envs = parseEnvironments(JSON.stringify(good()), 'envs.json');
+  assert.deepEqual(admitRun(envs, 'sandbox', codeReview, CATALOG).ok, true);
+  const refused = (name: string, template: WorkflowTemplate) => {
+    const a = admitRun(envs, name, template, CATALOG);
+    return a.ok ? 'admitted' : a.code;
+  };
+  assert.equal(refused('staging', codeReview), 'unknown_environment');
+  assert.equal(refused('sandbox', TEMPLATE_DEFINITIONS['security-audit']), 'template_not_allowed');
+  assert.equal(refused('production', codeReview), 'admitted');
+  assert.equal(refused('production', TEMPLATE_DEFINITIONS['index-only']), 'template_not_reviewed', 'allowed but never pinned');
+  const edited = {
+    ...CATALOG,
+    reviewer: { ...CATALOG.reviewer, prompt: `${(CATALOG.reviewer as { prompt: string }).prompt}\nAlso push.` },
+  };
+  assert.equal(admitRun(envs, 'production', codeReview, edited as typeof CATALOG).ok, false, 'an agent prompt changed after review');
+  assert.deepEqual(stalePins(envs, TEMPLATE_DEFINITIONS, edited as typeof CATALOG), [
+    { environment: 'production', template: 'code-review' },
+  ]);
+  assert.deepEqual(stalePins(envs, TEMPLATE_DEFINITIONS, CATALOG), []);
+});
+
+test('the template hash covers the template and its agents’ prompts, tools, programs and budgets, and nothing else moves it', () => {
+  const base = templateHash(codeReview, CATALOG);
+  assert.match(base, /^[0-9a-f]{64}$/);
+  assert.equal(templateHash(structuredClone({ ...codeReview, steps: codeReview.steps.map((s) => ({ ...s })) }), { ...CATALOG }), base);
+  const variants: Array<[string, WorkflowTemplate, typeof CATALOG]> = [
+    ['a step more', { ...codeReview, steps: [...codeReview.steps, { id: 'x', agent: 'indexer', needs: [] }] }, CATALOG],
+    ['a step param', { ...codeReview, steps: codeReview.steps.map((s, i) => (i ? s : { ...s, params: { a: 'b' } })) }, CATALOG],
+    ['a tool more', codeReview, { ...CATALOG, reviewer: { ...CATALOG.reviewer, tools: [...CATALOG.reviewer.tools, 'write_file'] } }],
+    ['a program more', codeReview, { ...CATALOG, 'lint-runner': { ...CATALOG['lint-runner'], programs: ['eslint', 'sh'] } }],
+    ['a bigger budget', codeReview, { ...CATALOG, reviewer: { ...CATALOG.reviewer, budget: { maxSteps: 999, maxTokens: 1 } } }],
+  ];
+  for (const [what, template, catalog] of variants) assert.notEqual(templateHash(template, catalog), base, what);
+  const unrelated = { ...CATALOG, fixer: { ...CATALOG.fixer, purpose: 'changed' } };
+  assert.equal(templateHash(codeReview, unrelated), base, 'an agent the template does not run');
+});
