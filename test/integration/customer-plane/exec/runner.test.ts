@@ -43,8 +43,9 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
+/** Waits up to 20 s (a loaded 2-core machine tears a sandbox down slowly) for every marked process to end. */
 async function gone(marker: string): Promise<boolean> {
-  for (let i = 0; i < 50; i++) {
+  for (let i = 0; i < 200; i++) {
     if (processesWith(marker).length === 0) return true;
     await sleep(100);
   }
