@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
+import { memoryEnvShape } from './memory/config.ts';
 
 /**
  * The customer plane's environment. Secrets have no defaults; absent service URLs select embedded
@@ -81,6 +82,8 @@ export const customerPlaneEnvSchema = z
     RUNNER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(3),
     /** pino level. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Agent memory and the autonomy thresholds (customer-plane/memory/config.ts). */
+    ...memoryEnvShape,
   })
   .superRefine((env, ctx) => {
     // README promises it; without it the SDK looks for a region elsewhere and fails only at the first read.

@@ -5,7 +5,8 @@ import { type CleanupStack, createCleanupStack } from '../shared/cleanup-stack.t
 import type { Logger } from '../shared/log.ts';
 import { subjects } from '../shared/subjects.ts';
 import { settleWithin } from '../shared/settle-within.ts';
-import { createLlmGateway } from '../shared/llm/index.ts';
+import { createHash } from 'node:crypto';
+import { createLlmGateway, DEFAULT_MODEL_MAP } from '../shared/llm/index.ts';
 import type { AgentName, TemplateName } from '../shared/boundary.ts';
 import { createDb } from '../shared/db/pool.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
@@ -37,6 +38,9 @@ import { startRunner } from './runner/worker.ts';
 import { createCommandExecution } from './runner/command-execution.ts';
 import { createRunLedger } from './runner/ledger/runs.ts';
 import { migrateLedger } from './runner/ledger/migrate.ts';
+import { memoryConfigOf } from './memory/config.ts';
+import { createMemory } from './memory/memory.ts';
+import { migrateMemory } from './memory/migrate.ts';
 
 /**
  * What a test or an operator's build may put in place of the defaults: the agent catalog and templates,
@@ -83,6 +87,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
   await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
+  await migrateMemory({ databaseUrl: env.DATABASE_URL, log });
   const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 4 });
   running.defer(() => db.end(), 5000);
   const { key, leaf } = await ensureEnrolled({
@@ -166,6 +171,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   if (commands.runner.sandbox === 'none') {
     log.warn('no command sandbox on this machine: commands that run repository code need a person’s approval');
   }
+  const memory = createMemory({ db, config: memoryConfigOf(env), log, tenant: env.TENANT_ID, llmIdentity: llmIdentityOf(env) });
   const runner = await startRunner({
     nc: runnerNc,
     db,
@@ -185,6 +191,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     fetch: deps.runtime?.fetch,
     clock: Date.now,
     log,
+    memory,
     concurrency: env.RUNNER_CONCURRENCY,
     maxParallelSteps: env.RUNNER_STEP_PARALLELISM,
     ackWaitMs: env.RUNNER_ACK_WAIT_MS,
@@ -199,6 +206,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
 
   return {
     egress,
+    memory,
     kid: key.kid,
     intakeStats: intake.stats,
     /** Stops everything, newest first: intake, the runs in flight, LLM client, forwarder, egress, NATS, the leaf. */
@@ -223,6 +231,12 @@ function selectSecretStore(env: CustomerPlaneEnv, stateDir: string, log: Logger)
   const path = join(stateDir, 'secrets.json');
   log.info({ path }, 'SECRETS_BACKEND=file: secrets kept in a 0600 file under the state dir');
   return createFileSecretStore(path);
+}
+
+/** Which models answer the tiers: memory keys model turns on it, so a changed model map reuses nothing. */
+function llmIdentityOf(env: CustomerPlaneEnv): string {
+  if (env.LLM_MODE === 'routed') return `routed:${env.CONTROL_PLANE_URL}`;
+  return `direct:${createHash('sha256').update(JSON.stringify(DEFAULT_MODEL_MAP)).digest('hex')}`;
 }
 
 function createGateway(

@@ -3,9 +3,9 @@ import type { Consequence, Effect } from '../../agents/tools.ts';
 import type { CommandRunner } from '../guard/types.ts';
 
 /**
- * The environment and autonomy part of the gate. This release runs every workflow in the `sandbox`
- * environment at the `assisted` level; named environments with their own policies, and autonomy levels
- * earned per agent, plug in here (issue 14) without changing the gate.
+ * The environment and autonomy part of the gate. The environment is the run's; the autonomy level is
+ * the one the agent has earned in that environment (customer-plane/memory: promoted after successes in
+ * a row, demoted after failures in a row or a person's override; production never past `assisted`).
  */
 export const AUTONOMY_LEVELS = ['observe', 'assisted', 'autonomous'] as const;
 export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
@@ -13,7 +13,12 @@ export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
 export type PolicyContext = {
   /** Named environment the run is in (sandbox, preview, production, or one the customer defines). */
   environment: string;
-  /** observe: proposes only; assisted: acts, a person approves consequential actions; autonomous: acts within policy. */
+  /**
+   * observe: proposes only (reads; every other effect is denied). assisted: acts in the `sandbox`
+   * environment, and elsewhere only with a person's approval. autonomous: acts within the environment's
+   * policy without asking. At every level a consequential action needs a person, and production asks
+   * before every write.
+   */
   autonomy: AutonomyLevel;
 };
 
@@ -32,7 +37,7 @@ export type PolicyDecision = { decision: 'allow' | 'ask' | 'deny'; reason: Refus
 /**
  * What the environment and the agent's autonomy make of an action the other checks let through.
  * A consequential action is never allowed outright at any level: the model cannot make one happen
- * on its own, a person has to approve it.
+ * on its own, a person has to approve it. Production is never autonomous, whatever the context says.
  */
 export function decidePolicy(action: PolicyAction, ctx: PolicyContext): PolicyDecision {
   if (action.effect === 'read') return { decision: 'allow', reason: 'allowed' };
@@ -43,5 +48,7 @@ export function decidePolicy(action: PolicyAction, ctx: PolicyContext): PolicyDe
   if (action.effect === 'exec' && action.runsRepositoryCode && action.sandbox === 'none')
     return { decision: 'ask', reason: 'sandbox_unavailable' };
   if (ctx.environment === 'production') return { decision: 'ask', reason: 'environment_policy' };
+  // An agent that has not earned autonomy acts on its own only in the sandbox environment.
+  if (ctx.autonomy !== 'autonomous' && ctx.environment !== 'sandbox') return { decision: 'ask', reason: 'autonomy_level' };
   return { decision: 'allow', reason: 'allowed' };
 }

@@ -3,6 +3,7 @@ import type { Dispatch } from '../../shared/dispatch.ts';
 import { newUlid } from '../../shared/ids.ts';
 import type { AgentDefinition, AgentOutput, WorkflowTemplate } from '../../agents/types.ts';
 import { DEFAULT_POLICY, type PolicyContext } from '../gate/policy.ts';
+import type { FinishedRun } from '../memory/rollup.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { LedgerError } from './ledger/journal.ts';
 import type { RunRow, StepRow } from './ledger/runs.ts';
@@ -107,12 +108,15 @@ async function schedule(
         runId: run.id,
         tenant: deps.tenant,
         policy: deps.policy ?? DEFAULT_POLICY,
+        repo: run.repo,
+        template: run.template,
         step: row,
         agent,
         inputs,
         params: params.get(row.stepKey) ?? {},
         workspace,
         tree,
+        baseline: tree === workspace.baselineTree,
         signal: stepSignal,
         requestId,
       },
@@ -171,6 +175,34 @@ async function reemitSteps(run: RunRow, steps: StepRow[], deps: RunnerDeps): Pro
   for (const s of steps) if (s.finishedEventId && s.status !== 'running' && s.status !== 'pending') await emitStep(run, s, deps);
 }
 
+/** The run as memory rolls it up: its outcome, and each step's (with whether the agent's level refused it something). */
+async function finishedRun(
+  run: RunRow,
+  steps: StepRow[],
+  final: { status: 'succeeded' | 'failed'; errorCode: ErrorCode },
+  deps: RunnerDeps,
+): Promise<FinishedRun> {
+  const out: FinishedRun['steps'] = [];
+  for (const s of steps) {
+    const refusedForLevel =
+      s.status === 'failed' && (await deps.ledger.gateTally(s.id, s.attempt)).some((t) => t.reason === 'autonomy_level');
+    out.push({
+      id: s.id,
+      stepKey: s.stepKey,
+      agent: s.agent,
+      status: s.status,
+      errorCode: s.errorCode,
+      llmCalls: s.llmCalls,
+      inputTokens: s.inputTokens,
+      outputTokens: s.outputTokens,
+      findings: s.output?.findings.length ?? 0,
+      refusedForLevel,
+    });
+  }
+  const environment = (deps.policy ?? DEFAULT_POLICY).environment;
+  return { runId: run.id, repo: run.repo, template: run.template, environment, ...final, steps: out };
+}
+
 /** Ends the run (unless it already ended) and reports its outcome: the stored one, with the stored event id. */
 export async function finish(
   run: RunRow,
@@ -187,6 +219,7 @@ export async function finish(
     errorCode: stored.run.errorCode,
   };
   const steps = stored.steps.filter((s) => s.status === 'succeeded' || s.status === 'failed').length;
+  if (deps.memory) await deps.memory.finishRun(await finishedRun(stored.run, stored.steps, final, deps));
   const at = stored.run.finishedAt ?? deps.clock();
   deps.events.emit(
     'meta',

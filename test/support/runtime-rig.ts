@@ -18,6 +18,9 @@ import { createCommandExecution } from '../../customer-plane/runner/command-exec
 import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
+import { DEFAULT_MEMORY_CONFIG, type MemoryConfig } from '../../customer-plane/memory/config.ts';
+import { createMemory } from '../../customer-plane/memory/memory.ts';
+import { migrateMemory } from '../../customer-plane/memory/migrate.ts';
 import { type RunnerDeps, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
 import { type FakeProvider, type ScriptedReply, type ScriptedRequest, startFakeOpenAI } from '../../scripts/fakes/index.ts';
 import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
@@ -48,6 +51,10 @@ export async function startRuntimeRig(
     maxParallelSteps?: number;
     /** Wraps the pool the runtime uses (to inject database failures). */
     wrapDb?: (db: Db) => Db;
+    /** Agent memory in the `memory` schema (off unless asked for): true for the defaults, or settings to change. */
+    memory?: true | { reuse?: boolean; autonomy?: Partial<MemoryConfig['autonomy']> };
+    /** More repositories beside `sample`: alias → files. */
+    moreRepos?: Record<string, Record<string, string>>;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'ap-runtime-'));
@@ -63,11 +70,16 @@ export async function startRuntimeRig(
   await migrateLedger({ databaseUrl: database.url, log: silentLogger() });
   const repoDir = join(dir, 'repo');
   const files = opts.repoFiles ?? { 'README.md': '# sample\n', 'src/server.ts': 'export const x = 1;\n' };
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(repoDir, path)), { recursive: true });
-    writeFileSync(join(repoDir, path), text);
+  const repos: Record<string, string> = { sample: repoDir };
+  for (const [alias, repoFiles] of [['sample', files] as const, ...Object.entries(opts.moreRepos ?? {})]) {
+    const root = alias === 'sample' ? repoDir : join(dir, `repo-${alias}`);
+    repos[alias] = root;
+    for (const [path, text] of Object.entries(repoFiles)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    mkdirSync(root, { recursive: true });
   }
-  mkdirSync(repoDir, { recursive: true });
   const workspaceDir = join(dir, 'workspaces');
   mkdirSync(workspaceDir);
 
@@ -84,11 +96,23 @@ export async function startRuntimeRig(
     runner: opts.runner,
   });
   t.after(() => commands.dispose());
+  const tenant = '00000000-0000-4000-8000-0000000000aa';
+  let memory: ReturnType<typeof createMemory> | undefined;
+  if (opts.memory) {
+    await migrateMemory({ databaseUrl: database.url, log: silentLogger() });
+    const m = opts.memory === true ? {} : opts.memory;
+    const config: MemoryConfig = {
+      ...DEFAULT_MEMORY_CONFIG,
+      reuse: m.reuse ?? DEFAULT_MEMORY_CONFIG.reuse,
+      autonomy: { ...DEFAULT_MEMORY_CONFIG.autonomy, ...m.autonomy },
+    };
+    memory = createMemory({ db, config, log: silentLogger(), tenant, llmIdentity: 'fake-openai' });
+  }
   const deps: RunnerDeps = {
     db,
     ledger: createRunLedger(db),
-    tenant: '00000000-0000-4000-8000-0000000000aa',
-    repos: { sample: repoDir },
+    tenant,
+    repos,
     workspaceDir,
     events: {
       emit(kind, event) {
@@ -111,6 +135,7 @@ export async function startRuntimeRig(
     fetch: opts.fetch,
     maxParallelSteps: opts.maxParallelSteps ?? 3,
     policy: opts.policy,
+    memory,
   };
   const records = createRunRecords(pool);
   return {
@@ -119,6 +144,8 @@ export async function startRuntimeRig(
     pool,
     deps,
     repoDir,
+    repos,
+    memory,
     workspaceDir,
     openai,
     events,
@@ -126,11 +153,12 @@ export async function startRuntimeRig(
     usage,
     records,
     /** Runs a workflow as one delivery of its work would. */
-    async run(template: TemplateName, o: { repo?: string; workflowId?: string } = {}) {
+    async run(template: TemplateName, o: { repo?: string; workflowId?: string; environment?: string } = {}) {
       const workflowId = o.workflowId ?? newUlid();
+      const policy = o.environment ? { ...(deps.policy ?? { autonomy: 'assisted' as const }), environment: o.environment } : deps.policy;
       const result = await runWorkflow(
         { workflowId, tenant: deps.tenant, template, repo: o.repo ?? 'sample', requestedAt: Date.now() },
-        deps,
+        { ...deps, policy },
       );
       return { ...result, runId: workflowId };
     },
