@@ -14,6 +14,7 @@ import { AGENT_NAMES, type AgentName } from '../../shared/boundary.ts';
 import { loadConfig } from '../../shared/config.ts';
 import { createDb } from '../../shared/db/pool.ts';
 import { REPO_ALIAS_RE } from '../../shared/dispatch.ts';
+import { AgentplaneError } from '../../shared/errors.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { memoryConfigOf, memoryEnvShape } from '../memory/config.ts';
 import { createMemory } from '../memory/memory.ts';
@@ -30,7 +31,11 @@ const ENV_RE = /^[a-z][a-z0-9-]{0,39}$/;
 const REF_RE = /^[A-Za-z0-9_.:-]{1,128}$/;
 const DEFAULT_ENVIRONMENTS = ['sandbox', 'preview', 'production'];
 
-class UsageError extends Error {}
+class UsageError extends AgentplaneError {
+  constructor(message: string) {
+    super('usage', message);
+  }
+}
 
 /** `--flag value` pairs (a flag may repeat); `--json` and `--all` stand alone. Anything else is a usage error. */
 function parseFlags(args: string[]): { values: Map<string, string[]>; switches: Set<string> } {

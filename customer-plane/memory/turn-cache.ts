@@ -41,7 +41,7 @@ export function turnKey(scope: TurnScope, request: RunnerChatRequest): string {
 
 /** One step's view of the cache: what its loop asks before a model call, and what it keeps for commit. */
 export type StepTurnMemo = {
-  /** The key of a request, taken before the request is sent (nothing downstream can change what was keyed). */
+  /** The key of a request, taken before the request is sent (nothing downstream can change what was keyed); '' when reuse is off. */
   keyOf(request: RunnerChatRequest): string;
   lookup(key: string): Promise<CachedTurn | undefined>;
   /** A turn the step got (live, or replayed from the journal): written at commit if the step succeeds. */
@@ -56,7 +56,8 @@ export function createTurnCache(db: Db, opts: { reuse: boolean; log: Logger }) {
       const pending = new Map<string, CachedTurn>();
       let reused = 0;
       return {
-        keyOf: (request) => turnKey(scope, request),
+        // With reuse off there is nothing to look up or keep, so no hashing either ('' = no key).
+        keyOf: (request) => (opts.reuse ? turnKey(scope, request) : ''),
         async lookup(key) {
           if (!opts.reuse) return undefined;
           const found = await db
