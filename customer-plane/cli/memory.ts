@@ -5,7 +5,7 @@
  *   forget --repo <alias>               delete everything memory holds of one repository
  *   forget --all                        delete everything memory holds (with the agents' standing)
  *   levels [--env <name>]… [--json]     each agent's autonomy level per environment
- *   override --agent <name> --env <name> [--ref <id>]
+ *   override --agent <name> --env <name> [--repo <alias>] [--ref <id>]
  *                                       a person overrode the agent (reverted its patch, rejected its action)
  *   reset --agent <name> --env <name>   put the agent back at the start level in that environment
  */
@@ -24,7 +24,7 @@ import type { AutonomyRow } from '../memory/standing.ts';
 const USAGE = [
   'usage: npm run memory -- forget --repo <alias> | --all',
   '       npm run memory -- levels [--env <name>]… [--json]',
-  '       npm run memory -- override --agent <name> --env <name> [--ref <id>]',
+  '       npm run memory -- override --agent <name> --env <name> [--repo <alias>] [--ref <id>]',
   '       npm run memory -- reset --agent <name> --env <name>',
 ].join('\n');
 const ENV_RE = /^[a-z][a-z0-9-]{0,39}$/;
@@ -106,6 +106,10 @@ async function main(argv: string[]): Promise<number> {
       agentOf(flags.values);
       one(flags.values, '--env', ENV_RE, 'an environment name (lowercase letters, digits, dashes)');
       if (flags.values.has('--ref')) one(flags.values, '--ref', REF_RE, 'an id (letters, digits, . _ : -)');
+      if (command === 'override' && flags.values.has('--repo'))
+        one(flags.values, '--repo', REPO_ALIAS_RE, 'a repository alias (lowercase letters, digits, dashes)');
+      if (command === 'reset' && flags.values.has('--repo'))
+        throw new UsageError('reset takes no --repo: a level is per agent and environment');
     }
     for (const e of command === 'levels' ? (flags.values.get('--env') ?? []) : [])
       if (!ENV_RE.test(e)) throw new UsageError('--env: an environment name (lowercase letters, digits, dashes)');
@@ -147,7 +151,7 @@ async function main(argv: string[]): Promise<number> {
     const agent = agentOf(values);
     const environment = values.get('--env')![0];
     if (command === 'override') {
-      const change = await memory.recordOverride({ agent, environment, ref: values.get('--ref')?.[0] });
+      const change = await memory.recordOverride({ agent, environment, ref: values.get('--ref')?.[0], repo: values.get('--repo')?.[0] });
       process.stdout.write(
         change
           ? `override recorded: ${agent} in ${environment} is now ${change.to} (was ${change.from})\n`

@@ -87,8 +87,20 @@ export function createMemory(deps: { db: Db; config: MemoryConfig; log: Logger; 
 
     /** Levels per agent and environment (the console's view); pairs without a record show the start level. */
     autonomyLevels: standing.list,
-    /** A person rejected an approval the agent asked for, or reverted a patch it made. */
-    recordOverride: standing.recordOverride,
+    /**
+     * A person rejected an approval the agent asked for, or reverted a patch it made. Besides counting
+     * against its level, its remembered model turns in that environment (that repository, if named) are
+     * dropped: the same conversation would otherwise bring back the very answer the person overrode.
+     */
+    async recordOverride(o: { agent: string; environment: string; ref?: string; repo?: string }) {
+      const change = await standing.recordOverride(o);
+      await db.query('DELETE FROM memory.semantic_turns WHERE agent = $1 AND environment = $2 AND ($3::text IS NULL OR repo = $3)', [
+        o.agent,
+        o.environment,
+        o.repo ?? null,
+      ]);
+      return change;
+    },
     /** An operator puts an agent back at the start level in one environment. */
     resetStanding: standing.reset,
     /** Deletes what memory holds of one repository, or everything. */

@@ -194,9 +194,12 @@ test('npm run memory -- forget --repo deletes everything memory holds of that re
   assert.match(levels.stdout, /\nsandbox\s+reviewer\s+assisted\s+100%\s+2\s+0\s+0\s+0\s+-\n/);
   assert.equal(levels.stdout.trim().split('\n').length, 1 + 28, 'every agent, with the start level where it has no record');
 
-  const override = await cli(['override', '--agent', 'reviewer', '--env', 'sandbox', '--ref', 'patch-42'], env);
+  assert.ok((await dump(rig)).includes('semantic_turns (other,sandbox,'), 'the other repository’s turns are there');
+  const override = await cli(['override', '--agent', 'reviewer', '--env', 'sandbox', '--repo', 'other', '--ref', 'patch-42'], env);
   assert.equal(override.code, 0, override.stderr);
   assert.equal(override.stdout, 'override recorded: reviewer in sandbox is now observe (was assisted)\n');
+  assert.ok(!(await dump(rig)).includes('semantic_turns (other,sandbox,'), 'the overridden agent’s turns in that repository are dropped');
+  assert.equal((await cli(['reset', '--agent', 'reviewer', '--env', 'sandbox', '--repo', 'other'], env)).code, 2);
   assert.equal((await cli(['override', '--agent', 'nobody', '--env', 'sandbox'], env)).code, 2);
   assert.equal((await cli(['levels', '--env', 'Prod!'], env)).code, 2);
   const json = JSON.parse((await cli(['levels', '--json', '--env', 'sandbox'], env)).stdout) as Array<{ agent: string; level: string }>;

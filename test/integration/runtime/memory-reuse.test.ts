@@ -193,6 +193,18 @@ test('a step that failed leaves no turn to reuse: the next run asks the model ag
   assert.equal(rig.openai.requests.count, 3, 'the succeeded turn is reused');
 });
 
+test('a person’s override of the agent drops its remembered turns in that environment: the next run asks the model afresh', async (t) => {
+  const rig = await startRuntimeRig(t, { repoFiles: FILES, templates: indexAndReview, memory: true, script: readingModel() });
+  await rig.run('code-review');
+  await rig.run('code-review', { environment: 'preview' });
+  assert.equal(rig.openai.requests.count, 10);
+  await rig.memory!.recordOverride({ agent: 'reviewer', environment: 'sandbox', ref: 'reverted-patch-1' });
+  await rig.run('code-review');
+  assert.equal(rig.openai.requests.count, 15, 'overridden in the sandbox: all live');
+  await rig.run('code-review', { environment: 'preview' });
+  assert.equal(rig.openai.requests.count, 15, 'its turns in preview are kept');
+});
+
 test('with MEMORY_REUSE off, every turn asks the model (the runs are otherwise the same)', async (t) => {
   const rig = await startRuntimeRig(t, { repoFiles: FILES, templates: indexAndReview, memory: { reuse: false }, script: readingModel() });
   await rig.run('code-review');
