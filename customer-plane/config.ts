@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
+import { memoryEnvShape } from './memory/config.ts';
 import { isLoopback } from './console/api/loopback.ts';
 
 /** Where the plane's secret store is; shared with the `secrets` and `runs inputs` CLIs. */
@@ -104,6 +105,8 @@ export const customerPlaneEnvSchema = z
     LOCAL_API_HOST: z.string().default('127.0.0.1').refine(isLoopback, 'a loopback address (127.x.x.x or ::1)'),
     /** pino level. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** Agent memory and the autonomy thresholds (customer-plane/memory/config.ts). */
+    ...memoryEnvShape,
   })
   .superRefine(awsNeedsRegion, EVEN_WITH_OTHER_PROBLEMS);
 export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;

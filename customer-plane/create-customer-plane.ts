@@ -5,7 +5,8 @@ import { type CleanupStack, createCleanupStack } from '../shared/cleanup-stack.t
 import type { Logger } from '../shared/log.ts';
 import { subjects } from '../shared/subjects.ts';
 import { settleWithin } from '../shared/settle-within.ts';
-import { createLlmGateway } from '../shared/llm/index.ts';
+import { createHash } from 'node:crypto';
+import { createLlmGateway, DEFAULT_MODEL_MAP } from '../shared/llm/index.ts';
 import type { AgentName, TemplateName } from '../shared/boundary.ts';
 import { createDb } from '../shared/db/pool.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
@@ -45,6 +46,9 @@ import { startRunner } from './runner/worker.ts';
 import { createCommandExecution } from './runner/command-execution.ts';
 import { createRunLedger } from './runner/ledger/runs.ts';
 import { migrateLedger } from './runner/ledger/migrate.ts';
+import { memoryConfigOf } from './memory/config.ts';
+import { createMemory } from './memory/memory.ts';
+import { migrateMemory } from './memory/migrate.ts';
 
 /**
  * What a test or an operator's build may put in place of the defaults: the agent catalog and templates,
@@ -106,6 +110,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
   await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
   await migrateApprovals({ databaseUrl: env.DATABASE_URL, log });
+  await migrateMemory({ databaseUrl: env.DATABASE_URL, log });
   // +1: the connection that listens for approval decisions.
   const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 5 });
   running.defer(() => db.end(), 5000);
@@ -203,6 +208,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   if (expired) log.info({ expired }, 'discarded the secret values of expired run inputs');
   // Asks wait as pending approvals in the database, decided through the local API or `npm run approvals`.
   const storedBroker = deps.runtime?.broker ? undefined : createStoredBroker({ db, environments, log });
+  const memory = createMemory({ db, config: memoryConfigOf(env), log, tenant: env.TENANT_ID, llmIdentity: llmIdentityOf(env) });
   const runner = await startRunner({
     nc: runnerNc,
     db,
@@ -230,6 +236,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     inputs,
     clock: Date.now,
     log,
+    memory,
     concurrency: env.RUNNER_CONCURRENCY,
     maxParallelSteps: env.RUNNER_STEP_PARALLELISM,
     ackWaitMs: env.RUNNER_ACK_WAIT_MS,
@@ -253,6 +260,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
 
   return {
     egress,
+    memory,
     kid: key.kid,
     /** The local API's base URL, when LOCAL_API_PORT is set. */
     localApiUrl: localApi?.url,
@@ -270,6 +278,12 @@ async function closeConnection(nc: NatsConnection): Promise<void> {
 function mkdirp(dir: string): string {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   return dir;
+}
+
+/** Which models answer the tiers: memory keys model turns on it, so a changed model map reuses nothing. */
+function llmIdentityOf(env: CustomerPlaneEnv): string {
+  if (env.LLM_MODE === 'routed') return `routed:${env.CONTROL_PLANE_URL}`;
+  return `direct:${createHash('sha256').update(JSON.stringify(DEFAULT_MODEL_MAP)).digest('hex')}`;
 }
 
 function createGateway(

@@ -12,6 +12,7 @@ export const DEFAULT_ENVIRONMENTS: readonly Environment[] = Object.freeze([
     templates: TEMPLATES,
     approval: { deadlineSeconds: 3600, warnBeforeSeconds: 300 },
     writes: 'allow',
+    actAloneFrom: 'assisted',
   },
   {
     name: 'preview',
@@ -19,6 +20,7 @@ export const DEFAULT_ENVIRONMENTS: readonly Environment[] = Object.freeze([
     templates: TEMPLATES,
     approval: { deadlineSeconds: 3600, warnBeforeSeconds: 300 },
     writes: 'allow',
+    actAloneFrom: 'autonomous',
   },
   {
     name: 'production',
@@ -26,6 +28,7 @@ export const DEFAULT_ENVIRONMENTS: readonly Environment[] = Object.freeze([
     templates: TEMPLATES,
     approval: { deadlineSeconds: 4 * 3600, warnBeforeSeconds: 900 },
     writes: 'ask',
+    actAloneFrom: 'autonomous',
     reviewed: {},
   },
 ]);

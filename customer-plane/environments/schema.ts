@@ -19,6 +19,11 @@ export type Environment = {
   /** `ask`: a person approves every action beyond reading (writes, commands, git). */
   writes: 'allow' | 'ask';
   /**
+   * The autonomy level (customer-plane/memory) from which an agent acts here without asking:
+   * `assisted` (every agent that is not in observe), or `autonomous` (only agents that earned it).
+   */
+  actAloneFrom: 'assisted' | 'autonomous';
+  /**
    * Present: only these templates run here, and only while their content hash (templateHash) still
    * matches the pinned one. Required for `production`.
    */
@@ -45,6 +50,8 @@ const environmentSchema = z.strictObject({
     warnBeforeSeconds: z.int().min(0),
   }),
   writes: z.enum(['allow', 'ask']),
+  // `autonomous`: only agents that earned autonomy (memory) act unasked here; the shipped `preview` says so.
+  actAloneFrom: z.enum(['assisted', 'autonomous']).default('assisted'),
   reviewed: z
     .partialRecord(z.enum(TEMPLATES), z.string().regex(SHA256_RE, 'a sha256 hex digest (npm run environments -- hashes)'))
     .optional(),

@@ -4,9 +4,11 @@ import type { CommandRunner } from '../guard/types.ts';
 
 /**
  * The environment and autonomy part of the gate. The runner builds the context from the run's named
- * environment (customer-plane/environments/): its name and whether it asks before writes. The policy
- * reads the definition, never the name, so an environment called `production` is as strict as its
- * definition says (the environments check refuses a `production` that does not ask).
+ * environment (customer-plane/environments/) and the autonomy level the agent has earned there
+ * (customer-plane/memory: promoted after successes in a row, demoted after failures in a row or a
+ * person's override; production never past `assisted`). The policy reads the environment's definition,
+ * never its name, so an environment called `production` is as strict as its definition says (the
+ * environments check refuses a `production` that does not ask).
  */
 export const AUTONOMY_LEVELS = ['observe', 'assisted', 'autonomous'] as const;
 export type AutonomyLevel = (typeof AUTONOMY_LEVELS)[number];
@@ -16,11 +18,22 @@ export type PolicyContext = {
   environment: string;
   /** The environment's rule for actions beyond reading: `ask` puts every one of them to a person. */
   writes: 'allow' | 'ask';
-  /** observe: proposes only; assisted: acts, a person approves consequential actions; autonomous: acts within policy. */
+  /** The level from which an agent acts here without asking (the environment's `actAloneFrom`). */
+  actAloneFrom: 'assisted' | 'autonomous';
+  /**
+   * observe: proposes only (reads; every other effect is denied). assisted: acts on its own only where
+   * the environment lets assisted agents act alone, else with a person's approval. autonomous: acts
+   * within the environment's policy. At every level a consequential action needs a person.
+   */
   autonomy: AutonomyLevel;
 };
 
-export const DEFAULT_POLICY: PolicyContext = Object.freeze({ environment: 'sandbox', writes: 'allow', autonomy: 'assisted' });
+export const DEFAULT_POLICY: PolicyContext = Object.freeze({
+  environment: 'sandbox',
+  writes: 'allow',
+  actAloneFrom: 'assisted',
+  autonomy: 'assisted',
+});
 
 export type PolicyAction = {
   effect: Effect;
@@ -35,7 +48,7 @@ export type PolicyDecision = { decision: 'allow' | 'ask' | 'deny'; reason: Refus
 /**
  * What the environment and the agent's autonomy make of an action the other checks let through.
  * A consequential action is never allowed outright at any level: the model cannot make one happen
- * on its own, a person has to approve it.
+ * on its own, a person has to approve it. Production is never autonomous, whatever the context says.
  */
 export function decidePolicy(action: PolicyAction, ctx: PolicyContext): PolicyDecision {
   if (action.effect === 'read') return { decision: 'allow', reason: 'allowed' };
@@ -46,5 +59,7 @@ export function decidePolicy(action: PolicyAction, ctx: PolicyContext): PolicyDe
   if (action.effect === 'exec' && action.runsRepositoryCode && action.sandbox === 'none')
     return { decision: 'ask', reason: 'sandbox_unavailable' };
   if (ctx.writes === 'ask') return { decision: 'ask', reason: 'environment_policy' };
+  // An agent that has not earned the level this environment asks for acts only with a person's approval.
+  if (ctx.autonomy === 'assisted' && ctx.actAloneFrom === 'autonomous') return { decision: 'ask', reason: 'autonomy_level' };
   return { decision: 'allow', reason: 'allowed' };
 }

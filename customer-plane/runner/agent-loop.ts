@@ -3,7 +3,8 @@ import type { ToolName } from '../../shared/boundary.ts';
 import type { Logger } from '../../shared/log.ts';
 import { TOOLS, toolInputSchemas } from '../../agents/tools.ts';
 import type { AgentOutput, LlmAgent } from '../../agents/types.ts';
-import type { RunnerLlm, RunnerMessage, RunnerTool, RunnerToolCall } from '../llm/types.ts';
+import type { RunnerChatRequest, RunnerLlm, RunnerMessage, RunnerTool, RunnerToolCall } from '../llm/types.ts';
+import type { StepTurnMemo } from '../memory/turn-cache.ts';
 import { StepFailure, type StepToolBox } from '../tools/toolbox.ts';
 import type { PriorTurn, StepJournal } from './ledger/journal.ts';
 import { inputsEnvelope, RUNTIME_FRAME, toolResultEnvelope } from './untrusted.ts';
@@ -12,7 +13,16 @@ import { inputsEnvelope, RUNTIME_FRAME, toolResultEnvelope } from './untrusted.t
 const CALLS_PER_TURN = 8;
 export const toolCallBudget = (agent: { budget: { maxSteps: number } }) => agent.budget.maxSteps * CALLS_PER_TURN;
 
-export type LoopResult = { output: AgentOutput; llmCalls: number; inputTokens: number; outputTokens: number };
+/** Model calls and tokens the step spent (`llmCalls`, tokens), and the turns memory answered instead (`reused…`). */
+export type LoopResult = {
+  output: AgentOutput;
+  llmCalls: number;
+  inputTokens: number;
+  outputTokens: number;
+  reusedCalls: number;
+  reusedInputTokens: number;
+  reusedOutputTokens: number;
+};
 
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -32,6 +42,11 @@ export function toolsFor(agent: { tools: readonly ToolName[] }): RunnerTool[] {
  * call through the gate) for at most `budget.maxSteps` turns and `budget.maxTokens` tokens, and must end
  * with a JSON object valid for the agent's output schema — one repair turn is granted, then the step
  * fails with `invalid_output`. Model replies are journaled, so a resumed step replays them.
+ *
+ * With `memo`, a turn whose request is byte-identical to one a succeeded step made before (same
+ * repository and environment) takes that reply from memory instead of the model: the conversation is
+ * exactly the one the model would have had, its tool calls still go through the gate, and the budget
+ * counts the reused turn's tokens as before, so every later request is the same too.
  */
 export async function runLlmAgent(
   agent: LlmAgent,
@@ -48,6 +63,7 @@ export async function runLlmAgent(
     requestId?: string;
     signal: AbortSignal;
     log: Logger;
+    memo?: StepTurnMemo;
   },
 ): Promise<LoopResult> {
   const messages: RunnerMessage[] = [
@@ -67,7 +83,8 @@ export async function runLlmAgent(
   const tools = toolsFor(agent);
   const schema = jsonSchemaOf(agent.output);
   let turn = 0;
-  let llmCalls = 0;
+  const spent = { llmCalls: 0, inputTokens: 0, outputTokens: 0, reusedCalls: 0, reusedInputTokens: 0, reusedOutputTokens: 0 };
+  // The budget counts every turn the conversation holds, reused or not: the same path gives the same requests.
   let inputTokens = 0;
   let outputTokens = 0;
   let repaired = false;
@@ -77,9 +94,17 @@ export async function runLlmAgent(
       throw new StepFailure('budget_exhausted', `token budget of ${agent.budget.maxTokens} used up`);
     turn += 1;
     const reply = await nextTurn(turn);
-    llmCalls += 1;
     inputTokens += reply.inputTokens;
     outputTokens += reply.outputTokens;
+    if (reply.reused) {
+      spent.reusedCalls += 1;
+      spent.reusedInputTokens += reply.inputTokens;
+      spent.reusedOutputTokens += reply.outputTokens;
+    } else {
+      spent.llmCalls += 1;
+      spent.inputTokens += reply.inputTokens;
+      spent.outputTokens += reply.outputTokens;
+    }
     const calls = toolCallsOf(reply.message.tool_calls);
     const content = typeof reply.message.content === 'string' ? reply.message.content : null;
     messages.push({ role: 'assistant', content, ...(calls.length ? { tool_calls: calls.map(echoable) } : {}) });
@@ -92,7 +117,7 @@ export async function runLlmAgent(
       continue;
     }
     const verdict = parseOutput(agent, content);
-    if (verdict.ok) return { output: verdict.output, llmCalls, inputTokens, outputTokens };
+    if (verdict.ok) return { output: verdict.output, ...spent };
     if (repaired) throw new StepFailure('invalid_output', `the final answer is not valid for the output schema: ${verdict.problem}`);
     repaired = true;
     messages.push({
@@ -103,7 +128,17 @@ export async function runLlmAgent(
 
   async function nextTurn(
     seq: number,
-  ): Promise<{ message: { content?: unknown; tool_calls?: unknown }; inputTokens: number; outputTokens: number }> {
+  ): Promise<{ message: { content?: unknown; tool_calls?: unknown }; inputTokens: number; outputTokens: number; reused: boolean }> {
+    const left = agent.budget.maxTokens - inputTokens - outputTokens;
+    const request: RunnerChatRequest = {
+      model: agent.tier,
+      messages,
+      tools,
+      tool_choice: 'auto',
+      response_format: { type: 'json_schema', json_schema: { name: 'agent_output', schema, strict: false } },
+      max_tokens: Math.max(256, Math.min(4096, left)),
+    };
+    const key = deps.memo?.keyOf(request);
     const prior = deps.priorTurns.get(seq);
     if (prior) {
       await deps.journal.recordTurn({
@@ -113,27 +148,20 @@ export async function runLlmAgent(
         outputTokens: prior.outputTokens,
         replayed: true,
       });
-      return {
-        message: prior.message as { content?: unknown; tool_calls?: unknown },
-        inputTokens: prior.inputTokens,
-        outputTokens: prior.outputTokens,
-      };
+      const message = prior.message as { content?: string | null; tool_calls?: unknown };
+      if (key)
+        deps.memo?.remember(key, { message: { content: message.content ?? null, tool_calls: message.tool_calls }, ...tokensOf(prior) });
+      return { message, inputTokens: prior.inputTokens, outputTokens: prior.outputTokens, reused: false };
     }
     deps.priorTurns.clear(); // past the previous attempt's journal: live from here on
-    const left = agent.budget.maxTokens - inputTokens - outputTokens;
+    const cached = key ? await deps.memo?.lookup(key) : undefined;
+    if (cached) {
+      await deps.journal.recordTurn({ seq, message: cached.message, ...tokensOf(cached), replayed: false });
+      return { message: cached.message, ...tokensOf(cached), reused: true };
+    }
     let result;
     try {
-      result = await deps.llm.chat(
-        {
-          model: agent.tier,
-          messages,
-          tools,
-          tool_choice: 'auto',
-          response_format: { type: 'json_schema', json_schema: { name: 'agent_output', schema, strict: false } },
-          max_tokens: Math.max(256, Math.min(4096, left)),
-        },
-        { tenant: deps.tenant, agent: agent.name, requestId: deps.requestId, signal: deps.signal },
-      );
+      result = await deps.llm.chat(request, { tenant: deps.tenant, agent: agent.name, requestId: deps.requestId, signal: deps.signal });
     } catch (err) {
       const status = (err as { status?: number }).status;
       const rejected = typeof status === 'number' && status < 500 && status !== 429 && status !== 499;
@@ -144,7 +172,8 @@ export async function runLlmAgent(
     const turnIn = u.inputTokens + u.cachedInputTokens + u.cacheCreationTokens;
     const kept = { content: typeof message.content === 'string' ? message.content : null, tool_calls: message.tool_calls ?? undefined };
     await deps.journal.recordTurn({ seq, message: kept, inputTokens: turnIn, outputTokens: u.outputTokens, replayed: false });
-    return { message: kept, inputTokens: turnIn, outputTokens: u.outputTokens };
+    if (key) deps.memo?.remember(key, { message: kept, inputTokens: turnIn, outputTokens: u.outputTokens });
+    return { message: kept, inputTokens: turnIn, outputTokens: u.outputTokens, reused: false };
   }
 }
 
@@ -155,6 +184,7 @@ function secretsLine(agent: LlmAgent, names: readonly string[] | undefined): str
     `Secrets your commands may use, by reference only — write {{secret:NAME}} as an argument; the value is put in when the command runs and you never see it: ${names.join(', ')}`,
   ];
 }
+const tokensOf = (t: { inputTokens: number; outputTokens: number }) => ({ inputTokens: t.inputTokens, outputTokens: t.outputTokens });
 
 /** The tool calls of a reply, whatever shape the model gave them in; anything unusable is skipped. */
 function toolCallsOf(raw: unknown): RunnerToolCall[] {

@@ -10,6 +10,7 @@ import type { Environment } from '../environments/environments.ts';
 import { RetryableError } from '../../shared/worker-errors.ts';
 import type { CommandGuard, CommandRunner } from '../guard/types.ts';
 import type { RunnerLlm } from '../llm/types.ts';
+import type { Memory } from '../memory/memory.ts';
 import { createStepToolBox, StepFailure } from '../tools/toolbox.ts';
 import { PathRejectedError, type Workspace } from '../workspace/workspace.ts';
 import { runLlmAgent, toolCallBudget } from './agent-loop.ts';
@@ -31,6 +32,8 @@ export type StepDeps = {
   log: Logger;
   clock: () => number;
   fetch?: typeof fetch;
+  /** Agent memory: the autonomy level each step runs at, model turns reused by content, the run's scratchpad. */
+  memory?: Memory;
 };
 
 export type StepRun = {
@@ -40,6 +43,9 @@ export type StepRun = {
   policy: PolicyContext;
   /** The run's named environment: its secret scope is what the step's commands may reference. */
   environment: Environment;
+  /** The repository alias and template of the run (memory is kept per repository). */
+  repo: string;
+  template: string;
   step: StepRow;
   agent: AgentDefinition | undefined;
   inputs: Record<string, AgentOutput>;
@@ -47,6 +53,8 @@ export type StepRun = {
   workspace: Workspace;
   /** The workspace tree id when the step starts. */
   tree: string;
+  /** True when no earlier step of the run has changed the workspace (the step sees the repository as it is). */
+  baseline: boolean;
   signal: AbortSignal;
   /** The run's secrets (references checked by the gate, substituted by the executor, masked everywhere); absent = none. */
   secrets?: RunSecrets;
@@ -68,6 +76,18 @@ export function isWriter(agent: AgentDefinition | undefined): boolean {
  */
 export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   const log = deps.log.child({ step: r.step.stepKey, agent: r.step.agent });
+  // The level this agent has earned in this environment (meta-cognitive memory); without memory, the run's own.
+  const policy: PolicyContext =
+    deps.memory && r.agent ? { ...r.policy, autonomy: await deps.memory.levelOf(r.agent.name, r.policy.environment) } : r.policy;
+  const scope = {
+    runId: r.runId,
+    stepId: r.step.id,
+    repo: r.repo,
+    environment: policy.environment,
+    template: r.template,
+    stepKey: r.step.stepKey,
+  };
+  const mem = deps.memory && r.agent ? deps.memory.openStep(scope, r.agent.name) : undefined;
   const t0 = deps.clock();
   const attempt = await deps.ledger.startStep(r.step.id, r.tree);
   const masker = r.secrets?.masker;
@@ -91,13 +111,13 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
       secrets: r.secrets,
       record: (d) => (tally.add(d), journal.recordDecision(d)),
     });
-    const tools = createStepToolBox({
+    const gated = createStepToolBox({
       gate,
       journal,
       workspace: r.workspace,
       runner: deps.runner,
       agent,
-      policy: r.policy,
+      policy,
       maxCalls: agent.kind === 'llm' ? toolCallBudget(agent) : agent.budget.maxSteps,
       treeBefore: r.tree,
       prior,
@@ -107,6 +127,7 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
       fetch: deps.fetch,
       secrets: r.secrets ? { resolve: (name) => r.secrets!.resolve(name), masker: r.secrets.masker } : undefined,
     });
+    const tools = mem ? mem.trace.wrap(gated) : gated;
     try {
       if (agent.kind === 'llm') {
         const loop = await runLlmAgent(agent, {
@@ -121,6 +142,7 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
           requestId: r.requestId,
           signal: r.signal,
           log,
+          memo: mem?.memo,
         });
         ({ output, llmCalls, inputTokens, outputTokens } = loop);
       } else {
@@ -182,6 +204,13 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
     finishedEventId: newUlid(),
     gateEventId: rows.length ? newUlid() : '',
   });
+  if (mem && r.agent) {
+    await deps.memory!.closeStep(
+      scope,
+      { agent: r.agent.name, autonomy: policy.autonomy, succeeded, baseline: r.baseline, output, turnsLive: llmCalls },
+      mem,
+    );
+  }
   return { status: succeeded ? 'succeeded' : 'failed', errorCode, tree };
 }
 

@@ -5,6 +5,7 @@ import type { AgentDefinition, AgentOutput, WorkflowTemplate } from '../../agent
 import type { PolicyContext } from '../gate/policy.ts';
 import { admitRun, type Environment, type Environments } from '../environments/environments.ts';
 import { RetryableError } from '../../shared/worker-errors.ts';
+import type { FinishedRun } from '../memory/rollup.ts';
 import type { Workspace } from '../workspace/workspace.ts';
 import { LedgerError } from './ledger/journal.ts';
 import type { RunRow, StepRow } from './ledger/runs.ts';
@@ -166,12 +167,15 @@ async function schedule(
         tenant: deps.tenant,
         policy,
         environment,
+        repo: run.repo,
+        template: run.template,
         step: row,
         agent,
         inputs,
         params: params.get(row.stepKey) ?? {},
         workspace,
         tree,
+        baseline: tree === workspace.baselineTree,
         signal: stepSignal,
         requestId,
         secrets,
@@ -221,9 +225,9 @@ async function schedule(
   if (broken) throw broken instanceof RetryableError ? broken : new LedgerError(broken);
 }
 
-/** The gate's policy context for a run in this environment. Every agent acts at `assisted` until earned autonomy exists. */
+/** The gate's policy context for a run in this environment; each step replaces `autonomy` with the level its agent earned there (memory). */
 export function policyFor(environment: Environment): PolicyContext {
-  return { environment: environment.name, writes: environment.writes, autonomy: 'assisted' };
+  return { environment: environment.name, writes: environment.writes, actAloneFrom: environment.actAloneFrom, autonomy: 'assisted' };
 }
 
 async function refuse(
@@ -281,6 +285,36 @@ const NO_SECRETS: SecretsProvider = {
   delete: async () => {},
 };
 
+/** The run as memory rolls it up: its outcome, and each step's (with whether the agent's level refused it something). */
+async function finishedRun(
+  run: RunRow,
+  steps: StepRow[],
+  final: { status: 'succeeded' | 'failed'; errorCode: ErrorCode },
+  deps: RunnerDeps,
+): Promise<FinishedRun> {
+  const out: FinishedRun['steps'] = [];
+  for (const s of steps) {
+    const tally = await deps.ledger.gateTally(s.id, s.attempt);
+    const refusedForLevel = s.status === 'failed' && tally.some((t) => t.reason === 'autonomy_level');
+    // A person rejected something this step asked for: an override of the agent's judgment.
+    const overridden = tally.some((t) => t.approval === 'rejected');
+    out.push({
+      id: s.id,
+      stepKey: s.stepKey,
+      agent: s.agent,
+      status: s.status,
+      errorCode: s.errorCode,
+      llmCalls: s.llmCalls,
+      inputTokens: s.inputTokens,
+      outputTokens: s.outputTokens,
+      findings: s.output?.findings.length ?? 0,
+      refusedForLevel,
+      overridden,
+    });
+  }
+  return { runId: run.id, repo: run.repo, template: run.template, environment: run.environment, ...final, steps: out };
+}
+
 /** Ends the run (unless it already ended) and reports its outcome: the stored one, with the stored event id. */
 export async function finish(
   run: RunRow,
@@ -299,6 +333,7 @@ export async function finish(
     errorCode: stored.run.errorCode,
   };
   const steps = stored.steps.filter((s) => s.status === 'succeeded' || s.status === 'failed').length;
+  if (deps.memory) await deps.memory.finishRun(await finishedRun(stored.run, stored.steps, final, deps));
   const at = stored.run.finishedAt ?? deps.clock();
   deps.events.emit(
     'meta',

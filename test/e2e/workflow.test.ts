@@ -8,7 +8,9 @@ import { startTopology, type Topology } from '../../scripts/topology/local-topol
 
 let topo: Topology;
 before(async () => {
-  topo = await startTopology({ logLevel: 'info' });
+  // These tests follow live LLM calls (failover, routing): model turns are not reused from memory here
+  // (reuse has its own tests in test/integration/runtime/memory-reuse.test.ts). Memory still records.
+  topo = await startTopology({ logLevel: 'info', customerEnv: { MEMORY_REUSE: 'false' } });
 });
 after(() => topo?.stop());
 
@@ -56,6 +58,22 @@ test('a dispatched code-review workflow runs every step of its template in the c
   assert.deepEqual(step('injection-scanner').findings, { info: 0, low: 0, medium: 0, high: 1, critical: 0 });
   assert.deepEqual(step('secret-scanner').findings, { info: 0, low: 0, medium: 0, high: 0, critical: 0 });
 
+  // The customer plane's memory recorded the run, locally: its episode and each agent's record in the sandbox.
+  const [episode] = await query(
+    'SELECT status, steps, llm_calls FROM memory.episodes WHERE run_id = $1',
+    [wf.id],
+    topo.customerDatabaseUrl,
+  );
+  assert.deepEqual(episode, { status: 'succeeded', steps: wf.steps.length, llm_calls: 2 });
+  const standing = await query(
+    "SELECT agent FROM memory.standing WHERE environment = 'sandbox' ORDER BY agent",
+    [],
+    topo.customerDatabaseUrl,
+  );
+  assert.deepEqual(
+    standing.map((r) => r.agent),
+    [...new Set(wf.steps.map((s: { agent: string }) => s.agent))].sort(),
+  );
   const [row] = await query('SELECT status, error_code, tenant_id, duration_ms FROM workflows WHERE id = $1', [wf.id]);
   assert.equal(row.status, 'succeeded');
   assert.equal(row.error_code, null);

@@ -64,7 +64,7 @@ export function pushAsk(o: { runId: string; stepId: string; seq?: number; remote
     reason: 'consequential_action',
     consequences: ['push'],
     preview: { tool: 'run_command', argv: [['git', 'push', o.remote ?? 'origin', 'main']], cwd: '/ws/one', paths: [], secrets: [] },
-    policy: { environment: 'sandbox', writes: 'allow', autonomy: 'assisted' },
+    policy: { environment: 'sandbox', writes: 'allow', actAloneFrom: 'assisted', autonomy: 'assisted' },
     signal: o.signal ?? new AbortController().signal,
   };
 }

@@ -21,6 +21,9 @@ import { createStoredBroker, type StoredBroker } from '../../customer-plane/appr
 import { createApprovalStore } from '../../customer-plane/approvals/store.ts';
 import { createRunRecords } from '../../customer-plane/runner/ledger/records.ts';
 import { createRunLedger } from '../../customer-plane/runner/ledger/runs.ts';
+import { DEFAULT_MEMORY_CONFIG, type MemoryConfig } from '../../customer-plane/memory/config.ts';
+import { createMemory } from '../../customer-plane/memory/memory.ts';
+import { migrateMemory } from '../../customer-plane/memory/migrate.ts';
 import { type RunnerDeps, type RunnerSecrets, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
 import { createRunInputs } from '../../customer-plane/runner/ledger/inputs.ts';
 import type { SecretBackend } from '../../customer-plane/secrets/store.ts';
@@ -65,6 +68,10 @@ export async function startRuntimeRig(
     inputsBackend?: SecretBackend;
     /** The runtime's logger (default: silent). */
     log?: Logger;
+    /** Agent memory in the `memory` schema (off unless asked for): true for the defaults, or settings to change. */
+    memory?: true | { reuse?: boolean; autonomy?: Partial<MemoryConfig['autonomy']> };
+    /** More repositories beside `sample`: alias → files. */
+    moreRepos?: Record<string, Record<string, string>>;
   } = {},
 ) {
   const dir = mkdtempSync(join(tmpdir(), 'ap-runtime-'));
@@ -84,11 +91,16 @@ export async function startRuntimeRig(
   await migrateApprovals({ databaseUrl: database.url, log: silentLogger() });
   const repoDir = join(dir, 'repo');
   const files = opts.repoFiles ?? { 'README.md': '# sample\n', 'src/server.ts': 'export const x = 1;\n' };
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(repoDir, path)), { recursive: true });
-    writeFileSync(join(repoDir, path), text);
+  const repos: Record<string, string> = { sample: repoDir };
+  for (const [alias, repoFiles] of [['sample', files] as const, ...Object.entries(opts.moreRepos ?? {})]) {
+    const root = alias === 'sample' ? repoDir : join(dir, `repo-${alias}`);
+    repos[alias] = root;
+    for (const [path, text] of Object.entries(repoFiles)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    mkdirSync(root, { recursive: true });
   }
-  mkdirSync(repoDir, { recursive: true });
   const workspaceDir = join(dir, 'workspaces');
   mkdirSync(workspaceDir);
 
@@ -108,11 +120,23 @@ export async function startRuntimeRig(
   const environments = opts.environments ?? (await loadEnvironments());
   if (opts.storedApprovals)
     stored = createStoredBroker({ db: pool, environments, log: opts.storedApprovals.log ?? silentLogger(), ...opts.storedApprovals });
+  const tenant = '00000000-0000-4000-8000-0000000000aa';
+  let memory: ReturnType<typeof createMemory> | undefined;
+  if (opts.memory) {
+    await migrateMemory({ databaseUrl: database.url, log: silentLogger() });
+    const m = opts.memory === true ? {} : opts.memory;
+    const config: MemoryConfig = {
+      ...DEFAULT_MEMORY_CONFIG,
+      reuse: m.reuse ?? DEFAULT_MEMORY_CONFIG.reuse,
+      autonomy: { ...DEFAULT_MEMORY_CONFIG.autonomy, ...m.autonomy },
+    };
+    memory = createMemory({ db, config, log: silentLogger(), tenant, llmIdentity: 'fake-openai' });
+  }
   const deps: RunnerDeps = {
     db,
     ledger: createRunLedger(db),
-    tenant: '00000000-0000-4000-8000-0000000000aa',
-    repos: { sample: repoDir },
+    tenant,
+    repos,
     workspaceDir,
     events: {
       emit(kind, event) {
@@ -137,6 +161,7 @@ export async function startRuntimeRig(
     inputs: opts.inputsBackend ? createRunInputs({ db, backend: opts.inputsBackend }) : undefined,
     maxParallelSteps: opts.maxParallelSteps ?? 3,
     environments,
+    memory,
   };
   const records = createRunRecords(pool);
   return {
@@ -145,6 +170,8 @@ export async function startRuntimeRig(
     pool,
     deps,
     repoDir,
+    repos,
+    memory,
     workspaceDir,
     openai,
     events,

@@ -30,7 +30,7 @@ test('npm run approvals: list and show what a person is asked (argv, secrets by 
   write.tool = 'write_file';
   write.reason = 'environment_policy';
   write.consequences = [];
-  write.policy = { environment: 'production', writes: 'ask', autonomy: 'assisted' };
+  write.policy = { environment: 'production', writes: 'ask', actAloneFrom: 'assisted', autonomy: 'assisted' };
   write.preview = {
     tool: 'write_file',
     paths: ['src/\u001b[2Jevil.ts'],

@@ -227,7 +227,7 @@ test('a run reads only its own environment’s secrets: sandbox cannot name prod
   );
   const push = asked.find((a) => a.tool === 'run_command')!;
   assert.deepEqual(push.preview.secrets, ['DEPLOY_TOKEN']);
-  assert.deepEqual(push.policy, { environment: 'production', writes: 'ask', autonomy: 'assisted' });
+  assert.deepEqual(push.policy, { environment: 'production', writes: 'ask', actAloneFrom: 'assisted', autonomy: 'assisted' });
 });
 
 test('a runner stopping while a step waits gives the run back; the next delivery waits on the same approval, and once approved the action runs exactly once', async (t) => {

@@ -31,6 +31,12 @@ const refused: Array<[string, string]> = [
   ['shared/x.ts', './llm/gateway.ts'],
   ['test/integration/x.ts', '../../shared/llm/gateway.ts'],
   ['control-plane/x.ts', '../scripts/fakes/index.ts'],
+  ['customer-plane/memory/x.ts', '../egress/egress.ts'],
+  ['customer-plane/memory/x.ts', '../leaf/embedded.ts'],
+  ['customer-plane/memory/x.ts', '../telemetry/runner-metrics.ts'],
+  ['customer-plane/memory/x.ts', '@nats-io/transport-node'],
+  ['customer-plane/memory/x.ts', '../../control-plane/config.ts'],
+  ['customer-plane/memory/x.ts', '../../test/support/runtime-rig.ts'],
 ];
 const allowed: Array<[string, string]> = [
   ['customer-plane/runner/x.ts', '../../shared/config.ts'],
@@ -41,6 +47,7 @@ const allowed: Array<[string, string]> = [
   ['test/unit/shared/llm/x.ts', '../../../../shared/llm/gateway.ts'],
   ['test/e2e/x.ts', '../../scripts/topology/local-topology.ts'],
   ['scripts/x.ts', '../control-plane/config.ts'],
+  ['customer-plane/memory/x.ts', '../runner/ledger/pg-safe.ts'],
 ];
 
 async function lint(cases: Array<[string, string]>): Promise<Set<string>> {

@@ -84,6 +84,7 @@ test('a JSON or YAML file replaces the defaults and is read as written', async (
     templates: ['index-only'],
     approval: { deadlineSeconds: 30, warnBeforeSeconds: 5 },
     writes: 'ask',
+    actAloneFrom: 'assisted',
   });
   await assert.rejects(loadEnvironments({ file: join(dir, 'missing.yaml') }), (err: ConfigError) => {
     assert.equal(err.code, 'config_invalid');

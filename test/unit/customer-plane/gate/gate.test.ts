@@ -235,11 +235,11 @@ test('with a sandbox, repository code runs without asking; the environment’s d
   const sandboxed = gateWith({ sandbox: 'bwrap' });
   assert.equal((await sandboxed.call(ws, 'run_command', { command: 'node --test' })).ok, true);
   const g = gateWith();
-  const observe: PolicyContext = { environment: 'sandbox', writes: 'allow', autonomy: 'observe' };
+  const observe: PolicyContext = { environment: 'sandbox', writes: 'allow', actAloneFrom: 'assisted', autonomy: 'observe' };
   const denied = await g.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' }, { policy: observe });
   assert.equal(!denied.ok && denied.reason, 'autonomy_level');
   assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { policy: observe })).ok, true, 'observing still reads');
-  const staging: PolicyContext = { environment: 'staging', writes: 'ask', autonomy: 'assisted' };
+  const staging: PolicyContext = { environment: 'staging', writes: 'ask', actAloneFrom: 'assisted', autonomy: 'assisted' };
   for (const [tool, input] of [
     ['write_file', { path: 'src/b.ts', content: 'b' }],
     ['apply_patch', { diff: '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-a\n+b\n' }],
@@ -250,7 +250,12 @@ test('with a sandbox, repository code runs without asking; the environment’s d
     assert.deepEqual([g.decisions.at(-1)!.decision, g.decisions.at(-1)!.reason], ['ask', 'environment_policy'], tool);
   }
   assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { policy: staging })).ok, true, 'reads are never asked');
-  const namedProductionButAllowing: PolicyContext = { environment: 'production', writes: 'allow', autonomy: 'assisted' };
+  const namedProductionButAllowing: PolicyContext = {
+    environment: 'production',
+    writes: 'allow',
+    actAloneFrom: 'assisted',
+    autonomy: 'assisted',
+  };
   assert.equal(
     (await g.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' }, { policy: namedProductionButAllowing })).ok,
     true,
@@ -266,7 +271,7 @@ test('with a sandbox, repository code runs without asking; the environment’s d
 test('what a person is asked about: a write or delete comes with the unified diff of the file as it is now, a command with its argv, cwd and the names of the secrets it uses', async (t) => {
   const ws = await setup(t);
   const g = gateWith();
-  const ask: PolicyContext = { environment: 'production', writes: 'ask', autonomy: 'assisted' };
+  const ask: PolicyContext = { environment: 'production', writes: 'ask', actAloneFrom: 'assisted', autonomy: 'assisted' };
   await g.call(ws, 'write_file', { path: 'src/a.ts', content: 'a\nb\n' }, { policy: ask });
   const write = g.asked.at(-1)!;
   assert.equal(write.seq, g.decisions.at(-1)!.seq, 'the ask carries the call’s sequence number');
