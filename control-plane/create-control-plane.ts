@@ -114,11 +114,15 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   }, 7000);
   await duringHubReload.execute(() => ensureHubStreams(nc));
   const dispatcher = createDispatcher({ nc });
-  const ingest = await startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log });
+  // Every JetStream call of the start can meet another replica's enrollment reloading the shared
+  // hub (JetStream "not enabled" for a moment): each worker start is idempotent, so it is retried.
+  const ingest = await duringHubReload.execute(() =>
+    startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log }),
+  );
   running.defer(() => ingest.stop());
-  const deadLetters = await startDeadLetterMover({ nc, log });
+  const deadLetters = await duringHubReload.execute(() => startDeadLetterMover({ nc, log }));
   running.defer(() => deadLetters.stop());
-  const relay = await startRelay({ nc, workflows, log });
+  const relay = await duringHubReload.execute(() => startRelay({ nc, workflows, log }));
   running.defer(() => relay.stop());
 
   const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
