@@ -26,6 +26,8 @@ export const controlPlaneEnvSchema = z
     HUB_PID_FILE: z.string().optional(),
     /** The leafnode URL handed to enrolling customer planes (e.g. nats-leaf://hub.example.com:7422). */
     HUB_LEAF_URL: z.string().url().optional(),
+    /** With an external hub: its HTTP monitor (e.g. http://hub.internal:8222); readiness then reports how many enrolled leaves are linked. */
+    HUB_MONITOR_URL: z.string().url().optional(),
     /** Embedded hub: certificate and key for its leafnode listener (TLS); unset = plaintext on loopback. */
     HUB_LEAF_TLS_CERT_FILE: z.string().optional(),
     HUB_LEAF_TLS_KEY_FILE: z.string().optional(),

@@ -18,7 +18,8 @@ import { tenantRoutes } from './http/routes/tenants.ts';
 import { enrollRoutes } from './http/routes/enroll.ts';
 import { workflowRoutes } from './http/routes/workflows.ts';
 import { healthRoutes } from './http/routes/health.ts';
-import { startEmbeddedHub } from './hub/embedded.ts';
+import { startEmbeddedHub, type EmbeddedHub } from './hub/embedded.ts';
+import { createLeafLinkCheck } from './hub/leaf-links.ts';
 import { createHubAdmin, type HubAdmin } from './hub/leaf-users.ts';
 import { ensureHubStreams } from './hub/streams.ts';
 import { createDispatcher } from './routing/dispatch.ts';
@@ -68,16 +69,18 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   let natsUser = env.HUB_NATS_USER;
   let natsPass = env.HUB_NATS_PASSWORD;
   let hub: HubAdmin;
-  let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
+  let embeddedHub: EmbeddedHub | undefined;
+  let hubMonitorUrl = env.HUB_MONITOR_URL;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
     const leafTls =
       env.HUB_LEAF_TLS_CERT_FILE && env.HUB_LEAF_TLS_KEY_FILE
         ? { certFile: env.HUB_LEAF_TLS_CERT_FILE, keyFile: env.HUB_LEAF_TLS_KEY_FILE }
         : undefined;
-    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls });
-    running.defer(() => embedded.process.stop(), 10_000);
-    embeddedHub = embedded.process;
+    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls, log });
+    running.defer(() => embedded.stop(), 12_000);
+    embeddedHub = embedded;
+    hubMonitorUrl = embedded.monitorUrl;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
     hub = createHubAdmin({
       accountsPath: embedded.accountsPath,
@@ -87,7 +90,10 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
       leafUrl: embedded.leafUrl,
       log,
     });
-    log.info({ natsUrl, leafUrl: embedded.leafUrl }, 'HUB_NATS_URL not set: using an embedded nats-server hub');
+    log.info(
+      { natsUrl, leafUrl: embedded.leafUrl, stateDir: env.STATE_DIR },
+      'HUB_NATS_URL not set: using an embedded nats-server hub (ports and store kept in the state dir; restarted if it dies)',
+    );
     if (!leafTls)
       log.warn({ leafUrl: embedded.leafUrl }, 'the hub leafnode link is plaintext on loopback (embedded default); production hubs use TLS');
   } else {
@@ -155,6 +161,14 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
         },
         ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
       },
+      reports: hubMonitorUrl
+        ? {
+            leaves: createLeafLinkCheck({
+              monitorUrl: hubMonitorUrl,
+              enrolledTenants: async () => (await tenants.leafUsers()).map((u) => u.tenant),
+            }),
+          }
+        : undefined,
     }),
   );
   await app.register(tenantRoutes({ tenants, issuer, verifier, db, hub }));
@@ -171,7 +185,7 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
     issuer,
     db,
     nc,
-    /** The embedded hub's process, when there is one (tests stop it to prove readiness follows it). */
+    /** The embedded hub, when there is one (tests kill its process to prove supervision and readiness). */
     embeddedHub,
     async listen(): Promise<string> {
       return app.listen({ host: env.HOST, port: env.PORT });

@@ -64,3 +64,10 @@ export class ConfigError extends AgentplaneError {
     this.problems = problems;
   }
 }
+
+/**
+ * Something the operator must provide is missing or refused at start (a program that is not
+ * installed, a database that cannot be reached or refuses the login): the message names the missing
+ * piece and how to provide it. Services end on it with one line and exit code 78, like a ConfigError.
+ */
+export class OperatorError extends AgentplaneError {}

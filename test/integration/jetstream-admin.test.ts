@@ -95,13 +95,14 @@ test('what a hub reload causes for a moment is recognised: refused login, no res
   // While a reload rebuilds the account, the server answers that JetStream is not enabled for it
   // (API code 10039); the client wraps that answer in its own "not enabled" error.
   const reloading = nc.subscribe('$JS.RELOADING.API.>', {
-    callback: (_err, m) =>
+    callback: (_err, m) => {
       m.respond(
         JSON.stringify({
           type: 'io.nats.jetstream.api.v1.account_info_response',
           error: { code: 503, err_code: 10039, description: 'jetstream not enabled for account' },
         }),
-      ),
+      );
+    },
   });
   const notEnabled = await jetstreamManager(nc, { apiPrefix: '$JS.RELOADING.API' }).catch((e: unknown) => e);
   reloading.unsubscribe();
