@@ -20,6 +20,7 @@ import { workflowRoutes } from './http/routes/workflows.ts';
 import { healthRoutes } from './http/routes/health.ts';
 import { startEmbeddedHub, type EmbeddedHub } from './hub/embedded.ts';
 import { createLeafLinkCheck } from './hub/leaf-links.ts';
+import { watchHubConnection } from './hub/link-state.ts';
 import { createHubAdmin, type HubAdmin } from './hub/leaf-users.ts';
 import { ensureHubStreams } from './hub/streams.ts';
 import { createDispatcher } from './routing/dispatch.ts';
@@ -119,7 +120,8 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
     if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
   }, 7000);
   await duringHubReload.execute(() => ensureHubStreams(nc));
-  const dispatcher = createDispatcher({ nc });
+  const hubLink = watchHubConnection(nc);
+  const dispatcher = createDispatcher({ nc, hubConnected: hubLink.connected });
   // Every JetStream call of the start can meet another replica's enrollment reloading the shared
   // hub (JetStream "not enabled" for a moment): each worker start is idempotent, so it is retried.
   const ingest = await duringHubReload.execute(() =>
@@ -156,7 +158,7 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
       checks: {
         postgres: async () => void (await db.query('SELECT 1')),
         nats: async () => {
-          if (nc.isClosed()) throw new Error('closed');
+          if (!hubLink.connected()) throw new Error('disconnected');
           await nc.flush();
         },
         ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
@@ -173,7 +175,7 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   );
   await app.register(tenantRoutes({ tenants, issuer, verifier, db, hub }));
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
-  await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
+  await app.register(workflowRoutes({ db, workflows, dispatcher, verifier }));
   if (llmProxy) await app.register(llmProxy.routes);
   // Usage is reported in both LLM modes: routed calls from the proxy's counters, direct calls from
   // the usage counters the customer planes sent up.

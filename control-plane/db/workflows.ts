@@ -36,8 +36,9 @@ export type WorkflowView = {
 
 export function createWorkflowStore(db: Db) {
   return {
-    async create(w: { id: string; tenantId: string; template: string }): Promise<void> {
-      await db.query('INSERT INTO workflows (id, tenant_id, template, status) VALUES ($1, $2, $3, $4)', [
+    /** Inserts the workflow, in the caller's transaction when `client` is given. */
+    async create(w: { id: string; tenantId: string; template: string }, client?: pg.PoolClient): Promise<void> {
+      await (client ?? db).query('INSERT INTO workflows (id, tenant_id, template, status) VALUES ($1, $2, $3, $4)', [
         w.id,
         w.tenantId,
         w.template,

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, UnavailableError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { clientErrorOf } from '../http/middleware/error-handler/index.ts';
 import { LlmCallerGoneError, LlmError } from '../../shared/llm/index.ts';
@@ -30,7 +30,11 @@ export function openAIErrorBody(err: unknown): {
     };
   }
   if (err instanceof AppError) {
-    return { status: err.status, body: { error: { message: err.message, type: typeFor(err.status), code: err.code, param: null } } };
+    return {
+      status: err.status,
+      body: { error: { message: err.message, type: typeFor(err.status), code: err.code, param: null } },
+      retryAfter: err instanceof UnavailableError ? err.retryAfterSeconds : undefined,
+    };
   }
   const client = clientErrorOf(err);
   if (client) {
