@@ -51,6 +51,16 @@ export const controlPlaneEnvSchema = z
     METRICS_HOST: z.string().default('127.0.0.1'),
     /** The operator's OpenTelemetry collector (OTLP/HTTP base URL) for pushed metrics; unset = none. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+    /**
+     * A running workflow whose customer plane sends nothing about it for this long (ms) is ended
+     * `failed` with `customer_plane_silent`; keep it well above the runners' RUNNER_REPORT_INTERVAL_MS.
+     */
+    WORKFLOW_SILENCE_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 24 * 3_600_000)
+      .default(900_000),
     /** pino level: trace, debug, info, warn, error, fatal, silent. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     // The LLM proxy's variables (provider keys and URLs, limits, breaker, REDIS_URL) are documented

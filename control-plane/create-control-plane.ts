@@ -25,6 +25,7 @@ import { createHubAdmin, type HubAdmin } from './hub/leaf-users.ts';
 import { ensureHubStreams } from './hub/streams.ts';
 import { createDispatcher } from './routing/dispatch.ts';
 import { startRelay } from './routing/relay.ts';
+import { startSilenceSweeper } from './routing/silence.ts';
 import { createBatchVerifier } from './telemetry/verify-batch.ts';
 import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
@@ -132,6 +133,8 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   running.defer(() => deadLetters.stop());
   const relay = await duringHubReload.execute(() => startRelay({ nc, workflows, log }));
   running.defer(() => relay.stop());
+  const silence = startSilenceSweeper({ db, log, timeoutMs: env.WORKFLOW_SILENCE_TIMEOUT_MS });
+  running.defer(() => silence.stop());
 
   const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   // An unreachable Redis must not crash the process; readiness reports it instead.

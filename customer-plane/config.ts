@@ -79,6 +79,8 @@ export const customerPlaneEnvSchema = z
     RUNNER_ACK_WAIT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
     /** Deliveries of a run's work before it ends failed with `delivery_exhausted`. */
     RUNNER_MAX_DELIVER: z.coerce.number().int().min(1).max(100).default(3),
+    /** How often a running workflow is reported to the control plane (a heartbeat: its id and a time), ms. */
+    RUNNER_REPORT_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
     /** pino level. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   })

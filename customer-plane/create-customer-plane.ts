@@ -189,6 +189,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     maxParallelSteps: env.RUNNER_STEP_PARALLELISM,
     ackWaitMs: env.RUNNER_ACK_WAIT_MS,
     maxDeliver: env.RUNNER_MAX_DELIVER,
+    reportIntervalMs: env.RUNNER_REPORT_INTERVAL_MS,
   });
   // Runs in flight finish first (ECS gives the task its stop timeout).
   running.defer(() => runner.stop(), 110_000);
