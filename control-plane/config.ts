@@ -61,6 +61,12 @@ export const controlPlaneEnvSchema = z
       .min(1000)
       .max(7 * 24 * 3_600_000)
       .default(900_000),
+    /**
+     * At SIGTERM, how long LLM proxy calls in flight may still finish (ms) before they are cut; every
+     * call is counted either way. Default: LLM_TIMEOUT_MS + 30 s. Give the orchestrator a stop
+     * timeout above it (ECS allows up to 120 s).
+     */
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
     /** pino level: trace, debug, info, warn, error, fatal, silent. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     // The LLM proxy's variables (provider keys and URLs, limits, breaker, REDIS_URL) are documented

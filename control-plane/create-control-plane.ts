@@ -154,7 +154,10 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
       maxConnectionsPerClient: env.HTTP_MAX_CONNECTIONS_PER_CLIENT,
     },
   });
-  running.defer(() => app.close(), 10_000);
+  // Shutdown: new requests get 503 at once, while the LLM calls in flight get until the drain
+  // deadline (then they are cut); every call's usage is written before the pool closes.
+  const drainMs = env.SHUTDOWN_DRAIN_MS ?? env.LLM_TIMEOUT_MS + 30_000;
+  running.defer(() => Promise.all([app.close(), llmProxy?.drain(drainMs)]), drainMs + 15_000);
   await app.register(
     healthRoutes({
       jwks,
