@@ -10,8 +10,8 @@ export const EXTERNAL_HUB_VARIABLES = ['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HU
 /** The control plane's environment. Secrets have no defaults; absent service URLs select the embedded defaults. */
 export const controlPlaneEnvSchema = z
   .object({
-    /** Postgres connection string for the metadata store (required; tests and the demo create their own database). */
-    DATABASE_URL: z.string().url(),
+    /** Postgres connection string for the metadata store; unset = an embedded Postgres in STATE_DIR/postgres. */
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
     /** Secret: JSON array of private JWKs (EdDSA or ES256, each with a kid). The first signs; all verify (rotation). */
     CONTROL_PLANE_TOKEN_KEYS: z.string().transform(parseTokenKeys),
     /** The NATS hub's client URL; unset = start an embedded nats-server hub on free loopback ports. */
@@ -35,7 +35,7 @@ export const controlPlaneEnvSchema = z
     HOST: z.string().default('127.0.0.1'),
     /** HTTP API port; 0 picks a free one. */
     PORT: port().default(8080),
-    /** Where the embedded hub keeps its config and JetStream files. */
+    /** Where the embedded hub keeps its config and JetStream files, and the embedded Postgres its data. */
     STATE_DIR: z.string().default('.state/control-plane'),
     /** Time (ms) a client has to send a whole request, headers and body; slower requests get 408 and are closed. */
     HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),

@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
 import { createCleanupStack } from '../shared/cleanup-stack.ts';
+import { checkDatabase } from '../shared/db/first-connect.ts';
+import { startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import { isBriefHubOutage } from '../shared/nats-errors.ts';
 import { createTokenIssuer, createTokenVerifier, publicJwks } from '../shared/tokens.ts';
@@ -60,8 +62,16 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   const keys = env.CONTROL_PLANE_TOKEN_KEYS;
   const issuer = createTokenIssuer({ keys });
   const jwks = publicJwks(keys);
-  await runMigrations({ databaseUrl: env.DATABASE_URL, log });
-  const db = createDb({ databaseUrl: env.DATABASE_URL });
+  let databaseUrl = env.DATABASE_URL;
+  if (databaseUrl) await checkDatabase(databaseUrl);
+  else {
+    mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
+    const embedded = await startEmbeddedPostgres({ stateDir: env.STATE_DIR, database: 'agentplane', log });
+    running.defer(() => embedded.stop(), 15_000);
+    databaseUrl = embedded.url;
+  }
+  await runMigrations({ databaseUrl, log });
+  const db = createDb({ databaseUrl });
   running.defer(() => db.end());
   const tenants = createTenantStore(db);
   const verifier = createTokenVerifier({ jwks, isTenantActive: async (id) => Boolean(await tenants.get(id)) });

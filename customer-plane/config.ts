@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
@@ -11,15 +12,21 @@ export const customerPlaneEnvSchema = z
   .object({
     /** This customer's tenant id (UUID), given by the vendor with the enrollment token. */
     TENANT_ID: z.string().uuid(),
-    /** The control plane's HTTPS base URL; used once, to enroll. */
-    CONTROL_PLANE_URL: z.string().url(),
+    /** The control plane's base URL with its scheme (https://…; http:// for a control plane on this machine): enrollment, routed LLM mode. */
+    CONTROL_PLANE_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\/[^/]/.test(u), 'expected an http:// or https:// URL, e.g. https://control.example.com'),
     /** Secret, one-time: needed only at first start, before this plane has a key and a leaf login. */
     ENROLL_TOKEN: z.string().optional(),
     /**
      * The customer plane's own Postgres (in production the RDS instance the Terraform stack creates): the
-     * run ledger and run records, in the `runtime` schema. Required until an embedded default exists.
+     * run ledger and run records, in the `runtime` schema. Unset = an embedded Postgres in STATE_DIR/postgres.
      */
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional(),
     /** Local state: secrets file (embedded default), leaf JetStream store, audit log, workspaces. */
     STATE_DIR: z.string().default('.state/customer-plane'),
     /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
@@ -105,7 +112,20 @@ function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {
       ctx.addIssue({ code: 'custom', message: 'expected alias=/absolute/path pairs (alias: lowercase, digits, dashes)' });
       return out;
     }
+    // A repository that is not there would fail every run on it with repo_not_found: refuse at start.
+    if (!isDirectory(path)) {
+      ctx.addIssue({ code: 'custom', message: `the path of "${alias}" is not a directory on this machine` });
+      return out;
+    }
     out[alias] = path;
   }
   return out;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -8,6 +8,8 @@ import { settleWithin } from '../shared/settle-within.ts';
 import { createLlmGateway } from '../shared/llm/index.ts';
 import type { AgentName, TemplateName } from '../shared/boundary.ts';
 import { createDb } from '../shared/db/pool.ts';
+import { checkDatabase } from '../shared/db/first-connect.ts';
+import { startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../agents/templates/index.ts';
 import type { AgentDefinition, WorkflowTemplate } from '../agents/types.ts';
@@ -82,8 +84,9 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   const secrets = deps.secrets ?? selectSecretStore(env, stateDir, log);
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
-  await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 4 });
+  const databaseUrl = await openDatabase(env.DATABASE_URL, stateDir, log, running);
+  await migrateLedger({ databaseUrl, log });
+  const db = createDb({ databaseUrl, max: env.RUNNER_CONCURRENCY * 2 + 4 });
   running.defer(() => db.end(), 5000);
   const { key, leaf } = await ensureEnrolled({
     secrets,
@@ -205,6 +208,20 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     /** Stops everything, newest first: intake, the runs in flight, LLM client, forwarder, egress, NATS, the leaf. */
     stop: () => running.unwind(),
   };
+}
+
+/**
+ * The given Postgres (checked, so a first run names what is missing), or without DATABASE_URL an
+ * embedded one in the state dir, stopped when the plane stops or fails to start.
+ */
+async function openDatabase(url: string | undefined, stateDir: string, log: Logger, running: CleanupStack): Promise<string> {
+  if (url) {
+    await checkDatabase(url);
+    return url;
+  }
+  const embedded = await startEmbeddedPostgres({ stateDir, database: 'agentplane', log });
+  running.defer(() => embedded.stop(), 15_000);
+  return embedded.url;
 }
 
 async function closeConnection(nc: NatsConnection): Promise<void> {

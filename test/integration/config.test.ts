@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
+import { createTestDatabase, PG_ADMIN_URL } from '../../scripts/topology/scratch-database.ts';
 import { generateSigningJwk } from '../../shared/tokens.ts';
 import { pidsWithArgument } from '../support/processes.ts';
 
@@ -30,8 +30,8 @@ function runMain(script: string, env: Record<string, string>): Promise<{ code: n
 test('the control plane refuses to start without its token signing keys and names every missing variable', async () => {
   const res = await runMain('control-plane/main.ts', {});
   assert.equal(res.code, 78);
-  assert.match(res.stderr, /missing required variable\(s\): .*DATABASE_URL/);
-  assert.match(res.stderr, /CONTROL_PLANE_TOKEN_KEYS/);
+  assert.match(res.stderr, /missing required variable\(s\): CONTROL_PLANE_TOKEN_KEYS/);
+  assert.doesNotMatch(res.stderr, /DATABASE_URL/, 'without it the embedded Postgres is used');
   assert.doesNotMatch(res.stderr, /at .*\.ts:\d+/, 'a configuration error is a message, not a stack trace');
 });
 
@@ -44,13 +44,43 @@ test('the control plane refuses token keys that are not private JWKs', async () 
   assert.match(res.stderr, /CONTROL_PLANE_TOKEN_KEYS \(expected a JSON array of private JWKs with kid\)/);
 });
 
-test('the customer plane refuses to start without its tenant, control-plane URL and database, naming each', async () => {
-  const res = await runMain('customer-plane/main.ts', { REPOS: 'bad' });
+test('the customer plane refuses to start without its tenant and control-plane URL, naming each', async () => {
+  const res = await runMain('customer-plane/main.ts', { REPOS: 'bad', DATABASE_URL: 'mysql://x' });
   assert.equal(res.code, 78);
   assert.match(res.stderr, /TENANT_ID/);
   assert.match(res.stderr, /CONTROL_PLANE_URL/);
-  assert.match(res.stderr, /DATABASE_URL/);
+  assert.match(res.stderr, /DATABASE_URL \(expected a postgres:\/\/ URL\)/);
   assert.match(res.stderr, /REPOS/);
+});
+
+test('first run without Postgres or nats-server: one line naming the missing piece and how to provide it, exit 78, no stack trace', async () => {
+  const keys = JSON.stringify([await generateSigningJwk()]);
+  const base = { CONTROL_PLANE_TOKEN_KEYS: keys, PORT: '0', STATE_DIR: join(tmpdir(), `ap-firstrun-${process.pid}`) };
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    [
+      'no Postgres',
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/agentplane' },
+      /no Postgres is listening at 127\.0\.0\.1:1 \(DATABASE_URL\): start it there, point DATABASE_URL at yours, or unset DATABASE_URL to use the embedded Postgres/,
+    ],
+    [
+      'no such database',
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/no_such_db_here' },
+      /database no_such_db_here does not exist at 127\.0\.0\.1:5432 \(DATABASE_URL\): create it/,
+    ],
+    [
+      'no nats-server',
+      { DATABASE_URL: PG_ADMIN_URL, NATS_SERVER_BIN: '/nonexistent/nats-server' },
+      /nats-server not found at \/nonexistent\/nats-server: install it .* or set NATS_SERVER_BIN/,
+    ],
+  ];
+  for (const [name, env, expected] of cases) {
+    const res = await runMain('control-plane/main.ts', { ...base, ...env });
+    assert.equal(res.code, 78, `${name}: ${res.stderr}`);
+    assert.match(res.stderr, expected, name);
+    assert.doesNotMatch(res.stderr, /at .*\.(ts|js):\d+/, `${name}: a message, not a stack trace`);
+    assert.doesNotMatch(res.stderr, /ECONNREFUSED|ENOENT/, `${name}: not the raw error`);
+  }
+  rmSync(base.STATE_DIR, { recursive: true, force: true });
 });
 
 test('an external hub without its other HUB_* variables is refused before migrations touch the database', async (t) => {
