@@ -11,7 +11,10 @@ export const EXTERNAL_HUB_VARIABLES = ['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HU
 export const controlPlaneEnvSchema = z
   .object({
     /** Postgres connection string for the metadata store; unset = an embedded Postgres in STATE_DIR/postgres. */
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional(),
     /** Secret: JSON array of private JWKs (EdDSA or ES256, each with a kid). The first signs; all verify (rotation). */
     CONTROL_PLANE_TOKEN_KEYS: z.string().transform(parseTokenKeys),
     /** The NATS hub's client URL; unset = start an embedded nats-server hub on free loopback ports. */

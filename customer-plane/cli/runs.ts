@@ -1,12 +1,15 @@
 /**
  * `npm run runs -- list [--limit N] [--json]` and `npm run runs -- show <run id> [--json]`: a run's
- * steps, findings, patches and gate refusals, from the customer plane's own database (DATABASE_URL).
+ * steps, findings, patches and gate refusals, from the customer plane's own database (DATABASE_URL, or
+ * its embedded Postgres in STATE_DIR).
  * Everything printed is local data; repository content in it is printed with control characters made
  * visible, so a file cannot drive the terminal.
  */
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
 import { createDb } from '../../shared/db/pool.ts';
+import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
+import { ConfigError } from '../../shared/errors.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { createRunRecords, type RunRecord, type RunSummary } from '../runner/ledger/records.ts';
 import { formatRun, formatRunList } from './format-runs.ts';
@@ -34,8 +37,19 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`runs show: give one run id (a ULID, as printed by \`npm run runs -- list\`)\n${USAGE}\n`);
     return 2;
   }
-  const env = loadConfig('runs', z.object({ DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }));
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 1 });
+  const env = loadConfig(
+    'runs',
+    z.object({
+      DATABASE_URL: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+        .optional(),
+      STATE_DIR: z.string().default('.state/customer-plane'),
+    }),
+  );
+  // Without DATABASE_URL, the plane's embedded Postgres (it must be running: the plane runs it).
+  const databaseUrl = env.DATABASE_URL ?? embeddedUrl(env.STATE_DIR);
+  const db = createDb({ databaseUrl, max: 1 });
   try {
     const records = createRunRecords(db);
     if (command === 'list') {
@@ -52,6 +66,14 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   } finally {
     await db.end();
+  }
+}
+
+function embeddedUrl(stateDir: string): string {
+  try {
+    return embeddedPostgresUrl(stateDir, 'agentplane');
+  } catch {
+    throw new ConfigError('runs', [`DATABASE_URL is not set and ${stateDir} has no embedded Postgres: set DATABASE_URL or STATE_DIR`]);
   }
 }
 
