@@ -35,7 +35,7 @@ export type LlmProxyDeps = {
  * a corked response's pieces one syscall each when it uncorks. A slow reader is waited for rather
  * than buffered without bound.
  */
-async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: unknown) => string): Promise<void> {
+async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: unknown) => string, cut: () => boolean): Promise<void> {
   let pending = '';
   const flush = () => {
     if (!pending || res.writableEnded) return;
@@ -61,6 +61,8 @@ async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: un
   } finally {
     await stream.cancel().catch(() => undefined);
   }
+  // Cut at shutdown: the stream may just have ended early, and must not read as a complete answer.
+  if (cut() && tail.startsWith('data: [DONE]')) tail = onError(new Error('cut at shutdown'));
   if (res.destroyed) return;
   const last = pending + tail;
   pending = '';
@@ -201,19 +203,26 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       'x-request-id': req.id,
       'x-agentplane-pruned': pruneHeader(stream.pruned),
     });
-    await pump(stream, reply.raw, (err) => {
-      if (cutAtShutdown()) {
-        deps.log.info({ reqId: req.id, code: 'shutting_down' }, 'llm stream cut: the shutdown deadline passed');
-        const body = { error: { message: 'this replica is shutting down; retry', type: 'api_error', code: 'shutting_down', param: null } };
+    await pump(
+      stream,
+      reply.raw,
+      (err) => {
+        if (cutAtShutdown()) {
+          deps.log.info({ reqId: req.id, code: 'shutting_down' }, 'llm stream cut: the shutdown deadline passed');
+          const body = {
+            error: { message: 'this replica is shutting down; retry', type: 'api_error', code: 'shutting_down', param: null },
+          };
+          return `data: ${JSON.stringify(body)}\n\n`;
+        }
+        if (abort.signal.aborted) {
+          deps.log.info({ reqId: req.id, code: 'client_closed' }, 'llm stream ended early: the client went away');
+          return '';
+        }
+        const { body, status } = openAIErrorBody(err);
+        deps.log.warn({ reqId: req.id, code: body.error.code, status }, 'llm stream failed after it started');
         return `data: ${JSON.stringify(body)}\n\n`;
-      }
-      if (abort.signal.aborted) {
-        deps.log.info({ reqId: req.id, code: 'client_closed' }, 'llm stream ended early: the client went away');
-        return '';
-      }
-      const { body, status } = openAIErrorBody(err);
-      deps.log.warn({ reqId: req.id, code: body.error.code, status }, 'llm stream failed after it started');
-      return `data: ${JSON.stringify(body)}\n\n`;
-    });
+      },
+      cutAtShutdown,
+    );
   }
 }

@@ -6,6 +6,7 @@ import { generateSigningJwk, createTokenIssuer } from '../../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../fakes/index.ts';
 import { createTestDatabase } from './scratch-database.ts';
 import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
+import { freePort } from '../../shared/nats-server-process.ts';
 import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,6 +41,8 @@ export type Topology = {
   operatorToken: string;
   apiToken: string;
   control: PlaneProcess;
+  /** Starts the control plane again (after `control.stop()`), on the same port, state dir and database. */
+  startControl(): Promise<void>;
   customer: PlaneProcess;
   stopCustomer(): Promise<void>;
   startCustomer(): Promise<void>;
@@ -64,6 +67,8 @@ export async function startTopology(
   opts: {
     repoFiles?: Record<string, string>;
     customerEnv?: Record<string, string>;
+    /** Extra control-plane environment (an external hub's HUB_*, time-outs). */
+    controlEnv?: Record<string, string>;
     logLevel?: string;
     echo?: (line: string) => void;
     databaseUrl?: string;
@@ -110,23 +115,23 @@ export async function startTopology(
 
     const signingKey = await generateSigningJwk();
     const issuer = createTokenIssuer({ keys: [signingKey] });
-    const control = await startPlaneProcess({
-      script: join(ROOT, 'control-plane/main.ts'),
-      readyEvent: 'listening',
-      echo: opts.echo,
-      env: {
-        ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
-        CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
-        PORT: '0',
-        STATE_DIR: join(workDir, 'control-plane'),
-        LOG_LEVEL: opts.logLevel ?? 'info',
-        // The proxy (routed mode) talks to the same FAKE providers as the customer plane.
-        OPENAI_BASE_URL: openai.url,
-        OPENAI_API_KEY: 'fake-openai-key-for-loopback',
-        ANTHROPIC_BASE_URL: anthropic.url,
-        ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
-      },
-    });
+    // A fixed port, so a restarted control plane answers where the first one did.
+    const controlEnv: Record<string, string> = {
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
+      PORT: String(await freePort()),
+      STATE_DIR: join(workDir, 'control-plane'),
+      LOG_LEVEL: opts.logLevel ?? 'info',
+      // The proxy (routed mode) talks to the same FAKE providers as the customer plane.
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: 'fake-openai-key-for-loopback',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
+      ...opts.controlEnv,
+    };
+    const startControl = () =>
+      startPlaneProcess({ script: join(ROOT, 'control-plane/main.ts'), readyEvent: 'listening', echo: opts.echo, env: controlEnv });
+    let control = await startControl();
     cleanups.push(async () => void (await control.stop()));
     checkpoint();
     const apiUrl = String(control.ready.url);
@@ -192,7 +197,13 @@ export async function startTopology(
       tenant,
       operatorToken,
       apiToken: apiTok.body.token,
-      control,
+      get control() {
+        return control;
+      },
+      async startControl() {
+        // Same state dir, database and port: what a supervisor does after a crash or an upgrade.
+        control = await startControl();
+      },
       get customer() {
         return customer;
       },
