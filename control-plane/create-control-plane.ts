@@ -167,7 +167,16 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   // Shutdown: new requests get 503 at once, while the LLM calls in flight get until the drain
   // deadline (then they are cut); every call's usage is written before the pool closes.
   const drainMs = env.SHUTDOWN_DRAIN_MS ?? env.LLM_TIMEOUT_MS + 30_000;
-  running.defer(() => Promise.all([app.close(), llmProxy?.drain(drainMs)]), drainMs + 15_000);
+  running.defer(async () => {
+    // Node closes only the connections idle when the close begins; a keep-alive connection whose
+    // request finishes during the drain would otherwise hold the close until its idle timeout.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 200);
+    try {
+      await Promise.all([app.close(), llmProxy?.drain(drainMs)]);
+    } finally {
+      clearInterval(idle);
+    }
+  }, drainMs + 15_000);
   await app.register(
     healthRoutes({
       jwks,

@@ -11,7 +11,7 @@ import type { LlmProxyMetrics } from './metrics.ts';
 import { installOpenAIErrors, openAIErrorBody } from './openai-errors.ts';
 import { requestBytes } from './request-bytes.ts';
 import { cachingVerifier } from './verifier-cache.ts';
-import { type InflightCalls, SHUTDOWN } from './inflight.ts';
+import type { InflightCalls } from './inflight.ts';
 import { AppError } from '../../shared/errors.ts';
 
 export type LlmProxyDeps = {
@@ -151,7 +151,7 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       // Accounting and the log line run just after the reply is written, not in front of it.
       const settleSoon = (meta: LlmMeta, stream: boolean) =>
         new Promise<void>((resolve) => setImmediate(() => (settle(req, tenant, estimated, meta, stream, started, bytes), resolve())));
-      const cutAtShutdown = () => abort.signal.reason === SHUTDOWN;
+      const cutAtShutdown = () => call?.cutAtShutdown() === true;
 
       // A caller who hangs up before the answer (or a stream's first chunk) is billed for the
       // provider attempt under way; the error handler then has nobody to answer. A call cut by the

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningJwk, createTokenIssuer } from '../../shared/tokens.ts';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../fakes/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProvider, type FakeProviderOptions } from '../fakes/index.ts';
 import { createTestDatabase } from './scratch-database.ts';
 import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
 import { freePort } from '../../shared/nats-server-process.ts';
@@ -67,6 +67,8 @@ export async function startTopology(
   opts: {
     repoFiles?: Record<string, string>;
     customerEnv?: Record<string, string>;
+    /** Options of both FAKE providers (e.g. a delay between stream chunks). */
+    fakeOptions?: FakeProviderOptions;
     /** Extra control-plane environment (an external hub's HUB_*, time-outs). */
     controlEnv?: Record<string, string>;
     logLevel?: string;
@@ -105,8 +107,8 @@ export async function startTopology(
     const customerDb = embedded ? undefined : await createTestDatabase('cust');
     if (customerDb) cleanups.push(() => customerDb.drop());
     checkpoint();
-    const openai = await startFakeOpenAI();
-    const anthropic = await startFakeAnthropic();
+    const openai = await startFakeOpenAI(opts.fakeOptions);
+    const anthropic = await startFakeAnthropic(opts.fakeOptions);
     cleanups.push(
       () => openai.close(),
       () => anthropic.close(),
