@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -153,4 +153,36 @@ test('SIGTERM while the control plane is still starting stops the embedded hub i
   assert.equal(await exited, 0);
   assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up, and the start did not announce readiness');
   assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
+});
+
+test('SIGTERM while the control plane is still starting its embedded Postgres (no DATABASE_URL) stops that Postgres, then exits', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ap-cp-state-'));
+  // Passable by the postgres user the embedded server runs as when the test runs as root.
+  chmodSync(stateDir, 0o711);
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const dataDir = join(stateDir, 'postgres', 'data');
+  const child = spawn(process.execPath, [`${ROOT}control-plane/main.ts`], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
+      PORT: '0',
+      STATE_DIR: stateDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The moment the postgres server process runs, the control plane is still waiting for it to accept.
+  const deadline = Date.now() + 60_000;
+  while (pidsWithArgument(dataDir).length === 0) {
+    assert.ok(Date.now() < deadline, 'the embedded Postgres started');
+    await sleep(5);
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up');
+  for (let i = 0; i < 50 && pidsWithArgument(dataDir).length; i++) await sleep(100);
+  assert.deepEqual(pidsWithArgument(dataDir), [], 'the Postgres server was stopped');
 });
