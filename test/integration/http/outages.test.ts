@@ -4,6 +4,8 @@ import { createTestDatabase } from '../../../scripts/topology/scratch-database.t
 import { startInProcessControlPlane } from '../../support/control-plane.ts';
 import { startTcpProxy } from '../../support/tcp-proxy.ts';
 import { deferNewestFirst } from '../../support/cleanup.ts';
+import { Redis } from 'ioredis';
+import { REQ, startProxy } from '../llm-proxy/harness.ts';
 
 const REQUESTS = 60;
 
@@ -49,4 +51,24 @@ test(`a Postgres outage answers ${REQUESTS} requests 503 unavailable with Retry-
   await proxy.restore();
   const back = await get();
   assert.equal(back.status, 404, 'served again once Postgres is reachable');
+});
+
+test('a Redis outage under the LLM proxy answers 503 unavailable with Retry-After in OpenAI’s shape, logged once for the burst', async (t) => {
+  // A Redis that is not there: commands fail after their retries instead of waiting forever.
+  const redis = new Redis({ host: '127.0.0.1', port: 1, maxRetriesPerRequest: 1, enableOfflineQueue: true, retryStrategy: () => 100 });
+  redis.on('error', () => {});
+  t.after(() => redis.disconnect());
+  const h = await startProxy({ redis });
+  t.after(() => h.close());
+  const statuses = new Map<string, number>();
+  for (let i = 0; i < 10; i++) {
+    const res = await h.post(REQ);
+    const body = (await res.json()) as { error: { code: string; type: string } };
+    const key = `${res.status} ${body.error.code} ${body.error.type} retry-after=${res.headers.get('retry-after')}`;
+    statuses.set(key, (statuses.get(key) ?? 0) + 1);
+  }
+  assert.deepEqual([...statuses], [['503 unavailable api_error retry-after=5', 10]]);
+  assert.equal(h.logs.filter((l) => l.includes('a dependency is unavailable')).length, 1);
+  assert.equal(h.logs.filter((l) => l.includes('llm request failed')).length, 0, 'no line per request');
+  assert.equal(h.openai.requests.count, 0, 'no provider call without the budget check');
 });
