@@ -10,8 +10,11 @@ export const EXTERNAL_HUB_VARIABLES = ['HUB_NATS_USER', 'HUB_NATS_PASSWORD', 'HU
 /** The control plane's environment. Secrets have no defaults; absent service URLs select the embedded defaults. */
 export const controlPlaneEnvSchema = z
   .object({
-    /** Postgres connection string for the metadata store (required; tests and the demo create their own database). */
-    DATABASE_URL: z.string().url(),
+    /** Postgres connection string for the metadata store; unset = an embedded Postgres in STATE_DIR/postgres. */
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional(),
     /** Secret: JSON array of private JWKs (EdDSA or ES256, each with a kid). The first signs; all verify (rotation). */
     CONTROL_PLANE_TOKEN_KEYS: z.string().transform(parseTokenKeys),
     /** The NATS hub's client URL; unset = start an embedded nats-server hub on free loopback ports. */
@@ -26,6 +29,8 @@ export const controlPlaneEnvSchema = z
     HUB_PID_FILE: z.string().optional(),
     /** The leafnode URL handed to enrolling customer planes (e.g. nats-leaf://hub.example.com:7422). */
     HUB_LEAF_URL: z.string().url().optional(),
+    /** With an external hub: its HTTP monitor (e.g. http://hub.internal:8222); readiness then reports how many enrolled leaves are linked. */
+    HUB_MONITOR_URL: z.string().url().optional(),
     /** Embedded hub: certificate and key for its leafnode listener (TLS); unset = plaintext on loopback. */
     HUB_LEAF_TLS_CERT_FILE: z.string().optional(),
     HUB_LEAF_TLS_KEY_FILE: z.string().optional(),
@@ -33,7 +38,7 @@ export const controlPlaneEnvSchema = z
     HOST: z.string().default('127.0.0.1'),
     /** HTTP API port; 0 picks a free one. */
     PORT: port().default(8080),
-    /** Where the embedded hub keeps its config and JetStream files. */
+    /** Where the embedded hub keeps its config and JetStream files, and the embedded Postgres its data. */
     STATE_DIR: z.string().default('.state/control-plane'),
     /** Time (ms) a client has to send a whole request, headers and body; slower requests get 408 and are closed. */
     HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
@@ -49,6 +54,22 @@ export const controlPlaneEnvSchema = z
     METRICS_HOST: z.string().default('127.0.0.1'),
     /** The operator's OpenTelemetry collector (OTLP/HTTP base URL) for pushed metrics; unset = none. */
     OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+    /**
+     * A running workflow whose customer plane sends nothing about it for this long (ms) is ended
+     * `failed` with `customer_plane_silent`; keep it well above the runners' RUNNER_REPORT_INTERVAL_MS.
+     */
+    WORKFLOW_SILENCE_TIMEOUT_MS: z.coerce
+      .number()
+      .int()
+      .min(1000)
+      .max(7 * 24 * 3_600_000)
+      .default(900_000),
+    /**
+     * At SIGTERM, how long LLM proxy calls in flight may still finish (ms) before they are cut; every
+     * call is counted either way. Default: LLM_TIMEOUT_MS + 30 s. Give the orchestrator a stop
+     * timeout above it (ECS allows up to 120 s).
+     */
+    SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(600_000).optional(),
     /** pino level: trace, debug, info, warn, error, fatal, silent. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     // The LLM proxy's variables (provider keys and URLs, limits, breaker, REDIS_URL) are documented

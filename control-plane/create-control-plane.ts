@@ -4,6 +4,8 @@ import { Redis } from 'ioredis';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ConstantBackoff, handleWhen, retry } from 'cockatiel';
 import { createCleanupStack } from '../shared/cleanup-stack.ts';
+import { checkDatabase } from '../shared/db/first-connect.ts';
+import { startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
 import type { Logger } from '../shared/log.ts';
 import { isBriefHubOutage } from '../shared/nats-errors.ts';
 import { createTokenIssuer, createTokenVerifier, publicJwks } from '../shared/tokens.ts';
@@ -18,11 +20,14 @@ import { tenantRoutes } from './http/routes/tenants.ts';
 import { enrollRoutes } from './http/routes/enroll.ts';
 import { workflowRoutes } from './http/routes/workflows.ts';
 import { healthRoutes } from './http/routes/health.ts';
-import { startEmbeddedHub } from './hub/embedded.ts';
+import { startEmbeddedHub, type EmbeddedHub } from './hub/embedded.ts';
+import { createLeafLinkCheck } from './hub/leaf-links.ts';
+import { watchHubConnection } from './hub/link-state.ts';
 import { createHubAdmin, type HubAdmin } from './hub/leaf-users.ts';
 import { ensureHubStreams } from './hub/streams.ts';
 import { createDispatcher } from './routing/dispatch.ts';
 import { startRelay } from './routing/relay.ts';
+import { startSilenceSweeper } from './routing/silence.ts';
 import { createBatchVerifier } from './telemetry/verify-batch.ts';
 import { createBatchStore } from './telemetry/store-batch.ts';
 import { startIngest } from './telemetry/ingest.ts';
@@ -57,8 +62,16 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   const keys = env.CONTROL_PLANE_TOKEN_KEYS;
   const issuer = createTokenIssuer({ keys });
   const jwks = publicJwks(keys);
-  await runMigrations({ databaseUrl: env.DATABASE_URL, log });
-  const db = createDb({ databaseUrl: env.DATABASE_URL });
+  let databaseUrl = env.DATABASE_URL;
+  if (databaseUrl) await checkDatabase(databaseUrl);
+  else {
+    mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
+    const embedded = await startEmbeddedPostgres({ stateDir: env.STATE_DIR, database: 'agentplane', log });
+    running.defer(() => embedded.stop(), 15_000);
+    databaseUrl = embedded.url;
+  }
+  await runMigrations({ databaseUrl, log });
+  const db = createDb({ databaseUrl });
   running.defer(() => db.end());
   const tenants = createTenantStore(db);
   const verifier = createTokenVerifier({ jwks, isTenantActive: async (id) => Boolean(await tenants.get(id)) });
@@ -68,16 +81,18 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
   let natsUser = env.HUB_NATS_USER;
   let natsPass = env.HUB_NATS_PASSWORD;
   let hub: HubAdmin;
-  let embeddedHub: Awaited<ReturnType<typeof startEmbeddedHub>>['process'] | undefined;
+  let embeddedHub: EmbeddedHub | undefined;
+  let hubMonitorUrl = env.HUB_MONITOR_URL;
   if (!natsUrl) {
     mkdirSync(env.STATE_DIR, { recursive: true, mode: 0o700 });
     const leafTls =
       env.HUB_LEAF_TLS_CERT_FILE && env.HUB_LEAF_TLS_KEY_FILE
         ? { certFile: env.HUB_LEAF_TLS_CERT_FILE, keyFile: env.HUB_LEAF_TLS_KEY_FILE }
         : undefined;
-    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls });
-    running.defer(() => embedded.process.stop(), 10_000);
-    embeddedHub = embedded.process;
+    const embedded = await startEmbeddedHub({ stateDir: env.STATE_DIR, tenants: await tenants.leafUsers(), leafTls, log });
+    running.defer(() => embedded.stop(), 12_000);
+    embeddedHub = embedded;
+    hubMonitorUrl = embedded.monitorUrl;
     ({ natsUrl, user: natsUser, password: natsPass } = embedded);
     hub = createHubAdmin({
       accountsPath: embedded.accountsPath,
@@ -87,7 +102,10 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
       leafUrl: embedded.leafUrl,
       log,
     });
-    log.info({ natsUrl, leafUrl: embedded.leafUrl }, 'HUB_NATS_URL not set: using an embedded nats-server hub');
+    log.info(
+      { natsUrl, leafUrl: embedded.leafUrl, stateDir: env.STATE_DIR },
+      'HUB_NATS_URL not set: using an embedded nats-server hub (ports and store kept in the state dir; restarted if it dies)',
+    );
     if (!leafTls)
       log.warn({ leafUrl: embedded.leafUrl }, 'the hub leafnode link is plaintext on loopback (embedded default); production hubs use TLS');
   } else {
@@ -113,13 +131,20 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
     if (!nc.isClosed()) await settleWithin(nc.close(), 1000);
   }, 7000);
   await duringHubReload.execute(() => ensureHubStreams(nc));
-  const dispatcher = createDispatcher({ nc });
-  const ingest = await startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log });
+  const hubLink = watchHubConnection(nc);
+  const dispatcher = createDispatcher({ nc, hubConnected: hubLink.connected });
+  // Every JetStream call of the start can meet another replica's enrollment reloading the shared
+  // hub (JetStream "not enabled" for a moment): each worker start is idempotent, so it is retried.
+  const ingest = await duringHubReload.execute(() =>
+    startIngest({ nc, verify: createBatchVerifier({ tenants }), store: createBatchStore(db), log }),
+  );
   running.defer(() => ingest.stop());
-  const deadLetters = await startDeadLetterMover({ nc, log });
+  const deadLetters = await duringHubReload.execute(() => startDeadLetterMover({ nc, log }));
   running.defer(() => deadLetters.stop());
-  const relay = await startRelay({ nc, workflows, log });
+  const relay = await duringHubReload.execute(() => startRelay({ nc, workflows, log }));
   running.defer(() => relay.stop());
+  const silence = startSilenceSweeper({ db, log, timeoutMs: env.WORKFLOW_SILENCE_TIMEOUT_MS });
+  running.defer(() => silence.stop());
 
   const redis = env.REDIS_URL ? new Redis(env.REDIS_URL, { maxRetriesPerRequest: 2, enableOfflineQueue: true }) : undefined;
   // An unreachable Redis must not crash the process; readiness reports it instead.
@@ -139,23 +164,43 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
       maxConnectionsPerClient: env.HTTP_MAX_CONNECTIONS_PER_CLIENT,
     },
   });
-  running.defer(() => app.close(), 10_000);
+  // Shutdown: new requests get 503 at once, while the LLM calls in flight get until the drain
+  // deadline (then they are cut); every call's usage is written before the pool closes.
+  const drainMs = env.SHUTDOWN_DRAIN_MS ?? env.LLM_TIMEOUT_MS + 30_000;
+  running.defer(async () => {
+    // Node closes only the connections idle when the close begins; a keep-alive connection whose
+    // request finishes during the drain would otherwise hold the close until its idle timeout.
+    const idle = setInterval(() => app.server.closeIdleConnections(), 200);
+    try {
+      await Promise.all([app.close(), llmProxy?.drain(drainMs)]);
+    } finally {
+      clearInterval(idle);
+    }
+  }, drainMs + 15_000);
   await app.register(
     healthRoutes({
       jwks,
       checks: {
         postgres: async () => void (await db.query('SELECT 1')),
         nats: async () => {
-          if (nc.isClosed()) throw new Error('closed');
+          if (!hubLink.connected()) throw new Error('disconnected');
           await nc.flush();
         },
         ...(redis ? { redis: async () => void (await redis.ping()) } : {}),
       },
+      reports: hubMonitorUrl
+        ? {
+            leaves: createLeafLinkCheck({
+              monitorUrl: hubMonitorUrl,
+              enrolledTenants: async () => (await tenants.leafUsers()).map((u) => u.tenant),
+            }),
+          }
+        : undefined,
     }),
   );
   await app.register(tenantRoutes({ tenants, issuer, verifier, db, hub }));
   await app.register(enrollRoutes({ db, tenants, verifier, hub }));
-  await app.register(workflowRoutes({ workflows, dispatcher, verifier }));
+  await app.register(workflowRoutes({ db, workflows, dispatcher, verifier }));
   if (llmProxy) await app.register(llmProxy.routes);
   // Usage is reported in both LLM modes: routed calls from the proxy's counters, direct calls from
   // the usage counters the customer planes sent up.
@@ -167,7 +212,7 @@ async function start(env: ControlPlaneEnv, log: Logger, running: ReturnType<type
     issuer,
     db,
     nc,
-    /** The embedded hub's process, when there is one (tests stop it to prove readiness follows it). */
+    /** The embedded hub, when there is one (tests kill its process to prove supervision and readiness). */
     embeddedHub,
     async listen(): Promise<string> {
       return app.listen({ host: env.HOST, port: env.PORT });

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { z } from 'zod';
 import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
@@ -34,15 +35,21 @@ export const customerPlaneEnvSchema = z
   .object({
     /** This customer's tenant id (UUID), given by the vendor with the enrollment token. */
     TENANT_ID: z.string().uuid(),
-    /** The control plane's HTTPS base URL; used once, to enroll. */
-    CONTROL_PLANE_URL: z.string().url(),
+    /** The control plane's base URL with its scheme (https://…; http:// for a control plane on this machine): enrollment, routed LLM mode. */
+    CONTROL_PLANE_URL: z
+      .string()
+      .url()
+      .refine((u) => /^https?:\/\/[^/]/.test(u), 'expected an http:// or https:// URL, e.g. https://control.example.com'),
     /** Secret, one-time: needed only at first start, before this plane has a key and a leaf login. */
     ENROLL_TOKEN: z.string().optional(),
     /**
      * The customer plane's own Postgres (in production the RDS instance the Terraform stack creates): the
-     * run ledger and run records, in the `runtime` schema. Required until an embedded default exists.
+     * run ledger and run records, in the `runtime` schema. Unset = an embedded Postgres in STATE_DIR/postgres.
      */
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
+      .optional(),
     ...secretStoreFields,
     /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
     REPOS: z
@@ -103,6 +110,8 @@ export const customerPlaneEnvSchema = z
     LOCAL_API_PORT: port().optional(),
     /** Loopback address the local API listens on. */
     LOCAL_API_HOST: z.string().default('127.0.0.1').refine(isLoopback, 'a loopback address (127.x.x.x or ::1)'),
+    /** How often a running workflow is reported to the control plane (a heartbeat: its id and a time), ms. */
+    RUNNER_REPORT_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
     /** pino level. */
     LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** Agent memory and the autonomy thresholds (customer-plane/memory/config.ts). */
@@ -127,7 +136,20 @@ function parseRepos(s: string, ctx: z.RefinementCtx): Record<string, string> {
       ctx.addIssue({ code: 'custom', message: 'expected alias=/absolute/path pairs (alias: lowercase, digits, dashes)' });
       return out;
     }
+    // A repository that is not there would fail every run on it with repo_not_found: refuse at start.
+    if (!isDirectory(path)) {
+      ctx.addIssue({ code: 'custom', message: `the path of "${alias}" is not a directory on this machine` });
+      return out;
+    }
     out[alias] = path;
   }
   return out;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

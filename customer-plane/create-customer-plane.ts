@@ -9,6 +9,8 @@ import { createHash } from 'node:crypto';
 import { createLlmGateway, DEFAULT_MODEL_MAP } from '../shared/llm/index.ts';
 import type { AgentName, TemplateName } from '../shared/boundary.ts';
 import { createDb } from '../shared/db/pool.ts';
+import { checkDatabase } from '../shared/db/first-connect.ts';
+import { startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../agents/templates/index.ts';
 import type { AgentDefinition, WorkflowTemplate } from '../agents/types.ts';
@@ -108,11 +110,12 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   const secrets = deps.secrets ?? selectSecretBackend(env, stateDir, log);
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
-  await migrateLedger({ databaseUrl: env.DATABASE_URL, log });
-  await migrateApprovals({ databaseUrl: env.DATABASE_URL, log });
-  await migrateMemory({ databaseUrl: env.DATABASE_URL, log });
+  const databaseUrl = await openDatabase(env.DATABASE_URL, stateDir, log, running);
+  await migrateLedger({ databaseUrl, log });
+  await migrateApprovals({ databaseUrl, log });
+  await migrateMemory({ databaseUrl, log });
   // +1: the connection that listens for approval decisions.
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: env.RUNNER_CONCURRENCY * 2 + 5 });
+  const db = createDb({ databaseUrl, max: env.RUNNER_CONCURRENCY * 2 + 5 });
   running.defer(() => db.end(), 5000);
   const { key, leaf } = await ensureEnrolled({
     secrets,
@@ -241,6 +244,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     maxParallelSteps: env.RUNNER_STEP_PARALLELISM,
     ackWaitMs: env.RUNNER_ACK_WAIT_MS,
     maxDeliver: env.RUNNER_MAX_DELIVER,
+    reportIntervalMs: env.RUNNER_REPORT_INTERVAL_MS,
   });
   // Runs in flight finish first (ECS gives the task its stop timeout).
   running.defer(() => runner.stop(), 110_000);
@@ -268,6 +272,20 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     /** Stops everything, newest first: intake, the runs in flight, LLM client, forwarder, egress, NATS, the leaf. */
     stop: () => running.unwind(),
   };
+}
+
+/**
+ * The given Postgres (checked, so a first run names what is missing), or without DATABASE_URL an
+ * embedded one in the state dir, stopped when the plane stops or fails to start.
+ */
+async function openDatabase(url: string | undefined, stateDir: string, log: Logger, running: CleanupStack): Promise<string> {
+  if (url) {
+    await checkDatabase(url);
+    return url;
+  }
+  const embedded = await startEmbeddedPostgres({ stateDir, database: 'agentplane', log });
+  running.defer(() => embedded.stop(), 15_000);
+  return embedded.url;
 }
 
 async function closeConnection(nc: NatsConnection): Promise<void> {

@@ -202,6 +202,14 @@ export const workflowEventSchema = z.discriminatedUnion('type', [
     template: z.enum(TEMPLATES),
     at: epochMs,
   }),
+  // Sent while a run is under way, so the control plane can tell a long run from a customer plane
+  // that stopped reporting (it times the latter out).
+  z.strictObject({
+    type: z.literal('workflow.heartbeat'),
+    eventId: ulid,
+    workflowId: ulid,
+    at: epochMs,
+  }),
   z.strictObject({
     type: z.literal('workflow.finished'),
     eventId: ulid,

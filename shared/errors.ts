@@ -64,3 +64,25 @@ export class ConfigError extends AgentplaneError {
     this.problems = problems;
   }
 }
+
+/**
+ * Something the operator must provide is missing or refused at start (a program that is not
+ * installed, a database that cannot be reached or refuses the login): the message names the missing
+ * piece and how to provide it. Services end on it with one line and exit code 78, like a ConfigError.
+ */
+export class OperatorError extends AgentplaneError {}
+
+/**
+ * A dependency the request needs (Postgres, the NATS hub, Redis) cannot be reached: the caller did
+ * nothing wrong and should try again. Answered 503 `unavailable` with Retry-After; logged once per
+ * interval per dependency, not once per request.
+ */
+export class UnavailableError extends AppError {
+  readonly dependency: string;
+  readonly retryAfterSeconds: number;
+  constructor(dependency: string, message: string, opts: ErrorOptions & { retryAfterSeconds?: number } = {}) {
+    super('unavailable', 503, message, opts);
+    this.dependency = dependency;
+    this.retryAfterSeconds = opts.retryAfterSeconds ?? 5;
+  }
+}

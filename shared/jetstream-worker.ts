@@ -46,10 +46,11 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
   const inflight = new Set<Promise<void>>();
   const limit = opts.concurrency ?? 1;
   const retryDelay = exponentialDelays({ initialMs: 250, maxMs: 30_000, jitter: 'equal', random: opts.random });
+  const retryLog = throttledRetryLog(opts);
 
   const loop = (async () => {
     for await (const msg of messages) {
-      const p = settle(msg, opts, retryDelay).finally(() => inflight.delete(p));
+      const p = settle(msg, opts, retryDelay, retryLog).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= limit) await Promise.race(inflight);
     }
@@ -64,7 +65,27 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
   };
 }
 
-async function settle(msg: JsMsg, opts: WorkerOptions, retryDelay: (attempt: number) => number): Promise<void> {
+type RetryLog = (reason: string, fields: Record<string, unknown>, err: unknown) => void;
+
+/**
+ * "Will be retried" lines, at most one per reason per interval: while a dependency is down every
+ * message fails the same way, and a line (with a stack) per message would bury everything else.
+ */
+function throttledRetryLog(opts: WorkerOptions, intervalMs = 30_000): RetryLog {
+  const last = new Map<string, { at: number; skipped: number }>();
+  return (reason, fields, err) => {
+    const now = Date.now();
+    const seen = last.get(reason);
+    if (seen && now - seen.at < intervalMs) {
+      seen.skipped += 1;
+      return;
+    }
+    opts.log.warn({ stream: opts.stream, reason, ...fields, retriesNotLogged: seen?.skipped ?? 0, err }, 'message will be retried');
+    last.set(reason, { at: now, skipped: 0 });
+  };
+}
+
+async function settle(msg: JsMsg, opts: WorkerOptions, retryDelay: (attempt: number) => number, retryLog: RetryLog): Promise<void> {
   try {
     const outcome = await opts.handle(msg);
     if (outcome && (opts.maxDeliver < 0 || msg.info.deliveryCount < opts.maxDeliver)) {
@@ -81,10 +102,7 @@ async function settle(msg: JsMsg, opts: WorkerOptions, retryDelay: (attempt: num
     const reason = err instanceof WorkerError ? err.code : 'handler_error';
     if (!permanent && !lastTry) {
       const delay = retryDelay(msg.info.deliveryCount);
-      opts.log.warn(
-        { stream: opts.stream, reason, delivery: msg.info.deliveryCount, delayMs: delay, err: err.cause ?? err },
-        'message will be retried',
-      );
+      retryLog(reason, { delivery: msg.info.deliveryCount, delayMs: delay }, err.cause ?? err);
       msg.nak(delay);
       return;
     }

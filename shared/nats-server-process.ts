@@ -1,6 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { requireProgram, spawnTiedToParent } from './child-process.ts';
 
 /**
  * Starts a nats-server from a config file (argument array, no shell) and waits until its client port
@@ -18,7 +20,10 @@ export type NatsServerProcess = {
   waitForLog(re: RegExp, timeoutMs: number, from?: number): Promise<{ line: string; index: number } | undefined>;
 };
 
+/** Where nats-server is; Debian's package puts it in /usr/sbin. */
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-server';
+export const NATS_SERVER_HOW_TO =
+  'install it (Debian/Ubuntu: apt-get install nats-server; or a release from the NATS project) or set NATS_SERVER_BIN to its path';
 
 export async function startNatsServer(opts: {
   configPath: string;
@@ -27,8 +32,12 @@ export async function startNatsServer(opts: {
   timeoutMs?: number;
   onExit?: (code: number | null, signal: NodeJS.Signals | null) => void;
 }): Promise<NatsServerProcess> {
-  const child = spawn(opts.bin ?? NATS_SERVER_BIN, ['-c', opts.configPath], {
+  const bin = opts.bin ?? NATS_SERVER_BIN;
+  requireProgram(bin, 'nats-server', NATS_SERVER_HOW_TO);
+  // Tied to this process: a service killed with SIGKILL does not leave its hub or leaf running.
+  const child = spawnTiedToParent(bin, ['-c', opts.configPath], {
     stdio: ['ignore', 'ignore', process.env.NATS_DEBUG ? 'inherit' : 'pipe'],
+    deathSignal: 'SIGTERM',
   });
   let stderr = '';
   // The last 1000 lines; `dropped` counts the ones before them, so line numbers stay absolute.
@@ -87,6 +96,33 @@ export async function startNatsServer(opts: {
       await done;
     },
   };
+}
+
+/**
+ * A server of ours still running from an earlier start (its parent was SIGKILLed where it could not
+ * be tied to it): found through its pid file, and only if that process was started with `configPath`,
+ * then stopped, so the new one can take the same ports and store.
+ */
+export async function stopLeftoverServer(pidFile: string, configPath: string): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 1 || !startedWith(pid, configPath)) return false;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 100 && startedWith(pid, configPath); i++) await sleep(50);
+  if (startedWith(pid, configPath)) process.kill(pid, 'SIGKILL');
+  return true;
+}
+
+function startedWith(pid: number, arg: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(arg);
+  } catch {
+    return false;
+  }
 }
 
 export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {

@@ -1,5 +1,5 @@
 import type { Logger } from './log.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, OperatorError } from './errors.ts';
 
 export type RunningService = {
   log: Logger;
@@ -22,7 +22,8 @@ export function runService(
   start: () => Promise<RunningService>,
   opts: { isOperatorError?: (err: unknown) => boolean } = {},
 ): void {
-  const operatorError = (err: unknown) => err instanceof ConfigError || Boolean(opts.isOperatorError?.(err));
+  const operatorError = (err: unknown) =>
+    err instanceof ConfigError || err instanceof OperatorError || Boolean(opts.isOperatorError?.(err));
   let svc: RunningService | undefined;
   let stopSignal: string | undefined;
   const shutdown = async (signal: string) => {

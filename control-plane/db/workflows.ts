@@ -36,8 +36,9 @@ export type WorkflowView = {
 
 export function createWorkflowStore(db: Db) {
   return {
-    async create(w: { id: string; tenantId: string; template: string }): Promise<void> {
-      await db.query('INSERT INTO workflows (id, tenant_id, template, status) VALUES ($1, $2, $3, $4)', [
+    /** Inserts the workflow, in the caller's transaction when `client` is given. */
+    async create(w: { id: string; tenantId: string; template: string }, client?: pg.PoolClient): Promise<void> {
+      await (client ?? db).query('INSERT INTO workflows (id, tenant_id, template, status) VALUES ($1, $2, $3, $4)', [
         w.id,
         w.tenantId,
         w.template,
@@ -114,14 +115,35 @@ export type WorkflowStore = ReturnType<typeof createWorkflowStore>;
  * (redelivery) or out of order across batches, so every write is idempotent and a finished
  * workflow is never moved back to running.
  */
+/** A run the control plane gave up on because its customer plane went silent (see routing/silence.ts). */
+export const SILENT_ERROR_CODE = 'customer_plane_silent';
+const TIMED_OUT = `(status = 'failed' AND error_code = '${SILENT_ERROR_CODE}')`;
+
+/**
+ * The customer plane reported on a running workflow: it is alive. A workflow timed out for silence
+ * is running again when its plane turns out to be alive (reports queued in its outbox during a hub
+ * outage arrive late); its real outcome replaces the time-out when it finishes.
+ */
+async function reported(client: pg.PoolClient, tenantId: string, workflowId: string): Promise<void> {
+  await client.query(
+    `UPDATE workflows SET last_report_at = now(), status = 'running', error_code = NULL, finished_at = NULL
+     WHERE id = $1 AND tenant_id = $2 AND (status = 'running' OR ${TIMED_OUT})`,
+    [workflowId, tenantId],
+  );
+}
+
 export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: string, e: WorkflowEvent): Promise<void> {
   switch (e.type) {
     case 'workflow.started':
       await client.query(
-        `UPDATE workflows SET status = 'running', started_at = COALESCE(started_at, to_timestamp($3::bigint / 1000.0))
-         WHERE id = $1 AND tenant_id = $2 AND status IN ('queued', 'running')`,
+        `UPDATE workflows SET status = 'running', started_at = COALESCE(started_at, to_timestamp($3::bigint / 1000.0)),
+           last_report_at = now(), error_code = NULL, finished_at = NULL
+         WHERE id = $1 AND tenant_id = $2 AND (status IN ('queued', 'running') OR ${TIMED_OUT})`,
         [e.workflowId, tenantId, e.at],
       );
+      return;
+    case 'workflow.heartbeat':
+      await reported(client, tenantId, e.workflowId);
       return;
     case 'workflow.finished':
       await client.query(
@@ -132,6 +154,7 @@ export async function projectWorkflowEvent(client: pg.PoolClient, tenantId: stri
       );
       return;
     case 'step.finished':
+      await reported(client, tenantId, e.workflowId);
       await client.query(
         `INSERT INTO workflow_steps (step_id, workflow_id, tenant_id, idx, agent, status, error_code, started_at,
            duration_ms, llm_calls, input_tokens, output_tokens, tool_calls, refusals, findings, patches)

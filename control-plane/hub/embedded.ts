@@ -1,22 +1,28 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
-import { freePort, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
+import { z } from 'zod';
+import type { Logger } from '../../shared/log.ts';
+import { freePort, portOpen, startNatsServer, stopLeftoverServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
 import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig, type LeafUser } from './config.ts';
+import { superviseHub } from './supervisor.ts';
 
 /**
- * The embedded default when no HUB_NATS_URL is configured: a nats-server child process on free
- * loopback ports, with a generated config and a fresh control-plane password for this run. The
- * enrolled tenants are in the config from the first start, so no reload races the first connection.
+ * The embedded default when no HUB_NATS_URL is configured: a nats-server child process on loopback,
+ * with a generated config and a fresh control-plane password for this run. Its ports are chosen once
+ * and kept in the state directory (`hub/ports.json`), as its JetStream store is, so a restarted
+ * control plane brings the hub back where enrolled leaves dial it, with the queued dispatches and
+ * unprocessed batches still there. While the control plane runs, the hub is supervised: a hub that
+ * dies is started again on the same ports (supervisor.ts). The enrolled tenants are in the config
+ * from the first start, so no reload races the first connection.
  */
-export async function startEmbeddedHub(opts: {
-  stateDir: string;
-  leafPort?: number;
-  tenants?: LeafUser[];
-  leafTls?: { certFile: string; keyFile: string };
-}): Promise<{
-  process: NatsServerProcess;
+const portsSchema = z.object({ client: z.number().int(), leaf: z.number().int(), monitor: z.number().int() });
+type HubPorts = z.infer<typeof portsSchema>;
+
+export type EmbeddedHub = {
+  /** The hub's current process (a new one after the supervisor restarted it). */
+  readonly process: NatsServerProcess;
   natsUrl: string;
   user: string;
   password: string;
@@ -24,34 +30,96 @@ export async function startEmbeddedHub(opts: {
   accountsPath: string;
   pidFile: string;
   leafUrl: string;
-}> {
+  /** The hub's HTTP monitor on loopback (leaf links are read from /leafz). */
+  monitorUrl: string;
+  /** How many times the supervisor has started the hub again after it died. */
+  restarts(): number;
+  /** Stops supervising, then the hub. */
+  stop(): Promise<void>;
+};
+
+export async function startEmbeddedHub(opts: {
+  stateDir: string;
+  leafPort?: number;
+  tenants?: LeafUser[];
+  leafTls?: { certFile: string; keyFile: string };
+  log?: Logger;
+}): Promise<EmbeddedHub> {
   const dir = join(opts.stateDir, 'hub');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const user = 'control-plane';
   const password = randomBytes(24).toString('base64url');
   const passwordBcrypt = await bcrypt.hash(password, 10);
-  const clientPort = await freePort();
-  const leafPort = opts.leafPort ?? (await freePort());
   const pidFile = join(dir, 'hub.pid');
   const configPath = join(dir, 'hub.conf');
   const accountsPath = join(dir, ACCOUNTS_FILE);
+  // A hub left running by a control plane that was killed where it could not take the hub with it.
+  if (await stopLeftoverServer(pidFile, configPath))
+    opts.log?.warn({ pidFile }, 'stopped an embedded hub left running by an earlier start');
+  const ports = await stablePorts(join(dir, 'ports.json'), opts.leafPort);
   writeFileSync(
     accountsPath,
     renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: opts.tenants ?? [] }),
     { mode: 0o600 },
   );
-  writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile, leafTls: opts.leafTls }), {
-    mode: 0o600,
+  writeFileSync(
+    configPath,
+    renderHubConfig({
+      clientPort: ports.client,
+      leafPort: ports.leaf,
+      monitorPort: ports.monitor,
+      storeDir: join(dir, 'jetstream'),
+      pidFile,
+      leafTls: opts.leafTls,
+    }),
+    { mode: 0o600 },
+  );
+  const supervised = await superviseHub({
+    start: (onExit) => startNatsServer({ configPath, port: ports.client, onExit }),
+    log: opts.log,
   });
-  const proc = await startNatsServer({ configPath, port: clientPort });
   return {
-    process: proc,
-    natsUrl: `nats://127.0.0.1:${clientPort}`,
+    get process() {
+      return supervised.current();
+    },
+    natsUrl: `nats://127.0.0.1:${ports.client}`,
     user,
     password,
     passwordBcrypt,
     accountsPath,
     pidFile,
-    leafUrl: `${opts.leafTls ? 'tls' : 'nats-leaf'}://127.0.0.1:${leafPort}`,
+    leafUrl: `${opts.leafTls ? 'tls' : 'nats-leaf'}://127.0.0.1:${ports.leaf}`,
+    monitorUrl: `http://127.0.0.1:${ports.monitor}`,
+    restarts: supervised.restarts,
+    stop: supervised.stop,
   };
+}
+
+/**
+ * The hub's ports: the ones kept from an earlier start, else free ones, written back for the next
+ * start. The leaf port is what enrolled customer planes dial, so it is kept whatever happens (a
+ * process holding it makes the start fail, naming the port); the client and monitor ports are only
+ * ours, so one taken meanwhile is replaced.
+ */
+async function stablePorts(path: string, leafPort?: number): Promise<HubPorts> {
+  let kept: HubPorts | undefined;
+  if (existsSync(path)) {
+    const parsed = portsSchema.safeParse(safeJson(readFileSync(path, 'utf8')));
+    if (parsed.success) kept = parsed.data;
+  }
+  const ports: HubPorts = {
+    leaf: leafPort ?? kept?.leaf ?? (await freePort()),
+    client: kept && !(await portOpen(kept.client)) ? kept.client : await freePort(),
+    monitor: kept && !(await portOpen(kept.monitor)) ? kept.monitor : await freePort(),
+  };
+  writeFileSync(path, `${JSON.stringify(ports)}\n`, { mode: 0o600 });
+  return ports;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -11,7 +11,7 @@ import { ensureStream } from '../../shared/jetstream-admin.ts';
  *   It dedupes on `dlq:<stream>:<seq>`, so the two ways in (handler, advisory) store a message once.
  * - AP_ADVISORIES captures the server's MAX_DELIVERIES advisories for the consumers above: a message
  *   whose handler crashed or hung on every delivery is not removed by the server; the dead-letter
- *   mover (telemetry/dead-letter.ts) reads the advisory and moves the message to AP_DLQ.
+ *   mover (shared/max-deliveries-mover.ts, started in telemetry/dead-letter.ts) reads the advisory and moves the message to AP_DLQ.
  */
 export const STREAMS = {
   up: { name: 'AP_UP', subjects: ['ap.up.*.*'] },

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { BudgetExceededError } from '../../shared/llm/index.ts';
+import { UnavailableError } from '../../shared/errors.ts';
 
 /**
  * Per-tenant monthly token budget (UTC calendar month). Checked before each call, charged after
@@ -46,7 +47,12 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
 
   async function used(tenant: string): Promise<number> {
     if (!opts.redis) return memory.get(key(tenant)) ?? 0;
-    return Number((await opts.redis.get(key(tenant))) ?? 0);
+    try {
+      return Number((await opts.redis.get(key(tenant))) ?? 0);
+    } catch (err) {
+      // Without the shared count the budget cannot be enforced: refuse for now (503), never guess.
+      throw new UnavailableError('redis', 'the LLM budget store is unavailable; retry shortly', { cause: err });
+    }
   }
 
   return {

@@ -9,6 +9,7 @@ import { createUsageCounters, type UsageCounters } from './counters.ts';
 import { createLlmRateLimiter } from './limiter.ts';
 import { createLlmProxyMetrics } from './metrics.ts';
 import { createLlmProxyRoutes } from './routes.ts';
+import { createInflightCalls } from './inflight.ts';
 
 export { createLlmProxyRoutes } from './routes.ts';
 export { llmProxyEnvSchema, type LlmProxyEnv } from './config.ts';
@@ -26,6 +27,8 @@ export function createLlmProxy(opts: { env: LlmProxyEnv; log: Logger; verifier: 
   gateway: LlmGateway;
   counters: UsageCounters;
   routes: ReturnType<typeof createLlmProxyRoutes>;
+  /** Shutdown: waits for the calls in flight until `deadlineMs`, cuts the rest, and writes every call's usage. */
+  drain(deadlineMs: number): Promise<{ finished: number; cut: number }>;
   close(): Promise<void>;
 } | null {
   const { env, log } = opts;
@@ -48,7 +51,9 @@ export function createLlmProxy(opts: { env: LlmProxyEnv; log: Logger; verifier: 
     onBreakerChange: metrics.onBreakerChange,
   });
   const counters = createUsageCounters({ db: opts.db, log, flushEveryMs: env.LLM_USAGE_FLUSH_MS });
+  const inflight = createInflightCalls();
   const routes = createLlmProxyRoutes({
+    inflight,
     gateway,
     verifier: opts.verifier,
     limiter: createLlmRateLimiter({ rpm: env.LLM_RATE_LIMIT_RPM, tpm: env.LLM_RATE_LIMIT_TPM, redis: opts.redis }),
@@ -61,6 +66,15 @@ export function createLlmProxy(opts: { env: LlmProxyEnv; log: Logger; verifier: 
     gateway,
     counters,
     routes,
+    async drain(deadlineMs) {
+      const open = inflight.size;
+      if (open) log.info({ open, deadlineMs }, 'draining: waiting for the LLM calls in flight');
+      const outcome = await inflight.drain(deadlineMs);
+      if (open) log.info(outcome, 'LLM calls drained: finished ones counted, the rest cut at the deadline and counted');
+      // Every call is in the counters now; write them while the pool is still open.
+      await counters.flush().catch((err: Error) => log.error({ err: { message: err.message } }, 'llm usage flush at shutdown failed'));
+      return outcome;
+    },
     async close() {
       await counters.close().catch(() => undefined);
       await gateway.close();

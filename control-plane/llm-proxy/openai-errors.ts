@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
-import { AppError } from '../../shared/errors.ts';
+import { AppError, UnavailableError } from '../../shared/errors.ts';
 import type { Logger } from '../../shared/log.ts';
 import { clientErrorOf } from '../http/middleware/error-handler/index.ts';
+import { createOutageLog } from '../http/middleware/error-handler/outage-log.ts';
 import { LlmCallerGoneError, LlmError } from '../../shared/llm/index.ts';
 
 /**
@@ -30,7 +31,11 @@ export function openAIErrorBody(err: unknown): {
     };
   }
   if (err instanceof AppError) {
-    return { status: err.status, body: { error: { message: err.message, type: typeFor(err.status), code: err.code, param: null } } };
+    return {
+      status: err.status,
+      body: { error: { message: err.message, type: typeFor(err.status), code: err.code, param: null } },
+      retryAfter: err instanceof UnavailableError ? err.retryAfterSeconds : undefined,
+    };
   }
   const client = clientErrorOf(err);
   if (client) {
@@ -44,13 +49,16 @@ export function openAIErrorBody(err: unknown): {
 
 /** `log`, when given, writes the line (with the request id) instead of the route's request logger. */
 export function installOpenAIErrors(app: FastifyInstance, log?: Logger): void {
+  const outages = createOutageLog(log ?? (app.log as unknown as Logger));
   app.setErrorHandler((err, req, reply) => {
     const { status, body, retryAfter } = openAIErrorBody(err);
     const out = log ?? req.log;
     const reqId = log ? { reqId: req.id } : {};
     // A caller who left: the route already wrote the request's one line, with what it is billed.
     if (err instanceof LlmCallerGoneError) return reply.status(status).send(body);
-    if (status >= 500) {
+    // A dependency outage: one line per interval, not one per request.
+    if (err instanceof UnavailableError) outages.note(err.dependency, err.cause);
+    else if (status >= 500) {
       const e = err as { name?: string; code?: string };
       out.error({ ...reqId, code: body.error.code, status, errName: e?.name }, 'llm request failed');
     } else out.info({ ...reqId, code: body.error.code, status }, 'llm request rejected');

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../shared/log.ts';
 import { LlmCallerGoneError, pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type LlmSseStream } from '../../shared/llm/index.ts';
 import type { TokenVerifier } from '../../shared/tokens.ts';
@@ -11,6 +11,8 @@ import type { LlmProxyMetrics } from './metrics.ts';
 import { installOpenAIErrors, openAIErrorBody } from './openai-errors.ts';
 import { requestBytes } from './request-bytes.ts';
 import { cachingVerifier } from './verifier-cache.ts';
+import type { InflightCalls } from './inflight.ts';
+import { AppError } from '../../shared/errors.ts';
 
 export type LlmProxyDeps = {
   gateway: LlmGateway;
@@ -22,6 +24,8 @@ export type LlmProxyDeps = {
   metrics?: LlmProxyMetrics;
   /** Largest chat request body; prompts with long context are bigger than the API default. */
   bodyLimit?: number;
+  /** Calls in flight, drained at shutdown. */
+  inflight?: InflightCalls;
 };
 
 /**
@@ -31,7 +35,7 @@ export type LlmProxyDeps = {
  * a corked response's pieces one syscall each when it uncorks. A slow reader is waited for rather
  * than buffered without bound.
  */
-async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: unknown) => string): Promise<void> {
+async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: unknown) => string, cut: () => boolean): Promise<void> {
   let pending = '';
   const flush = () => {
     if (!pending || res.writableEnded) return;
@@ -57,6 +61,8 @@ async function pump(stream: LlmSseStream, res: ServerResponse, onError: (err: un
   } finally {
     await stream.cancel().catch(() => undefined);
   }
+  // Cut at shutdown: the stream may just have ended early, and must not read as a complete answer.
+  if (cut() && tail.startsWith('data: [DONE]')) tail = onError(new Error('cut at shutdown'));
   if (res.destroyed) return;
   const last = pending + tail;
   pending = '';
@@ -139,42 +145,75 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
       });
       const ctx = { tenant, agent, requestId: req.id, signal: abort.signal };
       const wantsStream = (req.body as { stream?: unknown } | null)?.stream === true;
+      // Shutdown waits for this call until it is over and counted (inflight.ts).
+      const call = deps.inflight?.begin(abort);
+      let billed: Promise<void> | undefined;
+      // Accounting and the log line run just after the reply is written, not in front of it.
+      const settleSoon = (meta: LlmMeta, stream: boolean) =>
+        new Promise<void>((resolve) => setImmediate(() => (settle(req, tenant, estimated, meta, stream, started, bytes), resolve())));
+      const cutAtShutdown = () => call?.cutAtShutdown() === true;
 
       // A caller who hangs up before the answer (or a stream's first chunk) is billed for the
-      // provider attempt under way; the error handler then has nobody to answer.
+      // provider attempt under way; the error handler then has nobody to answer. A call cut by the
+      // shutdown deadline is billed the same way, and its caller told to retry elsewhere.
       const billGone = (err: unknown): never => {
-        if (err instanceof LlmCallerGoneError) setImmediate(settle, req, tenant, estimated, err.meta, wantsStream, started, bytes);
+        if (err instanceof LlmCallerGoneError) billed = settleSoon(err.meta, wantsStream);
+        if (cutAtShutdown()) throw new AppError('shutting_down', 503, 'this replica is shutting down; retry', { cause: err });
         throw err;
       };
 
-      if (!wantsStream) {
-        const { completion, meta } = await deps.gateway.chat(req.body, ctx).catch(billGone);
-        reply.header('x-agentplane-pruned', pruneHeader(meta.pruned));
-        reply.header('x-agentplane-provider', meta.provider);
-        // Accounting and the log line run just after the reply is written, not in front of it.
-        setImmediate(settle, req, tenant, estimated, meta, false, started, bytes);
-        return completion;
-      }
+      try {
+        if (!wantsStream) {
+          const { completion, meta } = await deps.gateway.chat(req.body, ctx).catch(billGone);
+          reply.header('x-agentplane-pruned', pruneHeader(meta.pruned));
+          reply.header('x-agentplane-provider', meta.provider);
+          billed = settleSoon(meta, false);
+          return completion;
+        }
 
-      // Failures before the first byte reject here and get a plain HTTP error from the error handler.
-      // Once it started, meta settles when the stream ends, also when the client left mid-way
-      // (then with `cancelled`), so every stream that reached a provider is counted.
-      const stream = await deps.gateway.chatSse(req.body, ctx).catch(billGone);
-      stream.meta.then(
-        (meta) => void setImmediate(settle, req, tenant, estimated, meta, true, started, bytes),
-        () => undefined,
-      );
-      // From here the response is written directly (no per-chunk trip through a Readable and
-      // fastify's send); onSend hooks do not run, so the request id header is set here.
-      reply.hijack();
-      reply.raw.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache',
-        'x-accel-buffering': 'no',
-        'x-request-id': req.id,
-        'x-agentplane-pruned': pruneHeader(stream.pruned),
-      });
-      await pump(stream, reply.raw, (err) => {
+        // Failures before the first byte reject here and get a plain HTTP error from the error handler.
+        // Once it started, meta settles when the stream ends, also when the client left mid-way
+        // (then with `cancelled`), so every stream that reached a provider is counted.
+        const stream = await deps.gateway.chatSse(req.body, ctx).catch(billGone);
+        billed = stream.meta.then(
+          (meta) => settleSoon(meta, true),
+          () => undefined,
+        );
+        await streamReply(req, reply, stream, abort, cutAtShutdown);
+      } finally {
+        if (call) void Promise.resolve(billed).finally(call.finished);
+      }
+    });
+  };
+
+  async function streamReply(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    stream: LlmSseStream,
+    abort: AbortController,
+    cutAtShutdown: () => boolean,
+  ): Promise<void> {
+    // From here the response is written directly (no per-chunk trip through a Readable and
+    // fastify's send); onSend hooks do not run, so the request id header is set here.
+    reply.hijack();
+    reply.raw.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+      'x-request-id': req.id,
+      'x-agentplane-pruned': pruneHeader(stream.pruned),
+    });
+    await pump(
+      stream,
+      reply.raw,
+      (err) => {
+        if (cutAtShutdown()) {
+          deps.log.info({ reqId: req.id, code: 'shutting_down' }, 'llm stream cut: the shutdown deadline passed');
+          const body = {
+            error: { message: 'this replica is shutting down; retry', type: 'api_error', code: 'shutting_down', param: null },
+          };
+          return `data: ${JSON.stringify(body)}\n\n`;
+        }
         if (abort.signal.aborted) {
           deps.log.info({ reqId: req.id, code: 'client_closed' }, 'llm stream ended early: the client went away');
           return '';
@@ -182,7 +221,8 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
         const { body, status } = openAIErrorBody(err);
         deps.log.warn({ reqId: req.id, code: body.error.code, status }, 'llm stream failed after it started');
         return `data: ${JSON.stringify(body)}\n\n`;
-      });
-    });
-  };
+      },
+      cutAtShutdown,
+    );
+  }
 }

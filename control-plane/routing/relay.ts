@@ -16,6 +16,8 @@ import type { WorkflowStore } from '../db/workflows.ts';
  * signed `workflow.started` event has moved the workflow out of `queued`. The customer plane dedupes
  * by workflow id, so a re-send never runs a workflow twice.
  */
+const UNKNOWN_WORKFLOW_TRIES = 8;
+
 export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowStore; log: Logger }) {
   // Re-sent half a second later, then half a second later each time, up to every 15 s: a plane that
   // comes back after a short outage gets its dispatch within seconds, a long outage costs little.
@@ -26,6 +28,10 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
       if (!parsed.success) throw new PermanentError('malformed_dispatch', 'queued dispatch is not valid');
       const d = parsed.data;
       const status = await deps.workflows.status(d.workflowId);
+      // The API publishes a dispatch before it commits the workflow's row (so that a hub it cannot
+      // reach leaves no row): a dispatch can arrive a moment before its row. Only one that stays
+      // unknown is refused.
+      if (status === undefined && msg.info.deliveryCount < UNKNOWN_WORKFLOW_TRIES) return { retryInMs: 200 * msg.info.deliveryCount };
       if (status === undefined) throw new PermanentError('unknown_workflow', 'dispatch for a workflow that does not exist');
       if (status !== 'queued') return; // accepted by the customer plane: done
       const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats);

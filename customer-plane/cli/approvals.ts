@@ -12,6 +12,7 @@ import { AgentplaneError } from '../../shared/errors.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { APPROVAL_STATUSES, type ApprovalStatus, createApprovalStore, decisionNote } from '../approvals/store.ts';
 import { formatApproval, formatApprovalList } from './format-approvals.ts';
+import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
 
 const USAGE = [
   'usage: npm run approvals -- list [--status pending|approved|rejected|expired|superseded | --all] [--json]',
@@ -65,8 +66,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`approvals ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const env = loadConfig('approvals', z.object({ DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }));
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 1 });
+  const env = loadConfig('approvals', z.object(cliDatabaseEnvShape));
+  const db = createDb({ databaseUrl: cliDatabaseUrl('approvals', env), max: 1 });
   const store = createApprovalStore(db);
   const now = Date.now();
   try {

@@ -20,6 +20,7 @@ import { memoryConfigOf, memoryEnvShape } from '../memory/config.ts';
 import { createMemory } from '../memory/memory.ts';
 import { migrateMemory } from '../memory/migrate.ts';
 import type { AutonomyRow } from '../memory/standing.ts';
+import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
 
 const USAGE = [
   'usage: npm run memory -- forget --repo <alias> | --all',
@@ -119,14 +120,12 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const env = loadConfig(
-    'memory',
-    z.object({ DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL'), ...memoryEnvShape }),
-  );
+  const env = loadConfig('memory', z.object({ ...cliDatabaseEnvShape, ...memoryEnvShape }));
+  const databaseUrl = cliDatabaseUrl('memory', env);
   // Errors reach the operator through the exit path below; nothing this CLI does logs otherwise.
   const log = silentLogger();
-  await migrateMemory({ databaseUrl: env.DATABASE_URL, log });
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 1 });
+  await migrateMemory({ databaseUrl, log });
+  const db = createDb({ databaseUrl, max: 1 });
   try {
     // The CLI never runs agents: tenant and LLM identity only key model turns, which it does not touch.
     const memory = createMemory({ db, config: memoryConfigOf(env), log, tenant: 'cli', llmIdentity: 'cli' });

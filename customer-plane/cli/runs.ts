@@ -1,6 +1,7 @@
 /**
  * `npm run runs -- list [--limit N] [--json]` and `npm run runs -- show <run id> [--json]`: a run's
- * steps, findings, patches and gate refusals, from the customer plane's own database (DATABASE_URL).
+ * steps, findings, patches and gate refusals, from the customer plane's own database (DATABASE_URL, or
+ * its embedded Postgres in STATE_DIR).
  * `npm run runs -- inputs put|show`: inputs for a run, given locally (cli/inputs.ts).
  * Everything printed is local data; repository content in it is printed with control characters made
  * visible, so a file cannot drive the terminal.
@@ -8,6 +9,8 @@
 import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
 import { createDb } from '../../shared/db/pool.ts';
+import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { ConfigError } from '../../shared/errors.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { createRunRecords, type RunRecord, type RunSummary } from '../runner/ledger/records.ts';
 import { formatRun, formatRunList } from './format-runs.ts';
@@ -47,8 +50,8 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`runs show: give one run id (a ULID, as printed by \`npm run runs -- list\`)\n${USAGE}\n`);
     return 2;
   }
-  const env = loadConfig('runs', z.object({ DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL') }));
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 1 });
+  const env = loadConfig('runs', z.object(cliDatabaseEnvShape));
+  const db = createDb({ databaseUrl: cliDatabaseUrl('runs', env), max: 1 });
   try {
     const records = createRunRecords(db);
     if (command === 'list') {

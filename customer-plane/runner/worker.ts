@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { Dispatch } from '../../shared/dispatch.ts';
-import { ULID_RE } from '../../shared/ids.ts';
+import { newUlid, ULID_RE } from '../../shared/ids.ts';
 import { dlqPublisher, startWorker } from '../../shared/jetstream-worker.ts';
 import { PermanentError } from '../../shared/worker-errors.ts';
 import type { Logger } from '../../shared/log.ts';
@@ -21,10 +21,13 @@ export type RunnerOptions = RunnerDeps & {
   ackWaitMs?: number;
   /** Deliveries of a run's work before it is given up with `delivery_exhausted`. */
   maxDeliver?: number;
+  /** How often a running workflow is reported to the control plane (`workflow.heartbeat`), so it can tell a long run from a silent plane. */
+  reportIntervalMs?: number;
 };
 
 export const DEFAULT_ACK_WAIT_MS = 30_000;
 export const DEFAULT_MAX_DELIVER = 3;
+export const DEFAULT_REPORT_INTERVAL_MS = 60_000;
 
 /** Handlers for the local work queue; a workflow's own failure is a result (ack), not a retry. */
 export function createHandlers(deps: RunnerOptions) {
@@ -38,11 +41,17 @@ export function createHandlers(deps: RunnerOptions) {
       if (!lock) return { retryInMs: ackWaitMs };
       // Long runs: tell JetStream we are alive, well within its ack wait, so the work is not redelivered mid-run.
       const heartbeat = setInterval(() => msg.working(), Math.max(200, Math.floor(ackWaitMs / 3)));
+      // And tell the control plane: only the workflow id and a time cross.
+      const report = setInterval(
+        () => deps.events.emit('meta', { type: 'workflow.heartbeat', eventId: newUlid(), workflowId: d.workflowId, at: deps.clock() }),
+        deps.reportIntervalMs ?? DEFAULT_REPORT_INTERVAL_MS,
+      );
       try {
         const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats) || undefined;
         await runWorkflow(d, { ...deps, log: deps.log.child({ reqId: requestId }) }, { requestId });
       } finally {
         clearInterval(heartbeat);
+        clearInterval(report);
         await lock.release();
       }
     },

@@ -1,10 +1,12 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSigningJwk, createTokenIssuer } from '../../shared/tokens.ts';
-import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../fakes/index.ts';
+import { startFakeAnthropic, startFakeOpenAI, type FakeProvider, type FakeProviderOptions } from '../fakes/index.ts';
 import { createTestDatabase } from './scratch-database.ts';
+import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
+import { freePort } from '../../shared/nats-server-process.ts';
 import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -39,6 +41,8 @@ export type Topology = {
   operatorToken: string;
   apiToken: string;
   control: PlaneProcess;
+  /** Starts the control plane again (after `control.stop()`), on the same port, state dir and database. */
+  startControl(): Promise<void>;
   customer: PlaneProcess;
   stopCustomer(): Promise<void>;
   startCustomer(): Promise<void>;
@@ -47,6 +51,7 @@ export type Topology = {
   databaseUrl: string;
   /** The customer plane's own Postgres database (run ledger and run records). */
   customerDatabaseUrl: string;
+  customerStateDir: string;
   workDir: string;
   api(path: string, init?: { method?: string; body?: unknown; token?: string }): Promise<{ status: number; body: any }>;
   waitForWorkflow(id: string, opts?: { timeoutMs?: number; onPoll?: (wf: any) => void }): Promise<any>;
@@ -62,26 +67,48 @@ export async function startTopology(
   opts: {
     repoFiles?: Record<string, string>;
     customerEnv?: Record<string, string>;
+    /** Options of both FAKE providers (e.g. a delay between stream chunks). */
+    fakeOptions?: FakeProviderOptions;
+    /** Extra control-plane environment (an external hub's HUB_*, time-outs). */
+    controlEnv?: Record<string, string>;
     logLevel?: string;
     echo?: (line: string) => void;
     databaseUrl?: string;
     /** Called with a short line as each part comes up (the demo prints them). */
     progress?: (line: string) => void;
+    /**
+     * No Postgres on the machine needed: each plane starts its embedded Postgres in its state dir
+     * (the demo's default). Otherwise scratch databases on the machine's Postgres (tests).
+     */
+    embeddedPostgres?: boolean;
+    /** Aborting it (a signal while starting) stops what was started so far and rejects. */
+    signal?: AbortSignal;
   } = {},
 ): Promise<Topology> {
   const progress = opts.progress ?? (() => {});
   const workDir = mkdtempSync(join(tmpdir(), 'agentplane-'));
+  // The embedded Postgres of a plane run as root runs as the postgres user, which must pass this folder.
+  if (opts.embeddedPostgres) chmodSync(workDir, 0o711);
   const cleanups: Array<() => Promise<void> | void> = [() => rmSync(workDir, { recursive: true, force: true })];
+  const checkpoint = () => {
+    if (opts.signal?.aborted) throw new Error('stopped while starting');
+  };
   try {
-    const db = opts.databaseUrl ? undefined : await createTestDatabase('topo');
+    const embedded = opts.embeddedPostgres === true;
+    const db = opts.databaseUrl || embedded ? undefined : await createTestDatabase('topo');
     if (db) cleanups.push(() => db.drop());
-    const databaseUrl = opts.databaseUrl ?? db!.url;
-    progress(`metadata store: Postgres database ${db?.name ?? '(given)'}`);
+    const databaseUrl = opts.databaseUrl ?? db?.url;
+    progress(
+      embedded
+        ? 'metadata stores: an embedded Postgres in each plane’s state dir (no Postgres server needed)'
+        : `metadata store: Postgres database ${db?.name ?? '(given)'}`,
+    );
     // The customer plane has a Postgres of its own (in production the RDS in the customer's account).
-    const customerDb = await createTestDatabase('cust');
-    cleanups.push(() => customerDb.drop());
-    const openai = await startFakeOpenAI();
-    const anthropic = await startFakeAnthropic();
+    const customerDb = embedded ? undefined : await createTestDatabase('cust');
+    if (customerDb) cleanups.push(() => customerDb.drop());
+    checkpoint();
+    const openai = await startFakeOpenAI(opts.fakeOptions);
+    const anthropic = await startFakeAnthropic(opts.fakeOptions);
     cleanups.push(
       () => openai.close(),
       () => anthropic.close(),
@@ -90,24 +117,25 @@ export async function startTopology(
 
     const signingKey = await generateSigningJwk();
     const issuer = createTokenIssuer({ keys: [signingKey] });
-    const control = await startPlaneProcess({
-      script: join(ROOT, 'control-plane/main.ts'),
-      readyEvent: 'listening',
-      echo: opts.echo,
-      env: {
-        DATABASE_URL: databaseUrl,
-        CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
-        PORT: '0',
-        STATE_DIR: join(workDir, 'control-plane'),
-        LOG_LEVEL: opts.logLevel ?? 'info',
-        // The proxy (routed mode) talks to the same FAKE providers as the customer plane.
-        OPENAI_BASE_URL: openai.url,
-        OPENAI_API_KEY: 'fake-openai-key-for-loopback',
-        ANTHROPIC_BASE_URL: anthropic.url,
-        ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
-      },
-    });
+    // A fixed port, so a restarted control plane answers where the first one did.
+    const controlEnv: Record<string, string> = {
+      ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
+      PORT: String(await freePort()),
+      STATE_DIR: join(workDir, 'control-plane'),
+      LOG_LEVEL: opts.logLevel ?? 'info',
+      // The proxy (routed mode) talks to the same FAKE providers as the customer plane.
+      OPENAI_BASE_URL: openai.url,
+      OPENAI_API_KEY: 'fake-openai-key-for-loopback',
+      ANTHROPIC_BASE_URL: anthropic.url,
+      ANTHROPIC_API_KEY: 'fake-anthropic-key-for-loopback',
+      ...opts.controlEnv,
+    };
+    const startControl = () =>
+      startPlaneProcess({ script: join(ROOT, 'control-plane/main.ts'), readyEvent: 'listening', echo: opts.echo, env: controlEnv });
+    let control = await startControl();
     cleanups.push(async () => void (await control.stop()));
+    checkpoint();
     const apiUrl = String(control.ready.url);
     progress(`control plane listening at ${apiUrl} (embedded NATS hub started)`);
     const operatorToken = await issuer.issue({ typ: 'operator', tenant: '*', ttlSeconds: 3600 });
@@ -148,7 +176,7 @@ export async function startTopology(
       CONTROL_PLANE_URL: apiUrl,
       ENROLL_TOKEN: created.body.enrollToken,
       STATE_DIR: join(workDir, 'customer-plane'),
-      DATABASE_URL: customerDb.url,
+      ...(customerDb ? { DATABASE_URL: customerDb.url } : {}),
       REPOS: `sample=${repoDir}`,
       OPENAI_BASE_URL: openai.url,
       OPENAI_API_KEY: 'fake-openai-key-for-loopback',
@@ -160,8 +188,10 @@ export async function startTopology(
     };
     const startCustomer = () =>
       startPlaneProcess({ script: join(ROOT, 'customer-plane/main.ts'), readyEvent: 'ready', echo: opts.echo, env: customerEnv });
+    checkpoint();
     let customer = await startCustomer();
     cleanups.push(async () => void (await customer.stop()));
+    checkpoint();
     progress(`customer plane enrolled (signing key ${String(customer.ready.kid).slice(0, 12)}…); its leaf node dialed out to the hub`);
 
     return {
@@ -169,7 +199,13 @@ export async function startTopology(
       tenant,
       operatorToken,
       apiToken: apiTok.body.token,
-      control,
+      get control() {
+        return control;
+      },
+      async startControl() {
+        // Same state dir, database and port: what a supervisor does after a crash or an upgrade.
+        control = await startControl();
+      },
       get customer() {
         return customer;
       },
@@ -182,8 +218,9 @@ export async function startTopology(
       },
       openai,
       anthropic,
-      databaseUrl,
-      customerDatabaseUrl: customerDb.url,
+      databaseUrl: databaseUrl ?? embeddedPostgresUrl(join(workDir, 'control-plane'), 'agentplane'),
+      customerDatabaseUrl: customerDb?.url ?? embeddedPostgresUrl(customerEnv.STATE_DIR, 'agentplane'),
+      customerStateDir: customerEnv.STATE_DIR,
       workDir,
       api,
       async waitForWorkflow(id, { timeoutMs = 30_000, onPoll } = {}) {

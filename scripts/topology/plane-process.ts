@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnTiedToParent } from '../../shared/child-process.ts';
 import { createInterface } from 'node:readline';
 
 /**
@@ -20,9 +21,11 @@ export async function startPlaneProcess(opts: {
   timeoutMs?: number;
   echo?: (line: string) => void;
 }): Promise<PlaneProcess> {
-  const child = spawn(process.execPath, [opts.script], {
+  // Tied to the caller: a demo or test killed outright still takes its planes (and they their servers) with it.
+  const child = spawnTiedToParent(process.execPath, [opts.script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    deathSignal: 'SIGTERM',
   });
   let captured = '';
   let exitCode: number | null | undefined;

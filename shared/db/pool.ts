@@ -1,9 +1,70 @@
 import pg from 'pg';
+import { UnavailableError } from '../errors.ts';
 
 export type Db = pg.Pool;
 
-export function createDb(opts: { databaseUrl: string; max?: number }): Db {
-  const pool = new pg.Pool({ connectionString: opts.databaseUrl, max: opts.max ?? 10 });
+// SQLSTATEs that mean the server cannot serve us right now: connection exceptions (class 08), the
+// server shutting down or starting up (57P01-57P03), too many connections.
+const OUTAGE_STATES = new Set(['57P01', '57P02', '57P03', '53300']);
+
+/**
+ * Whether a failed query or connect means Postgres is unreachable rather than the query being wrong.
+ * The server's own answers are DatabaseErrors with a SQLSTATE; connection failures are not: socket
+ * errors (ECONNREFUSED, …), the pool's connect timeout and "connection terminated" carry no SQLSTATE.
+ */
+export function isPostgresOutage(err: unknown): boolean {
+  if (err instanceof UnavailableError) return err.dependency === 'postgres';
+  if (err instanceof pg.DatabaseError) return err.code !== undefined && (err.code.startsWith('08') || OUTAGE_STATES.has(err.code));
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return NETWORK_ERRORS.has(code);
+  // pg's own connection failures ("Connection terminated unexpectedly", the pool's connect timeout)
+  // are plain Errors; every error of ours or of a library that means something else is a subclass.
+  return err.constructor === Error;
+}
+
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+const asOutage = (err: unknown): unknown =>
+  isPostgresOutage(err) && !(err instanceof UnavailableError)
+    ? new UnavailableError('postgres', 'the database is unavailable; retry shortly', { cause: err })
+    : err;
+
+/**
+ * A pool whose queries and connects report an unreachable database as UnavailableError (503 at the
+ * HTTP edge), and whose connects give up after `connectTimeoutMs` instead of waiting forever on a
+ * host that does not answer.
+ */
+class OutageAwarePool extends pg.Pool {
+  // biome-ignore lint/suspicious/noExplicitAny: pg's overloads; every caller here uses the promise form.
+  override query(...args: any[]): any {
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    const result = (super.query as any)(...args);
+    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(asOutage(err))) : result;
+  }
+  // biome-ignore lint/suspicious/noExplicitAny: as above
+  override connect(...args: any[]): any {
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    const result = (super.connect as any)(...args);
+    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(asOutage(err))) : result;
+  }
+}
+
+export function createDb(opts: { databaseUrl: string; max?: number; connectTimeoutMs?: number }): Db {
+  const pool = new OutageAwarePool({
+    connectionString: opts.databaseUrl,
+    max: opts.max ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+  });
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
@@ -19,7 +80,7 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
-    throw err;
+    throw asOutage(err);
   } finally {
     client.release();
   }

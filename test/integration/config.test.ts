@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
+import { createTestDatabase, PG_ADMIN_URL } from '../../scripts/topology/scratch-database.ts';
 import { generateSigningJwk } from '../../shared/tokens.ts';
 import { pidsWithArgument } from '../support/processes.ts';
 
@@ -30,8 +30,8 @@ function runMain(script: string, env: Record<string, string>): Promise<{ code: n
 test('the control plane refuses to start without its token signing keys and names every missing variable', async () => {
   const res = await runMain('control-plane/main.ts', {});
   assert.equal(res.code, 78);
-  assert.match(res.stderr, /missing required variable\(s\): .*DATABASE_URL/);
-  assert.match(res.stderr, /CONTROL_PLANE_TOKEN_KEYS/);
+  assert.match(res.stderr, /missing required variable\(s\): CONTROL_PLANE_TOKEN_KEYS/);
+  assert.doesNotMatch(res.stderr, /DATABASE_URL/, 'without it the embedded Postgres is used');
   assert.doesNotMatch(res.stderr, /at .*\.ts:\d+/, 'a configuration error is a message, not a stack trace');
 });
 
@@ -44,13 +44,43 @@ test('the control plane refuses token keys that are not private JWKs', async () 
   assert.match(res.stderr, /CONTROL_PLANE_TOKEN_KEYS \(expected a JSON array of private JWKs with kid\)/);
 });
 
-test('the customer plane refuses to start without its tenant, control-plane URL and database, naming each', async () => {
-  const res = await runMain('customer-plane/main.ts', { REPOS: 'bad' });
+test('the customer plane refuses to start without its tenant and control-plane URL, naming each', async () => {
+  const res = await runMain('customer-plane/main.ts', { REPOS: 'bad', DATABASE_URL: 'mysql://x' });
   assert.equal(res.code, 78);
   assert.match(res.stderr, /TENANT_ID/);
   assert.match(res.stderr, /CONTROL_PLANE_URL/);
-  assert.match(res.stderr, /DATABASE_URL/);
+  assert.match(res.stderr, /DATABASE_URL \(expected a postgres:\/\/ URL\)/);
   assert.match(res.stderr, /REPOS/);
+});
+
+test('first run without Postgres or nats-server: one line naming the missing piece and how to provide it, exit 78, no stack trace', async () => {
+  const keys = JSON.stringify([await generateSigningJwk()]);
+  const base = { CONTROL_PLANE_TOKEN_KEYS: keys, PORT: '0', STATE_DIR: join(tmpdir(), `ap-firstrun-${process.pid}`) };
+  const cases: Array<[string, Record<string, string>, RegExp]> = [
+    [
+      'no Postgres',
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/agentplane' },
+      /no Postgres is listening at 127\.0\.0\.1:1 \(DATABASE_URL\): start it there, point DATABASE_URL at yours, or unset DATABASE_URL to use the embedded Postgres/,
+    ],
+    [
+      'no such database',
+      { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/no_such_db_here' },
+      /database no_such_db_here does not exist at 127\.0\.0\.1:5432 \(DATABASE_URL\): create it/,
+    ],
+    [
+      'no nats-server',
+      { DATABASE_URL: PG_ADMIN_URL, NATS_SERVER_BIN: '/nonexistent/nats-server' },
+      /nats-server not found at \/nonexistent\/nats-server: install it .* or set NATS_SERVER_BIN/,
+    ],
+  ];
+  for (const [name, env, expected] of cases) {
+    const res = await runMain('control-plane/main.ts', { ...base, ...env });
+    assert.equal(res.code, 78, `${name}: ${res.stderr}`);
+    assert.match(res.stderr, expected, name);
+    assert.doesNotMatch(res.stderr, /at .*\.(ts|js):\d+/, `${name}: a message, not a stack trace`);
+    assert.doesNotMatch(res.stderr, /ECONNREFUSED|ENOENT/, `${name}: not the raw error`);
+  }
+  rmSync(base.STATE_DIR, { recursive: true, force: true });
 });
 
 test('an external hub without its other HUB_* variables is refused before migrations touch the database', async (t) => {
@@ -123,4 +153,36 @@ test('SIGTERM while the control plane is still starting stops the embedded hub i
   assert.equal(await exited, 0);
   assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up, and the start did not announce readiness');
   assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
+});
+
+test('SIGTERM while the control plane is still starting its embedded Postgres (no DATABASE_URL) stops that Postgres, then exits', async (t) => {
+  const stateDir = mkdtempSync(join(tmpdir(), 'ap-cp-state-'));
+  // Passable by the postgres user the embedded server runs as when the test runs as root.
+  chmodSync(stateDir, 0o711);
+  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
+  const dataDir = join(stateDir, 'postgres', 'data');
+  const child = spawn(process.execPath, [`${ROOT}control-plane/main.ts`], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
+      PORT: '0',
+      STATE_DIR: stateDir,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // The moment the postgres server process runs, the control plane is still waiting for it to accept.
+  const deadline = Date.now() + 60_000;
+  while (pidsWithArgument(dataDir).length === 0) {
+    assert.ok(Date.now() < deadline, 'the embedded Postgres started');
+    await sleep(5);
+  }
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0);
+  assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up');
+  for (let i = 0; i < 50 && pidsWithArgument(dataDir).length; i++) await sleep(100);
+  assert.deepEqual(pidsWithArgument(dataDir), [], 'the Postgres server was stopped');
 });

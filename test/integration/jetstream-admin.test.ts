@@ -80,7 +80,7 @@ test('deleteStreamMessage removes a message, counts one already gone as deleted,
   await assert.rejects(deleteStreamMessage(jsm, 'NO_SUCH_STREAM', 1), (err: unknown) => isStreamOrConsumerMissing(err));
 });
 
-test('what a hub reload causes for a moment is recognised: refused login, no responders, a timed out request', async () => {
+test('what a hub reload causes for a moment is recognised: refused login, no responders, JetStream not enabled for the account, a timed out request', async () => {
   const refused = await connect({ servers: url, user: 'svc', pass: 'wrong', maxReconnectAttempts: 0 }).catch((e: unknown) => e);
   assert.equal(isBriefHubOutage(refused), true, 'authorization violation');
 
@@ -91,6 +91,22 @@ test('what a hub reload causes for a moment is recognised: refused login, no res
   // The JetStream client reports an API with no responders as "not enabled", the cause kept.
   const noApi = await jetstreamManager(nc, { apiPrefix: '$JS.NOBODY.API' }).catch((e: unknown) => e);
   assert.equal(isBriefHubOutage(noApi), true, 'JetStream API without responders');
+
+  // While a reload rebuilds the account, the server answers that JetStream is not enabled for it
+  // (API code 10039); the client wraps that answer in its own "not enabled" error.
+  const reloading = nc.subscribe('$JS.RELOADING.API.>', {
+    callback: (_err, m) => {
+      m.respond(
+        JSON.stringify({
+          type: 'io.nats.jetstream.api.v1.account_info_response',
+          error: { code: 503, err_code: 10039, description: 'jetstream not enabled for account' },
+        }),
+      );
+    },
+  });
+  const notEnabled = await jetstreamManager(nc, { apiPrefix: '$JS.RELOADING.API' }).catch((e: unknown) => e);
+  reloading.unsubscribe();
+  assert.equal(isBriefHubOutage(notEnabled), true, 'JetStream not enabled for the account, for a moment');
 
   const sub = nc.subscribe('slow.service'); // subscribed, never answers
   const timedOut = await nc.request('slow.service', 'x', { timeout: 200 }).catch((e: unknown) => e);

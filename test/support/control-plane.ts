@@ -15,6 +15,7 @@ import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 export async function startInProcessControlPlane(env: Record<string, string> = {}): Promise<{
   cp: ControlPlane;
   url: string;
+  stateDir: string;
   logs(): string;
   operatorToken(): Promise<string>;
   stop(): Promise<void>;
@@ -44,6 +45,7 @@ export async function startInProcessControlPlane(env: Record<string, string> = {
     return {
       cp,
       url,
+      stateDir,
       logs: () => captured,
       operatorToken: () => cp.issuer.issue({ typ: 'operator', tenant: '*', ttlSeconds: 600 }),
       async stop() {

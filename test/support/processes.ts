@@ -19,3 +19,19 @@ export function pidsWithArgument(arg: string): number[] {
   }
   return pids;
 }
+
+/** Pids of running processes with an argument that is `dir` or lies under it: what a run under `dir` left running. */
+export function pidsWithArgumentUnder(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv.some((a) => a === dir || a.startsWith(`${dir}/`) || a.includes(`=${dir}/`))) pids.push(Number(entry));
+  }
+  return pids;
+}

@@ -29,7 +29,7 @@ test('a message whose consumer never acks is moved to AP_DLQ after max_deliver (
   const dir = mkdtempSync(join(tmpdir(), 'ap-dlq-'));
   defer(() => rmSync(dir, { recursive: true, force: true }));
   const hub = await startEmbeddedHub({ stateDir: dir });
-  defer(() => hub.process.stop());
+  defer(() => hub.stop());
   const nc = await connect({ servers: hub.natsUrl, user: hub.user, pass: hub.password });
   defer(() => nc.close());
   const jsm = await ensureHubStreams(nc);

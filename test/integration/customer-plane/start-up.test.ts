@@ -38,7 +38,7 @@ async function enrolledStateDir(t: TestContext): Promise<string> {
     stateDir: tempDir(t, 'hub'),
     tenants: [{ tenant: TENANT, username: leafUsername(TENANT), passwordBcrypt: await bcrypt.hash(password, 4) }],
   });
-  t.after(() => hub.process.stop());
+  t.after(() => hub.stop());
   const stateDir = tempDir(t, 'cust');
   const secrets = createFileSecretStore(join(stateDir, 'secrets.json'));
   await secrets.put('tenant-signing-key', JSON.stringify((await generateTenantKey()).privateJwk));

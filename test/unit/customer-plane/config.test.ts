@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
 import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
@@ -20,14 +23,39 @@ function problemsOf(env: Record<string, string>): string {
   assert.fail('the configuration was accepted');
 }
 
+const REPO_ROOT = mkdtempSync(join(tmpdir(), 'ap-repos-'));
+after(() => rmSync(REPO_ROOT, { recursive: true, force: true }));
+
 test('the tenant id and the control-plane URL are required, and a malformed one is named as invalid', () => {
-  assert.match(problemsOf({}), /missing required variable\(s\): TENANT_ID, CONTROL_PLANE_URL, DATABASE_URL/);
+  assert.match(problemsOf({}), /missing required variable\(s\): TENANT_ID, CONTROL_PLANE_URL$/);
   assert.match(problemsOf({ ...BASE, TENANT_ID: 'acme' }), /invalid: TENANT_ID/);
 });
 
+test('a CONTROL_PLANE_URL without an http(s) scheme is refused, naming the variable', () => {
+  for (const bad of ['localhost:8080', 'control.example.com', 'ftp://control.example.com']) {
+    assert.match(problemsOf({ ...BASE, CONTROL_PLANE_URL: bad }), /invalid: CONTROL_PLANE_URL \(/, bad);
+  }
+  assert.doesNotThrow(() => loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, CONTROL_PLANE_URL: 'http://127.0.0.1:8080' }));
+});
+
+test('a REPOS path that does not exist (or is a file) is refused at start, naming the variable and the alias', () => {
+  assert.match(
+    problemsOf({ ...BASE, REPOS: `app=${join(REPO_ROOT, 'missing')}` }),
+    /invalid: REPOS \(the path of "app" is not a directory/,
+  );
+  assert.match(problemsOf({ ...BASE, REPOS: 'app=/etc/hostname' }), /invalid: REPOS \(the path of "app" is not a directory/);
+});
+
+test('without DATABASE_URL the customer plane is valid: it starts its embedded Postgres', () => {
+  const { DATABASE_URL: _, ...rest } = BASE;
+  assert.equal(loadConfig('customer-plane', customerPlaneEnvSchema, rest).DATABASE_URL, undefined);
+});
+
 test('REPOS is parsed into alias → absolute path, and pairs that are not alias=/absolute/path are refused', () => {
-  const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, REPOS: 'app=/srv/app, lib-2=/srv/lib' });
-  assert.deepEqual(env.REPOS, { app: '/srv/app', 'lib-2': '/srv/lib' });
+  const app = mkdtempSync(join(REPO_ROOT, 'app-'));
+  const lib = mkdtempSync(join(REPO_ROOT, 'lib-'));
+  const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, REPOS: `app=${app}, lib-2=${lib}` });
+  assert.deepEqual(env.REPOS, { app, 'lib-2': lib });
   for (const bad of ['app', 'app=relative/path', 'App=/srv/app', '=/srv/app']) {
     assert.match(problemsOf({ ...BASE, REPOS: bad }), /invalid: REPOS \(expected alias=\/absolute\/path pairs/, bad);
   }

@@ -17,6 +17,7 @@ function samples(): Array<{ kind: UpKind; event: Record<string, unknown> }> {
   const now = Date.now();
   return [
     { kind: 'meta', event: { type: 'workflow.started', eventId: newUlid(), workflowId: newUlid(), template: 'code-review', at: now } },
+    { kind: 'meta', event: { type: 'workflow.heartbeat', eventId: newUlid(), workflowId: newUlid(), at: now } },
     {
       kind: 'meta',
       event: {

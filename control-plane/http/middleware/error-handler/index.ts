@@ -1,19 +1,31 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError } from '../../../../shared/errors.ts';
+import { AppError, UnavailableError } from '../../../../shared/errors.ts';
 import { clientErrorOf } from './client-errors.ts';
+import { createOutageLog } from './outage-log.ts';
+import type { Logger } from '../../../../shared/log.ts';
 
 export { clientErrorHandler, clientErrorOf, frameworkErrors, type ClientError } from './client-errors.ts';
 
 /**
  * One place turns every failure into `{error: {code, message}}`. Client mistakes (bad JSON, wrong
- * content type, oversized bodies, schema violations) are 4xx and name the problem; anything
- * unexpected is a 500 that says nothing about internals and is logged with the request id. Errors
+ * content type, oversized bodies, schema violations) are 4xx and name the problem; a dependency
+ * that cannot be reached is 503 `unavailable` with Retry-After; anything unexpected is a 500 that says nothing about internals and is logged with the request id. Errors
  * before routing go through `frameworkErrors` and `clientErrorHandler` (client-errors.ts), which
  * the app passes to fastify when it creates it; the responses Node itself would write are covered
  * here, so no response of the service leaves in another shape.
  */
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, opts: { outageLogIntervalMs?: number } = {}): void {
+  const outages = createOutageLog(app.log as unknown as Logger, { intervalMs: opts.outageLogIntervalMs });
   app.setErrorHandler((err: FastifyError | AppError | Error, req: FastifyRequest, reply: FastifyReply) => {
+    // A dependency outage is not the caller's fault and not a bug: 503 with when to retry, and one
+    // log line per interval instead of a stack trace per request.
+    if (err instanceof UnavailableError) {
+      outages.note(err.dependency, err.cause);
+      return reply
+        .status(503)
+        .header('retry-after', String(err.retryAfterSeconds))
+        .send({ error: { code: err.code, message: err.message } });
+    }
     if (err instanceof AppError) {
       if (err.status >= 500) req.log.error({ err, code: err.code }, 'request failed');
       else req.log.info({ code: err.code, status: err.status }, 'request rejected');
