@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createTestDatabase, PG_ADMIN_URL } from '../../scripts/topology/scratch-database.ts';
+import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
 import { generateSigningJwk } from '../../shared/tokens.ts';
 import { pidsWithArgument } from '../support/processes.ts';
 
@@ -53,8 +53,11 @@ test('the customer plane refuses to start without its tenant and control-plane U
   assert.match(res.stderr, /REPOS/);
 });
 
-test('first run without Postgres or nats-server: one line naming the missing piece and how to provide it, exit 78, no stack trace', async () => {
+test('first run without Postgres or nats-server: one line naming the missing piece and how to provide it, exit 78, no stack trace', async (t) => {
   const keys = JSON.stringify([await generateSigningJwk()]);
+  // Its own database: migrations run before the hub starts, and must never land in a shared one.
+  const db = await createTestDatabase('firstrun');
+  t.after(() => db.drop());
   const base = { CONTROL_PLANE_TOKEN_KEYS: keys, PORT: '0', STATE_DIR: join(tmpdir(), `ap-firstrun-${process.pid}`) };
   const cases: Array<[string, Record<string, string>, RegExp]> = [
     [
@@ -69,7 +72,7 @@ test('first run without Postgres or nats-server: one line naming the missing pie
     ],
     [
       'no nats-server',
-      { DATABASE_URL: PG_ADMIN_URL, NATS_SERVER_BIN: '/nonexistent/nats-server' },
+      { DATABASE_URL: db.url, NATS_SERVER_BIN: '/nonexistent/nats-server' },
       /nats-server not found at \/nonexistent\/nats-server: install it .* or set NATS_SERVER_BIN/,
     ],
   ];
