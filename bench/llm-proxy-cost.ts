@@ -18,7 +18,7 @@
  * generation. Ratios between paths of one run are steadier (pass-through over floor, stream: 1.65,
  * 1.71, 1.72 in three runs). Smaller differences need `--top`, which says where the instructions
  * go, function by function (JavaScript included): that is how the per-event key search was found
- * to cost a tenth of a stream (see keyAt in shared/llm/passthrough.ts).
+ * to cost a tenth of a stream (see keyAt in shared/llm/passthrough/event-keys.ts).
  *
  *   npm run bench:llm-proxy-cost -- [--requests 400] [--blocks 5] [--warmup 600] [--concurrency 16]
  *     [--event-gap-ms 100] [--transports sdk,passthrough] [--modes non-stream,stream]

@@ -39,11 +39,13 @@ export type Handled = {
 
 /**
  * The HTTP shell both fakes share: loopback listener, body parsing, auth presence check, request
- * records and fault dispatch. Each provider supplies `route`, which parses its own wire format.
+ * records and fault dispatch. Each provider supplies `route`, which parses its own wire format, and
+ * the header its real counterpart names each request by (`x-request-id`, `request-id`).
  */
 export async function startFakeServer(
   opts: FakeProviderOptions,
   path: string,
+  requestIdHeader: string,
   checkAuth: (req: IncomingMessage) => boolean,
   errorBody: (status: number, message: string) => unknown,
   route: (body: unknown, res: ServerResponse) => Handled | null,
@@ -79,7 +81,9 @@ export async function startFakeServer(
     if (!handled) return; // route already answered (validation error)
     const fault = faults.take();
     count += 1;
-    log.push({ model: handled.model, bytes: raw.length, stream: handled.stream, fault: faultName(fault), at: clock() });
+    const requestId = `req_fake_${count}`;
+    res.setHeader(requestIdHeader, requestId);
+    log.push({ model: handled.model, bytes: raw.length, stream: handled.stream, fault: faultName(fault), at: clock(), requestId });
     // Trimmed a quarter at a time, not one entry per request: copying a full log on every request
     // cost a long-running bench ~2 ms per request once the log was full.
     if (log.length > maxLog) log = log.slice(-Math.max(1, Math.floor(maxLog * 0.75)));
