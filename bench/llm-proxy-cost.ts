@@ -36,6 +36,10 @@
  *   --baseline counts another checkout's proxies too, as `<transport>@base` (see llm-proxy.ts):
  *   an A/B of a change in the same run. Under valgrind every process runs ~50x slower and starts
  *   in about a minute; a full run takes about ten minutes.
+ * A run stops when a counted path did other work than the others: a request failed (the first
+ * failure's cause is printed) or a proxy failed over to the secondary. Such failures used to come
+ * from keep-alive idle timeouts of servers stalled by valgrind for longer than the timeout; the
+ * bench's servers no longer time idle connections out (IDLE_FOREVER in llm-proxy.ts).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -46,7 +50,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createTokenIssuer, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { functionCosts } from './callgrind-functions.ts';
-import { ask, forkRole, load, proxyRoleEnv } from './load.ts';
+import { ask, forkRole, load, proxyRoleEnv, type Msg } from './load.ts';
 
 const run = promisify(execFile);
 const ROLES = fileURLToPath(new URL('./llm-proxy.ts', import.meta.url));
@@ -231,11 +235,18 @@ async function main(): Promise<void> {
             await gap(0);
             const warm = await load({ ...opts, requests: warmup });
             let errors = warm.errors;
+            let firstError = warm.firstError;
             await gap(eventGapMs);
+            const before = p.token ? await failovers(procs[i].proc) : 0;
             const { perBlock, dumps } = await counted(under, procs[i].proc, async () => {
-              errors += (await load({ ...opts, requests: blockSize })).errors;
+              const block = await load({ ...opts, requests: blockSize });
+              errors += block.errors;
+              firstError ??= block.firstError;
             });
-            if (errors) throw new Error(`${p.name}: ${errors} requests failed; the counts would not be of the same work`);
+            if (errors) throw new Error(`${p.name}: ${errors} requests failed (${firstError}); the counts would not be of the same work`);
+            // A proxy hides a failed upstream call by failing over: no error, but different work counted.
+            const failedOver = p.token ? (await failovers(procs[i].proc)) - before : 0;
+            if (failedOver) throw new Error(`${p.name}: ${failedOver} requests failed over; the counts would not be of the same work`);
             rows[i].perRequest.push(perBlock.map((n) => n / blockSize));
             if (top && under === 'instructions')
               printTop(`${p.name}, ${stream ? 'stream' : 'non-stream'}`, functionCosts(dumps, perfMap(procs[i].proc), p.root));
@@ -253,6 +264,12 @@ async function main(): Promise<void> {
     upstream.proc.kill();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Failovers a proxy role's gateway made so far. */
+async function failovers(proc: ChildProcess): Promise<number> {
+  const m = (await ask(proc, 'transitions')) as Msg & { metrics: { failovers: number } };
+  return m.metrics.failovers;
 }
 
 /** The `top` functions by instructions per request (self cost; JavaScript named through the perf map). */

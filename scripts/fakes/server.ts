@@ -27,6 +27,8 @@ export type FakeProviderOptions = {
   burst?: boolean;
   /** Keep at most this many request records (the bench sends many). */
   maxLog?: number;
+  /** How long an idle keep-alive connection stays open; 0: until the client closes it. Default 30 s. */
+  keepAliveTimeoutMs?: number;
   clock?: () => number;
 };
 
@@ -64,7 +66,7 @@ export async function startFakeServer(
       void handle(req, res, Buffer.concat(chunks)).catch(() => res.destroy());
     });
   });
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 30_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     if (req.method !== 'POST' || req.url?.split('?')[0] !== path) {
