@@ -12,13 +12,17 @@
  * are llm-proxy.ts's own roles, so both benches measure the same code. Each count covers only the
  * measured requests: they start after a warm-up (JIT, keep-alive connections, token caches), the
  * counter is zeroed when they start and read when they end.
- * Counts are not exact either: GC is lumpy (a major collection lands in one block of requests and
- * not the next; see counted()), so two runs of the same code differ by up to ~10% for non-stream
- * requests and by up to a third for streams, whose objects live long enough to reach the old
- * generation. Ratios between paths of one run are steadier (pass-through over floor, stream: 1.65,
- * 1.71, 1.72 in three runs). Smaller differences need `--top`, which says where the instructions
- * go, function by function (JavaScript included): that is how the per-event key search was found
- * to cost a tenth of a stream (see keyAt in shared/llm/passthrough/event-keys.ts).
+ * Every process runs with V8's memory reducer off (--no-memory-reducer). It runs full collections
+ * on wall-clock timers once a process looks idle, and under valgrind a streaming proxy spends most
+ * of its time waiting for the next event: those collections landed in counted blocks at random and
+ * made a proxy's stream count move by a third between runs (a block of 80 streams at 5.7M
+ * instructions each, the rest at 2.1-3.7M). A process under load does not run them; they are not
+ * a request's cost. Counts are still not exact: scavenges and the full collections allocation does
+ * cause are lumpy (one lands in one block of requests and not the next; see counted()), so runs of
+ * the same code differ by ~10%; ratios between paths of one run are steadier, and `--baseline`
+ * compares a change in the same run. Smaller differences need `--top`, which says where the
+ * instructions go, function by function (JavaScript included): that is how the per-event key search
+ * was found to cost a tenth of a stream (see keyAt in shared/llm/passthrough/event-keys.ts).
  *
  *   npm run bench:llm-proxy-cost -- [--requests 400] [--blocks 5] [--warmup 600] [--concurrency 16]
  *     [--event-gap-ms 100] [--transports sdk,passthrough] [--modes non-stream,stream]
@@ -30,7 +34,7 @@
  *   moved by up to 70% between runs, with 40 ms still by 15%).
  *   --top N: the N costliest functions of each path and mode (instructions only). Node then also
  *   writes its perf map, which adds to every count: compare totals from runs without --top.
- *   --node-args=<flags>: node flags for the floor and every proxy (with `=`: they start with --).
+ *   --node-args=<flags>: more node flags for the floor and every proxy (with `=`: they start with --).
  *   `--predictable` (no concurrent GC or compiler threads) was tried to steady the counts; it did
  *   not narrow the spread between blocks.
  *   --baseline counts another checkout's proxies too, as `<transport>@base` (see llm-proxy.ts):
@@ -80,7 +84,7 @@ const { values } = parseArgs({
 });
 const top = Number(values.top);
 if (!Number.isInteger(top) || top < 0) throw new Error(`--top must be a whole number ≥ 0, got ${values.top}`);
-const nodeArgs = String(values['node-args']).split(' ').filter(Boolean);
+const nodeArgs = ['--no-memory-reducer', ...String(values['node-args']).split(' ').filter(Boolean)];
 const perfMap = (proc: ChildProcess) => `/tmp/perf-${proc.pid}.map`;
 const requests = wholeNumber('requests');
 const warmup = wholeNumber('warmup');
