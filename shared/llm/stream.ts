@@ -3,7 +3,8 @@ import { ChunkRun } from './chunk-stream.ts';
 import type { Core, LlmCallContext, LlmMeta, Prepared } from './core.ts';
 import { openMeteredStream, type MeteredStream } from './metered-stream.ts';
 import type { Tier } from './models.ts';
-import { decodeEscaped, PassthroughRun } from './passthrough/attempt.ts';
+import { PassthroughRun } from './passthrough/attempt.ts';
+import { decodeEscaped } from './passthrough/event-keys.ts';
 import { isPassthrough } from './passthrough/openai-http.ts';
 
 /**

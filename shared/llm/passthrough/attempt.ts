@@ -10,7 +10,7 @@ import type { StreamState } from '../stream.ts';
 import { createToolCallBuffer } from '../tool-call-buffer.ts';
 import { openAIChunkEvents } from '../translate-response.ts';
 import { fromOpenAIUsage, type LlmUsage } from '../usage.ts';
-import { keyAt, retag, stringEnd } from './event-keys.ts';
+import { decodeEscaped, keyAt, retag, stringEnd } from './event-keys.ts';
 import type { OpenAIPassthroughAdapter } from './openai-http.ts';
 import { createSseSplitter } from './sse-splitter.ts';
 
@@ -147,15 +147,5 @@ export class PassthroughRun implements AttemptRun<string> {
     const s = this.state;
     const calls = this.tools.take();
     return calls.length ? sseFrame(chunk(s.id!, s.tier, s.created!, { ...s.role(), tool_calls: calls })) : '';
-  }
-}
-
-/** Text as sent in JSON string values, decoded; '' if it does not decode (a torn escape). */
-export function decodeEscaped(escaped: string): string {
-  if (!escaped) return '';
-  try {
-    return JSON.parse(`"${escaped}"`) as string;
-  } catch {
-    return '';
   }
 }

@@ -42,3 +42,13 @@ export function retag(data: string, tier: string): string {
   const j = stringEnd(data, i + 9);
   return j === -1 ? data : `${data.slice(0, i + 9)}${tier}${data.slice(j)}`;
 }
+
+/** Text as it stands inside JSON string values (escapes kept), decoded; '' if it does not decode. */
+export function decodeEscaped(escaped: string): string {
+  if (!escaped) return '';
+  try {
+    return JSON.parse(`"${escaped}"`) as string;
+  } catch {
+    return '';
+  }
+}

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { keyAt, retag, stringEnd } from '../../../../../shared/llm/passthrough/event-keys.ts';
+import { decodeEscaped, keyAt, retag, stringEnd } from '../../../../../shared/llm/passthrough/event-keys.ts';
 
 const event = (o: object) => JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', created: 7, model: 'gpt-4.1-mini', ...o });
 
@@ -29,4 +29,12 @@ test('retag puts the tier in the top-level model only, and leaves an event witho
   assert.equal(out.choices[0].delta.content, '"model":"x"');
   const none = '{"choices":[]}';
   assert.equal(retag(none, 'core'), none);
+});
+
+test('text kept JSON-escaped decodes to what the caller read; a torn escape decodes to nothing rather than throwing', () => {
+  const text = 'Say "hi" \\ café ✓\n';
+  assert.equal(decodeEscaped(JSON.stringify(text).slice(1, -1)), text);
+  assert.equal(decodeEscaped('\\u00e9t\\u00e9'), 'été');
+  assert.equal(decodeEscaped('cut at \\u00'), '');
+  assert.equal(decodeEscaped(''), '');
 });
