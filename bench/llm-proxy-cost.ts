@@ -14,13 +14,14 @@
  * counter is zeroed when they start and read when they end.
  * Every process runs with V8's memory reducer off (--no-memory-reducer). It runs full collections
  * on wall-clock timers once a process looks idle, and under valgrind a streaming proxy spends most
- * of its time waiting for the next event: those collections landed in counted blocks at random and
- * made a proxy's stream count move by a third between runs (a block of 80 streams at 5.7M
- * instructions each, the rest at 2.1-3.7M). A process under load does not run them; they are not
- * a request's cost. Counts are still not exact: scavenges and the full collections allocation does
- * cause are lumpy (one lands in one block of requests and not the next; see counted()), so runs of
- * the same code differ by ~10%; ratios between paths of one run are steadier, and `--baseline`
- * compares a change in the same run. Smaller differences need `--top`, which says where the
+ * of its time waiting for the next event: --trace-gc-nvp showed such collections (reduce_memory=1)
+ * during stream counts, where one adds a few hundred thousand instructions to every request of its
+ * block. A process under load does not run them; they are not a request's cost. Counts are still
+ * not exact: scavenges and the full collections allocation does cause are lumpy (one lands in one
+ * block of requests and not the next; see counted()), and whole runs move with the machine's load
+ * (the same pass-through proxy counted 2.6M and 3.5M instructions per stream in two runs of one
+ * afternoon, its floor 2.0-2.1M). Compare paths of one run: `--baseline` puts a change and its base
+ * in the same run. Smaller differences need `--top`, which says where the
  * instructions go, function by function (JavaScript included): that is how the per-event key search
  * was found to cost a tenth of a stream (see keyAt in shared/llm/passthrough/event-keys.ts).
  *
