@@ -83,22 +83,17 @@ export async function* runAttempts<Out>(
   let run: AttemptRun<Out> | undefined;
   let requested = false; // the attempt's request went out: the provider bills its prompt
 
-  const meta = (extra?: { cancelled: true }): LlmMeta => ({
-    provider,
-    model,
-    tier: p.tier,
-    failedOver: failovers > 0,
-    failovers,
-    pruned: p.pruned,
-    usage,
-    ...extra,
-    ...(estimated ? { estimated: true } : undefined),
-  });
+  const meta = (cancelled: boolean): LlmMeta => {
+    const m: LlmMeta = { provider, model, tier: p.tier, failedOver: failovers > 0, failovers, pruned: p.pruned, usage };
+    if (cancelled) m.cancelled = true;
+    if (estimated) m.estimated = true;
+    return m;
+  };
   /** The caller went away: what the attempt under way produced is billed too. */
   const cancelled = (): LlmMeta => {
-    if (run) addBill(attemptBill(run.usage, p.promptTokens, () => run!.produced(), requested));
+    if (run) addBill(attemptBill(run, p.promptTokens, requested));
     settled = true;
-    const m = meta({ cancelled: true });
+    const m = meta(true);
     settle.resolve(m);
     return m;
   };
@@ -135,7 +130,7 @@ export async function* runAttempts<Out>(
         rest = o.rest;
         let piece = o.first;
         while (!piece.done) {
-          wd.kick();
+          if (rest) wd.kick(); // the time allowed runs from the latest piece of a stream
           const out = r.take(piece.value);
           if (out) yield out;
           if (!rest) break;
@@ -173,10 +168,10 @@ export async function* runAttempts<Out>(
         }
       }
       // Broken attempts are billed by providers too; without their usage report, estimate it.
-      addBill(attemptBill(r.usage, p.promptTokens, () => r.produced(), false));
+      addBill(attemptBill(r, p.promptTokens, false));
       if (completed) {
         settled = true;
-        settle.resolve(meta());
+        settle.resolve(meta(false));
         const last = r.end?.(usage);
         if (last) yield last;
         return;

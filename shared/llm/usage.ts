@@ -72,21 +72,19 @@ export function estimateTokens(text: string): number {
 }
 
 /**
- * What one provider attempt is billed when it did not complete normally: the provider's usage
- * report when it arrived, else an estimate (the prompt as counted before the call plus what the
- * provider produced so far; `produced` is only read for an estimate). `promptBilled` says whether
- * the provider is taken to have read the prompt without a report: yes once the request went out
- * and the caller then left (the provider carries on and bills it); no for an attempt that failed
- * before producing anything (an error reply is not billed).
+ * What one provider attempt is billed: the provider's usage report when it arrived, else an
+ * estimate (the prompt as counted before the call plus what the attempt produced, read only for an
+ * estimate). `promptBilled` says whether the provider is taken to have read the prompt without a
+ * report: yes once the request went out and the caller then left (the provider carries on and
+ * bills it); no for an attempt that failed before producing anything (an error reply is not billed).
  */
 export function attemptBill(
-  reported: LlmUsage | undefined,
+  attempt: { readonly usage: LlmUsage | undefined; produced(): string },
   promptTokens: number,
-  produced: () => string,
   promptBilled: boolean,
 ): { usage: LlmUsage; estimated: boolean } {
-  if (reported) return { usage: reported, estimated: false };
-  const text = produced();
+  if (attempt.usage) return { usage: attempt.usage, estimated: false };
+  const text = attempt.produced();
   if (!promptBilled && !text) return { usage: ZERO_USAGE, estimated: false };
   return { usage: { ...ZERO_USAGE, inputTokens: promptTokens, outputTokens: estimateTokens(text) }, estimated: true };
 }
