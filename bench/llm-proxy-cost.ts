@@ -44,7 +44,9 @@
  * A run stops when a counted path did other work than the others: a request failed (the first
  * failure's cause is printed) or a proxy failed over to the secondary. Such failures used to come
  * from keep-alive idle timeouts of servers stalled by valgrind for longer than the timeout; the
- * bench's servers no longer time idle connections out (IDLE_FOREVER in llm-proxy.ts).
+ * bench's servers no longer time idle connections out (IDLE_FOREVER in llm-proxy.ts). A proxy's
+ * own timeout would do the same on a busy machine: the counted proxies allow 300 s per reply or
+ * event instead of the role's 5 s.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -61,6 +63,8 @@ const run = promisify(execFile);
 const ROLES = fileURLToPath(new URL('./llm-proxy.ts', import.meta.url));
 const ROOT = resolve(ROLES, '../..');
 const TRANSPORTS = ['sdk', 'passthrough'];
+/** The counted proxies' time allowed per upstream reply or event (a --baseline checkout older than this keeps 5 s). */
+const COUNTED_TIMEOUT_MS = 300_000;
 const COUNTS = ['instructions', 'syscalls'] as const;
 type Count = (typeof COUNTS)[number];
 
@@ -205,7 +209,10 @@ async function main(): Promise<void> {
   const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
   const upstream = await forkRole(ROLES, ['--role=upstream']);
   const gap = (ms: number) => ask(upstream.proc, 'event-gap', { ms });
-  const proxyEnv = (transport: string) => proxyRoleEnv(upstream.ready, publicJwks(keys), transport);
+  // Under valgrind a proxy runs ~50x slower, and on a busy machine slower still, so the role's 5 s
+  // allows what 0.1 s would at full speed: a run at load 10 stopped on 4 streams answered 503 (every
+  // provider failed), which such timeouts explain.
+  const proxyEnv = (transport: string) => proxyRoleEnv(upstream.ready, publicJwks(keys), transport, COUNTED_TIMEOUT_MS);
   const paths: Path[] = [
     { name: 'floor', root: ROOT, start: (under) => role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under) },
     ...transports.flatMap((t) => [

@@ -148,7 +148,7 @@ if (role === 'upstream') {
     providers: { openai: { apiKey: 'bench', baseURL: env.openai }, anthropic: { apiKey: 'bench', baseURL: env.anthropic } },
     openaiTransport: env.transport as OpenAITransport,
     log,
-    timeoutMs: 5_000,
+    timeoutMs: env.timeoutMs ?? 5_000,
     breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
     onBreakerChange: (p, _from, to) => p === 'openai' && transitions.push({ to, at: Date.now(), attempts: attempts() }),
   });

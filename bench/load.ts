@@ -30,9 +30,12 @@ export function forkRole(
   });
 }
 
-/** The environment of a proxy role: where the fake providers listen, the token keys, the transport. */
-export function proxyRoleEnv(upstream: Msg, jwks: unknown, transport: string): Record<string, string> {
-  return { BENCH_PROXY: JSON.stringify({ openai: upstream.openai, anthropic: upstream.anthropic, jwks, transport }) };
+/**
+ * The environment of a proxy role: where the fake providers listen, the token keys, the transport,
+ * and the gateway's timeout when not the role's 5 s.
+ */
+export function proxyRoleEnv(upstream: Msg, jwks: unknown, transport: string, timeoutMs?: number): Record<string, string> {
+  return { BENCH_PROXY: JSON.stringify({ openai: upstream.openai, anthropic: upstream.anthropic, jwks, transport, timeoutMs }) };
 }
 
 /**
