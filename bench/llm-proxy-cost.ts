@@ -12,13 +12,18 @@
  * are llm-proxy.ts's own roles, so both benches measure the same code. Each count covers only the
  * measured requests: they start after a warm-up (JIT, keep-alive connections, token caches), the
  * counter is zeroed when they start and read when they end.
- * Counts are not exact either: GC is lumpy (a major collection lands in one block of requests and
- * not the next; see counted()), so two runs of the same code differ by up to ~10% for non-stream
- * requests and by up to a third for streams, whose objects live long enough to reach the old
- * generation. Ratios between paths of one run are steadier (pass-through over floor, stream: 1.65,
- * 1.71, 1.72 in three runs). Smaller differences need `--top`, which says where the instructions
- * go, function by function (JavaScript included): that is how the per-event key search was found
- * to cost a tenth of a stream (see keyAt in shared/llm/passthrough.ts).
+ * Every process runs with V8's memory reducer off (--no-memory-reducer). It runs full collections
+ * on wall-clock timers once a process looks idle, and under valgrind a streaming proxy spends most
+ * of its time waiting for the next event: --trace-gc-nvp showed such collections (reduce_memory=1)
+ * during stream counts, where one adds a few hundred thousand instructions to every request of its
+ * block. A process under load does not run them; they are not a request's cost. Counts are still
+ * not exact: scavenges and the full collections allocation does cause are lumpy (one lands in one
+ * block of requests and not the next; see counted()), and whole runs move with the machine's load
+ * (the same pass-through proxy counted 2.6M and 3.5M instructions per stream in two runs of one
+ * afternoon, its floor 2.0-2.1M). Compare paths of one run: `--baseline` puts a change and its base
+ * in the same run. Smaller differences need `--top`, which says where the
+ * instructions go, function by function (JavaScript included): that is how the per-event key search
+ * was found to cost a tenth of a stream (see keyAt in shared/llm/passthrough/event-keys.ts).
  *
  *   npm run bench:llm-proxy-cost -- [--requests 400] [--blocks 5] [--warmup 600] [--concurrency 16]
  *     [--event-gap-ms 100] [--transports sdk,passthrough] [--modes non-stream,stream]
@@ -30,12 +35,18 @@
  *   moved by up to 70% between runs, with 40 ms still by 15%).
  *   --top N: the N costliest functions of each path and mode (instructions only). Node then also
  *   writes its perf map, which adds to every count: compare totals from runs without --top.
- *   --node-args=<flags>: node flags for the floor and every proxy (with `=`: they start with --).
+ *   --node-args=<flags>: more node flags for the floor and every proxy (with `=`: they start with --).
  *   `--predictable` (no concurrent GC or compiler threads) was tried to steady the counts; it did
  *   not narrow the spread between blocks.
  *   --baseline counts another checkout's proxies too, as `<transport>@base` (see llm-proxy.ts):
  *   an A/B of a change in the same run. Under valgrind every process runs ~50x slower and starts
  *   in about a minute; a full run takes about ten minutes.
+ * A run stops when a counted path did other work than the others: a request failed (the first
+ * failure's cause is printed) or a proxy failed over to the secondary. Such failures used to come
+ * from keep-alive idle timeouts of servers stalled by valgrind for longer than the timeout; the
+ * bench's servers no longer time idle connections out (IDLE_FOREVER in llm-proxy.ts). A proxy's
+ * own timeout would do the same on a busy machine: the counted proxies allow 300 s per reply or
+ * event instead of the role's 5 s.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
@@ -46,12 +57,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { createTokenIssuer, generateSigningJwk, publicJwks } from '../shared/tokens.ts';
 import { functionCosts } from './callgrind-functions.ts';
-import { ask, forkRole, load, proxyRoleEnv } from './load.ts';
+import { ask, forkRole, load, proxyRoleEnv, type Msg } from './load.ts';
 
 const run = promisify(execFile);
 const ROLES = fileURLToPath(new URL('./llm-proxy.ts', import.meta.url));
 const ROOT = resolve(ROLES, '../..');
 const TRANSPORTS = ['sdk', 'passthrough'];
+/** The counted proxies' time allowed per upstream reply or event (a --baseline checkout older than this keeps 5 s). */
+const COUNTED_TIMEOUT_MS = 300_000;
 const COUNTS = ['instructions', 'syscalls'] as const;
 type Count = (typeof COUNTS)[number];
 
@@ -76,7 +89,7 @@ const { values } = parseArgs({
 });
 const top = Number(values.top);
 if (!Number.isInteger(top) || top < 0) throw new Error(`--top must be a whole number ≥ 0, got ${values.top}`);
-const nodeArgs = String(values['node-args']).split(' ').filter(Boolean);
+const nodeArgs = ['--no-memory-reducer', ...String(values['node-args']).split(' ').filter(Boolean)];
 const perfMap = (proc: ChildProcess) => `/tmp/perf-${proc.pid}.map`;
 const requests = wholeNumber('requests');
 const warmup = wholeNumber('warmup');
@@ -196,7 +209,10 @@ async function main(): Promise<void> {
   const token = await createTokenIssuer({ keys }).issue({ typ: 'agent', tenant: crypto.randomUUID(), sub: 'bench', ttlSeconds: 3600 });
   const upstream = await forkRole(ROLES, ['--role=upstream']);
   const gap = (ms: number) => ask(upstream.proc, 'event-gap', { ms });
-  const proxyEnv = (transport: string) => proxyRoleEnv(upstream.ready, publicJwks(keys), transport);
+  // Under valgrind a proxy runs ~50x slower, and on a busy machine slower still, so the role's 5 s
+  // allows what 0.1 s would at full speed: a run at load 10 stopped on 4 streams answered 503 (every
+  // provider failed), which such timeouts explain.
+  const proxyEnv = (transport: string) => proxyRoleEnv(upstream.ready, publicJwks(keys), transport, COUNTED_TIMEOUT_MS);
   const paths: Path[] = [
     { name: 'floor', root: ROOT, start: (under) => role(['--role=floor'], { BENCH_FLOOR: upstream.ready.openai as string }, under) },
     ...transports.flatMap((t) => [
@@ -231,11 +247,18 @@ async function main(): Promise<void> {
             await gap(0);
             const warm = await load({ ...opts, requests: warmup });
             let errors = warm.errors;
+            let firstError = warm.firstError;
             await gap(eventGapMs);
+            const before = p.token ? await failovers(procs[i].proc) : 0;
             const { perBlock, dumps } = await counted(under, procs[i].proc, async () => {
-              errors += (await load({ ...opts, requests: blockSize })).errors;
+              const block = await load({ ...opts, requests: blockSize });
+              errors += block.errors;
+              firstError ??= block.firstError;
             });
-            if (errors) throw new Error(`${p.name}: ${errors} requests failed; the counts would not be of the same work`);
+            if (errors) throw new Error(`${p.name}: ${errors} requests failed (${firstError}); the counts would not be of the same work`);
+            // A proxy hides a failed upstream call by failing over: no error, but different work counted.
+            const failedOver = p.token ? (await failovers(procs[i].proc)) - before : 0;
+            if (failedOver) throw new Error(`${p.name}: ${failedOver} requests failed over; the counts would not be of the same work`);
             rows[i].perRequest.push(perBlock.map((n) => n / blockSize));
             if (top && under === 'instructions')
               printTop(`${p.name}, ${stream ? 'stream' : 'non-stream'}`, functionCosts(dumps, perfMap(procs[i].proc), p.root));
@@ -253,6 +276,12 @@ async function main(): Promise<void> {
     upstream.proc.kill();
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Failovers a proxy role's gateway made so far. */
+async function failovers(proc: ChildProcess): Promise<number> {
+  const m = (await ask(proc, 'transitions')) as Msg & { metrics: { failovers: number } };
+  return m.metrics.failovers;
 }
 
 /** The `top` functions by instructions per request (self cost; JavaScript named through the perf map). */

@@ -65,14 +65,27 @@ import { median, ms, pairedP50, quantile, summarize } from './stats.ts';
 import { ask, forkRole, interleaved, load, proxyRoleEnv, type Msg, type Path, type Run } from './load.ts';
 
 const TRANSPORTS: readonly OpenAITransport[] = ['sdk', 'passthrough'];
+
+/**
+ * Every server of the bench (fake upstream, floor, proxies) keeps idle keep-alive connections open
+ * until the client closes them (0 turns the idle timeout off). With a timeout, a process that stalls
+ * past it (under valgrind a callgrind dump or the switch to instrumentation can take longer than
+ * 30 s on a busy machine) runs its expired idle timers on waking before it reads the requests that
+ * arrived meanwhile, and resets those connections: the client sees ECONNRESET ("floor: 14 requests
+ * failed"), or a proxy whose upstream connection was closed under it fails over to the secondary
+ * and counts different work without an error. Each driver and proxy is the only client of its
+ * servers, so nothing is lost by keeping connections.
+ */
+const IDLE_FOREVER = 0;
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice(7);
 
 if (role === 'upstream') {
   // Its chunkDelayMs is the 'event-gap' message's: a pause after each streamed event, as a model
   // produces its tokens over time (llm-proxy-cost.ts, so every event reaches a proxy in a read of its own).
-  const openaiOpts = { maxLog: 200_000, chunkDelayMs: 0 };
+  // Idle connections stay open (see IDLE_FOREVER).
+  const openaiOpts = { maxLog: 200_000, chunkDelayMs: 0, keepAliveTimeoutMs: IDLE_FOREVER };
   const openai = await startFakeOpenAI(openaiOpts);
-  const anthropic = await startFakeAnthropic({ maxLog: 200_000 });
+  const anthropic = await startFakeAnthropic({ maxLog: 200_000, keepAliveTimeoutMs: IDLE_FOREVER });
   process.on('message', (m: Msg) => {
     if (m.type === 'fault') openai.setFault({ status: 500 }, { forMs: m.ms as number });
     if (m.type === 'event-gap') {
@@ -118,8 +131,7 @@ if (role === 'upstream') {
         .catch(() => res.destroy());
     });
   });
-  // Node's default 5 s could close the driver's idle sockets while other paths have their slices.
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = IDLE_FOREVER;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   process.on('message', (m: Msg) => {
     if (m.type === 'exit') process.exit(0);
@@ -136,7 +148,7 @@ if (role === 'upstream') {
     providers: { openai: { apiKey: 'bench', baseURL: env.openai }, anthropic: { apiKey: 'bench', baseURL: env.anthropic } },
     openaiTransport: env.transport as OpenAITransport,
     log,
-    timeoutMs: 5_000,
+    timeoutMs: env.timeoutMs ?? 5_000,
     breaker: { consecutiveFailures: 5, halfOpenAfterMs: 1_000 },
     onBreakerChange: (p, _from, to) => p === 'openai' && transitions.push({ to, at: Date.now(), attempts: attempts() }),
   });
@@ -152,6 +164,7 @@ if (role === 'upstream') {
       log,
     }),
   );
+  app.server.keepAliveTimeout = IDLE_FOREVER;
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   process.on('message', (m: Msg) => {
     if (m.type === 'exit') process.exit(0); // lets --cpu-prof write its profile

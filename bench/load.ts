@@ -30,14 +30,27 @@ export function forkRole(
   });
 }
 
-/** The environment of a proxy role: where the fake providers listen, the token keys, the transport. */
-export function proxyRoleEnv(upstream: Msg, jwks: unknown, transport: string): Record<string, string> {
-  return { BENCH_PROXY: JSON.stringify({ openai: upstream.openai, anthropic: upstream.anthropic, jwks, transport }) };
+/**
+ * The environment of a proxy role: where the fake providers listen, the token keys, the transport,
+ * and the gateway's timeout when not the role's 5 s.
+ */
+export function proxyRoleEnv(upstream: Msg, jwks: unknown, transport: string, timeoutMs?: number): Record<string, string> {
+  return { BENCH_PROXY: JSON.stringify({ openai: upstream.openai, anthropic: upstream.anthropic, jwks, transport, timeoutMs }) };
 }
 
+/**
+ * Sends `type` and resolves with the child's answer of the same type. Answers of another type are
+ * skipped: llm-proxy-cost.ts wakes a process under valgrind with 'cpu' messages, whose answers can
+ * still be on their way when the next question goes out.
+ */
 export function ask(proc: ChildProcess, type: string, fields: Record<string, unknown> = {}): Promise<Msg> {
   return new Promise((resolve) => {
-    proc.once('message', resolve);
+    const onMessage = (m: Msg) => {
+      if (m.type !== type) return;
+      proc.off('message', onMessage);
+      resolve(m);
+    };
+    proc.on('message', onMessage);
     proc.send({ ...fields, type });
   });
 }
@@ -70,9 +83,9 @@ export function post(
 /**
  * One load() call. `busy`: worker-seconds spent sending (first request to last response).
  * `offsets`: when each worker finished, after the first to finish. `fresh`: requests that had to
- * open a connection.
+ * open a connection. `firstError`: what the first failed request got, to say why requests failed.
  */
-export type Run = { latencies: number[]; errors: number; busy: number; offsets: number[]; fresh: number };
+export type Run = { latencies: number[]; errors: number; busy: number; offsets: number[]; fresh: number; firstError?: string };
 
 /**
  * N closed-loop workers posting to one path until `seconds` have passed, then waiting for their
@@ -103,6 +116,7 @@ export async function load(opts: {
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${opts.token ?? 'bench'}` };
   const latencies: number[] = [];
   let errors = 0;
+  let firstError: string | undefined;
   let fresh = 0;
   let busy = 0;
   const start = performance.now();
@@ -119,10 +133,13 @@ export async function load(opts: {
       try {
         const r = await post(`${opts.url}/chat/completions`, headers, body, opts.dispatcher);
         if (r.fresh) fresh++;
-        if (r.status !== 200 || (opts.stream && !r.text.endsWith('data: [DONE]\n\n'))) errors++;
-        else latencies.push(performance.now() - t0);
-      } catch {
+        if (r.status !== 200 || (opts.stream && !r.text.endsWith('data: [DONE]\n\n'))) {
+          errors++;
+          firstError ??= `status ${r.status}: ${r.text.slice(-200)}`;
+        } else latencies.push(performance.now() - t0);
+      } catch (err) {
         errors++;
+        firstError ??= `${(err as { code?: string }).code ?? ''} ${(err as Error).message}`.trim();
       }
       lastDone[i] = performance.now();
     }
@@ -136,6 +153,7 @@ export async function load(opts: {
     busy: busy / 1000,
     offsets: lastDone.map((t) => t - first),
     fresh,
+    ...(firstError === undefined ? {} : { firstError }),
   };
 }
 

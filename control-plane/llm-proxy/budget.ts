@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { BudgetExceededError } from '../../shared/llm/index.ts';
+import { BudgetExceededError } from './errors.ts';
 import { UnavailableError } from '../../shared/errors.ts';
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_OPENAI_TRANSPORT, OPENAI_TRANSPORTS } from '../../shared/llm/index.ts';
 
 /** Environment of the LLM proxy (routed mode). Secrets have no defaults. */
 export const llmProxyEnvSchema = z.object({
@@ -11,8 +12,8 @@ export const llmProxyEnvSchema = z.object({
   // forwarded to the caller as they arrive (model renamed to the tier; usage parsed for billing;
   // tool calls still sent whole); failover to Anthropic, before the first byte and mid-stream,
   // works as with `sdk`. Anthropic always goes through its official client. `npm run
-  // bench:llm-proxy` measures both side by side.
-  LLM_OPENAI_TRANSPORT: z.enum(['sdk', 'passthrough']).default('passthrough'),
+  // bench:llm-proxy` measures both side by side. The default is the gateway's own.
+  LLM_OPENAI_TRANSPORT: z.enum(OPENAI_TRANSPORTS).default(DEFAULT_OPENAI_TRANSPORT),
   // Anthropic API key; without it there is no secondary provider.
   ANTHROPIC_API_KEY: z.string().min(1).optional(),
   // Anthropic base URL (with or without a trailing /v1).

@@ -34,6 +34,24 @@ const FIELDS = [
 ] as const;
 const COLUMNS = 6 + FIELDS.length;
 
+/**
+ * The UTC day of a time as YYYY-MM-DD. Every request asks; the label is kept until the clock leaves
+ * its day instead of formatting a date each time.
+ */
+function createDayOf(): (ms: number) => string {
+  let from = Infinity;
+  let until = -Infinity;
+  let label = '';
+  return (ms) => {
+    if (ms < from || ms >= until) {
+      from = ms - (ms % 86_400_000);
+      until = from + 86_400_000;
+      label = new Date(from).toISOString().slice(0, 10);
+    }
+    return label;
+  };
+}
+
 export function createUsageCounters(opts: {
   db?: pg.Pool;
   log: Logger;
@@ -45,6 +63,7 @@ export function createUsageCounters(opts: {
   const clock = opts.clock ?? Date.now;
   const replicaId = opts.replicaId ?? randomUUID();
   const entries = new Map<string, Entry>();
+  const dayOf = createDayOf();
   let chain: Promise<void> = Promise.resolve();
 
   async function writeAll(): Promise<void> {
@@ -93,7 +112,7 @@ export function createUsageCounters(opts: {
 
   return {
     record(tenant, meta) {
-      const day = new Date(clock()).toISOString().slice(0, 10);
+      const day = dayOf(clock());
       const k = `${tenant}|${day}|${meta.provider}|${meta.model}|${meta.tier}`;
       let e = entries.get(k);
       if (!e) {

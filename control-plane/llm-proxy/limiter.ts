@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { RateLimitedError } from '../../shared/llm/index.ts';
+import { RateLimitedError } from './errors.ts';
 
 /**
  * Per-tenant requests/min and tokens/min. With Redis the counters are shared by every proxy

@@ -56,12 +56,14 @@ export function installOpenAIErrors(app: FastifyInstance, log?: Logger): void {
     const reqId = log ? { reqId: req.id } : {};
     // A caller who left: the route already wrote the request's one line, with what it is billed.
     if (err instanceof LlmCallerGoneError) return reply.status(status).send(body);
+    // The provider's own request id, when an upstream answer caused this: what its support asks for.
+    const providerRequestId = err instanceof LlmError ? err.providerRequestId : undefined;
     // A dependency outage: one line per interval, not one per request.
     if (err instanceof UnavailableError) outages.note(err.dependency, err.cause);
     else if (status >= 500) {
       const e = err as { name?: string; code?: string };
-      out.error({ ...reqId, code: body.error.code, status, errName: e?.name }, 'llm request failed');
-    } else out.info({ ...reqId, code: body.error.code, status }, 'llm request rejected');
+      out.error({ ...reqId, code: body.error.code, status, errName: e?.name, providerRequestId }, 'llm request failed');
+    } else out.info({ ...reqId, code: body.error.code, status, providerRequestId }, 'llm request rejected');
     if (retryAfter !== undefined) reply.header('retry-after', String(retryAfter));
     return reply.status(status).send(body);
   });

@@ -1,7 +1,15 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../../shared/log.ts';
-import { LlmCallerGoneError, pruneHeader, totalTokens, type LlmGateway, type LlmMeta, type LlmSseStream } from '../../shared/llm/index.ts';
+import {
+  LlmCallerGoneError,
+  LlmError,
+  pruneHeader,
+  totalTokens,
+  type LlmGateway,
+  type LlmMeta,
+  type LlmSseStream,
+} from '../../shared/llm/index.ts';
 import type { TokenVerifier } from '../../shared/tokens.ts';
 import { authOf, requireAuth, tenantScopeOf } from '../http/middleware/require-auth/index.ts';
 import type { LlmBudget } from './budget.ts';
@@ -219,7 +227,8 @@ export function createLlmProxyRoutes(deps: LlmProxyDeps): (app: FastifyInstance)
           return '';
         }
         const { body, status } = openAIErrorBody(err);
-        deps.log.warn({ reqId: req.id, code: body.error.code, status }, 'llm stream failed after it started');
+        const providerRequestId = err instanceof LlmError ? err.providerRequestId : undefined;
+        deps.log.warn({ reqId: req.id, code: body.error.code, status, providerRequestId }, 'llm stream failed after it started');
         return `data: ${JSON.stringify(body)}\n\n`;
       },
       cutAtShutdown,

@@ -73,7 +73,7 @@ export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promis
   const checkAuth = (req: IncomingMessage) =>
     (typeof req.headers['x-api-key'] === 'string' && req.headers['x-api-key'] !== '') ||
     /^Bearer \S+$/.test(req.headers.authorization ?? '');
-  return startFakeServer(opts, '/v1/messages', checkAuth, errorBody, (raw, res) => {
+  return startFakeServer(opts, '/v1/messages', 'request-id', checkAuth, errorBody, (raw, res) => {
     const body = raw as Body;
     const bad = (message: string) => {
       sendJson(res, 400, errorBody(400, `fake provider: ${message}`));

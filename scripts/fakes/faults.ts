@@ -70,6 +70,8 @@ export type FakeRequestRecord = {
   /** Name of the fault injected into this request, if any. */
   fault: string | null;
   at: number;
+  /** The id sent back in the request-id header. */
+  requestId: string;
 };
 
 export function faultName(f: Fault | null): string | null {

@@ -49,7 +49,7 @@ function errorBody(status: number, message: string) {
 export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
   const cache = createPrefixCache();
   const checkAuth = (req: IncomingMessage) => /^Bearer \S+$/.test(req.headers.authorization ?? '');
-  return startFakeServer(opts, '/v1/chat/completions', checkAuth, errorBody, (raw, res) => {
+  return startFakeServer(opts, '/v1/chat/completions', 'x-request-id', checkAuth, errorBody, (raw, res) => {
     const body = raw as Body;
     if (typeof body.model !== 'string' || !Array.isArray(body.messages) || body.messages.length === 0) {
       sendJson(res, 400, errorBody(400, 'fake provider: model and a non-empty messages array are required'));

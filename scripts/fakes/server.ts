@@ -27,6 +27,8 @@ export type FakeProviderOptions = {
   burst?: boolean;
   /** Keep at most this many request records (the bench sends many). */
   maxLog?: number;
+  /** How long an idle keep-alive connection stays open; 0: until the client closes it. Default 30 s. */
+  keepAliveTimeoutMs?: number;
   clock?: () => number;
   /**
    * FAKE OpenAI only: a programmable model. Called with each chat request; what it returns is the
@@ -52,11 +54,13 @@ export type Handled = {
 
 /**
  * The HTTP shell both fakes share: loopback listener, body parsing, auth presence check, request
- * records and fault dispatch. Each provider supplies `route`, which parses its own wire format.
+ * records and fault dispatch. Each provider supplies `route`, which parses its own wire format, and
+ * the header its real counterpart names each request by (`x-request-id`, `request-id`).
  */
 export async function startFakeServer(
   opts: FakeProviderOptions,
   path: string,
+  requestIdHeader: string,
   checkAuth: (req: IncomingMessage) => boolean,
   errorBody: (status: number, message: string) => unknown,
   route: (body: unknown, res: ServerResponse) => Handled | null,
@@ -75,7 +79,7 @@ export async function startFakeServer(
       void handle(req, res, Buffer.concat(chunks)).catch(() => res.destroy());
     });
   });
-  server.keepAliveTimeout = 30_000;
+  server.keepAliveTimeout = opts.keepAliveTimeoutMs ?? 30_000;
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     if (req.method !== 'POST' || req.url?.split('?')[0] !== path) {
@@ -92,7 +96,9 @@ export async function startFakeServer(
     if (!handled) return; // route already answered (validation error)
     const fault = faults.take();
     count += 1;
-    log.push({ model: handled.model, bytes: raw.length, stream: handled.stream, fault: faultName(fault), at: clock() });
+    const requestId = `req_fake_${count}`;
+    res.setHeader(requestIdHeader, requestId);
+    log.push({ model: handled.model, bytes: raw.length, stream: handled.stream, fault: faultName(fault), at: clock(), requestId });
     // Trimmed a quarter at a time, not one entry per request: copying a full log on every request
     // cost a long-running bench ~2 ms per request once the log was full.
     if (log.length > maxLog) log = log.slice(-Math.max(1, Math.floor(maxLog * 0.75)));

@@ -2,15 +2,13 @@ import type { Logger } from '../log.ts';
 import { createProviderBreaker, type BreakerOptions, type BreakerState, type ProviderBreaker } from './breaker.ts';
 import { canonicalTools, promptCacheKey } from './cache-shaping.ts';
 import { fitContext, type PruneReport } from './context-budget.ts';
-import { LlmError, UpstreamBadResponseError, UpstreamRejectedError, UpstreamUnavailableError } from './errors.ts';
-import { retryAfterSecondsFor, type FailoverDecision } from './failover.ts';
 import { DEFAULT_OUTPUT_RESERVE, resolveTier, type ModelMap, type ProviderName, type Tier } from './models.ts';
 import type { ProviderAdapter } from './providers/types.ts';
 import { parseChatRequest, type ChatRequest } from './schema.ts';
 import type { TokenCounter } from './tokens.ts';
 import type { LlmUsage } from './usage.ts';
 
-/** State and helpers shared by the non-streaming and streaming paths of one gateway. */
+/** A gateway's state, and what every call does before its first provider attempt. */
 
 export type LlmCallContext = { tenant: string; agent: string; requestId?: string; signal?: AbortSignal };
 
@@ -125,34 +123,4 @@ export async function prepare(core: Core, input: unknown, ctx: LlmCallContext): 
     cacheKey: promptCacheKey(ctx.tenant, ctx.agent),
     includeUsage: request.stream_options?.include_usage === true,
   };
-}
-
-/** A non-failover provider error as the caller should see it. */
-export function rejectedBy(provider: ProviderName, err: unknown, d: FailoverDecision): LlmError {
-  if (err instanceof LlmError) return err;
-  return new UpstreamRejectedError(d.status ?? 400, provider, { cause: err });
-}
-
-/** The error once no provider could answer. */
-export function exhausted(decisions: FailoverDecision[], halfOpenAfterMs: number): LlmError {
-  if (decisions.length > 0 && decisions.every((d) => d.reason === 'bad_response')) {
-    return new UpstreamBadResponseError(decisions.length > 1 ? 'every provider' : 'the provider');
-  }
-  if (decisions.length === 0) {
-    return new UpstreamUnavailableError('all LLM providers are temporarily unavailable (circuit open)', {
-      retryAfterSeconds: Math.max(1, Math.ceil(halfOpenAfterMs / 1000)),
-    });
-  }
-  return new UpstreamUnavailableError('all LLM providers failed for this request', { retryAfterSeconds: retryAfterSecondsFor(decisions) });
-}
-
-/**
- * Failure log line: provider, reason and status only; provider error bodies may echo the prompt.
- * `reqId` is the field name fastify and the proxy's own lines use, so one grep joins a request.
- */
-export function logFailover(core: Core, ctx: LlmCallContext, provider: ProviderName, d: FailoverDecision, midStream: boolean): void {
-  core.log.warn(
-    { reqId: ctx.requestId, tenant: ctx.tenant, provider, reason: d.reason, status: d.status, midStream },
-    'llm upstream attempt failed; trying next provider',
-  );
 }

@@ -10,19 +10,21 @@ export class LlmError extends AppError {
   readonly param: string | null;
   /** Seconds the caller should wait before retrying, where that is known. */
   readonly retryAfterSeconds?: number;
-  constructor(
-    code: string,
-    status: number,
-    type: string,
-    message: string,
-    opts: ErrorOptions & { param?: string | null; retryAfterSeconds?: number } = {},
-  ) {
+  /**
+   * The provider's own id of the request that failed (OpenAI's x-request-id, Anthropic's
+   * request-id), when it sent one: what the provider's support asks for. Logged, never sent on.
+   */
+  readonly providerRequestId?: string;
+  constructor(code: string, status: number, type: string, message: string, opts: LlmErrorOptions = {}) {
     super(code, status, message, opts);
     this.type = type;
     this.param = opts.param ?? null;
     this.retryAfterSeconds = opts.retryAfterSeconds;
+    if (opts.providerRequestId) this.providerRequestId = opts.providerRequestId;
   }
 }
+
+export type LlmErrorOptions = ErrorOptions & { param?: string | null; retryAfterSeconds?: number; providerRequestId?: string };
 
 /** The request itself is malformed or asks for something unsupported. */
 export class LlmInvalidRequestError extends LlmError {
@@ -56,36 +58,32 @@ export class ContextOverflowError extends LlmError {
 
 /** A provider rejected the request as the caller's fault (a 4xx that is not 408/409/429). */
 export class UpstreamRejectedError extends LlmError {
-  constructor(status: number, provider: string, opts: ErrorOptions = {}) {
+  constructor(status: number, provider: string, opts: LlmErrorOptions = {}) {
     super('upstream_rejected', status, 'invalid_request_error', `${provider} rejected the request (status ${status})`, opts);
   }
 }
 
 /** A provider answered with something that is not its protocol (HTML error page, truncated JSON). */
 export class UpstreamBadResponseError extends LlmError {
-  constructor(provider: string, opts: ErrorOptions = {}) {
+  constructor(provider: string, opts: LlmErrorOptions = {}) {
     super('upstream_bad_response', 502, 'api_error', `${provider} returned a malformed response`, opts);
+  }
+}
+
+/**
+ * A provider sent an `{"error": ...}` event inside a stream it had accepted with a 200 (e.g.
+ * overloaded): a failure of the provider, which fails over like a 5xx.
+ */
+export class UpstreamErrorEvent extends LlmError {
+  constructor(provider: string, opts: LlmErrorOptions = {}) {
+    super('upstream_error_event', 502, 'api_error', `${provider} sent an error event in the stream`, opts);
   }
 }
 
 /** Every configured provider failed or is behind an open breaker. */
 export class UpstreamUnavailableError extends LlmError {
-  constructor(message: string, opts: ErrorOptions & { retryAfterSeconds?: number; status?: number } = {}) {
+  constructor(message: string, opts: LlmErrorOptions & { status?: number } = {}) {
     super('upstream_unavailable', opts.status ?? 503, 'api_error', message, opts);
-  }
-}
-
-/** Per-tenant requests/min or tokens/min exceeded. */
-export class RateLimitedError extends LlmError {
-  constructor(what: 'requests' | 'tokens', retryAfterSeconds: number) {
-    super('rate_limit_exceeded', 429, 'rate_limit_error', `rate limit reached for ${what} per minute`, { retryAfterSeconds });
-  }
-}
-
-/** Per-tenant monthly token budget used up. */
-export class BudgetExceededError extends LlmError {
-  constructor(retryAfterSeconds: number) {
-    super('insufficient_quota', 429, 'insufficient_quota', 'monthly token budget exhausted for this tenant', { retryAfterSeconds });
   }
 }
 

@@ -1,4 +1,6 @@
-import { UpstreamBadResponseError } from './errors.ts';
+import { APIError as AnthropicAPIError } from '@anthropic-ai/sdk';
+import { APIError as OpenAIAPIError } from 'openai';
+import { UpstreamBadResponseError, UpstreamErrorEvent } from './errors.ts';
 
 /**
  * The one place that decides whether a provider failure moves the request to the other provider.
@@ -24,6 +26,8 @@ export type FailoverDecision = {
   status?: number;
   /** From Retry-After / retry-after-ms, when the provider sent one. */
   retryAfterMs?: number;
+  /** The provider's id of the failed request (x-request-id, request-id), when the error carries it. */
+  providerRequestId?: string;
 };
 
 /** Our watchdog fired: no response, or no stream event, within the allowed time. */
@@ -41,32 +45,61 @@ export function decideFailover(err: unknown, callerSignal?: AbortSignal): Failov
   if (callerSignal?.aborted) return { failover: false, reason: 'aborted' };
   if (err instanceof UpstreamTimeoutError) return { failover: true, reason: 'timeout' };
   if (err instanceof UpstreamBadResponseError || err instanceof SyntaxError) return { failover: true, reason: 'bad_response' };
+  if (err instanceof UpstreamErrorEvent || isSdkErrorEvent(err)) return withRequestId({ failover: true, reason: 'server_error' }, err);
   const e = err as { status?: unknown; name?: unknown; headers?: unknown; code?: unknown; cause?: unknown } | null;
   const status = typeof e?.status === 'number' ? e.status : undefined;
   const name = typeof e?.name === 'string' ? e.name : '';
   if (status !== undefined) {
     const retryAfterMs = parseRetryAfter(e?.headers);
-    if (status === 429) return { failover: true, reason: 'rate_limited', status, retryAfterMs };
-    if (status >= 500 || status === 408 || status === 409) return { failover: true, reason: 'server_error', status, retryAfterMs };
-    if (REQUEST_CAUSED.has(status)) return { failover: false, reason: 'request_rejected', status };
-    return { failover: true, reason: 'provider_config', status };
+    if (status === 429) return withRequestId({ failover: true, reason: 'rate_limited', status, retryAfterMs }, err);
+    if (status >= 500 || status === 408 || status === 409)
+      return withRequestId({ failover: true, reason: 'server_error', status, retryAfterMs }, err);
+    if (REQUEST_CAUSED.has(status)) return withRequestId({ failover: false, reason: 'request_rejected', status }, err);
+    return withRequestId({ failover: true, reason: 'provider_config', status }, err);
   }
   if (/Timeout/i.test(name) || e?.code === 'ETIMEDOUT' || e?.code === 'UND_ERR_HEADERS_TIMEOUT')
     return { failover: true, reason: 'timeout' };
-  // An SDK APIError without a status is an `error` event inside an SSE stream (e.g. overloaded).
-  if (name === 'APIError') return { failover: true, reason: 'server_error' };
   // Everything else (resets, "terminated", refused connections, DNS) is the link, not the request.
   return { failover: true, reason: 'connection' };
 }
 
+/**
+ * An `error` event inside an SSE stream the provider had accepted (e.g. overloaded), as the
+ * official clients raise it: their plain APIError, without a status (their subclasses without one
+ * are connection failures, timeouts and aborts).
+ */
+function isSdkErrorEvent(err: unknown): boolean {
+  const proto = err ? Object.getPrototypeOf(err) : null;
+  return (
+    (proto === OpenAIAPIError.prototype || proto === AnthropicAPIError.prototype) && (err as { status?: unknown }).status === undefined
+  );
+}
+
+function withRequestId(d: FailoverDecision, err: unknown): FailoverDecision {
+  const id = providerRequestIdOf(err);
+  if (id) d.providerRequestId = id;
+  return d;
+}
+
+/**
+ * The provider's request id on an error: the official clients' `requestID`, else the response's
+ * x-request-id (OpenAI) or request-id (Anthropic) header. Cut short: it is the provider's text.
+ */
+export function providerRequestIdOf(err: unknown): string | undefined {
+  const e = err as { requestID?: unknown; headers?: unknown; providerRequestId?: unknown } | null;
+  const id = e?.providerRequestId ?? e?.requestID ?? header(e?.headers, 'x-request-id') ?? header(e?.headers, 'request-id');
+  return typeof id === 'string' && id ? id.slice(0, 128) : undefined;
+}
+
+function header(headers: unknown, k: string): string | undefined {
+  if (!headers) return undefined;
+  const v = typeof (headers as Headers).get === 'function' ? (headers as Headers).get(k) : (headers as Record<string, unknown>)[k];
+  return typeof v === 'string' ? v : undefined;
+}
+
 /** Reads Retry-After (seconds or HTTP date) or retry-after-ms from SDK error headers. */
 export function parseRetryAfter(headers: unknown, now: number = Date.now()): number | undefined {
-  const get = (k: string): string | null | undefined => {
-    if (!headers) return undefined;
-    if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(k);
-    const v = (headers as Record<string, unknown>)[k];
-    return typeof v === 'string' ? v : undefined;
-  };
+  const get = (k: string) => header(headers, k);
   const ms = Number(get('retry-after-ms'));
   if (get('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms;
   const ra = get('retry-after');

@@ -1,32 +1,25 @@
-import { randomUUID } from 'node:crypto';
-import type { ChatCompletion } from 'openai/resources/chat/completions';
 import type { Logger } from '../log.ts';
-import { DEFAULT_BREAKER, isBreakerRefusal, type BreakerOptions, type BreakerState } from './breaker.ts';
-import {
-  emptyCounters,
-  exhausted,
-  logFailover,
-  makeBreakers,
-  prepare,
-  rejectedBy,
-  type Core,
-  type GatewayMetrics,
-  type LlmCallContext,
-  type LlmMeta,
-} from './core.ts';
-import { LlmCallerGoneError, LlmInvalidRequestError } from './errors.ts';
-import { decideFailover, type FailoverDecision } from './failover.ts';
+import { DEFAULT_BREAKER, type BreakerOptions, type BreakerState } from './breaker.ts';
+import { chatCompletion, type ChatResult } from './chat.ts';
+import { emptyCounters, makeBreakers, prepare, type Core, type GatewayMetrics, type LlmCallContext } from './core.ts';
+import { LlmInvalidRequestError } from './errors.ts';
 import { DEFAULT_MODEL_MAP, type ModelMap, type ProviderName } from './models.ts';
-import { toCompletion } from './normalized.ts';
+import { createOpenAIHttpAdapter } from './passthrough/openai-http.ts';
 import { createAnthropicAdapter } from './providers/anthropic.ts';
 import { createOpenAIAdapter } from './providers/openai.ts';
-import { createOpenAIHttpAdapter } from './providers/openai-http.ts';
-import { openSseStream, type LlmSseStream } from './passthrough.ts';
 import type { ProviderAdapter, ProviderConfig } from './providers/types.ts';
-import { attemptBill, openStream, type LlmStream } from './stream.ts';
+import { openSseStream, type LlmSseStream } from './stream.ts';
 import { createTokenCounter } from './tokens.ts';
-import { addUsage, ZERO_USAGE } from './usage.ts';
-import { createWatchdog } from './watchdog.ts';
+
+/**
+ * How OpenAI is called: `sdk`, the official client for every call; `passthrough`, a keep-alive
+ * undici pool, and a stream with OpenAI as primary forwards the upstream's own events.
+ */
+export const OPENAI_TRANSPORTS = ['sdk', 'passthrough'] as const;
+export type OpenAITransport = (typeof OPENAI_TRANSPORTS)[number];
+
+/** The transport wherever none is chosen: the gateway, the proxy's LLM_OPENAI_TRANSPORT, the tests' proxy. */
+export const DEFAULT_OPENAI_TRANSPORT: OpenAITransport = 'passthrough';
 
 export type LlmGatewayDeps = {
   providers: { openai?: ProviderConfig; anthropic?: ProviderConfig };
@@ -39,27 +32,19 @@ export type LlmGatewayDeps = {
   /** Provider preference; the first configured one is primary. Default: openai, then anthropic. */
   order?: ProviderName[];
   onBreakerChange?: (provider: ProviderName, from: BreakerState, to: BreakerState) => void;
-  /**
-   * How OpenAI is called: `sdk` (the official client) or `passthrough` (undici, streaming the
-   * upstream's bytes through when no translation is needed). Default `sdk`.
-   */
+  /** Default DEFAULT_OPENAI_TRANSPORT. */
   openaiTransport?: OpenAITransport;
   /** Replaces an SDK-backed adapter (tests). */
   adapters?: Partial<Record<ProviderName, ProviderAdapter>>;
 };
 
-export type OpenAITransport = 'sdk' | 'passthrough';
-
-export type ChatResult = { completion: ChatCompletion; meta: LlmMeta };
-
 export type LlmGateway = {
   /** Non-streaming chat; `request.model` is a tier name (core, ultra). */
   chat(request: unknown, ctx: LlmCallContext): Promise<ChatResult>;
-  /** Streaming chat; resolves once the first chunk is ready, rejects if no provider could start. */
-  chatStream(request: unknown, ctx: LlmCallContext): Promise<LlmStream>;
   /**
-   * Streaming chat as server-sent-event text for an HTTP response (the proxy); the same stream as
-   * chatStream, and with the pass-through transport the upstream's own events where possible.
+   * Streaming chat as server-sent-event text for an HTTP response (the proxy). Resolves once the
+   * first piece is ready; rejects if no provider could start, so the caller can still answer with
+   * a plain HTTP error.
    */
   chatSse(request: unknown, ctx: LlmCallContext): Promise<LlmSseStream>;
   metrics(): GatewayMetrics;
@@ -73,6 +58,7 @@ export type LlmGateway = {
  */
 export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
   const timeoutMs = deps.timeoutMs ?? 60_000;
+  const transport = deps.openaiTransport ?? DEFAULT_OPENAI_TRANSPORT;
   const adapters = new Map<ProviderName, ProviderAdapter>();
   for (const name of deps.order ?? (['openai', 'anthropic'] as const)) {
     const cfg = deps.providers[name];
@@ -81,9 +67,7 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     else if (cfg && name === 'openai') {
       adapters.set(
         name,
-        deps.openaiTransport === 'passthrough'
-          ? createOpenAIHttpAdapter({ ...cfg, timeoutMs })
-          : createOpenAIAdapter({ ...cfg, timeoutMs }),
+        transport === 'passthrough' ? createOpenAIHttpAdapter({ ...cfg, timeoutMs }) : createOpenAIAdapter({ ...cfg, timeoutMs }),
       );
     } else if (cfg && name === 'anthropic') adapters.set(name, createAnthropicAdapter({ ...cfg, timeoutMs }));
   }
@@ -104,77 +88,11 @@ export function createLlmGateway(deps: LlmGatewayDeps): LlmGateway {
     counter: createTokenCounter(),
   };
 
-  async function chat(input: unknown, ctx: LlmCallContext): Promise<ChatResult> {
-    const p = await prepare(core, input, ctx);
-    if (p.request.stream) throw new LlmInvalidRequestError('chat() is non-streaming; use chatStream()', { param: 'stream' });
-    const decisions: FailoverDecision[] = [];
-    for (const name of p.order) {
-      const spec = core.modelMap[p.tier][name];
-      const wd = createWatchdog(timeoutMs, ctx.signal);
-      try {
-        const result = await core.breakers.get(name)!.execute(() => {
-          counters.attempts[name] += 1;
-          return adapters
-            .get(name)!
-            .complete({ request: p.request, spec, maxTokens: p.maxTokens[name], cacheKey: p.cacheKey, signal: wd.signal });
-        });
-        const completion = toCompletion(result, `chatcmpl-${randomUUID()}`, p.tier, Math.floor(core.clock() / 1000));
-        const failovers = decisions.length;
-        return {
-          completion,
-          meta: {
-            provider: name,
-            model: spec.model,
-            tier: p.tier,
-            failedOver: failovers > 0,
-            failovers,
-            pruned: p.pruned,
-            usage: addUsage(ZERO_USAGE, result.usage),
-          },
-        };
-      } catch (raw) {
-        const err = wd.explain(raw);
-        if (isBreakerRefusal(err)) {
-          counters.skippedOpen[name] += 1;
-          continue;
-        }
-        counters.failures[name] += 1;
-        const d = decideFailover(err, ctx.signal);
-        if (d.reason === 'aborted') {
-          // The request had reached the provider, which goes on and bills it: count the prompt.
-          const bill = attemptBill(undefined, p.promptTokens, '', true);
-          const failovers = decisions.length;
-          throw new LlmCallerGoneError(
-            {
-              provider: name,
-              model: spec.model,
-              tier: p.tier,
-              failedOver: failovers > 0,
-              failovers,
-              pruned: p.pruned,
-              usage: bill.usage,
-              cancelled: true,
-              estimated: true,
-            },
-            { cause: err },
-          );
-        }
-        if (!d.failover) throw rejectedBy(name, err, d);
-        decisions.push(d);
-        counters.failovers += 1;
-        logFailover(core, ctx, name, d, false);
-      } finally {
-        wd.done();
-      }
-    }
-    throw exhausted(decisions, core.halfOpenAfterMs);
-  }
-
   return {
-    chat,
-    async chatStream(input, ctx) {
+    async chat(input, ctx) {
       const p = await prepare(core, input, ctx);
-      return openStream(core, p, ctx);
+      if (p.request.stream) throw new LlmInvalidRequestError('chat() is non-streaming; use chatSse()', { param: 'stream' });
+      return chatCompletion(core, p, ctx);
     },
     async chatSse(input, ctx) {
       const p = await prepare(core, input, ctx);

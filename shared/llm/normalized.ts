@@ -69,3 +69,8 @@ export function chunk(
 export function usageChunk(id: string, model: string, created: number, usage: LlmUsage): ChatCompletionChunk {
   return { id, object: 'chat.completion.chunk', created, model, choices: [], usage: toOpenAIUsage(usage) };
 }
+
+/** One chunk as a server-sent event, the form every stream leaves the gateway in. */
+export function sseFrame(c: ChatCompletionChunk): string {
+  return `data: ${JSON.stringify(c)}\n\n`;
+}

@@ -66,6 +66,29 @@ export function addUsage(a: LlmUsage, b: LlmUsage): LlmUsage {
   };
 }
 
+/** Tokens in a text, estimated at four UTF-8 bytes each (the usual ratio for English and code). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text) / 4);
+}
+
+/**
+ * What one provider attempt is billed: the provider's usage report when it arrived, else an
+ * estimate (the prompt as counted before the call plus what the attempt produced, read only for an
+ * estimate). `promptBilled` says whether the provider is taken to have read the prompt without a
+ * report: yes once the request went out and the caller then left (the provider carries on and
+ * bills it); no for an attempt that failed before producing anything (an error reply is not billed).
+ */
+export function attemptBill(
+  attempt: { readonly usage: LlmUsage | undefined; produced(): string },
+  promptTokens: number,
+  promptBilled: boolean,
+): { usage: LlmUsage; estimated: boolean } {
+  if (attempt.usage) return { usage: attempt.usage, estimated: false };
+  const text = attempt.produced();
+  if (!promptBilled && !text) return { usage: ZERO_USAGE, estimated: false };
+  return { usage: { ...ZERO_USAGE, inputTokens: promptTokens, outputTokens: estimateTokens(text) }, estimated: true };
+}
+
 export function totalTokens(u: LlmUsage): number {
   return u.inputTokens + u.cachedInputTokens + u.cacheCreationTokens + u.outputTokens;
 }

@@ -14,23 +14,35 @@ export type Watchdog = {
   explain(err: unknown): unknown;
 };
 
+/** A class rather than a closure per method: one is made for every provider attempt. */
+class AttemptWatchdog implements Watchdog {
+  readonly ctrl = new AbortController();
+  readonly signal = this.ctrl.signal;
+  readonly timer: NodeJS.Timeout;
+  readonly caller: AbortSignal | undefined;
+  readonly onCallerAbort = () => this.ctrl.abort(this.caller?.reason);
+  constructor(ms: number, caller?: AbortSignal) {
+    this.caller = caller;
+    this.timer = setTimeout(() => this.ctrl.abort(new UpstreamTimeoutError(ms)), ms);
+    if (caller?.aborted) this.ctrl.abort(caller.reason);
+    else caller?.addEventListener('abort', this.onCallerAbort, { once: true });
+  }
+  kick(): void {
+    this.timer.refresh();
+  }
+  done(): void {
+    clearTimeout(this.timer);
+    this.caller?.removeEventListener('abort', this.onCallerAbort);
+  }
+  cancel(): void {
+    clearTimeout(this.timer);
+    if (!this.signal.aborted) this.ctrl.abort(new Error('attempt abandoned'));
+  }
+  explain(err: unknown): unknown {
+    return this.signal.reason instanceof UpstreamTimeoutError ? this.signal.reason : err;
+  }
+}
+
 export function createWatchdog(ms: number, caller?: AbortSignal): Watchdog {
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(new UpstreamTimeoutError(ms)), ms);
-  const onCallerAbort = () => ctrl.abort(caller?.reason);
-  if (caller?.aborted) ctrl.abort(caller.reason);
-  else caller?.addEventListener('abort', onCallerAbort, { once: true });
-  return {
-    signal: ctrl.signal,
-    kick: () => void timer.refresh(),
-    done() {
-      clearTimeout(timer);
-      caller?.removeEventListener('abort', onCallerAbort);
-    },
-    cancel() {
-      clearTimeout(timer);
-      if (!ctrl.signal.aborted) ctrl.abort(new Error('attempt abandoned'));
-    },
-    explain: (err) => (ctrl.signal.reason instanceof UpstreamTimeoutError ? ctrl.signal.reason : err),
-  };
+  return new AttemptWatchdog(ms, caller);
 }

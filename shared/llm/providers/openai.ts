@@ -4,10 +4,6 @@ import type { StreamEvent } from '../normalized.ts';
 import { fromOpenAICompletion, openAIChunkEvents } from '../translate-response.ts';
 import type { ProviderAdapter, ProviderCall, ProviderConfig } from './types.ts';
 
-/**
- * OpenAI through the official client. maxRetries is 0 because retries and failover are the
- * gateway's decision; the client timeout is a backstop behind the gateway's own watchdog.
- */
 /** The OpenAI request body for a call; both transports (SDK and pass-through) send exactly this. */
 export function openAIParams(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
   const { stream: _s, stream_options: _so, max_tokens: _mt, model: _m, prompt_cache_key: _pk, ...rest } = call.request;
@@ -20,19 +16,22 @@ export function openAIParams(call: ProviderCall): ChatCompletionCreateParamsNonS
   };
 }
 
+/**
+ * OpenAI through the official client. maxRetries is 0 because retries and failover are the
+ * gateway's decision; the client timeout is a backstop behind the gateway's own watchdog.
+ */
 export function createOpenAIAdapter(cfg: ProviderConfig & { timeoutMs: number }): ProviderAdapter {
   const client = new OpenAI({ apiKey: cfg.apiKey, baseURL: cfg.baseURL, maxRetries: 0, timeout: cfg.timeoutMs });
-  const params = openAIParams;
 
   return {
     name: 'openai',
     async complete(call) {
-      const c = await client.chat.completions.create(params(call), { signal: call.signal });
+      const c = await client.chat.completions.create(openAIParams(call), { signal: call.signal });
       return fromOpenAICompletion(c);
     },
     async stream(call) {
       const s = await client.chat.completions.create(
-        { ...params(call), stream: true, stream_options: { include_usage: true } },
+        { ...openAIParams(call), stream: true, stream_options: { include_usage: true } },
         { signal: call.signal },
       );
       return (async function* () {

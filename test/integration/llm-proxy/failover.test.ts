@@ -11,9 +11,10 @@ const beforeFirstByte: [string, Fault][] = [
   ['a connection reset', { resetAfterChunks: 0 }],
 ];
 
+// These run the SDK transport; passthrough.test.ts has their twins for the default transport.
 for (const [name, fault] of beforeFirstByte) {
-  test(`${name} from the primary fails over to Anthropic inside the same non-streaming request`, async () => {
-    const h = await startProxy({ timeoutMs: 300 });
+  test(`sdk: ${name} from the primary fails over to Anthropic inside the same non-streaming request`, async () => {
+    const h = await startProxy({ timeoutMs: 300, transport: 'sdk' });
     try {
       h.openai.setFault(fault, { times: 1 });
       const { data, response } = await h.client().chat.completions.create(REQ).withResponse();
@@ -26,8 +27,8 @@ for (const [name, fault] of beforeFirstByte) {
     }
   });
 
-  test(`${name} from the primary before the first byte fails over for a stream`, async () => {
-    const h = await startProxy({ timeoutMs: 300 });
+  test(`sdk: ${name} from the primary before the first byte fails over for a stream`, async () => {
+    const h = await startProxy({ timeoutMs: 300, transport: 'sdk' });
     try {
       h.openai.setFault(fault, { times: 1 });
       const stream = await h.client().chat.completions.create({ ...REQ, stream: true });
@@ -41,8 +42,8 @@ for (const [name, fault] of beforeFirstByte) {
   });
 }
 
-test('a stream broken mid-way continues on the secondary as one uninterrupted stream with a final chunk', async () => {
-  const h = await startProxy();
+test('sdk: a stream broken mid-way continues on the secondary as one uninterrupted stream with a final chunk', async () => {
+  const h = await startProxy({ transport: 'sdk' });
   try {
     const plain = await h.client().chat.completions.create(REQ);
     const expected = plain.choices[0].message.content;
@@ -64,8 +65,8 @@ test('a stream broken mid-way continues on the secondary as one uninterrupted st
   }
 });
 
-test('a 400 caused by the request is returned as is and not retried on the secondary', async () => {
-  const h = await startProxy();
+test('sdk: a 400 caused by the request is returned as is and not retried on the secondary', async () => {
+  const h = await startProxy({ transport: 'sdk' });
   try {
     h.openai.setFault({ status: 400 }, { times: 1 });
     await assert.rejects(h.client().chat.completions.create(REQ), (err: unknown) => {
@@ -143,6 +144,28 @@ for (const transport of ['sdk', 'passthrough'] as const) {
         false,
         'one name for the request id on every line',
       );
+    } finally {
+      await h.close();
+    }
+  });
+}
+
+for (const transport of ['sdk', 'passthrough'] as const) {
+  test(`${transport}: the provider’s request id is on the failover warning and on the line of a request the provider rejected`, async () => {
+    const h = await startProxy({ transport });
+    try {
+      const lines = () => h.logs.map((l) => JSON.parse(l) as Record<string, unknown>);
+      h.openai.setFault({ status: 500 }, { times: 1 });
+      await h.client().chat.completions.create(REQ);
+      const failed = h.openai.requests.log.at(-1)!.requestId;
+      const warning = lines().find((l) => l.msg === 'llm upstream attempt failed; trying next provider');
+      assert.equal(warning?.providerRequestId, failed);
+
+      h.openai.setFault({ status: 400 }, { times: 1 });
+      await assert.rejects(h.client().chat.completions.create(REQ));
+      const rejected = lines().find((l) => l.msg === 'llm request rejected');
+      assert.equal(rejected?.providerRequestId, h.openai.requests.log.at(-1)!.requestId);
+      assert.notEqual(rejected?.providerRequestId, failed);
     } finally {
       await h.close();
     }

@@ -4,18 +4,18 @@ import type { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import type pg from 'pg';
 import { createHttpApp } from '../../../control-plane/http/app.ts';
-import { createLlmBudget } from '../../../control-plane/llm-proxy/budget.ts';
-import { createUsageCounters } from '../../../control-plane/llm-proxy/counters.ts';
-import { createLlmRateLimiter } from '../../../control-plane/llm-proxy/limiter.ts';
-import { createLlmProxyRoutes } from '../../../control-plane/llm-proxy/routes.ts';
+import { createLlmProxy, llmProxyEnvSchema } from '../../../control-plane/llm-proxy/index.ts';
 import { usageRoutes } from '../../../control-plane/http/routes/usage.ts';
 import type { LlmProxyMetrics } from '../../../control-plane/llm-proxy/metrics.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { createLlmGateway, type BreakerOptions, type ModelMap, type OpenAITransport } from '../../../shared/llm/index.ts';
+import type { BreakerOptions, ModelMap, OpenAITransport } from '../../../shared/llm/index.ts';
 import { createTokenIssuer, createTokenVerifier, generateSigningJwk, publicJwks } from '../../../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProvider } from '../../../scripts/fakes/index.ts';
 
-/** A real fastify proxy on 127.0.0.1:0 in front of FAKE providers, with tokens and captured logs. */
+/**
+ * A real fastify proxy on 127.0.0.1:0 in front of FAKE providers, with tokens and captured logs,
+ * built by createLlmProxy from an environment as the control plane builds it.
+ */
 export type ProxyHarness = Awaited<ReturnType<typeof startProxy>>;
 
 export async function startProxy(
@@ -32,7 +32,7 @@ export async function startProxy(
     breaker?: BreakerOptions;
     tenant?: string;
     keys?: Awaited<ReturnType<typeof generateSigningJwk>>[];
-    /** The OpenAI transport; default from LLM_OPENAI_TRANSPORT, else the SDK. */
+    /** The OpenAI transport; default from LLM_OPENAI_TRANSPORT, else the gateway's default. */
     transport?: OpenAITransport;
     metrics?: LlmProxyMetrics;
   } = {},
@@ -46,37 +46,33 @@ export async function startProxy(
   const issuer = createTokenIssuer({ keys });
   const verifier = createTokenVerifier({ jwks: publicJwks(keys) });
   const tenant = opts.tenant ?? randomUUID();
-  const gateway = createLlmGateway({
-    providers: { openai: { apiKey: 'test-key', baseURL: openai.url }, anthropic: { apiKey: 'test-key', baseURL: anthropic.url } },
-    openaiTransport: opts.transport ?? (process.env.LLM_OPENAI_TRANSPORT === 'passthrough' ? 'passthrough' : 'sdk'),
+  const env = llmProxyEnvSchema.parse({
+    OPENAI_API_KEY: 'test-key',
+    OPENAI_BASE_URL: openai.url,
+    ANTHROPIC_API_KEY: 'test-key',
+    ANTHROPIC_BASE_URL: anthropic.url,
+    LLM_OPENAI_TRANSPORT: opts.transport ?? process.env.LLM_OPENAI_TRANSPORT,
+    LLM_TIMEOUT_MS: opts.timeoutMs ?? 2_000,
+    LLM_RATE_LIMIT_RPM: opts.rpm ?? 10_000,
+    LLM_RATE_LIMIT_TPM: opts.tpm ?? 10_000_000,
+    LLM_MONTHLY_TOKEN_BUDGET: opts.monthlyTokens ?? 1e12,
+    // Tests flush explicitly (a usage query flushes first); the timer never fires in a test's time.
+    LLM_USAGE_FLUSH_MS: 3_600_000,
+  });
+  const proxy = createLlmProxy({
+    env,
     log,
-    timeoutMs: opts.timeoutMs ?? 2_000,
+    verifier,
+    db: opts.db,
+    redis: opts.redis,
+    redisKeyPrefix: opts.keyPrefix ?? randomUUID(),
     breaker: opts.breaker ?? { consecutiveFailures: 50, minimumRps: 1000 },
     modelMap: opts.modelMap,
-    onBreakerChange: opts.metrics?.onBreakerChange,
-  });
-  const counters = createUsageCounters({ db: opts.db, log, flushEveryMs: 0 });
+    metrics: opts.metrics,
+  })!;
+  const { gateway, counters } = proxy;
   const app = createHttpApp({ log });
-  await app.register(
-    createLlmProxyRoutes({
-      gateway,
-      verifier,
-      limiter: createLlmRateLimiter({
-        rpm: opts.rpm ?? 10_000,
-        tpm: opts.tpm ?? 10_000_000,
-        redis: opts.redis,
-        keyPrefix: `${opts.keyPrefix ?? randomUUID()}:rl`,
-      }),
-      budget: createLlmBudget({
-        monthlyTokens: opts.monthlyTokens ?? 1e12,
-        redis: opts.redis,
-        keyPrefix: `${opts.keyPrefix ?? randomUUID()}:budget`,
-      }),
-      counters,
-      log,
-      metrics: opts.metrics,
-    }),
-  );
+  await app.register(proxy.routes);
   await app.register(usageRoutes({ verifier, sources: [counters.query] }));
   await app.listen({ host: '127.0.0.1', port: 0 });
   const base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -105,7 +101,7 @@ export async function startProxy(
       }),
     async close() {
       await app.close();
-      await gateway.close();
+      await proxy.close();
       if (ownFakes) {
         await openai.close();
         await anthropic.close();

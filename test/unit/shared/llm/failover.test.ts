@@ -1,7 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI from 'openai';
 import { decideFailover, parseRetryAfter, retryAfterSecondsFor, UpstreamTimeoutError } from '../../../../shared/llm/failover.ts';
-import { UpstreamBadResponseError } from '../../../../shared/llm/errors.ts';
+import { UpstreamBadResponseError, UpstreamErrorEvent } from '../../../../shared/llm/errors.ts';
+import { OpenAIHttpError } from '../../../../shared/llm/passthrough/openai-http.ts';
 
 const status = (s: number, headers?: Record<string, string>) => Object.assign(new Error('x'), { status: s, headers: new Headers(headers) });
 
@@ -30,6 +33,29 @@ test('timeouts, connection errors and malformed replies fail over', () => {
   assert.equal(decideFailover(Object.assign(new Error('c'), { name: 'APIConnectionError' })).reason, 'connection');
   assert.equal(decideFailover(new UpstreamBadResponseError('openai')).reason, 'bad_response');
   assert.equal(decideFailover(new SyntaxError('Unexpected token')).reason, 'bad_response');
+});
+
+test('an error event inside an accepted stream fails over as a server error, recognised by its type on every transport', () => {
+  assert.equal(decideFailover(new UpstreamErrorEvent('openai')).reason, 'server_error');
+  // The official clients raise a stream's error event as their plain APIError, without a status.
+  const headers = new Headers({ 'x-request-id': 'req_1', 'request-id': 'req_2' });
+  assert.equal(decideFailover(new OpenAI.APIError(undefined, { message: 'overloaded' }, undefined, headers)).reason, 'server_error');
+  assert.equal(decideFailover(new Anthropic.APIError(undefined, { type: 'error' }, undefined, headers)).reason, 'server_error');
+  // Their status-less subclasses are the link, and an error merely named APIError is nothing special.
+  assert.equal(decideFailover(new OpenAI.APIConnectionError({ message: 'reset' })).reason, 'connection');
+  assert.equal(decideFailover(new Anthropic.APIConnectionError({ message: 'reset' })).reason, 'connection');
+  assert.equal(decideFailover(Object.assign(new Error('fake'), { name: 'APIError' })).reason, 'connection');
+});
+
+test('the provider’s request id is kept on the decision: the clients’ requestID, or the x-request-id / request-id header', () => {
+  assert.equal(decideFailover(OpenAI.APIError.generate(500, {}, 'x', new Headers({ 'x-request-id': 'req_o' }))).providerRequestId, 'req_o');
+  assert.equal(
+    decideFailover(Anthropic.APIError.generate(529, {}, 'x', new Headers({ 'request-id': 'req_a' }))).providerRequestId,
+    'req_a',
+  );
+  assert.equal(decideFailover(new OpenAIHttpError(400, { 'x-request-id': 'req_h' })).providerRequestId, 'req_h');
+  assert.equal(decideFailover(new UpstreamErrorEvent('openai', { providerRequestId: 'req_e' })).providerRequestId, 'req_e');
+  assert.equal('providerRequestId' in decideFailover(status(503)), false, 'absent when the provider sent none');
 });
 
 test('a caller who went away never fails over', () => {

@@ -1,11 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { silentLogger } from '../../../../shared/log.ts';
 import { createLlmGateway } from '../../../../shared/llm/gateway.ts';
 import type { StreamEvent } from '../../../../shared/llm/normalized.ts';
 import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/providers/types.ts';
 import { ZERO_USAGE } from '../../../../shared/llm/usage.ts';
 import type { LlmMeta } from '../../../../shared/llm/core.ts';
+
+/**
+ * The chunk path of a stream (adapters that yield normalized events: the SDK transport, Anthropic,
+ * continuations), driven through the gateway's stream; each SSE piece is read back as its chunks.
+ */
 
 /**
  * An in-memory adapter: yields the given event batches, then ends, throws `then` (a broken
@@ -33,10 +39,18 @@ const usage = { type: 'usage' as const, usage: { ...ZERO_USAGE, inputTokens: 5, 
 const REQ = { model: 'core', stream: true, messages: [{ role: 'user', content: 'q' }] };
 const ctx = { tenant: 't', agent: 'a' };
 
+/** The chunks in a piece of SSE text. */
+function chunksOf(piece: string | undefined): ChatCompletionChunk[] {
+  return (piece ?? '')
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => JSON.parse(e.replace(/^data: /, '')) as ChatCompletionChunk);
+}
+
 async function collect(gw: ReturnType<typeof createLlmGateway>) {
-  const s = await gw.chatStream(REQ, ctx);
+  const s = await gw.chatSse(REQ, ctx);
   const chunks = [];
-  for await (const c of s) chunks.push(c);
+  for await (const piece of s) chunks.push(...chunksOf(piece));
   return { chunks, meta: await s.meta };
 }
 
@@ -79,11 +93,11 @@ test('a stream that ends without a finish reason counts as broken and fails over
   assert.equal(gw.metrics().midStreamFailovers, 1);
 });
 
-test('a request-caused error before the first byte rejects chatStream and is not retried', async () => {
+test('a request-caused error before the first byte rejects the stream and is not retried', async () => {
   const primary = scripted('openai', [], Object.assign(new Error('bad'), { status: 400 }));
   const secondary = scripted('anthropic', [[{ type: 'finish', reason: 'stop' }]]);
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter, anthropic: secondary.adapter }, log: silentLogger() });
-  await assert.rejects(gw.chatStream(REQ, ctx), { code: 'upstream_rejected', status: 400 });
+  await assert.rejects(gw.chatSse(REQ, ctx), { code: 'upstream_rejected', status: 400 });
   assert.equal(secondary.calls.length, 0);
 });
 
@@ -108,9 +122,9 @@ test('a stream the caller aborts after the usage report arrived is billed with t
   const primary = scripted('openai', [[{ type: 'text', text: 'Hello' }], [usage]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
   const ctrl = new AbortController();
-  const s = await gw.chatStream(REQ, { ...ctx, signal: ctrl.signal });
+  const s = await gw.chatSse(REQ, { ...ctx, signal: ctrl.signal });
   const it = s[Symbol.asyncIterator]();
-  assert.equal((await it.next()).value?.choices[0].delta.content, 'Hello');
+  assert.equal(chunksOf((await it.next()).value)[0].choices[0].delta.content, 'Hello');
   const pending = it.next(); // reads the usage report, then waits on the provider
   ctrl.abort();
   await assert.rejects(pending);
@@ -124,7 +138,7 @@ test('a stream the caller aborts after the usage report arrived is billed with t
 test('cancel() mid-stream bills the attempt as prompt + text produced, marked estimated, and ends the upstream call', async () => {
   const primary = scripted('openai', [[{ type: 'text', text: 'Hello world' }]], 'stall');
   const gw = createLlmGateway({ providers: {}, adapters: { openai: primary.adapter }, log: silentLogger() });
-  const s = await gw.chatStream(REQ, ctx);
+  const s = await gw.chatSse(REQ, ctx);
   // Stopped before even the first chunk was taken: the generator must still be reached.
   await s.cancel();
   const meta = await metaOf(s);
@@ -144,12 +158,12 @@ test('cancel() after a mid-stream failover bills the broken attempt and the one 
     providers: {},
     adapters: { openai: scripted('openai', [[{ type: 'text', text: 'x' }]], 'stall').adapter },
     log: silentLogger(),
-  }).chatStream(REQ, ctx);
+  }).chatSse(REQ, ctx);
   await one.cancel();
   const prompt = (await metaOf(one)).usage.inputTokens;
   assert.ok(prompt > 0);
 
-  const s = await gw.chatStream(REQ, ctx);
+  const s = await gw.chatSse(REQ, ctx);
   const it = s[Symbol.asyncIterator]();
   await it.next();
   await it.next(); // 'world', from the secondary

@@ -1,20 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../../../shared/log.ts';
-import { createLlmGateway } from '../../../../shared/llm/gateway.ts';
-import type { StreamEvent } from '../../../../shared/llm/normalized.ts';
-import type { OpenAIPassthroughAdapter } from '../../../../shared/llm/providers/openai-http.ts';
-import type { ProviderAdapter, ProviderCall } from '../../../../shared/llm/providers/types.ts';
-import { createSseSplitter } from '../../../../shared/llm/sse.ts';
-import { ZERO_USAGE } from '../../../../shared/llm/usage.ts';
-
-test('the SSE splitter takes text split anywhere, CRLF line ends, several data lines, comments and named events', () => {
-  const split = createSseSplitter();
-  const out: string[] = [];
-  const text = 'data: {"a":1}\n\n: keep-alive\n\nevent: x\ndata: one\ndata: two\n\ndata:tight\r\n\r\ndata: [DONE]\n\ndata: unfinished';
-  for (let i = 0; i < text.length; i += 3) split.push(text.slice(i, i + 3), out);
-  assert.deepEqual(out, ['{"a":1}', 'one\ntwo', 'tight', '[DONE]']);
-});
+import { silentLogger } from '../../../../../shared/log.ts';
+import { createLlmGateway } from '../../../../../shared/llm/gateway.ts';
+import type { StreamEvent } from '../../../../../shared/llm/normalized.ts';
+import type { OpenAIPassthroughAdapter } from '../../../../../shared/llm/passthrough/openai-http.ts';
+import type { ProviderAdapter, ProviderCall } from '../../../../../shared/llm/providers/types.ts';
+import { ZERO_USAGE } from '../../../../../shared/llm/usage.ts';
 
 /** A pass-through adapter over scripted upstream text; `pieces` are the socket reads. */
 function upstream(pieces: (string | Buffer)[], breakWith?: Error) {

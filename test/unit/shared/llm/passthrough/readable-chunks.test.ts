@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
-import { readableChunks } from '../../../../../shared/llm/providers/readable-chunks.ts';
+import { readableChunks } from '../../../../../shared/llm/passthrough/readable-chunks.ts';
 
 const source = () => new Readable({ read() {} });
 

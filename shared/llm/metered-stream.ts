@@ -29,7 +29,7 @@ export async function primeStream<T>(gen: AsyncGenerator<T>): Promise<{ iterator
 
 /**
  * A stream that failed before its first piece: if the caller left, the stream's meta (settled by
- * then: every stream path settles it before its generator ends) says what the attempt is billed,
+ * then: the attempt loop settles it before its generator ends) says what the attempt is billed,
  * and the caller gets it on an LlmCallerGoneError. Any other failure is passed on unchanged.
  */
 async function callerGone(err: unknown, meta: Promise<LlmMeta>, signal?: AbortSignal): Promise<unknown> {
@@ -38,8 +38,21 @@ async function callerGone(err: unknown, meta: Promise<LlmMeta>, signal?: AbortSi
   return m?.cancelled ? new LlmCallerGoneError(m, { cause: err }) : err;
 }
 
-/** What both stream paths hand out: the primed pieces, the prune report, the billing meta, cancel(). */
-export type MeteredStream<T> = AsyncIterable<T> & { pruned: PruneReport; meta: Promise<LlmMeta>; cancel(): Promise<void> };
+/**
+ * A stream handed to a caller, whatever its pieces: primed (see primeStream), with the prune
+ * report and the call's billing meta.
+ */
+export type MeteredStream<T> = AsyncIterable<T> & {
+  pruned: PruneReport;
+  /**
+   * Resolves when the stream completed, or when the consumer stopped it (cancel(), or the call's
+   * signal aborted) with `cancelled: true` and the usage billed up to then; rejects if it failed
+   * (already reported in the stream).
+   */
+  meta: Promise<LlmMeta>;
+  /** Stops the stream and its upstream call (e.g. the client went away). */
+  cancel(): Promise<void>;
+};
 
 /** Primes `gen` (see primeStream); a caller who left before the first piece gets what was billed. */
 export async function openMeteredStream<T>(

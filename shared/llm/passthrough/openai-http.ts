@@ -1,13 +1,13 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
 import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { UpstreamBadResponseError } from '../errors.ts';
+import { UpstreamBadResponseError, UpstreamErrorEvent } from '../errors.ts';
 import type { StreamEvent } from '../normalized.ts';
-import { createSseSplitter } from '../sse.ts';
+import { openAIParams } from '../providers/openai.ts';
+import type { ProviderAdapter, ProviderCall, ProviderConfig } from '../providers/types.ts';
 import { fromOpenAICompletion, openAIChunkEvents } from '../translate-response.ts';
-import { openAIParams } from './openai.ts';
-import type { ProviderAdapter, ProviderCall, ProviderConfig } from './types.ts';
 import { readableChunks } from './readable-chunks.ts';
+import { createSseSplitter } from './sse-splitter.ts';
 
 /**
  * OpenAI over a keep-alive undici Pool instead of the official client: the `passthrough`
@@ -19,7 +19,7 @@ import { readableChunks } from './readable-chunks.ts';
  * forwards to an OpenAI client nearly byte for byte.
  */
 
-/** A non-2xx answer, shaped like the SDK's APIError where decideFailover looks (status, headers). */
+/** A non-2xx answer: decideFailover reads its status and headers (Retry-After, x-request-id) as it does the SDK's errors'. */
 export class OpenAIHttpError extends Error {
   readonly status: number;
   readonly headers: Record<string, string | string[] | undefined>;
@@ -31,23 +31,17 @@ export class OpenAIHttpError extends Error {
   }
 }
 
-/** An `{"error": ...}` event inside a 200 event stream; the SDK raises these as APIError, so do we. */
-export class OpenAIStreamErrorEvent extends Error {
-  constructor() {
-    super('openai sent an error event in the stream');
-    // decideFailover treats a status-less APIError as a server error that fails over.
-    this.name = 'APIError';
-  }
-}
-
 export type OpenAIPassthroughAdapter = ProviderAdapter & {
   /**
    * The upstream event stream after a 2xx status, as it comes off the socket: bytes split
-   * anywhere (even inside a character; decode with a StringDecoder).
+   * anywhere (even inside a character; decode with a StringDecoder), and the provider's id of the
+   * request when it sent one.
    */
-  openSse(call: ProviderCall): Promise<AsyncIterable<Buffer | string>>;
+  openSse(call: ProviderCall): Promise<SseBody>;
   close(): Promise<void>;
 };
+
+export type SseBody = AsyncIterable<Buffer | string> & { requestId?: string };
 
 export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: number; connections?: number }): OpenAIPassthroughAdapter {
   const base = new URL(cfg.baseURL.endsWith('/') ? cfg.baseURL : `${cfg.baseURL}/`);
@@ -77,14 +71,17 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
     return res;
   }
 
-  async function openSse(call: ProviderCall): Promise<AsyncIterable<Buffer>> {
+  async function openSse(call: ProviderCall): Promise<SseBody> {
     const res = await post({ ...openAIParams(call), stream: true, stream_options: { include_usage: true } }, true, call.signal);
+    const requestId = res.headers['x-request-id'];
     if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
       // An HTML error page with a 200 (a misbehaving gateway in front of the provider) fails over now.
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      throw new UpstreamBadResponseError('openai');
+      throw new UpstreamBadResponseError('openai', { providerRequestId: typeof requestId === 'string' ? requestId : undefined });
     }
-    return readableChunks(res.body);
+    const body: SseBody = readableChunks(res.body);
+    if (typeof requestId === 'string') body.requestId = requestId;
+    return body;
   }
 
   return {
@@ -106,7 +103,8 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
           for (const d of datas) {
             if (d === '[DONE]') continue;
             const c = JSON.parse(d) as ChatCompletionChunk & { error?: unknown };
-            if (c && typeof c === 'object' && 'error' in c && c.error) throw new OpenAIStreamErrorEvent();
+            if (c && typeof c === 'object' && 'error' in c && c.error)
+              throw new UpstreamErrorEvent('openai', { providerRequestId: text.requestId });
             openAIChunkEvents(c, out);
           }
           datas.length = 0;
