@@ -155,7 +155,8 @@ export function dlqPublisher(
   opts: { removeFromSource?: boolean } = {},
 ): DeadLetter {
   const js = jetstream(nc);
-  const jsmP = opts.removeFromSource ? jetstreamManager(nc) : undefined;
+  // No API check now: an eager check during a hub reload would reject with nobody awaiting it (a crash).
+  const jsmP = opts.removeFromSource ? jetstreamManager(nc, { checkAPI: false }) : undefined;
   return async (msg, reason) => {
     const headers = dlqHeaders({
       reason,

@@ -42,7 +42,8 @@ export type MoverOptions = {
 };
 
 export function createMaxDeliveriesHandler(opts: MoverOptions) {
-  const jsmP = jetstreamManager(opts.nc);
+  // No API check now: an eager check during a hub reload would reject with nobody awaiting it (a crash).
+  const jsmP = jetstreamManager(opts.nc, { checkAPI: false });
   const js = jetstream(opts.nc);
   return async function moveExhausted(msg: JsMsg): Promise<void> {
     let parsed: ReturnType<typeof maxDeliveriesAdvisorySchema.safeParse> | undefined;
