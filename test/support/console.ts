@@ -202,12 +202,17 @@ export function consoleClient(base: string) {
   async function request(
     method: string,
     path: string,
-    o: { form?: Record<string, string> | string; headers?: Record<string, string> } = {},
+    o: { form?: Record<string, string> | string | Uint8Array; headers?: Record<string, string> } = {},
   ) {
     const headers: Record<string, string> = { ...(jar.size ? { cookie: cookieHeader() } : {}), ...o.headers };
-    let body: string | undefined;
+    let body: string | Uint8Array<ArrayBuffer> | undefined;
     if (o.form !== undefined) {
-      body = typeof o.form === 'string' ? o.form : new URLSearchParams(o.form).toString();
+      body =
+        typeof o.form === 'string'
+          ? o.form
+          : o.form instanceof Uint8Array
+            ? new Uint8Array(o.form)
+            : new URLSearchParams(o.form).toString();
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     }
     const res = await fetch(`${base}${path}`, { method, headers, body, redirect: 'manual' });
@@ -221,14 +226,16 @@ export function consoleClient(base: string) {
     jar,
     request,
     get: (path: string, headers?: Record<string, string>) => request('GET', path, { headers }),
-    post: (path: string, form: Record<string, string> | string, headers?: Record<string, string>) =>
+    post: (path: string, form: Record<string, string> | string | Uint8Array, headers?: Record<string, string>) =>
       request('POST', path, { form, headers }),
     /** The CSRF token of the last page that had a form. */
     csrf: () => lastCsrf!,
-    /** Opens the login page and logs in with `secret`; returns the login POST's response. */
+    /** Opens the login page and logs in with `secret`; returns the login POST's response (then, logged in, reads a page for the session's CSRF token). */
     async login(secret: string) {
       await request('GET', '/login');
-      return request('POST', '/login', { form: { _csrf: lastCsrf!, secret } });
+      const r = await request('POST', '/login', { form: { _csrf: lastCsrf!, secret } });
+      if (r.status === 303) await request('GET', '/runs');
+      return r;
     },
   };
 }

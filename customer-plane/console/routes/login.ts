@@ -13,7 +13,8 @@ import { loginPage } from '../views/login.ts';
 /** Who a console session is: the holder of the local admin secret, with every right the local API knows. */
 export const CONSOLE_ADMIN: LocalPrincipal = { name: 'console:local-admin', rights: new Set(LOCAL_RIGHTS) };
 
-const loginForm = z.strictObject({ _csrf: z.string().max(200), secret: z.string().min(1).max(1024) });
+// The CSRF token is checked first (a missing one is 403 like a wrong one), then the form's shape.
+const loginForm = z.strictObject({ _csrf: z.string().max(200).optional(), secret: z.string().min(1).max(1024) });
 const logoutForm = z.strictObject({ _csrf: z.string().max(200) }).partial();
 
 /** Failed logins allowed per client address in a window: the secret is 256 random bits, but guessing is still stopped early. */
@@ -57,14 +58,15 @@ export function loginRoutes(deps: { store: SessionStore; cookies: ConsoleCookies
     });
 
     app.post('/login', async (req, reply) => {
-      const form = parseLocalInput(loginForm, req.body, 'body');
-      if (!csrf.matches(cookies.read(req, cookies.login), form._csrf))
+      const submitted = req.body && typeof req.body === 'object' ? (req.body as Record<string, unknown>)._csrf : undefined;
+      if (!csrf.matches(cookies.read(req, cookies.login), submitted))
         throw new ForbiddenError(
           'the login form expired or did not come from this console; nothing was changed. Open the login page again',
           {
             code: 'csrf_invalid',
           },
         );
+      const form = parseLocalInput(loginForm, req.body, 'body');
       const state = await failures.get(req.ip);
       if (state && state.remainingPoints <= 0) throw new TooManyLogins(Math.ceil(state.msBeforeNext / 1000));
       let secret: string | undefined;
