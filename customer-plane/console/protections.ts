@@ -5,7 +5,7 @@ import { AppError, ForbiddenError } from '../../shared/errors.ts';
  * What every console response carries, and what every request must be:
  * - headers: a Content-Security-Policy that allows no script at all (the console is server-rendered
  *   HTML and forms) and only same-origin styles and form targets, no framing, no MIME sniffing, no
- *   Referer, nothing cached, and HSTS over TLS;
+ *   Referer to other sites, nothing cached, and HSTS over TLS;
  * - the Host header must name this console (its address, `localhost` on loopback, or a configured
  *   name): a page on another site whose DNS name is re-pointed at this address (DNS rebinding) is
  *   answered 421 and gets nothing;
@@ -27,7 +27,9 @@ export function securityHeaders(tls: boolean): Record<string, string> {
     'content-security-policy': CONTENT_SECURITY_POLICY,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
-    'referrer-policy': 'no-referrer',
+    // Not no-referrer: with it Chromium sends `Origin: null` on the console's own form posts, and the
+    // same-origin check below could not tell them from a sandboxed attacker's.
+    'referrer-policy': 'same-origin',
     'cache-control': 'no-store',
     'cross-origin-opener-policy': 'same-origin',
     'cross-origin-resource-policy': 'same-origin',

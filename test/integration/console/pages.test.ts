@@ -86,7 +86,7 @@ test('failed logins from one address are limited: after 10, even the right secre
   assert.equal(c.sessions.size, 0);
 });
 
-test('every response carries the CSP without script, nosniff, frame-ancestors none, no-referrer and no-store — pages, login, errors and the stylesheet alike; no page holds a script', async (t) => {
+test('every response carries the CSP without script, nosniff, frame-ancestors none, same-origin referrers and no-store — pages, login, errors and the stylesheet alike; no page holds a script', async (t) => {
   const rig = await consoleRuntime(t);
   const c = await startTestConsole(t, rig);
   assert.equal(
@@ -104,7 +104,7 @@ test('every response carries the CSP without script, nosniff, frame-ancestors no
     assert.equal(r.headers.get('content-security-policy'), CONTENT_SECURITY_POLICY);
     assert.equal(r.headers.get('x-content-type-options'), 'nosniff');
     assert.equal(r.headers.get('x-frame-options'), 'DENY');
-    assert.equal(r.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(r.headers.get('referrer-policy'), 'same-origin');
     assert.equal(r.headers.get('cache-control'), 'no-store');
     assert.equal(r.headers.get('strict-transport-security'), null, 'no HSTS over plain HTTP');
     assert.doesNotMatch(r.text, /<script|<[^>]*\s(on[a-z]+|style)=/i, 'no script, no inline handler or style');
