@@ -71,7 +71,8 @@ test('in a real browser: log in, read a finished run’s findings and diff, appr
     assert.doesNotMatch(state.title, /pwned/, `${where}: a probe ran`);
     assert.equal(state.made, 0, `${where}: a probe became an element`);
   };
-  const textOf = (selector: string) => page.locator(selector).allInnerTexts();
+  const textOf = (selector: string) => page.locator(selector).allTextContents();
+  const text = async (selector: string) => (await page.locator(selector).first().textContent()) ?? '';
 
   // Log in: the page asked for without a session goes to the login form.
   await page.goto(`${c.url}/runs`);
@@ -101,15 +102,15 @@ test('in a real browser: log in, read a finished run’s findings and diff, appr
   await page.locator('a[href^="/approvals/0"]').first().click();
   await page.waitForURL(/\/approvals\/[0-9A-Z]{26}$/);
   const writeUrl = page.url();
-  assert.ok((await page.innerText('dl.facts')).includes('production'));
-  assert.equal(await page.innerText('dl.preview dd code'), 'deploy.txt');
+  assert.ok((await text('dl.facts')).includes('production'));
+  assert.equal(await text('dl.preview dd code'), 'deploy.txt');
   assert.deepEqual(await textOf('pre.diff span.del'), ['-v1']);
   assert.deepEqual(await textOf('pre.diff span.add'), [`+${PROBE.deployText.trim()}`]);
   await inert('approval page');
   await page.fill('#note', 'reviewed the diff');
   await page.click('button[value="approve"]');
   await page.waitForURL(writeUrl);
-  assert.match(await page.innerText('p.decided'), /approved .* by console:local-admin: reviewed the diff/);
+  assert.match(await text('p.decided'), /approved .* by console:local-admin: reviewed the diff/);
   assert.equal(await page.locator('form.decision').count(), 0);
 
   // The run continues: its command is asked next. Reject it from the run's page.
@@ -117,18 +118,18 @@ test('in a real browser: log in, read a finished run’s findings and diff, appr
   await page.waitForURL(/\/runs\/[0-9A-Z]{26}$/);
   const runUrl = page.url();
   await reloadUntil(page, 'the command to be asked about', async () => (await page.locator('section.pending a').count()) > 0);
-  assert.match(await page.innerText('section.pending'), /run_command asked by patch-applier/);
+  assert.match(await text('section.pending'), /run_command asked by patch-applier/);
   await page.click('section.pending a');
   await page.waitForURL(/\/approvals\/[0-9A-Z]{26}$/);
-  assert.equal(await page.innerText('code.argv'), 'ls');
+  assert.equal(await text('code.argv'), 'ls');
   await page.click('button[value="reject"]');
   await page.waitForURL(/\/approvals\/[0-9A-Z]{26}$/);
-  assert.match(await page.innerText('p.decided'), /rejected .* by console:local-admin/);
+  assert.match(await text('p.decided'), /rejected .* by console:local-admin/);
 
   const done = await deployed;
   assert.equal(done.status, 'succeeded');
   await page.goto(runUrl);
-  assert.match(await page.innerText('td.summary'), /write ok; command approval_rejected/);
+  assert.match(await text('td.summary'), /write ok; command approval_rejected/);
   assert.deepEqual(await textOf('pre.diff span.add'), [`+${PROBE.deployText.trim()}`], 'the approved write happened');
   assert.equal(await page.locator('section.pending').count(), 0, 'nothing waits any more');
   await inert('finished production run');
@@ -137,11 +138,11 @@ test('in a real browser: log in, read a finished run’s findings and diff, appr
   await page.click('nav a[href="/environments"]');
   const production = page.locator('section.environment', { has: page.locator('h2', { hasText: 'production' }) });
   const row = production.locator('table.autonomy tr', { has: page.locator('td', { hasText: /^patch-applier$/ }) });
-  assert.equal((await row.locator('td').nth(1).innerText()).trim(), 'observe');
+  assert.equal(((await row.locator('td').nth(1).textContent()) ?? '').trim(), 'observe');
 
   // What left: the chain, per day, and one day's batches with their digests.
   await page.click('nav a[href="/what-left"]');
-  assert.match(await page.innerText('p.chain'), /The chain is intact: 3 records/);
+  assert.match(await text('p.chain'), /The chain is intact: 3 records/);
   await page.click('a[href="/what-left/2026-05-10"]');
   assert.equal(await page.locator('code.digest').count(), 2);
 
