@@ -185,7 +185,8 @@ export async function startTestConsole(
  * A browser-like HTTP client for the console: keeps cookies (name=value, as a browser sends them),
  * does not follow redirects (tests read them), and reads the CSRF token off the last page.
  */
-export function consoleClient(base: string) {
+export function consoleClient(base: string, o: { fetch?: typeof fetch } = {}) {
+  const send = o.fetch ?? fetch;
   const jar = new Map<string, string>();
   let lastCsrf: string | undefined;
   const store = (res: Response) => {
@@ -215,7 +216,7 @@ export function consoleClient(base: string) {
             : new URLSearchParams(o.form).toString();
       headers['content-type'] ??= 'application/x-www-form-urlencoded';
     }
-    const res = await fetch(`${base}${path}`, { method, headers, body, redirect: 'manual' });
+    const res = await send(`${base}${path}`, { method, headers, body, redirect: 'manual' });
     store(res);
     const text = await res.text();
     const csrf = /name="_csrf" value="([^"]+)"/.exec(text)?.[1];
