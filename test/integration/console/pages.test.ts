@@ -17,7 +17,7 @@ import { auditChain, consoleClient, consoleRuntime, PROBE, startTestConsole } fr
 const DAY1 = Date.UTC(2026, 2, 1, 9);
 const DAY2 = Date.UTC(2026, 2, 2, 17);
 
-test('login with the local admin secret sets an HttpOnly, SameSite=Strict session cookie (not Secure over plain HTTP on loopback); a wrong secret sets none', async (t) => {
+test('login with the local admin secret sets an HttpOnly, SameSite=Strict session cookie (not Secure over plain HTTP on loopback), a fresh one whatever cookie came with it; a wrong secret sets none', async (t) => {
   const rig = await consoleRuntime(t);
   const c = await startTestConsole(t, rig);
   const browser = consoleClient(c.url);
@@ -35,8 +35,11 @@ test('login with the local admin secret sets an HttpOnly, SameSite=Strict sessio
   assert.match(wrong.text, /That is not the local admin secret/);
   assert.equal(browser.jar.has('ap_console_session'), false);
 
+  const planted = 'A'.repeat(43);
+  browser.jar.set('ap_console_session', planted);
   const ok = await browser.post('/login', { _csrf: browser.csrf(), secret: c.secret });
   assert.deepEqual([ok.status, ok.location], [303, '/']);
+  assert.notEqual(browser.jar.get('ap_console_session'), planted, 'a cookie planted before login is not the session');
   const session = ok.headers.getSetCookie().find((s) => s.startsWith('ap_console_session='))!;
   assert.match(session, /^ap_console_session=[A-Za-z0-9_-]{43}; Path=\/; HttpOnly; SameSite=Strict$/, 'no Max-Age, no Secure over http');
   assert.ok(!session.includes(c.secret), 'the cookie is a session token, not the secret');
