@@ -27,7 +27,8 @@ export function renderDiff(diff: string): SafeHtml {
     const cls = lineClass(line, inHeader);
     if (cls === 'hunk') inHeader = false;
     else if (cls === 'meta' || cls === 'file') inHeader = true;
-    return html`<span class="${cls}">${line}</span>\n`;
+    // Each line is a block: no newline between them, or the <pre> would show a blank line after each.
+    return html`<span class="${cls}">${line}</span>`;
   });
   const cut = lines.length - shown.length;
   return html`<pre class="diff">${rows}</pre>${cut > 0 ? html`<p class="note">${cut} more lines not shown (see <code>npm run runs -- show</code>).</p>` : ''}`;

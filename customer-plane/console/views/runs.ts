@@ -43,7 +43,7 @@ export function runPage(r: RunRecord, pending: ApprovalRecord[], viewer: Viewer)
     : '';
   const findings = r.findingList.map(
     (f) => html`<tr>
-<td>${badge(f.severity)}</td><td><code>${f.file || '(repository)'}${f.line ? `:${f.line}` : ''}</code></td><td><code>${f.rule}</code></td>
+<td>${badge(f.severity)}</td><td class="where"><code>${f.file || '(repository)'}${f.line ? `:${f.line}` : ''}</code></td><td><code>${f.rule}</code></td>
 <td class="message">${f.message}</td><td><code>${f.stepKey}</code></td>
 </tr>`,
   );
