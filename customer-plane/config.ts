@@ -4,6 +4,7 @@ import { EVEN_WITH_OTHER_PROBLEMS, port } from '../shared/config.ts';
 import { REPO_ALIAS_RE } from '../shared/dispatch.ts';
 import { memoryEnvShape } from './memory/config.ts';
 import { isLoopback } from './console/api/loopback.ts';
+import { consoleEnvShape, consoleTlsRule } from './console/config.ts';
 
 /** Where the plane's secret store is; shared with the `secrets` and `runs inputs` CLIs. */
 const secretStoreFields = {
@@ -110,6 +111,8 @@ export const customerPlaneEnvSchema = z
     LOCAL_API_PORT: port().optional(),
     /** Loopback address the local API listens on. */
     LOCAL_API_HOST: z.string().default('127.0.0.1').refine(isLoopback, 'a loopback address (127.x.x.x or ::1)'),
+    /** The local web console (customer-plane/console/config.ts): off unless CONSOLE_PORT is set. */
+    ...consoleEnvShape,
     /** How often a running workflow is reported to the control plane (a heartbeat: its id and a time), ms. */
     RUNNER_REPORT_INTERVAL_MS: z.coerce.number().int().min(200).max(3_600_000).default(60_000),
     /** pino level. */
@@ -117,7 +120,8 @@ export const customerPlaneEnvSchema = z
     /** Agent memory and the autonomy thresholds (customer-plane/memory/config.ts). */
     ...memoryEnvShape,
   })
-  .superRefine(awsNeedsRegion, EVEN_WITH_OTHER_PROBLEMS);
+  .superRefine(awsNeedsRegion, EVEN_WITH_OTHER_PROBLEMS)
+  .superRefine(consoleTlsRule, EVEN_WITH_OTHER_PROBLEMS);
 export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;
 
 /** What the secrets and inputs CLIs need: where the secret store is. */

@@ -19,6 +19,7 @@ import { createStoredBroker } from './approvals/broker.ts';
 import { migrateApprovals } from './approvals/migrate.ts';
 import { loadEnvironments, stalePins } from './environments/environments.ts';
 import { startLocalApiWithSecret } from './console/api/start.ts';
+import { startConsoleForPlane } from './console/start.ts';
 import type { CommandGuard, CommandRunner } from './guard/types.ts';
 import type { RunnerLlm } from './llm/types.ts';
 import { createRoutedLlm } from './llm/routed-client.ts';
@@ -257,6 +258,11 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
       : await startLocalApiWithSecret({ host: env.LOCAL_API_HOST, port: env.LOCAL_API_PORT, db, environments, secrets, log });
   if (localApi) running.defer(() => localApi.close());
   else log.info('LOCAL_API_PORT not set: no local API; decide approvals with `npm run approvals`');
+  const consoleServer =
+    env.CONSOLE_PORT === undefined
+      ? undefined
+      : await startConsoleForPlane({ env, db, environments, memory, secrets, auditLogPath: auditLogPath(stateDir), log });
+  if (consoleServer) running.defer(() => consoleServer.close());
   // Intake last: dispatches are taken only once a runner is there, and refused first at stop.
   const intake = startIntake({ nc: runnerNc, tenant: env.TENANT_ID, log });
   running.defer(() => intake.sub.unsubscribe());
@@ -268,6 +274,8 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
     kid: key.kid,
     /** The local API's base URL, when LOCAL_API_PORT is set. */
     localApiUrl: localApi?.url,
+    /** The console's base URL, when CONSOLE_PORT is set. */
+    consoleUrl: consoleServer?.url,
     intakeStats: intake.stats,
     /** Stops everything, newest first: intake, the runs in flight, LLM client, forwarder, egress, NATS, the leaf. */
     stop: () => running.unwind(),

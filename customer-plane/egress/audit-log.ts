@@ -141,13 +141,20 @@ export type AuditSummary = {
   tornTail: boolean;
   /** day (UTC, YYYY-MM-DD) → kind → batches and events. */
   perDay: Record<string, Record<UpKind, { batches: number; events: number }>>;
+  /** With `collect`: the verified records it chose, in chain order (at most `maxCollected`). */
+  collected?: AuditRecord[];
 };
 
-/** Checks every record's hash, index and link to its predecessor; counts what crossed per day and kind. */
-export function verifyAuditLog(path: string): AuditSummary {
+/**
+ * Checks every record's hash, index and link to its predecessor; counts what crossed per day and kind.
+ * `collect` picks records to return (the console lists a day's batches with it); only records the
+ * check reached before a break are offered to it.
+ */
+export function verifyAuditLog(path: string, opts: { collect?: (r: AuditRecord) => boolean; maxCollected?: number } = {}): AuditSummary {
   const text = readFileSync(path, 'utf8');
   const end = text.lastIndexOf('\n') + 1;
   const summary: AuditSummary = { ok: true, records: 0, tornTail: end < text.length, perDay: {} };
+  if (opts.collect) summary.collected = [];
   let prev = GENESIS_HASH;
   const lines = text.slice(0, end).split('\n');
   lines.pop();
@@ -175,6 +182,8 @@ export function verifyAuditLog(path: string): AuditSummary {
     ) as AuditSummary['perDay'][string]);
     kinds[r.kind].batches += 1;
     kinds[r.kind].events += r.events;
+    if (summary.collected && summary.collected.length < (opts.maxCollected ?? Number.POSITIVE_INFINITY) && opts.collect!(r))
+      summary.collected.push(r);
   }
   return summary;
 }

@@ -6,9 +6,10 @@ import { ForbiddenError, UnauthorizedError } from '../../../shared/errors.ts';
  * Who may use the customer plane's local API. Not the vendor's tokens: the local admin secret from the
  * customer plane's own secret store (`local-admin-secret`). An authenticator turns a request into a
  * principal with rights; each route names the one right it needs. The console (issue 14) plugs its
- * session cookie in as another authenticator; the admin secret holds every right.
+ * session cookie in as another authenticator (customer-plane/console/session-auth.ts); the admin secret
+ * holds every right. `runs:read` and `audit:read` are the console's pages of runs and of what left.
  */
-export const LOCAL_RIGHTS = ['approvals:read', 'approvals:decide', 'environments:read'] as const;
+export const LOCAL_RIGHTS = ['approvals:read', 'approvals:decide', 'environments:read', 'runs:read', 'audit:read'] as const;
 export type LocalRight = (typeof LOCAL_RIGHTS)[number];
 export type LocalPrincipal = { name: string; rights: ReadonlySet<LocalRight> };
 export type Authenticator = (req: FastifyRequest) => LocalPrincipal | undefined | Promise<LocalPrincipal | undefined>;

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Db } from '../../../shared/db/pool.ts';
 import type { Logger } from '../../../shared/log.ts';
 import { createApprovalStore } from '../../approvals/store.ts';
@@ -6,6 +5,7 @@ import type { Environments } from '../../environments/environments.ts';
 import type { SecretStore } from '../../secrets/store.ts';
 import { type LocalApi, startLocalApi } from './app.ts';
 import { adminSecretAuthenticator } from './auth.ts';
+import { ensureLocalAdminSecret } from '../admin-secret.ts';
 
 /**
  * The local API as the customer plane starts it: authenticated by the admin secret in the secret store
@@ -20,12 +20,8 @@ export async function startLocalApiWithSecret(opts: {
   secrets: SecretStore;
   log: Logger;
 }): Promise<LocalApi> {
-  let secret = await opts.secrets.get('local-admin-secret');
-  if (!secret) {
-    secret = randomBytes(32).toString('base64url');
-    await opts.secrets.put('local-admin-secret', secret);
-    opts.log.info('generated the local API admin secret; it is in the secret store as `local-admin-secret`');
-  }
+  await ensureLocalAdminSecret(opts.secrets, opts.log);
+  const secret = (await opts.secrets.get('local-admin-secret'))!;
   const api = await startLocalApi({
     host: opts.host,
     port: opts.port,

@@ -117,7 +117,7 @@ test('without the local admin secret nothing is read or decided: none, a wrong o
     assert.deepEqual([r.status, r.body.error.code], [403, 'forbidden']);
   }
   assert.equal((await viewer.store.get(b.id))!.status, 'pending', 'the refused session changed nothing');
-  assert.deepEqual([...LOCAL_RIGHTS].sort(), ['approvals:decide', 'approvals:read', 'environments:read']);
+  assert.deepEqual([...LOCAL_RIGHTS].sort(), ['approvals:decide', 'approvals:read', 'audit:read', 'environments:read', 'runs:read']);
   assert.throws(() => adminSecretAuthenticator('short'), RangeError, 'a guessable admin secret is refused');
 });
 

@@ -15,6 +15,7 @@ import { ConfigError } from '../../../shared/errors.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { generateTenantKey } from '../../../shared/signing.ts';
 import { pidsWithArgument } from '../../support/processes.ts';
+import { consoleClient } from '../../support/console.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import bcrypt from 'bcryptjs';
 
@@ -208,4 +209,34 @@ test('with LOCAL_API_PORT the plane serves the local API on loopback, with an ad
   );
   await plane.stop();
   await assert.rejects(fetch(`${url}/v1/approvals`), 'closed with the plane');
+});
+
+test('with CONSOLE_PORT the plane serves the console on loopback: its pages need a login with the admin secret it generated; it stops with the plane', async (t) => {
+  const stateDir = await enrolledStateDir(t);
+  const env = customerPlaneEnvSchema.parse({
+    DATABASE_URL: await ledgerDatabase(t),
+    TENANT_ID: TENANT,
+    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
+    STATE_DIR: stateDir,
+    OPENAI_API_KEY: 'unused',
+    CONSOLE_PORT: '0',
+  });
+  const plane = await createCustomerPlane({ env, log: silent });
+  t.after(() => plane.stop());
+  assert.equal(plane.localApiUrl, undefined, 'the console needs no local API');
+  const url = plane.consoleUrl!;
+  assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+  const secret = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'))['local-admin-secret'];
+  const browser = consoleClient(url);
+  assert.equal((await browser.get('/environments')).location, '/login');
+  assert.equal((await browser.login('wrong')).status, 401);
+  assert.equal((await browser.login(secret)).status, 303);
+  const page = await browser.get('/environments');
+  assert.deepEqual(
+    [...page.text.matchAll(/<section class="environment">\n<h2>([a-z]+)<\/h2>/g)].map((m) => m[1]),
+    ['sandbox', 'preview', 'production'],
+  );
+  assert.equal((await browser.get('/runs')).status, 200);
+  await plane.stop();
+  await assert.rejects(fetch(`${url}/login`), 'closed with the plane');
 });
