@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { connect } from '@nats-io/transport-node';
 import { dlqPublisher } from '../../../shared/jetstream-worker.ts';
+import { silentLogger } from '../../../shared/log.ts';
 import { createMaxDeliveriesHandler } from '../../../shared/max-deliveries-mover.ts';
 import { renderNatsConf } from '../../../shared/nats-conf.ts';
 import { freePort, startNatsServer } from '../../../shared/nats-server-process.ts';
@@ -32,6 +33,8 @@ test('dead-letter handlers built while JetStream is unavailable leave no rejecte
 
   createMaxDeliveriesHandler({
     nc,
+    log: silentLogger(),
+    advisoryStream: 'AP_WORK_ADVISORIES',
     durable: 'mover',
     sources: { AP_WORK: 'ap.local.dlq.work' },
     badAdvisorySubject: () => 'ap.local.dlq.bad',
