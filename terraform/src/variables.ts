@@ -152,7 +152,7 @@ export function defineVariables(scope: Construct) {
   const llmMode = new TerraformVariable(scope, 'llm_mode', {
     type: 'string',
     description:
-      "direct: the runner calls LLM providers with your own keys (BYOK secrets are created; only token counts leave). routed: calls go through the vendor's LLM proxy and no provider keys live here.",
+      "The plane's LLM_MODE. direct: it calls LLM providers with your own keys (the openai-api-key / anthropic-api-key secrets; only token counts leave). routed: calls go through the vendor's LLM proxy with the agent-token secret.",
     default: 'direct',
     nullable: false,
     validation: [
@@ -201,7 +201,7 @@ export function defineVariables(scope: Construct) {
     dbMultiAz: bool(scope, 'db_multi_az', 'Run the database with a standby in the second AZ.', true),
     dbInstanceClass: new TerraformVariable(scope, 'db_instance_class', {
       type: 'string',
-      description: 'RDS instance class for the metadata database.',
+      description: "RDS instance class for the plane's database (run ledger, approvals, memory).",
       default: 'db.t4g.medium',
       nullable: false,
       validation: [
@@ -220,18 +220,6 @@ export function defineVariables(scope: Construct) {
       20,
       16384,
     ),
-    redisNodeType: new TerraformVariable(scope, 'redis_node_type', {
-      type: 'string',
-      description: 'ElastiCache node type for the Redis replication group (two nodes, one per AZ).',
-      default: 'cache.t4g.small',
-      nullable: false,
-      validation: [
-        {
-          condition: '${can(regex("^cache\\\\.[a-z0-9]+\\\\.[a-z0-9]+$", var.redis_node_type))}',
-          errorMessage: 'redis_node_type must look like cache.<family>.<size>.',
-        },
-      ],
-    }),
     runnerCpu: fargateCpu(scope, 'runner_cpu', 'customer plane (runner)', 2048),
     runnerMemoryMb: intRange(
       scope,

@@ -3,17 +3,20 @@
 // the plane starts to require, renames or stops reading fails here until the stack follows; the secret
 // names against the names its secret store reads; the grants against the scopes its environments use.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
+import pg from 'pg';
 import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
 import { DEFAULT_ENVIRONMENTS } from '../../../customer-plane/environments/defaults.ts';
+import { supportsSyncAlways } from '../../../customer-plane/leaf/config.ts';
 import { RUN_INPUTS_PREFIX } from '../../../customer-plane/secrets/provider.ts';
 import type { SecretName } from '../../../customer-plane/secrets/store.ts';
+import { HEALTHCHECK_COMMAND } from '../../../terraform/src/containers.ts';
 import { RDS_CA_BUNDLE_PATH } from '../../../terraform/src/databases.ts';
 import { ENTRYPOINT_VARIABLES } from '../../../terraform/src/plane-env.ts';
-import { type Block, block, type ContainerDef, containerVariants, loadDist, resources, statements } from './tf-json.ts';
+import { type Block, block, type ContainerDef, containerVariants, loadDist, repoRoot, resources, statements } from './tf-json.ts';
 
 const tf = loadDist();
 const task = tf.resource.aws_ecs_task_definition.runner_task_definition;
@@ -152,6 +155,26 @@ test('DATABASE_URL names the RDS database over verified TLS, with no password in
   assert.equal(params['rds.force_ssl'], '1', 'and the server refuses anything else');
 });
 
+test('pg reads that DATABASE_URL as a verified TLS login with the CA bundle, taking the password from PGPASSWORD', () => {
+  const ca = join(repoDir, 'rds-ca.pem');
+  writeFileSync(ca, 'test CA bundle\n');
+  const url = atRunTime(base.environment!.find((e) => e.name === 'DATABASE_URL')!.value).replace(RDS_CA_BUNDLE_PATH, ca);
+  const before = process.env.PGPASSWORD;
+  process.env.PGPASSWORD = 'password-from-the-rds-secret';
+  try {
+    const client = new pg.Client({ connectionString: url });
+    const ssl = (client as unknown as { connectionParameters: { ssl: { ca?: string; rejectUnauthorized?: boolean } } }).connectionParameters
+      .ssl;
+    assert.equal(ssl.ca, 'test CA bundle\n', 'the CA bundle is the only trust anchor');
+    assert.notEqual(ssl.rejectUnauthorized, false, 'certificate verified (Node verifies unless told not to)');
+    assert.equal(client.password, 'password-from-the-rds-secret');
+    assert.equal(client.user, tf.resource.aws_db_instance.db.username);
+  } finally {
+    if (before === undefined) delete process.env.PGPASSWORD;
+    else process.env.PGPASSWORD = before;
+  }
+});
+
 test('paths the plane is given exist in the task: the state directory writable, repositories read-only, the console files on scratch', () => {
   const mounts = new Map(
     (withConsole as ContainerDef & { mountPoints: { containerPath: string; readOnly: boolean }[] }).mountPoints.map((m) => [
@@ -253,4 +276,31 @@ test('the task role writes only what the plane writes itself, and creates nothin
   for (const notWritten of ['secret_openai_api_key', 'secret_anthropic_api_key', 'secret_agent_token', 'secret_enroll_token'])
     assert.ok(!text.includes(notWritten), notWritten);
   assert.equal(resources(tf, 'aws_secretsmanager_secret_version').length, 0);
+});
+
+test('the runner image contract in terraform/README.md names what the task definition and the plane rely on', () => {
+  const readme = readFileSync(join(repoRoot, 'terraform', 'README.md'), 'utf8');
+  const contract = readme.slice(readme.indexOf('### What the vendor images must provide'), readme.indexOf('## Responsibility matrix'));
+  const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { devDependencies: Record<string, string> };
+  const nodeMajor = /(\d+)\./.exec(pkg.devDependencies.node)![1];
+  assert.match(contract, new RegExp(`Node ${nodeMajor}\\b`), 'the Node major the repository pins');
+  // The leaf's outbox is crash-safe only from the version whose config fsyncs every acknowledged write.
+  assert.ok(supportsSyncAlways('2.10.0') && !supportsSyncAlways('2.9.15'));
+  assert.match(contract, /nats-server 2\.10 or newer/);
+  const natsSource = readFileSync(join(repoRoot, 'shared', 'nats-server-process.ts'), 'utf8');
+  assert.match(natsSource, /NATS_SERVER_BIN \?\? '\/usr\/sbin\/nats-server'/);
+  assert.match(contract, /`\/usr\/sbin\/nats-server`/);
+  for (const needed of [
+    'bubblewrap',
+    'git',
+    'setpriv',
+    RDS_CA_BUNDLE_PATH,
+    HEALTHCHECK_COMMAND[1],
+    ...ENTRYPOINT_VARIABLES,
+    'CONSOLE_HOST',
+  ])
+    assert.ok(contract.includes(needed), `the contract names ${needed}`);
+  // And the sandbox's limit on Fargate is stated where the customer reads it.
+  assert.match(readme, /Fargate does not allow that/);
+  assert.match(readme, /sandbox: none/);
 });
