@@ -3,6 +3,7 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
 import { TerraformIterator } from 'cdktf';
 import type { StackContext } from './context.ts';
+import { PRIVATE_CIDR_PATTERN } from './variables.ts';
 
 // Every rule is its own resource so groups can reference each other without cycles, and so a reviewer
 // sees one line per allowed flow. Terraform removes the AWS default allow-all egress from every group it
@@ -127,5 +128,16 @@ export function createSecurityGroupRules(ctx: StackContext, sg: SecurityGroups, 
     fromPort: PORTS.console,
     toPort: PORTS.console,
     description: 'Local web console (HTTPS) from an allowed private network',
+    lifecycle: {
+      // The plane binds its console only to a private address (console/bind-address.ts): the task's
+      // address, taken from the VPC, must be one, or the plane would refuse to start with the console on.
+      precondition: [
+        {
+          condition: `\${can(regex("${PRIVATE_CIDR_PATTERN}", var.vpc_cidr))}`,
+          errorMessage:
+            'console_allowed_cidrs needs vpc_cidr inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16: the console listens only on a private address.',
+        },
+      ],
+    },
   });
 }

@@ -58,6 +58,14 @@ before(async () => {
       runner_repo: { value: '${local.runner_image_repository_arn}' },
       private_a: { value: '${cidrsubnet(var.vpc_cidr, 4, 0)}' },
       repos: { value: '${local.plane_repos}' },
+      // The console rule's precondition, evaluated as a value (a precondition itself needs the provider).
+      console_vpc_ok: {
+        value: (
+          tf.resource.aws_vpc_security_group_ingress_rule.ingress_console_from_private_networks.lifecycle as {
+            precondition: { condition: string }[];
+          }
+        ).precondition[0].condition,
+      },
     },
   };
   writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(module));
@@ -88,6 +96,12 @@ test('valid inputs pass and derive the expected names and ARNs', { skip }, async
   assert.match(r.out, /private_a\s+= "10\.42\.0\.0\/20"/);
   // REPOS as the plane parses it: alias=/absolute/path pairs, comma-separated.
   assert.match(r.out, /repos\s+= "app=\/repos\/app,shop-api=\/repos\/shop\/api"/);
+});
+
+test('the console needs the VPC in a private range, where the plane will bind it', { skip }, async () => {
+  assert.match((await plan({})).out, /console_vpc_ok\s+= true/);
+  for (const vpc of ['100.64.0.0/16', '11.0.0.0/16']) assert.match((await plan({ vpc_cidr: vpc })).out, /console_vpc_ok\s+= false/, vpc);
+  assert.match((await plan({ vpc_cidr: '172.20.0.0/16' })).out, /console_vpc_ok\s+= true/);
 });
 
 test('the console may be opened only from private networks', { skip }, async () => {
