@@ -35,7 +35,7 @@ export interface ContainerSpec {
   efs?: { name: string; fileSystemId: string; accessPointId: string; containerPath: string; readOnly?: boolean }[];
   /**
    * Seconds between SIGTERM and SIGKILL. The process drains in that time: the runner stops taking work
-   * and nacks what it has not started, the leaf flushes its outbox, the collector exports its buffer.
+   * and gives back what it has not started, flushing its outbox; the collector exports its buffer.
    * 120 is the Fargate maximum and also the Spot interruption notice.
    */
   stopTimeout: number;
