@@ -10,7 +10,10 @@ import { checkSigV4 } from './sigv4.ts';
  * wire protocol (JSON 1.1: `POST /` with `X-Amz-Target: secretsmanager.<Operation>`, SigV4-signed,
  * errors as `{"__type": …}`), so the real `@aws-sdk/client-secrets-manager` client is what is tested.
  * Operations: GetSecretValue, CreateSecret, PutSecretValue, DeleteSecret, ListSecrets (name filter,
- * pagination). Its request log keeps operation names and statuses, never secret names or values.
+ * pagination). A secret created without a value (as Terraform creates the stack's secrets) has no
+ * version: reading it is ResourceNotFoundException, as AWS answers, until a value is put. With
+ * `authorize`, a request it refuses is AccessDeniedException (an IAM policy's decision, for tests of the
+ * stack's grants). Its request log keeps operation names and statuses, never secret names or values.
  */
 /** Not frozen: the SDK marks the credentials object it is given. */
 export const FAKE_AWS_CREDENTIALS = { accessKeyId: 'AKIAFAKEFAKEFAKE0001', secretAccessKey: 'fake-secret-access-key' };
@@ -21,13 +24,18 @@ export type FakeSecretsManager = {
   endpoint: string;
   /** `status` answers every request with that status and `body` (an AWS error body); `hang` never answers. */
   setFault(fault: Extract<Fault, { status: number } | { hang: true }> | null, scope?: FaultScope): void;
-  requests: { readonly log: ReadonlyArray<{ op: string; status: number }>; reset(): void };
+  /** Each request's operation and status, and for a refusal its AWS error type. */
+  requests: { readonly log: ReadonlyArray<{ op: string; status: number; error?: string }>; reset(): void };
   /** The stored secret names (for assertions about what exists; values are not exposed). */
   names(): string[];
   close(): Promise<void>;
 };
 
-type Stored = { arn: string; name: string; value: string; versionId: string; created: number; deleted?: number };
+/** A secret a request names, for `authorize`: its name as given (SecretId or Name), undefined for ListSecrets. */
+export type FakeAuthorize = (op: string, secretName: string | undefined) => boolean;
+
+/** `value` undefined: created without a value, so it has no current version yet. */
+type Stored = { arn: string; name: string; value?: string; versionId?: string; created: number; deleted?: number };
 
 /** An error the FAKE answers with, in AWS's shape: its `__type` and HTTP status. */
 class AwsError extends AgentplaneError {
@@ -40,11 +48,11 @@ class AwsError extends AgentplaneError {
   }
 }
 
-export async function startFakeSecretsManager(opts: { clock?: () => number } = {}): Promise<FakeSecretsManager> {
+export async function startFakeSecretsManager(opts: { clock?: () => number; authorize?: FakeAuthorize } = {}): Promise<FakeSecretsManager> {
   const clock = opts.clock ?? Date.now;
   const faults = createFaultController(clock);
   const secrets = new Map<string, Stored>();
-  let log: Array<{ op: string; status: number }> = [];
+  let log: Array<{ op: string; status: number; error?: string }> = [];
 
   const find = (id: unknown): Stored => {
     if (typeof id !== 'string' || !id) throw new AwsError('InvalidParameterException', 'SecretId is required');
@@ -68,6 +76,11 @@ export async function startFakeSecretsManager(opts: { clock?: () => number } = {
   const operations: Record<string, (b: Record<string, unknown>) => unknown> = {
     GetSecretValue(b) {
       const s = live(b.SecretId);
+      if (s.value === undefined)
+        throw new AwsError(
+          'ResourceNotFoundException',
+          "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT",
+        );
       return {
         ARN: s.arn,
         Name: s.name,
@@ -81,15 +94,16 @@ export async function startFakeSecretsManager(opts: { clock?: () => number } = {
       if (typeof b.Name !== 'string' || !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(b.Name))
         throw new AwsError('ValidationException', 'invalid Name');
       if (secrets.has(b.Name)) throw new AwsError('ResourceExistsException', 'The operation failed because the secret already exists.');
+      const empty = b.SecretString === undefined;
       const s: Stored = {
         arn: `arn:aws:secretsmanager:${FAKE_AWS_REGION}:000000000000:secret:${b.Name}-${randomUUID().slice(0, 6)}`,
         name: b.Name,
-        value: value(b.SecretString),
-        versionId: randomUUID(),
+        value: empty ? undefined : value(b.SecretString),
+        versionId: empty ? undefined : randomUUID(),
         created: clock(),
       };
       secrets.set(s.name, s);
-      return { ARN: s.arn, Name: s.name, VersionId: s.versionId };
+      return { ARN: s.arn, Name: s.name, ...(s.versionId ? { VersionId: s.versionId } : {}) };
     },
     PutSecretValue(b) {
       const s = live(b.SecretId);
@@ -132,7 +146,7 @@ export async function startFakeSecretsManager(opts: { clock?: () => number } = {
   async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const target = String(req.headers['x-amz-target'] ?? '');
     const op = target.startsWith('secretsmanager.') ? target.slice('secretsmanager.'.length) : '';
-    const record = (status: number) => log.push({ op: op || 'unknown', status });
+    const record = (status: number, error?: string) => log.push({ op: op || 'unknown', status, ...(error ? { error } : {}) });
     const fault = faults.take();
     if (fault && 'hang' in fault) return;
     if (fault && 'status' in fault) {
@@ -157,13 +171,27 @@ export async function startFakeSecretsManager(opts: { clock?: () => number } = {
       record(400);
       return send(res, 400, { __type: 'SerializationException', message: 'body is not JSON' }, 'SerializationException');
     }
+    if (opts.authorize) {
+      const named = op === 'CreateSecret' ? body.Name : body.SecretId;
+      const target =
+        typeof named === 'string' ? ((secrets.get(named) ?? [...secrets.values()].find((x) => x.arn === named))?.name ?? named) : undefined;
+      if (!opts.authorize(op, target)) {
+        record(400, 'AccessDeniedException');
+        return send(
+          res,
+          400,
+          { __type: 'AccessDeniedException', message: `not authorized to perform secretsmanager:${op}` },
+          'AccessDeniedException',
+        );
+      }
+    }
     try {
       const out = operations[op](body);
       record(200);
       send(res, 200, out);
     } catch (err) {
       if (!(err instanceof AwsError)) throw err;
-      record(err.status);
+      record(err.status, err.type);
       send(res, err.status, { __type: err.type, message: err.message }, err.type);
     }
   }

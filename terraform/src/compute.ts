@@ -14,11 +14,11 @@ export interface Cluster {
   cluster: EcsCluster;
   capacityProviders: EcsClusterCapacityProviders;
   namespace: ServiceDiscoveryPrivateDnsNamespace;
-  /** DNS names the services find each other by inside the VPC. */
-  leafHost: string;
+  /** DNS names inside the VPC: the collector (for the plane's OTLP export) and the plane's console. */
   otelHost: string;
-  leafDiscovery: ServiceDiscoveryService;
+  consoleHost: string;
   otelDiscovery: ServiceDiscoveryService;
+  consoleDiscovery: ServiceDiscoveryService;
 }
 
 export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups): Cluster {
@@ -36,7 +36,7 @@ export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups)
     defaultCapacityProviderStrategy: [{ capacityProvider: 'FARGATE', weight: 1, base: 0 }],
   });
 
-  // Private DNS inside the VPC only: the leaf and the collector are found by name, never exposed.
+  // Private DNS inside the VPC only: the collector and the plane's console are found by name, never exposed.
   const namespace = new ServiceDiscoveryPrivateDnsNamespace(scope, 'namespace', {
     name: `${name}.agentplane.internal`,
     vpc: vpcId,
@@ -55,32 +55,35 @@ export function createCluster(ctx: StackContext, vpcId: string, logs: LogGroups)
       },
       healthCheckCustomConfig: { failureThreshold: 1 },
     });
-  const leafDiscovery = discovery('leaf');
   const otelDiscovery = discovery('otel');
+  const consoleDiscovery = discovery('console');
   return {
     cluster,
     capacityProviders,
     namespace,
-    leafHost: `leaf.${namespace.name}`,
     otelHost: `otel.${namespace.name}`,
-    leafDiscovery,
+    consoleHost: `console.${namespace.name}`,
     otelDiscovery,
+    consoleDiscovery,
   };
 }
 
 export interface ServiceSpec {
-  service: 'runner' | 'leaf' | 'otel';
+  service: 'runner' | 'otel';
   taskDefinition: EcsTaskDefinition;
   desiredCount: number;
   subnetIds: string[];
   securityGroupId: string;
   /**
    * Whether the service tolerates Fargate Spot interruptions (two minutes' notice, then SIGTERM). The
-   * runner does: unacked work returns to the JetStream queue. The leaf does not: it holds the outbox and
-   * the single hub link, so it stays on regular Fargate.
+   * collector does. The plane does not: it is one task holding the outbox, the hub link and the runs in
+   * flight, so it stays on regular Fargate.
    */
   spot: boolean;
-  /** The leaf is a single writer of its JetStream store: a replacement must not overlap the old task. */
+  /**
+   * The plane is the single writer of its state directory (JetStream store, egress sequence, audit log):
+   * a replacement must not overlap the old task.
+   */
   singleWriter?: boolean;
   registryArn?: string;
   /** Resources the tasks need at start (EFS mount targets) that the service does not otherwise reference. */

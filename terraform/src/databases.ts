@@ -1,27 +1,33 @@
 import { DbInstance } from '@cdktf/provider-aws/lib/db-instance/index.js';
 import { DbParameterGroup } from '@cdktf/provider-aws/lib/db-parameter-group/index.js';
 import { DbSubnetGroup } from '@cdktf/provider-aws/lib/db-subnet-group/index.js';
-import { ElasticacheReplicationGroup } from '@cdktf/provider-aws/lib/elasticache-replication-group/index.js';
-import { ElasticacheSubnetGroup } from '@cdktf/provider-aws/lib/elasticache-subnet-group/index.js';
 import { dbIdentifier, type StackContext } from './context.ts';
 import type { LogGroups } from './observability.ts';
 
-// The metadata database and the cache. Both private (subnet groups over the private subnets only, reached
-// from the runner's security group only), both encrypted with the stack's data key, both TLS-only.
+// The customer plane's own Postgres: its run ledger (`runtime` schema), approvals (`approvals`) and agent
+// memory (`memory`), which the plane migrates itself at every start. Private (a subnet group over the
+// private subnets, reached from the runner's security group only), encrypted with the stack's data key,
+// TLS-only. The plane needs nothing else stateful from AWS: no cache, no bucket.
 
 export interface Databases {
   db: DbInstance;
-  redis: ElasticacheReplicationGroup;
 }
 
 export interface DatabaseDeps {
   subnetIds: string[];
   dbSecurityGroupId: string;
-  redisSecurityGroupId: string;
   dataKeyArn: string;
   logs: LogGroups;
-  redisAuthToken: string;
 }
+
+/** The database the plane's DATABASE_URL names, and the RDS-managed master user it logs in as. */
+export const DB_NAME = 'agentplane';
+export const DB_USER = 'agentplane_admin';
+/**
+ * The RDS CA bundle the runner image ships (image contract, terraform/README.md): DATABASE_URL names it as
+ * sslrootcert, so the plane verifies the database's certificate and host name (sslmode=verify-full).
+ */
+export const RDS_CA_BUNDLE_PATH = '/etc/ssl/certs/rds-global-bundle.pem';
 
 const POSTGRES_MAJOR = '16';
 
@@ -60,8 +66,8 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     storageType: 'gp3',
     storageEncrypted: true,
     kmsKeyId: d.dataKeyArn,
-    dbName: 'agentplane',
-    username: 'agentplane_admin',
+    dbName: DB_NAME,
+    username: DB_USER,
     // RDS generates the master password and keeps it in Secrets Manager; it never appears in state.
     manageMasterUserPassword: true,
     masterUserSecretKmsKeyId: d.dataKeyArn,
@@ -90,36 +96,5 @@ export function createDatabases(ctx: StackContext, d: DatabaseDeps): Databases {
     dependsOn: [d.logs.rdsPostgresql, d.logs.rdsUpgrade],
   });
 
-  const redisSubnets = new ElasticacheSubnetGroup(scope, 'redis_subnets', {
-    name: `${name}-redis`,
-    subnetIds: d.subnetIds,
-    description: 'Private subnets of the agentplane customer plane',
-  });
-  const redis = new ElasticacheReplicationGroup(scope, 'redis', {
-    replicationGroupId: name,
-    description: 'agentplane customer plane: rate limits and caches',
-    engine: 'redis',
-    engineVersion: '7.1',
-    nodeType: vars.redisNodeType.stringValue,
-    port: 6379,
-    numCacheClusters: 2,
-    automaticFailoverEnabled: true,
-    multiAzEnabled: true,
-    subnetGroupName: redisSubnets.name,
-    securityGroupIds: [d.redisSecurityGroupId],
-    atRestEncryptionEnabled: 'true',
-    kmsKeyId: d.dataKeyArn,
-    transitEncryptionEnabled: true,
-    transitEncryptionMode: 'required',
-    authToken: d.redisAuthToken,
-    autoMinorVersionUpgrade: 'true',
-    maintenanceWindow: 'sun:04:30-sun:05:30',
-    snapshotRetentionLimit: 1,
-    snapshotWindow: '01:00-02:00',
-    applyImmediately: false,
-    // No slow-log delivery: ElastiCache log delivery makes AWS add an account-wide CloudWatch Logs
-    // resource policy outside Terraform, which would outlive the stack.
-  });
-
-  return { db, redis };
+  return { db };
 }

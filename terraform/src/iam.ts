@@ -10,8 +10,11 @@ import { ECR_IMAGE_PATTERN } from './variables.ts';
 // every resource is an ARN of this stack, except the single documented case AWS defines only on "*".
 // Policies are inline, so they are created and destroyed with their role and cannot be attached elsewhere.
 
-/** AWS defines ecr:GetAuthorizationToken on no resource type: it can only be granted on "*". */
-export const ACTIONS_ONLY_GRANTABLE_ON_STAR = ['ecr:GetAuthorizationToken'] as const;
+/**
+ * AWS defines these actions on no resource type: they can only be granted on "*". ListSecrets returns
+ * names and metadata, never a value; every value read is scoped to the stack's own secrets.
+ */
+export const ACTIONS_ONLY_GRANTABLE_ON_STAR = ['ecr:GetAuthorizationToken', 'secretsmanager:ListSecrets'] as const;
 
 function trust(ctx: StackContext, id: string, service: string, sourceArn: string) {
   return policyDocument(ctx.scope, `${id}_trust`, [
@@ -77,7 +80,7 @@ export function kmsDecryptVia(
 }
 
 export interface ServiceRoleSpec {
-  service: 'runner' | 'leaf' | 'otel';
+  service: 'runner' | 'otel';
   image: TerraformVariable;
   logGroupArn: string;
   /** Secrets ECS injects into the container environment at start (read by the execution role). */
@@ -94,7 +97,7 @@ export interface ServiceRoles {
 export function createServiceRoles(ctx: StackContext, spec: ServiceRoleSpec): ServiceRoles {
   const ecsSource = arn(ctx, 'ecs', '*');
   const exec: Statement[] = [
-    { sid: 'EcrLogin', actions: [...ACTIONS_ONLY_GRANTABLE_ON_STAR], resources: ['*'] },
+    { sid: 'EcrLogin', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
     {
       sid: 'PullPinnedImage',
       actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],

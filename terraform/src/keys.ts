@@ -3,7 +3,7 @@ import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { arn, logGroupPrefixes, type StackContext } from './context.ts';
 import { policyDocument, type Statement } from './iam-doc.ts';
 
-// Two customer-managed keys: one for data at rest (database, cache, file system, bucket, secrets) and one
+// Two customer-managed keys: one for data at rest (database, file system, secrets) and one
 // for logs. Logs need a key policy that lets the CloudWatch Logs service use the key; keeping that grant
 // off the data key means a log-service principal can never decrypt customer data.
 

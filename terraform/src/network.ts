@@ -12,7 +12,8 @@ import { Fn } from 'cdktf';
 import type { StackContext } from './context.ts';
 
 // Workloads live only in private subnets. The public subnets exist for one reason: to hold the NAT
-// gateways that carry the leaf's outbound link to the hub and (in direct mode) LLM calls. Everything
+// gateways that carry the plane's outbound link to the hub, its calls to the control plane and (in direct
+// mode) LLM calls. Everything
 // AWS-bound goes through VPC endpoints instead, so it never touches the internet.
 
 /** Interface endpoints the tasks need to start and run without a route to AWS public endpoints. */
@@ -114,7 +115,7 @@ export function createNetwork(ctx: StackContext, flowLog: { logGroupArn: string;
 
 export function createEndpoints(ctx: StackContext, net: Network, endpointSgId: string): { s3PrefixListId: string } {
   const { scope, name } = ctx;
-  // S3 as a gateway endpoint: ECR image layers are served from S3, and the artifacts bucket is S3 too.
+  // S3 as a gateway endpoint: ECR serves image layers from S3.
   const s3 = new VpcEndpoint(scope, 'vpce_s3', {
     vpcId: net.vpc.id,
     serviceName: `com.amazonaws.${ctx.region}.s3`,

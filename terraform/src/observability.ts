@@ -6,7 +6,7 @@ import { clusterName, dbIdentifier, type StackContext } from './context.ts';
 // with the stack's key, have the customer's retention, and are deleted by `terraform destroy` instead of
 // being left behind in the account.
 
-export type LogGroupName = 'runner' | 'leaf' | 'otel' | 'metrics' | 'flow' | 'rdsPostgresql' | 'rdsUpgrade' | 'containerInsights';
+export type LogGroupName = 'runner' | 'otel' | 'metrics' | 'flow' | 'rdsPostgresql' | 'rdsUpgrade' | 'containerInsights';
 
 export type LogGroups = Record<LogGroupName, CloudwatchLogGroup>;
 
@@ -14,7 +14,6 @@ export function createLogGroups(ctx: StackContext, logsKeyArn: string): LogGroup
   const own = (suffix: string) => `/agentplane/${ctx.name}/${suffix}`;
   const names: Record<LogGroupName, string> = {
     runner: own('runner'),
-    leaf: own('nats-leaf'),
     otel: own('otel-collector'),
     metrics: own('metrics'),
     flow: own('vpc-flow-logs'),

@@ -1,25 +1,27 @@
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group/index.js';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule/index.js';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule/index.js';
+import { TerraformIterator } from 'cdktf';
 import type { StackContext } from './context.ts';
+import { PRIVATE_CIDR_PATTERN } from './variables.ts';
 
 // Every rule is its own resource so groups can reference each other without cycles, and so a reviewer
 // sees one line per allowed flow. Terraform removes the AWS default allow-all egress from every group it
 // creates; a group with no egress rule below therefore has no egress at all.
 
-export const PORTS = { https: 443, natsClient: 4222, otlpHttp: 4318, postgres: 5432, redis: 6379, nfs: 2049 } as const;
+/** `console` is the local web console's HTTPS port (CONSOLE_PORT) on the plane's task. */
+export const PORTS = { https: 443, otlpHttp: 4318, postgres: 5432, nfs: 2049, console: 7480 } as const;
 
-export type GroupName = 'endpoints' | 'runner' | 'leaf' | 'otel' | 'db' | 'redis' | 'efs';
+export type GroupName = 'endpoints' | 'runner' | 'otel' | 'db' | 'efs';
 export type SecurityGroups = Record<GroupName, SecurityGroup>;
 
 const PURPOSE: Record<GroupName, string> = {
   endpoints: "VPC interface endpoints: HTTPS from the stack's tasks only",
-  runner: 'Runner tasks: no inbound; out to data stores, leaf, collector and HTTPS',
-  leaf: 'NATS leaf: client connections from the runner only; out to the hub leafnode port',
-  otel: 'OTEL collector: OTLP from the runner and the leaf only',
-  db: 'RDS Postgres: from the runner only',
-  redis: 'ElastiCache Redis: from the runner only',
-  efs: 'EFS workspaces and JetStream store: NFS from the runner and the leaf only',
+  runner:
+    'Customer plane: inbound only to its console from private networks; out to the database, file system, collector, HTTPS and the hub',
+  otel: 'OTEL collector: OTLP from the customer plane only',
+  db: 'RDS Postgres: from the customer plane only',
+  efs: 'EFS state and repositories: NFS from the customer plane only',
 };
 
 export function createSecurityGroups(ctx: StackContext, vpcId: string): SecurityGroups {
@@ -46,15 +48,10 @@ interface Flow {
 // rule on the destination, so neither side is open wider than the other.
 const FLOWS: Flow[] = [
   { from: 'runner', to: 'endpoints', port: PORTS.https, why: 'AWS APIs through interface endpoints' },
-  { from: 'leaf', to: 'endpoints', port: PORTS.https, why: 'AWS APIs through interface endpoints' },
   { from: 'otel', to: 'endpoints', port: PORTS.https, why: 'AWS APIs through interface endpoints' },
-  { from: 'runner', to: 'leaf', port: PORTS.natsClient, why: 'work queue, outbox and dispatch over NATS' },
   { from: 'runner', to: 'otel', port: PORTS.otlpHttp, why: 'metrics and traces (OTLP/HTTP)' },
-  { from: 'leaf', to: 'otel', port: PORTS.otlpHttp, why: 'leaf metrics (OTLP/HTTP)' },
-  { from: 'runner', to: 'db', port: PORTS.postgres, why: 'metadata store' },
-  { from: 'runner', to: 'redis', port: PORTS.redis, why: 'rate limits and caches (TLS)' },
-  { from: 'runner', to: 'efs', port: PORTS.nfs, why: 'workspace file system (TLS)' },
-  { from: 'leaf', to: 'efs', port: PORTS.nfs, why: 'JetStream store (TLS)' },
+  { from: 'runner', to: 'db', port: PORTS.postgres, why: 'run ledger, approvals and memory (TLS)' },
+  { from: 'runner', to: 'efs', port: PORTS.nfs, why: 'state directory and repositories (TLS)' },
 ];
 
 export function createSecurityGroupRules(ctx: StackContext, sg: SecurityGroups, s3PrefixListId: string): void {
@@ -80,21 +77,22 @@ export function createSecurityGroupRules(ctx: StackContext, sg: SecurityGroups, 
   }
 
   // Image layers come from S3; the gateway endpoint's prefix list keeps that traffic on the AWS network.
-  for (const g of ['runner', 'leaf', 'otel'] as const) {
+  for (const g of ['runner', 'otel'] as const) {
     new VpcSecurityGroupEgressRule(scope, `egress_${g}_to_s3_${PORTS.https}`, {
       securityGroupId: sg[g].id,
       prefixListId: s3PrefixListId,
       ipProtocol: 'tcp',
       fromPort: PORTS.https,
       toPort: PORTS.https,
-      description: 'S3 through the gateway endpoint (image layers, artifacts)',
+      description: 'S3 through the gateway endpoint (image layers)',
     });
   }
 
-  // The only two flows that leave the VPC. The leaf dials the hub; the runner calls HTTPS APIs (LLM
-  // providers in direct mode, the vendor's LLM proxy in routed mode). Both go out through the NAT.
-  new VpcSecurityGroupEgressRule(scope, 'egress_leaf_to_hub_leafnode', {
-    securityGroupId: sg.leaf.id,
+  // The only two flows that leave the VPC, both from the plane and both through the NAT: its embedded leaf
+  // dials the hub; it calls HTTPS APIs (the control plane at enrollment and in routed mode, LLM providers
+  // in direct mode).
+  new VpcSecurityGroupEgressRule(scope, 'egress_runner_to_hub_leafnode', {
+    securityGroupId: sg.runner.id,
     cidrIpv4: '0.0.0.0/0',
     ipProtocol: 'tcp',
     fromPort: ctx.vars.hubLeafnodePort.numberValue,
@@ -116,6 +114,30 @@ export function createSecurityGroupRules(ctx: StackContext, sg: SecurityGroups, 
     ipProtocol: 'tcp',
     fromPort: PORTS.https,
     toPort: PORTS.https,
-    description: 'HTTPS to LLM providers (direct) or the vendor LLM proxy (routed)',
+    description: 'HTTPS to the control plane (enrollment, routed LLM proxy) and LLM providers (direct)',
+  });
+
+  // The local web console, only with console_allowed_cidrs set, and only from those private networks (the
+  // variable refuses public ranges). One rule per CIDR, on the console's port and nothing else.
+  const consoleCidrs = TerraformIterator.fromList(ctx.vars.consoleAllowedCidrs.listValue);
+  new VpcSecurityGroupIngressRule(scope, 'ingress_console_from_private_networks', {
+    forEach: consoleCidrs,
+    securityGroupId: sg.runner.id,
+    cidrIpv4: consoleCidrs.value,
+    ipProtocol: 'tcp',
+    fromPort: PORTS.console,
+    toPort: PORTS.console,
+    description: 'Local web console (HTTPS) from an allowed private network',
+    lifecycle: {
+      // The plane binds its console only to a private address (console/bind-address.ts): the task's
+      // address, taken from the VPC, must be one, or the plane would refuse to start with the console on.
+      precondition: [
+        {
+          condition: `\${can(regex("${PRIVATE_CIDR_PATTERN}", var.vpc_cidr))}`,
+          errorMessage:
+            'console_allowed_cidrs needs vpc_cidr inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16: the console listens only on a private address.',
+        },
+      ],
+    },
   });
 }

@@ -1,56 +1,76 @@
-import { Fn } from 'cdktf';
 import type { StackContext } from './context.ts';
 import type { Statement } from './iam-doc.ts';
 import { kmsDecryptVia, logStreams } from './iam.ts';
-import type { Secrets } from './secrets.ts';
+import { PLANE_SECRET_NAMES, PLANE_WRITES, type Secrets, withConsoleAdmin } from './secrets.ts';
 import type { Storage } from './storage.ts';
 
 // What each container may call at run time, resource by resource.
 
-function efsClient(storage: Storage, accessPointArn: string): Statement {
-  return {
-    sid: 'MountFileSystemThroughOwnAccessPoint',
-    actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-    resources: [storage.fs.arn],
-    conditions: [{ test: 'StringEquals', variable: 'elasticfilesystem:AccessPointArn', values: [accessPointArn] }],
-  };
-}
-
-export function runnerTaskStatements(
-  ctx: StackContext,
-  d: { secrets: Secrets; dbSecretArn: string; storage: Storage; dataKeyArn: string },
-): Statement[] {
-  const bucket = d.storage.bucket.arn;
+/**
+ * The customer plane's task role: exactly the Secrets Manager calls its AWS secret store makes
+ * (customer-plane/secrets/aws-store.ts), on exactly the names it makes them for, and its two EFS mounts.
+ */
+export function runnerTaskStatements(ctx: StackContext, d: { secrets: Secrets; storage: Storage; dataKeyArn: string }): Statement[] {
+  const { secrets, storage } = d;
   return [
     {
-      sid: 'ReadSecretsAtUse',
-      actions: ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      // BYOK keys are appended only in direct mode (the list is empty in routed mode).
-      resources: Fn.concat([[d.secrets.telemetrySigningKey.arn, d.secrets.redisAuthToken.arn, d.dbSecretArn], d.secrets.byokArns]),
+      // Its own secrets, by fixed name: read at start (preflight, enrollment), at each signature and at
+      // each run's start (to mask them). The console's admin secret only when the console is on.
+      sid: 'ReadOwnSecrets',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: withConsoleAdmin(
+        secrets,
+        PLANE_SECRET_NAMES.map((n) => secrets.plane[n].arn),
+      ),
     },
     {
-      sid: 'ListArtifacts',
-      actions: ['s3:ListBucket'],
-      resources: [bucket],
+      // First start: the signing key it generates, then the leaf login enrollment returns; the console's
+      // admin secret, generated at the first start with the console on. Nothing else is ever written.
+      sid: 'WriteOwnSecretsAtFirstStart',
+      actions: ['secretsmanager:PutSecretValue'],
+      resources: withConsoleAdmin(
+        secrets,
+        PLANE_WRITES.map((n) => secrets.plane[n].arn),
+      ),
     },
     {
-      sid: 'ReadWriteArtifacts',
-      actions: ['s3:DeleteObject', 's3:GetObject', 's3:PutObject'],
-      resources: [`${bucket}/*`],
+      // Secrets runs use by reference: each environment's scope, one level under the stack's prefix.
+      sid: 'ReadEnvironmentScopes',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: secrets.scopeArnPatterns,
     },
-    kmsDecryptVia(ctx, d.dataKeyArn, ['secretsmanager', 's3']),
     {
-      sid: 'EncryptArtifactsWithStackKey',
+      // A run's secret inputs: read at use, deleted when the run ends (or at start once expired).
+      sid: 'ReadAndDeleteRunInputs',
+      actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+      resources: [secrets.runInputsArnPattern],
+    },
+    {
+      // A run is told the names in its scope (never values). AWS defines ListSecrets on no resource type.
+      sid: 'ListSecretNames',
+      actions: ['secretsmanager:ListSecrets'],
+      resources: ['*'],
+    },
+    kmsDecryptVia(ctx, d.dataKeyArn, ['secretsmanager']),
+    {
+      sid: 'EncryptOwnSecretsWithStackKey',
       actions: ['kms:GenerateDataKey'],
       resources: [d.dataKeyArn],
-      conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`s3.${ctx.region}.amazonaws.com`] }],
+      conditions: [{ test: 'StringEquals', variable: 'kms:ViaService', values: [`secretsmanager.${ctx.region}.amazonaws.com`] }],
     },
-    efsClient(d.storage, d.storage.workspaceAccessPoint.arn),
+    {
+      sid: 'MountStateReadWrite',
+      actions: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      resources: [storage.fs.arn],
+      conditions: [{ test: 'StringEquals', variable: 'elasticfilesystem:AccessPointArn', values: [storage.stateAccessPoint.arn] }],
+    },
+    {
+      sid: 'MountRepositoriesReadOnly',
+      actions: ['elasticfilesystem:ClientMount'],
+      resources: [storage.fs.arn],
+      conditions: [{ test: 'StringEquals', variable: 'elasticfilesystem:AccessPointArn', values: [storage.reposAccessPoint.arn] }],
+    },
   ];
-}
-
-export function leafTaskStatements(_ctx: StackContext, storage: Storage): Statement[] {
-  return [efsClient(storage, storage.jetstreamAccessPoint.arn)];
 }
 
 export function otelTaskStatements(_ctx: StackContext, metricsLogGroupArn: string): Statement[] {

@@ -13,9 +13,10 @@ import { createKeys } from './keys.ts';
 import { createEndpoints, createNetwork } from './network.ts';
 import { createLogGroups } from './observability.ts';
 import { createOutputs } from './outputs.ts';
-import { createSecrets } from './secrets.ts';
+import { consoleEnabled, createSecrets, withConsoleTls } from './secrets.ts';
+import { planeEnvironment, REPOS_DIR, RUNTIME_DIR, STATE_DIR } from './plane-env.ts';
 import { createSecurityGroupRules, createSecurityGroups, PORTS } from './security-groups.ts';
-import { leafTaskStatements, otelTaskStatements, runnerTaskStatements } from './service-policies.ts';
+import { otelTaskStatements, runnerTaskStatements } from './service-policies.ts';
 import { createStorage } from './storage.ts';
 import { defineVariables } from './variables.ts';
 
@@ -74,26 +75,28 @@ export class CustomerPlaneStack extends TerraformStack {
     const privateSubnetIds = net.privateSubnets.map((s) => s.id);
 
     const secrets = createSecrets(ctx, keys.data.arn);
-    const { db, redis } = createDatabases(ctx, {
+    const { db } = createDatabases(ctx, {
       subnetIds: privateSubnetIds,
       dbSecurityGroupId: sg.db.id,
-      redisSecurityGroupId: sg.redis.id,
       dataKeyArn: keys.data.arn,
       logs,
-      redisAuthToken: secrets.redisAuthTokenVersion.secretString,
     });
     const storage = createStorage(ctx, { subnetIds: privateSubnetIds, efsSecurityGroupId: sg.efs.id, dataKeyArn: keys.data.arn });
     const cluster = createCluster(ctx, net.vpc.id, logs);
     const dbSecretArn = db.masterUserSecret.get(0).secretArn;
+    const plane = planeEnvironment(ctx, { db, secrets, cluster });
 
-    // --- runner: takes work from the leaf's JetStream queue, runs agents in EFS workspaces.
+    // --- the customer plane (runner image): one task running the runner, egress, its embedded NATS leaf
+    // (which dials the hub and holds the JetStream outbox and work queue in STATE_DIR) and the console.
     const runnerRoles = createServiceRoles(ctx, {
       service: 'runner',
       image: vars.runnerImage,
       logGroupArn: logs.runner.arn,
-      injectedSecretArns: [],
+      // What ECS injects: the enrollment token and the database password (the code reads both from its
+      // environment only). Everything else the plane reads from Secrets Manager itself, with its task role.
+      injectedSecretArns: withConsoleTls(secrets, [secrets.enrollToken.arn, dbSecretArn]),
       dataKeyArn: keys.data.arn,
-      taskStatements: runnerTaskStatements(ctx, { secrets, dbSecretArn, storage, dataKeyArn: keys.data.arn }),
+      taskStatements: runnerTaskStatements(ctx, { secrets, storage, dataKeyArn: keys.data.arn }),
     });
     const runnerTask = createTaskDefinition(ctx, {
       service: 'runner',
@@ -103,91 +106,48 @@ export class CustomerPlaneStack extends TerraformStack {
       executionRoleArn: runnerRoles.execution.arn,
       taskRoleArn: runnerRoles.task.arn,
       logGroupName: logs.runner.name,
-      // Secrets are passed by ARN and read at use with the task role, so a value is never in the task's
-      // environment (where a child process or a crash dump could see it).
-      environment: {
-        AGENTPLANE_TENANT_ID: vars.tenantId.stringValue,
-        AGENTPLANE_LLM_MODE: vars.llmMode.stringValue,
-        AWS_REGION: ctx.region,
-        NATS_URL: `nats://${cluster.leafHost}:${PORTS.natsClient}`,
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://${cluster.otelHost}:${PORTS.otlpHttp}`,
-        DATABASE_HOST: db.address,
-        DATABASE_PORT: '5432',
-        DATABASE_NAME: 'agentplane',
-        DATABASE_SSLMODE: 'verify-full',
-        DATABASE_SECRET_ARN: dbSecretArn,
-        REDIS_URL: `rediss://${redis.primaryEndpointAddress}:${PORTS.redis}`,
-        REDIS_AUTH_SECRET_ARN: secrets.redisAuthToken.arn,
-        ARTIFACTS_BUCKET: storage.bucket.bucket,
-        TELEMETRY_SIGNING_KEY_SECRET_ARN: secrets.telemetrySigningKey.arn,
-        LLM_PROVIDER_KEYS_SECRET_ARN: secrets.byokArn,
-        WORKSPACE_ROOT: '/workspaces',
+      environment: plane.environment,
+      secrets: {
+        ENROLL_TOKEN: secrets.enrollToken.arn,
+        // The RDS-managed master secret is JSON; only its password field, read by pg as PGPASSWORD.
+        PGPASSWORD: `${dbSecretArn}:password::`,
       },
-      efs: {
-        name: 'workspaces',
-        fileSystemId: storage.fs.id,
-        accessPointId: storage.workspaceAccessPoint.id,
-        containerPath: '/workspaces',
+      variant: {
+        name: 'console',
+        when: consoleEnabled(ctx),
+        environment: plane.console,
+        secrets: {
+          AGENTPLANE_CONSOLE_TLS_CERT: secrets.consoleTlsCert.arn,
+          AGENTPLANE_CONSOLE_TLS_KEY: secrets.consoleTlsKey.arn,
+        },
       },
+      efs: [
+        { name: 'state', fileSystemId: storage.fs.id, accessPointId: storage.stateAccessPoint.id, containerPath: STATE_DIR },
+        {
+          name: 'repos',
+          fileSystemId: storage.fs.id,
+          accessPointId: storage.reposAccessPoint.id,
+          containerPath: REPOS_DIR,
+          readOnly: true,
+        },
+      ],
+      scratch: [RUNTIME_DIR],
+      portMappings: [PORTS.console],
       stopTimeout: 120,
     });
     createService(ctx, cluster, {
       service: 'runner',
       taskDefinition: runnerTask,
-      desiredCount: vars.runnerDesiredCount.numberValue,
-      subnetIds: privateSubnetIds,
-      securityGroupId: sg.runner.id,
-      spot: true,
-      dependsOn: storage.mountTargets,
-    });
-
-    // --- NATS leaf: dials out to the hub, keeps the outbox on EFS, serves the runner inside the VPC.
-    const leafRoles = createServiceRoles(ctx, {
-      service: 'leaf',
-      image: vars.leafImage,
-      logGroupArn: logs.leaf.arn,
-      injectedSecretArns: [secrets.leafCredentials.arn],
-      dataKeyArn: keys.data.arn,
-      taskStatements: leafTaskStatements(ctx, storage),
-    });
-    const leafTask = createTaskDefinition(ctx, {
-      service: 'leaf',
-      image: vars.leafImage.stringValue,
-      cpu: vars.leafCpu.stringValue,
-      memory: vars.leafMemoryMb.stringValue,
-      executionRoleArn: leafRoles.execution.arn,
-      taskRoleArn: leafRoles.task.arn,
-      logGroupName: logs.leaf.name,
-      environment: {
-        AGENTPLANE_TENANT_ID: vars.tenantId.stringValue,
-        NATS_HUB_URL: vars.hubUrl.stringValue,
-        NATS_CLIENT_PORT: String(PORTS.natsClient),
-        NATS_JETSTREAM_DIR: '/jetstream',
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://${cluster.otelHost}:${PORTS.otlpHttp}`,
-      },
-      secrets: { NATS_LEAF_CREDENTIALS: secrets.leafCredentials.arn },
-      portMappings: [PORTS.natsClient],
-      efs: {
-        name: 'jetstream',
-        fileSystemId: storage.fs.id,
-        accessPointId: storage.jetstreamAccessPoint.id,
-        containerPath: '/jetstream',
-      },
-      stopTimeout: 60,
-    });
-    createService(ctx, cluster, {
-      service: 'leaf',
-      taskDefinition: leafTask,
       desiredCount: 1,
       subnetIds: privateSubnetIds,
-      securityGroupId: sg.leaf.id,
+      securityGroupId: sg.runner.id,
       spot: false,
       singleWriter: true,
-      registryArn: cluster.leafDiscovery.arn,
+      registryArn: cluster.consoleDiscovery.arn,
       dependsOn: storage.mountTargets,
     });
 
-    // --- OTEL collector: receives OTLP from the runner and leaf, writes metrics to the customer's CloudWatch.
+    // --- OTEL collector: receives OTLP from the plane, writes metrics to the customer's CloudWatch.
     const otelRoles = createServiceRoles(ctx, {
       service: 'otel',
       image: vars.otelImage,
@@ -222,6 +182,6 @@ export class CustomerPlaneStack extends TerraformStack {
       registryArn: cluster.otelDiscovery.arn,
     });
 
-    createOutputs(ctx, { net, cluster, db, redis, storage, secrets, logs, keys });
+    createOutputs(ctx, { net, cluster, db, storage, secrets, logs, keys });
   }
 }

@@ -3,14 +3,6 @@ import { EfsBackupPolicy } from '@cdktf/provider-aws/lib/efs-backup-policy/index
 import { EfsFileSystem } from '@cdktf/provider-aws/lib/efs-file-system/index.js';
 import { EfsFileSystemPolicy } from '@cdktf/provider-aws/lib/efs-file-system-policy/index.js';
 import { EfsMountTarget } from '@cdktf/provider-aws/lib/efs-mount-target/index.js';
-import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
-import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
-import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
-import { Op } from 'cdktf';
 import type { StackContext } from './context.ts';
 import { policyDocument } from './iam-doc.ts';
 
@@ -20,26 +12,27 @@ export const WORKLOAD_GID = 10001;
 
 export interface Storage {
   fs: EfsFileSystem;
-  workspaceAccessPoint: EfsAccessPoint;
-  jetstreamAccessPoint: EfsAccessPoint;
-  bucket: S3Bucket;
+  /** The plane's STATE_DIR: its leaf's JetStream store (outbox, work queue), egress sequence, audit log, workspaces. */
+  stateAccessPoint: EfsAccessPoint;
+  /** The repositories agents work on (REPOS), mounted read-only into the plane; the customer fills it. */
+  reposAccessPoint: EfsAccessPoint;
   mountTargets: EfsMountTarget[];
 }
 
 export function createStorage(ctx: StackContext, d: { subnetIds: string[]; efsSecurityGroupId: string; dataKeyArn: string }): Storage {
-  const { scope, name, vars } = ctx;
+  const { scope, name } = ctx;
 
   const fs = new EfsFileSystem(scope, 'efs', {
-    creationToken: `${name}-workspaces`,
+    creationToken: `${name}-state`,
     encrypted: true,
     kmsKeyId: d.dataKeyArn,
     performanceMode: 'generalPurpose',
     throughputMode: 'elastic',
     lifecyclePolicy: [{ transitionToIa: 'AFTER_30_DAYS' }],
-    tags: { Name: `${name}-workspaces` },
+    tags: { Name: `${name}-state` },
   });
-  // Workspaces are ephemeral by design (checked out per workflow, deleted after); backing them up would
-  // create AWS Backup recovery points that outlive the stack.
+  // No AWS Backup: workspaces are rebuilt per run, the outbox is drained to the hub, the audit log is
+  // the customer's to copy; recovery points would outlive the stack.
   new EfsBackupPolicy(scope, 'efs_backup_policy', { fileSystemId: fs.id, backupPolicy: { status: 'DISABLED' } });
   const mountTargets = d.subnetIds.map(
     (subnetId, i) =>
@@ -61,8 +54,8 @@ export function createStorage(ctx: StackContext, d: { subnetIds: string[]; efsSe
       },
       tags: { Name: `${name}${path.replace(/\//g, '-')}` },
     });
-  const workspaceAccessPoint = accessPoint('efs_ap_workspaces', '/workspaces');
-  const jetstreamAccessPoint = accessPoint('efs_ap_jetstream', '/jetstream');
+  const stateAccessPoint = accessPoint('efs_ap_state', '/state');
+  const reposAccessPoint = accessPoint('efs_ap_repos', '/repos');
 
   // Refuse unencrypted NFS and any mount that does not go through one of the stack's access points.
   const fsPolicy = policyDocument(scope, 'efs_policy_doc', [
@@ -84,82 +77,5 @@ export function createStorage(ctx: StackContext, d: { subnetIds: string[]; efsSe
   ]);
   new EfsFileSystemPolicy(scope, 'efs_policy', { fileSystemId: fs.id, policy: fsPolicy.json });
 
-  // Globally unique name: tenant prefix plus the account id.
-  const bucket = new S3Bucket(scope, 'artifacts', {
-    bucket: `${name}-artifacts-${ctx.accountId}`,
-    // Tied to deletion_protection: while it is on, destroy fails on a non-empty bucket rather than delete
-    // artifacts; turning it off (the documented first step of a teardown) lets destroy empty the bucket.
-    forceDestroy: Op.not(vars.deletionProtection.booleanValue),
-    tags: { Name: `${name}-artifacts` },
-  });
-  new S3BucketOwnershipControls(scope, 'artifacts_ownership', {
-    bucket: bucket.id,
-    rule: { objectOwnership: 'BucketOwnerEnforced' },
-  });
-  const publicAccessBlock = new S3BucketPublicAccessBlock(scope, 'artifacts_public_access_block', {
-    bucket: bucket.id,
-    blockPublicAcls: true,
-    blockPublicPolicy: true,
-    ignorePublicAcls: true,
-    restrictPublicBuckets: true,
-  });
-  new S3BucketServerSideEncryptionConfigurationA(scope, 'artifacts_sse', {
-    bucket: bucket.id,
-    rule: [
-      {
-        applyServerSideEncryptionByDefault: { sseAlgorithm: 'aws:kms', kmsMasterKeyId: d.dataKeyArn },
-        bucketKeyEnabled: true,
-      },
-    ],
-  });
-  new S3BucketVersioningA(scope, 'artifacts_versioning', {
-    bucket: bucket.id,
-    versioningConfiguration: { status: 'Enabled' },
-  });
-  new S3BucketLifecycleConfiguration(scope, 'artifacts_lifecycle', {
-    bucket: bucket.id,
-    rule: [
-      {
-        id: 'retention',
-        status: 'Enabled',
-        filter: [{ prefix: '' }],
-        expiration: [{ days: vars.artifactRetentionDays.numberValue }],
-        noncurrentVersionExpiration: [{ noncurrentDays: vars.artifactRetentionDays.numberValue }],
-        abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-      },
-      {
-        id: 'expired-delete-markers',
-        status: 'Enabled',
-        filter: [{ prefix: '' }],
-        expiration: [{ expiredObjectDeleteMarker: true }],
-      },
-    ],
-  });
-  // Deny statements use s3:* on purpose: a deny that lists actions leaves every unlisted one open.
-  const bucketPolicy = policyDocument(scope, 'artifacts_policy_doc', [
-    {
-      sid: 'DenyInsecureTransport',
-      effect: 'Deny',
-      actions: ['s3:*'],
-      resources: [bucket.arn, `${bucket.arn}/*`],
-      principals: [{ type: 'AWS', identifiers: ['*'] }],
-      conditions: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
-    },
-    {
-      sid: 'DenyOldTls',
-      effect: 'Deny',
-      actions: ['s3:*'],
-      resources: [bucket.arn, `${bucket.arn}/*`],
-      principals: [{ type: 'AWS', identifiers: ['*'] }],
-      conditions: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }],
-    },
-  ]);
-  new S3BucketPolicy(scope, 'artifacts_policy', {
-    bucket: bucket.id,
-    policy: bucketPolicy.json,
-    // A policy put before the public access block could briefly be evaluated without it.
-    dependsOn: [publicAccessBlock],
-  });
-
-  return { fs, workspaceAccessPoint, jetstreamAccessPoint, bucket, mountTargets };
+  return { fs, stateAccessPoint, reposAccessPoint, mountTargets };
 }

@@ -17,6 +17,13 @@ const FARGATE_CPU = [256, 512, 1024, 2048, 4096, 8192, 16384] as const;
 export const ECR_IMAGE_PATTERN =
   '^([0-9]{12})\\.dkr\\.ecr\\.([a-z0-9-]+)\\.amazonaws\\.com(?:\\.cn)?/([a-z0-9][a-z0-9._/-]*)@sha256:[a-f0-9]{64}$';
 
+/**
+ * RFC 1918 IPv4 ranges as an HCL regex over a CIDR string: 10.x/8+, 172.16-31.x/12+, 192.168.x/16+. The console
+ * may be opened only from these (the plane itself refuses to listen on anything else, console/bind-address.ts).
+ */
+export const PRIVATE_CIDR_PATTERN =
+  '^(10\\\\.[0-9.]+/([89]|[12][0-9]|3[0-2])|172\\\\.(1[6-9]|2[0-9]|3[01])\\\\.[0-9.]+/(1[2-9]|2[0-9]|3[0-2])|192\\\\.168\\\\.[0-9.]+/(1[6-9]|2[0-9]|3[0-2]))$';
+
 /** Quotes a JS string as an HCL string literal (backslashes and quotes escaped). */
 export function hclString(value: string): string {
   return JSON.stringify(value);
@@ -87,20 +94,32 @@ export function defineVariables(scope: Construct) {
   const tenantId = new TerraformVariable(scope, 'tenant_id', {
     type: 'string',
     description:
-      'Tenant id issued by the vendor at enrollment (UUID or ULID). Used in resource names and in every message the plane signs.',
+      'Tenant id issued by the vendor with the enrollment token (a UUID). The plane is started with it (TENANT_ID); used in resource names and in every message the plane signs.',
     nullable: false,
     validation: [
       {
-        condition:
-          '${can(regex("^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9A-HJKMNP-TV-Z]{26})$", var.tenant_id))}',
-        errorMessage: 'tenant_id must be a lowercase UUID or a 26-character ULID.',
+        // The customer plane's config accepts a UUID only (customer-plane/config.ts); lowercase, because it names resources.
+        condition: '${can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", var.tenant_id))}',
+        errorMessage: 'tenant_id must be a lowercase UUID, as issued by the vendor.',
+      },
+    ],
+  });
+  const controlPlaneUrl = new TerraformVariable(scope, 'control_plane_url', {
+    type: 'string',
+    description:
+      'The vendor control plane\'s base URL, e.g. https://control.eu.agentplane.example. The plane enrolls there at first start and, with llm_mode = "routed", calls its LLM proxy.',
+    nullable: false,
+    validation: [
+      {
+        condition: '${can(regex("^https://[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:[0-9]{1,5})?(/.*)?$", var.control_plane_url))}',
+        errorMessage: 'control_plane_url must be an https:// URL; the plane refuses other schemes off its own machine.',
       },
     ],
   });
   const hubUrl = new TerraformVariable(scope, 'hub_url', {
     type: 'string',
     description:
-      "Leafnode URL of the vendor's NATS hub, e.g. tls://hub.eu.agentplane.example:7422. TLS only; the leaf dials out, nothing dials in.",
+      "Leafnode URL of the vendor's NATS hub, e.g. tls://hub.eu.agentplane.example:7422, as the vendor's release notes give it. TLS only; the plane's leaf dials out, nothing dials in. The leaf itself dials the URL the control plane hands out at enrollment; this variable opens the security group for it.",
     nullable: false,
     validation: [
       {
@@ -133,7 +152,7 @@ export function defineVariables(scope: Construct) {
   const llmMode = new TerraformVariable(scope, 'llm_mode', {
     type: 'string',
     description:
-      "direct: the runner calls LLM providers with your own keys (BYOK secrets are created; only token counts leave). routed: calls go through the vendor's LLM proxy and no provider keys live here.",
+      "The plane's LLM_MODE. direct: it calls LLM providers with your own keys (the openai-api-key / anthropic-api-key secrets; only token counts leave). routed: calls go through the vendor's LLM proxy with the agent-token secret.",
     default: 'direct',
     nullable: false,
     validation: [
@@ -159,19 +178,12 @@ export function defineVariables(scope: Construct) {
   return {
     region,
     tenantId,
+    controlPlaneUrl,
     hubUrl,
     hubLeafnodePort,
     vpcCidr,
     llmMode,
     logRetentionDays,
-    artifactRetentionDays: intRange(
-      scope,
-      'artifact_retention_days',
-      'Days an object (and each noncurrent version) stays in the artifacts bucket before lifecycle expiry.',
-      30,
-      1,
-      3650,
-    ),
     backupRetentionDays: intRange(
       scope,
       'backup_retention_days',
@@ -183,13 +195,13 @@ export function defineVariables(scope: Construct) {
     deletionProtection: bool(
       scope,
       'deletion_protection',
-      'Protects the database from deletion and keeps the artifacts bucket from being emptied by terraform. Set to false and apply before `terraform destroy`.',
+      'Protects the database from deletion. Set to false and apply before `terraform destroy`.',
       true,
     ),
     dbMultiAz: bool(scope, 'db_multi_az', 'Run the database with a standby in the second AZ.', true),
     dbInstanceClass: new TerraformVariable(scope, 'db_instance_class', {
       type: 'string',
-      description: 'RDS instance class for the metadata database.',
+      description: "RDS instance class for the plane's database (run ledger, approvals, memory).",
       default: 'db.t4g.medium',
       nullable: false,
       validation: [
@@ -208,27 +220,55 @@ export function defineVariables(scope: Construct) {
       20,
       16384,
     ),
-    redisNodeType: new TerraformVariable(scope, 'redis_node_type', {
-      type: 'string',
-      description: 'ElastiCache node type for the Redis replication group (two nodes, one per AZ).',
-      default: 'cache.t4g.small',
+    runnerCpu: fargateCpu(scope, 'runner_cpu', 'customer plane (runner)', 2048),
+    runnerMemoryMb: intRange(
+      scope,
+      'runner_memory_mb',
+      'Memory (MiB) of the customer plane task (runner, its leaf and the commands agents run); must suit runner_cpu.',
+      4096,
+      512,
+      122880,
+    ),
+    runnerConcurrency: intRange(
+      scope,
+      'runner_concurrency',
+      'Workflows the customer plane runs at once (RUNNER_CONCURRENCY). The plane is one task; scale it with this and runner_cpu/runner_memory_mb.',
+      2,
+      1,
+      64,
+    ),
+    consoleAllowedCidrs: new TerraformVariable(scope, 'console_allowed_cidrs', {
+      type: 'list(string)',
+      description:
+        'Private networks (RFC 1918 IPv4 CIDRs, e.g. your VPN or office range reached through peering) that may open the local web console over HTTPS. Empty (the default): no console. Public ranges are refused.',
+      default: [],
       nullable: false,
       validation: [
         {
-          condition: '${can(regex("^cache\\\\.[a-z0-9]+\\\\.[a-z0-9]+$", var.redis_node_type))}',
-          errorMessage: 'redis_node_type must look like cache.<family>.<size>.',
+          // Each CIDR must be valid and lie inside 10/8, 172.16/12 or 192.168/16: the console is never public.
+          condition: `\${alltrue([for c in var.console_allowed_cidrs : can(cidrhost(c, 0)) && can(regex("${PRIVATE_CIDR_PATTERN}", c))])}`,
+          errorMessage:
+            'console_allowed_cidrs must list private IPv4 CIDRs (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) with a prefix of /8 or longer inside them.',
         },
       ],
     }),
-    runnerCpu: fargateCpu(scope, 'runner_cpu', 'runner', 1024),
-    runnerMemoryMb: intRange(scope, 'runner_memory_mb', 'Memory (MiB) of one runner task; must suit runner_cpu.', 2048, 512, 122880),
-    runnerDesiredCount: intRange(scope, 'runner_desired_count', 'Runner tasks during business hours.', 2, 0, 50),
-    leafCpu: fargateCpu(scope, 'leaf_cpu', 'NATS leaf', 512),
-    leafMemoryMb: intRange(scope, 'leaf_memory_mb', 'Memory (MiB) of the NATS leaf task.', 1024, 512, 30720),
+    repos: new TerraformVariable(scope, 'repos', {
+      type: 'map(string)',
+      description:
+        'Repositories agents may work on (REPOS), at least one: alias → its directory under /repos, the read-only repositories file system (efs_repos_access_point_id). The plane refuses to start while a directory is missing there.',
+      nullable: false,
+      validation: [
+        {
+          condition:
+            '${length(var.repos) > 0 && alltrue([for k, v in var.repos : can(regex("^[a-z0-9][a-z0-9-]{0,39}$", k)) && can(regex("^/repos/[A-Za-z0-9._/-]+$", v)) && !strcontains(v, "..")])}',
+          errorMessage:
+            'repos must map at least one lowercase alias (letters, digits, dashes) to an absolute path under /repos/ without "..".',
+        },
+      ],
+    }),
     otelCpu: fargateCpu(scope, 'otel_cpu', 'OTEL collector', 256),
     otelMemoryMb: intRange(scope, 'otel_memory_mb', 'Memory (MiB) of one OTEL collector task.', 512, 512, 30720),
-    runnerImage: image(scope, 'runner_image', 'Runner'),
-    leafImage: image(scope, 'leaf_image', 'NATS leaf'),
+    runnerImage: image(scope, 'runner_image', 'Customer plane (runner)'),
     otelImage: image(scope, 'otel_image', 'OTEL collector'),
     scaleToZeroOffHours: bool(
       scope,

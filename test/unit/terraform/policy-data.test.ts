@@ -120,19 +120,6 @@ test('RDS: logs exported to CloudWatch and TLS forced by the parameter group', (
   assert.equal(db.auto_minor_version_upgrade, true, 'minor-version patching by AWS');
 });
 
-test('ElastiCache: encrypted at rest (CMK) and in transit, with an AUTH token from Secrets Manager', () => {
-  const groups = resources(tf, 'aws_elasticache_replication_group');
-  assert.ok(groups.length > 0);
-  for (const [name, r] of groups) {
-    assert.ok(r.at_rest_encryption_enabled === true || r.at_rest_encryption_enabled === 'true', `${name} at rest`);
-    assert.ok(refersTo(r.kms_key_id, 'aws_kms_key.data_key'), `${name} kms`);
-    assert.equal(r.transit_encryption_enabled, true, `${name} transit`);
-    assert.equal(r.transit_encryption_mode, 'required', `${name} transit required`);
-    assert.ok(refersTo(r.auth_token, 'aws_secretsmanager_secret_version.secret_redis_auth_token_value'), `${name} auth token`);
-    assert.equal(r.automatic_failover_enabled, true, `${name} failover`);
-  }
-});
-
 test('EFS: file system encrypted with the customer-managed data key', () => {
   for (const [name, fs] of resources(tf, 'aws_efs_file_system')) {
     assert.equal(fs.encrypted, true, name);
@@ -176,97 +163,23 @@ test('EFS: access points force a fixed non-root POSIX user', () => {
   }
 });
 
-test('S3: all four public access block settings are on', () => {
-  const buckets = resources(tf, 'aws_s3_bucket').map(([n]) => n);
-  for (const name of buckets) {
-    const pab = resources(tf, 'aws_s3_bucket_public_access_block').find(([, p]) => refersTo(p.bucket, `aws_s3_bucket.${name}`));
-    assert.ok(pab, `${name} has a public access block`);
-    for (const k of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) {
-      assert.equal(pab[1][k], true, `${name} ${k}`);
-    }
-  }
-  assert.equal(resources(tf, 'aws_s3_bucket_acl').length, 0, 'no ACLs (ownership enforced)');
-  const own = resources(tf, 'aws_s3_bucket_ownership_controls');
-  assert.ok(own.every(([, o]) => block(o.rule).object_ownership === 'BucketOwnerEnforced'));
-});
-
-test("S3: default encryption is SSE-KMS with the stack's key", () => {
-  for (const [name] of resources(tf, 'aws_s3_bucket')) {
-    const sse = resources(tf, 'aws_s3_bucket_server_side_encryption_configuration').find(([, c]) =>
-      refersTo(c.bucket, `aws_s3_bucket.${name}`),
-    );
-    assert.ok(sse, `${name} has SSE configuration`);
-    const rule = blocks(sse[1].rule)[0];
-    const def = block(rule.apply_server_side_encryption_by_default);
-    assert.equal(def.sse_algorithm, 'aws:kms');
-    assert.ok(refersTo(def.kms_master_key_id, 'aws_kms_key.data_key'));
-  }
-});
-
-test('S3: versioning is enabled', () => {
-  for (const [name] of resources(tf, 'aws_s3_bucket')) {
-    const v = resources(tf, 'aws_s3_bucket_versioning').find(([, c]) => refersTo(c.bucket, `aws_s3_bucket.${name}`));
-    assert.ok(v, `${name} versioning resource`);
-    assert.equal(block(v[1].versioning_configuration).status, 'Enabled');
-  }
-});
-
-test('S3: bucket policy denies any request not made over TLS', () => {
-  for (const [name] of resources(tf, 'aws_s3_bucket')) {
-    const pol = resources(tf, 'aws_s3_bucket_policy').find(([, p]) => refersTo(p.bucket, `aws_s3_bucket.${name}`));
-    assert.ok(pol, `${name} has a bucket policy`);
-    const docName = /data\.aws_iam_policy_document\.([a-z_]+)\.json/.exec(String(pol[1].policy))?.[1];
-    assert.ok(docName);
-    const deny = blocks(tf.data.aws_iam_policy_document[docName].statement).find(
-      (s) =>
-        s.effect === 'Deny' &&
-        blocks(s.condition).some((c) => c.test === 'Bool' && c.variable === 'aws:SecureTransport' && (c.values as string[])[0] === 'false'),
-    );
-    assert.ok(deny, `${name} denies aws:SecureTransport=false`);
-    assert.deepEqual(deny.actions, ['s3:*']);
-  }
-});
-
-test('S3: lifecycle expires objects and old versions after artifact_retention_days', () => {
-  const lc = resources(tf, 'aws_s3_bucket_lifecycle_configuration');
-  assert.equal(lc.length, resources(tf, 'aws_s3_bucket').length);
-  for (const [name, c] of lc) {
-    const rules = blocks(c.rule).filter((r) => r.status === 'Enabled');
-    assert.ok(
-      rules.some((r) => blocks(r.expiration).some((e) => e.days === '${var.artifact_retention_days}')),
-      `${name} expiration`,
-    );
-    assert.ok(
-      rules.some((r) => blocks(r.noncurrent_version_expiration).some((e) => e.noncurrent_days === '${var.artifact_retention_days}')),
-      `${name} noncurrent expiration`,
-    );
-    assert.ok(
-      rules.some((r) => blocks(r.abort_incomplete_multipart_upload).length > 0),
-      `${name} aborts stale uploads`,
-    );
-  }
-});
-
 test('Secrets Manager: every secret is encrypted with the customer-managed key', () => {
   const secrets = resources(tf, 'aws_secretsmanager_secret');
   assert.ok(secrets.length >= 4);
   for (const [name, s] of secrets) assert.ok(refersTo(s.kms_key_id, 'aws_kms_key.data_key'), `${name} kms_key_id`);
 });
 
-test('Secrets Manager: leaf credentials, telemetry key and BYOK keys exist; only the Redis token has a value in state', () => {
+test("Secrets Manager: the plane's own secrets exist under the stack's prefix by the names the code reads; none has a value in state", () => {
   const names = resources(tf, 'aws_secretsmanager_secret').map(([, s]) => String(s.name));
-  for (const suffix of ['/nats-leaf-credentials', '/telemetry-signing-key', '/llm-provider-keys', '/redis-auth-token']) {
-    assert.ok(
-      names.some((n) => n.endsWith(suffix)),
-      suffix,
-    );
+  for (const id of ['tenant-signing-key', 'leaf-credentials', 'openai-api-key', 'anthropic-api-key', 'agent-token', 'local-nats-logins']) {
+    assert.ok(names.includes(`\${local.name}/${id}`), id);
   }
-  const versions = resources(tf, 'aws_secretsmanager_secret_version');
-  assert.deepEqual(
-    versions.map(([n]) => n),
-    ['secret_redis_auth_token_value'],
-  );
-  assert.equal(tf.resource.aws_secretsmanager_secret.secret_llm_provider_keys.count, '${(var.llm_mode == "direct") ? 1 : 0}');
+  assert.ok(names.includes('${local.name}/enroll-token'));
+  // The console's secrets exist only with the console on.
+  for (const id of ['local_admin_secret', 'console_tls_cert', 'console_tls_key']) {
+    assert.equal(tf.resource.aws_secretsmanager_secret[`secret_${id}`].count, '${(length(var.console_allowed_cidrs) >= 1) ? 1 : 0}', id);
+  }
+  assert.equal(resources(tf, 'aws_secretsmanager_secret_version').length, 0, 'no value passes through Terraform');
 });
 
 test('Containers: secrets are referenced by ARN, never placed as literal values in task definitions', () => {
@@ -276,7 +189,13 @@ test('Containers: secrets are referenced by ARN, never placed as literal values 
         assert.doesNotMatch(e.value, /\.(secret_string|random_password|auth_token|password)\b/, `${name} ${e.name}`);
         assert.doesNotMatch(e.name, /(PASSWORD|TOKEN|PRIVATE_KEY|API_KEY)$/, `${name} ${e.name} looks like a secret value`);
       }
-      for (const s of c.secrets ?? []) assert.ok(refersTo(s.valueFrom, 'aws_secretsmanager_secret'), `${name} ${s.name}`);
+      for (const s of c.secrets ?? []) {
+        const fromStackSecret =
+          refersTo(s.valueFrom, 'aws_secretsmanager_secret') ||
+          /^\$\{local\.console_tls_(cert|key)_secret_arn\}$/.test(s.valueFrom) ||
+          s.valueFrom === '${aws_db_instance.db.master_user_secret[0].secret_arn}:password::';
+        assert.ok(fromStackSecret, `${name} ${s.name}: ${s.valueFrom}`);
+      }
     }
   }
 });

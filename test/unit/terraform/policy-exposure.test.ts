@@ -10,7 +10,12 @@ const INTERNET = ['0.0.0.0/0', '::/0'];
 // Actions AWS defines on no resource type, so they can only be granted on "*". Each needs a reason.
 const STAR_RESOURCE_ALLOWED: Record<string, string> = {
   'ecr:GetAuthorizationToken': 'ECR login token is account-wide; AWS offers no resource-level permission',
+  'secretsmanager:ListSecrets': 'lists names and metadata, never values; AWS offers no resource-level permission',
 };
+// Secrets named by pattern (a scope's secrets are the customer's, created after apply): this account and
+// region, under the stack's own prefix.
+const STACK_SECRET_PATTERN =
+  /^arn:\$\{data\.aws_partition\.partition\.partition\}:secretsmanager:\$\{var\.region\}:\$\{data\.aws_caller_identity\.caller\.account_id\}:secret:\$\{local\.name\}\/[a-z-]+\/\*$/;
 // Key policies: "*" as resource means "this key" (a key policy cannot name its own ARN).
 const KEY_POLICY_DOCS = new Set(['data_key_policy', 'logs_key_policy']);
 
@@ -66,13 +71,31 @@ test("Network: the VPC's default security group is adopted with no rules", () =>
   assert.equal(d[0][1].egress, undefined);
 });
 
-test("Security groups: no ingress from the internet (0.0.0.0/0 or ::/0), only from the stack's own groups", () => {
+test("Security groups: no ingress from the internet (0.0.0.0/0 or ::/0); only the stack's own groups, and the console from the private networks the customer lists", () => {
   for (const [name, sg] of resources(tf, 'aws_security_group')) {
     assert.equal(sg.ingress, undefined, `${name} has no inline ingress`);
     assert.equal(sg.egress, undefined, `${name} has no inline egress`);
   }
   assert.equal(resources(tf, 'aws_security_group_rule').length, 0, 'rules are vpc_security_group_*_rule resources');
+  // The one CIDR-sourced rule: the console's port on the plane, once per listed private network. The
+  // variable refuses public ranges at plan time (variables.test.ts).
+  const cidrRules = resources(tf, 'aws_vpc_security_group_ingress_rule').filter(([, r]) => r.cidr_ipv4 !== undefined);
+  assert.deepEqual(
+    cidrRules.map(([name, r]) => [name, r.for_each, r.cidr_ipv4, r.security_group_id, r.from_port, r.to_port, r.ip_protocol]),
+    [
+      [
+        'ingress_console_from_private_networks',
+        '${toset(var.console_allowed_cidrs)}',
+        '${each.value}',
+        '${aws_security_group.sg_runner.id}',
+        7480,
+        7480,
+        'tcp',
+      ],
+    ],
+  );
   for (const [name, r] of resources(tf, 'aws_vpc_security_group_ingress_rule')) {
+    if (name === 'ingress_console_from_private_networks') continue;
     assert.ok(!INTERNET.includes(String(r.cidr_ipv4)) && !INTERNET.includes(String(r.cidr_ipv6)), name);
     assert.equal(r.cidr_ipv4, undefined, `${name} no CIDR source`);
     assert.equal(r.cidr_ipv6, undefined, `${name} no CIDR source`);
@@ -102,14 +125,14 @@ test("Security groups: the only egress off the VPC is HTTPS and the hub's leafno
   const leafnode = resources(tf, 'aws_vpc_security_group_egress_rule').filter(([, r]) => r.from_port === '${var.hub_leafnode_port}');
   assert.deepEqual(
     leafnode.map(([, r]) => r.security_group_id),
-    ['${aws_security_group.sg_leaf.id}'],
-    'only the leaf dials the hub',
+    ['${aws_security_group.sg_runner.id}'],
+    'only the plane (its embedded leaf) dials the hub',
   );
 });
 
 test("Security groups: data stores and endpoints accept only the stack's workloads and have no egress", () => {
-  const workloads = ['sg_runner', 'sg_leaf', 'sg_otel'].map((g) => `\${aws_security_group.${g}.id}`);
-  for (const g of ['sg_db', 'sg_redis', 'sg_efs', 'sg_endpoints']) {
+  const workloads = ['sg_runner', 'sg_otel'].map((g) => `\${aws_security_group.${g}.id}`);
+  for (const g of ['sg_db', 'sg_efs', 'sg_endpoints']) {
     const id = `\${aws_security_group.${g}.id}`;
     const ingress = resources(tf, 'aws_vpc_security_group_ingress_rule').filter(([, r]) => r.security_group_id === id);
     assert.ok(ingress.length > 0, `${g} has ingress`);
@@ -120,7 +143,11 @@ test("Security groups: data stores and endpoints accept only the stack's workloa
   const runnerIngress = resources(tf, 'aws_vpc_security_group_ingress_rule').filter(
     ([, r]) => r.security_group_id === '${aws_security_group.sg_runner.id}',
   );
-  assert.equal(runnerIngress.length, 0, 'the runner accepts no connections at all');
+  assert.deepEqual(
+    runnerIngress.map(([name]) => name),
+    ['ingress_console_from_private_networks'],
+    'the plane accepts connections only on its console, and only from the listed private networks',
+  );
 });
 
 test('ECS: Container Insights is enabled on the cluster', () => {
@@ -134,7 +161,7 @@ test('ECS: Container Insights is enabled on the cluster', () => {
 
 test('ECS: containers run as a non-root user on a read-only root filesystem with no capabilities', () => {
   const tasks = resources(tf, 'aws_ecs_task_definition');
-  assert.equal(tasks.length, 3);
+  assert.equal(tasks.length, 2);
   for (const [name, t] of tasks) {
     assert.deepEqual(t.requires_compatibilities, ['FARGATE']);
     assert.equal(t.network_mode, 'awsvpc');
@@ -174,8 +201,12 @@ test('ECS: images come only from digest-pinned variables', () => {
 test('ECS: Fargate Spot only for services that tolerate interruption; no exec into containers', () => {
   const services = Object.fromEntries(resources(tf, 'aws_ecs_service'));
   const providers = (s: string) => blocks(services[s].capacity_provider_strategy).map((p) => p.capacity_provider);
-  assert.ok(providers('runner_service').includes('FARGATE_SPOT'), 'runner uses Spot');
-  assert.deepEqual(providers('leaf_service'), ['FARGATE'], 'leaf (outbox owner) stays on-demand');
+  assert.ok(providers('otel_service').includes('FARGATE_SPOT'), 'the collector uses Spot');
+  assert.deepEqual(providers('runner_service'), ['FARGATE'], 'the plane (outbox, hub link, runs in flight) stays on-demand');
+  // One plane task, the single writer of its state directory: a replacement never overlaps the old one.
+  assert.equal(services.runner_service.desired_count, 1);
+  assert.equal(services.runner_service.deployment_minimum_healthy_percent, 0);
+  assert.equal(services.runner_service.deployment_maximum_percent, 100);
   for (const [name, s] of Object.entries(services)) {
     assert.equal(s.enable_execute_command, false, `${name} exec`);
     assert.equal(block(s.deployment_circuit_breaker).rollback, true, `${name} rollback`);
@@ -193,7 +224,7 @@ test('IAM: no policy statement allows a wildcard action', () => {
 
 test('IAM: role policies name the stack\'s resources; "*" only for actions AWS cannot scope', () => {
   const docs = rolePolicyDocs(tf);
-  assert.ok(docs.size >= 7);
+  assert.ok(docs.size >= 5);
   for (const s of statements(tf).filter((x) => docs.has(x.doc))) {
     const res = typeof s.resources === 'string' ? [s.resources] : s.resources;
     assert.ok(res.length > 0, `${s.doc}/${s.sid} names resources`);
@@ -203,6 +234,7 @@ test('IAM: role policies name the stack\'s resources; "*" only for actions AWS c
       continue;
     }
     for (const r of res) {
+      if (STACK_SECRET_PATTERN.test(r)) continue;
       assert.match(
         r,
         /\$\{(aws_[a-z0-9_]+\.|local\.[a-z_]+_image_repository_arn|concat\(\[aws_)/,
@@ -244,12 +276,12 @@ test('IAM: one execution and one task role per service, inline policies only', (
   const roles = resources(tf, 'aws_iam_role')
     .map(([n]) => n)
     .sort();
-  assert.deepEqual(roles, ['flow_logs', 'leaf_execution', 'leaf_task', 'otel_execution', 'otel_task', 'runner_execution', 'runner_task']);
+  assert.deepEqual(roles, ['flow_logs', 'otel_execution', 'otel_task', 'runner_execution', 'runner_task']);
   for (const t of ['aws_iam_role_policy_attachment', 'aws_iam_policy_attachment', 'aws_iam_policy', 'aws_iam_user', 'aws_iam_access_key']) {
     assert.equal(resources(tf, t).length, 0, `no ${t}`);
   }
   const tasks = Object.fromEntries(resources(tf, 'aws_ecs_task_definition'));
-  for (const svc of ['runner', 'leaf', 'otel']) {
+  for (const svc of ['runner', 'otel']) {
     assert.equal(tasks[`${svc}_task_definition`].task_role_arn, `\${aws_iam_role.${svc}_task.arn}`);
     assert.equal(tasks[`${svc}_task_definition`].execution_role_arn, `\${aws_iam_role.${svc}_execution.arn}`);
   }
@@ -289,19 +321,13 @@ test('Ownership: no provisioners, null resources, external programs or local fil
 });
 
 test('Ownership: data sources only read; everything created is a resource of this stack', () => {
-  const readOnly = new Set([
-    'aws_availability_zones',
-    'aws_caller_identity',
-    'aws_partition',
-    'aws_iam_policy_document',
-    'aws_secretsmanager_random_password',
-  ]);
+  const readOnly = new Set(['aws_availability_zones', 'aws_caller_identity', 'aws_partition', 'aws_iam_policy_document']);
   for (const type of Object.keys(tf.data)) assert.ok(readOnly.has(type), `data.${type} is not known to be read-only`);
   assert.equal(tf.terraform.backend, undefined, 'no backend baked in (no machine paths, customer chooses)');
   assert.match(String((tf.terraform.required_providers as Record<string, { source: string }>).aws.source), /^hashicorp\/aws$/);
-  // The artifacts bucket can be emptied by destroy only once the customer lifts deletion protection.
-  assert.equal(tf.resource.aws_s3_bucket.artifacts.force_destroy, '${!var.deletion_protection}');
-  assert.equal(dataSources(tf, 'aws_secretsmanager_random_password').length, 1);
+  // Nothing generates a secret value inside Terraform: every value is put after apply, outside state.
+  assert.equal(dataSources(tf, 'aws_secretsmanager_random_password').length, 0);
+  assert.equal(resources(tf, 'aws_secretsmanager_secret_version').length, 0);
 });
 
 test('Tags: provider default_tags mark every taggable resource with the stack and tenant', () => {

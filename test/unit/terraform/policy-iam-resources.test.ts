@@ -16,8 +16,11 @@ const ecr = (svc: string) => ({
   ],
   WriteOwnLogGroup: [['logs:CreateLogStream', 'logs:PutLogEvents'], [`\${aws_cloudwatch_log_group.log_${svc}.arn}:log-stream:*`]],
 });
-const efsMount = [['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'], ['${aws_efs_file_system.efs.arn}']];
 const decryptDataKey = [['kms:Decrypt'], ['${aws_kms_key.data_key.arn}']];
+const efs = '${aws_efs_file_system.efs.arn}';
+const secret = (id: string) => `aws_secretsmanager_secret.secret_${id}`;
+const scoped = (scope: string) =>
+  `arn:\${data.aws_partition.partition.partition}:secretsmanager:\${var.region}:\${data.aws_caller_identity.caller.account_id}:secret:\${local.name}/${scope}/*`;
 
 /** role → statement sid → [actions, resources]. Every Allow of every role policy, and nothing else. */
 const GRANTS: Record<string, Record<string, unknown[]>> = {
@@ -27,12 +30,6 @@ const GRANTS: Record<string, Record<string, unknown[]>> = {
       ['${aws_cloudwatch_log_group.log_flow.arn}', '${aws_cloudwatch_log_group.log_flow.arn}:log-stream:*'],
     ],
   },
-  leaf_execution: {
-    ...ecr('leaf'),
-    ReadInjectedSecrets: [['secretsmanager:GetSecretValue'], ['${aws_secretsmanager_secret.secret_leaf_credentials.arn}']],
-    DecryptWithStackKeyThroughAwsServices: decryptDataKey,
-  },
-  leaf_task: { MountFileSystemThroughOwnAccessPoint: efsMount },
   otel_execution: ecr('otel'),
   otel_task: {
     WriteMetricsAsEmbeddedMetricFormat: [
@@ -40,17 +37,32 @@ const GRANTS: Record<string, Record<string, unknown[]>> = {
       ['${aws_cloudwatch_log_group.log_metrics.arn}', '${aws_cloudwatch_log_group.log_metrics.arn}:log-stream:*'],
     ],
   },
-  runner_execution: ecr('runner'),
-  runner_task: {
-    ReadSecretsAtUse: [
-      ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue'],
-      '${concat([aws_secretsmanager_secret.secret_telemetry_signing_key.arn, aws_secretsmanager_secret.secret_redis_auth_token.arn, aws_db_instance.db.master_user_secret[0].secret_arn], aws_secretsmanager_secret.secret_llm_provider_keys[*].arn)}',
+  runner_execution: {
+    ...ecr('runner'),
+    // ECS injects only what the code reads from its environment: ENROLL_TOKEN, PGPASSWORD, and with the
+    // console on the TLS pair for the entrypoint.
+    ReadInjectedSecrets: [
+      ['secretsmanager:GetSecretValue'],
+      `\${concat([${secret('enroll_token')}.arn, aws_db_instance.db.master_user_secret[0].secret_arn], ${secret('console_tls_cert')}[*].arn, ${secret('console_tls_key')}[*].arn)}`,
     ],
-    ListArtifacts: [['s3:ListBucket'], ['${aws_s3_bucket.artifacts.arn}']],
-    ReadWriteArtifacts: [['s3:DeleteObject', 's3:GetObject', 's3:PutObject'], ['${aws_s3_bucket.artifacts.arn}/*']],
     DecryptWithStackKeyThroughAwsServices: decryptDataKey,
-    EncryptArtifactsWithStackKey: [['kms:GenerateDataKey'], ['${aws_kms_key.data_key.arn}']],
-    MountFileSystemThroughOwnAccessPoint: efsMount,
+  },
+  runner_task: {
+    ReadOwnSecrets: [
+      ['secretsmanager:GetSecretValue'],
+      `\${concat([${['tenant_signing_key', 'leaf_credentials', 'openai_api_key', 'anthropic_api_key', 'agent_token', 'local_nats_logins'].map((n) => `${secret(n)}.arn`).join(', ')}], ${secret('local_admin_secret')}[*].arn)}`,
+    ],
+    WriteOwnSecretsAtFirstStart: [
+      ['secretsmanager:PutSecretValue'],
+      `\${concat([${secret('tenant_signing_key')}.arn, ${secret('leaf_credentials')}.arn], ${secret('local_admin_secret')}[*].arn)}`,
+    ],
+    ReadEnvironmentScopes: [['secretsmanager:GetSecretValue'], [scoped('sandbox'), scoped('preview'), scoped('production')]],
+    ReadAndDeleteRunInputs: [['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'], [scoped('run-inputs')]],
+    ListSecretNames: [['secretsmanager:ListSecrets'], ['*']],
+    DecryptWithStackKeyThroughAwsServices: decryptDataKey,
+    EncryptOwnSecretsWithStackKey: [['kms:GenerateDataKey'], ['${aws_kms_key.data_key.arn}']],
+    MountStateReadWrite: [['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'], [efs]],
+    MountRepositoriesReadOnly: [['elasticfilesystem:ClientMount'], [efs]],
   },
 };
 
@@ -78,11 +90,11 @@ test('IAM: every role is granted exactly its listed actions on exactly its liste
   assert.deepEqual(grantsByRole(), GRANTS);
 });
 
-test("IAM: only the leaf's execution role reads the leaf's credentials, and each service writes only its own log group", () => {
+test("IAM: only the plane's task role reads or writes the plane's own secrets, and each service writes only its own log group", () => {
   for (const [role, grants] of Object.entries(grantsByRole())) {
     const text = JSON.stringify(grants);
-    if (role !== 'leaf_execution') assert.doesNotMatch(text, /secret_leaf_credentials/, role);
-    for (const svc of ['leaf', 'otel', 'runner', 'flow', 'metrics']) {
+    if (role !== 'runner_task') assert.doesNotMatch(text, /secret_(tenant_signing_key|leaf_credentials|local_admin_secret)/, role);
+    for (const svc of ['otel', 'runner', 'flow', 'metrics']) {
       if (!text.includes(`log_${svc}.`)) continue;
       assert.ok(
         role.startsWith(svc) || (svc === 'metrics' && role === 'otel_task') || (svc === 'flow' && role === 'flow_logs'),

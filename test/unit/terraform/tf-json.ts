@@ -107,6 +107,22 @@ export interface ContainerDef {
   portMappings?: { containerPort: number }[];
 }
 
-export function containerDefinitions(task: Block): ContainerDef[] {
-  return JSON.parse(String(task.container_definitions)) as ContainerDef[];
+/**
+ * The containers of a task definition. A task definition whose containers differ by a switch (the plane's
+ * console) picks one of two JSON locals (`${cond ? local.a : local.b}`): every variant is returned, so a
+ * rule checked on all containers holds whichever the customer switches on.
+ */
+export function containerDefinitions(task: Block, tf: TfJson = loadDist()): ContainerDef[] {
+  const text = String(task.container_definitions);
+  if (text.startsWith('[')) return JSON.parse(text) as ContainerDef[];
+  return containerVariants(task, tf).flatMap((v) => v.containers);
+}
+
+/** Each variant of a task definition's containers, named by the local that holds it. */
+export function containerVariants(task: Block, tf: TfJson = loadDist()): { local: string; containers: ContainerDef[] }[] {
+  const text = String(task.container_definitions);
+  if (text.startsWith('[')) return [{ local: '', containers: JSON.parse(text) as ContainerDef[] }];
+  const m = /^\$\{.+ \? local\.([a-z0-9_]+) : local\.([a-z0-9_]+)\}$/.exec(text);
+  if (!m) throw new Error(`container_definitions is neither JSON nor a choice of two locals: ${text}`);
+  return [m[1], m[2]].map((local) => ({ local, containers: JSON.parse(tf.locals[local]) as ContainerDef[] }));
 }

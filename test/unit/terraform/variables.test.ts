@@ -31,8 +31,9 @@ const GOOD: Record<string, string> = {
   region: 'eu-west-1',
   tenant_id: '0b0e7c2a-1d3e-4f5a-8b9c-0d1e2f3a4b5c',
   hub_url: 'tls://hub.eu.agentplane.example:7422',
+  control_plane_url: 'https://control.eu.agentplane.example',
+  repos: '{ app = "/repos/app", "shop-api" = "/repos/shop/api" }',
   runner_image: IMAGE,
-  leaf_image: IMAGE,
   otel_image: IMAGE,
 };
 
@@ -56,6 +57,15 @@ before(async () => {
       name: { value: '${local.name}' },
       runner_repo: { value: '${local.runner_image_repository_arn}' },
       private_a: { value: '${cidrsubnet(var.vpc_cidr, 4, 0)}' },
+      repos: { value: '${local.plane_repos}' },
+      // The console rule's precondition, evaluated as a value (a precondition itself needs the provider).
+      console_vpc_ok: {
+        value: (
+          tf.resource.aws_vpc_security_group_ingress_rule.ingress_console_from_private_networks.lifecycle as {
+            precondition: { condition: string }[];
+          }
+        ).precondition[0].condition,
+      },
     },
   };
   writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(module));
@@ -84,15 +94,48 @@ test('valid inputs pass and derive the expected names and ARNs', { skip }, async
   assert.match(r.out, /name\s+= "ap-0b0e7c2a-1d3e-4f5a-8b9c-0d1e2f3a4b5c"/);
   assert.match(r.out, /runner_repo\s+= "arn:aws:ecr:eu-west-1:123456789012:repository\/agentplane\/runner"/);
   assert.match(r.out, /private_a\s+= "10\.42\.0\.0\/20"/);
+  // REPOS as the plane parses it: alias=/absolute/path pairs, comma-separated.
+  assert.match(r.out, /repos\s+= "app=\/repos\/app,shop-api=\/repos\/shop\/api"/);
+});
+
+test('the console needs the VPC in a private range, where the plane will bind it', { skip }, async () => {
+  assert.match((await plan({})).out, /console_vpc_ok\s+= true/);
+  for (const vpc of ['100.64.0.0/16', '11.0.0.0/16']) assert.match((await plan({ vpc_cidr: vpc })).out, /console_vpc_ok\s+= false/, vpc);
+  assert.match((await plan({ vpc_cidr: '172.20.0.0/16' })).out, /console_vpc_ok\s+= true/);
+});
+
+test('the console may be opened only from private networks', { skip }, async () => {
+  const ok = await plan({ console_allowed_cidrs: '["10.20.0.0/16", "172.16.4.0/24", "192.168.1.0/24"]' });
+  assert.ok(ok.ok, ok.out);
+  for (const cidrs of [
+    '["0.0.0.0/0"]',
+    '["8.8.8.0/24"]',
+    '["10.0.0.0/7"]',
+    '["172.32.0.0/16"]',
+    '["10.20.0.0/16", "52.1.0.0/16"]',
+    '["::/0"]',
+  ]) {
+    const r = await plan({ console_allowed_cidrs: cidrs });
+    assert.equal(r.ok, false, `${cidrs} should be rejected`);
+    assert.ok(r.out.includes('console_allowed_cidrs must list private IPv4 CIDRs'), `${cidrs}:\n${r.out}`);
+  }
 });
 
 const REJECTED: [string, string, string][] = [
   ['tenant_id', 'Tenant One', 'tenant_id must be'],
+  // The plane's config takes a UUID only: a ULID would pass plan and stop the plane at start.
+  ['tenant_id', '01HZX3J5Q8V7K2M4N6P8R0T2W4', 'tenant_id must be'],
+  ['control_plane_url', 'http://control.example.com', 'control_plane_url must be'],
+  ['control_plane_url', 'control.example.com', 'control_plane_url must be'],
+  ['repos', '{}', 'repos must map'],
+  ['repos', '{ app = "/srv/app" }', 'repos must map'],
+  ['repos', '{ app = "/repos/../etc" }', 'repos must map'],
+  ['repos', '{ App = "/repos/app" }', 'repos must map'],
   ['hub_url', 'nats://hub.example:7422', 'plaintext nats:// is refused'],
   ['vpc_cidr', '10.0.0.0/8', 'vpc_cidr must be'],
   ['vpc_cidr', '10.0.0.300/16', 'vpc_cidr must be'],
   ['runner_image', '123456789012.dkr.ecr.eu-west-1.amazonaws.com/agentplane/runner:latest', 'tags are not accepted'],
-  ['leaf_image', `docker.io/library/nats@sha256:${'b'.repeat(64)}`, 'leaf_image must be'],
+  ['otel_image', `docker.io/library/otel@sha256:${'b'.repeat(64)}`, 'otel_image must be'],
   ['llm_mode', 'proxy', 'llm_mode must be'],
   ['log_retention_days', '10', 'log_retention_days must be'],
   ['backup_retention_days', '1', 'backup_retention_days must be'],
