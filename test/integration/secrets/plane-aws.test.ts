@@ -26,7 +26,7 @@ test('a plane whose secrets are in AWS Secrets Manager reads its signing key the
     stateDir: join(dir, 'hub'),
     tenants: [{ tenant: TENANT, username: leafUsername(TENANT), passwordBcrypt: await bcrypt.hash(password, 4) }],
   });
-  t.after(() => hub.process.stop());
+  t.after(() => hub.stop());
   const fake = await startFakeSecretsManager();
   t.after(() => fake.close());
   const store = createAwsSecretStore({
