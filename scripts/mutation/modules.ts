@@ -69,11 +69,12 @@ export const MODULES: MutationModule[] = [
     command: tests('test/unit/shared/tokens.test.ts'),
   },
   {
-    // requireAuth is proved through the HTTP API (every registered route): Postgres and fastify per mutant.
+    // The unit test (real tokens, a real fastify app, no Postgres) proves what requireAuth does and kills
+    // most mutants in seconds; only a mutant it misses pays for the HTTP API's integration test.
     name: 'require-auth',
     claim: 'Access to the control plane: requireAuth on every route',
     mutate: ['control-plane/http/middleware/require-auth/**/*.ts'],
-    command: tests('test/integration/auth.test.ts'),
+    command: tests('test/unit/control-plane/http/middleware/require-auth.test.ts', 'test/integration/auth.test.ts'),
   },
   {
     name: 'config',
