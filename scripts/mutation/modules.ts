@@ -50,11 +50,12 @@ export const MODULES: MutationModule[] = [
     command: tests('test/unit/shared/signing.test.ts', 'test/unit/control-plane/telemetry/verify-batch.test.ts'),
   },
   {
-    // Storage needs Postgres, NATS and the ingest worker: a mutant costs one run of the integration test.
+    // The store's own test needs only Postgres (a scratch database per test) and kills most mutants; a mutant
+    // it misses pays for the end-to-end test through the hub and the ingest worker.
     name: 'batch-storage',
     claim: 'Every up message is signed: a seq is stored once, a replay is refused',
     mutate: ['control-plane/telemetry/store-batch.ts'],
-    command: tests('test/integration/boundary/rejected-batches.test.ts'),
+    command: tests('test/integration/telemetry/store-batch.test.ts', 'test/integration/boundary/rejected-batches.test.ts'),
   },
   {
     name: 'seq-counter',
