@@ -50,6 +50,7 @@ test('a route hands its handler the verified claims of the one token type it acc
   const missing = await call(a, '/api');
   assert.equal(missing.status, 401);
   assert.equal(missing.body.error.code, 'token_missing');
+  assert.match(missing.body.error.message, /missing bearer token/, 'the caller is told what is wrong');
   assert.equal((await call(a, '/api', '')).body.error.code, 'token_missing');
 
   const api = await token('api');
@@ -59,6 +60,7 @@ test('a route hands its handler the verified claims of the one token type it acc
     assert.equal(r.status, 401, header.slice(0, 20));
     assert.equal(r.body.error.code, 'token_invalid', header.slice(0, 20));
   }
+  assert.match((await call(a, '/api', `Basic ${api}`)).body.error.message, /not a bearer token/);
   const forged = await call(a, '/api', `Bearer ${api.slice(0, -4)}AAAA`);
   assert.equal(forged.status, 401);
   assert.equal(forged.body.error.code, 'token_invalid');
@@ -74,6 +76,7 @@ test('where a route names a tenant, a token of another tenant is 403; an operato
   const other = await call(a, `/tenants/${OTHER}`, `Bearer ${await token('api')}`);
   assert.equal(other.status, 403);
   assert.equal(other.body.error.code, 'token_wrong_tenant');
+  assert.match(other.body.error.message, /another tenant/);
   assert.equal((await call(a, `/admin/tenants/${OTHER}`, `Bearer ${await token('operator')}`)).status, 200);
 });
 
@@ -87,6 +90,7 @@ test('tenantScopeOf gives the one tenant a request acts for and refuses the oper
   const ops = await call(a, '/ops-usage', `Bearer ${await token('operator')}`);
   assert.equal(ops.status, 403);
   assert.equal(ops.body.error.code, 'token_wrong_tenant');
+  assert.match(ops.body.error.message, /not scoped to one tenant/);
   const unguarded = await call(a, '/unguarded', `Bearer ${await token('api')}`);
   assert.equal(unguarded.status, 500, 'a handler never reads identity a hook did not verify');
 });
@@ -122,6 +126,7 @@ test('the LLM proxy accepts an agent token only for a tenant in routed mode; oth
     const r = await call(a, '/llm', `Bearer ${await token('agent', tenant)}`);
     assert.equal(r.status, 403);
     assert.equal(r.body.error.code, 'llm_mode_direct');
+    assert.match(r.body.error.message, /direct LLM mode/);
   }
   asked.length = 0;
   assert.equal((await call(a, '/api', `Bearer ${await token('api', OTHER)}`)).status, 200);
