@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import type { z } from 'zod';
-import { controlPlaneEnvSchema } from '../../../control-plane/config.ts';
+import { controlPlaneEnvSchema, EXTERNAL_HUB_VARIABLES } from '../../../control-plane/config.ts';
 import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
 import { loadConfig } from '../../../shared/config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
@@ -14,6 +14,8 @@ import { generateSigningJwk } from '../../../shared/tokens.ts';
 
 interface Row {
   names: string[];
+  /** The table's "required" cell as written (`yes`, `no`, `with \`HUB_NATS_URL\``, …). */
+  requiredCell: string;
   required: boolean;
   /** The default when the table gives one literal value (`…`); undefined when it describes what happens instead. */
   literal: string | undefined;
@@ -37,7 +39,13 @@ function table(heading: string): Row[] {
       .slice(1, 4)
       .map((c) => c.trim());
     const literal = /^`([^`]+)`$/.exec(dflt)?.[1];
-    rows.push({ names: [...names.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]), required: /^yes\b/.test(required), literal, cell: dflt });
+    rows.push({
+      names: [...names.matchAll(/`([A-Z0-9_]+)`/g)].map((m) => m[1]),
+      requiredCell: required,
+      required: /^yes\b/.test(required),
+      literal,
+      cell: dflt,
+    });
   }
   assert.ok(rows.length > 10, `${heading}: ${rows.length} rows read`);
   return rows;
@@ -99,3 +107,17 @@ for (const plane of planes) {
     }
   });
 }
+
+test('control-plane: the variables the README requires with HUB_NATS_URL are each named when an external hub is set without them', () => {
+  const withHub = table('### Control plane (')
+    .filter((r) => r.requiredCell === 'with `HUB_NATS_URL`')
+    .flatMap((r) => r.names);
+  assert.deepEqual([...withHub].sort(), [...EXTERNAL_HUB_VARIABLES].sort());
+  try {
+    loadConfig('control-plane', controlPlaneEnvSchema, { ...planes[0].minimal, HUB_NATS_URL: 'nats://hub.internal:4222' });
+    assert.fail('an external hub without its variables was accepted');
+  } catch (err) {
+    assert.ok(err instanceof ConfigError);
+    for (const name of withHub) assert.match(err.message, new RegExp(`${name} \\(required with HUB_NATS_URL\\)`), name);
+  }
+});

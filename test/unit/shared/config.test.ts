@@ -60,3 +60,15 @@ test('a message names only the kinds of problem there are: invalid values alone 
     },
   );
 });
+
+test('a rule that names no variable is still reported, under "?", rather than lost', () => {
+  const schema = z.object({ A: z.string() }).refine((env) => env.A !== 'x', 'A may not be x');
+  assert.throws(
+    () => loadConfig('svc', schema, { A: 'x' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, ['missing required variable(s): ? (A may not be x)']);
+      return true;
+    },
+  );
+});
