@@ -102,7 +102,7 @@ test('the path check takes a non-empty string of at most 1024 characters, and re
   const f = fixture(t);
   const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000005' });
   t.after(() => ws.destroy());
-  for (const rel of [null, undefined, 42, { path: 'src/a.ts' }, ['src/a.ts'], '', 'a/'.repeat(512) + 'b']) {
+  for (const rel of [null, undefined, 42, { path: 'src/a.ts' }, ['src/a.ts'], '', `${'a/'.repeat(512)}b`]) {
     const r = await ws.check(rel);
     assert.equal(!r.ok && r.reason, 'path_invalid', JSON.stringify(rel)?.slice(0, 40));
     assert.match(!r.ok ? r.message : '', /non-empty string of at most 1024 characters/);
