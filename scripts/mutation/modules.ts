@@ -20,6 +20,11 @@ export interface MutationModule {
 const node = process.execPath;
 /** One `node --test` per file, chained: a mutant stops at the first file that catches it. */
 const tests = (...files: string[]) => files.map((f) => `${node} --test --test-reporter=dot ${f}`).join(' && ');
+/**
+ * All files in one `node --test` process (no isolation): for unit tests that start nothing, Node's start
+ * and the TypeScript loading of the shared imports dominate, and paying them once halves a mutant's cost.
+ */
+const testsInOneProcess = (...files: string[]) => `${node} --test --test-isolation=none --test-reporter=dot ${files.join(' ')}`;
 
 export const MODULES: MutationModule[] = [
   {
@@ -45,11 +50,12 @@ export const MODULES: MutationModule[] = [
     command: tests('test/unit/shared/signing.test.ts', 'test/unit/control-plane/telemetry/verify-batch.test.ts'),
   },
   {
-    // Storage needs Postgres, NATS and the ingest worker: a mutant costs one run of the integration test.
+    // The store's own test needs only Postgres (a scratch database per test) and kills most mutants; a mutant
+    // it misses pays for the end-to-end test through the hub and the ingest worker.
     name: 'batch-storage',
     claim: 'Every up message is signed: a seq is stored once, a replay is refused',
     mutate: ['control-plane/telemetry/store-batch.ts'],
-    command: tests('test/integration/boundary/rejected-batches.test.ts'),
+    command: tests('test/integration/telemetry/store-batch.test.ts', 'test/integration/boundary/rejected-batches.test.ts'),
   },
   {
     name: 'seq-counter',
@@ -64,19 +70,21 @@ export const MODULES: MutationModule[] = [
     command: tests('test/unit/shared/tokens.test.ts'),
   },
   {
-    // requireAuth is proved through the HTTP API (every registered route): Postgres and fastify per mutant.
+    // The unit test (real tokens, a real fastify app, no Postgres) proves what requireAuth does and kills
+    // most mutants in seconds; only a mutant it misses pays for the HTTP API's integration test.
     name: 'require-auth',
     claim: 'Access to the control plane: requireAuth on every route',
     mutate: ['control-plane/http/middleware/require-auth/**/*.ts'],
-    command: tests('test/integration/auth.test.ts'),
+    command: tests('test/unit/control-plane/http/middleware/require-auth.test.ts', 'test/integration/auth.test.ts'),
   },
   {
     name: 'config',
     claim: 'Secrets: no secret has a default; config is checked whole',
     mutate: ['shared/config.ts', 'control-plane/config.ts', 'customer-plane/config.ts'],
-    command: tests(
+    command: testsInOneProcess(
       'test/unit/shared/config.test.ts',
       'test/unit/shared/config-secrets.test.ts',
+      'test/unit/shared/config-readme.test.ts',
       'test/unit/control-plane/config.test.ts',
       'test/unit/customer-plane/config.test.ts',
     ),
@@ -85,13 +93,13 @@ export const MODULES: MutationModule[] = [
     name: 'log',
     claim: 'Secrets: logs redact credentials at any depth',
     mutate: ['shared/log.ts', 'shared/log-redact.ts'],
-    command: tests('test/unit/shared/log-redact.test.ts', 'test/unit/shared/log.test.ts'),
+    command: testsInOneProcess('test/unit/shared/log-redact.test.ts', 'test/unit/shared/log.test.ts'),
   },
   {
     name: 'workspace',
     claim: 'One gate for every effect: paths stay inside the workspace',
     mutate: ['customer-plane/workspace/paths.ts', 'customer-plane/workspace/workspace.ts'],
-    command: tests('test/unit/customer-plane/workspace/workspace.test.ts'),
+    command: testsInOneProcess('test/unit/customer-plane/workspace/workspace.test.ts'),
   },
   {
     name: 'terraform-policy',

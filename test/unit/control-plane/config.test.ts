@@ -87,3 +87,43 @@ test('defaults: loopback interface, port 8080, info logs, no metrics endpoint', 
   assert.equal(env.LOG_LEVEL, 'info');
   assert.equal(env.METRICS_PORT, undefined);
 });
+
+test('the embedded hub takes a leafnode certificate and key together: either one alone is refused, naming the one missing', () => {
+  const both = { HUB_LEAF_TLS_CERT_FILE: '/etc/hub/leaf.crt', HUB_LEAF_TLS_KEY_FILE: '/etc/hub/leaf.key' };
+  const env = loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, ...both });
+  assert.equal(env.HUB_LEAF_TLS_CERT_FILE, both.HUB_LEAF_TLS_CERT_FILE);
+  assert.equal(env.HUB_LEAF_TLS_KEY_FILE, both.HUB_LEAF_TLS_KEY_FILE);
+  const together = 'HUB_LEAF_TLS_CERT_FILE and HUB_LEAF_TLS_KEY_FILE are set together or not at all';
+  assert.equal(
+    problemsOf({ ...BASE, HUB_LEAF_TLS_CERT_FILE: both.HUB_LEAF_TLS_CERT_FILE }),
+    `control-plane: invalid configuration: missing required variable(s): HUB_LEAF_TLS_KEY_FILE (${together})`,
+  );
+  assert.equal(
+    problemsOf({ ...BASE, HUB_LEAF_TLS_KEY_FILE: both.HUB_LEAF_TLS_KEY_FILE }),
+    `control-plane: invalid configuration: missing required variable(s): HUB_LEAF_TLS_CERT_FILE (${together})`,
+  );
+});
+
+test('DATABASE_URL takes postgres:// and postgresql:// URLs; any other scheme is refused, saying what is expected', () => {
+  for (const url of ['postgres://cp@db.internal:5432/agentplane', 'postgresql://cp@db.internal/agentplane']) {
+    assert.equal(loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, DATABASE_URL: url }).DATABASE_URL, url);
+  }
+  for (const url of ['mysql://cp@db.internal/agentplane', 'db.internal:5432', 'x-postgres://db.internal/agentplane']) {
+    assert.match(problemsOf({ ...BASE, DATABASE_URL: url }), /invalid: DATABASE_URL \(expected a postgres:\/\/ URL\)$/, url);
+  }
+});
+
+test('LOG_LEVEL takes every pino level and refuses any other word', () => {
+  for (const level of ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']) {
+    assert.equal(loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, LOG_LEVEL: level }).LOG_LEVEL, level);
+  }
+  assert.match(problemsOf({ ...BASE, LOG_LEVEL: 'verbose' }), /invalid: LOG_LEVEL/);
+});
+
+test('SHUTDOWN_DRAIN_MS is read as a number of milliseconds, zero included; a negative or non-integer drain is refused', () => {
+  for (const ms of [0, 45_000, 600_000]) {
+    assert.equal(loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, SHUTDOWN_DRAIN_MS: String(ms) }).SHUTDOWN_DRAIN_MS, ms);
+  }
+  for (const bad of ['-1', '1.5', '600001', 'soon'])
+    assert.match(problemsOf({ ...BASE, SHUTDOWN_DRAIN_MS: bad }), /invalid: SHUTDOWN_DRAIN_MS/, bad);
+});

@@ -83,3 +83,58 @@ test('LLM keys are not required by the schema: they may live in the secret store
   assert.doesNotThrow(() => loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, LLM_MODE: 'routed' }));
   assert.match(problemsOf({ ...BASE, LLM_MODE: 'sideways' }), /invalid: LLM_MODE/);
 });
+
+test('DATABASE_URL takes postgres:// and postgresql:// URLs; any other scheme is refused, saying what is expected', () => {
+  for (const url of ['postgres://runner@db.internal/agentplane', 'postgresql://runner@db.internal/agentplane']) {
+    assert.equal(loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, DATABASE_URL: url }).DATABASE_URL, url);
+  }
+  for (const url of ['mysql://runner@db.internal/agentplane', 'x-postgres://db.internal/agentplane']) {
+    assert.match(problemsOf({ ...BASE, DATABASE_URL: url }), /invalid: DATABASE_URL \(expected a postgres:\/\/ URL\)$/, url);
+  }
+});
+
+test('a CONTROL_PLANE_URL whose scheme only ends in http(s), or that has no host, is refused', () => {
+  for (const bad of ['web+https://cp.example.com', 'https:///v1']) {
+    assert.match(
+      problemsOf({ ...BASE, CONTROL_PLANE_URL: bad }),
+      /invalid: CONTROL_PLANE_URL \(expected an http:\/\/ or https:\/\/ URL/,
+      bad,
+    );
+  }
+});
+
+test('the choice variables take each of their documented values and refuse any other', () => {
+  const choices = {
+    LLM_MODE: ['direct', 'routed'],
+    SECRETS_BACKEND: ['file', 'aws'],
+    SANDBOX: ['auto', 'bwrap', 'none'],
+    LOG_LEVEL: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+  };
+  for (const [name, values] of Object.entries(choices)) {
+    for (const value of values) {
+      const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, AWS_REGION: 'eu-west-1', [name]: value });
+      assert.equal((env as Record<string, unknown>)[name], value, `${name}=${value}`);
+    }
+    assert.match(problemsOf({ ...BASE, [name]: 'other' }), new RegExp(`invalid: ${name} \\(`), name);
+  }
+});
+
+test('NATS_SERVER_VERSION is a major.minor[.patch] version and nothing else', () => {
+  for (const v of ['2.10', '2.10.22', '12.0.1']) {
+    assert.equal(loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, NATS_SERVER_VERSION: v }).NATS_SERVER_VERSION, v);
+  }
+  for (const bad of ['2', 'v2.10', '2.10-beta', '2.10.22.1', '2.x', 'two.ten']) {
+    assert.match(problemsOf({ ...BASE, NATS_SERVER_VERSION: bad }), /invalid: NATS_SERVER_VERSION/, bad);
+  }
+});
+
+test('REPOS takes one-letter aliases and ignores blank entries (a trailing comma)', () => {
+  const a = mkdtempSync(join(REPO_ROOT, 'a-'));
+  const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, REPOS: ` a=${a},, ` });
+  assert.deepEqual(env.REPOS, { a });
+});
+
+test('the local API listens on loopback only: another address is refused, saying so', () => {
+  assert.equal(loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, LOCAL_API_HOST: '::1' }).LOCAL_API_HOST, '::1');
+  assert.match(problemsOf({ ...BASE, LOCAL_API_HOST: '0.0.0.0' }), /invalid: LOCAL_API_HOST \(a loopback address/);
+});

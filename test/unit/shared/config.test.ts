@@ -41,3 +41,34 @@ test('flag() reads the usual spellings of yes and no', () => {
   for (const no of ['0', 'false', 'no']) assert.equal(loadConfig('svc', schema, { F: no }).F, false);
   assert.throws(() => loadConfig('svc', schema, { F: 'maybe' }), /invalid: F/);
 });
+
+test('a message names only the kinds of problem there are: invalid values alone are not reported as missing', () => {
+  const schema = z.object({
+    A: z
+      .string()
+      .min(3)
+      .regex(/^[a-z]+$/),
+    B: z.string().optional(),
+  });
+  assert.throws(
+    () => loadConfig('svc', schema, { A: '1' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(err.problems.length, 1, err.message);
+      assert.match(err.problems[0], /^invalid: A \(.+\), A \(.+\)$/, 'each of its problems, under one heading');
+      return true;
+    },
+  );
+});
+
+test('a rule that names no variable is still reported, under "?", rather than lost', () => {
+  const schema = z.object({ A: z.string() }).refine((env) => env.A !== 'x', 'A may not be x');
+  assert.throws(
+    () => loadConfig('svc', schema, { A: 'x' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(err.problems, ['missing required variable(s): ? (A may not be x)']);
+      return true;
+    },
+  );
+});

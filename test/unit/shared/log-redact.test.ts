@@ -96,6 +96,34 @@ test('objects are walked ten levels deep; deeper ones are cut, not written out',
   assert.equal(at(deep.a, 8).next, '[too deep]');
   assert.equal(typeof at(deep.a, 8), 'object');
   assert.deepEqual(redactFields({ list: [[[{ token: 't' }]]] }).list, [[[{ token: CENSOR }]]]);
+  // Arrays count as levels too: a list nested twelve deep is cut like an object.
+  const nestList = (levels: number): unknown => (levels === 0 ? [{ password: 'p' }] : [nestList(levels - 1)]);
+  let cut = redactFields({ a: nestList(12) }).a as unknown[];
+  for (let i = 0; i < 8; i++) cut = cut[0] as unknown[];
+  assert.deepEqual(cut, ['[too deep]']);
+});
+
+test('an object that serialises itself is written as it serialises itself, not field by field', () => {
+  // A wrapper whose toJSON hides what it holds under an ordinary name: copied field by field (to redact
+  // its apiKey) it would lose that toJSON and write the value out.
+  class Hidden {
+    value: string;
+    apiKey: string;
+    constructor(value: string) {
+      this.value = value;
+      this.apiKey = value;
+    }
+    toJSON() {
+      return '[hidden]';
+    }
+  }
+  const wrapped = new Hidden('s3cr3t');
+  const out = redactFields({ input: wrapped, list: [wrapped] });
+  assert.equal(out.input, wrapped);
+  assert.equal(JSON.stringify(out), '{"input":"[hidden]","list":["[hidden]"]}');
+  // An error is still copied field by field, even when it has a toJSON of its own.
+  const err = Object.assign(new Error('boom'), { password: 'p', toJSON: () => ({ message: 'boom' }) });
+  assert.equal((redactFields({ err }).err as Record<string, unknown>).password, CENSOR);
 });
 
 test("the caller's objects and arrays are never changed, and a line with nothing to hide is returned as it is", () => {

@@ -4,7 +4,8 @@ import { Writable } from 'node:stream';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, logDestination } from '../../../shared/log.ts';
+import Fastify from 'fastify';
+import { createLogger, logDestination, requestForLog, silentLogger } from '../../../shared/log.ts';
 
 function capture() {
   const lines: string[] = [];
@@ -100,4 +101,79 @@ test('a log line is written before the logging call returns, so a crash right af
   const line = JSON.parse(readFileSync(file, 'utf8').trim());
   assert.equal(line.msg, 'written at once');
   assert.equal(line.step, 'before-crash');
+});
+
+test('fastify logs each request by method and path and each reply by status, even when the request carries credentials', async (t) => {
+  // A fastify request and reply keep their fields behind getters: copied field by field for redaction,
+  // they would lose them. Their serializers write a fixed safe shape, so redaction leaves them alone.
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _e, cb) {
+      lines.push(...chunk.toString().trim().split('\n'));
+      cb();
+    },
+  });
+  const app = Fastify({ loggerInstance: createLogger({ service: 'api', destination }) });
+  t.after(() => app.close());
+  app.get('/v1/things/:id', async () => ({ ok: true }));
+  await app.inject({ method: 'GET', url: `/v1/things/7?token=${SECRET}`, headers: { authorization: `Bearer ${SECRET}`, cookie: SECRET } });
+  assert.doesNotMatch(lines.join('\n'), new RegExp(SECRET));
+  const [incoming, completed] = lines.map((l) => JSON.parse(l));
+  assert.equal(incoming.service, 'api', 'every line names its service');
+  assert.deepEqual(incoming.req, {
+    method: 'GET',
+    path: '/v1/things/7',
+    host: 'localhost:80',
+    remoteAddress: '127.0.0.1',
+    queryKeys: ['token'],
+  });
+  assert.deepEqual(completed.res, { statusCode: 200 });
+});
+
+test('a request is logged with exactly its path when there is no query, and a path longer than 256 characters is cut', () => {
+  assert.deepEqual(requestForLog({ method: 'GET', url: '/v1/usage' }), {
+    method: 'GET',
+    path: '/v1/usage',
+    host: undefined,
+    remoteAddress: undefined,
+    remotePort: undefined,
+  });
+  assert.equal(requestForLog({ method: 'GET' }).path, '', 'no URL, no invented path');
+  const long = `/v1/${'a'.repeat(400)}`;
+  assert.equal(requestForLog({ url: `${long}?q=1` }).path, long.slice(0, 256));
+  assert.equal(requestForLog({ url: long }).path, long.slice(0, 256));
+});
+
+test('at most 20 query parameter names are logged, the rest only counted; no count when every name was logged', () => {
+  const many = Array.from({ length: 25 }, (_, i) => `p${i}=v`).join('&');
+  const logged = requestForLog({ url: `/search?${many}` });
+  assert.deepEqual(
+    logged.queryKeys,
+    Array.from({ length: 20 }, (_, i) => `p${i}`),
+  );
+  assert.equal(logged.queryOtherKeys, 5);
+  const plain = requestForLog({ url: '/search?q=1&page=2' });
+  assert.deepEqual(plain.queryKeys, ['q', 'page']);
+  assert.equal('queryOtherKeys' in plain, false);
+});
+
+test("a logger's line rewrite is applied to every line before it is written (how the customer plane masks run secrets)", () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _e, cb) {
+      lines.push(chunk.toString());
+      cb();
+    },
+  });
+  const log = createLogger({ service: 't', destination, rewriteLine: (line) => line.replaceAll(SECRET, '***') });
+  log.info({ output: `deploy key is ${SECRET}` }, `echo ${SECRET}`);
+  assert.equal(lines.length, 1);
+  assert.doesNotMatch(lines[0], new RegExp(SECRET));
+  assert.equal(JSON.parse(lines[0]).output, 'deploy key is ***');
+});
+
+test('the silent logger drops every level, fatal included', () => {
+  const log = silentLogger();
+  assert.equal(log.level, 'silent');
+  assert.equal(log.isLevelEnabled('fatal'), false);
 });

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createWorkspace } from '../../../../customer-plane/workspace/workspace.ts';
+import { createWorkspace, PathRejectedError } from '../../../../customer-plane/workspace/workspace.ts';
 
 function fixture(t: { after(fn: () => void): void }) {
   const base = mkdtempSync(join(tmpdir(), 'ws-test-'));
@@ -96,4 +96,128 @@ test('snapshots, diffs, restore and re-applying a diff give back the same tree (
   assert.equal(await other.snapshot(), after);
   await ws.destroy();
   await other.destroy();
+});
+
+test('the path check takes a non-empty string of at most 1024 characters, and refuses anything else as invalid', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000005' });
+  t.after(() => ws.destroy());
+  for (const rel of [null, undefined, 42, { path: 'src/a.ts' }, ['src/a.ts'], '', `${'a/'.repeat(512)}b`]) {
+    const r = await ws.check(rel);
+    assert.equal(!r.ok && r.reason, 'path_invalid', JSON.stringify(rel)?.slice(0, 40));
+    assert.match(!r.ok ? r.message : '', /non-empty string of at most 1024 characters/);
+  }
+  const longest = `${'d/'.repeat(511)}xy`;
+  assert.equal(longest.length, 1024);
+  const r = await ws.check(longest);
+  assert.ok(r.ok && r.abs === join(ws.root, longest), 'a path of exactly 1024 characters is fine');
+});
+
+test('control characters and DEL are refused; spaces and other scripts are ordinary file names', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000006' });
+  t.after(() => ws.destroy());
+  for (const rel of ['src/a\x1f.ts', 'src/a\x7f.ts', '\x1b[2Jsrc/a.ts', 'src/a\r.ts']) {
+    const r = await ws.check(rel);
+    assert.equal(!r.ok && r.reason, 'path_invalid', JSON.stringify(rel));
+    assert.match(!r.ok ? r.message : '', /NUL byte or a control character/);
+  }
+  for (const rel of ['src/my file.ts', 'src/übersicht ✓.md', 'src/~a!.ts']) {
+    const r = await ws.check(rel);
+    assert.ok(r.ok && r.abs === join(ws.root, rel), JSON.stringify(rel));
+  }
+});
+
+test('the path check names the workspace itself as ".", resolves links that stay inside, and tells each refusal apart', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000007' });
+  t.after(() => ws.destroy());
+  symlinkSync('.', join(ws.root, 'self'));
+  symlinkSync('not-yet.txt', join(ws.root, 'future'));
+  symlinkSync('.git/hooks', join(ws.root, 'hooks'));
+  symlinkSync('.GIT', join(ws.root, 'vcs'));
+  const root = await ws.check('.');
+  assert.ok(root.ok && root.abs === ws.root && root.rel === '.');
+  const self = await ws.check('self/src/a.ts');
+  assert.ok(self.ok && self.abs === join(ws.root, 'src/a.ts'), 'a link to the workspace itself is followed');
+  const future = await ws.check('future');
+  assert.ok(future.ok && future.abs === join(ws.root, 'not-yet.txt'), 'a dangling link inside is judged by its target');
+  const cases: Array<[string, string, RegExp]> = [
+    ['hooks/pre-commit', 'path_symlink_escape', /points into \.git/],
+    ['vcs/config', 'path_symlink_escape', /points into \.git/],
+    ['link-out', 'path_symlink_escape', /points outside the workspace/],
+    ['src/a.ts/inner', 'path_invalid', /cannot be resolved \(ENOTDIR\)/],
+    ['../outside.txt', 'path_outside_workspace', /leaves the workspace/],
+    ['.git/config', 'path_outside_workspace', /\.git is the run’s version control/],
+    ['/etc/passwd', 'path_invalid', /workspace-relative path/],
+  ];
+  for (const [rel, reason, message] of cases) {
+    const r = await ws.check(rel);
+    assert.equal(!r.ok && r.reason, reason, rel);
+    assert.match(!r.ok ? r.message : '', message, rel);
+  }
+});
+
+test('the copy leaves out every VCS folder and Python environment; installed dependencies are copied but neither listed nor snapshotted', async (t) => {
+  const f = fixture(t);
+  for (const dir of ['.hg', '.svn', '.venv', 'venv', '.tox', 'node_modules/pkg', 'src/__pycache__']) {
+    mkdirSync(join(f.repo, dir), { recursive: true });
+    writeFileSync(join(f.repo, dir, 'file'), dir);
+  }
+  // A leftover of an earlier attempt of this run on this host.
+  mkdirSync(join(f.parent, '01JTESTRUN0000000000000008', 'tree'), { recursive: true });
+  writeFileSync(join(f.parent, '01JTESTRUN0000000000000008', 'tree', 'stale.txt'), 'stale');
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000008' });
+  t.after(() => ws.destroy());
+  for (const dir of ['.hg', '.svn', '.venv', 'venv', '.tox']) assert.equal(existsSync(join(ws.root, dir)), false, `${dir} is not copied`);
+  assert.equal(existsSync(join(ws.root, 'stale.txt')), false, 'the leftover is removed first');
+  assert.equal(
+    readFileSync(join(ws.root, 'node_modules/pkg/file'), 'utf8'),
+    'node_modules/pkg',
+    'dependencies are there to run tests with',
+  );
+  assert.deepEqual((await ws.listFiles()).files, ['src/a.ts']);
+  writeFileSync(join(ws.root, 'src/__pycache__/a.pyc'), 'compiled');
+  writeFileSync(join(ws.root, 'node_modules/pkg/cache'), 'cache');
+  assert.equal(await ws.snapshot(), ws.baselineTree, 'a test run’s caches are not a change');
+  const status = execFileSync('git', ['-C', ws.root, 'status', '--porcelain'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+  });
+  assert.equal(status.trim(), '', 'nor in the visible repository');
+});
+
+test('listFiles lists a folder through the path check, in name order, and says when it stopped at maxFiles', async (t) => {
+  const f = fixture(t);
+  for (const name of ['b.ts', 'a.ts', 'c/d.ts']) {
+    mkdirSync(join(f.repo, 'lib', name, '..'), { recursive: true });
+    writeFileSync(join(f.repo, 'lib', name), name);
+  }
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000009' });
+  t.after(() => ws.destroy());
+  assert.deepEqual(await ws.listFiles({ dir: 'lib' }), { files: ['lib/a.ts', 'lib/b.ts', 'lib/c/d.ts'], truncated: false });
+  assert.deepEqual(await ws.listFiles({ dir: 'lib', maxFiles: 2 }), { files: ['lib/a.ts', 'lib/b.ts'], truncated: true });
+  assert.deepEqual(await ws.listFiles({ dir: 'lib', maxFiles: 3 }), { files: ['lib/a.ts', 'lib/b.ts', 'lib/c/d.ts'], truncated: false });
+  await assert.rejects(ws.listFiles({ dir: 'dir-out' }), (err: unknown) => {
+    assert.ok(err instanceof PathRejectedError);
+    assert.equal(err.code, 'path_rejected');
+    assert.equal(err.reason, 'path_symlink_escape');
+    return true;
+  });
+  assert.deepEqual(await ws.listFiles({ dir: 'missing' }), { files: [], truncated: false });
+});
+
+test('no change gives an empty diff, an empty diff applies as nothing, and restore removes new folders too', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000010' });
+  t.after(() => ws.destroy());
+  assert.equal(await ws.diff(ws.baselineTree, ws.baselineTree), '');
+  await ws.applyDiff('');
+  await ws.applyDiff('\n  \n');
+  assert.equal(await ws.snapshot(), ws.baselineTree);
+  mkdirSync(join(ws.root, 'new/deep'), { recursive: true });
+  writeFileSync(join(ws.root, 'new/deep/file.ts'), 'x');
+  // Never snapshotted: a step that failed halfway leaves untracked folders behind.
+  await ws.restore(ws.baselineTree);
+  assert.equal(existsSync(join(ws.root, 'new')), false);
 });
