@@ -15,7 +15,7 @@ import { formatApproval, formatApprovalList } from './format-approvals.ts';
 import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
 
 const USAGE = [
-  'usage: npm run approvals -- list [--status pending|approved|rejected|expired|superseded | --all] [--json]',
+  'usage: npm run approvals -- list [--status pending|approved|rejected|expired|superseded|closed | --all] [--json]',
   '       npm run approvals -- show <approval id> [--json]',
   '       npm run approvals -- approve <approval id> [--note "why"]',
   '       npm run approvals -- reject <approval id> [--note "why"]',
@@ -35,7 +35,7 @@ function parseArgs(argv: string[]): Parsed | string {
     if (args.length === 1 && args[0] === '--all') return { command, status: 'all', json };
     if (args.length === 2 && args[0] === '--status' && (APPROVAL_STATUSES as readonly string[]).includes(args[1]))
       return { command, status: args[1] as ApprovalStatus, json };
-    return 'list: --status takes one of pending, approved, rejected, expired, superseded (or use --all)';
+    return 'list: --status takes one of pending, approved, rejected, expired, superseded, closed (or use --all)';
   }
   if (command === 'show' || command === 'approve' || command === 'reject') {
     const [id, ...more] = args;
@@ -91,7 +91,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`approval ${decided.id} ${decided.status}; the waiting run continues\n`);
     return 0;
   } catch (err) {
-    // A refused decision (unknown, expired, already decided) is the person's answer, not a crash.
+    // A refused decision (unknown, expired, already decided, closed) is the person's answer, not a crash.
     if (err instanceof AgentplaneError && err.code.startsWith('approval_')) {
       process.stderr.write(`approvals ${parsed.command}: ${err.code}: ${err.message}\n`);
       return 1;

@@ -10,7 +10,6 @@ import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
 import { createDb } from '../../shared/db/pool.ts';
 import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
-import { ConfigError } from '../../shared/errors.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { createRunRecords, type RunRecord, type RunSummary } from '../runner/ledger/records.ts';
 import { formatRun, formatRunList } from './format-runs.ts';
