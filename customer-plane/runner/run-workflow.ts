@@ -18,6 +18,7 @@ import { SecretNameError } from '../secrets/errors.ts';
 import type { SecretMasking } from '../secrets/masking.ts';
 import type { SecretScope, SecretsProvider } from '../secrets/provider.ts';
 import { openRunSecrets, type RunSecrets } from '../secrets/run-secrets.ts';
+import { unmaskReferences } from '../secrets/unmask.ts';
 
 export type RunnerDeps = StepDeps & {
   tenant: string;
@@ -110,7 +111,12 @@ export async function runWorkflow(
 
   let workspace: Workspace | undefined;
   try {
-    const prepared = await prepareWorkspace(run, { ledger: deps.ledger, sourceDir: source, workspaceDir: deps.workspaceDir });
+    const prepared = await prepareWorkspace(run, {
+      ledger: deps.ledger,
+      sourceDir: source,
+      workspaceDir: deps.workspaceDir,
+      unmask: secrets ? (diff) => unmaskReferences(diff, (name) => secrets!.resolve(name)) : undefined,
+    });
     workspace = prepared.workspace;
     await schedule(run, template, opened.steps, workspace, prepared.tree, admitted.environment, deps, {
       ...opts,
