@@ -5,14 +5,12 @@
  * control plane. A decision wakes the waiting run at once.
  */
 import { userInfo } from 'node:os';
-import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
-import { createDb } from '../../shared/db/pool.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { APPROVAL_STATUSES, type ApprovalStatus, createApprovalStore, decisionNote } from '../approvals/store.ts';
 import { formatApproval, formatApprovalList } from './format-approvals.ts';
-import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { openCliDatabase } from './database-url.ts';
+import { runCli } from './run-cli.ts';
 
 const USAGE = [
   'usage: npm run approvals -- list [--status pending|approved|rejected|expired|superseded|closed | --all] [--json]',
@@ -66,8 +64,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`approvals ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const env = loadConfig('approvals', z.object(cliDatabaseEnvShape));
-  const db = createDb({ databaseUrl: cliDatabaseUrl('approvals', env), max: 1 });
+  const db = openCliDatabase('approvals');
   const store = createApprovalStore(db);
   const now = Date.now();
   try {
@@ -106,13 +103,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    process.stderr.write(
-      `approvals: ${e.code === 'config_invalid' ? e.message : `failed (${e.code ?? 'error'}): ${e.message ?? String(err)}`}\n`,
-    );
-    process.exit(e.code === 'config_invalid' ? 78 : 1);
-  },
-);
+runCli('approvals', main);
