@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseLintOutput } from '../analysis/lint-output.ts';
-import { commandStdout, countBySeverity, finding, listWorkspace, readText, result, runRepositoryCommand } from '../support/workspace.ts';
+import {
+  commandStdout,
+  countBySeverity,
+  finding,
+  listWorkspace,
+  readText,
+  notRunNote,
+  result,
+  runRepositoryCommand,
+} from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const TIMEOUT_MS = 180_000;
@@ -70,14 +79,7 @@ export const lintRunner: DeterministicAgent = {
     const summary =
       commands.length === 0
         ? 'no linter configured'
-        : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${
-            runs.some((r) => r.refused)
-              ? ` (not run: ${runs
-                  .filter((r) => r.refused)
-                  .map((r) => `${r.command} → ${r.refused}`)
-                  .join(', ')})`
-              : ''
-          }: ${countBySeverity(findings)}`;
+        : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${notRunNote(runs)}: ${countBySeverity(findings)}`;
     return result(summary, findings, { runs });
   },
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseTestOutput, type TestReport } from '../analysis/test-output.ts';
-import { countBySeverity, finding, listWorkspace, readText, result, runRepositoryCommand } from '../support/workspace.ts';
+import { countBySeverity, finding, listWorkspace, readText, notRunNote, result, runRepositoryCommand } from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const NPM_DEFAULT_TEST = 'echo "Error: no test specified" && exit 1';
@@ -92,14 +92,7 @@ export const testRunner: DeterministicAgent = {
     const summary =
       commands.length === 0
         ? 'no test suite found'
-        : `${ran.length} of ${commands.length} test commands run${
-            runs.some((r) => r.refused)
-              ? ` (not run: ${runs
-                  .filter((r) => r.refused)
-                  .map((r) => `${r.command} → ${r.refused}`)
-                  .join(', ')})`
-              : ''
-          }: ${countBySeverity(findings)}`;
+        : `${ran.length} of ${commands.length} test commands run${notRunNote(runs)}: ${countBySeverity(findings)}`;
     return result(summary, findings, { runs });
   },
 };

@@ -106,3 +106,9 @@ export async function runRepositoryCommand(
   }
   return out;
 }
+
+/** For a summary: ` (not run: <command> → <why>, …)` for the commands that did not run, or nothing. */
+export function notRunNote(runs: ReadonlyArray<{ command: string; refused?: string }>): string {
+  const refused = runs.filter((r) => r.refused);
+  return refused.length ? ` (not run: ${refused.map((r) => `${r.command} → ${r.refused}`).join(', ')})` : '';
+}
