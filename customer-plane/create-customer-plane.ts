@@ -26,11 +26,11 @@ import { createRoutedLlm } from './llm/routed-client.ts';
 import { withUsageReporting } from './llm/usage-reporter.ts';
 import type { UsageCounter } from '../shared/boundary.ts';
 import type { CustomerPlaneEnv } from './config.ts';
-import type { SecretBackend } from './secrets/store.ts';
+import type { SecretBackend, SecretStore } from './secrets/store.ts';
 import { selectSecretBackend } from './secrets/select.ts';
 import { createSecretsProvider, type SecretScope } from './secrets/provider.ts';
 import { createSecretMasking, type SecretMasking } from './secrets/masking.ts';
-import { agentTokenSource, ownSecretsForMasking, signingKeySource } from './secrets/plane-secrets.ts';
+import { agentTokenSource, llmKeySource, ownSecretsForMasking, signingKeySource } from './secrets/plane-secrets.ts';
 import { createRunInputs } from './runner/ledger/inputs.ts';
 import type { Dispatch } from '../shared/dispatch.ts';
 import { ensureEnrolled } from './enroll.ts';
@@ -192,7 +192,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   // hub is reachable, kept across the restart if not.
   running.defer(() => egress.close().catch((err) => log.error({ err }, 'egress flush at stop failed')));
 
-  const llm = createGateway(env, checked.llm, log, (event) => egress.emit('usage', event), agentTokenSource(env, secrets));
+  const llm = createGateway(env, checked.llm, secrets, log, (event) => egress.emit('usage', event), agentTokenSource(env, secrets));
   running.defer(() => llm.close(), 2000);
   const commands = await createCommandExecution({
     sandbox: env.SANDBOX,
@@ -315,6 +315,7 @@ function llmIdentityOf(env: CustomerPlaneEnv): string {
 function createGateway(
   env: CustomerPlaneEnv,
   credentials: LlmCredentials,
+  secrets: SecretStore,
   log: Logger,
   emitUsage: (event: UsageCounter) => unknown,
   agentToken: () => Promise<string>,
@@ -324,10 +325,18 @@ function createGateway(
     // The token is read at each call (from the environment, or the store), so it can be rotated in place.
     return createRoutedLlm({ controlPlaneUrl: env.CONTROL_PLANE_URL, agentToken });
   }
-  const { openaiKey, anthropicKey } = credentials;
+  // The keys are read from the store at each call (a rotated key is used by the next one), or given by the environment.
   const providers: Parameters<typeof createLlmGateway>[0]['providers'] = {};
-  if (openaiKey) providers.openai = { apiKey: openaiKey, baseURL: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1' };
-  if (anthropicKey) providers.anthropic = { apiKey: anthropicKey, baseURL: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com' };
+  if (credentials.openai)
+    providers.openai = {
+      apiKey: llmKeySource(env.OPENAI_API_KEY, secrets, 'openai-api-key'),
+      baseURL: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
+    };
+  if (credentials.anthropic)
+    providers.anthropic = {
+      apiKey: llmKeySource(env.ANTHROPIC_API_KEY, secrets, 'anthropic-api-key'),
+      baseURL: env.ANTHROPIC_BASE_URL ?? 'https://api.anthropic.com',
+    };
   // Routed calls are counted by the vendor's proxy; direct calls report their counts here.
   return withUsageReporting(createLlmGateway({ providers, log }), emitUsage);
 }

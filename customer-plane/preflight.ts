@@ -4,8 +4,11 @@ import type { CustomerPlaneEnv } from './config.ts';
 import type { LocalLogins } from './leaf/embedded.ts';
 import type { SecretStore } from './secrets/store.ts';
 
-/** How this plane reaches an LLM: the vendor's proxy with an agent token, or the customer's own keys. */
-export type LlmCredentials = { mode: 'routed'; agentToken: string } | { mode: 'direct'; openaiKey?: string; anthropicKey?: string };
+/**
+ * How this plane reaches an LLM: the vendor's proxy with an agent token, or the customer's own keys —
+ * which of them exist, not their values: those are read again at each call.
+ */
+export type LlmCredentials = { mode: 'routed' } | { mode: 'direct'; openai: boolean; anthropic: boolean };
 
 export type StartupSecrets = { llm: LlmCredentials; localLogins?: LocalLogins };
 
@@ -25,14 +28,14 @@ export async function checkStartupSecrets(env: CustomerPlaneEnv, secrets: Secret
   if (env.LLM_MODE === 'routed') {
     const agentToken = env.AGENT_TOKEN ?? (await secrets.get('agent-token'));
     if (!agentToken) problems.push('missing required variable(s): AGENT_TOKEN (or the `agent-token` secret) for LLM_MODE=routed');
-    llm = { mode: 'routed', agentToken: agentToken ?? '' };
+    llm = { mode: 'routed' };
   } else {
     const openaiKey = env.OPENAI_API_KEY ?? (await secrets.get('openai-api-key'));
     const anthropicKey = env.ANTHROPIC_API_KEY ?? (await secrets.get('anthropic-api-key'));
     if (!openaiKey && !anthropicKey) {
       problems.push('missing required variable(s): OPENAI_API_KEY or ANTHROPIC_API_KEY (or the matching secrets) for direct LLM mode');
     }
-    llm = { mode: 'direct', openaiKey, anthropicKey };
+    llm = { mode: 'direct', openai: Boolean(openaiKey), anthropic: Boolean(anthropicKey) };
   }
 
   let localLogins: LocalLogins | undefined;

@@ -121,6 +121,9 @@ export const ERROR_CODES = [
   'none',
   'repo_not_found',
   'workspace_error',
+  // a resumed run: a completed step's change holds a secret that its masked record cannot give back
+  // (rotated since, or written in an encoded form), so its workspace cannot be rebuilt
+  'workspace_secret_unreplayable',
   'path_rejected',
   'llm_unavailable',
   'llm_rejected',

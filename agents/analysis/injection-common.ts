@@ -1,4 +1,5 @@
 import type { FindingSeverity } from '../../shared/boundary.ts';
+import type { SyntaxNode } from '../types.ts';
 
 /** What the injection scanner reports for one sink; the agent turns it into a finding. */
 export type InjectionHit = { rule: InjectionRule; severity: FindingSeverity; line: number; message: string };
@@ -36,3 +37,27 @@ export function isSanitizerName(name: string): boolean {
 
 /** Reaching definitions are followed this deep (x = y; y = `…${z}`); past it a value is `unknown`. */
 export const MAX_RESOLVE_DEPTH = 5;
+
+/** What the scanners know of a value: its shape, its literal text, and whether an unsanitized part reached it. */
+export type Analysis = { shape: Shape; literal: string; unsanitized: boolean };
+export const UNKNOWN_VALUE: Analysis = { shape: 'unknown', literal: '', unsanitized: true };
+
+/**
+ * A name's value, for both languages' scanners: each of its reaching definitions analysed and joined;
+ * `unknown` without a definition or past MAX_RESOLVE_DEPTH (checked before the definitions are looked up).
+ */
+export function analyseName(
+  depth: number,
+  definitions: () => SyntaxNode[],
+  analyse: (value: SyntaxNode, depth: number) => Analysis,
+): Analysis {
+  if (depth >= MAX_RESOLVE_DEPTH) return UNKNOWN_VALUE;
+  const values = definitions();
+  if (values.length === 0) return UNKNOWN_VALUE;
+  const parts = values.map((v) => analyse(v, depth + 1));
+  return {
+    shape: joinShapes(parts.map((p) => p.shape)),
+    literal: parts.map((p) => p.literal).join(''),
+    unsanitized: parts.some((p) => p.unsanitized),
+  };
+}

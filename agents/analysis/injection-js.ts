@@ -2,12 +2,13 @@ import type { SyntaxNode } from '../types.ts';
 import { lineOf, stringContent, walk } from '../support/syntax.ts';
 import { args, calleeName, collectBindings, definitions, unwrap } from './js-scope.ts';
 import {
+  type Analysis,
+  analyseName,
   type InjectionHit,
   isSanitizerName,
   joinShapes,
   looksLikeHtml,
   looksLikeSql,
-  MAX_RESOLVE_DEPTH,
   type Shape,
 } from './injection-common.ts';
 
@@ -38,8 +39,6 @@ const SHELL_FUNCTIONS = new Set(['exec', 'execSync']);
 const SPAWN_FUNCTIONS = new Set(['spawn', 'spawnSync', 'execFile', 'execFileSync']);
 const VM_FUNCTIONS = new Set(['runInNewContext', 'runInThisContext', 'runInContext', 'compileFunction']);
 const RESPONSE_METHODS = new Set(['send', 'write', 'end']);
-
-type Analysis = { shape: Shape; literal: string; unsanitized: boolean };
 
 /** How `node` was made, the literal text it contains, and whether a non-constant part is not passed through a sanitizer. */
 function analyse(node: SyntaxNode, depth = 0): Analysis {
@@ -77,17 +76,8 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
       const shape: Shape = l.shape === 'const' && r.shape === 'const' ? 'const' : 'built';
       return { shape, literal: l.literal + r.literal, unsanitized: l.unsanitized || r.unsanitized };
     }
-    case 'identifier': {
-      if (depth >= MAX_RESOLVE_DEPTH) return { shape: 'unknown', literal: '', unsanitized: true };
-      const defs = definitions(n.text, n);
-      if (defs.values.length === 0) return { shape: 'unknown', literal: '', unsanitized: true };
-      const parts = defs.values.map((v) => analyse(v, depth + 1));
-      return {
-        shape: joinShapes(parts.map((p) => p.shape)),
-        literal: parts.map((p) => p.literal).join(''),
-        unsanitized: parts.some((p) => p.unsanitized),
-      };
-    }
+    case 'identifier':
+      return analyseName(depth, () => definitions(n.text, n).values, analyse);
     case 'call_expression': {
       const name = calleeName(n);
       if (isSanitizerName(name)) return { shape: 'unknown', literal: '', unsanitized: false };

@@ -1,13 +1,14 @@
 import type { SyntaxNode } from '../types.ts';
 import { lineOf, stringContent, walk } from '../support/syntax.ts';
 import {
+  type Analysis,
+  analyseName,
   type InjectionHit,
   isSanitizerName,
-  joinShapes,
   looksLikeHtml,
   looksLikeSql,
-  MAX_RESOLVE_DEPTH,
   type Shape,
+  UNKNOWN_VALUE,
 } from './injection-common.ts';
 
 /** Injection sinks in Python, found on the tree-sitter syntax tree. */
@@ -22,8 +23,7 @@ const SHELL_ALWAYS = new Map([
 const ROUTE_DECORATORS = new Set(['route', 'get', 'post', 'put', 'patch', 'delete']);
 const HTML_WRAPPERS = new Set(['Markup', 'mark_safe', 'HTMLResponse', 'make_response']);
 
-type Analysis = { shape: Shape; literal: string; unsanitized: boolean };
-const UNKNOWN: Analysis = { shape: 'unknown', literal: '', unsanitized: true };
+const UNKNOWN = UNKNOWN_VALUE;
 
 function args(call: SyntaxNode): { positional: SyntaxNode[]; keywords: Map<string, SyntaxNode> } {
   const list = call.childForFieldName('arguments');
@@ -114,17 +114,8 @@ function analyse(node: SyntaxNode, depth = 0): Analysis {
       if (op !== '+' && op !== '%') return UNKNOWN;
       return combine([analyse(n.childForFieldName('left')!, depth), analyse(n.childForFieldName('right')!, depth)]);
     }
-    case 'identifier': {
-      if (depth >= MAX_RESOLVE_DEPTH) return UNKNOWN;
-      const defs = definitions(n.text, n);
-      if (defs.values.length === 0) return UNKNOWN;
-      const parts = defs.values.map((v) => analyse(v, depth + 1));
-      return {
-        shape: joinShapes(parts.map((p) => p.shape)),
-        literal: parts.map((p) => p.literal).join(''),
-        unsanitized: parts.some((p) => p.unsanitized),
-      };
-    }
+    case 'identifier':
+      return analyseName(depth, () => definitions(n.text, n).values, analyse);
     case 'call': {
       const name = calleeName(n);
       if (isSanitizerName(name)) return { shape: 'unknown', literal: '', unsanitized: false };

@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseLintOutput } from '../analysis/lint-output.ts';
-import { commandStdout, countBySeverity, finding, listWorkspace, notInstalled, readText, result } from '../support/workspace.ts';
+import {
+  commandStdout,
+  countBySeverity,
+  finding,
+  listWorkspace,
+  readText,
+  notRunNote,
+  result,
+  runRepositoryCommand,
+} from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const TIMEOUT_MS = 180_000;
@@ -56,26 +65,13 @@ export const lintRunner: DeterministicAgent = {
     const findings: Finding[] = [];
     const runs: Array<{ command: string; problems?: number; refused?: string }> = [];
     for (const { command, tool } of commands) {
-      const out = await ctx.tools.call('run_command', { command, timeoutMs: TIMEOUT_MS });
-      if (!out.ok) {
-        runs.push({ command, refused: out.reason });
-        findings.push(
-          finding(
-            'lint/not-run',
-            'low',
-            '',
-            0,
-            `the linter was not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`,
-          ),
-        );
-        continue;
-      }
-      const missing = notInstalled(command, out.data);
-      if (missing) {
-        runs.push({ command, refused: 'not_installed' });
-        findings.push(finding('lint/not-run', 'low', '', 0, missing));
-        continue;
-      }
+      const out = await runRepositoryCommand(
+        ctx,
+        command,
+        { timeoutMs: TIMEOUT_MS, rulePrefix: 'lint', severity: 'low', what: 'the linter was' },
+        { runs, findings },
+      );
+      if (!out) continue;
       const problems = parseLintOutput(commandStdout(out.output, out.data), paths, tool);
       runs.push({ command, problems: problems.length });
       for (const p of problems.slice(0, MAX_FINDINGS)) findings.push(finding(p.rule, p.severity, p.file, p.line, p.message));
@@ -83,14 +79,7 @@ export const lintRunner: DeterministicAgent = {
     const summary =
       commands.length === 0
         ? 'no linter configured'
-        : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${
-            runs.some((r) => r.refused)
-              ? ` (not run: ${runs
-                  .filter((r) => r.refused)
-                  .map((r) => `${r.command} → ${r.refused}`)
-                  .join(', ')})`
-              : ''
-          }: ${countBySeverity(findings)}`;
+        : `${runs.filter((r) => !r.refused).length} of ${commands.length} linters run${notRunNote(runs)}: ${countBySeverity(findings)}`;
     return result(summary, findings, { runs });
   },
 };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { readPackageJson } from '../analysis/manifests.ts';
 import { parseTestOutput, type TestReport } from '../analysis/test-output.ts';
-import { countBySeverity, finding, listWorkspace, notInstalled, readText, result } from '../support/workspace.ts';
+import { countBySeverity, finding, listWorkspace, readText, notRunNote, result, runRepositoryCommand } from '../support/workspace.ts';
 import { agentOutputSchema, type DeterministicAgent, type Finding, type StepContext } from '../types.ts';
 
 const NPM_DEFAULT_TEST = 'echo "Error: no test specified" && exit 1';
@@ -58,26 +58,13 @@ export const testRunner: DeterministicAgent = {
     const findings: Finding[] = [];
     const runs: Array<{ command: string; format?: string; passed?: number; failed?: number; refused?: string; exitCode?: unknown }> = [];
     for (const command of commands) {
-      const out = await ctx.tools.call('run_command', { command, timeoutMs: TIMEOUT_MS });
-      if (!out.ok) {
-        runs.push({ command, refused: out.reason });
-        findings.push(
-          finding(
-            'test/not-run',
-            'medium',
-            '',
-            0,
-            `the tests were not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`,
-          ),
-        );
-        continue;
-      }
-      const missing = notInstalled(command, out.data);
-      if (missing) {
-        runs.push({ command, refused: 'not_installed' });
-        findings.push(finding('test/not-run', 'medium', '', 0, missing));
-        continue;
-      }
+      const out = await runRepositoryCommand(
+        ctx,
+        command,
+        { timeoutMs: TIMEOUT_MS, rulePrefix: 'test', severity: 'medium', what: 'the tests were' },
+        { runs, findings },
+      );
+      if (!out) continue;
       const report: TestReport = parseTestOutput(out.output, paths);
       const exitCode = exitCodeOf(out.data);
       runs.push({
@@ -105,14 +92,7 @@ export const testRunner: DeterministicAgent = {
     const summary =
       commands.length === 0
         ? 'no test suite found'
-        : `${ran.length} of ${commands.length} test commands run${
-            runs.some((r) => r.refused)
-              ? ` (not run: ${runs
-                  .filter((r) => r.refused)
-                  .map((r) => `${r.command} → ${r.refused}`)
-                  .join(', ')})`
-              : ''
-          }: ${countBySeverity(findings)}`;
+        : `${ran.length} of ${commands.length} test commands run${notRunNote(runs)}: ${countBySeverity(findings)}`;
     return result(summary, findings, { runs });
   },
 };

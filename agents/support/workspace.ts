@@ -77,3 +77,38 @@ export function commandStdout(output: string, data: unknown): string {
   const n = data && typeof data === 'object' && 'stdoutChars' in data ? (data as { stdoutChars: unknown }).stdoutChars : undefined;
   return typeof n === 'number' && n >= 0 ? output.slice(0, n) : output;
 }
+
+/**
+ * Runs one of the repository's own tools (its tests, its linters) through the gate. When it did not
+ * run — the gate refused or asked, or the program is not installed — that is recorded in `runs` and
+ * as a `<rulePrefix>/not-run` finding, and undefined is returned; otherwise the command's result.
+ */
+export async function runRepositoryCommand(
+  ctx: StepContext,
+  command: string,
+  opts: { timeoutMs: number; rulePrefix: 'lint' | 'test'; severity: FindingSeverity; what: string },
+  record: { runs: Array<{ command: string; refused?: string }>; findings: Finding[] },
+): Promise<{ output: string; data?: unknown } | undefined> {
+  const out = await ctx.tools.call('run_command', { command, timeoutMs: opts.timeoutMs });
+  const rule = `${opts.rulePrefix}/not-run`;
+  if (!out.ok) {
+    record.runs.push({ command, refused: out.reason });
+    record.findings.push(
+      finding(rule, opts.severity, '', 0, `${opts.what} not run: the gate answered ${out.decision} (${out.reason}) to "${command}"`),
+    );
+    return undefined;
+  }
+  const missing = notInstalled(command, out.data);
+  if (missing) {
+    record.runs.push({ command, refused: 'not_installed' });
+    record.findings.push(finding(rule, opts.severity, '', 0, missing));
+    return undefined;
+  }
+  return out;
+}
+
+/** For a summary: ` (not run: <command> → <why>, …)` for the commands that did not run, or nothing. */
+export function notRunNote(runs: ReadonlyArray<{ command: string; refused?: string }>): string {
+  const refused = runs.filter((r) => r.refused);
+  return refused.length ? ` (not run: ${refused.map((r) => `${r.command} → ${r.refused}`).join(', ')})` : '';
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { BadRequestError } from '../../shared/errors.ts';
+import { acceptJsonOnly } from '../../shared/http-input.ts';
 import type { Logger } from '../../shared/log.ts';
 import { capConnectionsPerClient } from './connection-cap.ts';
 import { lazyChildLogger } from './lazy-child-logger.ts';
@@ -72,21 +72,7 @@ export function createHttpApp(opts: HttpAppOptions): FastifyInstance {
     clientErrorHandler,
     childLoggerFactory: (logger, bindings, opts) => lazyChildLogger(logger as Logger, bindings, opts),
   }) as unknown as FastifyInstance;
-  // JSON only: a text body would otherwise reach handlers as a string and fail with a vaguer error.
-  app.removeContentTypeParser('text/plain');
-  // Bytes that are not UTF-8 are refused, not decoded to U+FFFD and stored as something else.
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      return done(new BadRequestError('request body is not valid UTF-8', { code: 'invalid_utf8' }), undefined);
-    }
-    parseJson(req, text, done);
-  });
+  acceptJsonOnly(app);
   installRequestId(app);
   installErrorHandler(app);
   // Every route registered, with whether it has an onRequest hook (requireAuth, which runs before

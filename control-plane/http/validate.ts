@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { BadRequestError } from '../../shared/errors.ts';
+import { parseStrict } from '../../shared/http-input.ts';
 
 /**
  * Text Postgres cannot store as given, anywhere in the input (values and keys, at any depth): a NUL
@@ -31,12 +32,5 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown, where
   if (unstorable.length) {
     throw new BadRequestError(`invalid ${where}: ${unstorable.join('; ')}`, { code: 'invalid_request', details: { problems: unstorable } });
   }
-  const result = schema.safeParse(input ?? {});
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((i) => {
-    const path = i.path.join('.');
-    if (i.code === 'unrecognized_keys') return `unknown field(s) ${i.keys.join(', ')}${path ? ` in ${path}` : ''}`;
-    return `${path || where}: ${i.message}`;
-  });
-  throw new BadRequestError(`invalid ${where}: ${problems.join('; ')}`, { code: 'invalid_request', details: { problems } });
+  return parseStrict(schema, input, where);
 }

@@ -88,6 +88,7 @@ export function createStoredBroker(deps: {
         return { outcome: 'timeout', note: `nobody decided before the deadline (${current.deadlineAt})` };
       }
       if (current.status === 'superseded') return { outcome: 'rejected', note: 'superseded by another action of the same step' };
+      if (current.status === 'closed') return { outcome: 'rejected', note: `closed: ${current.note ?? 'its run ended'}` };
       const now = clock();
       if (now >= deadline) {
         await stored(() => store.expire(id, now));
@@ -120,6 +121,14 @@ export function createStoredBroker(deps: {
 
   return {
     request,
+    async closeFor(scope, reason) {
+      const closed = await stored(() => store.closePending(scope, reason, clock()));
+      if (closed)
+        deps.log.info(
+          { workflowId: scope.runId, stepId: scope.stepId, closed, reason },
+          'closed approvals nobody needs to decide any more',
+        );
+    },
     async close() {
       closed = true;
       await listener.close();

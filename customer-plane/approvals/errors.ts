@@ -3,11 +3,11 @@ import { RetryableError } from '../../shared/worker-errors.ts';
 
 /**
  * A decision that cannot be taken, with a stable code (the local API's status comes with it; the CLI
- * prints the code): unknown, expired, already decided or superseded. Nothing was changed.
+ * prints the code): unknown, expired, already decided, superseded, or closed because its run ended. Nothing was changed.
  */
 export class ApprovalError extends AppError {
   constructor(
-    code: 'approval_not_found' | 'approval_expired' | 'approval_already_decided' | 'approval_superseded',
+    code: 'approval_not_found' | 'approval_expired' | 'approval_already_decided' | 'approval_superseded' | 'approval_closed',
     message: string,
     opts: { details?: Record<string, unknown> } = {},
   ) {

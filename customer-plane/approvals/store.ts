@@ -16,7 +16,7 @@ import { ApprovalError } from './errors.ts';
  */
 export const DECIDED_CHANNEL = 'approvals_decided';
 
-export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'superseded'] as const;
+export const APPROVAL_STATUSES = ['pending', 'approved', 'rejected', 'expired', 'superseded', 'closed'] as const;
 export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
 
 export type ApprovalRecord = {
@@ -183,12 +183,33 @@ export function createApprovalStore(db: Db) {
           'approval_superseded',
           'the step asked for a different action in its place; this approval no longer applies',
         );
+      if (current.status === 'closed')
+        throw new ApprovalError('approval_closed', `the approval was closed: ${current.note ?? 'its run ended'}; the action will not run`, {
+          details: { closedAt: current.decidedAt },
+        });
       throw new ApprovalError('approval_already_decided', `the approval was already ${current.status}`, {
         details: { status: current.status, decidedAt: current.decidedAt },
       });
     },
 
     expire,
+
+    /**
+     * Closes what is still pending of a run (or of one of its steps) that ended another way — failed,
+     * dead-lettered, skipped, or finished without the action — with the reason as its note: nobody is
+     * asked any more, and a decision afterwards is refused with approval_closed. Returns how many.
+     */
+    async closePending(scope: { runId: string; stepId?: string }, reason: string, now: number): Promise<number> {
+      const { rows } = await db.query(
+        `WITH d AS (
+           UPDATE approvals.requests SET status = 'closed', decided_at = $3, note = $4
+           WHERE run_id = $1 AND ($2::text IS NULL OR step_id = $2) AND status = 'pending' RETURNING id
+         )
+         SELECT pg_notify($5, d.id) FROM d`,
+        [scope.runId, scope.stepId ?? null, new Date(now), reason, DECIDED_CHANNEL],
+      );
+      return rows.length;
+    },
 
     /** Every pending approval past its deadline, marked expired (what a list shows is then true). */
     async expireOverdue(now: number): Promise<number> {

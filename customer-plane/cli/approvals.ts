@@ -5,17 +5,15 @@
  * control plane. A decision wakes the waiting run at once.
  */
 import { userInfo } from 'node:os';
-import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
-import { createDb } from '../../shared/db/pool.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { APPROVAL_STATUSES, type ApprovalStatus, createApprovalStore, decisionNote } from '../approvals/store.ts';
 import { formatApproval, formatApprovalList } from './format-approvals.ts';
-import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { openCliDatabase } from './database-url.ts';
+import { runCli } from './run-cli.ts';
 
 const USAGE = [
-  'usage: npm run approvals -- list [--status pending|approved|rejected|expired|superseded | --all] [--json]',
+  'usage: npm run approvals -- list [--status pending|approved|rejected|expired|superseded|closed | --all] [--json]',
   '       npm run approvals -- show <approval id> [--json]',
   '       npm run approvals -- approve <approval id> [--note "why"]',
   '       npm run approvals -- reject <approval id> [--note "why"]',
@@ -35,7 +33,7 @@ function parseArgs(argv: string[]): Parsed | string {
     if (args.length === 1 && args[0] === '--all') return { command, status: 'all', json };
     if (args.length === 2 && args[0] === '--status' && (APPROVAL_STATUSES as readonly string[]).includes(args[1]))
       return { command, status: args[1] as ApprovalStatus, json };
-    return 'list: --status takes one of pending, approved, rejected, expired, superseded (or use --all)';
+    return 'list: --status takes one of pending, approved, rejected, expired, superseded, closed (or use --all)';
   }
   if (command === 'show' || command === 'approve' || command === 'reject') {
     const [id, ...more] = args;
@@ -66,8 +64,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`approvals ${parsed}\n${USAGE}\n`);
     return 2;
   }
-  const env = loadConfig('approvals', z.object(cliDatabaseEnvShape));
-  const db = createDb({ databaseUrl: cliDatabaseUrl('approvals', env), max: 1 });
+  const db = openCliDatabase('approvals');
   const store = createApprovalStore(db);
   const now = Date.now();
   try {
@@ -91,7 +88,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`approval ${decided.id} ${decided.status}; the waiting run continues\n`);
     return 0;
   } catch (err) {
-    // A refused decision (unknown, expired, already decided) is the person's answer, not a crash.
+    // A refused decision (unknown, expired, already decided, closed) is the person's answer, not a crash.
     if (err instanceof AgentplaneError && err.code.startsWith('approval_')) {
       process.stderr.write(`approvals ${parsed.command}: ${err.code}: ${err.message}\n`);
       return 1;
@@ -106,13 +103,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    process.stderr.write(
-      `approvals: ${e.code === 'config_invalid' ? e.message : `failed (${e.code ?? 'error'}): ${e.message ?? String(err)}`}\n`,
-    );
-    process.exit(e.code === 'config_invalid' ? 78 : 1);
-  },
-);
+runCli('approvals', main);

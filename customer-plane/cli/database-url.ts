@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { loadConfig } from '../../shared/config.ts';
+import { createDb, type Db } from '../../shared/db/pool.ts';
 import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
 import { ConfigError } from '../../shared/errors.ts';
 
@@ -22,4 +24,10 @@ export function cliDatabaseUrl(cli: string, env: { DATABASE_URL?: string; STATE_
   } catch {
     throw new ConfigError(cli, [`DATABASE_URL is not set and ${env.STATE_DIR} has no embedded Postgres: set DATABASE_URL or STATE_DIR`]);
   }
+}
+
+/** The plane's database for a CLI that needs nothing else from the environment: one connection, ended by the caller. */
+export function openCliDatabase(cli: string): Db {
+  const env = loadConfig(cli, z.object(cliDatabaseEnvShape));
+  return createDb({ databaseUrl: cliDatabaseUrl(cli, env), max: 1 });
 }

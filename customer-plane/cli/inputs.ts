@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { loadConfig } from '../../shared/config.ts';
 import { createDb } from '../../shared/db/pool.ts';
 import { ULID_RE } from '../../shared/ids.ts';

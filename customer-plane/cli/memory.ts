@@ -21,6 +21,7 @@ import { createMemory } from '../memory/memory.ts';
 import { migrateMemory } from '../memory/migrate.ts';
 import type { AutonomyRow } from '../memory/standing.ts';
 import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { runCli } from './run-cli.ts';
 
 const USAGE = [
   'usage: npm run memory -- forget --repo <alias> | --all',
@@ -166,13 +167,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    process.stderr.write(
-      `memory: ${e.code === 'config_invalid' ? e.message : `failed (${e.code ?? 'error'}): ${e.message ?? String(err)}`}\n`,
-    );
-    process.exit(e.code === 'config_invalid' ? 78 : 1);
-  },
-);
+runCli('memory', main);

@@ -6,17 +6,14 @@
  * Everything printed is local data; repository content in it is printed with control characters made
  * visible, so a file cannot drive the terminal.
  */
-import { z } from 'zod';
-import { loadConfig } from '../../shared/config.ts';
-import { createDb } from '../../shared/db/pool.ts';
-import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
-import { ConfigError } from '../../shared/errors.ts';
+import { openCliDatabase } from './database-url.ts';
 import { ULID_RE } from '../../shared/ids.ts';
 import { createRunRecords, type RunRecord, type RunSummary } from '../runner/ledger/records.ts';
 import { formatRun, formatRunList } from './format-runs.ts';
 import { INPUTS_USAGE, inputsCommand } from './inputs.ts';
 import { UsageError } from './stdin.ts';
 import { InputsError } from '../runner/ledger/inputs.ts';
+import { runCli } from './run-cli.ts';
 
 const USAGE = `usage: npm run runs -- list [--limit N] [--json]\n       npm run runs -- show <run id> [--json]\n${INPUTS_USAGE}`;
 
@@ -50,8 +47,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`runs show: give one run id (a ULID, as printed by \`npm run runs -- list\`)\n${USAGE}\n`);
     return 2;
   }
-  const env = loadConfig('runs', z.object(cliDatabaseEnvShape));
-  const db = createDb({ databaseUrl: cliDatabaseUrl('runs', env), max: 1 });
+  const db = openCliDatabase('runs');
   try {
     const records = createRunRecords(db);
     if (command === 'list') {
@@ -71,14 +67,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    const e = err as { code?: string; message?: string };
-    // A configuration error names the problem; anything else is reported by kind, not as a stack.
-    process.stderr.write(
-      `runs: ${e.code === 'config_invalid' ? e.message : `failed (${e.code ?? 'error'}): ${e.message ?? String(err)}`}\n`,
-    );
-    process.exit(e.code === 'config_invalid' ? 78 : 1);
-  },
-);
+runCli('runs', main);

@@ -42,7 +42,14 @@ export type ApprovalRequest = {
 export type ApprovalOutcome = 'approved' | 'rejected' | 'timeout';
 export type ApprovalAnswer = { outcome: ApprovalOutcome; note: string };
 
-export type ApprovalBroker = { request(req: ApprovalRequest): Promise<ApprovalAnswer> };
+export type ApprovalBroker = {
+  request(req: ApprovalRequest): Promise<ApprovalAnswer>;
+  /**
+   * The run (or one of its steps) ended: whatever it still has pending is closed with `reason`, so no
+   * person is left deciding an action that can no longer run. Brokers that store nothing need not have it.
+   */
+  closeFor?(scope: { runId: string; stepId?: string }, reason: string): Promise<void>;
+};
 
 /** The default: nobody can approve, so every consequential action is refused at once, with a reason. */
 export function createRejectingBroker(): ApprovalBroker {

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { type Db, inTransaction } from '../../shared/db/pool.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
 
@@ -36,4 +37,11 @@ export async function forget(db: Db, req: ForgetRequest): Promise<Forgotten> {
     }
     return out;
   });
+}
+
+/** Everything memory holds, deleted on the caller's connection (inside its transaction): the tenant-data erase. */
+export async function forgetAll(c: pg.PoolClient): Promise<Forgotten> {
+  const out = Object.fromEntries(ALL_TABLES.map((t) => [t, 0])) as Forgotten;
+  for (const table of ALL_TABLES) out[table] = (await c.query(`DELETE FROM memory.${table}`)).rowCount ?? 0;
+  return out;
 }

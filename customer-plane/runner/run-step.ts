@@ -204,6 +204,13 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
     finishedEventId: newUlid(),
     gateEventId: rows.length ? newUlid() : '',
   });
+  // An earlier attempt of this step may have asked for an action this one did not take again.
+  await closeStepApprovals(
+    r.runId,
+    r.step.id,
+    succeeded ? 'the step finished without this action' : `the step failed (${errorCode}) before anyone decided`,
+    deps,
+  );
   if (mem && r.agent) {
     await deps.memory!.closeStep(
       scope,
@@ -212,6 +219,16 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
     );
   }
   return { status: succeeded ? 'succeeded' : 'failed', errorCode, tree };
+}
+
+/**
+ * Closes what a step that ended still has pending. A failure here is only logged: the run's end
+ * closes everything of the run again, and that one is retried until it holds.
+ */
+export async function closeStepApprovals(runId: string, stepId: string, reason: string, deps: Pick<StepDeps, 'broker' | 'log'>) {
+  await deps.broker
+    .closeFor?.({ runId, stepId }, reason)
+    .catch((err) => deps.log.warn({ err, workflowId: runId, stepId }, 'could not close the step’s pending approvals; the run’s end will'));
 }
 
 const REFUSAL_TO_ERROR: Partial<Record<RefusalCode, ErrorCode>> = {

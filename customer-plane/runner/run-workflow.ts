@@ -11,13 +11,14 @@ import { LedgerError } from './ledger/journal.ts';
 import type { RunRow, StepRow } from './ledger/runs.ts';
 import { prepareWorkspace, RunFailure } from './prepare-workspace.ts';
 import { gateEvent, type RunEvents, stepFinishedEvent, workflowFinishedEvent } from './run-events.ts';
-import { isWriter, runStep, type StepDeps } from './run-step.ts';
+import { closeStepApprovals, isWriter, runStep, type StepDeps } from './run-step.ts';
 import { nextActions, type SchedState, templateProblems } from './scheduler.ts';
 import type { ClaimedInputs, RunInputs } from './ledger/inputs.ts';
 import { SecretNameError } from '../secrets/errors.ts';
 import type { SecretMasking } from '../secrets/masking.ts';
 import type { SecretScope, SecretsProvider } from '../secrets/provider.ts';
 import { openRunSecrets, type RunSecrets } from '../secrets/run-secrets.ts';
+import { unmaskReferences } from '../secrets/unmask.ts';
 
 export type RunnerDeps = StepDeps & {
   tenant: string;
@@ -110,7 +111,12 @@ export async function runWorkflow(
 
   let workspace: Workspace | undefined;
   try {
-    const prepared = await prepareWorkspace(run, { ledger: deps.ledger, sourceDir: source, workspaceDir: deps.workspaceDir });
+    const prepared = await prepareWorkspace(run, {
+      ledger: deps.ledger,
+      sourceDir: source,
+      workspaceDir: deps.workspaceDir,
+      unmask: secrets ? (diff) => unmaskReferences(diff, (name) => secrets!.resolve(name)) : undefined,
+    });
     workspace = prepared.workspace;
     await schedule(run, template, opened.steps, workspace, prepared.tree, admitted.environment, deps, {
       ...opts,
@@ -211,6 +217,8 @@ async function schedule(
       for (const key of skip) {
         const row = byKey.get(key)!;
         await deps.ledger.skipStep(row.id, newUlid());
+        // A step skipped on a resumed run may have asked something on its earlier attempt.
+        await closeStepApprovals(run.id, row.id, 'the step was skipped: a step it needs failed', deps);
         state.set(key, 'skipped');
         await emitStep(run, await deps.ledger.getStep(row.id), deps);
       }
@@ -332,6 +340,13 @@ export async function finish(
     status: stored.run.status === 'succeeded' ? ('succeeded' as const) : ('failed' as const),
     errorCode: stored.run.errorCode,
   };
+  // Whatever the run still has pending is closed now, not left for a person until its deadline.
+  await deps.broker.closeFor?.(
+    { runId: run.id },
+    final.status === 'succeeded'
+      ? 'the run finished without this action'
+      : `the run ended failed (${final.errorCode}) before anyone decided`,
+  );
   const steps = stored.steps.filter((s) => s.status === 'succeeded' || s.status === 'failed').length;
   if (deps.memory) await deps.memory.finishRun(await finishedRun(stored.run, stored.steps, final, deps));
   const at = stored.run.finishedAt ?? deps.clock();

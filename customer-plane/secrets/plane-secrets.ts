@@ -1,5 +1,6 @@
 import type { JWK } from 'jose';
 import { AgentplaneError } from '../../shared/errors.ts';
+import type { ApiKey } from '../../shared/llm/index.ts';
 import { importTenantKey, type TenantSigningKey } from '../../shared/signing.ts';
 import type { CustomerPlaneEnv } from '../config.ts';
 import type { SecretStore } from './store.ts';
@@ -9,6 +10,7 @@ import type { SecretStore } from './store.ts';
  * - the tenant signing key, at each batch egress signs (kept at most `ttlMs`, 60 s by default, so a
  *   busy plane does not call Secrets Manager five times a second);
  * - the routed-mode agent token, at each LLM call (same bound);
+ * - direct-mode provider keys, at each LLM call (no cache);
  * - all of them, at each run's start, for that run's masker.
  * A short cache is the one concession: it holds the imported key or the token, never longer than its TTL.
  */
@@ -65,6 +67,20 @@ export function agentTokenSource(
     opts.ttlMs ?? PLANE_SECRET_TTL_MS,
     opts.clock ?? Date.now,
   );
+}
+
+/**
+ * Direct mode: a provider key from the environment as given (it cannot change without a restart), else
+ * a function that reads it from the store before each LLM call — no cache: a call costs far more than
+ * the read, and a key rotated in the store (or revoked) is used by the very next call.
+ */
+export function llmKeySource(fromEnv: string | undefined, store: SecretStore, name: 'openai-api-key' | 'anthropic-api-key'): ApiKey {
+  if (fromEnv) return fromEnv;
+  return async () => {
+    const key = await store.get(name);
+    if (!key) throw new AgentplaneError('llm_key_missing', `the ${name} secret is no longer in the secret store`);
+    return key;
+  };
 }
 
 /**

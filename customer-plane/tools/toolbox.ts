@@ -10,6 +10,7 @@ import type { Workspace } from '../workspace/workspace.ts';
 import { executeTool } from './execute.ts';
 import { type ExecutorContext, failed } from './types.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
+import { unmaskReferences } from '../secrets/unmask.ts';
 import { RetryableError } from '../../shared/worker-errors.ts';
 
 /** A step that cannot go on: carries the error code the step fails with. */
@@ -17,6 +18,7 @@ export class StepFailure extends AgentplaneError {
   declare readonly code:
     | 'effect_uncommitted'
     | 'workspace_error'
+    | 'workspace_secret_unreplayable'
     | 'budget_exhausted'
     | 'invalid_output'
     | 'llm_unavailable'
@@ -120,10 +122,25 @@ export function createStepToolBox(deps: {
       return undefined;
     }
     if (prior.status === 'committed' && prior.result) {
-      await deps.workspace.applyDiff(prior.diff ?? '');
-      const now = await deps.workspace.snapshot();
-      if (prior.treeAfter && now !== prior.treeAfter)
-        throw new StepFailure('workspace_error', 'the replayed effect did not give the recorded workspace');
+      // The ledger keeps the diff masked: an effect that wrote one of the run's secrets is replayed with it filled in.
+      const masked = (prior.diff ?? '').includes('[masked:');
+      const secrets = deps.secrets;
+      const diff = masked && secrets ? await unmaskReferences(prior.diff!, (name) => secrets.resolve(name)) : (prior.diff ?? '');
+      const applied = await deps.workspace.applyDiff(diff).then(
+        () => true,
+        (err) => {
+          if (!masked) throw err;
+          return false;
+        },
+      );
+      const now = applied ? await deps.workspace.snapshot() : '';
+      if (!applied || (prior.treeAfter && now !== prior.treeAfter))
+        throw masked
+          ? new StepFailure(
+              'workspace_secret_unreplayable',
+              'the replayed effect wrote a secret its masked record cannot give back (rotated or removed since, or written encoded)',
+            )
+          : new StepFailure('workspace_error', 'the replayed effect did not give the recorded workspace');
       tree = now;
       await deps.journal.replayEffect(prior);
       const d = deps.prior.decisions.get(s);

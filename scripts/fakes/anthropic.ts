@@ -70,9 +70,11 @@ function errorBody(status: number, message: string) {
 export async function startFakeAnthropic(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
   const cache = createPrefixCache();
   // Newer SDKs send the key as a bearer token, older ones as x-api-key; the real API takes both.
-  const checkAuth = (req: IncomingMessage) =>
-    (typeof req.headers['x-api-key'] === 'string' && req.headers['x-api-key'] !== '') ||
-    /^Bearer \S+$/.test(req.headers.authorization ?? '');
+  const checkAuth = (req: IncomingMessage) => {
+    const header = req.headers['x-api-key'];
+    const key = typeof header === 'string' && header !== '' ? header : /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return key !== undefined && (opts.acceptKey?.(key) ?? true);
+  };
   return startFakeServer(opts, '/v1/messages', 'request-id', checkAuth, errorBody, (raw, res) => {
     const body = raw as Body;
     const bad = (message: string) => {

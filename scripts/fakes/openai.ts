@@ -48,7 +48,10 @@ function errorBody(status: number, message: string) {
 
 export async function startFakeOpenAI(opts: FakeProviderOptions = {}): Promise<FakeProvider> {
   const cache = createPrefixCache();
-  const checkAuth = (req: IncomingMessage) => /^Bearer \S+$/.test(req.headers.authorization ?? '');
+  const checkAuth = (req: IncomingMessage) => {
+    const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+    return key !== undefined && (opts.acceptKey?.(key) ?? true);
+  };
   return startFakeServer(opts, '/v1/chat/completions', 'x-request-id', checkAuth, errorBody, (raw, res) => {
     const body = raw as Body;
     if (typeof body.model !== 'string' || !Array.isArray(body.messages) || body.messages.length === 0) {

@@ -31,6 +31,11 @@ export type FakeProviderOptions = {
   keepAliveTimeoutMs?: number;
   clock?: () => number;
   /**
+   * Which keys the provider accepts (its side of a key rotation: an old key revoked answers 401).
+   * Read at each request. Default: any non-empty key.
+   */
+  acceptKey?: (key: string) => boolean;
+  /**
    * FAKE OpenAI only: a programmable model. Called with each chat request; what it returns is the
    * reply (text, or tool calls), sent over the real wire protocol. Undefined = the canned behaviour.
    */

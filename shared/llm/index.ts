@@ -20,5 +20,5 @@ export { totalTokens } from './usage.ts';
 export { DEFAULT_MODEL_MAP, type ModelMap, type ModelSpec, type Tier, type ProviderName } from './models.ts';
 export type { BreakerOptions, BreakerState } from './breaker.ts';
 export * from './errors.ts';
-export type { ProviderAdapter, ProviderCall, ProviderConfig } from './providers/types.ts';
+export type { ApiKey, ProviderAdapter, ProviderCall, ProviderConfig } from './providers/types.ts';
 export type { NormalizedResult, StreamEvent } from './normalized.ts';

@@ -1,5 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { BadRequestError } from '../../../shared/errors.ts';
+import { acceptJsonOnly } from '../../../shared/http-input.ts';
 import type { Logger } from '../../../shared/log.ts';
 import type { ApprovalStore } from '../../approvals/store.ts';
 import type { Environments } from '../../environments/environments.ts';
@@ -42,19 +42,7 @@ export async function buildLocalApi(deps: LocalApiDeps): Promise<FastifyInstance
     bodyLimit: 16 * 1024,
     requestTimeout: 30_000,
   }) as unknown as FastifyInstance;
-  app.removeContentTypeParser('text/plain');
-  const parseJson = app.getDefaultJsonParser('error', 'error');
-  const utf8 = new TextDecoder('utf-8', { fatal: true });
-  app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (req, body, done) => {
-    let text: string;
-    try {
-      text = utf8.decode(body as Buffer);
-    } catch {
-      return done(new BadRequestError('request body is not valid UTF-8', { code: 'invalid_utf8' }), undefined);
-    }
-    parseJson(req, text, done);
-  });
+  acceptJsonOnly(app);
   installLocalErrorHandler(app);
   await app.register(approvalRoutes({ store: deps.store, authenticate: deps.authenticate, clock }));
   await app.register(environmentRoutes({ environments: deps.environments, authenticate: deps.authenticate }));

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { AppError } from '../../../shared/errors.ts';
+import { installJsonNotFound } from '../../../shared/http-input.ts';
 
 /** Fastify's own client errors, by code, as the local API names them. */
 const FASTIFY_CLIENT_ERRORS: Record<string, string> = {
@@ -28,7 +29,5 @@ export function installLocalErrorHandler(app: FastifyInstance): void {
     req.log.error({ err }, 'local API: unhandled error');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
-  });
+  installJsonNotFound(app);
 }

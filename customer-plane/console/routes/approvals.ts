@@ -24,7 +24,7 @@ const decisionForm = z.strictObject({
  * decided once, only while pending and before the deadline). A decision needs a live session with
  * `approvals:decide` (401 otherwise), the session's CSRF token (403), and a well-formed form (400) —
  * each checked before the store is touched; the store's own refusals (unknown, expired, already
- * decided, superseded) come back as their code with 404/409. Success redirects to the approval's page.
+ * decided, superseded, closed) come back as their code with 404/409. Success redirects to the approval's page.
  */
 export function approvalPages(deps: { authenticate: Authenticator; store: ApprovalStore; clock: () => number }) {
   const read = requireLocalAuth(deps.authenticate, 'approvals:read');

@@ -53,7 +53,7 @@ export function when(iso: string | null | undefined): string {
 export function badge(status: string): SafeHtml {
   const kind = ['succeeded', 'approved', 'ok', 'intact'].includes(status)
     ? 'good'
-    : ['failed', 'rejected', 'expired', 'broken', 'critical', 'high'].includes(status)
+    : ['failed', 'rejected', 'expired', 'closed', 'broken', 'critical', 'high'].includes(status)
       ? 'bad'
       : ['pending', 'running', 'queued', 'medium'].includes(status)
         ? 'wait'

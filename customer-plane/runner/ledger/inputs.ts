@@ -42,7 +42,7 @@ export type ClaimedInputs = { params: Record<string, string>; secrets: SecretInp
 
 export function createRunInputs(deps: { db: Db; backend: SecretBackend; clock?: () => number }) {
   const clock = deps.clock ?? Date.now;
-  const secretId = (id: string, name: string) => `${RUN_INPUTS_PREFIX}${id}/${name}`;
+  const secretId = runInputSecretId;
   const recordOf = (r: Record<string, unknown>): InputsRecord => ({
     id: r.id as string,
     template: r.template as string | null,
@@ -148,3 +148,8 @@ export function createRunInputs(deps: { db: Db; backend: SecretBackend; clock?: 
   };
 }
 export type RunInputs = ReturnType<typeof createRunInputs>;
+
+/** Where the secret value `name` of run inputs `id` is kept in the secret store. */
+export function runInputSecretId(id: string, name: string): string {
+  return `${RUN_INPUTS_PREFIX}${id}/${name}`;
+}

@@ -54,9 +54,9 @@ export function inputHash(tool: string, input: unknown): string {
 
 /**
  * `masker`: the run's secrets are masked in everything written here (tool inputs, results, effect
- * diffs, model turns) — the ledger is a run record that outlives the process. A masked diff no longer
- * reproduces the workspace, so a crashed step whose effect wrote a secret into a file cannot be
- * replayed and fails with `workspace_error` instead.
+ * diffs, model turns) — the ledger is a run record that outlives the process. A replayed effect whose
+ * diff holds a masked secret of the run has it filled back in (secrets/unmask.ts) and checked against
+ * the recorded tree; one that cannot be reproduced fails with `workspace_secret_unreplayable`.
  */
 export function createStepJournal(db: Db, ids: { runId: string; stepId: string; attempt: number }, masker?: Masker) {
   const { runId, stepId, attempt } = ids;

@@ -53,16 +53,22 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
     bodyTimeout: cfg.timeoutMs,
     keepAliveTimeout: 30_000,
   });
-  const headers = {
-    authorization: `Bearer ${cfg.apiKey}`,
-    'content-type': 'application/json',
-    accept: 'application/json',
-    'user-agent': 'agentplane-llm-gateway',
+  const headersWith = (key: string) => {
+    const json = {
+      authorization: `Bearer ${key}`,
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'user-agent': 'agentplane-llm-gateway',
+    };
+    return { json, sse: { ...json, accept: 'text/event-stream' } };
   };
-  const sseHeaders = { ...headers, accept: 'text/event-stream' };
+  // A fixed key (the proxy's) builds its headers once; a key read at use builds them per request.
+  const fixed = typeof cfg.apiKey === 'string' ? headersWith(cfg.apiKey) : undefined;
+  const readKey = typeof cfg.apiKey === 'function' ? cfg.apiKey : undefined;
 
   async function post(body: object, stream: boolean, signal: AbortSignal) {
-    const res = await pool.request({ method: 'POST', path, headers: stream ? sseHeaders : headers, body: JSON.stringify(body), signal });
+    const h = fixed ?? headersWith(await readKey!());
+    const res = await pool.request({ method: 'POST', path, headers: stream ? h.sse : h.json, body: JSON.stringify(body), signal });
     if (res.statusCode < 200 || res.statusCode > 299) {
       // The error body is read and dropped: it can quote the prompt back, and only the status matters.
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);

@@ -22,4 +22,11 @@ export type ProviderAdapter = {
   close?(): Promise<void>;
 };
 
-export type ProviderConfig = { apiKey: string; baseURL: string };
+/**
+ * The provider key: a string (the control plane's proxy, keys from its environment), or a function
+ * called before each request (the customer plane's direct mode reads it from its secret store at
+ * use, so a rotated key is taken by the next call and none is held).
+ */
+export type ApiKey = string | (() => Promise<string>);
+
+export type ProviderConfig = { apiKey: ApiKey; baseURL: string };

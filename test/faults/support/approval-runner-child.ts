@@ -12,20 +12,14 @@
  * (`pending` is a kill from outside, by the test.) Exits when its parent goes away (stdin closes).
  */
 import { appendFileSync, writeSync } from 'node:fs';
-import { connect } from '@nats-io/transport-node';
-import { checkEvent } from '../../../shared/boundary.ts';
-import { createDb } from '../../../shared/db/pool.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { agentOutputSchema, type DeterministicAgent } from '../../../agents/types.ts';
-import { createSyntaxService } from '../../../customer-plane/analysis/syntax.ts';
 import { createStoredBroker } from '../../../customer-plane/approvals/broker.ts';
 import { loadEnvironments } from '../../../customer-plane/environments/environments.ts';
-import { createRunLedger } from '../../../customer-plane/runner/ledger/runs.ts';
-import { ensureWorkQueue } from '../../../customer-plane/runner/work-queue.ts';
-import { startRunner } from '../../../customer-plane/runner/worker.ts';
 import { createTestOnlyGuard, createTestOnlyRunner } from '../../support/test-commands.ts';
+import { childEnv, runChildMain, startChildRunner } from './child-runner.ts';
 
-const env = process.env as Record<string, string>;
+const env = childEnv;
 const name = env.RUNNER_NAME;
 const crashAt = env.CRASH_AT ?? '';
 const die = () => process.kill(process.pid, 'SIGKILL');
@@ -61,59 +55,31 @@ async function main() {
       },
     },
   });
-  const nc = await connect({ servers: env.NATS_URL, name });
-  await ensureWorkQueue(nc);
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 6 });
-  const environments = await loadEnvironments();
-  const broker = createStoredBroker({ db, environments, log });
-  const runner = await startRunner({
-    nc,
-    db,
-    ledger: createRunLedger(db),
-    tenant: env.TENANT_ID,
-    repos: { sample: env.REPO_DIR },
-    workspaceDir: env.WORKSPACE_DIR,
-    events: {
-      emit(kind, event) {
-        const checked = checkEvent(kind, event);
-        return checked.ok ? { ok: true } : { ok: false, rejection: checked.rejection };
-      },
-      flush: async () => {},
-    },
-    catalog: { fixer: pusher },
-    templates: { refactor: { name: 'refactor', description: 'push once', steps: [{ id: 'push', agent: 'fixer', needs: [] }] } },
-    environments,
-    guard: createTestOnlyGuard([{ argv: ['git', 'push', 'origin', 'main'], consequences: ['push'] }]),
-    runner: createTestOnlyRunner({
-      onRun: (argv) => {
-        appendFileSync(env.EXEC_LOG, `${name} ${Date.now()} ${argv.join(' ')}\n`);
-        if (crashAt === 'running') die();
-      },
-    }),
-    broker,
-    llm: { chat: async () => Promise.reject(new Error('no LLM in this test')), close: async () => {} },
-    syntax: await createSyntaxService(),
-    clock: Date.now,
+  let broker: ReturnType<typeof createStoredBroker> | undefined;
+  await startChildRunner({
+    name,
     log,
-    concurrency: 1,
-    maxParallelSteps: 1,
-    ackWaitMs: Number(env.ACK_WAIT_MS),
-    maxDeliver: 5,
+    parts: async (db) => {
+      const environments = await loadEnvironments();
+      broker = createStoredBroker({ db, environments, log });
+      return {
+        catalog: { fixer: pusher },
+        templates: { refactor: { name: 'refactor', description: 'push once', steps: [{ id: 'push', agent: 'fixer', needs: [] }] } },
+        environments,
+        guard: createTestOnlyGuard([{ argv: ['git', 'push', 'origin', 'main'], consequences: ['push'] }]),
+        runner: createTestOnlyRunner({
+          onRun: (argv) => {
+            appendFileSync(env.EXEC_LOG, `${name} ${Date.now()} ${argv.join(' ')}\n`);
+            if (crashAt === 'running') die();
+          },
+        }),
+        broker,
+        maxParallelSteps: 1,
+        maxDeliver: 5,
+      };
+    },
+    beforeStop: async () => broker?.close(),
   });
-  process.stdout.write(`${JSON.stringify({ event: 'ready', name })}\n`);
-  const stop = async () => {
-    await broker.close();
-    await runner.stop();
-    await nc.drain().catch(() => {});
-    await db.end();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.stdin.on('end', () => process.exit(1));
-  process.stdin.resume();
 }
 
-main().catch((err) => {
-  process.stderr.write(`${String(err?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runChildMain(main);

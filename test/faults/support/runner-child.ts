@@ -6,21 +6,15 @@
  */
 import { appendFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { connect } from '@nats-io/transport-node';
-import { checkEvent } from '../../../shared/boundary.ts';
-import { createDb } from '../../../shared/db/pool.ts';
 import { createLogger } from '../../../shared/log.ts';
 import { agentOutputSchema, type DeterministicAgent } from '../../../agents/types.ts';
 import type { ToolResult } from '../../../agents/tools.ts';
-import { createSyntaxService } from '../../../customer-plane/analysis/syntax.ts';
 import { createRejectingBroker } from '../../../customer-plane/gate/approval-broker.ts';
-import { createRunLedger } from '../../../customer-plane/runner/ledger/runs.ts';
 import { loadEnvironments } from '../../../customer-plane/environments/environments.ts';
-import { ensureWorkQueue } from '../../../customer-plane/runner/work-queue.ts';
-import { startRunner } from '../../../customer-plane/runner/worker.ts';
 import { createTestOnlyGuard, createTestOnlyRunner } from '../../support/test-commands.ts';
+import { childEnv, runChildMain, startChildRunner } from './child-runner.ts';
 
-const env = process.env as Record<string, string>;
+const env = childEnv;
 const name = env.RUNNER_NAME;
 const STEP_SLEEP_MS = Number(env.STEP_SLEEP_MS ?? '800');
 
@@ -54,67 +48,35 @@ function writer(agent: 'patch-applier' | 'fixer' | 'refactorer', prefix: string,
 const argvs = ['a', 'b', 'c'].flatMap((p) => [1, 2, 3, 4].map((i) => ({ argv: ['ls', `${p}${i}.txt`] })));
 
 async function main() {
-  const log = createLogger({ service: `runner-${name}`, level: 'warn' });
-  const nc = await connect({ servers: env.NATS_URL, name });
-  await ensureWorkQueue(nc);
-  const db = createDb({ databaseUrl: env.DATABASE_URL, max: 6 });
-  const runner = await startRunner({
-    nc,
-    db,
-    ledger: createRunLedger(db),
-    tenant: env.TENANT_ID,
-    repos: { sample: env.REPO_DIR },
-    workspaceDir: env.WORKSPACE_DIR,
-    events: {
-      emit(kind, event) {
-        const checked = checkEvent(kind, event);
-        if (checked.ok) appendFileSync(env.EVENTS_FILE, `${JSON.stringify({ kind, event })}\n`);
-        return checked.ok ? { ok: true } : { ok: false, rejection: checked.rejection };
+  await startChildRunner({
+    name,
+    log: createLogger({ service: `runner-${name}`, level: 'warn' }),
+    onEvent: (kind, event) => appendFileSync(env.EVENTS_FILE, `${JSON.stringify({ kind, event })}\n`),
+    parts: async () => ({
+      catalog: {
+        'patch-applier': writer('patch-applier', 'a', Number(env.A_EFFECTS ?? '1')),
+        fixer: writer('fixer', 'b', Number(env.B_EFFECTS ?? '4')),
+        refactorer: writer('refactorer', 'c', Number(env.C_EFFECTS ?? '2')),
       },
-      flush: async () => {},
-    },
-    catalog: {
-      'patch-applier': writer('patch-applier', 'a', Number(env.A_EFFECTS ?? '1')),
-      fixer: writer('fixer', 'b', Number(env.B_EFFECTS ?? '4')),
-      refactorer: writer('refactorer', 'c', Number(env.C_EFFECTS ?? '2')),
-    },
-    templates: {
-      refactor: {
-        name: 'refactor',
-        description: 'three writers in a row',
-        steps: [
-          { id: 'first', agent: 'patch-applier', needs: [] },
-          { id: 'second', agent: 'fixer', needs: ['first'] },
-          { id: 'third', agent: 'refactorer', needs: ['second'] },
-        ],
+      templates: {
+        refactor: {
+          name: 'refactor',
+          description: 'three writers in a row',
+          steps: [
+            { id: 'first', agent: 'patch-applier', needs: [] },
+            { id: 'second', agent: 'fixer', needs: ['first'] },
+            { id: 'third', agent: 'refactorer', needs: ['second'] },
+          ],
+        },
       },
-    },
-    guard: createTestOnlyGuard(argvs),
-    runner: createTestOnlyRunner({ onRun: (argv) => appendFileSync(env.EXEC_LOG, `${name} ${argv.join(' ')}\n`) }),
-    broker: createRejectingBroker(),
-    environments: await loadEnvironments(),
-    llm: { chat: async () => Promise.reject(new Error('no LLM in this test')), close: async () => {} },
-    syntax: await createSyntaxService(),
-    clock: Date.now,
-    log,
-    concurrency: 1,
-    maxParallelSteps: 2,
-    ackWaitMs: Number(env.ACK_WAIT_MS),
-    maxDeliver: Number(env.MAX_DELIVER ?? '3'),
+      guard: createTestOnlyGuard(argvs),
+      runner: createTestOnlyRunner({ onRun: (argv) => appendFileSync(env.EXEC_LOG, `${name} ${argv.join(' ')}\n`) }),
+      broker: createRejectingBroker(),
+      environments: await loadEnvironments(),
+      maxParallelSteps: 2,
+      maxDeliver: Number(env.MAX_DELIVER ?? '3'),
+    }),
   });
-  process.stdout.write(`${JSON.stringify({ event: 'ready', name })}\n`);
-  const stop = async () => {
-    await runner.stop();
-    await nc.drain().catch(() => {});
-    await db.end();
-    process.exit(0);
-  };
-  process.once('SIGTERM', () => void stop());
-  process.stdin.on('end', () => process.exit(1));
-  process.stdin.resume();
 }
 
-main().catch((err) => {
-  process.stderr.write(`${String(err?.stack ?? err)}\n`);
-  process.exit(1);
-});
+runChildMain(main);

@@ -29,16 +29,17 @@ function secretStoreWith(values: Partial<Record<SecretName, string>>): SecretSto
 
 const ENROLLED = { 'leaf-credentials': '{"url":"nats-leaf://hub:7422","username":"u","password":"p"}' };
 
-test('direct mode takes the LLM keys from the environment or, failing that, from the secret store', async () => {
+test('direct mode finds the LLM keys in the environment or, failing that, in the secret store — and returns which exist, not their values', async () => {
   const fromEnv = await checkStartupSecrets(envOf({ OPENAI_API_KEY: 'sk-env' }), secretStoreWith(ENROLLED));
-  assert.deepEqual(fromEnv.llm, { mode: 'direct', openaiKey: 'sk-env', anthropicKey: undefined });
+  assert.deepEqual(fromEnv.llm, { mode: 'direct', openai: true, anthropic: false });
   const fromStore = await checkStartupSecrets(envOf({}), secretStoreWith({ ...ENROLLED, 'anthropic-api-key': 'ak-store' }));
-  assert.deepEqual(fromStore.llm, { mode: 'direct', openaiKey: undefined, anthropicKey: 'ak-store' });
+  assert.deepEqual(fromStore.llm, { mode: 'direct', openai: false, anthropic: true });
+  assert.ok(!JSON.stringify(fromStore).includes('ak-store'), 'the value is read again where it is used');
 });
 
-test('routed mode takes the agent token from the environment or the secret store', async () => {
+test('routed mode finds the agent token in the environment or the secret store', async () => {
   const fromStore = await checkStartupSecrets(envOf({ LLM_MODE: 'routed' }), secretStoreWith({ ...ENROLLED, 'agent-token': 'tok' }));
-  assert.deepEqual(fromStore.llm, { mode: 'routed', agentToken: 'tok' });
+  assert.deepEqual(fromStore.llm, { mode: 'routed' });
 });
 
 test('every problem found in the secret store is named in one ConfigError', async () => {

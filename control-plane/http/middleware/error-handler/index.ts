@@ -3,6 +3,7 @@ import { AppError, UnavailableError } from '../../../../shared/errors.ts';
 import { clientErrorOf } from './client-errors.ts';
 import { createOutageLog } from './outage-log.ts';
 import type { Logger } from '../../../../shared/log.ts';
+import { installJsonNotFound } from '../../../../shared/http-input.ts';
 
 export { clientErrorHandler, clientErrorOf, frameworkErrors, type ClientError } from './client-errors.ts';
 
@@ -39,9 +40,7 @@ export function installErrorHandler(app: FastifyInstance, opts: { outageLogInter
     req.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'internal', message: 'internal error' } });
   });
-  app.setNotFoundHandler((req, reply) => {
-    reply.status(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
-  });
+  installJsonNotFound(app);
 
   // While draining for shutdown, new requests are refused in the same shape (fastify's built-in
   // refusal has its own), with Retry-After so a client or balancer tries another replica.

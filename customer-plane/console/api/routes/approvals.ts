@@ -21,7 +21,7 @@ export function approvalSummary(a: ApprovalRecord) {
 
 /**
  * Pending approvals and their decisions. Reads need `approvals:read`, decisions `approvals:decide`; an
- * unknown, expired, superseded or already decided approval is refused with its code (404 or 409) and
+ * unknown, expired, superseded, closed or already decided approval is refused with its code (404 or 409) and
  * nothing changes.
  */
 export function approvalRoutes(deps: { store: ApprovalStore; authenticate: Authenticator; clock: () => number }) {
