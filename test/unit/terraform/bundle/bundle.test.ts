@@ -54,6 +54,9 @@ async function signedBundle(): Promise<string> {
 const verify = (dir: string, key = pub) => cli('verify.ts', ['--dir', dir, '--public-key-file', key]);
 
 let keygenKid = '';
+/** Signed once with --key-file, then only read: the tests that do not change a bundle share it (each CLI run costs seconds). */
+let shared = '';
+let sharedSign: Result;
 before(async () => {
   for (const out of [keys, otherKeys]) {
     const r = await cli('keygen.ts', ['--out', out]);
@@ -61,6 +64,8 @@ before(async () => {
     if (out === keys) keygenKid = /^kid: +(\S+)$/m.exec(r.stdout)?.[1] ?? '';
   }
   assert.match(keygenKid, /^[A-Za-z0-9_-]{43}$/, 'keygen prints the key id (RFC 7638 thumbprint)');
+  shared = freshBundle();
+  sharedSign = await cli('sign.ts', ['--dir', shared, '--key-file', priv]);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
@@ -87,8 +92,8 @@ test('keygen writes a 0600 private key in a 0700 folder and refuses to overwrite
 });
 
 test('a signed copy of terraform/dist verifies; both CLIs name the key keygen printed, and the release', async () => {
-  const dir = freshBundle();
-  const signed = await cli('sign.ts', ['--dir', dir, '--key-file', priv]);
+  const dir = shared;
+  const signed = sharedSign;
   assert.equal(signed.code, 0, signed.stderr);
   const manifest = JSON.parse(readFileSync(join(dir, 'MANIFEST.json'), 'utf8')) as {
     product: string;
@@ -111,7 +116,7 @@ test('a signed copy of terraform/dist verifies; both CLIs name the key keygen pr
 });
 
 test('the CLIs refuse arguments they do not know instead of ignoring them', async () => {
-  const dir = await signedBundle();
+  const dir = shared;
   const positional = await cli('verify.ts', [dir, '--public-key-file', pub]);
   assert.equal(positional.code, 2);
   assert.match(positional.stderr, /^error: .*positional/i);
@@ -143,8 +148,7 @@ test('an edit that keeps the file size fails verification, naming that file, wit
 });
 
 test('a bundle verified with a different public key fails', async () => {
-  const dir = await signedBundle();
-  const r = await verify(dir, join(otherKeys, 'bundle-signing-key.pub.pem'));
+  const r = await verify(shared, join(otherKeys, 'bundle-signing-key.pub.pem'));
   assert.equal(r.code, 1);
   assert.match(r.stderr, /signature does not verify/);
 });
@@ -159,8 +163,7 @@ test('signing without a key fails with a clear message; there is no default key'
 });
 
 test('verifying without a public key fails with a clear message', async () => {
-  const dir = await signedBundle();
-  const r = await cli('verify.ts', ['--dir', dir]);
+  const r = await cli('verify.ts', ['--dir', shared]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /AGENTPLANE_BUNDLE_PUBLIC_KEY/);
 });
@@ -202,7 +205,8 @@ function haveTools(): boolean {
 test('the bundle also verifies with standard tools (openssl, jq, sha256sum), and tampering is caught', {
   skip: haveTools() ? false : 'openssl/jq missing',
 }, async () => {
-  const dir = await signedBundle();
+  const dir = join(root, `bundle-${counter++}`);
+  cpSync(shared, dir, { recursive: true });
   const script = join(BUNDLE, 'verify-without-node.sh');
   const ok = execFileSync('bash', [script, dir, pub], { encoding: 'utf8' });
   assert.match(ok, /verified \d+ files/);
