@@ -108,7 +108,9 @@ test('KMS: both keys rotate yearly and stay recoverable for 30 days after deleti
     assert.equal(k.enable_key_rotation, true, `${name} rotation`);
     assert.equal(k.rotation_period_in_days, 365, `${name} rotation period`);
     assert.equal(k.deletion_window_in_days, 30, `${name} deletion window (the longest AWS allows)`);
-    assert.match(String(k.description), /\(\$\{local\.name\}\)$/, `${name} description names the stack`);
+    // What the key protects, then the stack it belongs to: what an auditor reads in the KMS console.
+    assert.match(String(k.description), /^agentplane customer plane: \S.* \(\$\{local\.name\}\)$/, `${name} description`);
+    assert.deepEqual(k.tags, { Name: `\${local.name}-${name.replace(/_key$/, '')}` }, `${name} tags`);
   }
 });
 

@@ -1,40 +1,23 @@
-// The signed bundle: keygen, sign and verify run as the CLIs customers and the release job run, in
+// The signed bundle: sign and verify run as the CLIs customers and the release job run, in
 // subprocesses, against copies of terraform/dist in temporary directories: keys from files, flags and the
 // environment, exit codes, and what the operator reads. Every way a bundle can differ from what was signed
-// is tried in-process in bundle-verify.test.ts (and the key forms in bundle-keys.test.ts).
+// is tried in-process in bundle-verify.test.ts (the key forms in bundle-keys.test.ts; keygen in bundle-keygen.test.ts).
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { exportJWK, generateKeyPair } from 'jose';
+import { calculateJwkThumbprint, exportJWK, exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { distFile, repoRoot } from '../tf-json.ts';
+import { BUNDLE, cli, type Result } from './run-cli.ts';
 
-const BUNDLE = join(repoRoot, 'terraform', 'bundle');
 const root = mkdtempSync(join(tmpdir(), 'agentplane-bundle-test-'));
 const keys = join(root, 'keys');
 const otherKeys = join(root, 'other-keys');
 const priv = join(keys, 'bundle-signing-key.pem');
 const pub = join(keys, 'bundle-signing-key.pub.pem');
 let counter = 0;
-
-interface Result {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one of the CLIs with a clean environment: no AGENTPLANE_* key variables leak in from the shell. */
-function cli(script: string, args: string[], extraEnv: Record<string, string> = {}): Promise<Result> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('AGENTPLANE_') && v !== undefined) env[k] = v;
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(BUNDLE, script), ...args], { env: { ...env, ...extraEnv } }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 function freshBundle(): string {
   const dir = join(root, `bundle-${counter++}`);
@@ -53,45 +36,26 @@ async function signedBundle(): Promise<string> {
 
 const verify = (dir: string, key = pub) => cli('verify.ts', ['--dir', dir, '--public-key-file', key]);
 
-let keygenKid = '';
+/** The key id both CLIs must report: the RFC 7638 thumbprint of the vendor's public key. */
+let kid = '';
 /** Signed once with --key-file, then only read: the tests that do not change a bundle share it (each CLI run costs seconds). */
 let shared = '';
 let sharedSign: Result;
 before(async () => {
+  // Key pairs as keygen writes them (bundle-keygen.test.ts runs keygen itself), made in-process to save two CLI runs.
   for (const out of [keys, otherKeys]) {
-    const r = await cli('keygen.ts', ['--out', out]);
-    assert.equal(r.code, 0, r.stderr);
-    if (out === keys) keygenKid = /^kid: +(\S+)$/m.exec(r.stdout)?.[1] ?? '';
+    const { privateKey, publicKey } = await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true });
+    mkdirSync(out, { mode: 0o700 });
+    writeFileSync(join(out, 'bundle-signing-key.pem'), await exportPKCS8(privateKey), { mode: 0o600 });
+    writeFileSync(join(out, 'bundle-signing-key.pub.pem'), await exportSPKI(publicKey));
+    if (out === keys) kid = await calculateJwkThumbprint(await exportJWK(publicKey), 'sha256');
   }
-  assert.match(keygenKid, /^[A-Za-z0-9_-]{43}$/, 'keygen prints the key id (RFC 7638 thumbprint)');
   shared = freshBundle();
   sharedSign = await cli('sign.ts', ['--dir', shared, '--key-file', priv]);
 });
 after(() => rmSync(root, { recursive: true, force: true }));
 
-test('keygen writes a 0600 private key in a 0700 folder and refuses to overwrite either half', async () => {
-  assert.equal(statSync(priv).mode & 0o777, 0o600);
-  assert.equal(statSync(keys).mode & 0o777, 0o700);
-  assert.match(readFileSync(pub, 'utf8'), /BEGIN PUBLIC KEY/);
-  const again = await cli('keygen.ts', ['--out', keys]);
-  assert.notEqual(again.code, 0);
-  assert.match(again.stderr, /bundle-signing-key\.pem already exists; keygen never replaces a key/);
-  // Only the published half left in the folder: it is not replaced either (bundles signed for it still verify).
-  const pubOnly = join(root, 'pub-only');
-  cpSync(keys, pubOnly, { recursive: true });
-  unlinkSync(join(pubOnly, 'bundle-signing-key.pem'));
-  const published = readFileSync(join(pubOnly, 'bundle-signing-key.pub.pem'), 'utf8');
-  const replaced = await cli('keygen.ts', ['--out', pubOnly]);
-  assert.equal(replaced.code, 2);
-  assert.match(replaced.stderr, /bundle-signing-key\.pub\.pem already exists/);
-  assert.equal(readFileSync(join(pubOnly, 'bundle-signing-key.pub.pem'), 'utf8'), published);
-  assert.ok(!existsSync(join(pubOnly, 'bundle-signing-key.pem')), 'no private key without its public half');
-  const noOut = await cli('keygen.ts', []);
-  assert.equal(noOut.code, 2);
-  assert.match(noOut.stderr, /pass --out <directory>/);
-});
-
-test('a signed copy of terraform/dist verifies; both CLIs name the key keygen printed, and the release', async () => {
+test('a signed copy of terraform/dist verifies; both CLIs name the key and the release', async () => {
   const dir = shared;
   const signed = sharedSign;
   assert.equal(signed.code, 0, signed.stderr);
@@ -104,13 +68,10 @@ test('a signed copy of terraform/dist verifies; both CLIs name the key keygen pr
   assert.equal(manifest.product, 'agentplane-customer-plane');
   assert.equal(manifest.version, version);
   assert.ok(manifest.files.some((f) => f.path === 'main.tf.json'));
-  assert.equal(signed.stdout.trim(), `signed ${manifest.files.length} files in ${dir} with key ${keygenKid}`);
+  assert.equal(signed.stdout.trim(), `signed ${manifest.files.length} files in ${dir} with key ${kid}`);
   const r = await verify(dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(
-    r.stdout.trim(),
-    `verified ${manifest.files.length} files of agentplane-customer-plane ${version}, signed by key ${keygenKid}`,
-  );
+  assert.equal(r.stdout.trim(), `verified ${manifest.files.length} files of agentplane-customer-plane ${version}, signed by key ${kid}`);
   const fromEnv = await cli('verify.ts', ['--dir', dir], { AGENTPLANE_BUNDLE_PUBLIC_KEY: readFileSync(pub, 'utf8') });
   assert.equal(fromEnv.code, 0, fromEnv.stderr);
 });
