@@ -12,7 +12,8 @@ const root = mkdtempSync(join(tmpdir(), 'agentplane-bundle-keygen-'));
 after(() => rmSync(root, { recursive: true, force: true }));
 
 test('keygen writes a 0600 private key in a 0700 folder, prints its key id, and refuses to overwrite either half', async () => {
-  const keys = join(root, 'keys');
+  // A folder that does not exist yet, two levels deep: keygen makes it, private to the vendor's user.
+  const keys = join(root, 'vendor', 'keys');
   const made = await cli('keygen.ts', ['--out', keys]);
   assert.equal(made.code, 0, made.stderr);
   const priv = join(keys, 'bundle-signing-key.pem');
@@ -38,8 +39,12 @@ test('keygen writes a 0600 private key in a 0700 folder, prints its key id, and 
   assert.ok(!existsSync(join(pubOnly, 'bundle-signing-key.pem')), 'no private key without its public half');
 });
 
-test('keygen without --out says what to pass', async () => {
+test('keygen without --out says what to pass, and refuses options it does not know', async () => {
   const r = await cli('keygen.ts', []);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, 'error: pass --out <directory> for the new key pair (keep it outside the repository)\n');
+  const typo = await cli('keygen.ts', ['--out', join(root, 'typo'), '--force']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /^error: Unknown option '--force'/);
+  assert.ok(!existsSync(join(root, 'typo')), 'nothing was made');
 });

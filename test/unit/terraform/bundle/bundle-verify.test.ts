@@ -79,6 +79,9 @@ test('a signed bundle verifies and returns its manifest: every file, nested ones
   assert.equal(main.bytes, readFileSync(join(dir, 'main.tf.json')).length);
   assert.match(main.sha256, /^[0-9a-f]{64}$/);
   assert.equal(readFileSync(join(dir, MANIFEST_JSON), 'utf8'), serializeManifest(m), 'the readable copy is the signed manifest');
+  // The header the Node-free verifier (verify-without-node.sh) checks for, literally.
+  const header = JSON.parse(Buffer.from(readFileSync(join(dir, MANIFEST_JWS), 'utf8').split('.')[0], 'base64url').toString());
+  assert.deepEqual(header, { alg: 'EdDSA', kid: signing.kid, typ: 'agentplane-bundle-manifest+jws' });
 });
 
 test('the manifest lists files in byte order of their paths, whatever order they were written in', () => {
