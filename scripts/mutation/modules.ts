@@ -115,10 +115,17 @@ export const MODULES: MutationModule[] = [
     command: `${node} scripts/mutation/terraform-policy-tests.ts`,
   },
   {
+    // The in-process tests first (seconds), then keygen's CLI; the sign/verify CLI test spawns a Node per run
+    // (a minute or more on a busy machine), so only mutants the others miss, and those in the CLIs, reach it.
     name: 'bundle',
     claim: 'The stack you deploy: the signed bundle',
     mutate: ['terraform/bundle/*.ts'],
-    command: tests('test/unit/terraform/bundle/bundle.test.ts'),
+    command: tests(
+      'test/unit/terraform/bundle/bundle-keys.test.ts',
+      'test/unit/terraform/bundle/bundle-verify.test.ts',
+      'test/unit/terraform/bundle/bundle-keygen.test.ts',
+      'test/unit/terraform/bundle/bundle.test.ts',
+    ),
   },
   {
     name: 'gate',

@@ -41,6 +41,19 @@ function assertEd25519Jwk(jwk: JWK, wantPrivate: boolean): void {
   if (wantPrivate && !jwk.d) throw new BundleKeyError('signing needs the private key; this JWK has no private part');
 }
 
+/**
+ * Key material the libraries refuse (malformed JSON, a PEM of another key type) is reported as a key
+ * problem, not as a library error: the operator learns which key is wrong and the CLI exits 2.
+ */
+async function imported<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw new BundleKeyError(`${what} is not a usable Ed25519 key: ${(e as Error).message}`);
+  }
+}
+
+// jose refuses PEMs of other curves under 'EdDSA' itself; this check keeps the promise if it ever widens.
 function assertEd25519(key: CryptoKey): void {
   if (key.algorithm.name !== 'Ed25519') throw new BundleKeyError(`key algorithm is ${key.algorithm.name}, expected Ed25519`);
 }
@@ -48,13 +61,13 @@ function assertEd25519(key: CryptoKey): void {
 export async function loadPrivateKey(src: KeySource): Promise<LoadedKey> {
   const text = material(src).trim();
   if (text.startsWith('{')) {
-    const jwk = JSON.parse(text) as JWK;
+    const jwk = await imported('signing key JWK', () => JSON.parse(text) as JWK);
     assertEd25519Jwk(jwk, true);
-    const key = (await importJWK(jwk, 'EdDSA')) as CryptoKey;
+    const key = (await imported('signing key JWK', () => importJWK(jwk, 'EdDSA'))) as CryptoKey;
     return { key, kid: await thumbprintKid(jwk, jwk.kid) };
   }
   if (text.includes('-----BEGIN PRIVATE KEY-----')) {
-    const key = await importPKCS8(text, 'EdDSA', { extractable: true });
+    const key = await imported('signing key PEM', () => importPKCS8(text, 'EdDSA', { extractable: true }));
     assertEd25519(key);
     return { key, kid: await thumbprintKid(await exportJWK(key)) };
   }
@@ -64,14 +77,14 @@ export async function loadPrivateKey(src: KeySource): Promise<LoadedKey> {
 export async function loadPublicKey(src: KeySource): Promise<LoadedKey> {
   const text = material(src).trim();
   if (text.startsWith('{')) {
-    const jwk = JSON.parse(text) as JWK;
+    const jwk = await imported('public key JWK', () => JSON.parse(text) as JWK);
     assertEd25519Jwk(jwk, false);
     const { d: _private, ...pub } = jwk;
-    const key = (await importJWK(pub, 'EdDSA')) as CryptoKey;
+    const key = (await imported('public key JWK', () => importJWK(pub, 'EdDSA'))) as CryptoKey;
     return { key, kid: await thumbprintKid(pub, jwk.kid) };
   }
   if (text.includes('-----BEGIN PUBLIC KEY-----')) {
-    const key = await importSPKI(text, 'EdDSA', { extractable: true });
+    const key = await imported('public key PEM', () => importSPKI(text, 'EdDSA', { extractable: true }));
     assertEd25519(key);
     return { key, kid: await thumbprintKid(await exportJWK(key)) };
   }

@@ -1,12 +1,12 @@
 // `npm run bundle:sign [-- --key-file <path>] [--dir <bundle dir>]`
 // Hashes every file of the bundle into MANIFEST.json and signs exactly those bytes as a compact JWS
-// (EdDSA/Ed25519) in MANIFEST.jws. The key comes from the environment or a file, never from the repo.
-import { readFileSync, writeFileSync } from 'node:fs';
+// (EdDSA/Ed25519) in MANIFEST.jws (sign-bundle.ts). The key comes from the environment or a file, never
+// from the repo.
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CompactSign } from 'jose';
 import { args, DEFAULT_DIST, main } from './cli.ts';
 import { loadPrivateKey } from './keys.ts';
-import { buildManifest, JWS_TYPE, MANIFEST_JSON, MANIFEST_JWS, serializeManifest } from './manifest.ts';
+import { signBundle } from './sign-bundle.ts';
 
 const PRODUCT = 'agentplane-customer-plane';
 
@@ -22,13 +22,6 @@ await main(async () => {
     file: opts['key-file'] ?? process.env.AGENTPLANE_BUNDLE_SIGNING_KEY_FILE,
     hint: 'set AGENTPLANE_BUNDLE_SIGNING_KEY (key material) or AGENTPLANE_BUNDLE_SIGNING_KEY_FILE, or pass --key-file',
   });
-  const manifest = buildManifest(opts.dir, PRODUCT, productVersion());
-  if (manifest.files.length === 0) throw new Error(`nothing to sign in ${opts.dir}`);
-  const payload = serializeManifest(manifest);
-  const jws = await new CompactSign(new TextEncoder().encode(payload))
-    .setProtectedHeader({ alg: 'EdDSA', kid: signing.kid, typ: JWS_TYPE })
-    .sign(signing.key);
-  writeFileSync(join(opts.dir, MANIFEST_JSON), payload);
-  writeFileSync(join(opts.dir, MANIFEST_JWS), `${jws}\n`);
+  const manifest = await signBundle(opts.dir, signing, PRODUCT, productVersion());
   console.log(`signed ${manifest.files.length} files in ${opts.dir} with key ${signing.kid}`);
 });
