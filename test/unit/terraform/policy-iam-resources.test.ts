@@ -84,11 +84,18 @@ const GRANTS: Record<string, Record<string, Grant>> = {
       actions: ['secretsmanager:GetSecretValue'],
       resources: [scoped('sandbox'), scoped('preview'), scoped('production')],
     },
-    ReadAndDeleteRunInputs: { actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'], resources: [scoped('run-inputs')] },
+    ReadAndDeleteRunInputs: {
+      actions: ['secretsmanager:DeleteSecret', 'secretsmanager:GetSecretValue'],
+      resources: [scoped('run-inputs')],
+    },
     // AWS defines ListSecrets on no resource: it shows names, never values.
     ListSecretNames: { actions: ['secretsmanager:ListSecrets'], resources: ['*'] },
     DecryptWithStackKeyThroughAwsServices: decryptDataKey('secretsmanager'),
-    EncryptOwnSecretsWithStackKey: { actions: ['kms:GenerateDataKey'], resources: ['${aws_kms_key.data_key.arn}'], conditions: viaService('secretsmanager') },
+    EncryptOwnSecretsWithStackKey: {
+      actions: ['kms:GenerateDataKey'],
+      resources: ['${aws_kms_key.data_key.arn}'],
+      conditions: viaService('secretsmanager'),
+    },
     MountStateReadWrite: efsMount('efs_ap_state', ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']),
     MountRepositoriesReadOnly: efsMount('efs_ap_repos', ['elasticfilesystem:ClientMount']),
   },
