@@ -233,7 +233,8 @@ test('a run whose runners keep dying exhausts its deliveries and ends failed wit
   await rig.enqueue(id);
   for (const name of ['one', 'two']) {
     const r = await rig.startRunner(name);
-    await waitFor(`${name} to start the run`, () => rig.executions().some((l) => l.startsWith(`${name} `)), 30_000, 25);
+    // A runner is a fresh Node process: on a loaded 2-core machine its start alone can take tens of seconds.
+    await waitFor(`${name} to start the run`, () => rig.executions().some((l) => l.startsWith(`${name} `)), 90_000, 25);
     await r.kill9();
   }
   // Nobody is left who will ever get the work again; a fresh runner hears the server's advisory.
