@@ -7,7 +7,7 @@ import type { PathCheck } from '../workspace/paths.ts';
 import type { ActionPreview, ApprovalBroker, ApprovalOutcome } from './approval-broker.ts';
 import { diffTargets } from './diff-paths.ts';
 import { decidePolicy, type PolicyContext } from './policy.ts';
-import { fileChangeDiff, secretNames } from './preview.ts';
+import { fileChangeDiff } from './preview.ts';
 
 /**
  * THE GATE: the one function every tool call of every agent passes before anything happens — reads,
