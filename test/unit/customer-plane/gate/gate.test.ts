@@ -367,3 +367,42 @@ test('every call is recorded once with its decision, whatever the outcome', asyn
     ],
   );
 });
+
+test('what an allowed call may reach is marked: network, a consequence, or repository code without a sandbox make it external (never re-run blindly after a crash)', async () => {
+  const ws = shared.ws;
+  const approve = { request: async () => ({ outcome: 'approved' as const, note: 'ok' }) };
+  const bare = gateWith({ broker: approve });
+  const write = await bare.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' });
+  assert.ok(write.ok);
+  assert.deepEqual([write.effect, write.consequences, write.external], ['write', [], false]);
+  const push = await bare.call(ws, 'git', { args: ['push', 'origin', 'main'] });
+  assert.ok(push.ok && push.approval === 'approved');
+  assert.deepEqual([push.consequences, push.external], [['push'], true]);
+  const unsandboxed = await bare.call(ws, 'run_command', { command: 'node --test' });
+  assert.deepEqual(unsandboxed.ok && [unsandboxed.effect, unsandboxed.consequences, unsandboxed.external], ['exec', [], true]);
+  const sandboxed = await gateWith({ sandbox: 'bwrap' }).call(ws, 'run_command', { command: 'node --test' });
+  assert.deepEqual(sandboxed.ok && [sandboxed.approval, sandboxed.external], ['none', false], 'in the sandbox it stays inside');
+});
+
+test('a redirect target is path-checked like a file tool’s path, and only http(s) URLs are fetched', async () => {
+  const ws = shared.ws;
+  const g = gateWith();
+  const out = await g.call(ws, 'run_command', { command: 'ls src > creds' });
+  assert.deepEqual(!out.ok && [out.decision, out.reason], ['deny', 'path_symlink_escape'], 'a redirect through a symlink out');
+  for (const url of ['ftp://example.com/x', 'file:///etc/passwd']) {
+    const r = await g.call(ws, 'fetch_url', { url });
+    assert.deepEqual(!r.ok && [r.decision, r.reason], ['deny', 'network_not_allowed'], url);
+  }
+  assert.equal(g.asked.length, 0, 'refused outright, never put to a person');
+  const ask: PolicyContext = { ...DEFAULT_POLICY, writes: 'ask' };
+  await g.call(ws, 'run_command', { command: 'ls src > listing.txt' }, { policy: ask });
+  assert.deepEqual(g.asked.at(-1)!.preview.paths, ['listing.txt'], 'the approver sees the file a command writes');
+  assert.equal(g.asked.at(-1)!.preview.secrets, undefined, 'no secrets named where the command names none');
+});
+
+test('the budget counts up to its last call, and a one-line read is a valid range', async () => {
+  const ws = shared.ws;
+  const g = gateWith();
+  assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { used: 9 })).ok, true, 'the tenth of ten calls');
+  assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts', startLine: 1, endLine: 1 })).ok, true);
+});
