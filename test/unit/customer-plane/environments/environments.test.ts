@@ -191,3 +191,51 @@ test('the template hash covers the template and its agents’ prompts, tools, pr
   const unrelated = { ...CATALOG, fixer: { ...CATALOG.fixer, purpose: 'changed' } };
   assert.equal(templateHash(codeReview, unrelated), base, 'an agent the template does not run');
 });
+
+test('secret scopes: a prefix is path segments ending in "/", 2 to 64 characters, and no scope may contain another in either order', () => {
+  const env = (prefix: string) => ({
+    secrets: { prefix },
+    templates: ['index-only'],
+    approval: { deadlineSeconds: 60, warnBeforeSeconds: 0 },
+    writes: 'allow',
+  });
+  const prefixProblems = (prefix: string) =>
+    problemsOf(JSON.stringify({ environments: { qa: env(prefix) } })).filter((p) => p.includes('environments.qa.secrets.prefix'));
+  for (const bad of ['production', '/abs/', '../up/', 'a//', './', `${'a'.repeat(64)}/`, 'a b/', '/'])
+    assert.equal(prefixProblems(bad).length, 1, `${JSON.stringify(bad)} is refused`);
+  for (const ok of ['qa/', 'eu/qa/', 'Team_1.x-y/', `${'a'.repeat(63)}/`])
+    assert.doesNotThrow(() => parseEnvironments(JSON.stringify({ environments: { qa: env(ok) } }), 'envs.yaml'), ok);
+  // The longer prefix first this time: the shorter one, listed later, contains it.
+  const nested = problemsOf(JSON.stringify({ environments: { deep: env('team/qa/'), wide: env('team/') } }));
+  assert.deepEqual(nested, [
+    "ENVIRONMENTS_FILE envs.yaml: environments.wide.secrets.prefix: overlaps deep's prefix: each environment needs its own secret scope",
+  ]);
+  assert.doesNotThrow(() => parseEnvironments(JSON.stringify({ environments: { a: env('team-a/'), b: env('team/') } }), 'x'));
+});
+
+test('approval timing: a deadline of at most 7 days, whole seconds, and a warning that may be at the deadline’s start but not before zero', () => {
+  const withApproval = (approval: unknown) =>
+    JSON.stringify({ environments: { qa: { secrets: { prefix: 'qa/' }, templates: ['index-only'], approval, writes: 'allow' } } });
+  assert.doesNotThrow(() => parseEnvironments(withApproval({ deadlineSeconds: 7 * 24 * 3600, warnBeforeSeconds: 0 }), 'x'));
+  for (const bad of [
+    { deadlineSeconds: 7 * 24 * 3600 + 1, warnBeforeSeconds: 0 },
+    { deadlineSeconds: 0, warnBeforeSeconds: 0 },
+    { deadlineSeconds: 1.5, warnBeforeSeconds: 0 },
+    { deadlineSeconds: 60, warnBeforeSeconds: -1 },
+    { deadlineSeconds: 60, warnBeforeSeconds: 61 },
+    { deadlineSeconds: 60 },
+  ])
+    assert.ok(
+      problemsOf(withApproval(bad)).some((p) => p.includes('environments.qa.approval')),
+      JSON.stringify(bad),
+    );
+});
+
+test('one message per problem says where it is: unknown fields at the top, a template listed twice, a pin for a template that is gone', () => {
+  assert.deepEqual(problemsOf(JSON.stringify({ ...good(), extra: 1 })), ['ENVIRONMENTS_FILE envs.yaml: unknown field(s) extra']);
+  const envs = parseEnvironments(JSON.stringify(good()), 'envs.json');
+  const { 'code-review': _gone, ...withoutCodeReview } = TEMPLATE_DEFINITIONS;
+  assert.deepEqual(stalePins(envs, withoutCodeReview, CATALOG), [{ environment: 'production', template: 'code-review' }]);
+  const sandbox = envs.getEnvironment('sandbox')!;
+  assert.ok(Object.isFrozen(sandbox), 'an environment cannot be changed after the check');
+});
