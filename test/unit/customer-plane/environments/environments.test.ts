@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { z } from 'zod';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -238,4 +239,72 @@ test('one message per problem says where it is: unknown fields at the top, a tem
   assert.deepEqual(stalePins(envs, withoutCodeReview, CATALOG), [{ environment: 'production', template: 'code-review' }]);
   const sandbox = envs.getEnvironment('sandbox')!;
   assert.ok(Object.isFrozen(sandbox), 'an environment cannot be changed after the check');
+});
+
+test('a definition with the wrong types is refused with a message, never a crash: a null environment, missing or non-text secret prefixes', () => {
+  const valid = good().environments.sandbox;
+  for (const [what, extra] of [
+    ['a null environment', { qa: null }],
+    ['no secrets', { qa: { ...valid, secrets: undefined } }],
+    ['null secrets', { qa: { ...valid, secrets: null } }],
+    ['a number as prefix', { qa: { ...valid, secrets: { prefix: 5 } } }],
+  ] as const) {
+    const problems = problemsOf(JSON.stringify(good(extra as Record<string, unknown>)));
+    assert.ok(
+      problems.some((p) => p.startsWith('ENVIRONMENTS_FILE envs.yaml: environments.qa')),
+      `${what}: ${problems.join('\n')}`,
+    );
+  }
+  assert.equal(problemsOf('environments: 5').length, 1, 'environments that are not a map: one problem');
+});
+
+test('actAloneFrom is assisted or autonomous, assisted when left out', () => {
+  const env = (actAloneFrom?: string) =>
+    JSON.stringify({
+      environments: {
+        qa: {
+          secrets: { prefix: 'qa/' },
+          templates: ['index-only'],
+          approval: { deadlineSeconds: 60, warnBeforeSeconds: 0 },
+          writes: 'allow',
+          actAloneFrom,
+        },
+      },
+    });
+  assert.equal(parseEnvironments(env('autonomous'), 'x').getEnvironment('qa')!.actAloneFrom, 'autonomous');
+  assert.equal(parseEnvironments(env('assisted'), 'x').getEnvironment('qa')!.actAloneFrom, 'assisted');
+  assert.equal(parseEnvironments(env(), 'x').getEnvironment('qa')!.actAloneFrom, 'assisted');
+  assert.ok(problemsOf(env('always')).some((p) => p.includes('environments.qa.actAloneFrom')));
+});
+
+test('a refused run says which environment and why: not allowed, not pinned, or changed since it was pinned', () => {
+  const envs = parseEnvironments(JSON.stringify(good()), 'envs.json');
+  const edited = { ...CATALOG, reviewer: { ...CATALOG.reviewer, purpose: 'changed' } } as typeof CATALOG;
+  const cases: Array<[string, WorkflowTemplate, typeof CATALOG, string, RegExp]> = [
+    ['staging', codeReview, CATALOG, 'unknown_environment', /no environment of that name/],
+    ['sandbox', TEMPLATE_DEFINITIONS['security-audit'], CATALOG, 'template_not_allowed', /the sandbox environment does not allow/],
+    ['production', TEMPLATE_DEFINITIONS['index-only'], CATALOG, 'template_not_reviewed', /not pinned as reviewed for production/],
+    ['production', codeReview, edited, 'template_not_reviewed', /changed since it was reviewed for production/],
+  ];
+  for (const [name, template, catalog, code, message] of cases) {
+    const a = admitRun(envs, name, template, catalog);
+    assert.equal(!a.ok && a.code, code, `${name} ${template.name}`);
+    assert.match(!a.ok ? a.message : '', message, `${name} ${template.name}`);
+  }
+});
+
+test('the template hash also moves with a step’s needs and params, a deterministic agent’s run function and an agent’s output schema', () => {
+  const base = templateHash(codeReview, CATALOG);
+  const withParams = (params: Record<string, string>) => ({
+    ...codeReview,
+    steps: codeReview.steps.map((s, i) => (i ? s : { ...s, params })),
+  });
+  assert.notEqual(templateHash(withParams({ a: 'b' }), CATALOG), templateHash(withParams({ a: 'c' }), CATALOG), 'a param value');
+  const needs = { ...codeReview, steps: codeReview.steps.map((s) => (s.id === 'review' ? { ...s, needs: ['index'] } : s)) };
+  assert.notEqual(templateHash(needs, CATALOG), base, 'what a step needs');
+  const indexer = CATALOG.indexer as Extract<(typeof CATALOG)['indexer'], { kind: 'deterministic' }>;
+  const newRun = { ...CATALOG, indexer: { ...indexer, run: async () => ({ findings: [] }) } } as unknown as typeof CATALOG;
+  assert.notEqual(templateHash(codeReview, newRun), base, 'a deterministic agent’s run function');
+  const newOutput = { ...CATALOG, reviewer: { ...CATALOG.reviewer, output: z.object({ other: z.string() }) } } as unknown as typeof CATALOG;
+  assert.notEqual(templateHash(codeReview, newOutput), base, 'an agent’s output schema');
 });
