@@ -308,3 +308,32 @@ test('the template hash also moves with a step’s needs and params, a determini
   const newOutput = { ...CATALOG, reviewer: { ...CATALOG.reviewer, output: z.object({ other: z.string() }) } } as unknown as typeof CATALOG;
   assert.notEqual(templateHash(codeReview, newOutput), base, 'an agent’s output schema');
 });
+
+test('the messages name the offending name and fields: an invalid environment name with its rule, every unknown field', () => {
+  const named = problemsOf(JSON.stringify({ environments: { 'Bad Name': {} } }));
+  assert.ok(
+    named.includes(
+      'ENVIRONMENTS_FILE envs.yaml: environments.Bad Name: environment name "Bad Name" is not valid (environment: a lowercase letter, then lowercase letters, digits and dashes, at most 32)',
+    ),
+    named.join('\n'),
+  );
+  const valid = good().environments.sandbox;
+  assert.deepEqual(problemsOf(JSON.stringify({ environments: { qa: { ...valid, a: 1, b: 2 } } })), [
+    'ENVIRONMENTS_FILE envs.yaml: unknown field(s) a, b in environments.qa',
+  ]);
+});
+
+test('the shipped environments are the ones the README documents: writes, who acts alone, and each approval deadline with its warning', async () => {
+  const envs = await loadEnvironments();
+  assert.deepEqual(
+    envs.names().map((n) => {
+      const e = envs.getEnvironment(n)!;
+      return [n, e.writes, e.actAloneFrom, e.approval.deadlineSeconds, e.approval.warnBeforeSeconds];
+    }),
+    [
+      ['sandbox', 'allow', 'assisted', 3600, 300],
+      ['preview', 'allow', 'autonomous', 3600, 300],
+      ['production', 'ask', 'autonomous', 4 * 3600, 900],
+    ],
+  );
+});
