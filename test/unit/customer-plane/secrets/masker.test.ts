@@ -177,6 +177,9 @@ test('maskDeep masks a key that holds the secret even when its value does not, a
   cyclic.self = cyclic;
   const out = m.maskDeep(cyclic) as Record<string, unknown>;
   assert.equal(out.note, `a ${M}`);
+  const list: unknown[] = [`b ${SECRET}`];
+  list.push(list);
+  assert.equal((m.maskDeep(list) as unknown[])[0], `b ${M}`, 'a cycle through an array too');
 });
 
 test('the process-wide masking masks plain text with every tracked run’s secrets, and a log line that is not JSON as text', () => {
