@@ -207,3 +207,22 @@ test('a log line the raw form would break (a value ending in a backslash, met be
   assert.deepEqual(JSON.parse(out), { msg: 'ends-with-backslash" is not it', n: 1 });
   assert.ok(out.endsWith('}\n'), 'still one line');
 });
+
+test('maskDeep fails closed past its depth limit and walks shared or cyclic objects once', () => {
+  const m = createMasker();
+  m.add('TOKEN', SECRET);
+  // A secret nested deeper than the walk goes is replaced, never passed on unread.
+  let nested: unknown = { v: SECRET };
+  for (let i = 0; i < 100; i++) nested = { n: nested };
+  assert.doesNotMatch(JSON.stringify(m.maskDeep(nested)), new RegExp(SECRET));
+  // Forty levels of two references to one object: walked once per object, not 2^40 times.
+  let shared: Record<string, unknown> = { v: SECRET };
+  for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
+  const out = m.maskDeep(shared) as Record<string, unknown>;
+  assert.equal(out.a, out.b);
+  const cyclic: Record<string, unknown> = { v: SECRET };
+  cyclic.self = cyclic;
+  const masked = m.maskDeep(cyclic) as Record<string, unknown>;
+  assert.equal(masked.v, M);
+  assert.equal(masked.self, '[masked: cyclic reference]');
+});
