@@ -3,6 +3,7 @@ import type { Logger } from '../../shared/log.ts';
 import { RetryableError } from '../../shared/worker-errors.ts';
 import type { ApprovalAnswer, ApprovalBroker, ApprovalRequest } from '../gate/approval-broker.ts';
 import type { Environments } from '../environments/environments.ts';
+import { approvalTiming, nextWaitStep } from './deadline.ts';
 import { ApprovalInterrupted } from './errors.ts';
 import { createDecisionListener } from './listener.ts';
 import { type ApprovalRecord, createApprovalStore } from './store.ts';
@@ -53,12 +54,8 @@ export function createStoredBroker(deps: {
     const environment = deps.environments.getEnvironment(req.policy.environment);
     if (!environment) return { outcome: 'rejected', note: 'the run names an environment this customer plane does not have' };
     await listener.ensure();
-    const now = clock();
-    const deadlineAt = now + environment.approval.deadlineSeconds * 1000;
     const { signal, ...rest } = req;
-    const { approval, created } = await stored(() =>
-      store.open(rest, { now, deadlineAt, warnAt: deadlineAt - environment.approval.warnBeforeSeconds * 1000 }),
-    );
+    const { approval, created } = await stored(() => store.open(rest, approvalTiming(environment, clock())));
     const log = deps.log.child({ approvalId: approval.id, workflowId: req.runId, stepId: req.stepId });
     if (created)
       log.info(
@@ -71,40 +68,30 @@ export function createStoredBroker(deps: {
 
   async function waitForDecision(first: ApprovalRecord, log: Logger, signal: AbortSignal): Promise<ApprovalAnswer> {
     const id = first.id;
-    const deadline = Date.parse(first.deadlineAt);
-    const warnAt = Date.parse(first.warnAt);
     let current: ApprovalRecord | undefined = first;
     for (;;) {
       if (!current) throw new ApprovalsUnavailable(new Error('the approval disappeared'));
-      if (current.status === 'approved' || current.status === 'rejected') {
-        log.info({ outcome: current.status, decidedBy: current.decidedBy }, 'approval decided');
-        return {
-          outcome: current.status,
-          note: `${current.status} by ${current.decidedBy ?? 'a person'}${current.note ? `: ${current.note}` : ''}`,
-        };
-      }
-      if (current.status === 'expired') {
-        log.warn({ deadlineAt: current.deadlineAt }, 'approval expired: the action is denied and the step fails with approval_timeout');
-        return { outcome: 'timeout', note: `nobody decided before the deadline (${current.deadlineAt})` };
-      }
-      if (current.status === 'superseded') return { outcome: 'rejected', note: 'superseded by another action of the same step' };
-      if (current.status === 'closed') return { outcome: 'rejected', note: `closed: ${current.note ?? 'its run ended'}` };
       const now = clock();
-      if (now >= deadline) {
+      const step = nextWaitStep(current, now, pollMs);
+      if (step.kind === 'answer') {
+        if (current.status === 'expired')
+          log.warn({ deadlineAt: current.deadlineAt }, 'approval expired: the action is denied and the step fails with approval_timeout');
+        else if (current.status === 'approved' || current.status === 'rejected')
+          log.info({ outcome: current.status, decidedBy: current.decidedBy }, 'approval decided');
+        return step.answer;
+      }
+      if (step.kind === 'expire') {
         await stored(() => store.expire(id, now));
         current = await stored(() => store.get(id));
         continue;
       }
-      if (now >= warnAt && !current.warnedAt) {
-        if (await stored(() => store.markWarned(id, now)))
-          log.warn(
-            { secondsLeft: Math.ceil((deadline - now) / 1000), deadlineAt: current.deadlineAt },
-            'approval expires soon: decide it (npm run approvals -- approve|reject <id>) or the action is denied',
-          );
-      }
-      const next = Math.min(deadline, now < warnAt ? warnAt : deadline, now + pollMs);
+      if (step.warn && (await stored(() => store.markWarned(id, now))))
+        log.warn(
+          { secondsLeft: Math.ceil((Date.parse(current.deadlineAt) - now) / 1000), deadlineAt: current.deadlineAt },
+          'approval expires soon: decide it (npm run approvals -- approve|reject <id>) or the action is denied',
+        );
       await listener.ensure();
-      const watch = listener.watch(id, next - now, signal);
+      const watch = listener.watch(id, step.ms, signal);
       const fresh = await stored(() => store.get(id)).catch((err) => {
         watch.cancel();
         throw err;

@@ -1,6 +1,5 @@
 import { open, stat } from 'node:fs/promises';
 import { createTwoFilesPatch } from 'diff';
-import { SECRET_REF_RE } from '../../agents/tools.ts';
 
 /**
  * What a person approving an action sees of file changes and secrets. Computed only when the gate
@@ -38,9 +37,4 @@ async function readCurrent(abs: string): Promise<Current> {
   } finally {
     await fh.close();
   }
-}
-
-/** The secret names a command line (or git arguments) references as {{secret:NAME}}, each once, in order. */
-export function secretNames(text: string): string[] {
-  return [...new Set([...text.matchAll(new RegExp(SECRET_REF_RE.source, 'g'))].map((m) => m[1]))];
 }

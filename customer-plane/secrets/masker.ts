@@ -9,6 +9,10 @@ export const maskFor = (name: string) => `[masked:${name}]`;
 
 /** Forms shorter than this are not masked on their own (the raw value always is). */
 const MIN_FORM = 4;
+/** How deep maskDeep walks; below it, a value is replaced by TOO_DEEP rather than passed on unread. */
+const MAX_DEPTH = 64;
+const TOO_DEEP = '[masked: nested too deep to check]';
+const CYCLE = '[masked: cyclic reference]';
 /** Below this many bytes the base64 alignment cores would be too short to be distinctive. */
 const MIN_CORE_BYTES = 8;
 /** A cut text that ends in at least this many characters of a secret's form has them masked too. */
@@ -92,13 +96,25 @@ export function createMasker(): Masker {
     }
     return masked;
   };
-  const deep = (v: unknown, depth: number): unknown => {
+  // `seen` holds what each object of this walk became: an object reached twice is walked once (shared
+  // references would otherwise cost exponential time) and a cycle ends instead of recursing.
+  const deep = (v: unknown, depth: number, seen: Map<object, unknown>): unknown => {
     if (typeof v === 'string') return mask(v);
-    if (v === null || typeof v !== 'object' || depth > 64) return v;
+    if (v === null || typeof v !== 'object') return v;
+    // Fail closed: what is nested too deep to be walked is not let through unmasked.
+    if (depth > MAX_DEPTH) return TOO_DEEP;
+    if (seen.has(v)) return seen.get(v);
+    // Reached again while still being walked: a cycle, which JSON cannot hold; never the unmasked object.
+    seen.set(v, CYCLE);
+    const result = deepObject(v, depth, seen);
+    seen.set(v, result);
+    return result;
+  };
+  const deepObject = (v: object, depth: number, seen: Map<object, unknown>): unknown => {
     if (Array.isArray(v)) {
       let out: unknown[] | undefined;
       v.forEach((x, i) => {
-        const m = deep(x, depth + 1);
+        const m = deep(x, depth + 1, seen);
         if (m !== x) (out ??= v.slice())[i] = m;
       });
       return out ?? v;
@@ -106,7 +122,7 @@ export function createMasker(): Masker {
     let out: Record<string, unknown> | undefined;
     for (const [k, x] of Object.entries(v)) {
       const mk = mask(k);
-      const m = deep(x, depth + 1);
+      const m = deep(x, depth + 1, seen);
       if (mk !== k || m !== x) {
         out ??= { ...(v as Record<string, unknown>) };
         if (mk !== k) delete out[k];
@@ -124,7 +140,7 @@ export function createMasker(): Masker {
     },
     mask,
     maskCut,
-    maskDeep: <T>(value: T): T => (forms.size === 0 ? value : (deep(value, 0) as T)),
+    maskDeep: <T>(value: T): T => (forms.size === 0 ? value : (deep(value, 0, new Map()) as T)),
     names: () => [...names],
     clear() {
       forms = new Map();

@@ -1,4 +1,5 @@
 import { test } from 'node:test';
+import { z } from 'zod';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -190,4 +191,149 @@ test('the template hash covers the template and its agents’ prompts, tools, pr
   for (const [what, template, catalog] of variants) assert.notEqual(templateHash(template, catalog), base, what);
   const unrelated = { ...CATALOG, fixer: { ...CATALOG.fixer, purpose: 'changed' } };
   assert.equal(templateHash(codeReview, unrelated), base, 'an agent the template does not run');
+});
+
+test('secret scopes: a prefix is path segments ending in "/", 2 to 64 characters, and no scope may contain another in either order', () => {
+  const env = (prefix: string) => ({
+    secrets: { prefix },
+    templates: ['index-only'],
+    approval: { deadlineSeconds: 60, warnBeforeSeconds: 0 },
+    writes: 'allow',
+  });
+  const prefixProblems = (prefix: string) =>
+    problemsOf(JSON.stringify({ environments: { qa: env(prefix) } })).filter((p) => p.includes('environments.qa.secrets.prefix'));
+  for (const bad of ['production', '/abs/', '../up/', 'a//', './', `${'a'.repeat(64)}/`, 'a b/', '/'])
+    assert.equal(prefixProblems(bad).length, 1, `${JSON.stringify(bad)} is refused`);
+  for (const ok of ['qa/', 'eu/qa/', 'Team_1.x-y/', `${'a'.repeat(63)}/`])
+    assert.doesNotThrow(() => parseEnvironments(JSON.stringify({ environments: { qa: env(ok) } }), 'envs.yaml'), ok);
+  // The longer prefix first this time: the shorter one, listed later, contains it.
+  const nested = problemsOf(JSON.stringify({ environments: { deep: env('team/qa/'), wide: env('team/') } }));
+  assert.deepEqual(nested, [
+    "ENVIRONMENTS_FILE envs.yaml: environments.wide.secrets.prefix: overlaps deep's prefix: each environment needs its own secret scope",
+  ]);
+  assert.doesNotThrow(() => parseEnvironments(JSON.stringify({ environments: { a: env('team-a/'), b: env('team/') } }), 'x'));
+});
+
+test('approval timing: a deadline of at most 7 days, whole seconds, and a warning that may be at the deadline’s start but not before zero', () => {
+  const withApproval = (approval: unknown) =>
+    JSON.stringify({ environments: { qa: { secrets: { prefix: 'qa/' }, templates: ['index-only'], approval, writes: 'allow' } } });
+  assert.doesNotThrow(() => parseEnvironments(withApproval({ deadlineSeconds: 7 * 24 * 3600, warnBeforeSeconds: 0 }), 'x'));
+  for (const bad of [
+    { deadlineSeconds: 7 * 24 * 3600 + 1, warnBeforeSeconds: 0 },
+    { deadlineSeconds: 0, warnBeforeSeconds: 0 },
+    { deadlineSeconds: 1.5, warnBeforeSeconds: 0 },
+    { deadlineSeconds: 60, warnBeforeSeconds: -1 },
+    { deadlineSeconds: 60, warnBeforeSeconds: 61 },
+    { deadlineSeconds: 60 },
+  ])
+    assert.ok(
+      problemsOf(withApproval(bad)).some((p) => p.includes('environments.qa.approval')),
+      JSON.stringify(bad),
+    );
+});
+
+test('one message per problem says where it is: unknown fields at the top, a template listed twice, a pin for a template that is gone', () => {
+  assert.deepEqual(problemsOf(JSON.stringify({ ...good(), extra: 1 })), ['ENVIRONMENTS_FILE envs.yaml: unknown field(s) extra']);
+  const envs = parseEnvironments(JSON.stringify(good()), 'envs.json');
+  const { 'code-review': _gone, ...withoutCodeReview } = TEMPLATE_DEFINITIONS;
+  assert.deepEqual(stalePins(envs, withoutCodeReview, CATALOG), [{ environment: 'production', template: 'code-review' }]);
+  const sandbox = envs.getEnvironment('sandbox')!;
+  assert.ok(Object.isFrozen(sandbox), 'an environment cannot be changed after the check');
+});
+
+test('a definition with the wrong types is refused with a message, never a crash: a null environment, missing or non-text secret prefixes', () => {
+  const valid = good().environments.sandbox;
+  for (const [what, extra] of [
+    ['a null environment', { qa: null }],
+    ['no secrets', { qa: { ...valid, secrets: undefined } }],
+    ['null secrets', { qa: { ...valid, secrets: null } }],
+    ['a number as prefix', { qa: { ...valid, secrets: { prefix: 5 } } }],
+  ] as const) {
+    const problems = problemsOf(JSON.stringify(good(extra as Record<string, unknown>)));
+    assert.ok(
+      problems.some((p) => p.startsWith('ENVIRONMENTS_FILE envs.yaml: environments.qa')),
+      `${what}: ${problems.join('\n')}`,
+    );
+  }
+  assert.equal(problemsOf('environments: 5').length, 1, 'environments that are not a map: one problem');
+});
+
+test('actAloneFrom is assisted or autonomous, assisted when left out', () => {
+  const env = (actAloneFrom?: string) =>
+    JSON.stringify({
+      environments: {
+        qa: {
+          secrets: { prefix: 'qa/' },
+          templates: ['index-only'],
+          approval: { deadlineSeconds: 60, warnBeforeSeconds: 0 },
+          writes: 'allow',
+          actAloneFrom,
+        },
+      },
+    });
+  assert.equal(parseEnvironments(env('autonomous'), 'x').getEnvironment('qa')!.actAloneFrom, 'autonomous');
+  assert.equal(parseEnvironments(env('assisted'), 'x').getEnvironment('qa')!.actAloneFrom, 'assisted');
+  assert.equal(parseEnvironments(env(), 'x').getEnvironment('qa')!.actAloneFrom, 'assisted');
+  assert.ok(problemsOf(env('always')).some((p) => p.includes('environments.qa.actAloneFrom')));
+});
+
+test('a refused run says which environment and why: not allowed, not pinned, or changed since it was pinned', () => {
+  const envs = parseEnvironments(JSON.stringify(good()), 'envs.json');
+  const edited = { ...CATALOG, reviewer: { ...CATALOG.reviewer, purpose: 'changed' } } as typeof CATALOG;
+  const cases: Array<[string, WorkflowTemplate, typeof CATALOG, string, RegExp]> = [
+    ['staging', codeReview, CATALOG, 'unknown_environment', /no environment of that name/],
+    ['sandbox', TEMPLATE_DEFINITIONS['security-audit'], CATALOG, 'template_not_allowed', /the sandbox environment does not allow/],
+    ['production', TEMPLATE_DEFINITIONS['index-only'], CATALOG, 'template_not_reviewed', /not pinned as reviewed for production/],
+    ['production', codeReview, edited, 'template_not_reviewed', /changed since it was reviewed for production/],
+  ];
+  for (const [name, template, catalog, code, message] of cases) {
+    const a = admitRun(envs, name, template, catalog);
+    assert.equal(!a.ok && a.code, code, `${name} ${template.name}`);
+    assert.match(!a.ok ? a.message : '', message, `${name} ${template.name}`);
+  }
+});
+
+test('the template hash also moves with a step’s needs and params, a deterministic agent’s run function and an agent’s output schema', () => {
+  const base = templateHash(codeReview, CATALOG);
+  const withParams = (params: Record<string, string>) => ({
+    ...codeReview,
+    steps: codeReview.steps.map((s, i) => (i ? s : { ...s, params })),
+  });
+  assert.notEqual(templateHash(withParams({ a: 'b' }), CATALOG), templateHash(withParams({ a: 'c' }), CATALOG), 'a param value');
+  const needs = { ...codeReview, steps: codeReview.steps.map((s) => (s.id === 'review' ? { ...s, needs: ['index'] } : s)) };
+  assert.notEqual(templateHash(needs, CATALOG), base, 'what a step needs');
+  const indexer = CATALOG.indexer as Extract<(typeof CATALOG)['indexer'], { kind: 'deterministic' }>;
+  const newRun = { ...CATALOG, indexer: { ...indexer, run: async () => ({ findings: [] }) } } as unknown as typeof CATALOG;
+  assert.notEqual(templateHash(codeReview, newRun), base, 'a deterministic agent’s run function');
+  const newOutput = { ...CATALOG, reviewer: { ...CATALOG.reviewer, output: z.object({ other: z.string() }) } } as unknown as typeof CATALOG;
+  assert.notEqual(templateHash(codeReview, newOutput), base, 'an agent’s output schema');
+});
+
+test('the messages name the offending name and fields: an invalid environment name with its rule, every unknown field', () => {
+  const named = problemsOf(JSON.stringify({ environments: { 'Bad Name': {} } }));
+  assert.ok(
+    named.includes(
+      'ENVIRONMENTS_FILE envs.yaml: environments.Bad Name: environment name "Bad Name" is not valid (environment: a lowercase letter, then lowercase letters, digits and dashes, at most 32)',
+    ),
+    named.join('\n'),
+  );
+  const valid = good().environments.sandbox;
+  assert.deepEqual(problemsOf(JSON.stringify({ environments: { qa: { ...valid, a: 1, b: 2 } } })), [
+    'ENVIRONMENTS_FILE envs.yaml: unknown field(s) a, b in environments.qa',
+  ]);
+});
+
+test('the shipped environments are the ones the README documents: writes, who acts alone, and each approval deadline with its warning', async () => {
+  const envs = await loadEnvironments();
+  assert.deepEqual(
+    envs.names().map((n) => {
+      const e = envs.getEnvironment(n)!;
+      return [n, e.writes, e.actAloneFrom, e.approval.deadlineSeconds, e.approval.warnBeforeSeconds];
+    }),
+    [
+      ['sandbox', 'allow', 'assisted', 3600, 300],
+      ['preview', 'allow', 'autonomous', 3600, 300],
+      ['production', 'ask', 'autonomous', 4 * 3600, 900],
+    ],
+  );
 });

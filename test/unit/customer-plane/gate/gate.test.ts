@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,9 @@ const ALL: GateAgent = {
 };
 const READER: GateAgent = { name: 'reviewer', tools: ['list_files', 'read_file', 'search'] };
 
-async function setup(t: { after(fn: () => void | Promise<void>): void }) {
+// One workspace for the file (a real one: baseline copy and git, as a run gets): the gate only reads it,
+// and building one per test would cost more than every gate call together.
+const shared = await (async () => {
   const base = mkdtempSync(join(tmpdir(), 'gate-'));
   const repo = join(base, 'repo');
   mkdirSync(join(repo, 'src'), { recursive: true });
@@ -27,13 +29,12 @@ async function setup(t: { after(fn: () => void | Promise<void>): void }) {
   symlinkSync(join(base, 'secret.txt'), join(repo, 'creds'));
   mkdirSync(join(base, 'ws'));
   const ws = await createWorkspace({ sourceDir: repo, parentDir: join(base, 'ws'), runId: '01JGATETEST000000000000001' });
-  t.after(async () => {
-    await ws.destroy();
-    rmSync(base, { recursive: true, force: true });
-  });
-  return ws;
-}
-
+  return { base, ws };
+})();
+after(async () => {
+  await shared.ws.destroy();
+  rmSync(shared.base, { recursive: true, force: true });
+});
 // The command guard the customer plane wires (tree-sitter-bash, allow-lists).
 const realGuard = await createCommandGuard();
 
@@ -71,8 +72,8 @@ function gateWith(
   return { call, decisions, asked };
 }
 
-test('default deny: a tool the agent does not list, or a name that is no tool at all, is refused with tool_not_allowed', async (t) => {
-  const ws = await setup(t);
+test('default deny: a tool the agent does not list, or a name that is no tool at all, is refused with tool_not_allowed', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   for (const [tool, input] of [
     ['write_file', { path: 'x', content: 'y' }],
@@ -91,8 +92,8 @@ test('default deny: a tool the agent does not list, or a name that is no tool at
   );
 });
 
-test('typed input: wrong types, unknown fields, missing fields and non-object arguments are refused with invalid_arguments', async (t) => {
-  const ws = await setup(t);
+test('typed input: wrong types, unknown fields, missing fields and non-object arguments are refused with invalid_arguments', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   for (const [tool, input] of [
     ['read_file', { path: 42 }],
@@ -109,8 +110,8 @@ test('typed input: wrong types, unknown fields, missing fields and non-object ar
   }
 });
 
-test('every file tool gets the path check: outside, absolute, NUL, symlink out and .git are refused; apply_patch checks every file its diff names', async (t) => {
-  const ws = await setup(t);
+test('every file tool gets the path check: outside, absolute, NUL, symlink out and .git are refused; apply_patch checks every file its diff names', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   const cases: Array<[string, unknown, RefusalCode]> = [
     ['read_file', { path: '../secret.txt' }, 'path_outside_workspace'],
@@ -137,8 +138,8 @@ test('every file tool gets the path check: outside, absolute, NUL, symlink out a
   assert.ok(ok.ok && ok.call.tool === 'apply_patch' && ok.call.paths[0] === 'src/a.ts', 'a patch inside the workspace is allowed');
 });
 
-test('commands go through the command guard: what it resolves is what the executor gets, what it refuses is refused with its reason', async (t) => {
-  const ws = await setup(t);
+test('commands go through the command guard: what it resolves is what the executor gets, what it refuses is refused with its reason', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   const allowed = await g.call(ws, 'run_command', { command: 'ls -la src' });
   assert.ok(allowed.ok && allowed.call.tool === 'run_command');
@@ -159,8 +160,8 @@ test('commands go through the command guard: what it resolves is what the execut
   }
 });
 
-test('writes into .git are refused for write_file, apply_patch and delete_file, however the path is spelled or linked', async (t) => {
-  const ws = await setup(t);
+test('writes into .git are refused for write_file, apply_patch and delete_file, however the path is spelled or linked', async () => {
+  const ws = shared.ws;
   symlinkSync('.git', join(ws.root, 'vcs-link'));
   const g = gateWith();
   const modify = (path: string) => `--- a/${path}\n+++ b/${path}\n@@ -1 +1,2 @@\n [core]\n+\tfsmonitor = evil\n`;
@@ -188,8 +189,8 @@ test('writes into .git are refused for write_file, apply_patch and delete_file, 
   assert.equal(g.asked.length, 0, 'refused outright, never put to a person');
 });
 
-test('consequential actions are asked, never allowed outright: the default broker rejects them at once with approval_rejected', async (t) => {
-  const ws = await setup(t);
+test('consequential actions are asked, never allowed outright: the default broker rejects them at once with approval_rejected', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   const cases: Array<[string, unknown, RefusalCode]> = [
     ['git', { args: ['push', 'origin', 'main'] }, 'consequential_action'],
@@ -216,8 +217,8 @@ test('consequential actions are asked, never allowed outright: the default broke
   assert.ok(g.asked[2].preview.diff?.includes('deleted file mode'), 'and the diff of a file change');
 });
 
-test('an approved ask is allowed (and recorded as approved); a timed-out one is refused with approval_timeout', async (t) => {
-  const ws = await setup(t);
+test('an approved ask is allowed (and recorded as approved); a timed-out one is refused with approval_timeout', async () => {
+  const ws = shared.ws;
   const approve = gateWith({ broker: { request: async () => ({ outcome: 'approved', note: 'ok' }) } });
   const r = await approve.call(ws, 'fetch_url', { url: 'https://example.com/' });
   assert.ok(r.ok && r.approval === 'approved' && r.external);
@@ -230,8 +231,8 @@ test('an approved ask is allowed (and recorded as approved); a timed-out one is 
   assert.equal(!r2.ok && r2.reason, 'approval_timeout');
 });
 
-test('with a sandbox, repository code runs without asking; the environment’s definition, not its name, decides: observe denies, writes: ask asks for every write', async (t) => {
-  const ws = await setup(t);
+test('with a sandbox, repository code runs without asking; the environment’s definition, not its name, decides: observe denies, writes: ask asks for every write', async () => {
+  const ws = shared.ws;
   const sandboxed = gateWith({ sandbox: 'bwrap' });
   assert.equal((await sandboxed.call(ws, 'run_command', { command: 'node --test' })).ok, true);
   const g = gateWith();
@@ -268,8 +269,8 @@ test('with a sandbox, repository code runs without asking; the environment’s d
   );
 });
 
-test('what a person is asked about: a write or delete comes with the unified diff of the file as it is now, a command with its argv, cwd and the names of the secrets it uses', async (t) => {
-  const ws = await setup(t);
+test('what a person is asked about: a write or delete comes with the unified diff of the file as it is now, a command with its argv, cwd and the names of the secrets it uses', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   const ask: PolicyContext = { environment: 'production', writes: 'ask', actAloneFrom: 'assisted', autonomy: 'assisted' };
   await g.call(ws, 'write_file', { path: 'src/a.ts', content: 'a\nb\n' }, { policy: ask });
@@ -308,8 +309,8 @@ test('what a person is asked about: a write or delete comes with the unified dif
   assert.equal(command.preview.diff, undefined);
 });
 
-test('secret references in a command are refused while no secret provider is configured; the budget refuses calls past it', async (t) => {
-  const ws = await setup(t);
+test('secret references in a command are refused while no secret provider is configured; the budget refuses calls past it', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   const r = await g.call(ws, 'run_command', { command: 'ls {{secret:NPM_TOKEN}}' });
   assert.equal(!r.ok && r.reason, 'secret_unknown');
@@ -317,8 +318,8 @@ test('secret references in a command are refused while no secret provider is con
   assert.equal(!over.ok && over.reason, 'budget_exhausted');
 });
 
-test('a command may name a secret of the run’s scope: the gate checks the name at each call, passes the reference (never a value) on, and names it in an approval preview', async (t) => {
-  const ws = await setup(t);
+test('a command may name a secret of the run’s scope: the gate checks the name at each call, passes the reference (never a value) on, and names it in an approval preview', async () => {
+  const ws = shared.ws;
   const checked: string[] = [];
   let storeUp = true;
   const g = gateWith({
@@ -349,8 +350,8 @@ test('a command may name a secret of the run’s scope: the gate checks the name
   assert.deepEqual(checked, ['NPM_TOKEN', 'PROD_TOKEN', 'NPM_TOKEN', 'NPM_TOKEN'], 'checked at every use');
 });
 
-test('every call is recorded once with its decision, whatever the outcome', async (t) => {
-  const ws = await setup(t);
+test('every call is recorded once with its decision, whatever the outcome', async () => {
+  const ws = shared.ws;
   const g = gateWith();
   await g.call(ws, 'read_file', { path: 'src/a.ts' });
   await g.call(ws, 'read_file', { path: '../x' });
@@ -365,4 +366,43 @@ test('every call is recorded once with its decision, whatever the outcome', asyn
       [4, 'fetch_url', 'ask', 'network_not_allowed', 'rejected'],
     ],
   );
+});
+
+test('what an allowed call may reach is marked: network, a consequence, or repository code without a sandbox make it external (never re-run blindly after a crash)', async () => {
+  const ws = shared.ws;
+  const approve = { request: async () => ({ outcome: 'approved' as const, note: 'ok' }) };
+  const bare = gateWith({ broker: approve });
+  const write = await bare.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' });
+  assert.ok(write.ok);
+  assert.deepEqual([write.effect, write.consequences, write.external], ['write', [], false]);
+  const push = await bare.call(ws, 'git', { args: ['push', 'origin', 'main'] });
+  assert.ok(push.ok && push.approval === 'approved');
+  assert.deepEqual([push.consequences, push.external], [['push'], true]);
+  const unsandboxed = await bare.call(ws, 'run_command', { command: 'node --test' });
+  assert.deepEqual(unsandboxed.ok && [unsandboxed.effect, unsandboxed.consequences, unsandboxed.external], ['exec', [], true]);
+  const sandboxed = await gateWith({ sandbox: 'bwrap' }).call(ws, 'run_command', { command: 'node --test' });
+  assert.deepEqual(sandboxed.ok && [sandboxed.approval, sandboxed.external], ['none', false], 'in the sandbox it stays inside');
+});
+
+test('a redirect target is path-checked like a file tool’s path, and only http(s) URLs are fetched', async () => {
+  const ws = shared.ws;
+  const g = gateWith();
+  const out = await g.call(ws, 'run_command', { command: 'ls src > creds' });
+  assert.deepEqual(!out.ok && [out.decision, out.reason], ['deny', 'path_symlink_escape'], 'a redirect through a symlink out');
+  for (const url of ['ftp://example.com/x', 'file:///etc/passwd']) {
+    const r = await g.call(ws, 'fetch_url', { url });
+    assert.deepEqual(!r.ok && [r.decision, r.reason], ['deny', 'network_not_allowed'], url);
+  }
+  assert.equal(g.asked.length, 0, 'refused outright, never put to a person');
+  const ask: PolicyContext = { ...DEFAULT_POLICY, writes: 'ask' };
+  await g.call(ws, 'run_command', { command: 'ls src > listing.txt' }, { policy: ask });
+  assert.deepEqual(g.asked.at(-1)!.preview.paths, ['listing.txt'], 'the approver sees the file a command writes');
+  assert.equal(g.asked.at(-1)!.preview.secrets, undefined, 'no secrets named where the command names none');
+});
+
+test('the budget counts up to its last call, and a one-line read is a valid range', async () => {
+  const ws = shared.ws;
+  const g = gateWith();
+  assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { used: 9 })).ok, true, 'the tenth of ten calls');
+  assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts', startLine: 1, endLine: 1 })).ok, true);
 });

@@ -96,3 +96,133 @@ test('log lines are masked only while the run is tracked, and stay valid JSON ev
   untrack2();
   assert.equal(masking.maskJsonLine(line), line, 'untracked again: the values are no longer held');
 });
+
+// A value whose base64 has `+`, `/` and padding, at every alignment: where base64 and base64url differ.
+const SLASHY = 'k?>~secret??>>';
+
+test('base64 with padding is masked up to its padding, and base64url separately, when the two alphabets differ', () => {
+  const m = createMasker();
+  m.add('TOKEN', SLASHY);
+  const b64 = Buffer.from(SLASHY).toString('base64');
+  assert.match(b64, /[+/].*=$/, 'the case this test is about');
+  assert.equal(m.mask(`x ${b64} y`), 'x [masked:TOKEN]= y');
+  assert.equal(m.mask(`x ${Buffer.from(SLASHY).toString('base64url')} y`), 'x [masked:TOKEN] y');
+  const two = createMasker();
+  two.add('TOKEN', 'k?>~secret??>'); // 13 bytes: two padding characters
+  assert.equal(two.mask(`x ${Buffer.from('k?>~secret??>').toString('base64')} y`), 'x [masked:TOKEN]== y');
+});
+
+test('URL-encoded forms: %XX in either case and form encoding (space as +) are masked whole', () => {
+  const m = createMasker();
+  const value = 'pass word/with?chars';
+  m.add('TOKEN', value);
+  const url = encodeURIComponent(value);
+  assert.equal(m.mask(`q=${url}&x`), 'q=[masked:TOKEN]&x');
+  assert.equal(m.mask(`q=${url.replace(/%[0-9A-F]{2}/g, (e) => e.toLowerCase())}&x`), 'q=[masked:TOKEN]&x');
+  assert.equal(m.mask(`q=${url.replace(/%20/g, '+')}&x`), 'q=[masked:TOKEN]&x', 'application/x-www-form-urlencoded');
+});
+
+test('a form of four characters is masked; shorter ones are not masked on their own, so ordinary text is not eaten', () => {
+  const m = createMasker();
+  m.add('TOKEN', 'abc'); // base64 YWJj: four characters
+  assert.equal(m.mask('id YWJj end'), 'id [masked:TOKEN] end');
+  const tiny = createMasker();
+  tiny.add('TOKEN', 'a'); // base64 YQ, hex 61: too short to be told from other text
+  assert.equal(tiny.mask('YQ 61 end'), 'YQ 61 end');
+  assert.equal(tiny.mask('a'), '[masked:TOKEN]', 'the raw value always is');
+});
+
+test('inside a longer base64 or base64url text the secret is masked wherever it sits: at the end, in the middle, at each alignment', () => {
+  for (const value of [SLASHY, 'eight-by']) {
+    const m = createMasker();
+    m.add('TOKEN', value);
+    for (const user of ['u:', 'us:', 'usr:']) {
+      for (const [encoding, after] of [
+        ['base64', ''],
+        ['base64', '@host.example'],
+        ['base64url', '@host.example'],
+      ] as const) {
+        const blob = Buffer.from(`${user}${value}${after}`).toString(encoding);
+        const masked = m.mask(`Basic ${blob}`);
+        assert.ok(masked.includes(M), `${value} after ${user} in ${encoding}, followed by ${JSON.stringify(after)}: ${masked}`);
+        // Left around the mask: the encoding of the text before and after, plus at most one character on each side.
+        const left = masked.replace('Basic ', '').replace(M, '');
+        const around = Buffer.from(user).toString(encoding).length + Buffer.from(after).toString(encoding).length;
+        assert.ok(left.length <= around + 4, `${value} after ${user} in ${encoding}: only the edges remain (${left})`);
+      }
+    }
+  }
+});
+
+test('a masker without secrets, or with an empty one, changes no text (a program printing "undefined" included)', () => {
+  const m = createMasker();
+  assert.equal(m.mask('TypeError: x is undefined'), 'TypeError: x is undefined');
+  m.add('EMPTY', '');
+  assert.equal(m.mask('TypeError: x is undefined'), 'TypeError: x is undefined');
+  assert.deepEqual(m.names(), [], 'an empty value is no secret');
+});
+
+test('a text cut three characters into a secret has them masked', () => {
+  const m = createMasker();
+  m.add('TOKEN', 'sk-live-0123456789abcdef');
+  assert.equal(m.maskCut('output... sk-'), `output... ${M}`);
+  assert.equal(m.maskCut('output... sk'), 'output... sk', 'two characters are not told from ordinary text');
+});
+
+test('maskDeep masks a key that holds the secret even when its value does not, and stops at cycles instead of overflowing', () => {
+  const m = createMasker();
+  m.add('TOKEN', SECRET);
+  assert.deepEqual(m.maskDeep({ [SECRET]: 1, ok: 2 }), { [M]: 1, ok: 2 });
+  const cyclic: Record<string, unknown> = { note: `a ${SECRET}` };
+  cyclic.self = cyclic;
+  const out = m.maskDeep(cyclic) as Record<string, unknown>;
+  assert.equal(out.note, `a ${M}`);
+  const list: unknown[] = [`b ${SECRET}`];
+  list.push(list);
+  assert.equal((m.maskDeep(list) as unknown[])[0], `b ${M}`, 'a cycle through an array too');
+});
+
+test('the process-wide masking masks plain text with every tracked run’s secrets, and a log line that is not JSON as text', () => {
+  const masking = createSecretMasking();
+  const a = createMasker();
+  a.add('A', 'alpha-secret-value');
+  const b = createMasker();
+  b.add('B', 'bravo-secret-value');
+  const untrackA = masking.track(a);
+  masking.track(b);
+  assert.equal(masking.mask('alpha-secret-value and bravo-secret-value'), '[masked:A] and [masked:B]');
+  assert.equal(masking.maskJsonLine('not json: alpha-secret-value\n'), 'not json: [masked:A]\n');
+  untrackA();
+  assert.equal(masking.mask('alpha-secret-value'), 'alpha-secret-value');
+});
+
+test('a log line the raw form would break (a value ending in a backslash, met before an escaped quote) stays valid JSON with its text', () => {
+  const masking = createSecretMasking();
+  const m = createMasker();
+  m.add('SLASH', 'ends-with-backslash\\');
+  masking.track(m);
+  // The message holds `ends-with-backslash"`, not the secret; in the JSON text that reads `ends-with-backslash\"`.
+  const line = `${JSON.stringify({ msg: 'ends-with-backslash" is not it', n: 1 })}\n`;
+  const out = masking.maskJsonLine(line);
+  assert.deepEqual(JSON.parse(out), { msg: 'ends-with-backslash" is not it', n: 1 });
+  assert.ok(out.endsWith('}\n'), 'still one line');
+});
+
+test('maskDeep fails closed past its depth limit and walks shared or cyclic objects once', () => {
+  const m = createMasker();
+  m.add('TOKEN', SECRET);
+  // A secret nested deeper than the walk goes is replaced, never passed on unread.
+  let nested: unknown = { v: SECRET };
+  for (let i = 0; i < 100; i++) nested = { n: nested };
+  assert.doesNotMatch(JSON.stringify(m.maskDeep(nested)), new RegExp(SECRET));
+  // Forty levels of two references to one object: walked once per object, not 2^40 times.
+  let shared: Record<string, unknown> = { v: SECRET };
+  for (let i = 0; i < 40; i++) shared = { a: shared, b: shared };
+  const out = m.maskDeep(shared) as Record<string, unknown>;
+  assert.equal(out.a, out.b);
+  const cyclic: Record<string, unknown> = { v: SECRET };
+  cyclic.self = cyclic;
+  const masked = m.maskDeep(cyclic) as Record<string, unknown>;
+  assert.equal(masked.v, M);
+  assert.equal(masked.self, '[masked: cyclic reference]');
+});

@@ -113,3 +113,29 @@ test('a value that would turn a checked operand into an option is refused; after
   const prefixed = await substituteSecrets(cmd([['tool', '--token={{secret:TOKEN}}']]), dash);
   assert.deepEqual(prefixed.pipeline, [['tool', '--token=--output=/etc/owned-by-value']]);
 });
+
+test('every reference in an argument is replaced; one in a program name is neither read nor replaced, nor is text that only reads as one across two arguments', async () => {
+  const reads: string[] = [];
+  const resolve = async (n: string) => (reads.push(n), n === 'TOKEN' ? VALUE : assert.fail(`${n} is no reference`));
+  const both = await substituteSecrets(cmd([['curl', '-u', '{{secret:TOKEN}}:{{secret:TOKEN}}']]), resolve);
+  assert.deepEqual(both.pipeline, [['curl', '-u', `${VALUE}:${VALUE}`]]);
+  const program = await substituteSecrets(
+    cmd([
+      ['{{secret:OTHER}}', 'x'],
+      ['sort', '{{secret:', 'OTHER}}'],
+    ]),
+    resolve,
+  );
+  assert.deepEqual(program.pipeline, [
+    ['{{secret:OTHER}}', 'x'],
+    ['sort', '{{secret:', 'OTHER}}'],
+  ]);
+  assert.deepEqual(reads, ['TOKEN'], 'OTHER was never read');
+});
+
+test('the refusal of a value that starts with "-" names the secret and how to pass it, never the value', async () => {
+  await assert.rejects(
+    substituteSecrets(cmd([['sort', '{{secret:TOKEN}}']]), async () => '-rf'),
+    (e: unknown) => e instanceof AgentplaneError && /TOKEN/.test(e.message) && /--token=/.test(e.message) && !e.message.includes('-rf'),
+  );
+});
