@@ -127,3 +127,59 @@ test('SHUTDOWN_DRAIN_MS is read as a number of milliseconds, zero included; a ne
   for (const bad of ['-1', '1.5', '600001', 'soon'])
     assert.match(problemsOf({ ...BASE, SHUTDOWN_DRAIN_MS: bad }), /invalid: SHUTDOWN_DRAIN_MS/, bad);
 });
+
+// The accepted ranges, written out here rather than read back from the schema,
+// so a bound moved in the schema fails this test instead of moving the test with it.
+const NUMERIC_RANGES: ReadonlyArray<readonly [string, number, number]> = [
+  ['PORT', 0, 65_535],
+  ['METRICS_PORT', 0, 65_535],
+  ['HTTP_REQUEST_TIMEOUT_MS', 1000, 600_000],
+  ['HTTP_HEADERS_TIMEOUT_MS', 500, 120_000],
+  ['HTTP_KEEP_ALIVE_TIMEOUT_MS', 1000, 600_000],
+  ['HTTP_MAX_CONNECTIONS_PER_CLIENT', 0, 100_000],
+  ['WORKFLOW_SILENCE_TIMEOUT_MS', 1000, 7 * 24 * 3_600_000],
+  ['SHUTDOWN_DRAIN_MS', 0, 600_000],
+];
+
+test('every numeric variable accepts its documented lowest and highest value and refuses one past either, naming the variable', () => {
+  for (const [name, low, high] of NUMERIC_RANGES) {
+    for (const ok of [low, high]) {
+      const env = loadConfig('control-plane', controlPlaneEnvSchema, { ...BASE, [name]: String(ok) });
+      assert.equal((env as Record<string, unknown>)[name], ok, `${name}=${ok} is accepted as the number`);
+    }
+    for (const bad of [low - 1, high + 1]) {
+      assert.match(problemsOf({ ...BASE, [name]: String(bad) }), new RegExp(`invalid: (.*, )?${name} \\(`), `${name}=${bad} is refused`);
+    }
+  }
+});
+
+test('a token key list is refused whole when any one entry is not a private key with a kid, without crashing on null', () => {
+  const good = JSON.parse(KEYS)[0];
+  const { d: _private, ...publicOnly } = good;
+  for (const keys of [[good, 'k2'], [good, null], [null], [publicOnly], [good, { ...publicOnly, kid: 'pub' }], [{ ...good, kid: 7 }]]) {
+    assert.match(
+      problemsOf({ ...BASE, CONTROL_PLANE_TOKEN_KEYS: JSON.stringify(keys) }),
+      /invalid: CONTROL_PLANE_TOKEN_KEYS \(expected a JSON array of private JWKs with kid\)/,
+      JSON.stringify(keys),
+    );
+  }
+});
+
+test('a key of an unsupported type is refused even when it carries a P-256 curve name', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+  const raw = JSON.stringify([{ ...rsa, kid: 'rsa', crv: 'P-256' }]);
+  assert.match(problemsOf({ ...BASE, CONTROL_PLANE_TOKEN_KEYS: raw }), /invalid: CONTROL_PLANE_TOKEN_KEYS \(key "rsa" is not a usable/);
+});
+
+test('a refused token key list is reported as a custom issue on CONTROL_PLANE_TOKEN_KEYS, the code loadConfig and callers sort by', () => {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'jwk' });
+  for (const raw of ['{not json', '[]', JSON.stringify([{ ...rsa, kid: 'rsa' }])]) {
+    const result = controlPlaneEnvSchema.safeParse({ ...BASE, CONTROL_PLANE_TOKEN_KEYS: raw });
+    assert.equal(result.success, false);
+    assert.deepEqual(
+      result.error?.issues.map((i) => [i.code, i.path]),
+      [['custom', ['CONTROL_PLANE_TOKEN_KEYS']]],
+      raw,
+    );
+  }
+});

@@ -138,3 +138,39 @@ test('the local API listens on loopback only: another address is refused, saying
   assert.equal(loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, LOCAL_API_HOST: '::1' }).LOCAL_API_HOST, '::1');
   assert.match(problemsOf({ ...BASE, LOCAL_API_HOST: '0.0.0.0' }), /invalid: LOCAL_API_HOST \(a loopback address/);
 });
+
+// The accepted ranges, written out here rather than read back from the schema,
+// so a bound moved in the schema fails this test instead of moving the test with it.
+const NUMERIC_RANGES: ReadonlyArray<readonly [string, number, number]> = [
+  ['LOCAL_API_PORT', 0, 65_535],
+  ['BOUNDARY_METRICS_INTERVAL_MS', 200, 3_600_000],
+  ['RUNNER_CONCURRENCY', 1, 64],
+  ['RUNNER_STEP_PARALLELISM', 1, 16],
+  ['RUNNER_ACK_WAIT_MS', 1000, 600_000],
+  ['RUNNER_MAX_DELIVER', 1, 100],
+  ['RUNNER_REPORT_INTERVAL_MS', 200, 3_600_000],
+];
+
+test('every numeric variable accepts its lowest and highest value and refuses one past either, naming the variable', () => {
+  for (const [name, low, high] of NUMERIC_RANGES) {
+    for (const ok of [low, high]) {
+      const env = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, [name]: String(ok) });
+      assert.equal((env as Record<string, unknown>)[name], ok, `${name}=${ok} is accepted as the number`);
+    }
+    for (const bad of [low - 1, high + 1]) {
+      assert.match(problemsOf({ ...BASE, [name]: String(bad) }), new RegExp(`invalid: (.*, )?${name} \\(`), `${name}=${bad} is refused`);
+    }
+  }
+});
+
+test('a refused REPOS is reported as a custom issue on REPOS, the code loadConfig and callers sort by', () => {
+  for (const raw of ['app', `app=${join(REPO_ROOT, 'missing')}`]) {
+    const result = customerPlaneEnvSchema.safeParse({ ...BASE, REPOS: raw });
+    assert.equal(result.success, false);
+    assert.deepEqual(
+      result.error?.issues.map((i) => [i.code, i.path]),
+      [['custom', ['REPOS']]],
+      raw,
+    );
+  }
+});
