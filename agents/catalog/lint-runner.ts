@@ -72,7 +72,17 @@ export const lintRunner: DeterministicAgent = {
         { runs, findings },
       );
       if (!out) continue;
-      const problems = parseLintOutput(commandStdout(out.output, out.data), paths, tool);
+      const stdout = commandStdout(out.output, out.data);
+      const exitCode = (out.data as { exitCode?: unknown } | undefined)?.exitCode;
+      // A linter that failed and printed no report did not lint: saying "no problems" would be a lie.
+      if (stdout.trim() === '' && typeof exitCode === 'number' && exitCode !== 0) {
+        runs.push({ command, refused: `failed_without_report (exit ${exitCode})` });
+        findings.push(
+          finding('lint/not-run', 'low', '', 0, `"${command}" exited ${exitCode} without a report: ${out.output.slice(0, 300)}`),
+        );
+        continue;
+      }
+      const problems = parseLintOutput(stdout, paths, tool);
       runs.push({ command, problems: problems.length });
       for (const p of problems.slice(0, MAX_FINDINGS)) findings.push(finding(p.rule, p.severity, p.file, p.line, p.message));
     }

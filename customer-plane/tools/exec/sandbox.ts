@@ -53,6 +53,12 @@ export function bwrapArgs(opts: { cwd: string; hide: readonly string[] }): strin
   return args;
 }
 
+/** Whether a host path is out of sight inside the sandbox (under a directory it hides). */
+export function hiddenInSandbox(path: string): boolean {
+  const real = realOrSelf(path);
+  return hiddenDirs([]).some((d) => real === d || real.startsWith(d + sep));
+}
+
 function hiddenDirs(extra: readonly string[]): string[] {
   const dirs = [...HIDDEN_DIRS, ...extra].map(realOrSelf).filter((d) => d !== '/' && isDir(d));
   return [...new Set(dirs)];

@@ -6,7 +6,7 @@ import { lintRule, parseLintOutput } from '../../../../agents/analysis/lint-outp
 import { lintRunner } from '../../../../agents/catalog/lint-runner.ts';
 import type { ToolBox } from '../../../../agents/types.ts';
 import { defaultProgramPath } from '../../../../customer-plane/tools/exec/environment.ts';
-import { findProgram } from '../../../../customer-plane/tools/exec/sandbox.ts';
+import { findProgram, hiddenInSandbox } from '../../../../customer-plane/tools/exec/sandbox.ts';
 import { COMMAND_OUTPUTS, runOnFixture, scoreOnFixture } from '../../../support/agents.ts';
 import { ok, overrideTools } from '../../../support/toolboxes.ts';
 
@@ -25,7 +25,13 @@ function withCommandOutput(output: string, commands: string[] = [], exitCode = 1
 // Where the command runner looks for programs (never the caller's PATH).
 const hasRuff = findProgram('ruff', defaultProgramPath()) !== undefined;
 
-test('live: lint-runner runs the repository’s own ESLint through the gate in the sandbox and reports the planted problems', async () => {
+// The fixture's ESLint links to this checkout's node_modules, which the sandbox hides when the checkout is
+// under /tmp, /root or /home (a repository's real install lives in its own workspace, which is bound).
+const eslintHidden = hiddenInSandbox(join(import.meta.dirname, '..', '..', '..', '..', 'node_modules', 'eslint'));
+
+test('live: lint-runner runs the repository’s own ESLint through the gate in the sandbox and reports the planted problems', {
+  skip: eslintHidden ? 'this checkout is under a directory the sandbox hides, so the fixture cannot reach its ESLint' : false,
+}, async () => {
   const s = await scoreOnFixture(lintRunner, 'node-shop');
   assert.deepEqual((s.output.data as { runs: unknown[] }).runs, [{ command: 'eslint --format json .', problems: 2 }]);
   assert.deepEqual(s.missed, []);
@@ -53,6 +59,21 @@ for (const [repo, file, command] of [
     assert.deepEqual(s.unexpected, []);
   });
 }
+
+test('a linter that fails without printing a report is reported as not run, never as "no problems"', async () => {
+  const output = '[stderr]\nbwrap: execvp /ws/node_modules/.bin/eslint: No such file or directory\n[exit 1]';
+  const s = await scoreOnFixture(lintRunner, 'node-shop', {
+    tools: (gated: ToolBox) => overrideTools(gated, { run_command: () => ok(output, { exitCode: 1, stdoutChars: 0 }) }),
+  });
+  assert.deepEqual((s.output.data as { runs: unknown[] }).runs, [
+    { command: 'eslint --format json .', refused: 'failed_without_report (exit 1)' },
+  ]);
+  assert.deepEqual(
+    s.output.findings.map((f) => f.rule),
+    ['lint/not-run'],
+  );
+  assert.match(s.output.summary, /0 of 1 linters run/);
+});
 
 test('the same problems are read from the human-readable reports: ESLint stylish, Ruff concise, flake8', () => {
   const jsFiles = ['src/legacy.js', 'src/cart.js'];
