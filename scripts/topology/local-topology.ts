@@ -7,7 +7,7 @@ import { startFakeAnthropic, startFakeOpenAI, type FakeProvider, type FakeProvid
 import { createTestDatabase } from './scratch-database.ts';
 import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
 import { freePort } from '../../shared/nats-server-process.ts';
-import { startPlaneProcess, type PlaneProcess } from './plane-process.ts';
+import { CUSTOMER_PLANE_NODE_ARGS, startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -187,7 +187,13 @@ export async function startTopology(
       ...opts.customerEnv,
     };
     const startCustomer = () =>
-      startPlaneProcess({ script: join(ROOT, 'customer-plane/main.ts'), readyEvent: 'ready', echo: opts.echo, env: customerEnv });
+      startPlaneProcess({
+        script: join(ROOT, 'customer-plane/main.ts'),
+        nodeArgs: CUSTOMER_PLANE_NODE_ARGS,
+        readyEvent: 'ready',
+        echo: opts.echo,
+        env: customerEnv,
+      });
     checkpoint();
     let customer = await startCustomer();
     cleanups.push(async () => void (await customer.stop()));

@@ -14,15 +14,26 @@ export type PlaneProcess = {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 };
 
+/**
+ * How the customer plane is started (also `npm run customer-plane` and the runner image's contract):
+ * V8 runs WebAssembly on its baseline compiler only. The command guard's tree-sitter-bash grammar has a
+ * lexer function so large that V8's optimizing tier-up of it, once it is hot, costs ~10 s of CPU and a
+ * ~500 MB spike of memory (a task sized at the stack's 512 MiB minimum would be killed); without it the
+ * guard's p99 stays far under its 1 ms target (bench:guard: 195 µs with tier-up, 303 µs without, same run).
+ */
+export const CUSTOMER_PLANE_NODE_ARGS = ['--liftoff-only'];
+
 export async function startPlaneProcess(opts: {
   script: string;
   env: Record<string, string>;
   readyEvent: string;
+  /** Node flags before the script (the customer plane's --liftoff-only, see CUSTOMER_PLANE_NODE_ARGS). */
+  nodeArgs?: string[];
   timeoutMs?: number;
   echo?: (line: string) => void;
 }): Promise<PlaneProcess> {
   // Tied to the caller: a demo or test killed outright still takes its planes (and they their servers) with it.
-  const child = spawnTiedToParent(process.execPath, [opts.script], {
+  const child = spawnTiedToParent(process.execPath, [...(opts.nodeArgs ?? []), opts.script], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     deathSignal: 'SIGTERM',

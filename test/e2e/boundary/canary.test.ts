@@ -5,7 +5,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startFakeAnthropic, startFakeOpenAI } from '../../../scripts/fakes/index.ts';
-import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
+import { CUSTOMER_PLANE_NODE_ARGS, startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
 import { writeSampleRepo } from '../../../scripts/topology/local-topology.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { auditLogPath, verifyAuditLog } from '../../../customer-plane/egress/audit-log.ts';
@@ -122,6 +122,7 @@ test('a canary in repository files, paths, prompts, tool outputs, written files,
     dropLater.push(() => customerDb.drop());
     const customer = await startPlaneProcess({
       script: join(ROOT, 'customer-plane/main.ts'),
+      nodeArgs: CUSTOMER_PLANE_NODE_ARGS,
       readyEvent: 'ready',
       env: {
         TENANT_ID: tenant,
