@@ -43,7 +43,20 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
   const clock = opts.clock ?? Date.now;
   const memory = new Map<string, number>();
   const monthOf = createMonthOf();
-  const key = (tenant: string) => `${prefix}:${tenant}:${monthOf(clock())}`;
+  // A tenant's key for the month, kept: both calls of every request ask, and a key built anew is a
+  // new string to hash each time. All are dropped when the month turns (or the map grows large).
+  const keys = new Map<string, string>();
+  let keysMonth = '';
+  const key = (tenant: string) => {
+    const month = monthOf(clock());
+    if (month !== keysMonth || keys.size >= 10_000) {
+      keys.clear();
+      keysMonth = month;
+    }
+    let k = keys.get(tenant);
+    if (k === undefined) keys.set(tenant, (k = `${prefix}:${tenant}:${month}`));
+    return k;
+  };
 
   async function used(tenant: string): Promise<number> {
     if (!opts.redis) return memory.get(key(tenant)) ?? 0;
@@ -57,8 +70,13 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
 
   return {
     used,
-    async check(tenant) {
-      if ((await used(tenant)) >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
+    check(tenant) {
+      const over = (n: number) => {
+        if (n >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
+      };
+      // In memory, no await: every request checks, and an async function per check is a promise more.
+      if (!opts.redis) return settledNow(() => over(memory.get(key(tenant)) ?? 0));
+      return used(tenant).then(over);
     },
     async spend(tenant, tokens) {
       if (tokens <= 0) return;
@@ -75,4 +93,16 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
         .exec();
     },
   };
+}
+
+const DONE = Promise.resolve();
+
+/** `fn`'s outcome as a promise: the shared resolved one, or a rejection with what it threw. */
+function settledNow(fn: () => void): Promise<void> {
+  try {
+    fn();
+    return DONE;
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }
