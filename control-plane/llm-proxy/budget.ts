@@ -71,12 +71,14 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
   return {
     used,
     check(tenant) {
-      const over = (n: number) => {
-        if (n >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
-      };
-      // In memory, no await: every request checks, and an async function per check is a promise more.
-      if (!opts.redis) return settledNow(() => over(memory.get(key(tenant)) ?? 0));
-      return used(tenant).then(over);
+      if (opts.redis)
+        return used(tenant).then((n) => {
+          if (n >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
+        });
+      // In memory, no async function: every request checks, and each would cost a promise and a hop.
+      return (memory.get(key(tenant)) ?? 0) < opts.monthlyTokens
+        ? DONE
+        : Promise.reject(new BudgetExceededError(secondsToMonthEnd(clock())));
     },
     async spend(tenant, tokens) {
       if (tokens <= 0) return;
@@ -96,13 +98,3 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
 }
 
 const DONE = Promise.resolve();
-
-/** `fn`'s outcome as a promise: the shared resolved one, or a rejection with what it threw. */
-function settledNow(fn: () => void): Promise<void> {
-  try {
-    fn();
-    return DONE;
-  } catch (err) {
-    return Promise.reject(err);
-  }
-}
