@@ -20,7 +20,14 @@
  * not exact: scavenges and the full collections allocation does cause are lumpy (one lands in one
  * block of requests and not the next; see counted()), and whole runs move with the machine's load
  * (the same pass-through proxy counted 2.6M and 3.5M instructions per stream in two runs of one
- * afternoon, its floor 2.0-2.1M). Compare paths of one run: `--baseline` puts a change and its base
+ * afternoon, its floor 2.0-2.1M). A short warm-up also counts the JIT's work: after 400 requests
+ * (the warm-up of issue 12's A/B runs) V8 was still compiling, on the next 200 non-stream
+ * requests, 256 of the proxy's functions and 137 of the floor's (--trace-opt, without valgrind);
+ * after 2000, 30 and 18. Its compiler threads are counted with the rest, so two runs half an hour
+ * apart gave per request 1034K (floor) and 1716K (proxy) with --warmup 400, and 284K and 550K
+ * with --warmup 3000: the short warm-up's figures are mostly compilation, its ratio says little
+ * about a proxy serving steadily, and a warm-up of a few thousand shows the per-request cost.
+ * Compare paths of one run: `--baseline` puts a change and its base
  * in the same run. Smaller differences need `--top`, which says where the
  * instructions go, function by function (JavaScript included): that is how the per-event key search
  * was found to cost a tenth of a stream (see keyAt in shared/llm/passthrough/event-keys.ts).

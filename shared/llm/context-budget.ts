@@ -115,6 +115,10 @@ export async function fitContext(input: {
  * `; estimated` when some counts are byte bounds.
  */
 export function pruneHeader(r: PruneReport): string {
+  // Nearly every request fits as it is: that header is built once, not per request.
+  if (r.turnsDropped === 0 && r.toolResultsElided === 0 && r.tokensBefore === undefined && !r.estimated) return NOTHING_PRUNED;
   const tokens = r.tokensBefore === undefined ? '' : `; tokens=${r.tokensBefore}->${r.tokensAfter}`;
   return `turns=${r.turnsDropped}; tool_results=${r.toolResultsElided}${tokens}${r.estimated ? '; estimated' : ''}`;
 }
+
+const NOTHING_PRUNED = 'turns=0; tool_results=0';

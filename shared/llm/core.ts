@@ -115,7 +115,8 @@ export async function prepare(core: Core, input: unknown, ctx: LlmCallContext): 
   const fit = await fitContext({ messages: request.messages, tools, budget: Math.max(0, budget), counter: core.counter });
   return {
     tier,
-    request: { ...request, messages: fit.messages, ...(tools ? { tools } : {}) },
+    // The validated request is already a copy of the caller's; copied again only to change it.
+    request: fit.messages === request.messages && !tools ? request : { ...request, messages: fit.messages, ...(tools ? { tools } : {}) },
     order: core.order,
     maxTokens,
     pruned: fit.report,

@@ -1,6 +1,6 @@
 import { StringDecoder } from 'node:string_decoder';
 import { Pool } from 'undici';
-import type { ChatCompletion, ChatCompletionChunk } from 'openai/resources/chat/completions';
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams } from 'openai/resources/chat/completions';
 import { UpstreamBadResponseError, UpstreamErrorEvent } from '../errors.ts';
 import type { StreamEvent } from '../normalized.ts';
 import { openAIParams } from '../providers/openai.ts';
@@ -78,7 +78,10 @@ export function createOpenAIHttpAdapter(cfg: ProviderConfig & { timeoutMs: numbe
   }
 
   async function openSse(call: ProviderCall): Promise<SseBody> {
-    const res = await post({ ...openAIParams(call), stream: true, stream_options: { include_usage: true } }, true, call.signal);
+    const params = openAIParams(call) as ChatCompletionCreateParams; // a fresh object, completed in place
+    params.stream = true;
+    params.stream_options = { include_usage: true };
+    const res = await post(params, true, call.signal);
     const requestId = res.headers['x-request-id'];
     if (!String(res.headers['content-type'] ?? '').startsWith('text/event-stream')) {
       // An HTML error page with a 200 (a misbehaving gateway in front of the provider) fails over now.

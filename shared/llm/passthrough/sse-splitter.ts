@@ -10,8 +10,6 @@ export type SseSplitter = {
 };
 
 function dataOf(block: string): string | null {
-  // The common case, one `data: {...}` line, without splitting into lines.
-  if (block.startsWith('data: ') && !block.includes('\n')) return block.slice(6);
   let data: string | null = null;
   for (const line of block.split('\n')) {
     if (!line.startsWith('data:')) continue;
@@ -34,7 +32,9 @@ export function createSseSplitter(): SseSplitter {
       let start = 0;
       let end: number;
       while ((end = buf.indexOf('\n\n', start)) !== -1) {
-        const data = dataOf(buf.slice(start, end));
+        // The common case, one `data: {...}` line, is cut out of `buf` directly: one string per event, not two.
+        const data =
+          buf.startsWith('data: ', start) && buf.indexOf('\n', start) === end ? buf.slice(start + 6, end) : dataOf(buf.slice(start, end));
         start = end + 2;
         if (data !== null) out.push(data);
       }

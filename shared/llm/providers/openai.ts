@@ -7,13 +7,13 @@ import type { ProviderAdapter, ProviderCall, ProviderConfig } from './types.ts';
 /** The OpenAI request body for a call; both transports (SDK and pass-through) send exactly this. */
 export function openAIParams(call: ProviderCall): ChatCompletionCreateParamsNonStreaming {
   const { stream: _s, stream_options: _so, max_tokens: _mt, model: _m, prompt_cache_key: _pk, ...rest } = call.request;
-  return {
-    ...(rest as Omit<ChatCompletionCreateParamsNonStreaming, 'model'>),
-    model: call.spec.model,
-    // max_completion_tokens is accepted by every current chat model; max_tokens is not (reasoning models).
-    max_completion_tokens: call.maxTokens,
-    prompt_cache_key: call.cacheKey,
-  };
+  // `rest` is a fresh copy already: completed in place rather than copied once more per call.
+  const params = rest as ChatCompletionCreateParamsNonStreaming;
+  params.model = call.spec.model;
+  // max_completion_tokens is accepted by every current chat model; max_tokens is not (reasoning models).
+  params.max_completion_tokens = call.maxTokens;
+  params.prompt_cache_key = call.cacheKey;
+  return params;
 }
 
 /**
