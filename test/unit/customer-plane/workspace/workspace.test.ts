@@ -303,3 +303,27 @@ test('the .git refusal judges only the path inside the workspace: a workspace ke
   const dotGit = await ws.check('.git/config');
   assert.equal(!dotGit.ok && dotGit.reason, 'path_outside_workspace', 'its own .git is still refused');
 });
+
+test('a git installed without its template folder still makes a workspace whose caches are not a change of the run', async (t) => {
+  const f = fixture(t);
+  // A minimal git's `init` makes no info/ folder; the excludes must still be written. GIT_BIN is read
+  // when git.ts loads, so the workspace is made in a child process that sees the wrapper from the start.
+  const emptyTemplates = join(f.base, 'no-templates');
+  mkdirSync(emptyTemplates);
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const wrapper = join(f.base, 'git-without-templates');
+  writeFileSync(wrapper, `#!/bin/sh\nGIT_TEMPLATE_DIR='${emptyTemplates}' exec '${realGit}' "$@"\n`, { mode: 0o755 });
+  const script = `
+    const { createWorkspace } = await import(${JSON.stringify(new URL('../../../../customer-plane/workspace/workspace.ts', import.meta.url).href)});
+    const { writeFileSync } = await import('node:fs');
+    const ws = await createWorkspace({ sourceDir: process.argv[1], parentDir: process.argv[2], runId: '01JTESTRUN0000000000000017' });
+    writeFileSync(ws.root + '/src/__pycache__/a.pyc', 'x');
+    process.stdout.write(JSON.stringify({ same: (await ws.snapshot()) === ws.baselineTree }));
+    await ws.destroy();`;
+  mkdirSync(join(f.repo, 'src/__pycache__'));
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, f.repo, f.parent], {
+    encoding: 'utf8',
+    env: { ...process.env, AGENTPLANE_GIT_BIN: wrapper },
+  });
+  assert.deepEqual(JSON.parse(out), { same: true });
+});
