@@ -51,7 +51,7 @@ test('the path check refuses .., absolute paths, NUL and control characters, sym
     ['src/../../outside.txt', 'path_outside_workspace'],
     [`../${ws.root.split('/').pop()}-sibling/secret.txt`, 'path_outside_workspace'],
     ['/etc/passwd', 'path_invalid'],
-    [ws.root + '/src/a.ts', 'path_invalid'],
+    [`${ws.root}/src/a.ts`, 'path_invalid'],
     ['src/a\0.ts', 'path_invalid'],
     ['src/a\n.ts', 'path_invalid'],
     ['', 'path_invalid'],
@@ -126,6 +126,31 @@ test('control characters and DEL are refused; spaces and other scripts are ordin
     const r = await ws.check(rel);
     assert.ok(r.ok && r.abs === join(ws.root, rel), JSON.stringify(rel));
   }
+});
+
+test('a chain of links is followed to where a write would land: a link to a dangling link through a link out is refused, a chain inside resolves, a loop ends', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000011' });
+  t.after(() => ws.destroy());
+  const outside = join(f.base, 'outside-dir');
+  mkdirSync(outside);
+  // l2 points out; d's own text (l2/new-file) is inside, but writing to d creates outside-dir/new-file.
+  symlinkSync(outside, join(ws.root, 'l2'));
+  symlinkSync('l2/new-file', join(ws.root, 'd'));
+  symlinkSync('d', join(ws.root, 'e'));
+  symlinkSync('src', join(ws.root, 'in1'));
+  symlinkSync('in1/later.ts', join(ws.root, 'in2'));
+  symlinkSync('loop-b', join(ws.root, 'loop-a'));
+  symlinkSync('loop-a', join(ws.root, 'loop-b'));
+  for (const rel of ['d', 'e', 'd/x']) {
+    const r = await ws.check(rel);
+    assert.equal(!r.ok && r.reason, 'path_symlink_escape', rel);
+  }
+  const chain = await ws.check('in2');
+  assert.ok(chain.ok && chain.abs === join(ws.root, 'src/later.ts'), 'a chain of links that stays inside resolves to its end');
+  const loop = await ws.check('loop-a/x');
+  assert.equal(!loop.ok && loop.reason, 'path_invalid');
+  assert.match(!loop.ok ? loop.message : '', /more than 40 symlinks/);
 });
 
 test('the path check names the workspace itself as ".", resolves links that stay inside, and tells each refusal apart', async (t) => {
