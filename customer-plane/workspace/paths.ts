@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve, sep } from 'node:path';
 
 /**
@@ -41,8 +41,21 @@ export async function checkPath(root: string, rel: unknown): Promise<PathCheck> 
   if (parts.some((p) => p.toLowerCase() === '.git')) {
     return { ok: false, reason: 'path_outside_workspace', message: '.git is the run’s version control, not workspace content' };
   }
-  // Follow the path one component at a time, so a symlink anywhere on the way is caught.
+  return walk(root, parts, rel);
+}
+
+/** More links than this on one path is a loop, or a maze no file tool needs (Linux's own limit is 40). */
+const MAX_LINKS = 40;
+
+/**
+ * Follows `parts` from `root` one component at a time, so a symlink anywhere on the way is caught. A link,
+ * existing target or dangling, is replaced by its own target's components and the walk starts again from
+ * the root: a link to a link (`d` -> `l2/new`, `l2` -> outside) is followed to where a write would land,
+ * not judged by the first link's text. The result names no symlink up to its first missing component.
+ */
+async function walk(root: string, parts: string[], rel: string): Promise<PathCheck> {
   let current = root;
+  let links = 0;
   for (let i = 0; i < parts.length; i++) {
     const next = resolve(current, parts[i]);
     let info;
@@ -50,27 +63,25 @@ export async function checkPath(root: string, rel: unknown): Promise<PathCheck> 
       info = await lstat(next);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return done(root, resolve(next, ...parts.slice(i + 1)), rel);
-      // ENOTDIR, ELOOP, EACCES: nothing a file tool could use.
+      // ENOTDIR, EACCES: nothing a file tool could use.
       return { ok: false, reason: 'path_invalid', message: `the path cannot be resolved (${(err as NodeJS.ErrnoException).code})` };
     }
     if (!info.isSymbolicLink()) {
       current = next;
       continue;
     }
-    let target: string;
-    try {
-      target = await realpath(next);
-    } catch {
-      // A dangling link: judge it by where it points, as writing through it would create that file.
-      target = resolve(dirname(next), await readlink(next));
-    }
+    links += 1;
+    if (links > MAX_LINKS) return { ok: false, reason: 'path_invalid', message: `the path follows more than ${MAX_LINKS} symlinks` };
+    const target = resolve(dirname(next), await readlink(next));
     if (!isInside(root, target))
       return { ok: false, reason: 'path_symlink_escape', message: 'a symlink on the path points outside the workspace' };
     const targetParts = target === root ? [] : target.slice(root.length + 1).split(sep);
     if (targetParts.some((p) => p.toLowerCase() === '.git')) {
       return { ok: false, reason: 'path_symlink_escape', message: 'a symlink on the path points into .git' };
     }
-    current = target;
+    parts = [...targetParts, ...parts.slice(i + 1)];
+    current = root;
+    i = -1;
   }
   return done(root, current, rel);
 }

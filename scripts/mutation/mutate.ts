@@ -5,9 +5,13 @@
  * exits 1 when a module scores under 90% or leaves an unexplained survivor.
  *
  * Options: `--incremental` reuses earlier results for unchanged code and tests (`.state/mutation/`);
+ * `--recheck` runs only the mutants of the lines where the last full run left survivors, against today's
+ * tests, and scores the module as that run's mutants minus those still surviving (tests added since can
+ * only kill more: a whole run costs hours for the git- and guard-heavy modules, a recheck minutes);
  * `--list` prints the modules.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { globSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stryker } from '@stryker-mutator/core';
@@ -21,6 +25,7 @@ const survivorsDir = join(root, 'scripts', 'mutation', 'survivors');
 
 const args = process.argv.slice(2);
 const incremental = args.includes('--incremental');
+const recheck = args.includes('--recheck');
 if (args.includes('--list')) {
   for (const m of MODULES) console.log(`${m.name.padEnd(20)} ${m.claim}`);
   process.exit(0);
@@ -47,14 +52,54 @@ interface ModuleScore {
   stale: number;
 }
 
+/** What the last full run of a module left: its mutant count and its survivors (written by runModule). */
+interface FullRun {
+  /** The mutated sources' hash: a recheck matches survivors by line, so the code must be the code measured. */
+  sources: string;
+  mutants: number;
+  measuredAt: string;
+  survivors: Survivor[];
+}
+const fullRunFile = (m: MutationModule) => join(stateDir, `${m.name}.full-run.json`);
+const sameMutant = (a: Survivor, b: Survivor) =>
+  a.file === b.file && a.line === b.line && a.mutator === b.mutator && a.original === b.original && a.replacement === b.replacement;
+
+function lastFullRun(m: MutationModule, sources: string): FullRun {
+  let run: FullRun;
+  try {
+    run = JSON.parse(readFileSync(fullRunFile(m), 'utf8')) as FullRun;
+  } catch (err) {
+    throw new Error(`--recheck needs a full run of ${m.name} first (${fullRunFile(m)}: ${(err as NodeJS.ErrnoException).code})`);
+  }
+  if (run.sources !== sources) throw new Error(`--recheck: ${m.name}'s code changed since its full run; run it whole`);
+  return run;
+}
+
+/** One hash over the module's files (Stryker's globs expanded by Node's glob), in a stable order. */
+function sourcesHash(m: MutationModule): string {
+  const hash = createHash('sha256');
+  const files = m.mutate.flatMap((pattern) => globSync(pattern.replace(/:\d+-\d+$/, ''), { cwd: root })).sort();
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(readFileSync(join(root, file)))
+      .update('\0');
+  return hash.digest('hex');
+}
+
 async function runModule(m: MutationModule): Promise<ModuleScore> {
   mkdirSync(stateDir, { recursive: true });
+  const sourcesNow = sourcesHash(m);
+  const previous = recheck ? lastFullRun(m, sourcesNow) : undefined;
+  // Stryker mutates only the given line ranges (`file:from-to`): every mutant on a survivor's line runs again.
+  const mutate = previous ? [...new Set(previous.survivors.map((s) => `${s.file}:${s.line}-${s.line}`))] : m.mutate;
   // Stryker types its log levels as a const enum, which erasable TypeScript cannot import: the options
   // are written as plain values and handed over as its option type.
   const options = {
     testRunner: 'command',
     commandRunner: { command: m.command },
-    mutate: m.mutate,
+    mutate,
     coverageAnalysis: 'off',
     concurrency: Number(process.env.MUTATE_CONCURRENCY ?? 1),
     reporters: ['progress-append-only'],
@@ -95,17 +140,36 @@ async function runModule(m: MutationModule): Promise<ModuleScore> {
       };
     })
     .sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
+  if (previous) return recheckedScore(m, previous, survivors);
+  writeFileSync(
+    fullRunFile(m),
+    `${JSON.stringify({ sources: sourcesNow, mutants: valid, measuredAt: new Date().toISOString(), survivors } satisfies FullRun, null, 2)}\n`,
+  );
+  return score(m, { mutants: valid, killed, timeout, survived, noCoverage, errors }, survivors);
+}
+
+/** A recheck: the full run's survivors that still survive (other mutants on their lines were killed before). */
+function recheckedScore(m: MutationModule, previous: FullRun, rerun: Survivor[]): ModuleScore {
+  const still = previous.survivors.filter((s) => rerun.some((r) => sameMutant(r, s)));
+  const killed = previous.mutants - still.length;
+  console.log(
+    `   rechecked the ${previous.survivors.length} survivors of the full run of ${previous.measuredAt}: ${still.length} still survive`,
+  );
+  return score(m, { mutants: previous.mutants, killed, timeout: 0, survived: still.length, noCoverage: 0, errors: 0 }, still);
+}
+
+function score(
+  m: MutationModule,
+  counts: { mutants: number; killed: number; timeout: number; survived: number; noCoverage: number; errors: number },
+  survivors: Survivor[],
+): ModuleScore {
   const check = checkSurvivors(survivors, readExplained(survivorsFile(survivorsDir, m.name)));
   writeFileSync(join(stateDir, `${m.name}.survivors.json`), `${JSON.stringify(survivors, null, 2)}\n`);
+  const { mutants, killed, timeout } = counts;
   return {
     name: m.name,
-    mutants: valid,
-    killed,
-    timeout,
-    survived,
-    noCoverage,
-    errors,
-    score: valid === 0 ? 100 : (100 * (killed + timeout)) / valid,
+    ...counts,
+    score: mutants === 0 ? 100 : (100 * (killed + timeout)) / mutants,
     explained: check.explained.length,
     unexplained: check.unexplained,
     stale: check.stale.length,

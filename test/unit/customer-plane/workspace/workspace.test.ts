@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 import { createWorkspace, PathRejectedError } from '../../../../customer-plane/workspace/workspace.ts';
 
 function fixture(t: { after(fn: () => void): void }) {
@@ -51,7 +51,7 @@ test('the path check refuses .., absolute paths, NUL and control characters, sym
     ['src/../../outside.txt', 'path_outside_workspace'],
     [`../${ws.root.split('/').pop()}-sibling/secret.txt`, 'path_outside_workspace'],
     ['/etc/passwd', 'path_invalid'],
-    [ws.root + '/src/a.ts', 'path_invalid'],
+    [`${ws.root}/src/a.ts`, 'path_invalid'],
     ['src/a\0.ts', 'path_invalid'],
     ['src/a\n.ts', 'path_invalid'],
     ['', 'path_invalid'],
@@ -126,6 +126,31 @@ test('control characters and DEL are refused; spaces and other scripts are ordin
     const r = await ws.check(rel);
     assert.ok(r.ok && r.abs === join(ws.root, rel), JSON.stringify(rel));
   }
+});
+
+test('a chain of links is followed to where a write would land: a link to a dangling link through a link out is refused, a chain inside resolves, a loop ends', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000011' });
+  t.after(() => ws.destroy());
+  const outside = join(f.base, 'outside-dir');
+  mkdirSync(outside);
+  // l2 points out; d's own text (l2/new-file) is inside, but writing to d creates outside-dir/new-file.
+  symlinkSync(outside, join(ws.root, 'l2'));
+  symlinkSync('l2/new-file', join(ws.root, 'd'));
+  symlinkSync('d', join(ws.root, 'e'));
+  symlinkSync('src', join(ws.root, 'in1'));
+  symlinkSync('in1/later.ts', join(ws.root, 'in2'));
+  symlinkSync('loop-b', join(ws.root, 'loop-a'));
+  symlinkSync('loop-a', join(ws.root, 'loop-b'));
+  for (const rel of ['d', 'e', 'd/x']) {
+    const r = await ws.check(rel);
+    assert.equal(!r.ok && r.reason, 'path_symlink_escape', rel);
+  }
+  const chain = await ws.check('in2');
+  assert.ok(chain.ok && chain.abs === join(ws.root, 'src/later.ts'), 'a chain of links that stays inside resolves to its end');
+  const loop = await ws.check('loop-a/x');
+  assert.equal(!loop.ok && loop.reason, 'path_invalid');
+  assert.match(!loop.ok ? loop.message : '', /more than 40 symlinks/);
 });
 
 test('the path check names the workspace itself as ".", resolves links that stay inside, and tells each refusal apart', async (t) => {
@@ -220,4 +245,110 @@ test('no change gives an empty diff, an empty diff applies as nothing, and resto
   // Never snapshotted: a step that failed halfway leaves untracked folders behind.
   await ws.restore(ws.baselineTree);
   assert.equal(existsSync(join(ws.root, 'new')), false);
+});
+
+test('Python environments and tox folders a command creates in the workspace are neither listed nor a change of the run', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000011' });
+  t.after(() => ws.destroy());
+  // A test run in the workspace makes them (`python -m venv .venv`, tox); they are never copied, so only the excludes keep them out.
+  for (const dir of ['.venv/lib', 'venv/bin', '.tox/py312']) {
+    mkdirSync(join(ws.root, dir), { recursive: true });
+    writeFileSync(join(ws.root, dir, 'made-by-a-command'), dir);
+  }
+  assert.deepEqual((await ws.listFiles()).files, ['src/a.ts']);
+  assert.equal(await ws.snapshot(), ws.baselineTree, 'not a change the run made');
+  const status = execFileSync('git', ['-C', ws.root, 'status', '--porcelain', '--untracked-files=all'], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+  });
+  assert.equal(status.trim(), '', 'nor in the visible repository');
+});
+
+test('the copy of the customer’s code is readable by the runner’s user only, even where the repository is world-readable', async (t) => {
+  const f = fixture(t);
+  chmodSync(f.repo, 0o755);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000012' });
+  t.after(() => ws.destroy());
+  assert.equal(statSync(ws.root).mode & 0o777, 0o700, 'the tree');
+  assert.equal(statSync(dirname(ws.root)).mode & 0o777, 0o700, 'the run directory (the runtime’s repository is in it)');
+});
+
+test('the runtime’s own repository is outside the tree and holds every snapshot, so a search can read what the run recorded', async (t) => {
+  const f = fixture(t);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000013' });
+  t.after(() => ws.destroy());
+  writeFileSync(join(ws.root, 'src/b.ts'), 'export const b = 2;\n');
+  const tree = await ws.snapshot();
+  assert.ok(!ws.privateGitDir.startsWith(ws.root + sep) && ws.privateGitDir !== ws.root, 'no tool can reach it');
+  const git = (args: string[]) =>
+    execFileSync('git', [`--git-dir=${ws.privateGitDir}`, ...args], {
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH, GIT_CONFIG_NOSYSTEM: '1', HOME: '/nonexistent' },
+    });
+  assert.equal(git(['cat-file', '-t', ws.baselineTree]).trim(), 'tree');
+  assert.equal(git(['show', `${tree}:src/b.ts`]), 'export const b = 2;\n');
+});
+
+test('listFiles returns paths in whole-path order, not the order of the walk', async (t) => {
+  const f = fixture(t);
+  // The walk meets folder `a` before `a-c.ts`, but as whole paths `a-c.ts` sorts first ('-' < '/').
+  mkdirSync(join(f.repo, 'lib/a'), { recursive: true });
+  writeFileSync(join(f.repo, 'lib/a/b.ts'), 'b');
+  writeFileSync(join(f.repo, 'lib/a-c.ts'), 'c');
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000014' });
+  t.after(() => ws.destroy());
+  assert.deepEqual((await ws.listFiles({ dir: 'lib' })).files, ['lib/a-c.ts', 'lib/a/b.ts']);
+});
+
+test('a listing cut at maxFiles keeps the first names of a folder in the listing’s own order, not the order the file system gave', async (t) => {
+  const f = fixture(t);
+  // libuv hands entries over sorted by UTF-8 bytes (U+FF5A before U+1F600); JavaScript's order, the
+  // listing's, puts the astral name (a surrogate pair, 0xD83D) first.
+  mkdirSync(join(f.repo, 'names'));
+  for (const name of ['\uFF5A.ts', '\u{1F600}.ts']) writeFileSync(join(f.repo, 'names', name), name);
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000015' });
+  t.after(() => ws.destroy());
+  const all = await ws.listFiles({ dir: 'names' });
+  assert.deepEqual(all, { files: ['names/\u{1F600}.ts', 'names/\uFF5A.ts'], truncated: false });
+  assert.deepEqual(await ws.listFiles({ dir: 'names', maxFiles: 1 }), { files: all.files.slice(0, 1), truncated: true });
+});
+
+test('the .git refusal judges only the path inside the workspace: a workspace kept below a folder named .git follows its own links', async (t) => {
+  const f = fixture(t);
+  const parentDir = join(f.base, '.git', 'workspaces');
+  mkdirSync(parentDir, { recursive: true });
+  const ws = await createWorkspace({ sourceDir: f.repo, parentDir, runId: '01JTESTRUN0000000000000016' });
+  t.after(() => ws.destroy());
+  const inside = await ws.check('link-in');
+  assert.ok(inside.ok && inside.abs === join(ws.root, 'src/a.ts'), JSON.stringify(inside));
+  symlinkSync('.', join(ws.root, 'self'));
+  const viaSelf = await ws.check('self/src/a.ts');
+  assert.ok(viaSelf.ok && viaSelf.abs === join(ws.root, 'src/a.ts'), 'a link to the workspace itself');
+  const dotGit = await ws.check('.git/config');
+  assert.equal(!dotGit.ok && dotGit.reason, 'path_outside_workspace', 'its own .git is still refused');
+});
+
+test('a git installed without its template folder still makes a workspace whose caches are not a change of the run', async (t) => {
+  const f = fixture(t);
+  // A minimal git's `init` makes no info/ folder; the excludes must still be written. GIT_BIN is read
+  // when git.ts loads, so the workspace is made in a child process that sees the wrapper from the start.
+  const emptyTemplates = join(f.base, 'no-templates');
+  mkdirSync(emptyTemplates);
+  const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+  const wrapper = join(f.base, 'git-without-templates');
+  writeFileSync(wrapper, `#!/bin/sh\nGIT_TEMPLATE_DIR='${emptyTemplates}' exec '${realGit}' "$@"\n`, { mode: 0o755 });
+  const script = `
+    const { createWorkspace } = await import(${JSON.stringify(new URL('../../../../customer-plane/workspace/workspace.ts', import.meta.url).href)});
+    const { writeFileSync } = await import('node:fs');
+    const ws = await createWorkspace({ sourceDir: process.argv[1], parentDir: process.argv[2], runId: '01JTESTRUN0000000000000017' });
+    writeFileSync(ws.root + '/src/__pycache__/a.pyc', 'x');
+    process.stdout.write(JSON.stringify({ same: (await ws.snapshot()) === ws.baselineTree }));
+    await ws.destroy();`;
+  mkdirSync(join(f.repo, 'src/__pycache__'));
+  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script, f.repo, f.parent], {
+    encoding: 'utf8',
+    env: { ...process.env, AGENTPLANE_GIT_BIN: wrapper },
+  });
+  assert.deepEqual(JSON.parse(out), { same: true });
 });
