@@ -53,7 +53,7 @@ function stripPrefix(p: string): string | undefined {
   return slash > 0 ? p.slice(slash + 1) : p;
 }
 
-/** git's C-style quoting of unusual path names ("a/tab\there"). */
+/** git's C-style quoting of unusual path names ("a/tab\there"); a name git could not unquote is left as written. */
 function unquote(s: string): string {
   if (!s.startsWith('"') || !s.endsWith('"') || s.length < 2) return s;
   const body = s.slice(1, -1);
@@ -70,7 +70,7 @@ function unquote(s: string): string {
     else if (n !== undefined && /[0-7]/.test(n)) {
       bytes.push(Number.parseInt(body.slice(i, i + 3), 8));
       i += 2;
-    } else bytes.push(92);
+    } else return s; // an escape git does not define: git cannot unquote it either and reads the name as written
   }
   return Buffer.from(bytes).toString('utf8');
 }

@@ -67,6 +67,7 @@ test('every header form names its file as git apply reads it: quoted (octal UTF-
   assertReadsLikeGit(edit('"a/x', '"b/x'), ['x'], 'an unterminated quote is part of the first component');
   assertReadsLikeGit(edit('a/x\r', 'b/x\r').replaceAll('\n', '\r\n'), ['x'], 'CRLF line ends are not part of the name');
   assertReadsLikeGit(edit('a/x', '"'), ['x', '"'], 'a lone quote is a name, not an empty quoted one');
+  assertReadsLikeGit(edit('"a/\\qx"', '"b/\\qx"'), ['\\qx"'], 'an escape git does not define: git takes the name as written');
   // git reads `""` as an empty name (and cannot apply it); the path check refuses an empty path.
   assert.deepEqual(diffTargets(edit('a/x', '""'))?.paths.sort(), ['', 'x'], 'an empty quoted name is empty');
   assertReadsLikeGit(
