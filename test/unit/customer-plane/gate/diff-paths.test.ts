@@ -200,3 +200,37 @@ test('each header form naming a path outside the workspace or into .git is refus
     assert.match(refused[0].ok ? '' : refused[0].reason, /^path_(invalid|outside_workspace)$/, form);
   }
 });
+
+test('a file named only on its "diff --git" line (an empty file created or deleted, a mode change) is checked too', async (t) => {
+  const edit = '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n';
+  // An empty new file has no ---/+++ lines: git apply still creates it, under the name on this line.
+  const cleared = 'diff --git "a/\\033[2Jcleared" "b/\\033[2Jcleared"\nnew file mode 100644\nindex 0000000..e69de29\n';
+  assertReadsLikeGit(`${cleared}diff --git a/x b/x\n${edit}`, ['\x1b[2Jcleared', 'x'], 'quoted empty new file beside an edit');
+  assertReadsLikeGit(
+    'diff --git a/my file b/my file\nold mode 100644\nnew mode 100755\n',
+    ['my file'],
+    'mode change of a name with a space',
+  );
+  assertReadsLikeGit(
+    'diff --git a/gone.txt b/gone.txt\ndeleted file mode 100644\nindex e69de29..0000000\n',
+    ['gone.txt'],
+    'empty file deleted',
+  );
+  // Differing names are a rename: git takes the names from the rename lines (read on their own), not from here.
+  assert.deepEqual(diffTargets('diff --git a/x b/y\nrename from x\nrename to y\n')?.paths, ['x', 'y']);
+
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'diff-git-line-')));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  for (const [diff, reason] of [
+    [`${cleared}${edit}`, 'path_invalid'],
+    ['diff --git a/../up.txt b/../up.txt\nnew file mode 100644\n', 'path_outside_workspace'],
+    ['diff --git a/.git/hooks/pre-push b/.git/hooks/pre-push\nold mode 100644\nnew mode 100755\n', 'path_outside_workspace'],
+  ] as const) {
+    const checks = await Promise.all(diffTargets(diff)!.paths.map((p) => checkPath(root, p)));
+    assert.deepEqual(
+      checks.filter((c) => !c.ok).map((c) => (c.ok ? '' : c.reason)),
+      [reason],
+      diff,
+    );
+  }
+});
