@@ -35,6 +35,11 @@ export function diffTargets(diff: string): DiffTargets | undefined {
         continue;
       }
       paths.add(path);
+    } else if (line.startsWith('diff --git ')) {
+      // A file with no ---/+++ lines (an empty file created or deleted, a mode change, a binary patch) is
+      // named only here, and git apply still creates, deletes or changes it.
+      headers += 1;
+      for (const name of gitHeaderNames(line.slice('diff --git '.length))) paths.add(name);
     } else if (/^(rename|copy) (from|to) /.test(line)) {
       headers += 1;
       paths.add(unquote(line.replace(/^(rename|copy) (from|to) /, '')));
@@ -46,6 +51,25 @@ export function diffTargets(diff: string): DiffTargets | undefined {
   return { paths: [...paths], deletes };
 }
 
+/**
+ * The name on a `diff --git a/NAME b/NAME` line, by git's own rule: the split (at any space, names may hold
+ * spaces, either side may be quoted) where both sides name the same file. Where no split does, git takes
+ * the names from the rename/copy or ---/+++ lines, which are read on their own, or refuses the patch.
+ */
+function gitHeaderNames(rest: string): string[] {
+  const names: string[] = [];
+  for (let k = rest.indexOf(' '); k >= 0; k = rest.indexOf(' ', k + 1)) {
+    const left = headerName(rest.slice(0, k));
+    if (left !== undefined && left === headerName(rest.slice(k + 1))) names.push(left);
+  }
+  return names;
+}
+
+function headerName(token: string): string | undefined {
+  if (token.startsWith('"') && (token.length < 2 || !token.endsWith('"'))) return undefined;
+  return stripPrefix(unquote(token));
+}
+
 function stripPrefix(p: string): string | undefined {
   if (p === '/dev/null') return undefined;
   const slash = p.indexOf('/');
@@ -53,7 +77,7 @@ function stripPrefix(p: string): string | undefined {
   return slash > 0 ? p.slice(slash + 1) : p;
 }
 
-/** git's C-style quoting of unusual path names ("a/tab\there"). */
+/** git's C-style quoting of unusual path names ("a/tab\there"); a name git could not unquote is left as written. */
 function unquote(s: string): string {
   if (!s.startsWith('"') || !s.endsWith('"') || s.length < 2) return s;
   const body = s.slice(1, -1);
@@ -70,7 +94,7 @@ function unquote(s: string): string {
     else if (n !== undefined && /[0-7]/.test(n)) {
       bytes.push(Number.parseInt(body.slice(i, i + 3), 8));
       i += 2;
-    } else bytes.push(92);
+    } else return s; // an escape git does not define: git cannot unquote it either and reads the name as written
   }
   return Buffer.from(bytes).toString('utf8');
 }

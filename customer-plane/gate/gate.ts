@@ -211,7 +211,7 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
       const i = input as ToolInput<'apply_patch'>;
       const targets = diffTargets(i.diff);
       if (!targets || targets.paths.length === 0)
-        return { ok: false, reason: 'invalid_arguments', message: 'diff has no file headers (--- a/… / +++ b/…)' };
+        return { ok: false, reason: 'invalid_arguments', message: 'diff has no file headers (diff --git a/… b/…, --- a/… / +++ b/…)' };
       for (const t of targets.paths) {
         const p = await path(t);
         if (!p.ok) return p;
