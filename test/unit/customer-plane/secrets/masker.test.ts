@@ -208,6 +208,26 @@ test('a log line the raw form would break (a value ending in a backslash, met be
   assert.ok(out.endsWith('}\n'), 'still one line');
 });
 
+test('maskDeep walks 64 levels of objects and replaces what lies below with a marker; a structure 100,000 levels deep is no crash', () => {
+  const m = createMasker();
+  m.add('TOKEN', SECRET);
+  const wrap = (levels: number) => {
+    let v: unknown = { v: SECRET };
+    for (let i = 0; i < levels; i++) v = { n: v };
+    return v;
+  };
+  const down = (v: unknown, levels: number) => {
+    for (let i = 0; i < levels; i++) v = (v as { n: unknown }).n;
+    return v;
+  };
+  // The innermost object 64 levels down is still walked and its secret masked ...
+  assert.deepEqual(down(m.maskDeep(wrap(64)), 64), { v: M });
+  // ... one level further it is replaced whole, never passed on unread.
+  assert.equal(down(m.maskDeep(wrap(65)), 65), '[masked: nested too deep to check]');
+  // A walk without a limit would overflow the stack here; the limit makes it a marker at level 65.
+  assert.equal(down(m.maskDeep(wrap(100_000)), 65), '[masked: nested too deep to check]');
+});
+
 test('maskDeep fails closed past its depth limit and walks shared or cyclic objects once', () => {
   const m = createMasker();
   m.add('TOKEN', SECRET);
