@@ -144,6 +144,7 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/gate/diff-paths.test.ts',
       'test/unit/customer-plane/gate/preview.test.ts',
       'test/unit/customer-plane/gate/policy.test.ts',
+      'test/unit/customer-plane/gate/gate-messages.test.ts',
       'test/unit/customer-plane/gate/gate.test.ts',
     ),
   },

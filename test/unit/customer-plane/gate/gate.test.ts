@@ -128,6 +128,7 @@ test('every file tool gets the path check: outside, absolute, NUL, symlink out a
     ['apply_patch', { diff: 'diff --git a/x b/x\nrename from src/a.ts\nrename to .git/config\n' }, 'path_outside_workspace'],
     ['apply_patch', { diff: '--- a/creds\n+++ b/creds\n@@ -1 +1 @@\n-outside\n+mine\n' }, 'path_symlink_escape'],
     ['apply_patch', { diff: 'just some text, no headers' }, 'invalid_arguments'],
+    ['apply_patch', { diff: '--- /dev/null\n+++ /dev/null\n' }, 'invalid_arguments'],
   ];
   for (const [tool, input, reason] of cases) {
     const r = await g.call(ws, tool, input);
@@ -202,6 +203,7 @@ test('consequential actions are asked, never allowed outright: the default broke
     ],
     ['fetch_url', { url: 'https://example.com/x' }, 'network_not_allowed'],
     ['run_command', { command: 'node --test' }, 'sandbox_unavailable'],
+    ['git', { args: ['fetch', 'origin'] }, 'network_not_allowed'],
   ];
   for (const [tool, input, asked] of cases) {
     const r = await g.call(ws, tool, input);
@@ -215,6 +217,7 @@ test('consequential actions are asked, never allowed outright: the default broke
   assert.equal(g.asked.length, cases.length);
   assert.deepEqual(g.asked[0].preview.argv, [['git', 'push', 'origin', 'main']], 'the approver sees the exact argv');
   assert.ok(g.asked[2].preview.diff?.includes('deleted file mode'), 'and the diff of a file change');
+  assert.deepEqual(g.asked[2].consequences, ['delete'], 'a patch that deletes a file is asked as a delete');
 });
 
 test('an approved ask is allowed (and recorded as approved); a timed-out one is refused with approval_timeout', async () => {
@@ -222,6 +225,8 @@ test('an approved ask is allowed (and recorded as approved); a timed-out one is 
   const approve = gateWith({ broker: { request: async () => ({ outcome: 'approved', note: 'ok' }) } });
   const r = await approve.call(ws, 'fetch_url', { url: 'https://example.com/' });
   assert.ok(r.ok && r.approval === 'approved' && r.external);
+  assert.equal(r.call.tool === 'fetch_url' && r.call.url.href, 'https://example.com/', 'the fetcher gets the parsed URL');
+  assert.equal(approve.asked[0].preview.url, 'https://example.com/', 'which the approver saw');
   assert.deepEqual(
     approve.decisions.map((d) => [d.decision, d.reason, d.approval]),
     [['ask', 'network_not_allowed', 'approved']],
@@ -375,6 +380,8 @@ test('what an allowed call may reach is marked: network, a consequence, or repos
   const write = await bare.call(ws, 'write_file', { path: 'src/b.ts', content: 'b' });
   assert.ok(write.ok);
   assert.deepEqual([write.effect, write.consequences, write.external], ['write', [], false]);
+  const patch = await bare.call(ws, 'apply_patch', { diff: '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-a\n+b\n' });
+  assert.deepEqual(patch.ok && [patch.effect, patch.consequences, patch.external], ['write', [], false], 'a patch stays inside');
   const push = await bare.call(ws, 'git', { args: ['push', 'origin', 'main'] });
   assert.ok(push.ok && push.approval === 'approved');
   assert.deepEqual([push.consequences, push.external], [['push'], true]);
@@ -394,6 +401,12 @@ test('a redirect target is path-checked like a file tool’s path, and only http
     assert.deepEqual(!r.ok && [r.decision, r.reason], ['deny', 'network_not_allowed'], url);
   }
   assert.equal(g.asked.length, 0, 'refused outright, never put to a person');
+  const http = await g.call(ws, 'fetch_url', { url: 'http://example.com/x' });
+  assert.deepEqual(
+    [!http.ok && http.decision, g.decisions.at(-1)!.reason],
+    ['ask', 'network_not_allowed'],
+    'plain http is asked like https',
+  );
   const ask: PolicyContext = { ...DEFAULT_POLICY, writes: 'ask' };
   await g.call(ws, 'run_command', { command: 'ls src > listing.txt' }, { policy: ask });
   assert.deepEqual(g.asked.at(-1)!.preview.paths, ['listing.txt'], 'the approver sees the file a command writes');
@@ -405,4 +418,20 @@ test('the budget counts up to its last call, and a one-line read is a valid rang
   const g = gateWith();
   assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts' }, { used: 9 })).ok, true, 'the tenth of ten calls');
   assert.equal((await g.call(ws, 'read_file', { path: 'src/a.ts', startLine: 1, endLine: 1 })).ok, true);
+});
+
+test('listing and searching without a dir cover the workspace; a dir given is path-checked and passed on', async () => {
+  const g = gateWith();
+  assert.equal((await g.call(shared.ws, 'list_files', {})).ok, true);
+  assert.equal((await g.call(shared.ws, 'search', { pattern: 'a' })).ok, true);
+  const sub = await g.call(shared.ws, 'list_files', { dir: 'src' });
+  assert.deepEqual(sub.ok && sub.call, { tool: 'list_files', input: { dir: 'src' } });
+});
+
+test('an agent that lists no programs may run none; git arguments are read for secret references one by one, as they are substituted', async () => {
+  const g = gateWith();
+  const r = await g.call(shared.ws, 'run_command', { command: 'ls' }, { agent: { ...ALL, programs: undefined } });
+  assert.equal(!r.ok && r.reason, 'program_not_allowed');
+  const split = await g.call(shared.ws, 'git', { args: ['log', '{{secret:', 'X}}'] });
+  assert.equal(split.ok, true, 'a reference split over two arguments is none: nothing is substituted, nothing refused');
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type AUTONOMY_LEVELS, decidePolicy, type PolicyAction } from '../../../../customer-plane/gate/policy.ts';
+import { type AUTONOMY_LEVELS, DEFAULT_POLICY, decidePolicy, type PolicyAction } from '../../../../customer-plane/gate/policy.ts';
 import { DEFAULT_ENVIRONMENTS } from '../../../../customer-plane/environments/defaults.ts';
 import { policyFor } from '../../../../customer-plane/runner/run-workflow.ts';
 
@@ -49,4 +49,28 @@ test('no level makes a consequential action or a production write happen without
       assert.equal(at(env, level, push), 'ask:consequential_action', `${env}/${level}`);
     assert.equal(at('production', level, write), 'ask:environment_policy', `production/${level}`);
   }
+});
+
+test('the network is asked about as network, whether it is the tool’s effect or a command’s consequence (git fetch, npm install)', () => {
+  const autonomous = { ...policyFor(DEFAULT_ENVIRONMENTS[0]), autonomy: 'autonomous' as const };
+  for (const action of [
+    { effect: 'network', consequences: [], runsRepositoryCode: false, sandbox: 'bwrap' },
+    { effect: 'vcs', consequences: ['network'], runsRepositoryCode: false, sandbox: 'bwrap' },
+    { effect: 'exec', consequences: ['network'], runsRepositoryCode: true, sandbox: 'bwrap' },
+  ] satisfies PolicyAction[])
+    assert.deepEqual(decidePolicy(action, autonomous), { decision: 'ask', reason: 'network_not_allowed' }, JSON.stringify(action));
+});
+
+test('repository code where no sandbox exists is asked about at every level, even where the agent acts alone; a plain command is not', () => {
+  const unsandboxed: PolicyAction = { ...test_, sandbox: 'none' };
+  for (const [env, level] of [
+    ['sandbox', 'assisted'],
+    ['preview', 'autonomous'],
+  ] as const)
+    assert.equal(at(env, level, unsandboxed), 'ask:sandbox_unavailable', `${env}/${level}`);
+  assert.equal(at('sandbox', 'assisted', { ...unsandboxed, runsRepositoryCode: false }), 'allow:allowed');
+});
+
+test('the default policy, which the gate tests and the bench run under, is the shipped sandbox environment at the assisted level', () => {
+  assert.deepEqual(DEFAULT_POLICY, { ...policyFor(DEFAULT_ENVIRONMENTS[0]), autonomy: 'assisted' });
 });
