@@ -80,7 +80,7 @@ test('refusals of a well-typed call say what is wrong with it', async () => {
   });
   assert.deepEqual(await refusal('apply_patch', { diff: 'no headers here' }), {
     reason: 'invalid_arguments',
-    message: 'diff has no file headers (--- a/… / +++ b/…)',
+    message: 'diff has no file headers (diff --git a/… b/…, --- a/… / +++ b/…)',
   });
   assert.deepEqual(await refusal('fetch_url', { url: 'ftp://example.com/x' }), {
     reason: 'network_not_allowed',
