@@ -337,3 +337,52 @@ test('the shipped environments are the ones the README documents: writes, who ac
     ],
   );
 });
+
+test('a pinned review hash is 64 lowercase hex characters and nothing around them', () => {
+  const hash = templateHash(codeReview, CATALOG);
+  for (const pin of [`x${hash}`, `${hash}x`, hash.toUpperCase(), hash.slice(1)]) {
+    const doc = good();
+    (doc.environments.production as { reviewed: Record<string, string> }).reviewed = { 'code-review': pin };
+    const problems = problemsOf(JSON.stringify(doc));
+    assert.equal(problems.length, 1, `${pin}: ${problems.join('\n')}`);
+    assert.match(problems[0], /environments\.production\.reviewed\.code-review/, pin);
+  }
+});
+
+test('each rule of an environment says what it wants: the secret prefix form, at least one template, at most 7 days', () => {
+  const sandbox = good().environments.sandbox;
+  const one = (env: Record<string, unknown>) => problemsOf(JSON.stringify({ environments: { qa: env } }));
+  assert.deepEqual(one({ ...sandbox, secrets: { prefix: 'no-slash' } }), [
+    'ENVIRONMENTS_FILE envs.yaml: environments.qa.secrets.prefix: a secret-name prefix: path segments of letters, digits and `_.-`, ending in `/` (e.g. `production/`), at most 64',
+  ]);
+  assert.deepEqual(one({ ...sandbox, templates: [] }), [
+    'ENVIRONMENTS_FILE envs.yaml: environments.qa.templates: list at least one template',
+  ]);
+  assert.deepEqual(one({ ...sandbox, approval: { deadlineSeconds: 7 * 24 * 3600 + 1, warnBeforeSeconds: 10 } }), [
+    'ENVIRONMENTS_FILE envs.yaml: environments.qa.approval.deadlineSeconds: at most 7 days',
+  ]);
+});
+
+test('the template hash of a template whose agent is missing from the catalog is still a hash, and not the one with the agent', () => {
+  const { reviewer: _reviewer, ...withoutReviewer } = CATALOG;
+  const hash = templateHash(codeReview, withoutReviewer);
+  assert.match(hash, /^[0-9a-f]{64}$/);
+  assert.notEqual(hash, templateHash(codeReview, CATALOG));
+});
+
+test('the template hash reads an output schema as its input shape, so parts JSON Schema cannot express still move it', () => {
+  const withOutput = (output: z.ZodType) =>
+    templateHash(codeReview, { ...CATALOG, reviewer: { ...CATALOG.reviewer, output } } as unknown as typeof CATALOG);
+  // A transform has no JSON Schema as output; as input it is the type it reads.
+  assert.notEqual(
+    withOutput(z.object({ a: z.string().transform((s) => s.length) })),
+    withOutput(z.object({ a: z.number().transform((n) => n + 1) })),
+    'what a transformed field accepts',
+  );
+  // A date has no JSON Schema at all: the other fields beside it still count.
+  assert.notEqual(
+    withOutput(z.object({ at: z.date(), a: z.string() })),
+    withOutput(z.object({ at: z.date(), b: z.string() })),
+    'fields beside a date',
+  );
+});

@@ -208,7 +208,7 @@ test('a log line the raw form would break (a value ending in a backslash, met be
   assert.ok(out.endsWith('}\n'), 'still one line');
 });
 
-test('maskDeep walks 64 levels of objects and replaces what lies below with a marker; a structure 100,000 levels deep is no crash', () => {
+test('maskDeep walks 64 levels of objects or arrays and replaces what lies below with a marker; a structure 100,000 levels deep is no crash', () => {
   const m = createMasker();
   m.add('TOKEN', SECRET);
   const wrap = (levels: number) => {
@@ -226,6 +226,12 @@ test('maskDeep walks 64 levels of objects and replaces what lies below with a ma
   assert.equal(down(m.maskDeep(wrap(65)), 65), '[masked: nested too deep to check]');
   // A walk without a limit would overflow the stack here; the limit makes it a marker at level 65.
   assert.equal(down(m.maskDeep(wrap(100_000)), 65), '[masked: nested too deep to check]');
+  // Arrays count as levels too.
+  let arrays: unknown = [SECRET];
+  for (let i = 0; i < 100_000; i++) arrays = [arrays];
+  let out = m.maskDeep(arrays);
+  for (let i = 0; i < 65; i++) out = (out as unknown[])[0];
+  assert.equal(out, '[masked: nested too deep to check]');
 });
 
 test('maskDeep fails closed past its depth limit and walks shared or cyclic objects once', () => {
