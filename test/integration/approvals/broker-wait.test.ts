@@ -168,7 +168,8 @@ test('a waiting step reads its approval once per wake, not in a loop, and re-rea
   const silentAt = Date.now();
   assert.equal((await answer).outcome, 'rejected');
   const after = Date.now() - silentAt;
-  assert.ok(after < 600, `a decision without notification answered after ${after} ms with a 50 ms poll interval`);
+  // Bounded loosely on purpose: a loaded CI machine must not fail it; without the poll it would never answer.
+  assert.ok(after < 15_000, `a decision without notification answered after ${after} ms with a 50 ms poll interval`);
 });
 
 test('an approval gone while its step waits, or a read that fails, is a retryable failure of the wait carrying why — never an answer', async (t) => {
