@@ -184,7 +184,13 @@ export const MODULES: MutationModule[] = [
       'customer-plane/approvals/store.ts',
       'customer-plane/approvals/errors.ts',
     ],
-    command: tests('test/unit/customer-plane/approvals/deadline.test.ts', 'test/integration/approvals/broker.test.ts'),
+    command: tests(
+      'test/unit/customer-plane/approvals/deadline.test.ts',
+      'test/unit/customer-plane/approvals/decision-note.test.ts',
+      'test/integration/approvals/store.test.ts',
+      'test/integration/approvals/broker.test.ts',
+      'test/integration/approvals/broker-wait.test.ts',
+    ),
   },
   {
     name: 'secrets-masking',

@@ -9,7 +9,7 @@ import { silentLogger } from '../../shared/log.ts';
 
 /**
  * An approvals database of its own (migrated), dropped when the test ends; `brokerOn` makes a stored
- * broker on it that is closed before the pool ends (its listening connection would hold the end).
+ * broker on it (or on `pool`, a wrapper of it) that is closed before the pool ends (its listening connection would hold the end).
  */
 export async function approvalsDatabase(t: { after(fn: () => Promise<void> | void): void }) {
   const database = await createTestDatabase('appr');
@@ -24,8 +24,8 @@ export async function approvalsDatabase(t: { after(fn: () => Promise<void> | voi
   return {
     url: database.url,
     db,
-    brokerOn(opts: Omit<Parameters<typeof createStoredBroker>[0], 'db'>): StoredBroker {
-      const b = createStoredBroker({ db, ...opts });
+    brokerOn(opts: Omit<Parameters<typeof createStoredBroker>[0], 'db'>, pool: typeof db = db): StoredBroker {
+      const b = createStoredBroker({ db: pool, ...opts });
       brokers.push(b);
       return b;
     },

@@ -177,7 +177,10 @@ test('the approvals table unreachable is a retryable failure of the wait (the ru
   } as unknown as Parameters<typeof createStoredBroker>[0]['db'];
   const broker = createStoredBroker({ db, environments: testEnvironments(), log: silentLogger() });
   await assert.rejects(broker.request(pushAsk({ runId: newUlid(), stepId: newUlid() })), (err: RetryableError) => {
-    assert.deepEqual([err.code, err.retryable, err.cause], ['approvals_unavailable', true, down]);
+    assert.deepEqual(
+      [err.code, err.retryable, err.cause, err.message],
+      ['approvals_unavailable', true, down, 'the approvals table is unavailable'],
+    );
     return true;
   });
   await broker.close();
