@@ -31,6 +31,16 @@ function hooked(db: Db, before: (sql: string, params: unknown[]) => Promise<void
   });
 }
 
+/** A pool that runs `action` (with the read's parameters) just before the first read of the approval, once. */
+function onFirstRead(db: Db, action: (params: unknown[]) => Promise<unknown>): Db {
+  let pending = true;
+  return hooked(db, async (sql, params) => {
+    if (sql !== READ_ONE || !pending) return;
+    pending = false;
+    await action(params);
+  });
+}
+
 test('nothing is stored for an ask the broker cannot wait on: an environment this plane does not have is rejected, a stopped broker or an aborted step is interrupted', async (t) => {
   const { db, brokerOn } = await approvalsDatabase(t);
   const store = createApprovalStore(db);
@@ -130,13 +140,10 @@ test('an expired approval is logged as a warning with its deadline', async (t) =
 
 test('a decision that landed before the step listened (its notification lost) is seen by the read that follows, not after the poll interval', async (t) => {
   const { db, brokerOn } = await approvalsDatabase(t);
-  let decideSilently = true;
-  const quiet = hooked(db, async (sql, params) => {
-    if (sql !== READ_ONE || !decideSilently) return;
-    decideSilently = false;
-    // A decision committed without the NOTIFY this waiter could hear.
-    await db.query("UPDATE approvals.requests SET status = 'approved', decided_by = 'cli:alice', decided_at = now() WHERE id = $1", params);
-  });
+  // A decision committed without the NOTIFY this waiter could hear.
+  const quiet = onFirstRead(db, (params) =>
+    db.query("UPDATE approvals.requests SET status = 'approved', decided_by = 'cli:alice', decided_at = now() WHERE id = $1", params),
+  );
   const broker = brokerOn({ environments: testEnvironments(), log: silentLogger(), pollMs: 60_000 }, quiet);
   const started = Date.now();
   const answer = await broker.request(pushAsk({ runId: newUlid(), stepId: newUlid() }));
@@ -174,12 +181,7 @@ test('a waiting step reads its approval once per wake, not in a loop, and re-rea
 
 test('an approval gone while its step waits, or a read that fails, is a retryable failure of the wait carrying why — never an answer', async (t) => {
   const { db, brokerOn } = await approvalsDatabase(t);
-  let deleteOnRead = true;
-  const vanishing = hooked(db, async (sql, params) => {
-    if (sql !== READ_ONE || !deleteOnRead) return;
-    deleteOnRead = false;
-    await db.query('DELETE FROM approvals.requests WHERE id = $1', params);
-  });
+  const vanishing = onFirstRead(db, (params) => db.query('DELETE FROM approvals.requests WHERE id = $1', params));
   await assert.rejects(
     brokerOn({ environments: testEnvironments(), log: silentLogger(), pollMs: 60_000 }, vanishing).request(
       pushAsk({ runId: newUlid(), stepId: newUlid() }),
