@@ -43,20 +43,7 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
   const clock = opts.clock ?? Date.now;
   const memory = new Map<string, number>();
   const monthOf = createMonthOf();
-  // A tenant's key for the month, kept: both calls of every request ask, and a key built anew is a
-  // new string to hash each time. All are dropped when the month turns (or the map grows large).
-  const keys = new Map<string, string>();
-  let keysMonth = '';
-  const key = (tenant: string) => {
-    const month = monthOf(clock());
-    if (month !== keysMonth || keys.size >= 10_000) {
-      keys.clear();
-      keysMonth = month;
-    }
-    let k = keys.get(tenant);
-    if (k === undefined) keys.set(tenant, (k = `${prefix}:${tenant}:${month}`));
-    return k;
-  };
+  const key = (tenant: string) => `${prefix}:${tenant}:${monthOf(clock())}`;
 
   async function used(tenant: string): Promise<number> {
     if (!opts.redis) return memory.get(key(tenant)) ?? 0;
@@ -70,15 +57,8 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
 
   return {
     used,
-    check(tenant) {
-      if (opts.redis)
-        return used(tenant).then((n) => {
-          if (n >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
-        });
-      // In memory, no async function: every request checks, and each would cost a promise and a hop.
-      return (memory.get(key(tenant)) ?? 0) < opts.monthlyTokens
-        ? DONE
-        : Promise.reject(new BudgetExceededError(secondsToMonthEnd(clock())));
+    async check(tenant) {
+      if ((await used(tenant)) >= opts.monthlyTokens) throw new BudgetExceededError(secondsToMonthEnd(clock()));
     },
     async spend(tenant, tokens) {
       if (tokens <= 0) return;
@@ -96,5 +76,3 @@ export function createLlmBudget(opts: { monthlyTokens: number; redis?: Redis; ke
     },
   };
 }
-
-const DONE = Promise.resolve();
