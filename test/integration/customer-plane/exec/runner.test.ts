@@ -43,6 +43,21 @@ function processesWith(marker: string): number[] {
   return pids;
 }
 
+/**
+ * The marked processes that are the command itself, not bubblewrap (whose own command line carries the
+ * command's argv): bwrap sets its parent-death signal only once its namespaces exist, so "running" means
+ * the command got to run.
+ */
+function commandProcessesWith(marker: string): number[] {
+  return processesWith(marker).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() !== 'bwrap';
+    } catch {
+      return false;
+    }
+  });
+}
+
 /** Waits up to 20 s (a loaded 2-core machine tears a sandbox down slowly) for every marked process to end. */
 async function gone(marker: string): Promise<boolean> {
   for (let i = 0; i < 200; i++) {
@@ -102,8 +117,8 @@ setInterval(() => {}, 1000);
 `,
     );
     const parent = spawn(process.execPath, [script], { stdio: 'ignore' });
-    for (let i = 0; i < 100 && processesWith(marker).length < 2; i++) await sleep(100);
-    assert.ok(processesWith(marker).length >= 2, 'the command and its child should be running');
+    for (let i = 0; i < 200 && commandProcessesWith(marker).length < 2; i++) await sleep(100);
+    assert.ok(commandProcessesWith(marker).length >= 2, 'the command and its child should be running');
     // bwrap: the parent is killed outright and --die-with-parent tears the sandbox down. Without a
     // sandbox the parent must get to run its exit handler (SIGTERM through the service's shutdown).
     if (sandbox === 'bwrap') parent.kill('SIGKILL');
