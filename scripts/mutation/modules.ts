@@ -150,7 +150,7 @@ export const MODULES: MutationModule[] = [
   },
   {
     // The parser, words, paths and redirections: what every command goes through. The program tables are a
-    // module of their own (guard-programs) so each half can be measured in one sitting on a 2-core machine.
+    // modules of their own (guard-programs-*) so each part can be measured in one sitting on a 2-core machine.
     // guard.test.ts (about 1 s of tests) catches most mutants before the corpus and the catalog's commands run.
     name: 'guard',
     claim: 'Commands agents run: the command guard',
@@ -161,11 +161,44 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/guard/catalog-commands.test.ts',
     ),
   },
+  // Each program's rules (options, subcommands, consequences) are most of the guard's mutants (about
+  // 2,900): three modules, each measurable in well under an hour of a 2-core machine.
   {
-    // Each program's rules (options, subcommands, consequences): most of the guard's mutants.
-    name: 'guard-programs',
+    name: 'guard-programs-git',
     claim: 'Commands agents run: the command guard',
-    mutate: ['customer-plane/guard/programs/**/*.ts'],
+    mutate: ['customer-plane/guard/programs/git.ts', 'customer-plane/guard/programs/git-*.ts'],
+    command: tests(
+      'test/unit/customer-plane/guard/guard.test.ts',
+      'test/unit/customer-plane/guard/corpus.test.ts',
+      'test/unit/customer-plane/guard/catalog-commands.test.ts',
+    ),
+  },
+  {
+    name: 'guard-programs-files',
+    claim: 'Commands agents run: the command guard',
+    mutate: [
+      'customer-plane/guard/programs/files.ts',
+      'customer-plane/guard/programs/find.ts',
+      'customer-plane/guard/programs/sed.ts',
+      'customer-plane/guard/programs/text.ts',
+    ],
+    command: tests(
+      'test/unit/customer-plane/guard/guard.test.ts',
+      'test/unit/customer-plane/guard/corpus.test.ts',
+      'test/unit/customer-plane/guard/catalog-commands.test.ts',
+    ),
+  },
+  {
+    // The option reader and registry every program table uses, and the toolchains, interpreters and linters.
+    name: 'guard-programs-tools',
+    claim: 'Commands agents run: the command guard',
+    mutate: [
+      'customer-plane/guard/programs/options.ts',
+      'customer-plane/guard/programs/registry.ts',
+      'customer-plane/guard/programs/interpreters.ts',
+      'customer-plane/guard/programs/linters.ts',
+      'customer-plane/guard/programs/toolchains.ts',
+    ],
     command: tests(
       'test/unit/customer-plane/guard/guard.test.ts',
       'test/unit/customer-plane/guard/corpus.test.ts',
