@@ -157,6 +157,9 @@ export const MODULES: MutationModule[] = [
     mutate: ['customer-plane/guard/*.ts'],
     command: tests(
       'test/unit/customer-plane/guard/guard.test.ts',
+      'test/unit/customer-plane/guard/syntax.test.ts',
+      'test/unit/customer-plane/guard/words.test.ts',
+      'test/unit/customer-plane/guard/redirects.test.ts',
       'test/unit/customer-plane/guard/corpus.test.ts',
       'test/unit/customer-plane/guard/catalog-commands.test.ts',
     ),
