@@ -22,11 +22,3 @@ export function checkWorkspacePath(path: string, mode: 'read' | 'write'): Refusa
   }
   return undefined;
 }
-
-export function checkWorkspacePaths(paths: readonly string[], mode: 'read' | 'write'): Refusal | undefined {
-  for (const p of paths) {
-    const r = checkWorkspacePath(p, mode);
-    if (r) return r;
-  }
-  return undefined;
-}

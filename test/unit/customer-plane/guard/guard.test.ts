@@ -137,3 +137,42 @@ test('each attack vector is refused with its own reason code', () => {
     assert.equal(v.ok ? '' : v.reason, reason, `${JSON.stringify(command)}: ${v.ok ? '' : v.detail}`);
   }
 });
+
+test('a command line is refused before parsing when it is not a non-empty string, too long or holds a NUL byte', () => {
+  const refusal = (command: unknown) => {
+    const v = guard.check(command as string, codingAgentPolicy);
+    return v.ok ? undefined : { reason: v.reason, detail: v.detail };
+  };
+  // A malformed tool call may carry anything: it is refused, not thrown.
+  assert.deepEqual(refusal(undefined), { reason: 'command_unparseable', detail: 'empty command' });
+  assert.deepEqual(refusal(42), { reason: 'command_unparseable', detail: 'empty command' });
+  assert.deepEqual(refusal('echo a\0b'), { reason: 'command_unparseable', detail: 'NUL byte in command' });
+  assert.ok(check(`echo ${'a'.repeat(4091)}`).ok, 'a command of exactly 4,096 characters is allowed');
+  assert.deepEqual(refusal(`echo ${'a'.repeat(4092)}`), { reason: 'command_unparseable', detail: 'command too long' });
+  assert.ok(check(Array(8).fill('cat x').join(' | ')).ok, 'a pipeline of 8 stages is allowed');
+  assert.deepEqual(refusal(Array(9).fill('cat x').join(' | ')), { reason: 'compound_not_allowed', detail: 'more than 8 pipeline stages' });
+  assert.deepEqual(guard.check('ls', { programs: ['cat'] }), {
+    ok: false,
+    reason: 'program_not_allowed',
+    detail: "ls is not on this agent's list of programs",
+  });
+});
+
+test('an executor-built argv must be strings without NUL and start with a plain program name', () => {
+  const refusal = (argv: unknown[]) => {
+    const v = guard.checkArgv(argv as string[], codingAgentPolicy);
+    return v.ok ? undefined : { reason: v.reason, detail: v.detail };
+  };
+  assert.deepEqual(refusal([]), { reason: 'invalid_arguments', detail: 'empty argv' });
+  assert.deepEqual(refusal(['ls', 42]), { reason: 'invalid_arguments', detail: 'argv words must be strings without NUL' });
+  assert.deepEqual(refusal(['/bin/ls']), { reason: 'program_path_qualified', detail: 'program given as a path: /bin/ls' });
+  // Not a name a shell would look up as one program: an option, a compound, a name with a space.
+  assert.deepEqual(refusal(['-rf']), { reason: 'obfuscated_word', detail: 'program name -rf is not a plain name' });
+  assert.deepEqual(refusal(['ls;id']), { reason: 'obfuscated_word', detail: 'program name ls;id is not a plain name' });
+  assert.deepEqual(refusal(['l s']), { reason: 'obfuscated_word', detail: 'program name l s is not a plain name' });
+  // An argv has no redirections and no stream routing: the executor's words are the whole command.
+  assert.deepEqual(guard.checkArgv(['ls', '-la'], codingAgentPolicy), {
+    ok: true,
+    command: { pipeline: [['ls', '-la']], redirects: [], consequences: [], runsRepositoryCode: false },
+  });
+});
