@@ -82,8 +82,23 @@ function redirect(node: Node): RawRedirect | Refusal {
     } else return refuse('redirect_not_allowed', `redirection ${node.text}`);
   }
   if (op === undefined) return refuse('redirect_not_allowed', `redirection ${node.text}`);
+  const misread = fd === undefined ? descriptorReadAsArgument(node) : undefined;
+  if (misread !== undefined)
+    return refuse('redirect_not_allowed', `descriptor ${misread} before ${op} is not supported; write ${op} alone`);
   if (fd === undefined) fd = op.startsWith('<') ? 0 : 1;
   return { fd, op, target };
+}
+
+/**
+ * tree-sitter-bash reads `cat 0<in.txt` as the argument `0` followed by `<in.txt`, where bash reads one
+ * redirection of descriptor 0 and no argument: the digits written right against the operator. Refused,
+ * so the argv the runner executes never differs from what bash would have run.
+ */
+function descriptorReadAsArgument(node: Node): string | undefined {
+  if (node.startIndex === 0) return undefined;
+  const before = node.tree.rootNode.descendantForIndex(node.startIndex - 1);
+  if (before?.type !== 'number' || before.endIndex !== node.startIndex || !/^\d+$/.test(before.text)) return undefined;
+  return before.text;
 }
 
 function command(node: Node, extra: RawRedirect[]): RawStage | Refusal {

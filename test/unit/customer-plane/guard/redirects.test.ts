@@ -120,3 +120,23 @@ test('a descriptor duplicated onto itself changes nothing and is allowed', () =>
     assert.deepEqual([c.redirects, c.streams], [[], undefined], command);
   }
 });
+
+test('a descriptor written against its operator (cat 0<in.txt) is refused, never run as an argument "0" as the grammar reads it', () => {
+  // bash reads `cat 0<in.txt` as cat with descriptor 0 from in.txt; tree-sitter-bash as cat "0" with <in.txt.
+  for (const [command, op] of [
+    ['cat 0<in.txt', '<'],
+    ['sort 0>>out.txt', '>>'],
+    ['cat 0<&0', '<&'],
+    ['cat x | sort 0<in.txt', '<'],
+    ['cat x 0<in.txt >out.txt', '<'],
+  ] as const) {
+    assert.deepEqual(
+      refusal(command),
+      { reason: 'redirect_not_allowed', detail: `descriptor 0 before ${op} is not supported; write ${op} alone` },
+      command,
+    );
+  }
+  // Separated by a space, bash too reads "0" as an argument; digits that are not a plain number are a word.
+  assert.deepEqual(resolved(check('cat 0 <in.txt')).pipeline, [['cat', '0']]);
+  assert.deepEqual(resolved(check('cat 0x1<in.txt')).pipeline, [['cat', '0x1']]);
+});
