@@ -73,7 +73,7 @@ test('variables, substitutions and arithmetic are refused with their own code an
   assert.deepEqual(refusal('echo a$'), { reason: 'variable_expansion', detail: 'a bare $' });
 });
 
-test("$'…' and $\"…\" are refused as obfuscated quoting, naming the form", () => {
+test('$\'…\' and $"…" are refused as obfuscated quoting, naming the form', () => {
   assert.deepEqual(refusal("echo $'\\x72\\x6d'"), { reason: 'obfuscated_word', detail: "quoting form $'\\x72\\x6d'" });
   assert.deepEqual(refusal('cat > $"x"'), { reason: 'obfuscated_word', detail: 'quoting form $"x"' });
 });
