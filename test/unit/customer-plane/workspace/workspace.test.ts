@@ -151,6 +151,13 @@ test('a chain of links is followed to where a write would land: a link to a dang
   const loop = await ws.check('loop-a/x');
   assert.equal(!loop.ok && loop.reason, 'path_invalid');
   assert.match(!loop.ok ? loop.message : '', /more than 40 symlinks/);
+  // As the kernel does (ELOOP after 40): a chain of 40 links is followed, one more is refused.
+  symlinkSync('src/later.ts', join(ws.root, 'c40'));
+  for (let k = 39; k >= 0; k--) symlinkSync(`c${k + 1}`, join(ws.root, `c${k}`));
+  const forty = await ws.check('c1');
+  assert.ok(forty.ok && forty.abs === join(ws.root, 'src/later.ts'), 'forty links are followed');
+  const fortyOne = await ws.check('c0');
+  assert.equal(!fortyOne.ok && fortyOne.reason, 'path_invalid', 'forty-one links are refused');
 });
 
 test('the path check names the workspace itself as ".", resolves links that stay inside, and tells each refusal apart', async (t) => {
