@@ -283,7 +283,7 @@ test('a "diff --git" line names exactly the file git apply creates from it, for 
     ...['a/x b/x', 'a/x\tb/x', ' a/x b/x', 'a/x  b/x', 'a/my file b/my file', 'a/my filexb/my file', 'a/b c/b c/b c'],
     ...['a/x b/y', 'x x', '/x /x', 'a/ b/', 'a/x b/x ', 'a/x b/x\r', 'a/dir/ b/dir/ b/dir/'],
     ...['"a/x" "b/x"', '"a/x"  "b/x"', '"a/x"\t"b/x"', '"a/x""b/x"', '"a/x" "b/x"junk', '"a/x" "b/y"', '"x" "x"'],
-    ...['"a/x" b/x', '"a/x\\n" b/x', '"a/x"\r', '"a/x', '"a/x "b/x', '" "', '"" ""'],
+    ...['"a/x" b/x', '"a/x\\n" b/x', '"a/x"\r', '"a/x" \n"b/x"', '"a/x', '"a/x "b/x', '" "', '"" ""'],
     ...['"a/\\qx" "b/\\qx"', '"a/\\477" "b/\\477"', '"a/\\101" "b/A"', '"/x" "/x"', '"a/e\\000p" "b/e\\000q"'],
     ...['a/x "b/x"', 'a/x junk"b/x"', 'a/x"b/x"', 'a/x "b/y"', 'a/x y "b/x y"', 'a/x\t"b/x"', 'a/x "b/x', 'a/x "b/\\qx"'],
     ...['a/x "/x"', 'a/x ""', 'a/é "b/\\303\\251"', 'a/é b/é'],
@@ -294,4 +294,12 @@ test('a "diff --git" line names exactly the file git apply creates from it, for 
     const named = diffTargets(diff)?.paths.filter((p) => p !== '');
     assert.deepEqual(named, gitCreates(diff), JSON.stringify(names));
   }
+});
+
+test('a rename beside a mode change is a patch with headers: both files are named, not refused as headerless', () => {
+  const diff = [
+    ...['diff --git a/old.ts b/new.ts', 'similarity index 100%', 'rename from old.ts', 'rename to new.ts'],
+    ...['diff --git a/run.sh b/run.sh', 'old mode 100644', 'new mode 100755', ''],
+  ].join('\n');
+  assertReadsLikeGit(diff, ['old.ts', 'new.ts', 'run.sh'], 'a rename and a mode change');
 });
