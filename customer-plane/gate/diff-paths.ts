@@ -2,14 +2,21 @@
  * The files a unified diff (as `git diff` or `diff -u` prints it) would touch, read the way `git apply`
  * reads them (-p1: the first path component, `a/` or `b/`, is dropped). The gate checks every one of
  * them before the diff is applied, so a patch cannot reach where write_file could not.
+ *
+ * Names are read by git's own rules (apply.c: git_header_name, find_name; quote.c: unquote_c_style), on
+ * the diff's UTF-8 bytes held one byte per char, so lengths and octal escapes count bytes as git does.
  */
 export type DiffTargets = { paths: string[]; deletes: boolean };
 
 export function diffTargets(diff: string): DiffTargets | undefined {
+  const text = Buffer.from(diff, 'utf8').toString('latin1');
   const paths = new Set<string>();
+  const add = (name: string) => paths.add(Buffer.from(name, 'latin1').toString('utf8'));
   let deletes = false;
   let headers = 0;
-  const lines = diff.split('\n');
+  const lines = text.split('\n');
+  const starts: number[] = [];
+  for (let i = 0, at = 0; i < lines.length; at += lines[i].length + 1, i++) starts.push(at);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
     const hunk = /^@@ -\d+(?:,(\d+))? \+\d+(?:,(\d+))? @@/.exec(line);
@@ -28,21 +35,30 @@ export function diffTargets(diff: string): DiffTargets | undefined {
     }
     if (line.startsWith('--- ') || line.startsWith('+++ ')) {
       headers += 1;
-      const raw = line.slice(4).split('\t')[0].trimEnd();
-      const path = stripPrefix(unquote(raw));
+      const quoted = cUnquote(text, starts[i] + 4);
+      const path = stripPrefix(
+        quoted
+          ? quoted.name
+          : line
+              .slice(4)
+              .split('\t')[0]
+              .replace(/[ \r]+$/, ''),
+      );
       if (path === undefined) {
         if (line.startsWith('+++ ')) deletes = true; // +++ /dev/null: the file is deleted
         continue;
       }
-      paths.add(path);
+      add(path);
     } else if (line.startsWith('diff --git ')) {
       // A file with no ---/+++ lines (an empty file created or deleted, a mode change, a binary patch) is
       // named only here, and git apply still creates, deletes or changes it.
       headers += 1;
-      for (const name of gitHeaderNames(line.slice('diff --git '.length))) paths.add(name);
+      const name = gitHeaderName(text, starts[i] + 'diff --git '.length, starts[i] + line.length + 1);
+      if (name !== undefined) add(name);
     } else if (/^(rename|copy) (from|to) /.test(line)) {
       headers += 1;
-      paths.add(unquote(line.replace(/^(rename|copy) (from|to) /, '')));
+      const from = starts[i] + line.indexOf(' ', line.indexOf(' ') + 1) + 1;
+      add(cUnquote(text, from)?.name ?? text.slice(from, starts[i] + line.length)); // -p0: taken whole
     } else if (line.startsWith('deleted file mode')) {
       deletes = true;
     }
@@ -51,50 +67,94 @@ export function diffTargets(diff: string): DiffTargets | undefined {
   return { paths: [...paths], deletes };
 }
 
-/**
- * The name on a `diff --git a/NAME b/NAME` line, by git's own rule: the split (at any space, names may hold
- * spaces, either side may be quoted) where both sides name the same file. Where no split does, git takes
- * the names from the rename/copy or ---/+++ lines, which are read on their own, or refuses the patch.
- */
-function gitHeaderNames(rest: string): string[] {
-  const names: string[] = [];
-  for (let k = rest.indexOf(' '); k >= 0; k = rest.indexOf(' ', k + 1)) {
-    const left = headerName(rest.slice(0, k));
-    if (left !== undefined && left === headerName(rest.slice(k + 1))) names.push(left);
-  }
-  return names;
+const isGitSpace = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+
+/** What C reads of a name: it ends at the first NUL. */
+const cString = (s: string) => s.split('\0')[0];
+
+/** git's skip_tree_prefix for -p1: what follows the first slash; no name without one or when the name starts with it. */
+function skipTreePrefix(s: string): string | undefined {
+  const slash = s.indexOf('/');
+  return slash > 0 ? s.slice(slash + 1) : undefined;
 }
 
-function headerName(token: string): string | undefined {
-  if (token.startsWith('"') && (token.length < 2 || !token.endsWith('"'))) return undefined;
-  return stripPrefix(unquote(token));
+/**
+ * The name on a `diff --git a/NAME b/NAME` line, as git's git_header_name finds it: both sides must name
+ * the same file, split at a space or tab; after a quoted first name any run of spaces or tabs may follow
+ * and a quoted second name ends at its closing quote. Where git finds no name it takes the names from the
+ * rename/copy or ---/+++ lines, which are read on their own, or refuses the patch.
+ * `end` is just past the line's newline: git's comparisons include it.
+ */
+function gitHeaderName(text: string, from: number, end: number): string | undefined {
+  if (text[from] === '"') {
+    const first = cUnquote(text, from);
+    const name = first && skipTreePrefix(first.name);
+    if (!first || name === undefined) return undefined;
+    let second = first.end;
+    while (second < end && isGitSpace(text[second])) second++;
+    if (second >= end) return undefined;
+    if (text[second] === '"') {
+      const other = cUnquote(text, second);
+      const otherName = other && skipTreePrefix(other.name);
+      return otherName !== undefined && cString(otherName) === cString(name) ? cString(name) : undefined;
+    }
+    return skipTreePrefix(text.slice(second, end)) === name ? cString(name) : undefined;
+  }
+  const name = skipTreePrefix(text.slice(from, end));
+  if (name === undefined) return undefined;
+  // The first name is unquoted, so a quote starts the second name, which must begin the line's rest.
+  const quote = name.indexOf('"');
+  if (quote >= 0) {
+    const other = cUnquote(name, quote);
+    const np = other && skipTreePrefix(other.name);
+    if (np === undefined) return undefined;
+    const same = np.length < quote && cString(name.slice(0, np.length)) === cString(np) && isGitSpace(name[np.length]);
+    return same ? cString(np) : undefined;
+  }
+  // Both unquoted: the name is accepted only if it shows up twice, exactly the same, around a space or tab.
+  const lineEnd = name.indexOf('\n');
+  if (lineEnd < 0) return undefined;
+  for (let len = 0; len < lineEnd; len++) {
+    if (name[len] !== ' ' && name[len] !== '\t') continue;
+    const second = skipTreePrefix(name.slice(len + 1, lineEnd));
+    if (second !== undefined && second.length === len && cString(second) === cString(name.slice(0, len))) {
+      return cString(name.slice(0, len));
+    }
+  }
+  return undefined;
 }
 
 function stripPrefix(p: string): string | undefined {
   if (p === '/dev/null') return undefined;
   const slash = p.indexOf('/');
-  // git apply -p1 drops the first component; a path without one is taken as it is.
+  // git apply -p1 drops the first component; a path without one is taken as it is (checked, never skipped).
   return slash > 0 ? p.slice(slash + 1) : p;
 }
 
-/** git's C-style quoting of unusual path names ("a/tab\there"); a name git could not unquote is left as written. */
-function unquote(s: string): string {
-  if (!s.startsWith('"') || !s.endsWith('"') || s.length < 2) return s;
-  const body = s.slice(1, -1);
-  const bytes: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i];
+const ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '"': '"', '\\': '\\' };
+
+/**
+ * git's unquote_c_style: a name in double quotes starting at `from`, read up to its closing quote (which
+ * may be on a later line: git reads the patch as one buffer), and the index just past that quote. An
+ * escape git does not define, or no closing quote, is no quoted name: git then reads the text as written.
+ */
+function cUnquote(text: string, from: number): { name: string; end: number } | undefined {
+  if (text[from] !== '"') return undefined;
+  let name = '';
+  for (let i = from + 1; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') return { name, end: i + 1 };
+    if (c === '\0') return undefined; // git's C string ends here
     if (c !== '\\') {
-      bytes.push(...Buffer.from(c, 'utf8'));
+      name += c;
       continue;
     }
-    const n = body[++i];
-    const simple: Record<string, number> = { a: 7, b: 8, t: 9, n: 10, v: 11, f: 12, r: 13, '"': 34, '\\': 92 };
-    if (n !== undefined && n in simple) bytes.push(simple[n]);
-    else if (n !== undefined && /[0-7]/.test(n)) {
-      bytes.push(Number.parseInt(body.slice(i, i + 3), 8));
+    const n = text[++i];
+    if (n in ESCAPES) name += ESCAPES[n];
+    else if (/^[0-3][0-7][0-7]$/.test(text.slice(i, i + 3))) {
+      name += String.fromCharCode(Number.parseInt(text.slice(i, i + 3), 8));
       i += 2;
-    } else return s; // an escape git does not define: git cannot unquote it either and reads the name as written
+    } else return undefined;
   }
-  return Buffer.from(bytes).toString('utf8');
+  return undefined;
 }

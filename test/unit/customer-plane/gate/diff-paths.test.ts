@@ -64,7 +64,11 @@ test('every header form names its file as git apply reads it: quoted (octal UTF-
   const edit = (oldName: string, newName: string) => [`--- ${oldName}`, `+++ ${newName}`, '@@ -1 +1 @@', '-a', '+b', ''].join('\n');
   assertReadsLikeGit(edit('"a/caf\\303\\251.txt"', '"b/caf\\303\\251.txt"'), ['café.txt'], 'git quotes a UTF-8 name in octal');
   assertReadsLikeGit(edit('a/x', 'b/say"'), ['x', 'say"'], 'a name that only ends in a quote is not quoted');
-  assertReadsLikeGit(edit('"a/x', '"b/x'), ['x'], 'an unterminated quote is part of the first component');
+  // git unquotes from the patch buffer, not the line: an unterminated quote runs on to the next quote. git
+  // uses a diff -u patch's --- name only as a default; read anyway, its newline has the patch refused.
+  const unterminated = edit('"a/x', '"b/x');
+  assert.deepEqual(gitReads(unterminated), ['x'], 'git reads the +++ name as written');
+  assert.deepEqual(diffTargets(unterminated)?.paths.sort(), ['x', 'x\n+++ '], 'a quote left open runs on to the next');
   assertReadsLikeGit(edit('a/x\r', 'b/x\r').replaceAll('\n', '\r\n'), ['x'], 'CRLF line ends are not part of the name');
   assertReadsLikeGit(edit('a/x', '"'), ['x', '"'], 'a lone quote is a name, not an empty quoted one');
   assertReadsLikeGit(edit('"a/\\qx"', '"b/\\qx"'), ['\\qx"'], 'an escape git does not define: git takes the name as written');
@@ -233,4 +237,69 @@ test('a file named only on its "diff --git" line (an empty file created or delet
       diff,
     );
   }
+});
+
+test('every name git apply reads is checked however its header is spelled: a tab between the names, extra spaces, text after a closing quote, a tab inside quotes', async (t) => {
+  const root = realpathSync(mkdtempSync(join(tmpdir(), 'diff-spelled-')));
+  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const esc = '\x1b[2J';
+  const edit = 'diff --git a/x b/x\n--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n';
+  const created = (header: string) => `${header}\nnew file mode 100644\nindex 0000000..e69de29\n${edit}`;
+  const forms: [string, string, string][] = [
+    ['a tab between unquoted names', created(`diff --git a/${esc}\tb/${esc}`), esc],
+    ['two spaces after a quoted name', created('diff --git "a/\\033[2J"  "b/\\033[2J"'), esc],
+    ['a tab after a quoted name', created('diff --git "a/\\033[2J"\t"b/\\033[2J"'), esc],
+    ['text after the second quoted name', created('diff --git "a/\\033[2J" "b/\\033[2J"junk'), esc],
+    ['an unquoted name then text, then the quoted name', created(`diff --git a/${esc} junk"b/\\033[2J"`), esc],
+    ['text after a quoted +++ name', `--- /dev/null\n+++ "b/\\033[2J"junk\n@@ -0,0 +1 @@\n+n\n${edit}`, esc],
+    ['a space and text after a quoted +++ name', `--- /dev/null\n+++ "b/\\033[2J" junk\n@@ -0,0 +1 @@\n+n\n${edit}`, esc],
+    ['a raw tab inside a quoted +++ name', `--- /dev/null\n+++ "b/tab\there"\n@@ -0,0 +1 @@\n+n\n${edit}`, 'tab\there'],
+    // git unquotes from the patch buffer: a quoted name runs on, across lines, to its closing quote.
+    ['a quoted +++ name closed lines later', `--- /dev/null\n+++ "b/x\n@@ -0,0 +1 @@\n+"\n${edit}`, 'x\n@@ -0,0 +1 @@\n+'],
+    ['text after a quoted rename target', `diff --git a/x b/y\nrename from x\nrename to "\\033[2J"junk\n${edit}`, esc],
+  ];
+  for (const [form, diff, dangerous] of forms) {
+    assert.ok(gitReads(diff).includes(dangerous), `${form}: git apply reads ${JSON.stringify(dangerous)} (the oracle)`);
+    const paths = diffTargets(diff)?.paths ?? [];
+    for (const name of gitReads(diff)) assert.ok(paths.includes(name), `${form}: ${JSON.stringify(name)} is checked`);
+    const checks = await Promise.all(paths.map((p) => checkPath(root, p)));
+    assert.ok(
+      checks.some((c) => !c.ok && c.reason === 'path_invalid'),
+      `${form}: the patch is refused`,
+    );
+  }
+});
+
+test('a "diff --git" line names exactly the file git apply creates from it, for every spelling of its two names', () => {
+  /** The names git apply reads from a patch, or none where it refuses the patch. */
+  const gitCreates = (diff: string) => {
+    try {
+      return gitReads(diff);
+    } catch {
+      return [];
+    }
+  };
+  const spellings = [
+    ...['a/x b/x', 'a/x\tb/x', ' a/x b/x', 'a/x  b/x', 'a/my file b/my file', 'a/my filexb/my file', 'a/b c/b c/b c'],
+    ...['a/x b/y', 'x x', '/x /x', 'a/ b/', 'a/x b/x ', 'a/x b/x\r', 'a/dir/ b/dir/ b/dir/'],
+    ...['"a/x" "b/x"', '"a/x"  "b/x"', '"a/x"\t"b/x"', '"a/x""b/x"', '"a/x" "b/x"junk', '"a/x" "b/y"', '"x" "x"'],
+    ...['"a/x" b/x', '"a/x\\n" b/x', '"a/x"\r', '"a/x" \n"b/x"', '"a/x', '"a/x "b/x', '" "', '"" ""'],
+    ...['"a/\\qx" "b/\\qx"', '"a/\\477" "b/\\477"', '"a/\\101" "b/A"', '"/x" "/x"', '"a/e\\000p" "b/e\\000q"'],
+    ...['a/x "b/x"', 'a/x junk"b/x"', 'a/x"b/x"', 'a/x "b/y"', 'a/x y "b/x y"', 'a/x\t"b/x"', 'a/x "b/x', 'a/x "b/\\qx"'],
+    ...['a/x "/x"', 'a/x ""', 'a/é "b/\\303\\251"', 'a/é b/é'],
+  ];
+  for (const names of spellings) {
+    const diff = `diff --git ${names}\nnew file mode 100644\nindex 0000000..e69de29\n`;
+    // git also reads an empty name ("a/ b/") and then refuses the patch; the path check refuses it too.
+    const named = diffTargets(diff)?.paths.filter((p) => p !== '');
+    assert.deepEqual(named, gitCreates(diff), JSON.stringify(names));
+  }
+});
+
+test('a rename beside a mode change is a patch with headers: both files are named, not refused as headerless', () => {
+  const diff = [
+    ...['diff --git a/old.ts b/new.ts', 'similarity index 100%', 'rename from old.ts', 'rename to new.ts'],
+    ...['diff --git a/run.sh b/run.sh', 'old mode 100644', 'new mode 100755', ''],
+  ].join('\n');
+  assertReadsLikeGit(diff, ['old.ts', 'new.ts', 'run.sh'], 'a rename and a mode change');
 });
