@@ -136,17 +136,17 @@ test('git subcommands that run programs, reach other repositories or destroy wor
 });
 
 test('git itself: a subcommand is required, --no-pager may precede it, --version stands alone', () => {
-  refused('git', 'invalid_arguments');
+  refused('git', 'invalid_arguments', /git needs a subcommand/);
   refused('git --no-pager', 'invalid_arguments');
   accepted('git --version');
   accepted('git --no-pager --version');
-  refused('git --version log', 'invalid_arguments');
+  refused('git --version log', 'invalid_arguments', /--version takes nothing else/);
   refused('git --version --no-pager', 'invalid_arguments');
   accepted('git --no-pager log -3');
   accepted('git --no-pager --no-pager status');
   accepted('git version');
   refused('git version --build-options', 'flag_not_allowed');
-  refused('git version extra', 'invalid_arguments');
+  refused('git version extra', 'invalid_arguments', /git version takes no operands/);
 });
 
 test('git operands are workspace paths: the workspace itself may be read, nothing outside it', () => {
@@ -161,6 +161,14 @@ test('git operands are workspace paths: the workspace itself may be read, nothin
   refused('git mv a.txt .git/hooks/pre-commit', 'path_invalid');
   refused('git rm .', 'path_invalid');
   refused('git mv a.txt /tmp/a.txt', 'path_outside_workspace');
+});
+
+test('a refusal tells the agent which git subcommand or option it was', () => {
+  refused('git -C .. log', 'flag_not_allowed', /git global option -C is not allowed/);
+  refused('git clean -fdx', 'subcommand_not_allowed', /git clean is not allowed/);
+  refused('git diff --output=out.txt', 'flag_not_allowed', /git diff --output is not allowed/);
+  refused('git stash clear', 'subcommand_not_allowed', /git stash clear/);
+  refused('git remote add evil https://x/y', 'subcommand_not_allowed', /git remote add/);
 });
 
 test('git stash takes only its listed actions, and their arguments stay in the workspace', () => {
