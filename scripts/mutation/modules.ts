@@ -171,6 +171,9 @@ export const MODULES: MutationModule[] = [
     claim: 'Commands agents run: the command guard',
     mutate: ['customer-plane/guard/programs/git.ts', 'customer-plane/guard/programs/git-*.ts'],
     command: tests(
+      // The hand-written spec of git's options first: it is fast and catches a changed table entry.
+      'test/unit/customer-plane/guard/git-options.test.ts',
+      'test/unit/customer-plane/guard/git-refusals.test.ts',
       'test/unit/customer-plane/guard/guard.test.ts',
       'test/unit/customer-plane/guard/corpus.test.ts',
       'test/unit/customer-plane/guard/catalog-commands.test.ts',
