@@ -82,7 +82,8 @@ function redirect(node: Node): RawRedirect | Refusal {
     } else return refuse('redirect_not_allowed', `redirection ${node.text}`);
   }
   if (op === undefined) return refuse('redirect_not_allowed', `redirection ${node.text}`);
-  const misread = fd === undefined ? descriptorReadAsArgument(node) : undefined;
+  // With a descriptor written (2>x), the text before the redirection is a space or an operator, never digits.
+  const misread = descriptorReadAsArgument(node);
   if (misread !== undefined)
     return refuse('redirect_not_allowed', `descriptor ${misread} before ${op} is not supported; write ${op} alone`);
   if (fd === undefined) fd = op.startsWith('<') ? 0 : 1;
@@ -95,10 +96,9 @@ function redirect(node: Node): RawRedirect | Refusal {
  * so the argv the runner executes never differs from what bash would have run.
  */
 function descriptorReadAsArgument(node: Node): string | undefined {
-  if (node.startIndex === 0) return undefined;
+  // The node just before the redirection: a leaf ending where it starts, or (after a space) its parent.
   const before = node.tree.rootNode.descendantForIndex(node.startIndex - 1);
-  if (before?.type !== 'number' || before.endIndex !== node.startIndex || !/^\d+$/.test(before.text)) return undefined;
-  return before.text;
+  return /^\d+$/.exec(before?.text ?? '')?.[0];
 }
 
 function command(node: Node, extra: RawRedirect[]): RawStage | Refusal {

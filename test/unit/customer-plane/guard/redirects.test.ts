@@ -139,4 +139,6 @@ test('a descriptor written against its operator (cat 0<in.txt) is refused, never
   // Separated by a space, bash too reads "0" as an argument; digits that are not a plain number are a word.
   assert.deepEqual(resolved(check('cat 0 <in.txt')).pipeline, [['cat', '0']]);
   assert.deepEqual(resolved(check('cat 0x1<in.txt')).pipeline, [['cat', '0x1']]);
+  assert.deepEqual(resolved(check('cat x0<in.txt')).pipeline, [['cat', 'x0']]);
+  assert.deepEqual(resolved(check('<in.txt cat')).pipeline, [['cat']]);
 });
