@@ -248,7 +248,11 @@ test('a run whose runners keep dying exhausts its deliveries and ends failed wit
     60_000,
   );
   assert.deepEqual([run.status, run.error_code], ['failed', 'delivery_exhausted']);
-  const finished = rig.events().filter((e) => e.type === 'workflow.finished');
+  // The event is published after the status is stored: wait for it rather than read at once.
+  const finished = await waitFor('the finished event', () => {
+    const events = rig.events().filter((e) => e.type === 'workflow.finished');
+    return events.length > 0 ? events : undefined;
+  });
   assert.deepEqual(
     finished.map((e) => [e.status, e.errorCode]),
     [['failed', 'delivery_exhausted']],
