@@ -81,7 +81,8 @@ export function createMasker(): Masker {
   const mask = (text: string): string => {
     const re = regex();
     if (!re || text.length === 0) return text;
-    return text.replace(re, (m) => maskFor(forms.get(m) ?? 'secret'));
+    // The pattern is built from the forms' keys, so every match is one of them.
+    return text.replace(re, (m) => maskFor(forms.get(m)!));
   };
   const maskCut = (text: string): string => {
     const masked = mask(text);

@@ -252,3 +252,27 @@ test('maskDeep fails closed past its depth limit and walks shared or cyclic obje
   assert.equal(masked.v, M);
   assert.equal(masked.self, '[masked: cyclic reference]');
 });
+
+test('maskDeep keeps the key order of what it masks, and hands back untouched what holds no secret', () => {
+  const m = createMasker();
+  m.add('TOKEN', SECRET);
+  // Events and logs are read in the order they were written: a masked field stays where it was.
+  const out = m.maskDeep({ first: 1, token: SECRET, last: 2 });
+  assert.deepEqual(Object.keys(out), ['first', 'token', 'last']);
+  assert.equal(out.token, M);
+  // Masking runs on every event a run emits: a part with no secret in it is the same object, not a copy.
+  const clean = { list: [1, 'two', { three: 3 }], nested: { four: 'four' } };
+  const masked = m.maskDeep({ clean, dirty: [SECRET] });
+  assert.equal(masked.clean, clean);
+  assert.equal(masked.clean.list, clean.list);
+  assert.deepEqual(masked.dirty, [M]);
+});
+
+test('when two secrets share a value, its mask keeps naming the secret added first', () => {
+  const m = createMasker();
+  m.add('FIRST', 'shared-value-123');
+  m.add('SECOND', 'shared-value-123');
+  // The name a log reader saw yesterday does not change because another secret later had the same value.
+  assert.equal(m.mask('x shared-value-123 y'), 'x [masked:FIRST] y');
+  assert.deepEqual(m.names().sort(), ['FIRST', 'SECOND']);
+});
