@@ -119,6 +119,30 @@ test('write_file creates directories, apply_patch applies a unified diff only if
   assert.equal(dirDelete.ok, false, 'directories are not deleted');
 });
 
+test('apply_patch writes nothing when git reads the diff as changing a file the gate did not check — a renamed file’s source included', async (t) => {
+  const ws = await setup(t);
+  const both =
+    '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1,2 +1,2 @@\n-one\n+ONE\n two\n--- a/src/b.ts\n+++ b/src/b.ts\n@@ -1 +1 @@\n-const q = "SELECT * FROM t WHERE id = " + id;\n+const q = 1;\n';
+  // As if the gate's reading of the diff had missed its second file.
+  const missed = await executeTool({ tool: 'apply_patch', input: { diff: both }, paths: ['src/a.ts'] }, ctx(ws));
+  assert.equal(!missed.ok && missed.reason, 'path_invalid');
+  assert.match(!missed.ok ? missed.message : '', /"src\/b\.ts", which the gate did not check/);
+  assert.equal(readFileSync(join(ws.root, 'src/a.ts'), 'utf8'), 'one\ntwo\nthree\nfour\n', 'not even the checked file was changed');
+
+  const rename = 'diff --git a/src/b.ts b/src/c.ts\nsimilarity index 100%\nrename from src/b.ts\nrename to src/c.ts\n';
+  const sourceMissed = await executeTool({ tool: 'apply_patch', input: { diff: rename }, paths: ['src/c.ts'] }, ctx(ws));
+  assert.equal(!sourceMissed.ok && sourceMissed.reason, 'path_invalid', 'the file a rename deletes is a file it changes');
+  assert.equal(existsSync(join(ws.root, 'src/b.ts')), true);
+  const renamed = await executeTool({ tool: 'apply_patch', input: { diff: rename }, paths: ['src/b.ts', 'src/c.ts'] }, ctx(ws));
+  assert.ok(renamed.ok, 'with both names checked the rename applies');
+  assert.deepEqual([existsSync(join(ws.root, 'src/b.ts')), existsSync(join(ws.root, 'src/c.ts'))], [false, true]);
+
+  const created = '--- /dev/null\n+++ b/src/new.ts\n@@ -0,0 +1 @@\n+new\n';
+  const createdMissed = await executeTool({ tool: 'apply_patch', input: { diff: created }, paths: ['src/a.ts'] }, ctx(ws));
+  assert.equal(!createdMissed.ok && createdMissed.reason, 'path_invalid', 'a created file is a file it changes');
+  assert.equal(existsSync(join(ws.root, 'src/new.ts')), false);
+});
+
 test('run_command runs the resolved argv in the workspace and returns its output, with the exit code in data.exitCode (127: not installed)', async (t) => {
   const ws = await setup(t);
   const run = (argv: string[]) =>
