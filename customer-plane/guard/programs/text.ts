@@ -272,9 +272,8 @@ export const textPrograms: Record<string, OptionSpec> = {
 function jqOperands(operands: string[]) {
   const [filter, ...files] = operands;
   if (
-    filter !== undefined &&
     /(^|[^A-Za-z0-9_$])(env|input_filename|import|include)([^A-Za-z0-9_]|$)|(^|[^A-Za-z0-9_])(ENV|__prog_args)([^A-Za-z0-9_]|$)/.test(
-      filter,
+      filter ?? '',
     )
   ) {
     return refuse('invalid_arguments', 'jq filters may not read the environment or load modules');

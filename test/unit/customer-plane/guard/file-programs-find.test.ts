@@ -61,6 +61,12 @@ test('find: every test and printing action an agent relies on is accepted, and a
   }
 });
 
+test('find: the values of tests are patterns and formats, not paths', () => {
+  accepted("find . -printf '/%P\\n'");
+  accepted("find . -path '../*'");
+  accepted("find . -regex '/.*'");
+});
+
 test('find: operators combine tests anywhere in the expression', () => {
   accepted("find . -type f \\( -name '*.ts' -o -name '*.js' \\)");
   accepted('find . \\( -name node_modules -prune \\) -o -print');

@@ -147,7 +147,9 @@ test('sed scripts that run a command, write or read a file, or do not parse are 
   refused("sed --expression='w out.txt' -e p notes.txt", 'flag_not_allowed');
   for (const s of ['/abc p', '/abc', '1,p', '1,/x', '\\%abc'])
     refused(`sed '${s}' notes.txt`, 'invalid_arguments', /address does not parse/);
-  for (const s of ['1', '$', '/x/', '1,5', '/x/!', '1~2'])
+  // Only q and Q take a number after them; a lone backslash or comma is no address.
+  for (const s of ['\\', ',p']) refused(`sed '${s}' notes.txt`, 'flag_not_allowed', /sed command . is not allowed/);
+  for (const s of ['1', '$', '/x/', '1,5', '/x/!', '1~2', 'p5', 'd1'])
     refused(`sed '${s}' notes.txt`, 'invalid_arguments', /address without a command/);
   for (const s of ['s', 'y', 's\\a\\b\\', "'s\na\nb\n'"])
     refused(`sed ${s.startsWith("'") ? s : `'${s}'`} notes.txt`, 'invalid_arguments', /without a delimiter/);
