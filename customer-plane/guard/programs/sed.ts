@@ -114,7 +114,7 @@ export function checkSed(args: readonly string[]): Allowed | Refusal {
   // GNU sed names the backup after the suffix: `*` stands for the file's name and `/` puts it in another
   // directory, so `-i'.git/*'` would move an edited file into .git. Only a plain suffix (`.bak`) is allowed.
   for (const [name, value] of parsed.all) {
-    if ((name === '-i' || name === '--in-place') && typeof value === 'string' && /[/*]/.test(value))
+    if ((name === '-i' || name === '--in-place') && /[/*]/.test(String(value)))
       return refuse('flag_not_allowed', `sed ${name} suffix ${value} may not contain / or *`);
   }
   const inPlace = parsed.seen.has('-i') || parsed.seen.has('--in-place');

@@ -1,5 +1,5 @@
 import { test } from 'node:test';
-import { proveOptions, type Rule } from '../../../support/program-spec.ts';
+import { accepted, proveOptions, type Rule, refused } from '../../../support/program-spec.ts';
 
 /**
  * The options of the programs that read and print, that a coding agent relies on, written out by hand
@@ -322,3 +322,11 @@ const READERS: Record<string, Rule> = {
 for (const [program, rule] of Object.entries(READERS)) {
   test(`${program}: every option an agent relies on is accepted, and its values are checked`, () => proveOptions(program, rule));
 }
+
+test('head and tail take a bare count, as in head -20; other programs do not', () => {
+  for (const program of ['head', 'tail']) {
+    accepted(`${program} -20 build.log`);
+    accepted(`${program} build.log -5`);
+  }
+  refused('cat -20 build.log', 'flag_not_allowed');
+});

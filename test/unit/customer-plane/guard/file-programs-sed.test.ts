@@ -42,6 +42,7 @@ test('sed -i edits workspace files in place, out of .git, with a plain backup su
 test('sed needs a script, from an operand or -e, never from a file', () => {
   refused('sed', 'invalid_arguments', /sed needs a script/);
   refused('sed -n', 'invalid_arguments');
+  refused('sed -f script.sed notes.txt', 'flag_not_allowed', /^sed -f is not allowed/);
   for (const f of ['-f script.sed', '--file=script.sed', '-f -']) refused(`sed ${f} notes.txt`, 'flag_not_allowed');
   // With -e, the first operand is a file like the others.
   refused('sed -e p /etc/passwd', 'path_outside_workspace');
