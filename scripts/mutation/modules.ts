@@ -188,11 +188,19 @@ export const MODULES: MutationModule[] = [
       'customer-plane/guard/programs/sed.ts',
       'customer-plane/guard/programs/text.ts',
     ],
-    command: tests(
+    // The hand-written specs of each program's options first, in one process (they share the guard's
+    // start-up): they are fast and catch a changed table entry before the whole-command tests run.
+    command: `${testsInOneProcess(
+      'test/unit/customer-plane/guard/file-programs-options.test.ts',
+      'test/unit/customer-plane/guard/file-programs-refusals.test.ts',
+      'test/unit/customer-plane/guard/file-programs-changes.test.ts',
+      'test/unit/customer-plane/guard/file-programs-find.test.ts',
+      'test/unit/customer-plane/guard/file-programs-sed.test.ts',
+    )} && ${tests(
       'test/unit/customer-plane/guard/guard.test.ts',
       'test/unit/customer-plane/guard/corpus.test.ts',
       'test/unit/customer-plane/guard/catalog-commands.test.ts',
-    ),
+    )}`,
   },
   {
     // The option reader and registry every program table uses, and the toolchains, interpreters and linters.

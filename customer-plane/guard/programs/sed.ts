@@ -111,6 +111,12 @@ export function checkSed(args: readonly string[]): Allowed | Refusal {
     const bad = checkSedScript(s);
     if (bad) return bad;
   }
+  // GNU sed names the backup after the suffix: `*` stands for the file's name and `/` puts it in another
+  // directory, so `-i'.git/*'` would move an edited file into .git. Only a plain suffix (`.bak`) is allowed.
+  for (const [name, value] of parsed.all) {
+    if ((name === '-i' || name === '--in-place') && /[/*]/.test(String(value)))
+      return refuse('flag_not_allowed', `sed ${name} suffix ${value} may not contain / or *`);
+  }
   const inPlace = parsed.seen.has('-i') || parsed.seen.has('--in-place');
   return firstBad(files, inPlace ? 'write' : 'read') ?? allowed();
 }

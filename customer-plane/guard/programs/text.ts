@@ -248,7 +248,6 @@ export const textPrograms: Record<string, OptionSpec> = {
   which: { flags: 'a', operands: 'values' },
   jq: {
     flags: 'rcsnejSaCM',
-    short: { f: 'path' },
     long: {
       '--raw-output': 'flag',
       '--compact-output': 'flag',
@@ -264,16 +263,21 @@ export const textPrograms: Record<string, OptionSpec> = {
 };
 
 /**
- * jq: the filter (first operand unless -f) may not read the environment (`env`, `$ENV`): a run may
- * carry a substituted secret in its environment. Nor may it load modules (`import`, `include`), which
- * jq reads from its search path outside the workspace. (`--arg name value` is not listed: two values.)
+ * jq: the filter (the first operand) may not read the environment (`env`, `$ENV`): a run may carry a
+ * substituted secret in its environment. jq 1.6 reads `$ ENV` (a space, a tab, a newline or a comment
+ * after the `$`) as `$ENV`, so `ENV` is refused as a word of its own. Nor may the filter load modules
+ * (`import`, `include`), which jq reads from its search path outside the workspace. A filter from a file
+ * (-f) is not listed: the guard cannot see it. (`--arg name value` is not listed either: two values.)
  */
-function jqOperands(operands: string[], seen: Map<string, string | true>) {
-  const filter = seen.has('-f') ? undefined : operands[0];
-  if (filter !== undefined && /(^|[^A-Za-z0-9_$])(\$ENV|env|input_filename|\$__prog_args|import|include)([^A-Za-z0-9_]|$)/.test(filter)) {
+function jqOperands(operands: string[]) {
+  const [filter, ...files] = operands;
+  if (
+    /(^|[^A-Za-z0-9_$])(env|input_filename|import|include)([^A-Za-z0-9_]|$)|(^|[^A-Za-z0-9_])(ENV|__prog_args)([^A-Za-z0-9_]|$)/.test(
+      filter ?? '',
+    )
+  ) {
     return refuse('invalid_arguments', 'jq filters may not read the environment or load modules');
   }
-  const files = seen.has('-f') ? operands : operands.slice(1);
   for (const f of files) {
     const bad = checkWorkspacePath(f, 'read');
     if (bad) return bad;
