@@ -174,6 +174,7 @@ test('chown takes a plain owner and group, on workspace files, asked first', () 
   for (const owner of ['alice', 'alice:staff', ':staff', 'alice:', '1000:1000', 'build-bot.ci', 'svc_user'])
     accepted(`chown ${owner} a.txt`, change);
   for (const owner of ["'alice staff'", "'alice;id'", 'a:b:c', "'al/ice'", "'$(id)'"]) refused(`chown ${owner} a.txt`, 'invalid_arguments');
+  refused("chown 'alice;id' a.txt", 'invalid_arguments', /owner alice;id/);
   refused('chown alice', 'invalid_arguments', /chown OWNER FILE/);
   refused('chown', 'invalid_arguments');
   refused('chown alice /etc/passwd', 'path_outside_workspace');

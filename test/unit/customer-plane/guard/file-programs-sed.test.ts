@@ -125,6 +125,11 @@ test('sed scripts: addresses and the printing and editing commands are accepted'
   for (const s of substitutions) accepted(`sed '${s}' notes.txt`);
 });
 
+test('a custom-delimiter address is read from its own backslash, also right after a command that ended in that delimiter', () => {
+  for (const s of ['\\%x%p', 's%a%b%;\\%x%p', 'y%a%b%;\\%x%d', 'p;\\%x%,\\%y%p']) accepted(`sed -n '${s}' notes.txt`);
+  refused("sed -n 's%a%b%;\\%x%w out.txt' notes.txt", 'flag_not_allowed', /sed command w is not allowed/);
+});
+
 test('sed scripts that run a command, write or read a file, or do not parse are refused', () => {
   for (const s of [
     'e id',
