@@ -55,7 +55,7 @@ function checkGo(args: readonly string[]): Allowed | Refusal {
 
 const CARGO_SUBS = new Set(['test', 'build', 'check', 'clippy', 'fmt', 'run', 'doc', 'bench']);
 const CARGO: OptionSpec = {
-  flags: 'qvp',
+  flags: 'qv',
   short: { p: 'value', F: 'value', j: 'value' },
   long: {
     '--release': 'flag',
