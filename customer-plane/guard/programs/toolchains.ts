@@ -139,12 +139,13 @@ export const toolchainSpecs: Record<string, OptionSpec> = {
     operands: 'paths',
   }),
   eslint: repoCode({
-    short: { c: 'path', f: 'value', o: 'output' },
+    // A formatter (-f) is a built-in name or a module eslint loads from a path: a path stays in the workspace.
+    short: { c: 'path', f: 'path', o: 'output' },
     long: {
       '--fix': 'flag',
       '--fix-dry-run': 'flag',
       '--ext': 'value',
-      '--format': 'value',
+      '--format': 'path',
       '--max-warnings': 'value',
       '--quiet': 'flag',
       '--cache': 'flag',
@@ -198,7 +199,8 @@ export const toolchainSpecs: Record<string, OptionSpec> = {
     short: { t: 'value' },
     long: {
       '--run': 'flag',
-      '--reporter': 'value',
+      // Like mocha's, a reporter is a name or a module loaded from a path.
+      '--reporter': 'path',
       '--coverage': 'flag',
       '--silent': 'flag',
       '--passWithNoTests': 'flag',
@@ -209,9 +211,9 @@ export const toolchainSpecs: Record<string, OptionSpec> = {
   }),
   mocha: repoCode({
     flags: 'b',
-    short: { R: 'value', g: 'value', t: 'value' },
+    short: { R: 'path', g: 'value', t: 'value' },
     long: {
-      '--reporter': 'value',
+      '--reporter': 'path',
       '--grep': 'value',
       '--recursive': 'flag',
       '--timeout': 'value',
