@@ -40,9 +40,27 @@ const NPM_READ = new Set(['ls', 'list', 'll', 'la']);
 const NPM_WRAPPERS = new Set(['exec', 'x', 'explore']);
 const SCRIPT_NAME = /^[A-Za-z0-9:._-]+$/;
 
+/**
+ * The folders and tarballs npm install, pack and publish are given (`../x`, `file:/x`, `name@../x`,
+ * `~/x`) stay in the workspace; a registry name or version (`lodash`, `@scope/pkg@^1`) is no path.
+ */
+function packagesOutside(specs: readonly string[]): Refusal | undefined {
+  for (const spec of specs) {
+    const file = spec.indexOf('file:');
+    const at = spec.indexOf('@', 1);
+    const path = file !== -1 ? spec.slice(file + 5) : at !== -1 ? spec.slice(at + 1) : spec;
+    if (path.startsWith('~/')) return refuse('path_outside_workspace', `npm package ${spec} is in the home folder`);
+    const bad = checkWorkspacePath(path, 'read');
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
 export function checkNpm(args: readonly string[]): Allowed | Refusal {
   const dashDash = args.indexOf('--');
   const before = dashDash === -1 ? args : args.slice(0, dashDash);
+  // After `--` come a script's own arguments, or more packages for install, pack and publish.
+  const after = dashDash === -1 ? [] : args.slice(dashDash + 1);
   const parsed = parseOptions(before, NPM_GLOBAL, 'npm');
   if (isRefusal(parsed)) return parsed;
   const [sub, ...rest] = parsed.operands;
@@ -58,10 +76,10 @@ export function checkNpm(args: readonly string[]): Allowed | Refusal {
     return rest.length === 0
       ? { consequences: [], runsRepositoryCode: false }
       : refuse('invalid_arguments', `npm ${sub} takes no packages here`);
-  if (NPM_INSTALL.has(sub)) return firstBad(rest, 'read') ?? { consequences: ['network'], runsRepositoryCode: true };
+  if (NPM_INSTALL.has(sub)) return packagesOutside([...rest, ...after]) ?? { consequences: ['network'], runsRepositoryCode: true };
   if (NPM_NETWORK.has(sub)) return { consequences: ['network'], runsRepositoryCode: false };
-  if (sub === 'pack') return { consequences: [], runsRepositoryCode: true };
-  if (sub === 'publish') return { consequences: ['deploy', 'network'], runsRepositoryCode: true };
+  if (sub === 'pack') return packagesOutside([...rest, ...after]) ?? { consequences: [], runsRepositoryCode: true };
+  if (sub === 'publish') return packagesOutside([...rest, ...after]) ?? { consequences: ['deploy', 'network'], runsRepositoryCode: true };
   return refuse('subcommand_not_allowed', `npm ${sub} is not allowed`);
 }
 
