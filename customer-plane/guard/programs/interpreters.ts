@@ -114,7 +114,11 @@ export function checkNode(args: readonly string[]): Allowed | Refusal {
       continue;
     }
     if (NODE_VALUES.has(name)) {
-      if (!a.includes('=')) i++;
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      if (value === undefined) return refuse('invalid_arguments', `node ${name} needs a value`);
+      // A reporter is a built-in name or a module node loads from a path.
+      const bad = name === '--test-reporter' ? checkWorkspacePath(value, 'read') : undefined;
+      if (bad) return bad;
       continue;
     }
     return refuse('flag_not_allowed', `node ${name} is not allowed`);
