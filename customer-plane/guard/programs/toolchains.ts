@@ -29,12 +29,18 @@ const GO_VALUES = new Set(['-run', '-count', '-timeout', '-bench', '-benchtime',
 function checkGo(args: readonly string[]): Allowed | Refusal {
   const [sub, ...rest] = args;
   if (sub === undefined || !GO_SUBS.has(sub)) return refuse('subcommand_not_allowed', `go ${sub ?? ''} is not allowed`);
+  let afterPackage = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (a === '--') return { consequences: [], runsRepositoryCode: true };
+    // After a package, `--` starts the program's own arguments; before one it would skip the package's check.
+    if (a === '--')
+      return afterPackage ? { consequences: [], runsRepositoryCode: true } : refuse('invalid_arguments', `go ${sub} -- before a package`);
     if (!a.startsWith('-')) {
+      // `go run tool@latest` downloads and runs a program from outside the repository, as npx would.
+      if (a.includes('@')) return refuse('shell_wrapper', `go ${sub} ${a} runs a program from outside the repository`);
       const bad = checkWorkspacePath(a, 'read');
       if (bad) return bad;
+      afterPackage = true;
       continue;
     }
     const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
