@@ -133,7 +133,7 @@ export function checkNode(args: readonly string[]): Allowed | Refusal {
 /** pytest's options, also checked after `python -m pytest`. */
 export const pytestSpec: OptionSpec = {
   ...{
-    flags: 'qvxslS',
+    flags: 'qvxsl',
     // -p loads a plugin module by name; only its `no:NAME` form (disable a plugin) passes checkPytest.
     short: { k: 'value', m: 'value', n: 'value', r: 'value', W: 'value', p: 'value' },
     long: {
@@ -173,6 +173,10 @@ export function checkPytest(program: string, args: readonly string[]): Allowed |
   for (const [name, value] of parsed.all) {
     if (name === '-p' && (typeof value !== 'string' || !/^no:[A-Za-z0-9_.-]+$/.test(value)))
       return refuse('flag_not_allowed', `${program} -p may only disable a plugin (-p no:NAME)`);
+    // `--cov-report TYPE:DEST` writes the report to DEST (`term-missing:skip-covered` names no file but passes too).
+    const colon = typeof value === 'string' ? value.indexOf(':') : -1;
+    const bad = name === '--cov-report' && colon !== -1 ? checkWorkspacePath((value as string).slice(colon + 1), 'write') : undefined;
+    if (bad) return bad;
   }
   return checkOperands(program, parsed, pytestSpec.operands) ?? { consequences: [], runsRepositoryCode: true };
 }
