@@ -49,7 +49,16 @@ test('npm install reaches the network and runs install scripts; ls only reads; a
   const install = { consequences: ['network'], runsCode: true };
   for (const c of ['ci', 'install', 'i', 'add lodash', 'install lodash@^4.17.0', 'i @scope/pkg@1.2.3', 'install ./vendor/pkg.tgz'])
     accepted(`npm ${c}`, install);
-  for (const opt of ['--no-audit', '--no-fund', '--prefer-offline', '--offline', '--ignore-scripts', '--save-dev', '--save-exact', '--dry-run'])
+  for (const opt of [
+    '--no-audit',
+    '--no-fund',
+    '--prefer-offline',
+    '--offline',
+    '--ignore-scripts',
+    '--save-dev',
+    '--save-exact',
+    '--dry-run',
+  ])
     accepted(`npm install ${opt}`, install);
   accepted('npm ci --omit dev', install);
   accepted('npm ci --omit=dev', install);
@@ -112,7 +121,15 @@ test('npm subcommands that run any package, change global state or publish under
   refused('npm', 'invalid_arguments', /npm needs a command/);
   refused('npm -s', 'invalid_arguments');
   refused('npm -- exec x', 'invalid_arguments');
-  for (const opt of ['-g', '--global', '--prefix=/tmp', '--userconfig=/tmp/npmrc', '--script-shell=sh', '--registry=https://x', '--cache=/tmp'])
+  for (const opt of [
+    '-g',
+    '--global',
+    '--prefix=/tmp',
+    '--userconfig=/tmp/npmrc',
+    '--script-shell=sh',
+    '--registry=https://x',
+    '--cache=/tmp',
+  ])
     refused(`npm install ${opt}`, 'flag_not_allowed');
   refused('npm test --node-options=--require=x', 'flag_not_allowed');
   refused('npm run build --silent=false', 'flag_not_allowed');
@@ -197,7 +214,19 @@ test('python runs a workspace script or a listed module, never inline code or st
     refused(`${py} ../workspace-evil/x.py`, 'path_outside_workspace');
     refused(py, 'invalid_arguments', /from stdin/);
     refused(`${py} -u`, 'invalid_arguments');
-    for (const c of ['-c 1', '-', '-i x.py', '-E x.py', '-I x.py', '-S x.py', '-O x.py', '-W error x.py', '-X dev x.py', '-V x.py', '--version x.py'])
+    for (const c of [
+      '-c 1',
+      '-',
+      '-i x.py',
+      '-E x.py',
+      '-I x.py',
+      '-S x.py',
+      '-O x.py',
+      '-W error x.py',
+      '-X dev x.py',
+      '-V x.py',
+      '--version x.py',
+    ])
       refused(`${py} ${c}`, 'flag_not_allowed');
     for (const mod of ['http.server', 'pip install x', 'venv .venv', 'site', 'pydoc -p 1', 'constructor', 'toString', ''])
       refused(`${py} -m ${mod}`.trim(), 'flag_not_allowed', /python -m/);
@@ -251,8 +280,28 @@ test('go refuses packages outside the workspace, remote programs, and flags that
   refused('go test -v -- ./...', 'invalid_arguments');
   for (const c of ['run golang.org/x/tools/cmd/stringer@latest', 'run ./cmd@v1', 'build example.com/x@v1.2.3'])
     refused(`go ${c}`, 'shell_wrapper', /outside the repository/);
-  for (const c of ['-exec sh', '-toolexec=sh', '-modfile=/tmp/go.mod', '-C /tmp', '-overlay=/tmp/o.json', '-ldflags=-X', '-mod=mod', '-pkgdir=/tmp'])
+  for (const c of [
+    '-exec sh',
+    '-toolexec=sh',
+    '-modfile=/tmp/go.mod',
+    '-C /tmp',
+    '-overlay=/tmp/o.json',
+    '-ldflags=-X',
+    '-mod=mod',
+    '-pkgdir=/tmp',
+  ])
     refused(`go test ${c} ./...`, 'flag_not_allowed');
-  for (const c of ['generate', 'install x', 'get x', 'mod tidy', 'tool pprof', 'env -w X=1', 'clean -cache', 'work init', 'constructor', ''])
+  for (const c of [
+    'generate',
+    'install x',
+    'get x',
+    'mod tidy',
+    'tool pprof',
+    'env -w X=1',
+    'clean -cache',
+    'work init',
+    'constructor',
+    '',
+  ])
     refused(`go ${c}`.trim(), 'subcommand_not_allowed');
 });
