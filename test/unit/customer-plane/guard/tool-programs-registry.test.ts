@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
-import { refusedByName, registeredPrograms } from '../../../../customer-plane/guard/programs/registry.ts';
+import { checkProgram, refusedByName, registeredPrograms } from '../../../../customer-plane/guard/programs/registry.ts';
 
 /**
  * The guard's registry of programs, and the option reader every program table goes through. Programs
@@ -103,7 +103,7 @@ test('the list of registered programs is sorted, once each, with every tool and 
   for (const name of [...WRAPPERS, ...NETWORK]) assert.ok(!all.includes(name), name);
 });
 
-const tools = [...TOOLS, 'head', 'tail', 'pwd', 'touch', 'mkdir'];
+const tools = [...TOOLS, 'head', 'tail', 'pwd', 'touch', 'mkdir', 'sed', 'git'];
 const r = (command: string) => reason(command, tools);
 
 test('short options combine, and a value is attached or the next word, even one that looks like an option', () => {
@@ -118,6 +118,9 @@ test('short options combine, and a value is attached or the next word, even one 
   // An option's value is only checked as what it is: a path in `-C`, after flags in the same word.
   assert.equal(r('make -kC /tmp test'), 'path_outside_workspace');
   assert.equal(r('make -kC services/api test'), 'accepted');
+  // Each flag of a group is recorded by its own name: git config -l lists, and then takes no key.
+  assert.equal(r('git config -l'), 'accepted');
+  assert.equal(r('git config -l user.name'), 'invalid_arguments');
 });
 
 test('an optional value is only ever attached; the next word stays an operand', () => {
@@ -135,14 +138,41 @@ test('`--` ends the options: what follows is an operand, still checked as one; a
   assert.equal(r('tsc -- ../workspace-evil/a.ts'), 'path_outside_workspace');
   assert.equal(r('ruff check -'), 'accepted');
   assert.equal(r('mocha -'), 'accepted');
+  // `--` itself is no operand, nor are the options before it: an option's value may be what no operand may be.
+  assert.equal(r('pwd --'), 'accepted');
+  assert.equal(r('pwd -'), 'invalid_arguments');
+  assert.equal(r('pytest -k ../x -- tests'), 'accepted');
+  assert.equal(r('pytest -k ../x -- ../y'), 'path_outside_workspace');
 });
 
-test('a bare count (-20) is only read where the program takes one', () => {
+test('a long option a program does not have is refused, also for a program with no long options at all', () => {
+  assert.equal(r('pwd --help'), 'flag_not_allowed');
+  assert.equal(r('pytest --help'), 'flag_not_allowed');
+  // An optional value does not hide the option: sed --in-place still writes the files it names.
+  assert.equal(r('sed --in-place=.bak s/a/b/ notes.txt'), 'accepted');
+  assert.equal(r('sed --in-place s/a/b/ .git/config'), 'path_invalid');
+  assert.equal(r('sed s/a/b/ .git/config'), 'accepted');
+});
+
+test('a bare count (-20) is only read where the program takes one, and is only a dash and digits', () => {
   assert.equal(r('head -20 README.md'), 'accepted');
+  assert.equal(r('head -x-5 README.md'), 'flag_not_allowed');
   assert.equal(r('tail -5 log.txt'), 'accepted');
   assert.equal(r('head -2x README.md'), 'flag_not_allowed');
   assert.equal(r('tsc -20'), 'flag_not_allowed');
   assert.equal(r('pytest -5 tests'), 'flag_not_allowed');
+});
+
+test('a program without consequences of its own reports none, and runs no repository code', () => {
+  for (const c of ['sed -n 1p a.txt', 'head -5 a.txt', 'ruff check']) {
+    const v = guard.check(c, { programs: tools });
+    assert.ok(v.ok, c);
+    assert.deepEqual(v.command.consequences, [], c);
+    assert.equal(v.command.runsRepositoryCode, false, c);
+  }
+  // Called without the registry's name check first, a program no table knows is still refused.
+  assert.equal((checkProgram('terraform', ['apply']) as { reason: string }).reason, 'program_not_allowed');
+  assert.match((checkProgram('terraform', []) as { detail: string }).detail, /^terraform is not a program the guard knows$/);
 });
 
 test('operands are checked as what the program does with them: read, written, or none at all', () => {
@@ -152,5 +182,6 @@ test('operands are checked as what the program does with them: read, written, or
   assert.equal(r('mkdir .'), 'path_invalid');
   assert.equal(r('pwd'), 'accepted');
   assert.equal(r('pwd src'), 'invalid_arguments');
+  assert.match((guard.check('pwd src', { programs: tools }) as { detail: string }).detail, /^pwd takes no operands$/);
   assert.equal(r('head -n 5 .git/config'), 'accepted');
 });

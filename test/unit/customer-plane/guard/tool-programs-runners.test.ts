@@ -34,9 +34,10 @@ test('npm runs the repository scripts under every alias, with the options an age
     accepted(`npm run build ${opt}`, runs);
   for (const opt of ['-w api', '-wapi', '--workspace api', '--workspace=api', '--loglevel warn', '--loglevel=silent'])
     accepted(`npm test ${opt}`, runs);
-  refused('npm test --workspace', 'invalid_arguments');
-  refused('npm test --workspace=', 'invalid_arguments');
-  refused('npm test -w', 'invalid_arguments');
+  for (const opt of ['--workspace', '-w', '--loglevel', '--depth', '--omit'])
+    refused(`npm test ${opt}`, 'invalid_arguments', /needs a value/);
+  for (const opt of ['--workspace=', "-w ''", '--loglevel=', '--depth=', '--omit='])
+    refused(`npm test ${opt}`, 'invalid_arguments', /needs a value/);
   // What follows `--` belongs to the script, whatever it looks like.
   accepted('npm run build -- --prefix=/tmp ../x', runs);
   // A script name is a plain word, for every alias of run.
