@@ -9,7 +9,8 @@ import { checkOperands, checkWithSpec, firstBad, type OptionSpec, parseOptions }
  */
 const NPM_GLOBAL: OptionSpec = {
   flags: 's',
-  short: { w: 'value' },
+  // A workspace is named or given as a folder, which stays in the workspace.
+  short: { w: 'path' },
   long: {
     '--silent': 'flag',
     '--if-present': 'flag',
@@ -20,7 +21,7 @@ const NPM_GLOBAL: OptionSpec = {
     '--offline': 'flag',
     '--ignore-scripts': 'flag',
     '--workspaces': 'flag',
-    '--workspace': 'value',
+    '--workspace': 'path',
     '--include-workspace-root': 'flag',
     '--loglevel': 'value',
     '--depth': 'value',
@@ -173,9 +174,9 @@ export function checkPytest(program: string, args: readonly string[]): Allowed |
   for (const [name, value] of parsed.all) {
     if (name === '-p' && (typeof value !== 'string' || !/^no:[A-Za-z0-9_.-]+$/.test(value)))
       return refuse('flag_not_allowed', `${program} -p may only disable a plugin (-p no:NAME)`);
-    // `--cov-report TYPE:DEST` writes the report to DEST (`term-missing:skip-covered` names no file but passes too).
-    const colon = typeof value === 'string' ? value.indexOf(':') : -1;
-    const bad = name === '--cov-report' && colon !== -1 ? checkWorkspacePath((value as string).slice(colon + 1), 'write') : undefined;
+    // `--cov-report TYPE:DEST` writes the report to DEST; a bare TYPE, or `term-missing:skip-covered`, is a plain word that passes.
+    const bad =
+      name === '--cov-report' ? checkWorkspacePath((value as string).slice((value as string).indexOf(':') + 1), 'write') : undefined;
     if (bad) return bad;
   }
   return checkOperands(program, parsed, pytestSpec.operands) ?? { consequences: [], runsRepositoryCode: true };
