@@ -224,7 +224,7 @@ test('ruff only checks: its other subcommands are refused, and its version stand
     '--version check',
   ])
     refused(`ruff ${sub}`, 'subcommand_not_allowed', /only ruff check/);
-  refused('ruff', 'subcommand_not_allowed');
+  refused('ruff', 'subcommand_not_allowed', /^ruff\s+is not allowed \(only ruff check\)$/);
   refused('ruff version --output-format json', 'subcommand_not_allowed');
   refused('ruff check /etc', 'path_outside_workspace');
   refused('ruff check ../workspace-evil', 'path_outside_workspace');
@@ -270,6 +270,8 @@ test('pytest -p only disables a plugin; loading one by name would import any mod
     for (const bad of ['myplugin', 'no:', 'no:a/b', "'no:x y'", 'xno:x', "'no:x;y'"])
       refused(`${p} -p ${bad} tests`, 'flag_not_allowed', /-p may only disable a plugin/);
     refused(`${p} -p no:cacheprovider -p evil tests`, 'flag_not_allowed');
+    refused(`${p} -p '' tests`, 'invalid_arguments');
+    refused(`${p} tests -p`, 'invalid_arguments');
   }
 });
 

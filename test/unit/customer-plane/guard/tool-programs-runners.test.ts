@@ -36,8 +36,11 @@ test('npm runs the repository scripts under every alias, with the options an age
     accepted(`npm test ${opt}`, runs);
   for (const opt of ['--workspace', '-w', '--loglevel', '--depth', '--omit'])
     refused(`npm test ${opt}`, 'invalid_arguments', /needs a value/);
-  for (const opt of ['--workspace=', "-w ''", '--loglevel=', '--depth=', '--omit='])
-    refused(`npm test ${opt}`, 'invalid_arguments', /needs a value/);
+  for (const opt of ['--loglevel=', '--depth=', '--omit=']) refused(`npm test ${opt}`, 'invalid_arguments', /needs a value/);
+  for (const opt of ['--workspace=', "-w ''"]) refused(`npm test ${opt}`, 'path_invalid');
+  for (const opt of ['-w ../other', '--workspace=/tmp/pkg', '-w ../workspace-evil']) refused(`npm test ${opt}`, 'path_outside_workspace');
+  // The script's arguments are the script's business: npm test passes them on unchecked.
+  accepted("npm test 'test/a b.test.ts'", runs);
   // What follows `--` belongs to the script, whatever it looks like.
   accepted('npm run build -- --prefix=/tmp ../x', runs);
   // A script name is a plain word, for every alias of run.
@@ -81,6 +84,8 @@ test('npm install, pack and publish take no folder or tarball from outside the w
     // `--` ends npm's options; the words after it are still packages.
     refused(`npm ${sub} -- /tmp/pkg`, 'path_outside_workspace');
     refused(`npm ${sub} -- file:../x`, 'path_outside_workspace');
+    refused(`npm ${sub} lodash ../x`, 'path_outside_workspace');
+    refused(`npm ${sub} a@../x`, 'path_outside_workspace');
   }
   accepted('npm install file:vendor/pkg', { consequences: ['network'], runsCode: true });
   accepted('npm install lodash@~4.17.0', { consequences: ['network'], runsCode: true });
@@ -120,6 +125,8 @@ test('npm subcommands that run any package, change global state or publish under
   ])
     refused(`npm ${c}`, 'subcommand_not_allowed');
   refused('npm', 'invalid_arguments', /npm needs a command/);
+  refused('npm link', 'subcommand_not_allowed', /^npm link is not allowed$/);
+  refused('npm install -g', 'flag_not_allowed', /^npm -g is not allowed$/);
   refused('npm -s', 'invalid_arguments');
   refused('npm -- exec x', 'invalid_arguments');
   for (const opt of [
@@ -160,6 +167,8 @@ test('node runs a workspace script or the test runner; its version and syntax ch
   refused('node --test --test-reporter=/tmp/r.mjs', 'path_outside_workspace');
   refused('node --test --test-reporter ../workspace-evil/r.mjs', 'path_outside_workspace');
   refused('node --test ../other/a.test.ts', 'path_outside_workspace');
+  // A name pattern may be written /regex/flags: it is no path.
+  accepted('node --test --test-name-pattern=/login/i', runs);
   refused('node --test test/a.test.ts /etc/x.js', 'path_outside_workspace');
   refused('node /tmp/x.js', 'path_outside_workspace');
   refused('node ../workspace-evil/x.js', 'path_outside_workspace');
@@ -202,6 +211,7 @@ test('node refuses inline code, stdin, preloaded modules, the inspector and opti
     '--version app.js',
   ])
     refused(`node ${c}`, 'flag_not_allowed');
+  refused('node -e 1', 'flag_not_allowed', /^node -e is not allowed$/);
 });
 
 test('python runs a workspace script or a listed module, never inline code or stdin', () => {
@@ -233,6 +243,9 @@ test('python runs a workspace script or a listed module, never inline code or st
       refused(`${py} -m ${mod}`.trim(), 'flag_not_allowed', /python -m/);
   }
   accepted('python -B -m pytest tests', runs);
+  refused('python -c 1', 'flag_not_allowed', /^python -c is not allowed$/);
+  refused('python -m', 'flag_not_allowed', /^python -m\s+is not allowed$/);
+  refused('python3 -m pytest --pdb', 'flag_not_allowed', /^python -m pytest --pdb is not allowed$/);
   refused('python -m unittest -s /tmp', 'path_outside_workspace');
   refused('python -m unittest discover -s ../workspace-evil', 'path_outside_workspace');
   refused('python -m mypy /etc', 'path_outside_workspace');
