@@ -199,6 +199,7 @@ test('a refusal names the tool and the option, without the value', () => {
   refused('make -e test', 'flag_not_allowed', /^make -e is not allowed$/);
   refused('eslint --fix=true src', 'flag_not_allowed', /^eslint --fix takes no value$/);
   refused('ruff check --fix', 'flag_not_allowed', /^ruff check --fix is not allowed$/);
+  refused('pytest --pdb', 'flag_not_allowed', /^pytest --pdb is not allowed$/);
   refused('cargo build --target-dir=/tmp', 'flag_not_allowed', /^cargo build --target-dir is not allowed$/);
   refused('tsc --target', 'invalid_arguments', /^tsc --target needs a value$/);
   refused('jest -t', 'invalid_arguments', /^jest -t needs a value$/);
@@ -236,6 +237,8 @@ test('cargo runs only its build, test and lint subcommands; only test and bench 
   accepted('cargo test -- --nocapture');
   accepted('cargo run -- --port 80 /tmp/x');
   accepted('cargo build --release -p core');
+  refused('cargo', 'subcommand_not_allowed', /^cargo\s+is not allowed$/);
+  refused('cargo install ripgrep', 'subcommand_not_allowed', /^cargo install is not allowed$/);
   for (const sub of ['build', 'check', 'clippy', 'run', 'doc', 'fmt'])
     refused(`cargo ${sub} extra`, 'invalid_arguments', /takes no operands/);
   for (const sub of [

@@ -288,6 +288,9 @@ test('go builds, tests and runs the workspace packages; version and list run not
 
 test('go refuses packages outside the workspace, remote programs, and flags that run or read other things', () => {
   refused('go build /tmp/x', 'path_outside_workspace');
+  refused('go', 'subcommand_not_allowed', /^go\s+is not allowed$/);
+  refused('go generate ./...', 'subcommand_not_allowed', /^go generate is not allowed$/);
+  refused('go test -exec=sh ./...', 'flag_not_allowed', /^go -exec is not allowed$/);
   refused('go test ../workspace-evil/...', 'path_outside_workspace');
   // `--` before the package would skip the package's check.
   refused('go run -- /tmp/evil.go', 'invalid_arguments');
