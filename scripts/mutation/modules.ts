@@ -214,6 +214,12 @@ export const MODULES: MutationModule[] = [
       'customer-plane/guard/programs/toolchains.ts',
     ],
     command: tests(
+      // The hand-written spec of the tools' options and the registry first: fast, and each names a table entry.
+      'test/unit/customer-plane/guard/tool-programs-options.test.ts',
+      'test/unit/customer-plane/guard/tool-programs-refusals.test.ts',
+      'test/unit/customer-plane/guard/tool-programs-npm.test.ts',
+      'test/unit/customer-plane/guard/tool-programs-runners.test.ts',
+      'test/unit/customer-plane/guard/tool-programs-registry.test.ts',
       'test/unit/customer-plane/guard/guard.test.ts',
       'test/unit/customer-plane/guard/corpus.test.ts',
       'test/unit/customer-plane/guard/catalog-commands.test.ts',

@@ -9,7 +9,8 @@ import { checkOperands, checkWithSpec, firstBad, type OptionSpec, parseOptions }
  */
 const NPM_GLOBAL: OptionSpec = {
   flags: 's',
-  short: { w: 'value' },
+  // A workspace is named or given as a folder, which stays in the workspace.
+  short: { w: 'path' },
   long: {
     '--silent': 'flag',
     '--if-present': 'flag',
@@ -20,7 +21,7 @@ const NPM_GLOBAL: OptionSpec = {
     '--offline': 'flag',
     '--ignore-scripts': 'flag',
     '--workspaces': 'flag',
-    '--workspace': 'value',
+    '--workspace': 'path',
     '--include-workspace-root': 'flag',
     '--loglevel': 'value',
     '--depth': 'value',
@@ -40,9 +41,27 @@ const NPM_READ = new Set(['ls', 'list', 'll', 'la']);
 const NPM_WRAPPERS = new Set(['exec', 'x', 'explore']);
 const SCRIPT_NAME = /^[A-Za-z0-9:._-]+$/;
 
+/**
+ * The folders and tarballs npm install, pack and publish are given (`../x`, `file:/x`, `name@../x`,
+ * `~/x`) stay in the workspace; a registry name or version (`lodash`, `@scope/pkg@^1`) is no path.
+ */
+function packagesOutside(specs: readonly string[]): Refusal | undefined {
+  for (const spec of specs) {
+    const file = spec.indexOf('file:');
+    const at = spec.indexOf('@', 1);
+    const path = file !== -1 ? spec.slice(file + 5) : at !== -1 ? spec.slice(at + 1) : spec;
+    if (path.startsWith('~/')) return refuse('path_outside_workspace', `npm package ${spec} is in the home folder`);
+    const bad = checkWorkspacePath(path, 'read');
+    if (bad) return bad;
+  }
+  return undefined;
+}
+
 export function checkNpm(args: readonly string[]): Allowed | Refusal {
   const dashDash = args.indexOf('--');
   const before = dashDash === -1 ? args : args.slice(0, dashDash);
+  // After `--` come a script's own arguments, or more packages for install, pack and publish.
+  const after = dashDash === -1 ? [] : args.slice(dashDash + 1);
   const parsed = parseOptions(before, NPM_GLOBAL, 'npm');
   if (isRefusal(parsed)) return parsed;
   const [sub, ...rest] = parsed.operands;
@@ -58,10 +77,10 @@ export function checkNpm(args: readonly string[]): Allowed | Refusal {
     return rest.length === 0
       ? { consequences: [], runsRepositoryCode: false }
       : refuse('invalid_arguments', `npm ${sub} takes no packages here`);
-  if (NPM_INSTALL.has(sub)) return firstBad(rest, 'read') ?? { consequences: ['network'], runsRepositoryCode: true };
+  if (NPM_INSTALL.has(sub)) return packagesOutside([...rest, ...after]) ?? { consequences: ['network'], runsRepositoryCode: true };
   if (NPM_NETWORK.has(sub)) return { consequences: ['network'], runsRepositoryCode: false };
-  if (sub === 'pack') return { consequences: [], runsRepositoryCode: true };
-  if (sub === 'publish') return { consequences: ['deploy', 'network'], runsRepositoryCode: true };
+  if (sub === 'pack') return packagesOutside([...rest, ...after]) ?? { consequences: [], runsRepositoryCode: true };
+  if (sub === 'publish') return packagesOutside([...rest, ...after]) ?? { consequences: ['deploy', 'network'], runsRepositoryCode: true };
   return refuse('subcommand_not_allowed', `npm ${sub} is not allowed`);
 }
 
@@ -96,7 +115,11 @@ export function checkNode(args: readonly string[]): Allowed | Refusal {
       continue;
     }
     if (NODE_VALUES.has(name)) {
-      if (!a.includes('=')) i++;
+      const value = a.includes('=') ? a.slice(a.indexOf('=') + 1) : args[++i];
+      if (value === undefined) return refuse('invalid_arguments', `node ${name} needs a value`);
+      // A reporter is a built-in name or a module node loads from a path.
+      const bad = name === '--test-reporter' ? checkWorkspacePath(value, 'read') : undefined;
+      if (bad) return bad;
       continue;
     }
     return refuse('flag_not_allowed', `node ${name} is not allowed`);
@@ -111,7 +134,7 @@ export function checkNode(args: readonly string[]): Allowed | Refusal {
 /** pytest's options, also checked after `python -m pytest`. */
 export const pytestSpec: OptionSpec = {
   ...{
-    flags: 'qvxslS',
+    flags: 'qvxsl',
     // -p loads a plugin module by name; only its `no:NAME` form (disable a plugin) passes checkPytest.
     short: { k: 'value', m: 'value', n: 'value', r: 'value', W: 'value', p: 'value' },
     long: {
@@ -151,6 +174,10 @@ export function checkPytest(program: string, args: readonly string[]): Allowed |
   for (const [name, value] of parsed.all) {
     if (name === '-p' && (typeof value !== 'string' || !/^no:[A-Za-z0-9_.-]+$/.test(value)))
       return refuse('flag_not_allowed', `${program} -p may only disable a plugin (-p no:NAME)`);
+    // `--cov-report TYPE:DEST` writes the report to DEST; a bare TYPE, or `term-missing:skip-covered`, is a plain word that passes.
+    const bad =
+      name === '--cov-report' ? checkWorkspacePath((value as string).slice((value as string).indexOf(':') + 1), 'write') : undefined;
+    if (bad) return bad;
   }
   return checkOperands(program, parsed, pytestSpec.operands) ?? { consequences: [], runsRepositoryCode: true };
 }

@@ -29,12 +29,18 @@ const GO_VALUES = new Set(['-run', '-count', '-timeout', '-bench', '-benchtime',
 function checkGo(args: readonly string[]): Allowed | Refusal {
   const [sub, ...rest] = args;
   if (sub === undefined || !GO_SUBS.has(sub)) return refuse('subcommand_not_allowed', `go ${sub ?? ''} is not allowed`);
+  let afterPackage = false;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i]!;
-    if (a === '--') return { consequences: [], runsRepositoryCode: true };
+    // After a package, `--` starts the program's own arguments; before one it would skip the package's check.
+    if (a === '--')
+      return afterPackage ? { consequences: [], runsRepositoryCode: true } : refuse('invalid_arguments', `go ${sub} -- before a package`);
     if (!a.startsWith('-')) {
+      // `go run tool@latest` downloads and runs a program from outside the repository, as npx would.
+      if (a.includes('@')) return refuse('shell_wrapper', `go ${sub} ${a} runs a program from outside the repository`);
       const bad = checkWorkspacePath(a, 'read');
       if (bad) return bad;
+      afterPackage = true;
       continue;
     }
     const name = a.includes('=') ? a.slice(0, a.indexOf('=')) : a;
@@ -55,7 +61,7 @@ function checkGo(args: readonly string[]): Allowed | Refusal {
 
 const CARGO_SUBS = new Set(['test', 'build', 'check', 'clippy', 'fmt', 'run', 'doc', 'bench']);
 const CARGO: OptionSpec = {
-  flags: 'qvp',
+  flags: 'qv',
   short: { p: 'value', F: 'value', j: 'value' },
   long: {
     '--release': 'flag',
@@ -139,12 +145,13 @@ export const toolchainSpecs: Record<string, OptionSpec> = {
     operands: 'paths',
   }),
   eslint: repoCode({
-    short: { c: 'path', f: 'value', o: 'output' },
+    // A formatter (-f) is a built-in name or a module eslint loads from a path: a path stays in the workspace.
+    short: { c: 'path', f: 'path', o: 'output' },
     long: {
       '--fix': 'flag',
       '--fix-dry-run': 'flag',
       '--ext': 'value',
-      '--format': 'value',
+      '--format': 'path',
       '--max-warnings': 'value',
       '--quiet': 'flag',
       '--cache': 'flag',
@@ -198,7 +205,8 @@ export const toolchainSpecs: Record<string, OptionSpec> = {
     short: { t: 'value' },
     long: {
       '--run': 'flag',
-      '--reporter': 'value',
+      // Like mocha's, a reporter is a name or a module loaded from a path.
+      '--reporter': 'path',
       '--coverage': 'flag',
       '--silent': 'flag',
       '--passWithNoTests': 'flag',
@@ -209,9 +217,9 @@ export const toolchainSpecs: Record<string, OptionSpec> = {
   }),
   mocha: repoCode({
     flags: 'b',
-    short: { R: 'value', g: 'value', t: 'value' },
+    short: { R: 'path', g: 'value', t: 'value' },
     long: {
-      '--reporter': 'value',
+      '--reporter': 'path',
       '--grep': 'value',
       '--recursive': 'flag',
       '--timeout': 'value',
