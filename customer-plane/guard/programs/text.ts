@@ -220,9 +220,11 @@ export const textPrograms: Record<string, OptionSpec> = {
     },
     operands: patternThenPaths(['-e', '--regexp', '--files']),
   },
-  sha256sum: { flags: 'bctwz', long: { '--check': 'flag', '--quiet': 'flag', '--status': 'flag' }, operands: 'paths' },
-  sha1sum: { flags: 'bctwz', long: { '--check': 'flag', '--quiet': 'flag' }, operands: 'paths' },
-  md5sum: { flags: 'bctwz', long: { '--check': 'flag', '--quiet': 'flag' }, operands: 'paths' },
+  // No -c/--check: it reads the files a list names, which the guard never sees (one outside the
+  // workspace would answer whether its content has a guessed hash).
+  sha256sum: { flags: 'btwz', operands: 'paths' },
+  sha1sum: { flags: 'btwz', operands: 'paths' },
+  md5sum: { flags: 'btwz', operands: 'paths' },
   tac: { flags: 'br', short: { s: 'value' }, operands: 'paths' },
   rev: { operands: 'paths' },
   paste: { flags: 'sz', short: { d: 'value' }, long: { '--delimiters': 'value', '--serial': 'flag' }, operands: 'paths' },

@@ -130,6 +130,10 @@ test('options that run programs, write files, read a list of names or wait forev
       '--seq',
     ],
     'tee out.txt': ['-p', '--output-error=exit'],
+    // -c reads the files a list names: sums.txt may name one outside the workspace.
+    'sha256sum sums.txt': ['-c', '--check', '--status', '--quiet'],
+    'sha1sum sums.txt': ['-c', '--check', '--quiet'],
+    'md5sum sums.txt': ['-c', '--check', '--quiet'],
   };
   for (const [command, options] of Object.entries(unsafe)) {
     const [program, ...rest] = command.split(' ');
