@@ -61,6 +61,18 @@ async function setup(
   return { egress, sent: outbox.sent, open, key, logs: () => logs };
 }
 
+/**
+ * A send is signed and published asynchronously; on a loaded machine that takes longer than any fixed
+ * sleep. The timer here is an hour, so only the behaviour under test can make `cond` true.
+ */
+async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
+    await sleep(5);
+  }
+}
+
 const usage = (requests: number) => ({
   eventId: newUlid(),
   day: '2026-01-02',
@@ -113,8 +125,7 @@ test('a full batch is sent at once, without waiting for the timer; larger backlo
   await sleep(20);
   assert.equal(sent.length, 0, 'two of three: not yet');
   egress.emit('usage', usage(3));
-  await sleep(20);
-  assert.equal(sent.length, 1, 'the third event fills the batch');
+  await until('the third event fills the batch', () => sent.length === 1);
   assert.deepEqual((await open(sent[0])).events.length, 3);
   for (let i = 4; i <= 10; i++) egress.emit('usage', usage(i));
   await egress.flush();
@@ -129,8 +140,7 @@ test('the batch size defaults to 500 and never exceeds what the control plane ac
   await sleep(20);
   assert.equal(small.sent.length, 0);
   small.egress.emit('usage', usage(499));
-  await sleep(50);
-  assert.equal(small.sent.length, 1);
+  await until('the 500th event fills the batch', () => small.sent.length === 1);
   assert.equal((await small.open(small.sent[0])).events.length, 500);
 
   const big = await setup(t, { maxBatch: 5000 });
@@ -143,8 +153,7 @@ test('the batch size defaults to 500 and never exceeds what the control plane ac
 test('pending events leave on the timer, and close() sends what is left and stops the timer', async (t) => {
   const { egress, sent } = await setup(t, { flushIntervalMs: 25 });
   egress.emit('usage', usage(1));
-  await sleep(150);
-  assert.equal(sent.length, 1, 'the timer flushed');
+  await until('the timer flushed', () => sent.length === 1);
   egress.emit('usage', usage(2));
   await egress.close();
   assert.equal(sent.length, 2, 'close flushed');
@@ -183,8 +192,7 @@ test('a failed write loses nothing: it is logged, the events stay pending, and t
   });
   egress.emit('usage', usage(1));
   egress.emit('usage', usage(2)); // fills the batch: the automatic flush fails
-  await sleep(30);
-  assert.match(logs(), /egress flush failed/);
+  await until('the failed flush is logged', () => /egress flush failed/.test(logs()));
   assert.match(logs(), /outbox unavailable/);
   await assert.rejects(egress.flush(), /outbox unavailable/);
   assert.equal(attempts.length, 2, 'the flush retried the failed batch');
@@ -211,12 +219,10 @@ test('a timer flush that fails is logged, not thrown', async (t) => {
   let down = true;
   const { egress, sent, logs } = await setup(t, { flushIntervalMs: 20, fail: () => down });
   egress.emit('usage', usage(1));
-  await sleep(100);
-  assert.match(logs(), /egress flush failed/);
+  await until('the failed timer flush is logged', () => /egress flush failed/.test(logs()));
   assert.match(logs(), /outbox unavailable/, 'the log line carries the error');
   down = false;
-  await sleep(100);
-  assert.equal(sent.length, 1);
+  await until('the next timer flush sends it', () => sent.length === 1);
 });
 
 test('a rejection is counted by kind, field and rule and logged with those, never the value', async (t) => {
