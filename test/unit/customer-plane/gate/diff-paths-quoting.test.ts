@@ -71,6 +71,9 @@ test('a "diff --git" line names a file exactly when git reads one: a CR between 
     // A NUL ends a C string: git's quoted name stops being one, and its unquoted names stop matching.
     [`"a/x${NUL}" "b/x${NUL}"`, []],
     [`a/x b/x${NUL}y`, []],
+    [`a/x${NUL}y b/x${NUL}y`, []],
+    // git tries only the first space whose rest has a directory to strip: here the rest "/z b/x /z" has none.
+    ['a/x /z b/x /z', []],
     // The separator is the space after the name's own trailing slash.
     ['a/x/ b/x/', ['x/']],
   ];
