@@ -112,13 +112,14 @@ function gitHeaderName(text: string, from: number, end: number): string | undefi
     return same ? cString(np) : undefined;
   }
   // Both unquoted: the name is accepted only if it shows up twice, exactly the same, around a space or tab.
-  const lineEnd = name.indexOf('\n');
+  const lineEnd = cString(name).indexOf('\n'); // git's strchr: a NUL before the newline means no line
   if (lineEnd < 0) return undefined;
   for (let len = 0; len < lineEnd; len++) {
     if (name[len] !== ' ' && name[len] !== '\t') continue;
     const second = skipTreePrefix(name.slice(len + 1, lineEnd));
-    if (second !== undefined && second.length === len && cString(second) === cString(name.slice(0, len))) {
-      return cString(name.slice(0, len));
+    if (second === undefined) return undefined; // git gives up at the first separator whose rest has no directory to strip
+    if (second === name.slice(0, len)) {
+      return second;
     }
   }
   return undefined;

@@ -142,6 +142,7 @@ export const MODULES: MutationModule[] = [
     mutate: ['customer-plane/gate/**/*.ts'],
     command: tests(
       'test/unit/customer-plane/gate/diff-paths.test.ts',
+      'test/unit/customer-plane/gate/diff-paths-quoting.test.ts',
       'test/unit/customer-plane/gate/preview.test.ts',
       'test/unit/customer-plane/gate/policy.test.ts',
       'test/unit/customer-plane/gate/gate-messages.test.ts',
