@@ -144,7 +144,9 @@ test('SIGTERM while the control plane is still starting stops the embedded hub i
   });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // The moment the hub process runs, the control plane is still connecting to it.
   const deadline = Date.now() + 30_000;
@@ -153,7 +155,7 @@ test('SIGTERM while the control plane is still starting stops the embedded hub i
     await sleep(5);
   }
   child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await exited, 0, `a stop during start-up exits 0; it printed: ${stderr}`);
   assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up, and the start did not announce readiness');
   assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
 });
@@ -175,7 +177,9 @@ test('SIGTERM while the control plane is still starting its embedded Postgres (n
   });
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
+  let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // The moment the postgres server process runs, the control plane is still waiting for it to accept.
   const deadline = Date.now() + 60_000;
@@ -184,7 +188,7 @@ test('SIGTERM while the control plane is still starting its embedded Postgres (n
     await sleep(5);
   }
   child.kill('SIGTERM');
-  assert.equal(await exited, 0);
+  assert.equal(await exited, 0, `a stop during start-up exits 0; it printed: ${stderr}`);
   assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up');
   for (let i = 0; i < 50 && pidsWithArgument(dataDir).length; i++) await sleep(100);
   assert.deepEqual(pidsWithArgument(dataDir), [], 'the Postgres server was stopped');
