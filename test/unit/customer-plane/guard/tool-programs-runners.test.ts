@@ -175,7 +175,7 @@ test('go refuses packages outside the workspace, remote programs, and flags that
   refused('go test -exec=sh ./...', 'flag_not_allowed', /^go -exec is not allowed$/);
   refused('go test ../workspace-evil/...', 'path_outside_workspace');
   // `--` before the package would skip the package's check.
-  refused('go run -- /tmp/evil.go', 'invalid_arguments');
+  refused('go run -- /tmp/evil.go', 'invalid_arguments', /go run -- before a package/);
   refused('go test -v -- ./...', 'invalid_arguments');
   for (const c of ['run golang.org/x/tools/cmd/stringer@latest', 'run ./cmd@v1', 'build example.com/x@v1.2.3'])
     refused(`go ${c}`, 'shell_wrapper', /outside the repository/);
