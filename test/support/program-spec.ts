@@ -8,20 +8,36 @@ import { codingAgentPolicy } from './command-corpus.ts';
  * changes an entry fails the spec.
  */
 const guard = await createCommandGuard();
-export const check = (command: string) => guard.check(command, codingAgentPolicy);
 const words = (s: string) => s.split(' ').filter((w) => w !== '');
 
-export function accepted(command: string, consequences: string[] = []) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, consequences, command);
-  assert.equal(v.command.runsRepositoryCode, false, command);
+/**
+ * The verdicts of the guard for an agent allowed exactly `programs` (written out by hand in a spec, so a
+ * program missing from the guard's registry is refused whatever the list says).
+ */
+export function verdictsFor(programs: readonly string[]) {
+  const check = (command: string) => guard.check(command, { programs: [...programs] });
+  return {
+    check,
+    /** Accepted with the consequences the gate will ask about and whether it runs repository code. */
+    accepted(command: string, verdict: { consequences?: string[]; runsCode: boolean }) {
+      const v = check(command);
+      assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
+      assert.deepEqual(v.command.consequences, verdict.consequences ?? [], command);
+      assert.equal(v.command.runsRepositoryCode, verdict.runsCode, command);
+    },
+    refused(command: string, reason: string, detail?: RegExp) {
+      const v = check(command);
+      assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
+      if (detail && !v.ok) assert.match(v.detail, detail, command);
+    },
+  };
 }
 
-export function refused(command: string, reason: string, detail?: RegExp) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-  if (detail && !v.ok) assert.match(v.detail, detail, command);
+const codingAgent = verdictsFor(codingAgentPolicy.programs);
+export const check = codingAgent.check;
+export const refused = codingAgent.refused;
+export function accepted(command: string, consequences: string[] = []) {
+  codingAgent.accepted(command, { consequences, runsCode: false });
 }
 
 export type Rule = {

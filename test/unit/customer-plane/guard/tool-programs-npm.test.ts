@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
+import { verdictsFor } from '../../../support/program-spec.ts';
 
 /**
  * npm, whose rule is code rather than a table: the scripts, installs and listings an agent runs every day
@@ -8,19 +7,7 @@ import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
  * binary, a folder or tarball outside the workspace, or options that swap npm's shell, prefix or config
  * are refused. Written by hand from npm's documentation (`npm help`), never from the guard's tables.
  */
-const guard = await createCommandGuard();
-const check = (command: string) => guard.check(command, { programs: ['npm'] });
-function accepted(command: string, verdict: { consequences?: string[]; runsCode: boolean }) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, verdict.consequences ?? [], command);
-  assert.equal(v.command.runsRepositoryCode, verdict.runsCode, command);
-}
-function refused(command: string, reason: string, detail?: RegExp) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-  if (detail && !v.ok) assert.match(v.detail, detail, command);
-}
+const { accepted, refused } = verdictsFor(['npm']);
 const runs = { runsCode: true };
 const reads = { runsCode: false };
 const network = { consequences: ['network'], runsCode: false };

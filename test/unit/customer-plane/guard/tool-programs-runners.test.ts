@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
+import { verdictsFor } from '../../../support/program-spec.ts';
 
 /**
  * node, python and go, whose rules are code rather than a table (npm has its own file): what an agent runs
@@ -9,19 +8,7 @@ import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
  * program — is refused. Written by hand from each tool's documentation (`node --help`, `python3 --help`,
  * `go help`), never from the guard's tables.
  */
-const guard = await createCommandGuard();
-const check = (command: string) => guard.check(command, { programs: ['npm', 'node', 'python', 'python3', 'go', 'cat', 'echo'] });
-function accepted(command: string, verdict: { consequences?: string[]; runsCode: boolean }) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, verdict.consequences ?? [], command);
-  assert.equal(v.command.runsRepositoryCode, verdict.runsCode, command);
-}
-function refused(command: string, reason: string, detail?: RegExp) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-  if (detail && !v.ok) assert.match(v.detail, detail, command);
-}
+const { accepted, refused } = verdictsFor(['npm', 'node', 'python', 'python3', 'go', 'cat', 'echo']);
 const runs = { runsCode: true };
 const reads = { runsCode: false };
 
