@@ -62,6 +62,27 @@ test('Security groups: the hub rule refuses a hub_url whose port the rule would 
   assert.match(String(pre.error_message), /hub_url .*hub_leafnode_port/);
 });
 
+/** The RE2 pattern inside `can(regex("<pattern>", <variable>))`, as a JavaScript RegExp (the two agree on this syntax). */
+function regexOf(condition: string, variable: string): RegExp {
+  const m = /^\$\{can\(regex\(("(?:[^"\\]|\\.)*"), (var\.[a-z_]+)\)\)\}$/.exec(condition);
+  assert.ok(m, `a single can(regex(...)) check: ${condition}`);
+  assert.equal(m[2], variable);
+  return new RegExp(JSON.parse(m[1]) as string);
+}
+
+test('Security groups: the console rule refuses a VPC outside the private ranges the plane binds its console to', () => {
+  const rule = tf.resource.aws_vpc_security_group_ingress_rule.ingress_console_from_private_networks;
+  const pre = block(block(rule.lifecycle).precondition);
+  const privateVpc = regexOf(String(pre.condition), 'var.vpc_cidr');
+  for (const vpc of ['10.42.0.0/16', '10.0.0.0/8', '172.16.0.0/12', '172.31.0.0/16', '192.168.0.0/16', '192.168.7.0/24']) {
+    assert.ok(privateVpc.test(vpc), `${vpc} is private`);
+  }
+  for (const vpc of ['100.64.0.0/16', '11.0.0.0/16', '172.32.0.0/16', '172.15.0.0/16', '192.169.0.0/16', '10.0.0.0/7', '0.0.0.0/0']) {
+    assert.ok(!privateVpc.test(vpc), `${vpc} is not private`);
+  }
+  assert.match(String(pre.error_message), /console_allowed_cidrs needs vpc_cidr inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16/);
+});
+
 test('Security groups: five groups, all in the stack VPC and named after the stack', () => {
   const groups = Object.fromEntries(resources(tf, 'aws_security_group'));
   assert.deepEqual(Object.keys(groups).sort(), ['sg_db', 'sg_efs', 'sg_endpoints', 'sg_otel', 'sg_runner']);
