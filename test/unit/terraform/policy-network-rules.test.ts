@@ -80,7 +80,10 @@ test('Security groups: the console rule refuses a VPC outside the private ranges
   for (const vpc of ['100.64.0.0/16', '11.0.0.0/16', '172.32.0.0/16', '172.15.0.0/16', '192.169.0.0/16', '10.0.0.0/7', '0.0.0.0/0']) {
     assert.ok(!privateVpc.test(vpc), `${vpc} is not private`);
   }
-  assert.match(String(pre.error_message), /console_allowed_cidrs needs vpc_cidr inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16/);
+  assert.match(
+    String(pre.error_message),
+    /console_allowed_cidrs needs vpc_cidr inside 10\.0\.0\.0\/8, 172\.16\.0\.0\/12 or 192\.168\.0\.0\/16/,
+  );
 });
 
 test('Security groups: five groups, all in the stack VPC and named after the stack', () => {
