@@ -1,32 +1,12 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
-import { codingAgentPolicy } from '../../../support/command-corpus.ts';
+import { proveOptions, type Rule } from '../../../support/program-spec.ts';
 
 /**
- * The git options an agent relies on, and the ones that must stay refused, written out by hand from
- * git's documentation — never read from the guard's tables, so a table that loses or gains an entry
- * fails here. Each allowed option is tried in a realistic command and as the command's last word, so
- * an option that wrongly started to want a value (or lost one) shows.
+ * The git options an agent relies on, written out by hand from git's documentation — never read from the
+ * guard's tables, so a table that loses or gains an entry fails here. Each allowed option is tried before
+ * the operands and as the command's last word, so an option that wrongly started to want a value (or
+ * lost one) shows. git-refusals.test.ts has the ones that must stay refused.
  */
-const guard = await createCommandGuard();
-const check = (command: string) => guard.check(command, codingAgentPolicy);
-const words = (s: string) => s.split(' ').filter((w) => w !== '');
-
-type Rule = {
-  /** Words before the option: a revision, a path or an action the subcommand is normally given. */
-  at: string;
-  /** Options without a value, each tried alone at the end of the command. */
-  flags: string;
-  /** Options that need a value, with a realistic one; an empty value is refused. */
-  values?: Array<[string, string]>;
-  /** Options whose value is optional (attached only): tried bare at the end and with the value. */
-  optional?: Array<[string, string]>;
-  /** Options that name a file git reads: it must be inside the workspace. */
-  reads?: string[];
-  consequences?: string[];
-};
-
 const diffFlags =
   '--numstat --shortstat --name-only --name-status --summary --raw --patch --no-patch --no-color --ignore-all-space ' +
   '--ignore-space-change --ignore-blank-lines --no-renames --minimal --histogram --patience --no-prefix --full-index ' +
@@ -172,7 +152,7 @@ const ALLOWED: Record<string, Rule> = {
       ['--max-depth', '2'],
     ],
     optional: [['--color', 'always']],
-    reads: ['-f'],
+    reads: [['-f', 'notes/msg.txt']],
   },
   branch: {
     at: '',
@@ -212,7 +192,10 @@ const ALLOWED: Record<string, Rule> = {
       ['--date', 'now'],
       ['--fixup', 'HEAD'],
     ],
-    reads: ['-F', '--file'],
+    reads: [
+      ['-F', 'notes/msg.txt'],
+      ['--file', 'notes/msg.txt'],
+    ],
   },
   checkout: {
     at: 'main',
@@ -241,8 +224,8 @@ const ALLOWED: Record<string, Rule> = {
     ],
   },
   reset: { at: 'HEAD~1', flags: '-q --soft --mixed --quiet' },
-  stash: {
-    at: 'push',
+  'stash push': {
+    at: '',
     flags: '-u -q -k -p --include-untracked --keep-index --quiet --index --stat',
     values: [
       ['-m', 'wip'],
@@ -286,42 +269,7 @@ const ALLOWED: Record<string, Rule> = {
   pull: { at: 'origin main', flags: '-q -v --ff-only --no-rebase --quiet', optional: [['--rebase', 'true']], consequences: ['network'] },
 };
 
-function accepted(command: string, consequences: string[] = []) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, consequences, command);
-  assert.equal(v.command.runsRepositoryCode, false, command);
-}
-function refused(command: string, reason: string) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-}
-
 for (const [sub, rule] of Object.entries(ALLOWED)) {
-  test(`git ${sub}: every option an agent relies on is accepted, with the consequences a person approves`, () => {
-    const cmd = (...rest: string[]) => ['git', sub, ...words(rule.at), ...rest].join(' ');
-    accepted(cmd(), rule.consequences);
-    for (const flag of words(rule.flags)) accepted(cmd(flag), rule.consequences);
-    for (const [opt, value] of rule.values ?? []) {
-      accepted(cmd(opt, value), rule.consequences);
-      if (opt.startsWith('--')) {
-        accepted(cmd(`${opt}=${value}`), rule.consequences);
-        refused(cmd(`${opt}=`), 'invalid_arguments');
-      } else {
-        accepted(cmd(`${opt}${value}`), rule.consequences);
-        refused(cmd(opt, "''"), 'invalid_arguments');
-      }
-      refused(cmd(opt), 'invalid_arguments');
-    }
-    for (const [opt, value] of rule.optional ?? []) {
-      accepted(cmd(opt), rule.consequences);
-      accepted(cmd(opt.startsWith('--') ? `${opt}=${value}` : `${opt}${value}`), rule.consequences);
-    }
-    for (const opt of rule.reads ?? []) {
-      accepted(cmd(opt, 'notes/msg.txt'), rule.consequences);
-      refused(cmd(opt, '/etc/passwd'), 'path_outside_workspace');
-      refused(cmd(opt, '../other/msg.txt'), 'path_outside_workspace');
-      refused(cmd(opt, '-'), 'invalid_arguments');
-    }
-  });
+  test(`git ${sub}: every option an agent relies on is accepted, with the consequences a person approves`, () =>
+    proveOptions(`git ${sub}`, rule));
 }

@@ -1,7 +1,5 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
-import { codingAgentPolicy } from '../../../support/command-corpus.ts';
+import { accepted, refused } from '../../../support/program-spec.ts';
 
 /**
  * The git options and subcommands that must stay refused, written out by hand from git's
@@ -9,19 +7,6 @@ import { codingAgentPolicy } from '../../../support/command-corpus.ts';
  * outside the index, read outside the workspace, sign, open an editor or an interactive mode, or point
  * git at another repository or configuration.
  */
-const guard = await createCommandGuard();
-const check = (command: string) => guard.check(command, codingAgentPolicy);
-function accepted(command: string, consequences: string[] = []) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, consequences, command);
-  assert.equal(v.command.runsRepositoryCode, false, command);
-}
-function refused(command: string, reason: string, detail?: RegExp) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-  if (detail && !v.ok) assert.match(v.detail, detail, command);
-}
 
 const UNSAFE: Record<string, string[]> = {
   // Another repository, work tree, configuration or program directory for the whole command.

@@ -1,38 +1,18 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
+import { type Rule, verdictsFor } from '../../../support/program-spec.ts';
 
 /**
  * The options of the test runners, build tools and linters an agent relies on, written out by hand from
  * each tool's documentation (`--help`, man pages) — never read from the guard's tables, so a table that
- * loses or gains an entry fails here. Each option is tried in a realistic command and as the command's
- * last word, so an option that wrongly started to want a value (or lost one) shows. The agent's list is
+ * loses or gains an entry fails here. Each option is tried before the operands and as the command's last
+ * word, so an option that wrongly started to want a value (or lost one) shows. The agent's list is
  * written out too: a program missing from the guard's registry is refused, whatever the list says.
  */
-const guard = await createCommandGuard();
 const TOOLS = ['make', 'tsc', 'eslint', 'prettier', 'jest', 'vitest', 'mocha', 'flake8', 'ruff', 'pytest', 'python', 'python3', 'cargo'];
-const check = (command: string) => guard.check(command, { programs: TOOLS });
-const words = (s: string) => s.split(' ').filter((w) => w !== '');
+const { proveOptions } = verdictsFor(TOOLS);
 
-type Rule = {
-  /** The program and the words before the option: a subcommand, a target, a path. */
-  at: string;
-  /** Options without a value, each tried alone at the end of the command. */
-  flags: string;
-  /** Options that need a value, with a realistic one; an empty or a missing value is refused. */
-  values?: Array<[string, string]>;
-  /** Options whose value is optional and attached only: tried bare at the end and with the value. */
-  optional?: Array<[string, string]>;
-  /** Options naming a file or folder the tool reads: it must be inside the workspace, and not stdin. */
-  reads?: Array<[string, string]>;
-  /** Options naming a file the tool writes: inside the workspace and never into `.git`. */
-  writes?: Array<[string, string]>;
-  /** Whether the command executes the repository's own code (the gate sandboxes it or asks a person). */
-  runsCode: boolean;
-};
-
-const pytest = (at: string): Rule => ({
-  at,
+const pytest: Rule = {
+  at: 'tests',
   flags:
     '-q -v -x -s -l --lf --ff --last-failed --failed-first --collect-only --co --no-header --disable-warnings --strict-markers ' +
     '--verbose --quiet --exitfirst',
@@ -52,7 +32,7 @@ const pytest = (at: string): Rule => ({
   reads: [['--ignore', 'tests/slow']],
   writes: [['--junitxml', 'reports/junit.xml']],
   runsCode: true,
-});
+};
 
 const cargoFlags =
   '-q -v --release --all --workspace --all-features --no-default-features --lib --bins --tests --all-targets --quiet --verbose ' +
@@ -66,11 +46,11 @@ const cargoValues: Array<[string, string]> = [
   ['--jobs', '2'],
   ['--message-format', 'json'],
 ];
-const cargo = (sub: string): Rule => ({ at: `cargo ${sub}`, flags: cargoFlags, values: cargoValues, runsCode: true });
+const cargo: Rule = { at: '', flags: cargoFlags, values: cargoValues, runsCode: true };
 
 const ALLOWED: Record<string, Rule> = {
   make: {
-    at: 'make test',
+    at: 'test',
     flags: '-k -n -s -B -i -q -w --keep-going --dry-run --silent --always-make --question',
     optional: [
       ['-j', '4'],
@@ -85,7 +65,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   tsc: {
-    at: 'tsc',
+    at: '',
     flags:
       '-b -v --noEmit --pretty --build --strict --skipLibCheck --listFiles --showConfig --incremental --noEmitOnError ' +
       '--declaration --emitDeclarationOnly --sourceMap --extendedDiagnostics --version',
@@ -104,7 +84,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   eslint: {
-    at: 'eslint src',
+    at: 'src',
     flags: '--fix --fix-dry-run --quiet --cache --no-eslintrc --no-ignore --report-unused-disable-directives --color --no-color',
     values: [
       ['--ext', '.ts'],
@@ -126,7 +106,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   prettier: {
-    at: 'prettier src',
+    at: 'src',
     flags: '-c -w -l --check --write --list-different',
     values: [['--log-level', 'warn']],
     reads: [
@@ -136,7 +116,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   jest: {
-    at: 'jest auth',
+    at: 'auth',
     flags:
       '-i -u -b --ci --coverage --runInBand --silent --passWithNoTests --verbose --json --detectOpenHandles --forceExit --updateSnapshot',
     values: [
@@ -152,7 +132,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   vitest: {
-    at: 'vitest auth',
+    at: 'auth',
     flags: '--run --coverage --silent --passWithNoTests',
     values: [
       ['-t', 'login'],
@@ -164,7 +144,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   mocha: {
-    at: 'mocha test',
+    at: 'test',
     flags: '-b --recursive --bail --exit',
     values: [
       ['-g', 'login'],
@@ -180,7 +160,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   flake8: {
-    at: 'flake8 src',
+    at: 'src',
     flags: '-q -v --count --statistics --show-source --exit-zero --isolated --tee --quiet --version',
     values: [
       ['-j', '2'],
@@ -204,7 +184,7 @@ const ALLOWED: Record<string, Rule> = {
     runsCode: true,
   },
   'ruff check': {
-    at: 'ruff check src',
+    at: 'src',
     flags: '-e -q --no-cache --no-fix --exit-zero --statistics --show-fixes --isolated --quiet --preview --no-preview',
     values: [
       ['--output-format', 'json'],
@@ -221,11 +201,11 @@ const ALLOWED: Record<string, Rule> = {
     // ruff executes nothing from the repository.
     runsCode: false,
   },
-  pytest: pytest('pytest tests'),
-  'python -m pytest': pytest('python -m pytest tests'),
-  'python3 -m pytest': pytest('python3 -m pytest tests'),
-  'python -m unittest': {
-    at: 'python -m unittest discover',
+  pytest,
+  'python -m pytest': pytest,
+  'python3 -m pytest': pytest,
+  'python -m unittest discover': {
+    at: '',
     flags: '-v -q -b -f -c --verbose --quiet',
     values: [
       ['-k', 'login'],
@@ -237,71 +217,21 @@ const ALLOWED: Record<string, Rule> = {
     ],
     runsCode: true,
   },
-  'python3 -m mypy': { at: 'python3 -m mypy src', flags: '--strict --ignore-missing-imports --no-error-summary', runsCode: true },
-  'python -m compileall': { at: 'python -m compileall src', flags: '-q -f', runsCode: true },
-  'python -m py_compile': { at: 'python -m py_compile app.py', flags: '-q', runsCode: true },
-  'python -m doctest': { at: 'python -m doctest README.md', flags: '-v', runsCode: true },
-  'cargo test': cargo('test'),
-  'cargo build': cargo('build'),
-  'cargo check': cargo('check'),
-  'cargo clippy': cargo('clippy'),
-  'cargo run': cargo('run'),
-  'cargo doc': cargo('doc'),
-  'cargo bench': cargo('bench'),
-  'cargo fmt': { at: 'cargo fmt', flags: '--check --all -q -v', values: [['-p', 'core']], runsCode: true },
+  'python3 -m mypy': { at: 'src', flags: '--strict --ignore-missing-imports --no-error-summary', runsCode: true },
+  'python -m compileall': { at: 'src', flags: '-q -f', runsCode: true },
+  'python -m py_compile': { at: 'app.py', flags: '-q', runsCode: true },
+  'python -m doctest': { at: 'README.md', flags: '-v', runsCode: true },
+  'cargo test': cargo,
+  'cargo build': cargo,
+  'cargo check': cargo,
+  'cargo clippy': cargo,
+  'cargo run': cargo,
+  'cargo doc': cargo,
+  'cargo bench': cargo,
+  'cargo fmt': { at: '', flags: '--check --all -q -v', values: [['-p', 'core']], runsCode: true },
 };
 
-function accepted(command: string, runsCode: boolean) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, [], command);
-  assert.equal(v.command.runsRepositoryCode, runsCode, command);
-}
-function refused(command: string, reason: string) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-}
-/** `--opt=v` for a long option, `-ov` for a short one. */
-const attached = (opt: string, value: string) => (opt.startsWith('--') ? `${opt}=${value}` : `${opt}${value}`);
-/** An empty value, as an agent would write one: `--opt=` or `-o ''`. */
-const empty = (opt: string) => (opt.startsWith('--') ? [`${opt}=`] : [opt, "''"]);
-
-for (const [name, rule] of Object.entries(ALLOWED)) {
-  test(`${name}: every option an agent relies on is accepted, and whether it runs the repository's code is reported`, () => {
-    const cmd = (...rest: string[]) => [...words(rule.at), ...rest].join(' ');
-    accepted(cmd(), rule.runsCode);
-    for (const flag of words(rule.flags)) accepted(cmd(flag), rule.runsCode);
-    for (const [opt, value] of rule.values ?? []) {
-      accepted(cmd(opt, value), rule.runsCode);
-      accepted(cmd(attached(opt, value)), rule.runsCode);
-      refused(cmd(...empty(opt)), 'invalid_arguments');
-      refused(cmd(opt), 'invalid_arguments');
-    }
-    for (const [opt, value] of rule.optional ?? []) {
-      accepted(cmd(opt), rule.runsCode);
-      accepted(cmd(attached(opt, value)), rule.runsCode);
-    }
-    for (const [opt, value] of rule.reads ?? []) {
-      accepted(cmd(opt, value), rule.runsCode);
-      accepted(cmd(attached(opt, value)), rule.runsCode);
-      refused(cmd(opt), 'invalid_arguments');
-      refused(cmd(opt, '-'), 'invalid_arguments');
-      refused(cmd(opt, '/etc/passwd'), 'path_outside_workspace');
-      refused(cmd(attached(opt, '/etc/passwd')), 'path_outside_workspace');
-      refused(cmd(opt, '../other/x'), 'path_outside_workspace');
-      // A sibling folder whose name starts with the workspace's: still outside.
-      refused(cmd(opt, '../workspace-evil/x'), 'path_outside_workspace');
-      refused(cmd(...empty(opt)), 'path_invalid');
-    }
-    for (const [opt, value] of rule.writes ?? []) {
-      accepted(cmd(opt, value), rule.runsCode);
-      accepted(cmd(attached(opt, value)), rule.runsCode);
-      refused(cmd(opt), 'invalid_arguments');
-      refused(cmd(opt, '/tmp/out'), 'path_outside_workspace');
-      refused(cmd(opt, '../workspace-evil/out'), 'path_outside_workspace');
-      refused(cmd(opt, '.git/hooks/pre-commit'), 'path_invalid');
-      refused(cmd(attached(opt, '.git/config')), 'path_invalid');
-      refused(cmd(...empty(opt)), 'path_invalid');
-    }
-  });
+for (const [program, rule] of Object.entries(ALLOWED)) {
+  test(`${program}: every option an agent relies on is accepted, and whether it runs the repository's code is reported`, () =>
+    proveOptions(program, rule));
 }

@@ -1,6 +1,5 @@
-import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
+import { verdictsFor } from '../../../support/program-spec.ts';
 
 /**
  * The options and subcommands of the test runners, build tools and linters that must stay refused,
@@ -8,20 +7,9 @@ import { createCommandGuard } from '../../../../customer-plane/guard/guard.ts';
  * ones): options that load or run code from elsewhere, read or write outside the workspace, change
  * files a linter should only report on, or never end (watch modes, inspectors).
  */
-const guard = await createCommandGuard();
 const TOOLS = ['make', 'tsc', 'eslint', 'prettier', 'jest', 'vitest', 'mocha', 'flake8', 'ruff', 'pytest', 'python3', 'cargo'];
-const check = (command: string) => guard.check(command, { programs: TOOLS });
-function accepted(command: string, runsCode = true) {
-  const v = check(command);
-  assert.ok(v.ok, v.ok ? '' : `${command} was refused: ${v.reason}: ${v.detail}`);
-  assert.deepEqual(v.command.consequences, [], command);
-  assert.equal(v.command.runsRepositoryCode, runsCode, command);
-}
-function refused(command: string, reason: string, detail?: RegExp) {
-  const v = check(command);
-  assert.equal(v.ok ? 'accepted' : v.reason, reason, command);
-  if (detail && !v.ok) assert.match(v.detail, detail, command);
-}
+const { accepted, refused } = verdictsFor(TOOLS);
+const runs = { runsCode: true };
 
 /** Per command, options that must be refused as not allowed; each is tried before a realistic operand. */
 const UNSAFE: Record<string, { at: string; after: string; options: string[] }> = {
@@ -208,10 +196,10 @@ test('a refusal names the tool and the option, without the value', () => {
 });
 
 test('ruff only checks: its other subcommands are refused, and its version stands alone', () => {
-  accepted('ruff check', false);
-  accepted('ruff check --no-fix src tests', false);
-  accepted('ruff --version', false);
-  accepted('ruff version', false);
+  accepted('ruff check');
+  accepted('ruff check --no-fix src tests');
+  accepted('ruff --version');
+  accepted('ruff version');
   for (const sub of [
     'format',
     'format --check',
@@ -232,11 +220,11 @@ test('ruff only checks: its other subcommands are refused, and its version stand
 });
 
 test('cargo runs only its build, test and lint subcommands; only test and bench take a name filter', () => {
-  accepted('cargo test login');
-  accepted('cargo bench parse');
-  accepted('cargo test -- --nocapture');
-  accepted('cargo run -- --port 80 /tmp/x');
-  accepted('cargo build --release -p core');
+  accepted('cargo test login', runs);
+  accepted('cargo bench parse', runs);
+  accepted('cargo test -- --nocapture', runs);
+  accepted('cargo run -- --port 80 /tmp/x', runs);
+  accepted('cargo build --release -p core', runs);
   refused('cargo', 'subcommand_not_allowed', /^cargo\s+is not allowed$/);
   refused('cargo install ripgrep', 'subcommand_not_allowed', /^cargo install is not allowed$/);
   for (const sub of ['build', 'check', 'clippy', 'run', 'doc', 'fmt'])
@@ -267,9 +255,9 @@ test('cargo runs only its build, test and lint subcommands; only test and bench 
 
 test('pytest -p only disables a plugin; loading one by name would import any module', () => {
   for (const p of ['pytest', 'python3 -m pytest']) {
-    accepted(`${p} -p no:cacheprovider tests`);
-    accepted(`${p} -pno:randomly tests`);
-    accepted(`${p} -p no:xdist.looponfail -p no:cov_2-x tests`);
+    accepted(`${p} -p no:cacheprovider tests`, runs);
+    accepted(`${p} -pno:randomly tests`, runs);
+    accepted(`${p} -p no:xdist.looponfail -p no:cov_2-x tests`, runs);
     for (const bad of ['myplugin', 'no:', 'no:a/b', "'no:x y'", 'xno:x', "'no:x;y'"])
       refused(`${p} -p ${bad} tests`, 'flag_not_allowed', /-p may only disable a plugin/);
     refused(`${p} -p no:cacheprovider -p evil tests`, 'flag_not_allowed');
@@ -280,8 +268,8 @@ test('pytest -p only disables a plugin; loading one by name would import any mod
 
 test('pytest --cov-report writes its report only inside the workspace', () => {
   for (const report of ['term', 'term-missing', 'term-missing:skip-covered', 'xml', 'xml:reports/cov.xml', 'html:htmlcov', 'json:cov.json'])
-    accepted(`pytest --cov=src --cov-report=${report} tests`);
-  accepted('pytest --cov-report xml:reports/cov.xml tests');
+    accepted(`pytest --cov=src --cov-report=${report} tests`, runs);
+  accepted('pytest --cov-report xml:reports/cov.xml tests', runs);
   refused('pytest --cov-report=xml:/tmp/cov.xml tests', 'path_outside_workspace');
   refused('pytest --cov-report html:../workspace-evil tests', 'path_outside_workspace');
   refused('python3 -m pytest --cov-report=xml:.git/hooks/pre-commit tests', 'path_invalid');
@@ -289,8 +277,8 @@ test('pytest --cov-report writes its report only inside the workspace', () => {
 });
 
 test('make targets are plain names; a variable override would change what the recipes run', () => {
-  accepted('make test build/app.o lint-all');
-  accepted('make -j4 -C services/api test');
+  accepted('make test build/app.o lint-all', runs);
+  accepted('make -j4 -C services/api test', runs);
   refused('make CC=sh', 'env_assignment', /make variable override CC=sh/);
   refused('make test SHELL=/bin/sh', 'env_assignment');
   for (const t of ["'a b'", "'x;y'", "'\\$(id)'", "''"]) refused(`make ${t}`, 'invalid_arguments', /make target/);
@@ -313,6 +301,6 @@ test('the tools whose operands are paths refuse a path outside the workspace, in
     refused(`${c} ../workspace-evil/src`, 'path_outside_workspace');
   }
   // jest and vitest take test name filters, not paths: nothing there is opened by name.
-  accepted('jest auth/login');
-  accepted('vitest auth');
+  accepted('jest auth/login', runs);
+  accepted('vitest auth', runs);
 });
