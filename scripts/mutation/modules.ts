@@ -258,4 +258,53 @@ export const MODULES: MutationModule[] = [
     mutate: ['customer-plane/environments/**/*.ts'],
     command: tests('test/unit/customer-plane/environments/environments.test.ts', 'test/unit/customer-plane/gate/policy.test.ts'),
   },
+  {
+    name: 'audit-log',
+    claim: 'You can see exactly what left: the local hash-chained audit log and its check',
+    mutate: ['customer-plane/egress/audit-log.ts', 'customer-plane/audit-verify.ts'],
+    command: tests('test/unit/customer-plane/egress/audit-log.test.ts'),
+  },
+  {
+    // The envelope and the masked client are small and have unit tests of their own; the hijacked-model
+    // run (a real ledger, a scripted model obeying every planted instruction) only pays for what they miss.
+    name: 'untrusted-content',
+    claim: 'Untrusted content, and a model that is already hijacked: repository content is data, secrets never reach a prompt',
+    mutate: ['customer-plane/runner/untrusted.ts', 'customer-plane/llm/masked-llm.ts'],
+    command: tests(
+      'test/unit/customer-plane/runner/untrusted.test.ts',
+      'test/unit/customer-plane/llm/masked-llm.test.ts',
+      'test/integration/runtime/hijacked-model.test.ts',
+    ),
+  },
+  {
+    // What stands between the network and the approvals: the host check, CSRF, headers, login and its
+    // limit, sessions, escaping. The unit tests run first; the console over HTTP against a real runtime
+    // (Postgres) only pays for what they miss.
+    name: 'console',
+    claim: 'The local console: private address, one admin secret, sessions, CSRF, escaped pages',
+    mutate: [
+      'customer-plane/console/protections.ts',
+      'customer-plane/console/session-auth.ts',
+      'customer-plane/console/sessions.ts',
+      'customer-plane/console/cookies.ts',
+      'customer-plane/console/forms.ts',
+      'customer-plane/console/bind-address.ts',
+      'customer-plane/console/html.ts',
+      'customer-plane/console/routes/login.ts',
+    ],
+    command: tests(
+      'test/unit/customer-plane/console/html.test.ts',
+      'test/unit/customer-plane/console/sessions.test.ts',
+      'test/unit/customer-plane/console/config.test.ts',
+      'test/unit/customer-plane/console/protections.test.ts',
+      'test/integration/console/pages.test.ts',
+      'test/integration/console/decisions.test.ts',
+    ),
+  },
+  {
+    name: 'memory-erase',
+    claim: 'Agent memory stays in your account: forgetting and erasing remove what they say',
+    mutate: ['customer-plane/memory/forget.ts', 'customer-plane/data/erase.ts'],
+    command: tests('test/integration/runtime/erase-data.test.ts'),
+  },
 ];
