@@ -53,8 +53,16 @@ test('no secret value reaches the provider from any part of a request: instructi
         role: 'assistant',
         content: `I will log in as ${PASSWORD}`,
         tool_calls: [
-          { id: 'c1', type: 'function', function: { name: 'run_command', arguments: JSON.stringify({ command: 'psql', args: [PASSWORD] }) } },
-          { id: 'c2', type: 'function', function: { name: 'fetch_url', arguments: JSON.stringify({ url: `https://x.example/?t=${TOKEN}` }) } },
+          {
+            id: 'c1',
+            type: 'function',
+            function: { name: 'run_command', arguments: JSON.stringify({ command: 'psql', args: [PASSWORD] }) },
+          },
+          {
+            id: 'c2',
+            type: 'function',
+            function: { name: 'fetch_url', arguments: JSON.stringify({ url: `https://x.example/?t=${TOKEN}` }) },
+          },
         ],
       },
       { role: 'tool', tool_call_id: 'c1', content: toolResultEnvelope('run_command', { command: 'psql' }, { ok: true, output: PASSWORD }) },
@@ -82,11 +90,15 @@ test('no secret value reaches the provider from any part of a request: instructi
 test('what is not secret is sent as the caller wrote it: roles, call ids, the tool list, the schema, the limits', async () => {
   const p = provider();
   const original: RunnerChatRequest = {
-    model: 'deep',
+    model: 'ultra',
     messages: [
       { role: 'system', content: 'Review the diff.' },
       { role: 'user', content: 'Task: review' },
-      { role: 'assistant', content: null, tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'read_file', arguments: '{"path":"a.ts"}' } }] },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: 'call_7', type: 'function', function: { name: 'read_file', arguments: '{"path":"a.ts"}' } }],
+      },
       { role: 'tool', tool_call_id: 'call_7', content: 'const a = 1;' },
       { role: 'assistant', content: 'Looking further.' },
     ],
