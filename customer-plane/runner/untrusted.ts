@@ -18,9 +18,10 @@ export const RUNTIME_FRAME = [
   '- When you are done, reply with one JSON object that matches the required output schema, and nothing else.',
 ].join('\n');
 
+/** Content longer than this is cut (slicing a shorter text changes nothing) and its envelope says `truncated`. */
 const MAX_ENVELOPE_CONTENT = 64 * 1024;
 
-/** Provenance of a tool result: which tool, and the path, directory, pattern or URL it was called with. */
+/** Provenance of a tool result: which tool, and the path, directory, pattern, URL, command or arguments it was called with. */
 export function provenance(tool: string, input: unknown): Record<string, unknown> {
   const source: Record<string, unknown> = { tool: tool.slice(0, 64) };
   if (input && typeof input === 'object') {
@@ -43,26 +44,23 @@ export function toolResultEnvelope(tool: string, input: unknown, result: ToolRes
       message: result.message,
     });
   }
-  const cut = result.output.length > MAX_ENVELOPE_CONTENT;
   return JSON.stringify({
     kind: 'untrusted_data',
     source: provenance(tool, input),
     note: DATA_NOTE,
-    truncated: Boolean(result.truncated) || cut,
-    content: cut ? result.output.slice(0, MAX_ENVELOPE_CONTENT) : result.output,
+    truncated: Boolean(result.truncated) || result.output.length > MAX_ENVELOPE_CONTENT,
+    content: result.output.slice(0, MAX_ENVELOPE_CONTENT),
   });
 }
 
 /** Earlier steps' outputs (they are derived from repository content, so they are data too). */
 export function inputsEnvelope(inputs: Record<string, unknown>): string {
-  let content = JSON.stringify(inputs);
-  const cut = content.length > MAX_ENVELOPE_CONTENT;
-  if (cut) content = content.slice(0, MAX_ENVELOPE_CONTENT);
+  const json = JSON.stringify(inputs);
   return JSON.stringify({
     kind: 'untrusted_data',
     source: { from: 'earlier steps of this run' },
     note: DATA_NOTE,
-    truncated: cut,
-    content,
+    truncated: json.length > MAX_ENVELOPE_CONTENT,
+    content: json.slice(0, MAX_ENVELOPE_CONTENT),
   });
 }
