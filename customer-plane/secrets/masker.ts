@@ -24,7 +24,11 @@ export function secretForms(value: string): string[] {
   const add = (f: string) => {
     if (f.length >= MIN_FORM) forms.add(f);
   };
-  add(JSON.stringify(value).slice(1, -1));
+  const escaped = JSON.stringify(value).slice(1, -1);
+  add(escaped);
+  // JSON inside JSON: an earlier step's output travels as JSON text inside its envelope's string, so a
+  // quote or backslash in a secret is escaped twice in the request that leaves.
+  add(JSON.stringify(escaped).slice(1, -1));
   const bytes = Buffer.from(value, 'utf8');
   add(bytes.toString('base64').replace(/=+$/, ''));
   add(bytes.toString('base64url'));

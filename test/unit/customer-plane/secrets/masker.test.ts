@@ -28,6 +28,17 @@ test('every form of a secret is masked: as is, JSON-escaped, base64 and base64ur
   }
 });
 
+test('a secret with a quote or backslash is masked in JSON text nested in a JSON string (an earlier step’s output inside its envelope)', () => {
+  const m = createMasker();
+  m.add('TOKEN', SECRET);
+  const envelope = JSON.stringify({ kind: 'untrusted_data', content: JSON.stringify({ finding: `key is ${SECRET} here` }) });
+  const masked = m.mask(envelope);
+  const twice = JSON.stringify(JSON.stringify(SECRET).slice(1, -1)).slice(1, -1);
+  assert.ok(envelope.includes(twice), 'the secret is escaped twice in the envelope');
+  assert.ok(!masked.includes(twice), 'the twice-escaped form is gone');
+  assert.deepEqual(JSON.parse(JSON.parse(masked).content as string), { finding: `key is ${M} here` });
+});
+
 test('a secret inside a longer base64 text (Authorization: Basic user:secret) is masked at each of the three byte alignments', () => {
   const m = createMasker();
   m.add('TOKEN', 'correct-horse-battery');
