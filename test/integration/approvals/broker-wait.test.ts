@@ -179,6 +179,23 @@ test('a waiting step reads its approval once per wake, not in a loop, and re-rea
   assert.ok(after < 15_000, `a decision without notification answered after ${after} ms with a 50 ms poll interval`);
 });
 
+test('without a poll interval of its own a waiting step re-reads its approval about once a second, never in a loop', async (t) => {
+  const { db, brokerOn } = await approvalsDatabase(t);
+  let reads = 0;
+  const counted = hooked(db, async (sql) => {
+    if (sql === READ_ONE) reads++;
+  });
+  const broker = brokerOn({ environments: testEnvironments(), log: silentLogger() }, counted);
+  void broker.request(pushAsk({ runId: newUlid(), stepId: newUlid() })).catch(() => {});
+  await waitFor('the first read', () => reads > 0);
+  const first = reads;
+  await new Promise((r) => setTimeout(r, 2500));
+  // A second's interval gives 2 or 3 re-reads here; a loaded machine may give fewer, a loop gives hundreds.
+  assert.ok(reads - first <= 4, `${reads - first} re-reads in 2.5 s with the default poll interval`);
+  assert.ok(reads - first >= 1, 'the default interval re-reads at all when no notification comes');
+  await broker.close();
+});
+
 test('an approval gone while its step waits, or a read that fails, is a retryable failure of the wait carrying why — never an answer', async (t) => {
   const { db, brokerOn } = await approvalsDatabase(t);
   const vanishing = onFirstRead(db, (params) => db.query('DELETE FROM approvals.requests WHERE id = $1', params));
