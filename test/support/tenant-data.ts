@@ -88,11 +88,20 @@ export async function rowsOf(db: Db, schemas: string[]): Promise<Record<string, 
   );
   const out: Record<string, string[]> = {};
   // The names come from the catalog of the test's own database.
-  for (const { t } of tables) out[t] = (await db.query<{ row: string }>(`SELECT r::text AS row FROM ${t} r ORDER BY 1`)).rows.map((r) => r.row);
+  for (const { t } of tables)
+    out[t] = (await db.query<{ row: string }>(`SELECT r::text AS row FROM ${t} r ORDER BY 1`)).rows.map((r) => r.row);
   return out;
 }
 
 /** The rows of `before` whose text contains none of `gone`: what should be left after those are deleted. */
 export function rowsWithout(before: Record<string, string[]>, gone: string[]): Record<string, string[]> {
   return Object.fromEntries(Object.entries(before).map(([t, rows]) => [t, rows.filter((r) => !gone.some((g) => r.includes(g)))]));
+}
+
+/** From now on a DELETE from `table` fails, as a database that drops mid-way would: what came before must be undone. */
+export async function failDeletesFrom(db: Db, table: string): Promise<void> {
+  await db.query(`CREATE FUNCTION public.refuse_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN RAISE EXCEPTION 'delete refused (test)'; END $$`);
+  // The table is one the test names, in its own database.
+  await db.query(`CREATE TRIGGER refuse_delete BEFORE DELETE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION public.refuse_delete()`);
 }

@@ -4,7 +4,7 @@ import { eraseTenantData } from '../../../customer-plane/data/erase.ts';
 import { type RunLock, tryLockRun } from '../../../customer-plane/runner/ledger/lock.ts';
 import type { Db } from '../../../shared/db/pool.ts';
 import { newUlid } from '../../../shared/ids.ts';
-import { rememberRun, rememberStanding, rowsOf, tenantDatabase } from '../../support/tenant-data.ts';
+import { failDeletesFrom, rememberRun, rememberStanding, rowsOf, tenantDatabase } from '../../support/tenant-data.ts';
 
 /**
  * `eraseTenantData` against a real Postgres, rows written straight into every table the erase names:
@@ -90,7 +90,7 @@ async function seeded(t: Parameters<typeof tenantDatabase>[0]) {
   return { db, pending, before: await rowsOf(db, SCHEMAS) };
 }
 
-test('erasing deletes every row of the runtime, approvals and memory schemas in one go and reports each table’s count; a run a dead runner left "running" does not stop it; then the secret values of inputs not yet discarded are deleted', async (t) => {
+test('erasing deletes every row of the runtime, approvals and memory schemas and reports each table’s count; a run a dead runner left "running" does not stop it; then the secret values of inputs not yet discarded are deleted', async (t) => {
   const { db, pending, before } = await seeded(t);
   assert.equal(Object.keys(before).length, 17, 'every table of the three schemas is looked at (9 runtime, 1 approvals, 7 memory)');
   const deleted: string[] = [];
@@ -168,3 +168,15 @@ async function refusedWithNothingDeleted(db: Db, live: string[]): Promise<void> 
   assert.deepEqual(await rowsOf(db, SCHEMAS), withLive, 'nothing deleted');
   assert.deepEqual(deleted, [], 'no secret value deleted');
 }
+
+test('erasing is one transaction: when the last table’s delete fails, nothing of the three schemas is deleted and no secret value is', async (t) => {
+  const { db, before } = await seeded(t);
+  await failDeletesFrom(db, 'memory.standing');
+  const deleted: string[] = [];
+  await assert.rejects(
+    eraseTenantData(db, { deleteInputSecret: async (id, name) => void deleted.push(`${id}/${name}`) }),
+    /delete refused \(test\)/,
+  );
+  assert.deepEqual(await rowsOf(db, SCHEMAS), before, 'nothing deleted');
+  assert.deepEqual(deleted, [], 'no secret value deleted');
+});

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { forget } from '../../../customer-plane/memory/forget.ts';
-import { rememberRun, rememberStanding, rowsOf, rowsWithout, tenantDatabase } from '../../support/tenant-data.ts';
+import { failDeletesFrom, rememberRun, rememberStanding, rowsOf, rowsWithout, tenantDatabase } from '../../support/tenant-data.ts';
 
 /**
  * `forget` against a real Postgres: what `npm run memory -- forget` deletes, row by row. Two repositories
@@ -91,4 +91,11 @@ test('a request that names no repository, an empty one, or both a repository and
   for (const [req, message] of refusals)
     await assert.rejects(forget(db, req), { code: 'invalid_forget_request', message }, JSON.stringify(req));
   assert.deepEqual(await rowsOf(db, ['memory']), before, 'nothing deleted by a refused request');
+});
+
+test('forgetting is one transaction: when the last table’s delete fails, the tables deleted before it keep every row', async (t) => {
+  const { db, before } = await seeded(t);
+  await failDeletesFrom(db, 'memory.standing_events');
+  await assert.rejects(forget(db, { repo: 'sample' }), /delete refused \(test\)/);
+  assert.deepEqual(await rowsOf(db, ['memory']), before, 'nothing deleted');
 });
