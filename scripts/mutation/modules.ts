@@ -302,9 +302,17 @@ export const MODULES: MutationModule[] = [
     ),
   },
   {
+    // forget and the erase called directly on rows written into every table they name (a scratch Postgres
+    // database per test, a few seconds): exactly which rows go, which stay, the counts and the refusals.
+    // Only a mutant they miss pays for the CLIs end to end on real runs (SECURITY.md's proofs).
     name: 'memory-erase',
     claim: 'Agent memory stays in your account: forgetting and erasing remove what they say',
     mutate: ['customer-plane/memory/forget.ts', 'customer-plane/data/erase.ts'],
-    command: tests('test/integration/runtime/erase-data.test.ts'),
+    command: tests(
+      'test/integration/memory/forget.test.ts',
+      'test/integration/data/erase-tenant-data.test.ts',
+      'test/integration/runtime/erase-data.test.ts',
+      'test/integration/runtime/memory-layers.test.ts',
+    ),
   },
 ];
