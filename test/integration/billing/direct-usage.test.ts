@@ -71,7 +71,16 @@ test("direct usage sums a tenant's signed usage counters per day, provider and t
   const rows = await createDirectUsageSource(pool)(TENANT, '2026-12-02', '2026-12-04');
   const row = { route: 'direct', model: null, cached_input_tokens: 40, cache_creation_tokens: 20, output_tokens: 50, failovers: 1 };
   assert.deepEqual(rows, [
-    { day: '2026-12-02', ...row, provider: 'anthropic', tier: 'ultra', requests: 2, cancelled_requests: 1, estimated_requests: 1, input_tokens: 100 },
+    {
+      day: '2026-12-02',
+      ...row,
+      provider: 'anthropic',
+      tier: 'ultra',
+      requests: 2,
+      cancelled_requests: 1,
+      estimated_requests: 1,
+      input_tokens: 100,
+    },
     {
       day: '2026-12-02',
       ...row,
@@ -86,8 +95,26 @@ test("direct usage sums a tenant's signed usage counters per day, provider and t
       output_tokens: 100,
       failovers: 2,
     },
-    { day: '2026-12-03', ...row, provider: 'openai', tier: 'core', requests: 2, cancelled_requests: 1, estimated_requests: 1, input_tokens: 100 },
-    { day: '2026-12-04', ...row, provider: 'openai', tier: 'core', requests: 2, cancelled_requests: 0, estimated_requests: 0, input_tokens: 100 },
+    {
+      day: '2026-12-03',
+      ...row,
+      provider: 'openai',
+      tier: 'core',
+      requests: 2,
+      cancelled_requests: 1,
+      estimated_requests: 1,
+      input_tokens: 100,
+    },
+    {
+      day: '2026-12-04',
+      ...row,
+      provider: 'openai',
+      tier: 'core',
+      requests: 2,
+      cancelled_requests: 0,
+      estimated_requests: 0,
+      input_tokens: 100,
+    },
   ]);
 });
 

@@ -18,7 +18,8 @@ const TENANT = '0b7e1c3a-5d2f-4a9b-8c6d-1e2f3a4b5c6d';
 const OTHER_TENANT = '5f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b';
 const REPLICA_A = '9a8b7c6d-5e4f-4a3b-9c1d-0e1f2a3b4c5d';
 const REPLICA_B = '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
-const NOON = Date.UTC(2026, 11, 2, 12);
+// Not today: a counter that read the real clock instead of its own would write another day.
+const NOON = Date.UTC(2026, 2, 14, 12);
 
 const name = `llm_counters_${randomBytes(6).toString('hex')}`;
 const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
@@ -107,7 +108,7 @@ test('every count of a call reaches its own column, on the row of its tenant, da
   counters.record(TENANT, call({ estimated: true }));
   counters.record(OTHER_TENANT, call({ provider: 'anthropic', model: 'claude-sonnet-4', tier: 'ultra' }));
   await counters.flush();
-  const row = { day: '2026-12-02', replica_id: REPLICA_A };
+  const row = { day: '2026-03-14', replica_id: REPLICA_A };
   assert.deepEqual(await stored(), [
     {
       tenant_id: TENANT,
@@ -168,6 +169,19 @@ test('a flush the database refused loses nothing: the next flush writes the tota
   await counters.close();
 });
 
+test('counters without a flush period write only when asked to', async () => {
+  const flaky = unreliable();
+  for (const flushEveryMs of [undefined, 0]) {
+    const before = flaky.writes;
+    const counters = createUsageCounters({ db: flaky.db, log: silentLogger(), clock: () => NOON, replicaId: REPLICA_A, flushEveryMs });
+    counters.record(TENANT, call());
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(flaky.writes, before, `flushEveryMs ${flushEveryMs}`);
+    await counters.close();
+  }
+  assert.equal(flaky.writes, 2);
+});
+
 test('a flush with nothing recorded since the last one writes nothing', async () => {
   const flaky = unreliable();
   const counters = createUsageCounters({ db: flaky.db, log: silentLogger(), clock: () => NOON, replicaId: REPLICA_A });
@@ -220,8 +234,8 @@ test('a row written and then counted again on the same day keeps growing: nothin
   assert.deepEqual(
     (await stored()).map((r) => [r.day, r.requests]),
     [
-      ['2026-12-02', 3],
-      ['2026-12-03', 1],
+      ['2026-03-14', 3],
+      ['2026-03-15', 1],
     ],
   );
   await counters.close();
@@ -238,10 +252,10 @@ test('replicas each write their own row and the usage report sums them, per tena
   b.record(TENANT, call());
   await a.flush();
   // b's totals reach the database through the query itself: it flushes before it reads.
-  const rows = await b.query(TENANT, '2026-12-02', '2026-12-02');
+  const rows = await b.query(TENANT, '2026-03-14', '2026-03-14');
   assert.deepEqual(rows, [
     {
-      day: '2026-12-02',
+      day: '2026-03-14',
       route: 'routed',
       provider: 'openai',
       model: 'gpt-4.1-mini',
@@ -257,13 +271,13 @@ test('replicas each write their own row and the usage report sums them, per tena
     },
   ]);
   assert.deepEqual(
-    (await a.query(TENANT, '2026-12-01', '2026-12-31')).map((r) => [r.day, r.requests]),
+    (await a.query(TENANT, '2026-03-01', '2026-03-31')).map((r) => [r.day, r.requests]),
     [
-      ['2026-12-02', 2],
-      ['2026-12-03', 1],
+      ['2026-03-14', 2],
+      ['2026-03-15', 1],
     ],
   );
-  assert.deepEqual(await a.query(TENANT, '2026-12-04', '2026-12-31'), []);
+  assert.deepEqual(await a.query(TENANT, '2026-03-16', '2026-03-31'), []);
   await a.close();
   await b.close();
 });
@@ -316,6 +330,10 @@ test('the background flush writes on its own, and a failed one is logged and ret
   assert.equal(lines.filter((l) => l.includes('llm usage flush failed; will retry')).length, 1);
   assert.match(lines[0], /connection terminated unexpectedly/);
   await counters.close();
+  const writes = flaky.writes;
+  counters.record(TENANT, call());
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(flaky.writes, writes, 'closed counters flush no more');
 });
 
 test('without a database the counters are kept in memory and the report reads them by tenant and days', async () => {
@@ -326,13 +344,13 @@ test('without a database the counters are kept in memory and the report reads th
   now += 86_400_000;
   counters.record(TENANT, call());
   await counters.flush();
-  const rows = await counters.query(TENANT, '2026-12-02', '2026-12-02');
+  const rows = await counters.query(TENANT, '2026-03-14', '2026-03-14');
   assert.deepEqual(
     rows.map((r) => [r.day, r.route, r.requests, r.cancelled_requests]),
-    [['2026-12-02', 'routed', 1, 1]],
+    [['2026-03-14', 'routed', 1, 1]],
   );
   rows[0].requests = 99; // a caller's copy, not the counters themselves
-  assert.equal((await counters.query(TENANT, '2026-12-02', '2026-12-02'))[0].requests, 1);
-  assert.equal((await counters.query(TENANT, '2026-12-03', '2026-12-03')).length, 1);
+  assert.equal((await counters.query(TENANT, '2026-03-14', '2026-03-14'))[0].requests, 1);
+  assert.equal((await counters.query(TENANT, '2026-03-15', '2026-03-15')).length, 1);
   await counters.close();
 });

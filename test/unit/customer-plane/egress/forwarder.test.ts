@@ -121,6 +121,8 @@ test('a hub that does not answer, answers with something other than JSON, refuse
     assert.equal(err.code, code, name);
     assert.match(err.message, message, name);
     assert.equal(recorded, 0, name);
+    // Why the hub did not answer, or what it answered, stays attached for the worker's log line.
+    if (code !== 'hub_rejected') assert.ok(err.cause instanceof Error, `${name}: the cause is kept`);
   }
 });
 
