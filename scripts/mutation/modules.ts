@@ -315,4 +315,29 @@ export const MODULES: MutationModule[] = [
       'test/integration/runtime/memory-layers.test.ts',
     ),
   },
+  {
+    // The unit tests (a fake hub, the mock clock) first; then the counters and direct usage against a scratch
+    // Postgres database (a few seconds); the proxy's usage over HTTP and the hub killed mid-stream (the
+    // outbox's stream settings, the forwarder as a worker) only pay for what those miss.
+    name: 'usage-counting',
+    claim: 'Nothing is lost, nothing is counted twice: LLM usage counters, calls in flight at shutdown, the egress outbox and forwarder',
+    mutate: [
+      'control-plane/llm-proxy/counters.ts',
+      'control-plane/llm-proxy/inflight.ts',
+      'control-plane/billing/direct-usage.ts',
+      'customer-plane/egress/outbox.ts',
+      'customer-plane/egress/forwarder.ts',
+    ],
+    command: `${testsInOneProcess(
+      'test/unit/control-plane/llm-proxy/inflight.test.ts',
+      'test/unit/customer-plane/egress/forwarder.test.ts',
+      'test/unit/customer-plane/egress/egress.test.ts',
+      'test/unit/control-plane/llm-proxy/counters.test.ts',
+    )} && ${tests(
+      'test/integration/llm-proxy/counters-flush.test.ts',
+      'test/integration/billing/direct-usage.test.ts',
+      'test/integration/llm-proxy/usage.test.ts',
+      'test/integration/boundary/hub-crash.test.ts',
+    )}`,
+  },
 ];
