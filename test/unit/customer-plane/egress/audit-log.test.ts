@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import fs, { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { OperatorError } from '../../../../shared/errors.ts';
 import { openAuditLog, verifyAuditLog, auditLogPath, type AuditRecord } from '../../../../customer-plane/egress/audit-log.ts';
@@ -175,6 +176,29 @@ test('duplicates are recognised among the last 200,000 batches; an id older than
   t.after(() => log.close());
   assert.equal(log.record({ kind: 'usage', data: await signedBatch(key, 2, 'usage', 1), hubSeq: 2 }), false, 'the 200,000th newest');
   assert.equal(log.record({ kind: 'usage', data: await signedBatch(key, 1, 'usage', 1), hubSeq: 1 }), true, 'older than that');
+});
+
+test('record() returns only after its line was written and fsynced, so the outbox ack that follows never outruns the log', async (t) => {
+  const dir = tempStateDir(t);
+  const key = await newBatchKey();
+  const data = await signedBatch(key, 1, 'usage', 1);
+  const log = openAuditLog(auditLogPath(dir), { clock: () => DAY1 });
+  t.after(() => log.close());
+  // The log imports node:fs by name: the spies reach it through the builtin's live ESM bindings.
+  const calls: string[] = [];
+  const { writeSync, fsyncSync } = fs;
+  t.after(() => {
+    Object.assign(fs, { writeSync, fsyncSync });
+    syncBuiltinESMExports();
+  });
+  Object.assign(fs, {
+    writeSync: (fd: number, text: string) => (calls.push(`write ${fd} ${text.slice(0, 10)}`), writeSync(fd, text)),
+    fsyncSync: (fd: number) => (calls.push(`fsync ${fd}`), fsyncSync(fd)),
+  });
+  syncBuiltinESMExports();
+  log.record({ kind: 'usage', data, hubSeq: 1 });
+  const fd = calls[0]?.split(' ')[1];
+  assert.deepEqual(calls, [`write ${fd} {"index":0`, `fsync ${fd}`]);
 });
 
 test('opening, recording and closing the log leaves no file descriptor open, also when a torn line is cut', async (t) => {
