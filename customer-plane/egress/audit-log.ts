@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { canonicalJson } from '../../shared/canonical-json.ts';
+import { OperatorError } from '../../shared/errors.ts';
 import { UP_KINDS, type UpKind } from '../../shared/subjects.ts';
 import type { Forwarded } from './forwarder.ts';
 
@@ -56,6 +57,17 @@ export function describeJws(data: Uint8Array): { kid: string; seq: number; event
   };
 }
 
+/** One line of the log as a record, or why it is none (a damaged record is still a record: the check names the damage). */
+function parseRecord(line: string): AuditRecord | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch {
+    return 'not JSON';
+  }
+  return typeof value === 'object' && value !== null ? (value as AuditRecord) : 'not a record';
+}
+
 /** How many recent kid:seq ids are remembered to skip duplicates (far more than the outbox holds in flight). */
 const REMEMBERED = 200_000;
 
@@ -81,11 +93,13 @@ export function openAuditLog(path: string, opts: { clock?: () => number } = {}) 
     }
     for (const [i, line] of text.slice(0, end).split('\n').entries()) {
       if (!line) continue;
-      let r: AuditRecord;
-      try {
-        r = JSON.parse(line) as AuditRecord;
-      } catch {
-        throw new Error(`audit log ${path} is corrupt at line ${i + 1}; run \`npm run audit:verify\` and keep the file for review`);
+      const r = parseRecord(line);
+      if (typeof r === 'string') {
+        // The plane must not start a new chain over a damaged one: the operator keeps the file and decides.
+        throw new OperatorError(
+          'audit_log_corrupt',
+          `audit log ${path} is corrupt at line ${i + 1}; run \`npm run audit:verify\` and keep the file for review`,
+        );
       }
       index = r.index;
       prevHash = r.hash;
@@ -164,12 +178,8 @@ export function verifyAuditLog(path: string, opts: { collect?: (r: AuditRecord) 
       summary.broken = { line: i + 1, index, reason };
       return summary;
     };
-    let r: AuditRecord;
-    try {
-      r = JSON.parse(line) as AuditRecord;
-    } catch {
-      return fail('not JSON');
-    }
+    const r = parseRecord(line);
+    if (typeof r === 'string') return fail(r);
     if (r.index !== i) return fail(`index ${r.index} where ${i} was expected`, r.index);
     if (r.prevHash !== prev) return fail('prevHash does not match the previous record', r.index);
     if (!(UP_KINDS as readonly string[]).includes(r.kind)) return fail('unknown kind', r.index);

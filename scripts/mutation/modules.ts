@@ -262,7 +262,7 @@ export const MODULES: MutationModule[] = [
     name: 'audit-log',
     claim: 'You can see exactly what left: the local hash-chained audit log and its check',
     mutate: ['customer-plane/egress/audit-log.ts', 'customer-plane/audit-verify.ts'],
-    command: tests('test/unit/customer-plane/egress/audit-log.test.ts'),
+    command: tests('test/unit/customer-plane/egress/audit-log.test.ts', 'test/unit/customer-plane/audit-verify.test.ts'),
   },
   {
     // The envelope and the masked client are small and have unit tests of their own; the hijacked-model
