@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, ftruncateSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { z } from 'zod';
 import { canonicalJson } from '../../shared/canonical-json.ts';
 import { OperatorError } from '../../shared/errors.ts';
 import { UP_KINDS, type UpKind } from '../../shared/subjects.ts';
@@ -58,6 +59,24 @@ export function describeJws(data: Uint8Array): { kid: string; seq: number; event
 }
 
 /** One line of the log as a record, or why it is none (a damaged record is still a record: the check names the damage). */
+/**
+ * A record's fields and their types. The hash proves a record unchanged only against someone who does not
+ * re-hash it; a tamperer who does can write any value, and the check must name the line, not crash on it
+ * (a time outside the date range, a count that is text). The kind is checked against UP_KINDS afterwards.
+ */
+const auditRecordSchema = z.object({
+  index: z.number().int().nonnegative(),
+  prevHash: z.string(),
+  hash: z.string(),
+  at: z.number().int().min(0).max(8.64e15),
+  kind: z.string(),
+  seq: z.number().int(),
+  kid: z.string(),
+  events: z.number().int().nonnegative(),
+  digest: z.string(),
+  hubSeq: z.number().int(),
+});
+
 function parseRecord(line: string): AuditRecord | string {
   let value: unknown;
   try {
@@ -65,7 +84,8 @@ function parseRecord(line: string): AuditRecord | string {
   } catch {
     return 'not JSON';
   }
-  return typeof value === 'object' && value !== null ? (value as AuditRecord) : 'not a record';
+  const parsed = auditRecordSchema.safeParse(value);
+  return parsed.success ? (parsed.data as AuditRecord) : 'not a record';
 }
 
 /** How many recent kid:seq ids are remembered to skip duplicates (far more than the outbox holds in flight). */

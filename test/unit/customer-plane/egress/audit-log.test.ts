@@ -100,6 +100,17 @@ test('a resealed record of a kind that never crosses the link breaks the chain, 
   assert.equal(s.records, 1);
 });
 
+test('a re-hashed record whose time or count is not a number breaks the chain at its line instead of crashing the check', async (t) => {
+  const f = await auditLogOfThreeBatches(t);
+  const records = readRecords(f.path);
+  for (const edit of [{ at: 'yesterday' }, { at: 9e15 }, { at: 1.5 }, { events: '3' }, { events: -1 }, { index: undefined }]) {
+    writeLines(f.path, [JSON.stringify(records[0]), resealed({ ...records[1], ...edit } as AuditRecord), JSON.stringify(records[2])]);
+    const s = verifyAuditLog(f.path);
+    assert.deepEqual(s.broken, { line: 2, index: undefined, reason: 'not a record' }, JSON.stringify(edit));
+    assert.equal(s.records, 1, JSON.stringify(edit));
+  }
+});
+
 test('a line that is not a JSON record breaks the chain there, and the check reports it rather than failing', async (t) => {
   const f = await auditLogOfThreeBatches(t);
   const lines = readFileSync(f.path, 'utf8').trim().split('\n');
@@ -168,8 +179,12 @@ test('duplicates are recognised among the last 200,000 batches; an id older than
   const dir = tempStateDir(t);
   const path = auditLogPath(dir);
   const key = await newBatchKey();
-  // Only ids matter when the log is reopened (the chain is the check's business), so the lines are minimal.
-  const lines = Array.from({ length: 200_001 }, (_, i) => `{"index":${i},"hash":"h${i}","kid":"${key.kid}","seq":${i + 1}}`);
+  // Only ids matter when the log is reopened (the chain is the check's business): well-formed records, hashes not chained.
+  const lines = Array.from(
+    { length: 200_001 },
+    (_, i) =>
+      `{"index":${i},"prevHash":"p","hash":"h${i}","at":${DAY1},"kind":"usage","seq":${i + 1},"kid":"${key.kid}","events":1,"digest":"d","hubSeq":${i}}`,
+  );
   openAuditLog(path).close();
   writeFileSync(path, `${lines.join('\n')}\n`);
   const log = openAuditLog(path, { clock: () => DAY1 });
