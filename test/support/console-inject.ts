@@ -15,7 +15,7 @@ export const CONSOLE_HOST = 'localhost:7480';
 
 export type Query = { sql: string; params: unknown[] };
 
-export async function injectConsole(o: Partial<ConsoleDeps> & { hosts?: string[] } = {}) {
+export async function injectConsole(o: Partial<ConsoleDeps> = {}) {
   const queries: Query[] = [];
   const db = {
     query: async (sql: string, params: unknown[] = []) => {
@@ -37,8 +37,8 @@ export async function injectConsole(o: Partial<ConsoleDeps> & { hosts?: string[]
     auditLogPath: '/nonexistent/agentplane-console-test/audit.log',
     adminSecret: async () => TEST_SECRET,
     log: createLogger({ service: 'console-test', destination: sink as never }),
-    hosts: new Set(o.hosts ?? ['localhost', '127.0.0.1']),
     ...o,
+    hosts: new Set(['localhost', '127.0.0.1']),
   });
   await app.ready();
   return { app, sessions, queries, logLines, browser: (remoteAddress?: string) => injectBrowser(app, remoteAddress) };
@@ -71,7 +71,13 @@ export function injectBrowser(app: FastifyInstance, remoteAddress = '127.0.0.1')
       payload = typeof o.form === 'string' || Buffer.isBuffer(o.form) ? o.form : new URLSearchParams(o.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const res = await app.inject({ method, url, remoteAddress, headers: { ...headers, ...o.headers }, ...(payload === undefined ? {} : { payload }) });
+    const res = await app.inject({
+      method,
+      url,
+      remoteAddress,
+      headers: { ...headers, ...o.headers },
+      ...(payload === undefined ? {} : { payload }),
+    });
     const raw = res.headers['set-cookie'];
     const setCookies = raw === undefined ? [] : Array.isArray(raw) ? raw : [String(raw)];
     for (const c of setCookies) {
@@ -83,7 +89,13 @@ export function injectBrowser(app: FastifyInstance, remoteAddress = '127.0.0.1')
     const csrf = /name="_csrf" value="([^"]+)"/.exec(res.body)?.[1];
     if (csrf) lastCsrf = csrf;
     const location = res.headers.location;
-    return { status: res.statusCode, headers: res.headers, text: res.body, location: location === undefined ? undefined : String(location), setCookies };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      text: res.body,
+      location: location === undefined ? undefined : String(location),
+      setCookies,
+    };
   }
   const cookieHeader = () => [...jar].map(([k, v]) => `${k}=${v}`).join('; ');
   return {

@@ -27,7 +27,10 @@ test('nested html results stay markup; arrays join; null, undefined and false re
 });
 
 test('an object that is not html is a template bug, refused instead of printed', () => {
-  assert.throws(() => html`${{ toString: () => '<b>' } as unknown as string}`, { name: 'TypeError', message: 'html: cannot interpolate a object' });
+  assert.throws(() => html`${{ toString: () => '<b>' } as unknown as string}`, {
+    name: 'TypeError',
+    message: 'html: cannot interpolate a object',
+  });
 });
 
 test('SafeHtml cannot be made from a string outside the template', () => {

@@ -73,7 +73,10 @@ test('the secret is read from the store at each login: none stored lets nobody i
   const down = await c.browser().login(TEST_SECRET);
   assert.equal(down.status, 503);
   assert.match(down.text, /unavailable<\/code> the secret store cannot be read; try again shortly/);
-  assert.ok(c.logLines.some((l) => l.dependency === 'secret-store' && l.code === 'unavailable'), 'the operator’s log names the secret store');
+  assert.ok(
+    c.logLines.some((l) => l.dependency === 'secret-store' && l.code === 'unavailable'),
+    'the operator’s log names the secret store',
+  );
   assert.equal(c.sessions.size, 1);
 });
 
@@ -175,7 +178,7 @@ test('logout needs the session’s CSRF token, ends the session on the server an
   const browser = c.browser();
   await browser.login(TEST_SECRET);
   const cookie = browser.jar.get('ap_console_session')!;
-  for (const form of [{}, { _csrf: 'forged' }]) {
+  for (const form of [{}, { _csrf: 'forged' }] as Array<Record<string, string>>) {
     const r = await browser.post('/logout', form);
     assert.equal(r.status, 403, JSON.stringify(form));
     assert.match(r.text, /csrf_invalid<\/code> the form’s CSRF token is missing or not this session’s; you are still logged in/);

@@ -27,7 +27,12 @@ async function loggedIn(o: Parameters<typeof injectConsole>[0] = {}) {
   const c = await injectConsole(o);
   const browser = c.browser();
   assert.equal((await browser.login(TEST_SECRET)).status, 303);
-  return { ...c, browser, stranger: () => c.browser(), decide: (headers?: Record<string, string>) => browser.post(APPROVAL, { _csrf: browser.csrf(), decision: 'approve' }, headers) };
+  return {
+    ...c,
+    browser,
+    stranger: () => c.browser(),
+    decide: (headers?: Record<string, string>) => browser.post(APPROVAL, { _csrf: browser.csrf(), decision: 'approve' }, headers),
+  };
 }
 
 test('every response carries the no-script CSP, nosniff, no framing, same-origin referrers, no-store and the cross-origin policies — pages, redirects, refusals, errors and the stylesheet alike; no HSTS over plain HTTP', async () => {
@@ -147,14 +152,15 @@ test('a state change from another site or origin is 403 cross_origin_request bef
 
 test('the console’s own pages may change things: same origin (host names compare case-insensitively), Sec-Fetch-Site same-origin or none, or neither header', async () => {
   const c = await loggedIn();
-  for (const headers of [
+  const ownPages: Array<Record<string, string>> = [
     {},
     { origin: `http://${CONSOLE_HOST}` },
     { origin: 'HTTP://LOCALHOST:7480' },
     { origin: 'http://localhost:7480', host: 'LocalHost:7480' },
     { 'sec-fetch-site': 'same-origin', origin: `http://${CONSOLE_HOST}` },
     { 'sec-fetch-site': 'none' },
-  ]) {
+  ];
+  for (const headers of ownPages) {
     const r = await c.decide(headers);
     assert.equal(r.status, 404, `reached the store: ${JSON.stringify(headers)}`);
     assert.match(r.text, /approval_not_found/);
@@ -175,7 +181,11 @@ test('a malformed form is refused before any handler runs: repeated field or bad
   const before = c.queries.length;
   const longName = 'n'.repeat(100);
   const cases: Array<[string | Buffer, number, RegExp, Record<string, string>?]> = [
-    [`_csrf=${csrf}&decision=approve&decision=reject`, 400, /invalid_form<\/code> the form gives the field &quot;decision&quot; more than once/],
+    [
+      `_csrf=${csrf}&decision=approve&decision=reject`,
+      400,
+      /invalid_form<\/code> the form gives the field &quot;decision&quot; more than once/,
+    ],
     [`_csrf=${csrf}&decision=approve&${longName}=1&${longName}=2`, 400, new RegExp(`field &quot;${'n'.repeat(40)}&quot; more`)],
     [Buffer.from(`_csrf=${csrf}&decision=approve&note=\xff`, 'latin1'), 400, /invalid_form<\/code> the form is not valid UTF-8/],
     [JSON.stringify({ _csrf: csrf, decision: 'approve' }), 415, /unsupported_media_type/, { 'content-type': 'application/json' }],

@@ -89,7 +89,10 @@ test('with a live session and its token the decision reaches the store, recorded
   assert.match(r.text, /approval_not_found/);
   const decide = c.queries[before];
   assert.match(decide.sql, /UPDATE approvals\.requests SET status = \$2/);
-  assert.deepEqual([decide.params[0], decide.params[1], decide.params[3], decide.params[4]], [APPROVAL_ID, 'approved', 'console:local-admin', 'looks right']);
+  assert.deepEqual(
+    [decide.params[0], decide.params[1], decide.params[3], decide.params[4]],
+    [APPROVAL_ID, 'approved', 'console:local-admin', 'looks right'],
+  );
   assert.match(r.text, /name="_csrf" value="[^"]+"/, 'the error page keeps the session’s nav (and its logout form)');
 });
 
