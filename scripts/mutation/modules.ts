@@ -278,8 +278,9 @@ export const MODULES: MutationModule[] = [
   },
   {
     // What stands between the network and the approvals: the host check, CSRF, headers, login and its
-    // limit, sessions, escaping. The unit tests run first; the console over HTTP against a real runtime
-    // (Postgres) only pays for what they miss.
+    // limit, sessions, escaping. The unit tests build the console as app.ts does and drive it through
+    // fastify's inject with a fake database (no socket, no Postgres), all in one process (about 1 s);
+    // the console over HTTP against a real runtime (Postgres) only pays for what they miss.
     name: 'console',
     claim: 'The local console: private address, one admin secret, sessions, CSRF, escaped pages',
     mutate: [
@@ -292,14 +293,14 @@ export const MODULES: MutationModule[] = [
       'customer-plane/console/html.ts',
       'customer-plane/console/routes/login.ts',
     ],
-    command: tests(
-      'test/unit/customer-plane/console/html.test.ts',
-      'test/unit/customer-plane/console/sessions.test.ts',
-      'test/unit/customer-plane/console/config.test.ts',
+    command: `${testsInOneProcess(
       'test/unit/customer-plane/console/protections.test.ts',
-      'test/integration/console/pages.test.ts',
-      'test/integration/console/decisions.test.ts',
-    ),
+      'test/unit/customer-plane/console/login.test.ts',
+      'test/unit/customer-plane/console/session-auth.test.ts',
+      'test/unit/customer-plane/console/sessions.test.ts',
+      'test/unit/customer-plane/console/html.test.ts',
+      'test/unit/customer-plane/console/config.test.ts',
+    )} && ${tests('test/integration/console/pages.test.ts', 'test/integration/console/decisions.test.ts')}`,
   },
   {
     // forget and the erase called directly on rows written into every table they name (a scratch Postgres

@@ -27,13 +27,17 @@ test('nested html results stay markup; arrays join; null, undefined and false re
 });
 
 test('an object that is not html is a template bug, refused instead of printed', () => {
-  assert.throws(() => html`${{ toString: () => '<b>' } as unknown as string}`, TypeError);
+  assert.throws(() => html`${{ toString: () => '<b>' } as unknown as string}`, {
+    name: 'TypeError',
+    message: 'html: cannot interpolate a object',
+  });
 });
 
 test('SafeHtml cannot be made from a string outside the template', () => {
   const Forge = SafeHtml as unknown as new (key: unknown, text: string) => SafeHtml;
-  assert.throws(() => new Forge(Symbol('SafeHtml'), '<script>alert(1)</script>'), TypeError);
-  assert.throws(() => new Forge(undefined, '<b>'), TypeError);
+  const refused = { name: 'TypeError', message: 'SafeHtml is made by the html template only' };
+  assert.throws(() => new Forge(Symbol('SafeHtml'), '<script>alert(1)</script>'), refused);
+  assert.throws(() => new Forge(undefined, '<b>'), refused);
 });
 
 test('hidden characters are shown, not applied: bidi overrides and isolates, zero-width characters, C0 and C1 controls, BOM', () => {
@@ -43,7 +47,15 @@ test('hidden characters are shown, not applied: bidi overrides and isolates, zer
   assert.equal(escapeText('naïve 日本語 😀'), 'naïve 日本語 😀', 'ordinary text is untouched');
 });
 
+test('hidden characters: each range is hidden to its ends, and the characters just outside it are shown as they are', () => {
+  const hidden = [0x1f, 0x7f, 0x9f, 0x061c, 0x200b, 0x200f, 0x202a, 0x202e, 0x2060, 0x2064, 0x2066, 0x2069, 0xfeff];
+  for (const c of hidden) assert.equal(escapeText(String.fromCodePoint(c)), `⟨U+${c.toString(16).toUpperCase().padStart(4, '0')}⟩`);
+  const shown = [0x20, 0x7e, 0xa0, 0x061b, 0x061d, 0x200a, 0x2010, 0x2029, 0x202f, 0x205f, 0x206a, 0xfefe, 0xff01];
+  for (const c of shown) assert.equal(escapeText(String.fromCodePoint(c)), String.fromCodePoint(c), c.toString(16));
+});
+
 test('path() percent-encodes every value segment', () => {
   assert.equal(path('/runs', '01ABC'), '/runs/01ABC');
   assert.equal(path('/approvals', '../x?y#z', 'decision'), '/approvals/..%2Fx%3Fy%23z/decision');
+  assert.equal(path('/runs', '/etc/passwd'), '/runs/%2Fetc%2Fpasswd', 'a value starting with / stays one segment');
 });

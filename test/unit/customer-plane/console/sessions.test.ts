@@ -58,6 +58,30 @@ test('logout destroys the session; tokens are fresh random values; malformed or 
   for (const t of [undefined, '', 'x', `${b.token}x`, b.token.toUpperCase()]) assert.equal(s.get(t), undefined, String(t));
 });
 
+test('sessions nobody comes back to are dropped at the next login: the store keeps only live ones', () => {
+  const { s, advance } = store();
+  s.create(admin);
+  advance(20 * MIN);
+  const recent = s.create(admin).token;
+  advance(15 * MIN);
+  s.create(admin);
+  assert.equal(s.size, 2, 'the one idle for 35 minutes is gone');
+  assert.ok(s.get(recent));
+});
+
+test('every token a login issues finds its session, whatever base64url characters it holds', () => {
+  const { s } = store({ maxSessions: 100 });
+  const tokens = Array.from({ length: 40 }, () => s.create(admin).token);
+  for (const t of tokens) assert.ok(s.get(t), t);
+});
+
+test('at most 64 live sessions by default', () => {
+  let now = 0;
+  const s = createSessionStore({ idleMs: 30 * MIN, maxAgeMs: 60 * MIN, clock: () => now++ });
+  for (let i = 0; i < 70; i++) s.create(admin);
+  assert.equal(s.size, 64);
+});
+
 test('at most maxSessions live sessions: a new login pushes out the one idle longest', () => {
   const { s, advance } = store({ maxSessions: 3 });
   const tokens = [0, 1, 2].map(() => {
