@@ -1,5 +1,5 @@
 import type { ApprovalRecord } from '../approvals/store.ts';
-import { visible } from './format-runs.ts';
+import { visible } from './terminal-text.ts';
 
 /**
  * Approvals as `npm run approvals` prints them. Previews hold repository text (paths, diffs, argv a

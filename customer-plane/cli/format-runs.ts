@@ -1,15 +1,5 @@
 import type { RunRecord, RunSummary } from '../runner/ledger/records.ts';
-
-/** Control characters (ESC above all) shown as \xNN: repository text must not reach the terminal as commands. */
-export function visible(s: string, keepNewlines = false): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if ((keepNewlines && (ch === '\n' || ch === '\t')) || (c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c < 0xa0))) out += ch;
-    else out += `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
+import { visible } from './terminal-text.ts';
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
