@@ -1,7 +1,8 @@
 import type { RunRecord, RunSummary } from '../runner/ledger/records.ts';
 import { visible } from './terminal-text.ts';
 
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+/** Left-aligned in a column n wide; a longer value is shown whole (the row shifts, nothing is cut). */
+const pad = (s: string, n: number) => s.padEnd(n);
 
 export function formatRunList(runs: RunSummary[]): string {
   if (runs.length === 0) return 'no runs yet\n';

@@ -28,10 +28,10 @@ const approval = (o: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
     tool: 'run_command',
     argv: [
       ['git', 'push', '{{secret:DEPLOY_URL}}', 'main branch'],
-      ['tee', ''],
+      ['tee', '{{secret:LOG_PATH}}', ''],
     ],
     cwd: '/ws/one',
-    secrets: ['DEPLOY_URL'],
+    secrets: ['DEPLOY_URL', 'LOG_PATH'],
   },
   status: 'pending',
   createdAt: '2026-12-01T09:59:00.000Z',
@@ -66,9 +66,9 @@ test('npm run approvals show: a pending command shows who asks, why, the exact a
       '',
       'what it would do',
       '  run: git push {{secret:DEPLOY_URL}} "main branch"',
-      '  run: tee ""',
+      '  run: tee {{secret:LOG_PATH}} ""',
       '  in: /ws/one',
-      '  secrets it uses (names only): DEPLOY_URL',
+      '  secrets it uses (names only): DEPLOY_URL, LOG_PATH',
       '',
       `decide: npm run approvals -- approve ${ID}   or   npm run approvals -- reject ${ID}`,
       '',
@@ -145,23 +145,29 @@ test('npm run approvals list: one aligned row per approval; the action is the ar
     deadlineAt: at(119_400),
     preview: { tool: 'fetch_url', argv: [], url: 'https://example.com/x' },
   });
-  const bare = approval({
-    tool: 'delete_file',
-    status: 'timeout' as ApprovalRecord['status'],
-    preview: { tool: 'delete_file', paths: [] },
-  });
+  const noPaths = approval({ tool: 'delete_file', status: 'expired', preview: { tool: 'delete_file', paths: [] } });
+  const bare = approval({ tool: 'read_file', status: 'closed', preview: { tool: 'read_file' } });
   const both = approval({ preview: { tool: 'run_command', argv: [['curl', 'https://a.example']], url: 'https://b.example' } });
   assert.equal(
-    formatApprovalList([approval(), write({ status: 'approved' }), fetch, bare, both], NOW),
+    formatApprovalList([approval(), write({ status: 'approved' }), fetch, noPaths, bare, both], NOW),
     [
       'APPROVAL                    STATUS                     ENVIRONMENT  AGENT              REASON                ACTION',
-      `${ID}  pending, 60 min left       sandbox      fixer              consequential_action  git push {{secret:DEPLOY_URL}} "main branch" | tee ""`,
+      `${ID}  pending, 60 min left       sandbox      fixer              consequential_action  git push {{secret:DEPLOY_URL}} "main branch" | tee {{secret:LOG_PATH}} ""`,
       `${ID}  approved                   sandbox      fixer              environment_policy    write_file src/a.ts, src/b.ts`,
       `${ID}  pending, 119 s left        sandbox      fixer              consequential_action  https://example.com/x`,
-      `${ID}  timeout                    sandbox      fixer              consequential_action  delete_file`,
+      `${ID}  expired                    sandbox      fixer              consequential_action  delete_file`,
+      `${ID}  closed                     sandbox      fixer              consequential_action  read_file`,
       `${ID}  pending, 60 min left       sandbox      fixer              consequential_action  curl https://a.example`,
       '',
     ].join('\n'),
+  );
+});
+
+test('npm run approvals list: a name longer than its column is shown whole, the row only shifts', () => {
+  const long = approval({ environment: 'production-eu-west', agent: 'dependency-upgrader-ii' });
+  assert.equal(
+    formatApprovalList([long], NOW).split('\n')[1],
+    `${ID}  pending, 60 min left       production-eu-west dependency-upgrader-ii consequential_action  git push {{secret:DEPLOY_URL}} "main branch" | tee {{secret:LOG_PATH}} ""`,
   );
 });
 
