@@ -1,11 +1,12 @@
 import type { ApprovalRecord } from '../approvals/store.ts';
-import { visible } from './format-runs.ts';
+import { visible } from './terminal-text.ts';
 
 /**
  * Approvals as `npm run approvals` prints them. Previews hold repository text (paths, diffs, argv a
  * model chose): control characters are made visible, so what is shown cannot drive the terminal.
  */
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+/** Left-aligned in a column n wide; a longer value is shown whole (the row shifts, nothing is cut). */
+const pad = (s: string, n: number) => s.padEnd(n);
 
 /** One argv as a person would type it: words with spaces or quotes are JSON-quoted. */
 export function shownArgv(argv: readonly string[]): string {

@@ -1,17 +1,8 @@
 import type { RunRecord, RunSummary } from '../runner/ledger/records.ts';
+import { visible } from './terminal-text.ts';
 
-/** Control characters (ESC above all) shown as \xNN: repository text must not reach the terminal as commands. */
-export function visible(s: string, keepNewlines = false): string {
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if ((keepNewlines && (ch === '\n' || ch === '\t')) || (c >= 0x20 && c !== 0x7f && !(c >= 0x80 && c < 0xa0))) out += ch;
-    else out += `\\x${c.toString(16).padStart(2, '0')}`;
-  }
-  return out;
-}
-
-const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+/** Left-aligned in a column n wide; a longer value is shown whole (the row shifts, nothing is cut). */
+const pad = (s: string, n: number) => s.padEnd(n);
 
 export function formatRunList(runs: RunSummary[]): string {
   if (runs.length === 0) return 'no runs yet\n';

@@ -7,7 +7,7 @@ import { secretStoreEnvSchema } from '../config.ts';
 import { createRunInputs, type InputsRecord } from '../runner/ledger/inputs.ts';
 import { migrateLedger } from '../runner/ledger/migrate.ts';
 import { selectSecretBackend } from '../secrets/select.ts';
-import { visible } from './format-runs.ts';
+import { visible } from './terminal-text.ts';
 import { readSecretLines, UsageError } from './stdin.ts';
 import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
 

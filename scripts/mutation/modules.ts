@@ -341,4 +341,17 @@ export const MODULES: MutationModule[] = [
       'test/integration/boundary/hub-crash.test.ts',
     )}`,
   },
+  {
+    // The formatters are pure: their unit tests (one process, well under a second) print records holding
+    // every kind of control character and check every line. Only a mutant they miss pays for the CLIs run
+    // against a real ledger and approvals table (Postgres), the tests SECURITY.md named before.
+    name: 'terminal-text',
+    claim: 'Bad input to the runtime: CLIs print repository text with control characters made visible',
+    mutate: ['customer-plane/cli/terminal-text.ts', 'customer-plane/cli/format-runs.ts', 'customer-plane/cli/format-approvals.ts'],
+    command: `${testsInOneProcess(
+      'test/unit/customer-plane/cli/terminal-text.test.ts',
+      'test/unit/customer-plane/cli/format-runs.test.ts',
+      'test/unit/customer-plane/cli/format-approvals.test.ts',
+    )} && ${tests('test/integration/runtime/runs-cli.test.ts', 'test/integration/approvals/cli.test.ts')}`,
+  },
 ];
