@@ -21,7 +21,11 @@ test('a resumed attempt reads back exactly what the previous attempt of its step
   // Attempt 1 of the step: one committed effect, one that started and never committed, two turns, two decisions.
   assert.equal(await ledger.startStep(step.id, 'tree-0'), 1);
   const first = createStepJournal(db, ids(step.id, 1));
-  assert.deepEqual(await first.previous(), { effects: new Map(), turns: new Map(), decisions: new Map() }, 'a first attempt has nothing to replay');
+  assert.deepEqual(
+    await first.previous(),
+    { effects: new Map(), turns: new Map(), decisions: new Map() },
+    'a first attempt has nothing to replay',
+  );
   const committed = await first.planEffect({ seq: 2, tool: 'write_file', inputHash: 'h-write', external: false, treeBefore: 'tree-1' });
   await first.startEffect(committed);
   await first.commitEffect(committed, { result: { ok: true, output: 'wrote a.ts' }, diff: 'diff-a', treeAfter: 'tree-2' });
@@ -31,7 +35,14 @@ test('a resumed attempt reads back exactly what the previous attempt of its step
   await first.recordTurn({ seq: 0, message: { role: 'assistant', content: 'zero' }, inputTokens: 7, outputTokens: 2, replayed: false });
   const decision = { runId, stepId: step.id, agent: 'indexer', tool: 'write_file', approval: 'none' } as const;
   await first.recordDecision({ ...decision, seq: 2, decision: 'allow', reason: 'none' as never });
-  await first.recordDecision({ ...decision, seq: 1, tool: 'git_push', decision: 'ask', reason: 'approval_required' as never, approval: 'approved' });
+  await first.recordDecision({
+    ...decision,
+    seq: 1,
+    tool: 'git',
+    decision: 'ask',
+    reason: 'approval_required' as never,
+    approval: 'approved',
+  });
 
   // Noise the resumed attempt must not read: the other step's attempt 1, and this step's attempt 2 itself.
   const otherJournal = createStepJournal(db, ids(other.id, 1));
@@ -69,14 +80,21 @@ test('a resumed attempt reads back exactly what the previous attempt of its step
     treeBefore: 'tree-0',
     treeAfter: null,
   });
-  assert.deepEqual([...prior.turns.entries()], [
-    [0, { seq: 0, message: { role: 'assistant', content: 'zero' }, inputTokens: 7, outputTokens: 2 }],
-    [1, { seq: 1, message: { role: 'assistant', content: 'one' }, inputTokens: 11, outputTokens: 3 }],
-  ]);
-  assert.deepEqual([...prior.decisions.entries()], [
-    [2, { ...decision, seq: 2, decision: 'allow', reason: 'none' }],
-    [1, { ...decision, seq: 1, tool: 'git_push', decision: 'ask', reason: 'approval_required', approval: 'approved' }],
-  ], 'decisions in the order they were made');
+  assert.deepEqual(
+    [...prior.turns.entries()],
+    [
+      [0, { seq: 0, message: { role: 'assistant', content: 'zero' }, inputTokens: 7, outputTokens: 2 }],
+      [1, { seq: 1, message: { role: 'assistant', content: 'one' }, inputTokens: 11, outputTokens: 3 }],
+    ],
+  );
+  assert.deepEqual(
+    [...prior.decisions.entries()],
+    [
+      [2, { ...decision, seq: 2, decision: 'allow', reason: 'none' }],
+      [1, { ...decision, seq: 1, tool: 'git', decision: 'ask', reason: 'approval_required', approval: 'approved' }],
+    ],
+    'decisions in the order they were made',
+  );
 });
 
 test('a committed effect carried into the next attempt is recorded committed and replayed, and abandoning touches only effects that never committed', async (t) => {
@@ -99,14 +117,28 @@ test('a committed effect carried into the next attempt is recorded committed and
   for (const id of [done, planned, started]) await second.abandonEffect(id);
 
   const rows = await rowsOf(db, 'effects', step.id);
-  const view = rows.map((r) => [r.attempt, r.seq, r.status, r.replayed, r.result, r.diff, r.tree_before, r.tree_after, r.tool, r.input_hash, r.external]);
+  const view = rows.map((r) => [
+    r.attempt,
+    r.seq,
+    r.status,
+    r.replayed,
+    r.result,
+    r.diff,
+    r.tree_before,
+    r.tree_after,
+    r.tool,
+    r.input_hash,
+    r.external,
+  ]);
   assert.deepEqual(view, [
     [1, 0, 'committed', false, { ok: true, output: 'ok', truncated: true }, 'd0', 't0', 't1', 'write_file', 'h0', false],
     [1, 1, 'abandoned', false, null, null, 't1', null, 'run_command', 'h1', false],
     [1, 2, 'abandoned', false, null, null, 't1', null, 'run_command', 'h2', false],
     [2, 0, 'committed', true, { ok: true, output: 'ok', truncated: true }, 'd0', 't0', 't1', 'write_file', 'h0', false],
   ]);
-  const times = await db.query('SELECT attempt, seq, started_at IS NOT NULL AS s, committed_at IS NOT NULL AS c FROM runtime.effects ORDER BY attempt, seq');
+  const times = await db.query(
+    'SELECT attempt, seq, started_at IS NOT NULL AS s, committed_at IS NOT NULL AS c FROM runtime.effects ORDER BY attempt, seq',
+  );
   assert.deepEqual(
     times.rows.map((r) => [r.attempt, r.seq, r.s, r.c]),
     [
@@ -128,7 +160,12 @@ test('tool calls are recorded once per sequence number with the gate’s view an
   masker.add('TOKEN', SECRET);
   const j = createStepJournal(db, { runId, stepId: step.id, attempt: 1 }, masker);
   const call = { tool: 'run_command', decision: 'allow', reason: 'none', approval: 'none', durationMs: 42, replayed: false } as const;
-  await j.recordToolCall({ ...call, seq: 0, input: { argv: ['curl', SECRET] }, result: { ok: true, output: 'twelve chars', truncated: true } });
+  await j.recordToolCall({
+    ...call,
+    seq: 0,
+    input: { argv: ['curl', SECRET] },
+    result: { ok: true, output: 'twelve chars', truncated: true },
+  });
   await j.recordToolCall({ ...call, seq: 1, input: undefined, result: { ok: true, output: 'abc' }, replayed: true, tool: 'x'.repeat(200) });
   await j.recordToolCall({
     ...call,
@@ -159,7 +196,21 @@ test('tool calls are recorded once per sequence number with the gate’s view an
   assert.deepEqual(calls, [
     [true, 0, 'run_command', { argv: ['curl', '[masked:TOKEN]'] }, 'allow', 'none', 'none', true, null, 12, true, false, 42],
     [true, 1, 'x'.repeat(128), null, 'allow', 'none', 'none', true, null, 3, false, true, 42],
-    [true, 2, 'run_command', { path: 'a' }, 'deny', 'path_outside_workspace', 'rejected', false, 'path_outside_workspace', 0, false, false, 42],
+    [
+      true,
+      2,
+      'run_command',
+      { path: 'a' },
+      'deny',
+      'path_outside_workspace',
+      'rejected',
+      false,
+      'path_outside_workspace',
+      0,
+      false,
+      false,
+      42,
+    ],
   ]);
 
   const effect = await j.planEffect({ seq: 3, tool: 'write_file', inputHash: 'h', external: false, treeBefore: 't' });
@@ -168,14 +219,20 @@ test('tool calls are recorded once per sequence number with the gate’s view an
   const [e] = await rowsOf(db, 'effects', step.id);
   assert.deepEqual([e.result, e.diff], [{ ok: true, output: 'wrote [masked:TOKEN]' }, '+token=[masked:TOKEN]']);
   const [turn] = await rowsOf(db, 'model_turns', step.id);
-  assert.deepEqual([turn.message, turn.input_tokens, turn.output_tokens, turn.replayed], [{ content: 'the token is [masked:TOKEN]' }, 1, 2, true]);
+  assert.deepEqual(
+    [turn.message, turn.input_tokens, turn.output_tokens, turn.replayed],
+    [{ content: 'the token is [masked:TOKEN]' }, 1, 2, true],
+  );
   const stored = JSON.stringify((await db.query('SELECT * FROM runtime.tool_calls, runtime.effects, runtime.model_turns')).rows);
   assert.ok(!stored.includes(SECRET), 'no record holds the secret');
 
   // Without a masker (a run with no secrets) values are stored as given.
   const plain = createStepJournal(db, { runId, stepId: steps[1].id, attempt: 1 });
   await plain.recordTurn({ seq: 0, message: { content: SECRET }, inputTokens: 0, outputTokens: 0, replayed: false });
-  assert.deepEqual((await rowsOf(db, 'model_turns', steps[1].id)).map((r) => r.message), [{ content: SECRET }]);
+  assert.deepEqual(
+    (await rowsOf(db, 'model_turns', steps[1].id)).map((r) => r.message),
+    [{ content: SECRET }],
+  );
 });
 
 test('a ledger write that fails makes the step retryable: the error is LedgerError, and the journal stays broken for the rest of the attempt', async (t) => {
@@ -196,10 +253,17 @@ test('a ledger write that fails makes the step retryable: the error is LedgerErr
   assert.equal(failure.code, 'ledger_unavailable');
   assert.equal(failure.retryable, true, 'the run is retried, never failed for its ledger');
   assert.match(String((failure.cause as Error).message), /duplicate key/);
-  assert.throws(() => j.throwIfBroken(), (err) => err === failure, 'an agent that swallowed the failure cannot finish the step');
+  assert.throws(
+    () => j.throwIfBroken(),
+    (err) => err === failure,
+    'an agent that swallowed the failure cannot finish the step',
+  );
   // A later failure of another kind is still reported as the first one.
   await assert.rejects(j.startEffect(Number.NaN), (err) => err === failure);
-  assert.throws(() => j.throwIfBroken(), (err) => err === failure);
+  assert.throws(
+    () => j.throwIfBroken(),
+    (err) => err === failure,
+  );
   assert.deepEqual([j.runId, j.stepId, j.attempt], [runId, steps[0].id, 1], 'the journal says whose it is');
 });
 

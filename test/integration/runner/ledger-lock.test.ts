@@ -10,7 +10,9 @@ import { ledgerDatabase } from '../../support/ledger.ts';
  * probing it never strands a connection of the pool.
  */
 
-test('one runner holds a run at a time: a second runner is refused until the holder releases it, and other runs are not blocked', { timeout: 20000 }, async (t) => {
+test('one runner holds a run at a time: a second runner is refused until the holder releases it, and other runs are not blocked', {
+  timeout: 20000,
+}, async (t) => {
   const { connect } = await ledgerDatabase(t);
   const runnerA = connect();
   const runnerB = connect();
@@ -34,7 +36,9 @@ test('one runner holds a run at a time: a second runner is refused until the hol
   await otherRun.release();
 });
 
-test('the lock dies with its holder’s connection: a runner killed while holding a run frees it for another', { timeout: 20000 }, async (t) => {
+test('the lock dies with its holder’s connection: a runner killed while holding a run frees it for another', {
+  timeout: 20000,
+}, async (t) => {
   const { connect } = await ledgerDatabase(t);
   const dying = connect();
   // The dying process never hears of its connection's end; here the test process would, as an error event.
@@ -55,7 +59,9 @@ test('the lock dies with its holder’s connection: a runner killed while holdin
   await held.release(); // returns the dead connection, so the pool can end
 });
 
-test('taking, refusing, probing and releasing the lock return every connection to the pool, so a runner never runs out of them', { timeout: 20000 }, async (t) => {
+test('taking, refusing, probing and releasing the lock return every connection to the pool, so a runner never runs out of them', {
+  timeout: 20000,
+}, async (t) => {
   const { connect } = await ledgerDatabase(t);
   const holder = connect();
   const run = newUlid();
@@ -79,7 +85,9 @@ test('taking, refusing, probing and releasing the lock return every connection t
   assert.equal(runner.totalCount, runner.idleCount, 'no connection left checked out');
 });
 
-test('the run lock keeps its own key space: an advisory lock another part of the plane takes on the same text does not block a run', { timeout: 20000 }, async (t) => {
+test('the run lock keeps its own key space: an advisory lock another part of the plane takes on the same text does not block a run', {
+  timeout: 20000,
+}, async (t) => {
   const { connect } = await ledgerDatabase(t);
   const other = connect();
   const run = newUlid();

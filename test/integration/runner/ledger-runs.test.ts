@@ -105,29 +105,67 @@ test('a step counts its attempts, finishes once with its counts and output, and 
     }),
   );
   await ledger.startStep(index.id, null);
-  await ledger.finishStep(runId, index.id, finish({ status: 'failed', errorCode: 'agent_error' as never, appliedDiff: 'undone', output: { findings: [{ rule: 'x', severity: 'low', file: 'f', line: 1, message: 'm' }] } as never }));
+  await ledger.finishStep(
+    runId,
+    index.id,
+    finish({
+      status: 'failed',
+      errorCode: 'agent_error' as never,
+      appliedDiff: 'undone',
+      output: { findings: [{ rule: 'x', severity: 'low', file: 'f', line: 1, message: 'm' }] } as never,
+    }),
+  );
 
   const done = await ledger.getStep(review.id);
   assert.deepEqual(
-    [done.status, done.errorCode, done.durationMs, done.treeAfter, done.completionSeq, done.llmCalls, done.inputTokens, done.outputTokens, done.toolCalls, done.refusals, done.finishedEventId, done.gateEventId, done.finishedAt !== null],
+    [
+      done.status,
+      done.errorCode,
+      done.durationMs,
+      done.treeAfter,
+      done.completionSeq,
+      done.llmCalls,
+      done.inputTokens,
+      done.outputTokens,
+      done.toolCalls,
+      done.refusals,
+      done.finishedEventId,
+      done.gateEventId,
+      done.finishedAt !== null,
+    ],
     ['succeeded', 'none', 120, 'tree-r', 2, 2, 3000000000, 40, 5, 1, 'ev-finished', null, true],
   );
   assert.equal((await ledger.getStep(write.id)).gateEventId, 'ev-gate');
-  assert.deepEqual([(await ledger.getStep(index.id)).status, (await ledger.getStep(index.id)).errorCode, (await ledger.getStep(index.id)).completionSeq], ['failed', 'agent_error', 3]);
+  assert.deepEqual(
+    [(await ledger.getStep(index.id)).status, (await ledger.getStep(index.id)).errorCode, (await ledger.getStep(index.id)).completionSeq],
+    ['failed', 'agent_error', 3],
+  );
 
-  assert.deepEqual(await ledger.completedDiffs(runId), [
-    { stepId: write.id, diff: 'diff-write', treeAfter: 'tree-w' },
-    { stepId: review.id, diff: '', treeAfter: 'tree-r' },
-  ], 'succeeded steps only, in the order they finished, a step that changed nothing with an empty diff');
+  assert.deepEqual(
+    await ledger.completedDiffs(runId),
+    [
+      { stepId: write.id, diff: 'diff-write', treeAfter: 'tree-w' },
+      { stepId: review.id, diff: '', treeAfter: 'tree-r' },
+    ],
+    'succeeded steps only, in the order they finished, a step that changed nothing with an empty diff',
+  );
   const findings = await db.query('SELECT step_id, rule, severity, file, line, message FROM runtime.findings');
-  assert.deepEqual(findings.rows, [{ step_id: review.id, rule: 'r1', severity: 'high', file: 'a\uFFFD.ts', line: 3, message: 'bad\uFFFD' }], 'a failed step records no findings');
+  assert.deepEqual(
+    findings.rows,
+    [{ step_id: review.id, rule: 'r1', severity: 'high', file: 'a\uFFFD.ts', line: 3, message: 'bad\uFFFD' }],
+    'a failed step records no findings',
+  );
   const patches = await db.query('SELECT step_id, kind, title, diff FROM runtime.patches ORDER BY id');
   assert.deepEqual(patches.rows, [
     { step_id: write.id, kind: 'applied', title: 'changes made in the workspace', diff: 'diff-write' },
     { step_id: review.id, kind: 'proposed', title: 'fix\uFFFD', diff: 'proposed-diff' },
   ]);
   assert.deepEqual([await ledger.patchCount(write.id), await ledger.patchCount(review.id), await ledger.patchCount(index.id)], [1, 1, 0]);
-  assert.deepEqual((await ledger.getStep(review.id)).output, { summary: 'two findings', findings: [{ rule: 'r1', severity: 'high', file: 'a\uFFFD.ts', line: 3, message: 'bad\uFFFD' }], patches: [{ title: 'fix\uFFFD', diff: 'proposed-diff' }] });
+  assert.deepEqual((await ledger.getStep(review.id)).output, {
+    summary: 'two findings',
+    findings: [{ rule: 'r1', severity: 'high', file: 'a\uFFFD.ts', line: 3, message: 'bad\uFFFD' }],
+    patches: [{ title: 'fix\uFFFD', diff: 'proposed-diff' }],
+  });
 });
 
 test('a run whose deliveries are exhausted: running steps fail with the code, pending ones are skipped, finished ones and other runs keep theirs; the run ends once', async (t) => {
@@ -151,15 +189,25 @@ test('a run whose deliveries are exhausted: running steps fail with the code, pe
       ['write', 'succeeded', 'none', true],
     ],
   );
-  assert.deepEqual((await ledger.getRun(other.runId))!.steps.map((s) => s.status), ['running', 'pending', 'pending'], 'another run is untouched');
+  assert.deepEqual(
+    (await ledger.getRun(other.runId))!.steps.map((s) => s.status),
+    ['running', 'pending', 'pending'],
+    'another run is untouched',
+  );
 
   const ended = await ledger.finishRun(runId, 'failed', 'delivery_exhausted');
   assert.equal(ended.finished, true);
   const run = (await ledger.getRun(runId))!.run;
-  assert.deepEqual([run.status, run.errorCode, run.finishedEventId, run.finishedAt !== null], ['failed', 'delivery_exhausted', ended.eventId, true]);
+  assert.deepEqual(
+    [run.status, run.errorCode, run.finishedEventId, run.finishedAt !== null],
+    ['failed', 'delivery_exhausted', ended.eventId, true],
+  );
   const late = await ledger.finishRun(runId, 'succeeded', 'none');
   assert.deepEqual(late, { finished: false, eventId: ended.eventId }, 'a finished run keeps its outcome and its event');
-  assert.deepEqual([(await ledger.getRun(runId))!.run.status, (await ledger.getRun(runId))!.run.errorCode], ['failed', 'delivery_exhausted']);
+  assert.deepEqual(
+    [(await ledger.getRun(runId))!.run.status, (await ledger.getRun(runId))!.run.errorCode],
+    ['failed', 'delivery_exhausted'],
+  );
   const unknown = await ledger.finishRun('01JUNKNOWNRUN0000000000000', 'failed', 'delivery_exhausted');
   assert.equal(unknown.finished, false);
   assert.match(unknown.eventId, /^[0-9A-HJKMNP-TV-Z]{26}$/, 'an unknown run still gets an event id to report');
@@ -168,9 +216,15 @@ test('a run whose deliveries are exhausted: running steps fail with the code, pe
   await ledger.skipStep(review.id, 'ev-skip');
   await ledger.skipStep(other.steps[1].id, 'ev-skip');
   const skipped = await ledger.getStep(other.steps[1].id);
-  assert.deepEqual([skipped.status, skipped.errorCode, skipped.durationMs, skipped.finishedEventId], ['skipped', 'dependency_failed', 0, 'ev-skip']);
+  assert.deepEqual(
+    [skipped.status, skipped.errorCode, skipped.durationMs, skipped.finishedEventId],
+    ['skipped', 'dependency_failed', 0, 'ev-skip'],
+  );
   await ledger.skipStep(write.id, 'ev-late');
-  assert.deepEqual([(await ledger.getStep(write.id)).status, (await ledger.getStep(write.id)).finishedEventId], ['succeeded', 'ev-finished']);
+  assert.deepEqual(
+    [(await ledger.getStep(write.id)).status, (await ledger.getStep(write.id)).finishedEventId],
+    ['succeeded', 'ev-finished'],
+  );
   await ledger.skipStep(other.steps[0].id, 'ev-run');
   assert.equal((await ledger.getStep(other.steps[0].id)).status, 'skipped', 'a running step is skipped too');
 });
