@@ -354,4 +354,27 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/cli/format-approvals.test.ts',
     )} && ${tests('test/integration/runtime/runs-cli.test.ts', 'test/integration/approvals/cli.test.ts')}`,
   },
+  {
+    // The ledger's own tests write and read its tables directly (a scratch Postgres database per test, a few
+    // seconds a file): what a resumed run reads back, the lock, exhausted marking. Only a mutant they miss
+    // pays for the resume test and the runner fault tests (real processes killed, NATS redelivery).
+    name: 'run-ledger',
+    claim: 'Durable runs: the journal, the run lock and exhausted deliveries',
+    mutate: [
+      'customer-plane/runner/ledger/journal.ts',
+      'customer-plane/runner/ledger/lock.ts',
+      'customer-plane/runner/ledger/records.ts',
+      'customer-plane/runner/ledger/runs.ts',
+      'customer-plane/runner/ledger/inputs.ts',
+      'customer-plane/runner/exhausted.ts',
+    ],
+    command: tests(
+      'test/integration/runner/ledger-lock.test.ts',
+      'test/integration/runner/ledger-journal.test.ts',
+      'test/integration/runner/ledger-runs.test.ts',
+      'test/integration/runner/ledger-records.test.ts',
+      'test/integration/runtime/resume.test.ts',
+      'test/faults/runner-crash.test.ts',
+    ),
+  },
 ];

@@ -23,8 +23,16 @@ export async function tryLockRun(db: Db, runId: string): Promise<RunLock | undef
   }
   return {
     async release() {
-      // Closing the connection releases the lock whatever state the session is in.
-      client.release(true);
+      // Unlocking first frees the run by the time release() returns (the next runner may take it at once);
+      // closing the connection releases the lock whatever state the session is in, but only once the
+      // server has noticed the close, so it is the fallback, not the release.
+      try {
+        await client.query('SELECT pg_advisory_unlock_all()');
+      } catch {
+        // The session is unusable: closing it below releases the lock.
+      } finally {
+        client.release(true);
+      }
     },
   };
 }

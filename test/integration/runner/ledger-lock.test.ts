@@ -1,0 +1,100 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { isRunLocked, tryLockRun } from '../../../customer-plane/runner/ledger/lock.ts';
+import { newUlid } from '../../../shared/ids.ts';
+import { ledgerDatabase } from '../../support/ledger.ts';
+
+/**
+ * The run lock against a real Postgres, each runner process its own pool: one runner holds a run at a
+ * time, the lock is free again when the holder releases it or its connection dies, and taking or
+ * probing it never strands a connection of the pool.
+ */
+
+test('one runner holds a run at a time: a second runner is refused until the holder releases it, and other runs are not blocked', {
+  timeout: 20000,
+}, async (t) => {
+  const { connect } = await ledgerDatabase(t);
+  const runnerA = connect();
+  const runnerB = connect();
+  const run = newUlid();
+
+  assert.equal(await isRunLocked(runnerB, run), false, 'a run nobody holds is free');
+  const held = await tryLockRun(runnerA, run);
+  assert.ok(held, 'the first runner takes the lock');
+  assert.equal(await tryLockRun(runnerB, run), undefined, 'a second runner is refused');
+  assert.equal(await tryLockRun(runnerA, run), undefined, 'so is another task of the same runner: each take is its own connection');
+  assert.equal(await isRunLocked(runnerB, run), true, 'a live holder shows as locked');
+  const otherRun = await tryLockRun(runnerB, newUlid());
+  assert.ok(otherRun, 'another run is not blocked by it');
+
+  await held.release();
+  assert.equal(await isRunLocked(runnerB, run), false, 'released: free for the next runner');
+  const next = await tryLockRun(runnerB, run);
+  assert.ok(next, 'the next runner takes it');
+  assert.equal(await isRunLocked(runnerA, run), true, 'and holds it: probing did not take it away');
+  await next.release();
+  await otherRun.release();
+});
+
+test('the lock dies with its holder’s connection: a runner killed while holding a run frees it for another', {
+  timeout: 20000,
+}, async (t) => {
+  const { connect } = await ledgerDatabase(t);
+  const dying = connect();
+  // The dying process never hears of its connection's end; here the test process would, as an error event.
+  dying.on('connect', (client) => client.on('error', () => {}));
+  const survivor = connect();
+  const run = newUlid();
+  const held = await tryLockRun(dying, run);
+  assert.ok(held);
+  assert.equal(await isRunLocked(survivor, run), true);
+  // The process's connections closing is what kill -9 does to it (only this scratch database's backends).
+  const { rows } = await survivor.query(
+    `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()
+       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+  );
+  assert.equal(rows.length, 1, 'the run lock is one advisory lock');
+  for (let i = 0; (await isRunLocked(survivor, run)) && i < 50; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await isRunLocked(survivor, run), false, 'free while its holder never released it');
+  await held.release(); // returns the dead connection, so the pool can end
+});
+
+test('taking, refusing, probing and releasing the lock return every connection to the pool, so a runner never runs out of them', {
+  timeout: 20000,
+}, async (t) => {
+  const { connect } = await ledgerDatabase(t);
+  const holder = connect();
+  const run = newUlid();
+  const held = await tryLockRun(holder, run);
+  assert.ok(held);
+  // A pool of two that would hang (and time out) if any refusal or probe kept its connection.
+  const runner = connect({ max: 2, connectTimeoutMs: 2000 });
+  for (let i = 0; i < 5; i++) {
+    assert.equal(await tryLockRun(runner, run), undefined);
+    assert.equal(await isRunLocked(runner, run), true);
+  }
+  await held.release();
+  for (let i = 0; i < 5; i++) {
+    const lock = await tryLockRun(runner, run);
+    assert.ok(lock);
+    await lock.release();
+    assert.equal(await isRunLocked(runner, run), false);
+  }
+  // A lock that cannot be asked for (Postgres text holds no NUL) fails with the database's error, and frees its connection too.
+  for (let i = 0; i < 3; i++) await assert.rejects(tryLockRun(runner, 'bad\u0000id'), /0x00|invalid byte sequence/);
+  assert.equal(runner.totalCount, runner.idleCount, 'no connection left checked out');
+});
+
+test('the run lock keeps its own key space: an advisory lock another part of the plane takes on the same text does not block a run', {
+  timeout: 20000,
+}, async (t) => {
+  const { connect } = await ledgerDatabase(t);
+  const other = connect();
+  const run = newUlid();
+  const client = await other.connect();
+  await client.query('SELECT pg_advisory_lock(hashtextextended($1, 0))', [run]);
+  const lock = await tryLockRun(connect(), run);
+  assert.ok(lock, 'a lock on the same text under another seed is a different lock');
+  await lock.release();
+  client.release(true);
+});
