@@ -335,6 +335,7 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/egress/egress.test.ts',
       'test/unit/control-plane/llm-proxy/counters.test.ts',
     )} && ${tests(
+      'test/integration/egress/outbox.test.ts',
       'test/integration/llm-proxy/counters-flush.test.ts',
       'test/integration/billing/direct-usage.test.ts',
       'test/integration/llm-proxy/usage.test.ts',
