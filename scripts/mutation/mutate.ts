@@ -14,6 +14,7 @@ import { createHash } from 'node:crypto';
 import { globSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 import { Stryker } from '@stryker-mutator/core';
 import { MODULES, type MutationModule } from './modules.ts';
 import { checkSurvivors, originalText, readExplained, type Survivor, survivorsFile } from './survivors.ts';
@@ -23,14 +24,33 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const stateDir = join(root, '.state', 'mutation');
 const survivorsDir = join(root, 'scripts', 'mutation', 'survivors');
 
-const args = process.argv.slice(2);
-const incremental = args.includes('--incremental');
-const recheck = args.includes('--recheck');
-if (args.includes('--list')) {
+const USAGE = 'usage: npm run mutate [-- [--incremental | --recheck] [<module> ...]] | [-- --list] | [-- --help]';
+// A mistyped option must not start a run that takes half an hour: every option is known, or nothing runs.
+function readCommandLine() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2),
+      options: { incremental: { type: 'boolean' }, recheck: { type: 'boolean' }, list: { type: 'boolean' }, help: { type: 'boolean' } },
+      allowPositionals: true,
+      strict: true,
+    });
+  } catch (err) {
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const parsed = readCommandLine();
+if (parsed.values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const incremental = parsed.values.incremental === true;
+const recheck = parsed.values.recheck === true;
+if (parsed.values.list) {
   for (const m of MODULES) console.log(`${m.name.padEnd(20)} ${m.claim}`);
   process.exit(0);
 }
-const names = args.filter((a) => !a.startsWith('--'));
+const names = parsed.positionals;
 const unknown = names.filter((n) => !MODULES.some((m) => m.name === n));
 if (unknown.length > 0) {
   console.error(`unknown module(s): ${unknown.join(', ')}; known: ${MODULES.map((m) => m.name).join(', ')}`);
