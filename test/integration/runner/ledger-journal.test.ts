@@ -251,6 +251,7 @@ test('a ledger write that fails makes the step retryable: the error is LedgerErr
   );
   assert.ok(failure instanceof LedgerError);
   assert.equal(failure.code, 'ledger_unavailable');
+  assert.match(failure.message, /run ledger is unavailable/, 'the worker’s log says the ledger, not the run, is why it is retried');
   assert.equal(failure.retryable, true, 'the run is retried, never failed for its ledger');
   assert.match(String((failure.cause as Error).message), /duplicate key/);
   assert.throws(

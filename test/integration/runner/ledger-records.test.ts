@@ -1,15 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRunRecords } from '../../../customer-plane/runner/ledger/records.ts';
-import { ledgerDatabase, openedRun } from '../../support/ledger.ts';
+import { ledgerDatabase, openedRun, TWO_STEPS } from '../../support/ledger.ts';
 
 /** The run record a person reads (CLI and console), straight from the ledger: counts and lists exact. */
 
 test('the run list and a run’s record show its steps, findings by severity, patches and the refusals of each step’s last attempt, with exact counts', async (t) => {
   const { db } = await ledgerDatabase(t);
   const older = await openedRun(db);
-  const { ledger, runId, steps } = await openedRun(db);
-  const [index, review] = steps;
+  // A third step never reached: counted as a step, not as one that succeeded.
+  const { ledger, runId, steps } = await openedRun(db, [...TWO_STEPS, { key: 'write', agent: 'fixer', needs: [] }]);
+  const [index, review, write] = steps;
   const base = {
     errorCode: 'none',
     durationMs: 9,
@@ -57,7 +58,7 @@ test('the run list and a run’s record show its steps, findings by severity, pa
   assert.deepEqual(
     list.map((r) => [r.id, r.template, r.repo, r.status, r.errorCode, r.steps, r.stepsSucceeded, r.findings, r.finishedAt !== null]),
     [
-      [runId, 'code-review', 'sample', 'failed', 'agent_error', 2, 1, 3, true],
+      [runId, 'code-review', 'sample', 'failed', 'agent_error', 3, 1, 3, true],
       [older.runId, 'code-review', 'sample', 'running', 'none', 2, 0, 0, false],
     ],
     'newest first',
@@ -73,7 +74,7 @@ test('the run list and a run’s record show its steps, findings by severity, pa
   assert.ok(shown);
   assert.deepEqual(
     [shown.environment, shown.attempts, shown.steps, shown.stepsSucceeded, shown.findings, shown.status, shown.errorCode],
-    ['sandbox', 1, 2, 1, 3, 'failed', 'agent_error'],
+    ['sandbox', 1, 3, 1, 3, 'failed', 'agent_error'],
   );
   assert.equal(shown.createdAt, list[0].createdAt);
   assert.match(shown.finishedAt!, /^\d{4}-\d\d-\d\dT/);
@@ -97,6 +98,7 @@ test('the run list and a run’s record show its steps, findings by severity, pa
     [
       [index.id, 'index', 0, 'indexer', 'succeeded', 'none', 1, 9, 1, 10, 2, 3, 2, 'indexed'],
       [review.id, 'review', 1, 'reviewer', 'failed', 'agent_error', 2, 9, 1, 10, 2, 3, 2, null],
+      [write.id, 'write', 2, 'fixer', 'pending', 'none', 0, null, 0, 0, 0, 0, 0, null],
     ],
   );
   assert.deepEqual(

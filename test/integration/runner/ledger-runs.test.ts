@@ -52,8 +52,9 @@ test('a run opened again by a later delivery is the same run with the same steps
       ['review', 1, 'reviewer', ['index'], 'pending', 'none', 0, null, null],
     ],
   );
-  const request = await db.query('SELECT request_id, requested_at FROM runtime.runs WHERE id = $1', [d.workflowId]);
+  const request = await db.query('SELECT request_id, requested_at, created_at FROM runtime.runs WHERE id = $1', [d.workflowId]);
   assert.deepEqual([request.rows[0].request_id, request.rows[0].requested_at.getTime()], ['req-1', d.requestedAt]);
+  assert.equal(first.run.createdAt, request.rows[0].created_at.getTime(), 'the run’s start, in epoch ms as its events carry it');
 
   await ledger.setBaseline(d.workflowId, 'tree-base');
   await ledger.setBaseline(d.workflowId, 'tree-other');
@@ -89,7 +90,7 @@ test('a step counts its attempts, finishes once with its counts and output, and 
   assert.equal(treeBefore.rows[0].tree_before, 'tree-r1');
 
   await ledger.startStep(write.id, null);
-  await ledger.finishStep(runId, write.id, finish({ appliedDiff: 'diff-write', treeAfter: 'tree-w' }));
+  await ledger.finishStep(runId, write.id, finish({ appliedDiff: 'diff-write\u0000', treeAfter: 'tree-w' }));
   await ledger.finishStep(
     runId,
     review.id,
@@ -97,7 +98,7 @@ test('a step counts its attempts, finishes once with its counts and output, and 
       output: {
         summary: 'two findings',
         findings: [{ rule: 'r1', severity: 'high', file: 'a\u0000.ts', line: 3, message: 'bad\u0000' }],
-        patches: [{ title: 'fix\u0000', diff: 'proposed-diff' }],
+        patches: [{ title: 'fix\u0000', diff: 'proposed-diff\u0000' }],
       } as never,
       appliedDiff: '',
       treeAfter: 'tree-r',
@@ -144,7 +145,7 @@ test('a step counts its attempts, finishes once with its counts and output, and 
   assert.deepEqual(
     await ledger.completedDiffs(runId),
     [
-      { stepId: write.id, diff: 'diff-write', treeAfter: 'tree-w' },
+      { stepId: write.id, diff: 'diff-write\uFFFD', treeAfter: 'tree-w' },
       { stepId: review.id, diff: '', treeAfter: 'tree-r' },
     ],
     'succeeded steps only, in the order they finished, a step that changed nothing with an empty diff',
@@ -157,14 +158,14 @@ test('a step counts its attempts, finishes once with its counts and output, and 
   );
   const patches = await db.query('SELECT step_id, kind, title, diff FROM runtime.patches ORDER BY id');
   assert.deepEqual(patches.rows, [
-    { step_id: write.id, kind: 'applied', title: 'changes made in the workspace', diff: 'diff-write' },
-    { step_id: review.id, kind: 'proposed', title: 'fix\uFFFD', diff: 'proposed-diff' },
+    { step_id: write.id, kind: 'applied', title: 'changes made in the workspace', diff: 'diff-write\uFFFD' },
+    { step_id: review.id, kind: 'proposed', title: 'fix\uFFFD', diff: 'proposed-diff\uFFFD' },
   ]);
   assert.deepEqual([await ledger.patchCount(write.id), await ledger.patchCount(review.id), await ledger.patchCount(index.id)], [1, 1, 0]);
   assert.deepEqual((await ledger.getStep(review.id)).output, {
     summary: 'two findings',
     findings: [{ rule: 'r1', severity: 'high', file: 'a\uFFFD.ts', line: 3, message: 'bad\uFFFD' }],
-    patches: [{ title: 'fix\uFFFD', diff: 'proposed-diff' }],
+    patches: [{ title: 'fix\uFFFD', diff: 'proposed-diff\uFFFD' }],
   });
 });
 
@@ -266,4 +267,34 @@ test('a step’s gate tally counts the decisions of the attempt asked for, group
     { tool: 'write_file', decision: 'allow', reason: 'allowed', approval: 'none', count: 1 },
     { tool: 'write_file', decision: 'deny', reason: 'path_outside_workspace', approval: 'none', count: 2 },
   ]);
+});
+
+test('two steps of a run finishing at once take distinct places in the order a resumed run replays their diffs', async (t) => {
+  const { db, connect } = await ledgerDatabase(t);
+  const { ledger, runId, steps } = await openedRun(db);
+  const [index, review] = steps;
+  await ledger.startStep(index.id, null);
+  await ledger.startStep(review.id, null);
+  // Another runner is finishing `index` as the ledger finishes `review`: it has taken completion 1 and not yet committed.
+  const otherRunner = await connect().connect();
+  try {
+    await otherRunner.query('BEGIN');
+    await otherRunner.query('SELECT 1 FROM runtime.runs WHERE id = $1 FOR UPDATE', [runId]);
+    await otherRunner.query(
+      `UPDATE runtime.steps SET status = 'succeeded',
+         completion_seq = (SELECT coalesce(max(completion_seq), 0) + 1 FROM runtime.steps WHERE run_id = $1) WHERE id = $2`,
+      [runId, index.id],
+    );
+    const finishing = ledger.finishStep(runId, review.id, finish());
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await otherRunner.query('COMMIT');
+    await finishing;
+  } finally {
+    otherRunner.release();
+  }
+  assert.deepEqual(
+    [(await ledger.getStep(index.id)).completionSeq, (await ledger.getStep(review.id)).completionSeq],
+    [1, 2],
+    'the later finish comes after the earlier one, never beside it',
+  );
 });
