@@ -43,7 +43,12 @@ const rowText = async (db: Db) => JSON.stringify((await db.query('SELECT * FROM 
 
 test('secret inputs are kept in the secret store under run-inputs/<id>/<NAME>; the ledger holds the parameters, the template and the secret names, never a value', async (t) => {
   const { db, store, inputs } = await setup(t);
-  const id = await inputs.create({ template: 'code-review', params: { branch: 'main' }, secrets: { DEPLOY_TOKEN: SECRET }, ttlMs: 120_000 });
+  const id = await inputs.create({
+    template: 'code-review',
+    params: { branch: 'main' },
+    secrets: { DEPLOY_TOKEN: SECRET },
+    ttlMs: 120_000,
+  });
   assert.deepEqual([...store.values], [[`run-inputs/${id}/DEPLOY_TOKEN`, SECRET]]);
   assert.equal(runInputSecretId(id, 'DEPLOY_TOKEN'), `run-inputs/${id}/DEPLOY_TOKEN`);
   assert.ok(!(await rowText(db)).includes(SECRET));
