@@ -374,6 +374,7 @@ export const MODULES: MutationModule[] = [
       'test/integration/runner/ledger-journal.test.ts',
       'test/integration/runner/ledger-runs.test.ts',
       'test/integration/runner/ledger-records.test.ts',
+      'test/integration/runner/ledger-inputs.test.ts',
       'test/integration/runtime/resume.test.ts',
       'test/faults/runner-crash.test.ts',
     ),
