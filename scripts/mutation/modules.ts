@@ -370,6 +370,7 @@ export const MODULES: MutationModule[] = [
       'customer-plane/runner/exhausted.ts',
     ],
     command: tests(
+      'test/integration/runner/exhausted.test.ts',
       'test/integration/runner/ledger-lock.test.ts',
       'test/integration/runner/ledger-journal.test.ts',
       'test/integration/runner/ledger-runs.test.ts',
