@@ -43,7 +43,7 @@ export const TWO_STEPS: StepSpec[] = [
   { key: 'review', agent: 'reviewer', needs: ['index'] },
 ];
 
-/** A run opened with its steps (none started yet; a test starts the one a journal writes for).
+/** A run opened with its steps, none started yet (a test starts the one its journal writes for). */
 export async function openedRun(db: Db, steps: readonly StepSpec[] = TWO_STEPS) {
   const ledger = createRunLedger(db);
   const d = dispatchFor();
