@@ -1,25 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ensureOutbox, OUTBOX_STREAM, outboxSubject } from '../../../customer-plane/egress/outbox.ts';
-import { freePort, startNatsServer } from '../../../shared/nats-server-process.ts';
-
-/** A nats-server with JetStream of its own, stopped and removed when the test ends. */
-async function localJetStream(t: { after(fn: () => unknown): void }): Promise<NatsConnection> {
-  const dir = mkdtempSync(join(tmpdir(), 'ap-outbox-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  writeFileSync(join(dir, 'nats.conf'), `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}" }\n`);
-  const server = await startNatsServer({ configPath: join(dir, 'nats.conf'), port });
-  t.after(() => server.stop());
-  const nc = await connect({ servers: `127.0.0.1:${port}` });
-  t.after(() => nc.close());
-  return nc;
-}
+import { localJetStream } from '../../support/jetstream.ts';
 
 test('the outbox is a file-backed work queue of at most 1 GiB that refuses new batches when full and drops duplicates for an hour', async (t) => {
   const nc = await localJetStream(t);

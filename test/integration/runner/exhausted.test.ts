@@ -1,30 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import type { Dispatch } from '../../../shared/dispatch.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { maxDeliveriesSubject } from '../../../shared/max-deliveries-mover.ts';
-import { freePort, startNatsServer } from '../../../shared/nats-server-process.ts';
+import { localJetStream } from '../../support/jetstream.ts';
 import { ADVISORY_STREAM, ensureAdvisoryStream, startExhaustedMover } from '../../../customer-plane/runner/exhausted.ts';
 import { ensureWorkQueue, WORK_DLQ_SUBJECT, WORK_STREAM, WORK_SUBJECT } from '../../../customer-plane/runner/work-queue.ts';
 import { ledgerDatabase, openedRun } from '../../support/ledger.ts';
-
-/** A nats-server with JetStream of its own (the leaf's work queue lives there), stopped when the test ends. */
-async function localJetStream(t: { after(fn: () => unknown): void }): Promise<NatsConnection> {
-  const dir = mkdtempSync(join(tmpdir(), 'ap-exhausted-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  writeFileSync(join(dir, 'nats.conf'), `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}" }\n`);
-  const server = await startNatsServer({ configPath: join(dir, 'nats.conf'), port });
-  t.after(() => server.stop());
-  const nc = await connect({ servers: `127.0.0.1:${port}` });
-  t.after(() => nc.close());
-  return nc;
-}
 
 /**
  * A runner that takes the work and dies without acking, on its only delivery: JetStream gives up and

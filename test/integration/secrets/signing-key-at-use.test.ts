@@ -1,28 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { connect } from '@nats-io/transport-node';
 import { createEgress } from '../../../customer-plane/egress/egress.ts';
 import { ensureOutbox, OUTBOX_STREAM } from '../../../customer-plane/egress/outbox.ts';
 import { signingKeySource } from '../../../customer-plane/secrets/plane-secrets.ts';
 import type { SecretName, SecretStore } from '../../../customer-plane/secrets/store.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import { silentLogger } from '../../../shared/log.ts';
-import { freePort, startNatsServer } from '../../../shared/nats-server-process.ts';
+import { localJetStream } from '../../support/jetstream.ts';
 import { generateTenantKey, verifyBatch } from '../../../shared/signing.ts';
 
 test('egress reads the signing key from the store when it signs: while the store cannot be read no event is taken or lost, and they go out signed once it can', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ap-signing-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  writeFileSync(join(dir, 'nats.conf'), `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir, 'js')}" }\n`);
-  const server = await startNatsServer({ configPath: join(dir, 'nats.conf'), port });
-  t.after(() => server.stop());
-  const nc = await connect({ servers: `127.0.0.1:${port}` });
-  t.after(() => nc.close());
+  const nc = await localJetStream(t);
   await ensureOutbox(nc);
 
   const key = await generateTenantKey();
