@@ -3,17 +3,16 @@
 // the days asked, and a counter an older plane did not send counts as 0. A scratch Postgres database.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createDirectUsageSource } from '../../../control-plane/billing/direct-usage.ts';
+import { runMigrations } from '../../../control-plane/db/migrate.ts';
+import { silentLogger } from '../../../shared/log.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 
-const INIT = new URL('../../../control-plane/db/migrations/20261122000000000_init.sql', import.meta.url);
 const TENANT = '0b7e1c3a-5d2f-4a9b-8c6d-1e2f3a4b5c6d';
 const OTHER_TENANT = '5f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b';
 
-const name = `direct_usage_${randomBytes(6).toString('hex')}`;
-const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+let scratch: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
 
 const counters = (over: Record<string, unknown>) => ({
@@ -45,11 +44,10 @@ async function stored(tenant: string, kind: string, body: object) {
 }
 
 before(async () => {
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name, max: 2 });
+  scratch = await createTestDatabase('directusage');
+  await runMigrations({ databaseUrl: scratch.url, log: silentLogger() });
+  pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
   pool.on('error', () => {});
-  await pool.query(readFileSync(INIT, 'utf8').split('-- Down Migration')[0]);
   await stored(TENANT, 'usage', counters({}));
   await stored(TENANT, 'usage', counters({ requests: 3, cancelledRequests: 0, inputTokens: 1 }));
   await stored(TENANT, 'usage', counters({ tier: 'ultra', provider: 'anthropic' }));
@@ -63,8 +61,7 @@ before(async () => {
 });
 after(async () => {
   await pool.end();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await scratch.drop();
 });
 
 test("direct usage sums a tenant's signed usage counters per day, provider and tier, within the days asked", async () => {

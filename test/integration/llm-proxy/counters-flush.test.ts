@@ -4,16 +4,13 @@
 // an invoice is read from these rows.
 import { after, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { runMigrations } from '../../../control-plane/db/migrate.ts';
 import { createUsageCounters } from '../../../control-plane/llm-proxy/counters.ts';
 import type { LlmMeta } from '../../../shared/llm/index.ts';
 import { createLogger, silentLogger } from '../../../shared/log.ts';
+import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 
-const MIGRATIONS = ['20261122000100000_llm_usage.sql', '20261122000200000_llm_usage_cancelled.sql'].map(
-  (f) => new URL(`../../../control-plane/db/migrations/${f}`, import.meta.url),
-);
 const TENANT = '0b7e1c3a-5d2f-4a9b-8c6d-1e2f3a4b5c6d';
 const OTHER_TENANT = '5f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b';
 const REPLICA_A = '9a8b7c6d-5e4f-4a3b-9c1d-0e1f2a3b4c5d';
@@ -21,24 +18,21 @@ const REPLICA_B = '1c2d3e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f';
 // Not today: a counter that read the real clock instead of its own would write another day.
 const NOON = Date.UTC(2026, 2, 14, 12);
 
-const name = `llm_counters_${randomBytes(6).toString('hex')}`;
-const admin = new pg.Client({ host: '127.0.0.1', port: 5432, user: 'postgres', database: 'postgres' });
+let scratch: Awaited<ReturnType<typeof createTestDatabase>>;
 let pool: pg.Pool;
 
 before(async () => {
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  pool = new pg.Pool({ host: '127.0.0.1', port: 5432, user: 'postgres', database: name, max: 2 });
+  scratch = await createTestDatabase('llmcounters');
+  await runMigrations({ databaseUrl: scratch.url, log: silentLogger() });
+  pool = new pg.Pool({ connectionString: scratch.url, max: 2 });
   pool.on('error', () => {});
-  for (const m of MIGRATIONS) await pool.query(readFileSync(m, 'utf8').split('-- Down Migration')[0]);
 });
 beforeEach(async () => {
   await pool.query('TRUNCATE llm_usage');
 });
 after(async () => {
   await pool.end();
-  await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.end();
+  await scratch.drop();
 });
 
 const call = (over: Partial<LlmMeta> = {}): LlmMeta => ({
