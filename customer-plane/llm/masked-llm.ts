@@ -16,13 +16,23 @@ export function maskedLlm(llm: RunnerLlm, masker: Masker): RunnerLlm {
   };
 }
 
+// Call ids and tool names are the model's own words, not only its arguments: a model that met a value some
+// other way could echo it there, so every string of a message is masked. The masker is deterministic, so a
+// call id and the tool result naming it still pair up.
 function maskMessage(m: RunnerMessage, masker: Masker): RunnerMessage {
+  if (m.role === 'tool') return { ...m, tool_call_id: masker.mask(m.tool_call_id), content: masker.mask(m.content) };
   if (m.role !== 'assistant') return { ...m, content: masker.mask(m.content) };
   return {
     ...m,
     content: m.content === null ? null : masker.mask(m.content),
     ...(m.tool_calls
-      ? { tool_calls: m.tool_calls.map((c) => ({ ...c, function: { ...c.function, arguments: masker.mask(c.function.arguments) } })) }
+      ? {
+          tool_calls: m.tool_calls.map((c) => ({
+            ...c,
+            id: masker.mask(c.id),
+            function: { ...c.function, name: masker.mask(c.function.name), arguments: masker.mask(c.function.arguments) },
+          })),
+        }
       : {}),
   };
 }

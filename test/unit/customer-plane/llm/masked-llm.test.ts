@@ -87,6 +87,29 @@ test('no secret value reaches the provider from any part of a request: instructi
   assert.match(result2!.content as string, /^base64 \[masked:DEPLOY_TOKEN\]=*$/);
 });
 
+test("a secret echoed in a model's call id or tool name is masked there too, and the call still pairs with its result", async () => {
+  const p = provider();
+  await maskedLlm(p.llm, runMasker()).chat(
+    request([
+      { role: 'user', content: 'Task' },
+      {
+        role: 'assistant',
+        content: null,
+        tool_calls: [{ id: `call_${TOKEN}`, type: 'function', function: { name: `read_${TOKEN}`, arguments: '{}' } }],
+      },
+      { role: 'tool', tool_call_id: `call_${TOKEN}`, content: 'refused: unknown tool' },
+    ]),
+    ctx,
+  );
+  const wire = JSON.stringify(p.sent[0]!.request);
+  assert.ok(!wire.includes(TOKEN), 'the call id or the tool name carried the token to the provider');
+  const [, assistant, result] = p.sent[0]!.request.messages;
+  const call = assistant!.role === 'assistant' ? assistant.tool_calls![0]! : undefined;
+  assert.equal(call!.id, 'call_[masked:DEPLOY_TOKEN]');
+  assert.equal(call!.function.name, 'read_[masked:DEPLOY_TOKEN]');
+  assert.equal(result!.role === 'tool' && result.tool_call_id, call!.id);
+});
+
 test('what is not secret is sent as the caller wrote it: roles, call ids, the tool list, the schema, the limits', async () => {
   const p = provider();
   const original: RunnerChatRequest = {
