@@ -90,7 +90,8 @@ export function createUsageCounters(opts: {
       for (const e of dirty) e.dirty = true; // retried with newer totals next time
       throw err;
     }
-    // Days before yesterday are final once written; drop them from memory.
+    // A day more than two days back is final once written (requests count on the clock's day, and a clock does
+    // not step back days), so its rows leave memory; yesterday and the day before stay for a late flush.
     const keep = new Date(clock() - 2 * 86_400_000).toISOString().slice(0, 10);
     for (const [k, e] of entries) if (!e.dirty && e.row.day < keep) entries.delete(k);
   }
