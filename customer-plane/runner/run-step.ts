@@ -60,6 +60,13 @@ export type StepRun = {
   secrets?: RunSecrets;
 };
 
+/** A step stopped before it ended by its run's signal: not the step's failure, so it is not recorded; the run is retried. */
+export class StepInterrupted extends RetryableError {
+  constructor(cause: unknown) {
+    super('step_interrupted', 'the step was stopped before it ended; the run goes back to the queue', { cause });
+  }
+}
+
 export type StepResult = { status: 'succeeded' | 'failed'; errorCode: ErrorCode; tree: string };
 
 /** An agent may change the workspace (so it runs alone) if any of its tools has an effect beyond reading. */
@@ -172,6 +179,9 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
     // The ledger or the approvals table unreachable, or the runner stopping during an approval: the run
     // goes back to the queue and resumes; the step is not recorded as failed.
     if (err instanceof RetryableError) throw err;
+    // Stopped from outside (the run lock lost, or another step that could not reach the ledger): whatever
+    // the agent threw on its way out, the step did not fail; the run resumes it.
+    if (r.signal.aborted) throw r.signal.reason instanceof RetryableError ? r.signal.reason : new StepInterrupted(err);
     errorCode = codeOf(err, stats.lastRefusal);
     log.warn({ errorCode, err: errorCode === 'agent_error' ? err : undefined }, 'step failed');
   }

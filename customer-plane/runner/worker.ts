@@ -39,8 +39,14 @@ export function createHandlers(deps: RunnerOptions) {
       // One runner per run across processes; another holding it is alive (its lock dies with it).
       const lock = await tryLockRun(deps.db, d.workflowId);
       if (!lock) return { retryInMs: ackWaitMs };
-      // Long runs: tell JetStream we are alive, well within its ack wait, so the work is not redelivered mid-run.
-      const heartbeat = setInterval(() => msg.working(), Math.max(200, Math.floor(ackWaitMs / 3)));
+      // Long runs: tell JetStream we are alive, well within its ack wait, so the work is not redelivered mid-run
+      // (and no longer once the lock is lost: the run is then stopping and must go back to the queue).
+      const heartbeat = setInterval(
+        () => {
+          if (!lock.lost.aborted) msg.working();
+        },
+        Math.max(200, Math.floor(ackWaitMs / 3)),
+      );
       // And tell the control plane: only the workflow id and a time cross.
       const report = setInterval(
         () => deps.events.emit('meta', { type: 'workflow.heartbeat', eventId: newUlid(), workflowId: d.workflowId, at: deps.clock() }),
@@ -48,6 +54,7 @@ export function createHandlers(deps: RunnerOptions) {
       );
       try {
         const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats) || undefined;
+        // A lost lock stops the run's steps where they are, unrecorded: it resumes from its ledger on a later delivery.
         await runWorkflow(d, { ...deps, log: deps.log.child({ reqId: requestId }) }, { requestId });
       } finally {
         clearInterval(heartbeat);

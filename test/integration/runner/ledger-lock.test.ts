@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isRunLocked, tryLockRun } from '../../../customer-plane/runner/ledger/lock.ts';
+import { isRunLocked, RunLockLost, tryLockRun } from '../../../customer-plane/runner/ledger/lock.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import { ledgerDatabase } from '../../support/ledger.ts';
 
@@ -36,13 +36,11 @@ test('one runner holds a run at a time: a second runner is refused until the hol
   await otherRun.release();
 });
 
-test('the lock dies with its holder’s connection: a runner killed while holding a run frees it for another', {
+test('the lock dies with its holder’s connection: a runner killed while holding a run frees it for another, and a live holder hears it lost the lock instead of crashing', {
   timeout: 20000,
 }, async (t) => {
   const { connect } = await ledgerDatabase(t);
   const dying = connect();
-  // The dying process never hears of its connection's end; here the test process would, as an error event.
-  dying.on('connect', (client) => client.on('error', () => {}));
   const survivor = connect();
   const run = newUlid();
   const held = await tryLockRun(dying, run);
@@ -56,7 +54,14 @@ test('the lock dies with its holder’s connection: a runner killed while holdin
   assert.equal(rows.length, 1, 'the run lock is one advisory lock');
   for (let i = 0; (await isRunLocked(survivor, run)) && i < 50; i++) await new Promise((r) => setTimeout(r, 20));
   assert.equal(await isRunLocked(survivor, run), false, 'free while its holder never released it');
+  // A holder that is still alive (its connection cut by a failover, not by its own death) is told, not ended:
+  // an unheard error event on the connection would have ended this test's process.
+  assert.ok(held.lost.aborted, 'the holder knows it lost the lock');
+  assert.ok(held.lost.reason instanceof RunLockLost);
+  assert.equal(held.lost.reason.code, 'run_lock_lost');
+  assert.equal(held.lost.reason.retryable, true, 'the run goes back to the queue, it does not fail');
   await held.release(); // returns the dead connection, so the pool can end
+  assert.equal(dying.totalCount, dying.idleCount, 'the dead connection is not kept checked out');
 });
 
 test('taking, refusing, probing and releasing the lock return every connection to the pool, so a runner never runs out of them', {
