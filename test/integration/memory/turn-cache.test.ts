@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunnerChatRequest } from '../../../customer-plane/llm/types.ts';
 import { type CachedTurn, createTurnCache, turnKey, type TurnScope } from '../../../customer-plane/memory/turn-cache.ts';
@@ -6,6 +6,8 @@ import { silentLogger } from '../../../shared/log.ts';
 import { capturedLogger } from '../../support/approvals.ts';
 import { downDb, memoryDatabase } from '../../support/memory-db.ts';
 
+
+const freshDb = memoryDatabase({ after });
 /**
  * The turn cache called directly against a scratch database: a kept turn comes back only for the same
  * request in the same repository alias and environment, nothing is kept or found with reuse off, only
@@ -32,8 +34,8 @@ const request = (): RunnerChatRequest => ({
 });
 const turn: CachedTurn = { message: { content: 'Looks fine.', tool_calls: [{ id: 'c2' }] }, inputTokens: 120, outputTokens: 7 };
 
-async function keptTurn(t: Parameters<typeof memoryDatabase>[0]) {
-  const db = await memoryDatabase(t);
+async function keptTurn() {
+  const db = await freshDb();
   const cache = createTurnCache(db, { reuse: true, log: silentLogger() });
   const memo = cache.forStep(scope, 'reviewer');
   const key = memo.keyOf(request());
@@ -42,8 +44,8 @@ async function keptTurn(t: Parameters<typeof memoryDatabase>[0]) {
   return { db, cache, key };
 }
 
-test('a kept turn comes back for the byte-identical request in the same repository and environment, and each lookup is counted', async (t) => {
-  const { db, cache, key } = await keptTurn(t);
+test('a kept turn comes back for the byte-identical request in the same repository and environment, and each lookup is counted', async () => {
+  const { db, cache, key } = await keptTurn();
   assert.equal(key, turnKey(scope, request()), 'the step keys a request as turnKey does');
   const memo = cache.forStep({ ...scope }, 'reviewer');
   assert.deepEqual(await memo.lookup(memo.keyOf(request())), turn);
@@ -53,8 +55,8 @@ test('a kept turn comes back for the byte-identical request in the same reposito
   assert.deepEqual(rows, [{ repo: 'shop', environment: 'sandbox', agent: 'reviewer', hits: 2, input_tokens: 120, output_tokens: 7 }]);
 });
 
-test('changing any one part of the request is a miss: instructions, task, earlier output, tool result, tools, choice, schema, budget, tier', async (t) => {
-  const { cache } = await keptTurn(t);
+test('changing any one part of the request is a miss: instructions, task, earlier output, tool result, tools, choice, schema, budget, tier', async () => {
+  const { cache } = await keptTurn();
   const memo = cache.forStep(scope, 'reviewer');
   const changed: Array<[string, (r: RunnerChatRequest) => void]> = [
     ['instructions', (r) => void (r.messages[0].content = 'You review code carefully.')],
@@ -77,8 +79,8 @@ test('changing any one part of the request is a miss: instructions, task, earlie
   assert.deepEqual(await memo.lookup(memo.keyOf(request())), turn, 'the unchanged request still hits');
 });
 
-test('reuse never crosses repository aliases or environments, nor tenants or model maps, even for the same request', async (t) => {
-  const { cache, key } = await keptTurn(t);
+test('reuse never crosses repository aliases or environments, nor tenants or model maps, even for the same request', async () => {
+  const { cache, key } = await keptTurn();
   for (const other of [
     { ...scope, repo: 'shop-2' },
     { ...scope, repo: 'sho' },
@@ -95,8 +97,8 @@ test('reuse never crosses repository aliases or environments, nor tenants or mod
   assert.deepEqual(await cache.forStep(scope, 'indexer').lookup(key), turn, 'the agent is not part of where a turn is found');
 });
 
-test('only commit writes a remembered turn; after it nothing is pending, and a second commit writes nothing again', async (t) => {
-  const db = await memoryDatabase(t);
+test('only commit writes a remembered turn; after it nothing is pending, and a second commit writes nothing again', async () => {
+  const db = await freshDb();
   const memo = createTurnCache(db, { reuse: true, log: silentLogger() }).forStep(scope, 'reviewer');
   const key = memo.keyOf(request());
   memo.remember(key, turn);
@@ -112,8 +114,8 @@ test('only commit writes a remembered turn; after it nothing is pending, and a s
   assert.equal((await db.query('SELECT 1 FROM memory.semantic_turns')).rowCount, 0, 'nothing was left pending');
 });
 
-test('with reuse off nothing is keyed, found or kept', async (t) => {
-  const { db, key } = await keptTurn(t);
+test('with reuse off nothing is keyed, found or kept', async () => {
+  const { db, key } = await keptTurn();
   const memo = createTurnCache(db, { reuse: false, log: silentLogger() }).forStep(scope, 'reviewer');
   assert.equal(memo.keyOf(request()), '');
   assert.equal(await memo.lookup(key), undefined, 'a stored turn is not found');
@@ -124,8 +126,8 @@ test('with reuse off nothing is keyed, found or kept', async (t) => {
   assert.deepEqual(rows, [{ key, hits: 0 }], 'nothing written, and the stored turn was not even touched');
 });
 
-test('a database that fails makes a lookup a miss and a commit a warning, never a failed step', async (t) => {
-  const { db, key } = await keptTurn(t);
+test('a database that fails makes a lookup a miss and a commit a warning, never a failed step', async () => {
+  const { db, key } = await keptTurn();
   const { log, lines } = capturedLogger();
   const memo = createTurnCache(await downDb(db), { reuse: true, log }).forStep(scope, 'reviewer');
   assert.equal(await memo.lookup(key), undefined);
