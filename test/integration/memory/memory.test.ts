@@ -58,7 +58,10 @@ const found = async (db: Db, s: StepScope, agent = 'reviewer', task?: string) =>
 test('a step’s memo is keyed by the tenant, the model map, its repository and its environment', async () => {
   const db = await freshDb();
   const { memo, trace } = memoryOn(db).openStep(scope({ repo: 'shop-2', environment: 'preview' }), 'reviewer');
-  assert.equal(memo.keyOf(request()), turnKey({ tenant: 't1', llmIdentity: 'direct:abc', repo: 'shop-2', environment: 'preview' }, request()));
+  assert.equal(
+    memo.keyOf(request()),
+    turnKey({ tenant: 't1', llmIdentity: 'direct:abc', repo: 'shop-2', environment: 'preview' }, request()),
+  );
   assert.deepEqual([trace.files(), trace.tools()], [[], []], 'a fresh trace');
 });
 
@@ -90,7 +93,11 @@ test('a step that reused a turn notes how many it reused', async () => {
   const memory = memoryOn(db);
   const opened = memory.openStep(scope({ runId: 'run-2' }), 'reviewer');
   assert.ok(await opened.memo.lookup(opened.memo.keyOf(request())));
-  await memory.closeStep(scope({ runId: 'run-2' }), { agent: 'reviewer', autonomy: 'observe', succeeded: true, baseline: false, turnsLive: 0 }, opened);
+  await memory.closeStep(
+    scope({ runId: 'run-2' }),
+    { agent: 'reviewer', autonomy: 'observe', succeeded: true, baseline: false, turnsLive: 0 },
+    opened,
+  );
   assert.deepEqual(
     (await readWorking(db, 'run-2')).map((w) => [w.autonomy, w.baseline, w.turnsLive, w.turnsReused]),
     [['observe', false, 0, 1]],
@@ -103,13 +110,18 @@ test('only a succeeded indexer’s output is noted as the repository’s index',
     summary: 'indexed',
     findings: [],
     patches: [],
-    data: { files: [{ path: 'src/a.ts', language: 'typescript', lines: 1 }], symbols: [{ file: 'src/a.ts', name: 'a', kind: 'const', line: 1 }] },
+    data: {
+      files: [{ path: 'src/a.ts', language: 'typescript', lines: 1 }],
+      symbols: [{ file: 'src/a.ts', name: 'a', kind: 'const', line: 1 }],
+    },
   };
   await runStep(db, scope({ stepId: 'ix-ok' }), 'indexer', true, { output });
   await runStep(db, scope({ stepId: 'ix-failed' }), 'indexer', false, { output });
   await runStep(db, scope({ stepId: 'other' }), 'reviewer', true, { output });
   const byStep = new Map((await readWorking(db, 'run-1')).map((w) => [w.stepId, w.indexFiles]));
-  assert.deepEqual(byStep.get('ix-ok'), [{ path: 'src/a.ts', language: 'typescript', lines: 1, symbols: [{ name: 'a', kind: 'const', line: 1 }] }]);
+  assert.deepEqual(byStep.get('ix-ok'), [
+    { path: 'src/a.ts', language: 'typescript', lines: 1, symbols: [{ name: 'a', kind: 'const', line: 1 }] },
+  ]);
   assert.equal(byStep.get('ix-failed'), undefined);
   assert.equal(byStep.get('other'), undefined);
 });
@@ -196,7 +208,11 @@ test('a person’s override drops the agent’s remembered turns in that environ
   ]);
   await memory.recordOverride({ agent: 'reviewer', environment: 'sandbox' });
   assert.deepEqual(await left(), ['reviewer@shop/preview', 'writer@shop/preview', 'writer@other/sandbox', 'writer@shop/sandbox']);
-  assert.equal(await found(db, scope({ environment: 'preview' }), 'reviewer', 'reviewer'), 'reviewer in shop/preview', 'the other environment still reuses');
+  assert.equal(
+    await found(db, scope({ environment: 'preview' }), 'reviewer', 'reviewer'),
+    'reviewer in shop/preview',
+    'the other environment still reuses',
+  );
 });
 
 test('an operator’s reset and forgetting go through the memory to the same tables', async () => {
@@ -208,4 +224,28 @@ test('an operator’s reset and forgetting go through the memory to the same tab
   await runStep(db, scope(), 'reviewer', true);
   assert.equal((await memory.forget({ repo: 'shop' })).semantic_turns, 1);
   assert.equal(memory.config, config);
+});
+
+test('a run’s end deletes the turns of its repository and environment not used for turnsMaxAgeDays, and no others', async () => {
+  const db = await freshDb();
+  for (const s of [scope(), scope({ repo: 'other' })])
+    for (const agent of ['reviewer', 'writer']) await runStep(db, s, agent, true, { task: agent });
+  const age = (agent: string, days: number) =>
+    db.query(`UPDATE memory.semantic_turns SET used_at = now() - make_interval(days => $2) WHERE agent = $1`, [agent, days]);
+  await age('reviewer', config.turnsMaxAgeDays + 1);
+  await age('writer', config.turnsMaxAgeDays - 1);
+  await memoryOn(db).finishRun({
+    runId: 'run-1',
+    repo: 'shop',
+    template: 'code-review',
+    environment: 'sandbox',
+    status: 'succeeded',
+    errorCode: 'none',
+    steps: [],
+  });
+  const { rows } = await db.query('SELECT agent, repo FROM memory.semantic_turns ORDER BY repo, agent');
+  assert.deepEqual(
+    rows.map((r) => `${r.agent}@${r.repo}`),
+    ['reviewer@other', 'writer@other', 'writer@shop'],
+  );
 });

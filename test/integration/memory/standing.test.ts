@@ -5,7 +5,6 @@ import { createStandingStore, type OutcomeEvent } from '../../../customer-plane/
 import type { Db } from '../../../shared/db/pool.ts';
 import { downDb, memoryDatabase } from '../../support/memory-db.ts';
 
-
 const freshDb = memoryDatabase({ after });
 /**
  * The meta-cognitive layer called directly against a scratch database: each outcome counted once per
@@ -13,7 +12,13 @@ const freshDb = memoryDatabase({ after });
  * override, an operator's reset, and the console's list.
  */
 
-const T: AutonomyThresholds = { initial: 'assisted', promoteAfter: 2, promoteMinSuccessRate: 0.5, demoteAfterFailures: 2, demoteAfterOverrides: 1 };
+const T: AutonomyThresholds = {
+  initial: 'assisted',
+  promoteAfter: 2,
+  promoteMinSuccessRate: 0.5,
+  demoteAfterFailures: 2,
+  demoteAfterOverrides: 1,
+};
 
 const events = (agent: string, environment: string, outcomes: OutcomeEvent['outcome'][], prefix = `${agent}-${environment}`) =>
   outcomes.map((outcome, i): OutcomeEvent => ({ ref: `${prefix}-${i}`, agent, environment, outcome, repo: 'shop' }));
@@ -102,7 +107,9 @@ test('the level the gate reads: the start level without a record, the stored lev
   const store = createStandingStore(db, { ...T, initial: 'autonomous' });
   assert.equal(await store.levelOf('reviewer', 'sandbox'), 'autonomous');
   assert.equal(await store.levelOf('reviewer', 'production'), 'assisted', 'the start level is capped in production');
-  await db.query(`INSERT INTO memory.standing (agent, environment, level) VALUES ('reviewer', 'sandbox', 'observe'), ('reviewer', 'production', 'autonomous')`);
+  await db.query(
+    `INSERT INTO memory.standing (agent, environment, level) VALUES ('reviewer', 'sandbox', 'observe'), ('reviewer', 'production', 'autonomous')`,
+  );
   assert.equal(await store.levelOf('reviewer', 'sandbox'), 'observe');
   assert.equal(await store.levelOf('reviewer', 'production'), 'assisted', 'a hand-edited row cannot lift production');
   await store.record(events('writer', 'production', ['neutral']));
@@ -181,19 +188,22 @@ test('the console’s list: every record (production capped), every pair asked f
   );
   const writer = rows.find((r) => r.environment === 'sandbox' && r.agent === 'writer');
   assert.ok(writer?.changedAt && !Number.isNaN(Date.parse(writer.changedAt)));
-  assert.deepEqual({ ...writer, changedAt: 'set' }, {
-    agent: 'writer',
-    environment: 'sandbox',
-    level: 'autonomous',
-    successes: 2,
-    failures: 1,
-    overrides: 0,
-    consecutiveSuccesses: 0,
-    consecutiveFailures: 1,
-    successRate: 2 / 3,
-    changedAt: 'set',
-    changeReason: 'promoted',
-  });
+  assert.deepEqual(
+    { ...writer, changedAt: 'set' },
+    {
+      agent: 'writer',
+      environment: 'sandbox',
+      level: 'autonomous',
+      successes: 2,
+      failures: 1,
+      overrides: 0,
+      consecutiveSuccesses: 0,
+      consecutiveFailures: 1,
+      successRate: 2 / 3,
+      changedAt: 'set',
+      changeReason: 'promoted',
+    },
+  );
   assert.deepEqual(
     rows.find((r) => r.environment === 'sandbox' && r.agent === 'reviewer'),
     {
@@ -235,4 +245,13 @@ test('the console’s list: every record (production capped), every pair asked f
     'assisted',
     'the start level shown for production is capped',
   );
+});
+
+test('outcomes counted at the same time for one agent are all counted: each roll-up waits for the other’s row lock', async () => {
+  const db = await freshDb();
+  const store = createStandingStore(db, { ...T, promoteAfter: 100 });
+  await store.record(events('writer', 'sandbox', ['neutral'], 'first'));
+  await Promise.all(Array.from({ length: 5 }, (_, i) => store.record(events('writer', 'sandbox', ['success'], `run-${i}`))));
+  const row = await standingRow(db, 'writer', 'sandbox');
+  assert.deepEqual([row.successes, row.consecutive_successes], [5, 5]);
 });

@@ -6,7 +6,6 @@ import { silentLogger } from '../../../shared/log.ts';
 import { capturedLogger } from '../../support/approvals.ts';
 import { downDb, memoryDatabase } from '../../support/memory-db.ts';
 
-
 const freshDb = memoryDatabase({ after });
 /**
  * The turn cache called directly against a scratch database: a kept turn comes back only for the same
@@ -141,4 +140,14 @@ test('a database that fails makes a lookup a miss and a commit a warning, never 
       [40, 'reviewer', 'memory could not keep the step’s model turns: a later run asks the model again', 'object'],
     ],
   );
+});
+
+test('keeping a turn again keeps the first reply and refreshes when it was last used, so a turn in use is not aged out', async () => {
+  const { db, cache, key } = await keptTurn();
+  await db.query(`UPDATE memory.semantic_turns SET used_at = now() - interval '40 days'`);
+  const memo = cache.forStep(scope, 'reviewer');
+  memo.remember(key, { ...turn, inputTokens: 1 });
+  await memo.commit();
+  const { rows } = await db.query(`SELECT used_at > now() - interval '1 hour' AS fresh, input_tokens FROM memory.semantic_turns`);
+  assert.deepEqual(rows, [{ fresh: true, input_tokens: 120 }]);
 });

@@ -149,7 +149,11 @@ test('demotion comes at exactly demoteAfterFailures failures in a row; a success
     consecutiveFailures: 0,
     overridesSinceChange: 0,
   });
-  const broken = play(at('autonomous'), [...times(T.demoteAfterFailures - 1, 'failure'), 'success', ...times(T.demoteAfterFailures - 1, 'failure')]);
+  const broken = play(at('autonomous'), [
+    ...times(T.demoteAfterFailures - 1, 'failure'),
+    'success',
+    ...times(T.demoteAfterFailures - 1, 'failure'),
+  ]);
   assert.deepEqual(broken.changes, []);
   assert.equal(broken.standing.consecutiveSuccesses, 0, 'a failure ends the run of successes');
 });
@@ -171,7 +175,14 @@ test('overrides demote at exactly demoteAfterOverrides since the last change, br
 });
 
 test('a neutral outcome changes nothing at all, and every other outcome touches only its own counts', () => {
-  const s = at('assisted', { successes: 5, failures: 2, overrides: 1, consecutiveSuccesses: 2, consecutiveFailures: 0, overridesSinceChange: 1 });
+  const s = at('assisted', {
+    successes: 5,
+    failures: 2,
+    overrides: 1,
+    consecutiveSuccesses: 2,
+    consecutiveFailures: 0,
+    overridesSinceChange: 1,
+  });
   assert.deepEqual(applyOutcome(s, 'neutral', 'preview', T), { standing: s });
   assert.deepEqual(applyOutcome(s, 'success', 'preview', T), {
     standing: { ...s, successes: 6, consecutiveSuccesses: 3 },
