@@ -380,4 +380,28 @@ export const MODULES: MutationModule[] = [
       'test/integration/runner/ledger-inputs.test.ts',
     ),
   },
+  {
+    // The rules as pure functions first (one process, about a second): thresholds at their edges, levels one
+    // at a time, the production cap. Then the turn cache, the standing store and the memory as the runner
+    // uses it, each against one scratch Postgres database per file (a few seconds): keys, alias and
+    // environment isolation, failed steps keep nothing, an override drops only that agent's turns there.
+    name: 'memory-recall',
+    claim:
+      'Agent memory stays in your account: a model reply reused only for the same request in the same repository and environment; autonomy earned per agent and environment',
+    mutate: [
+      'customer-plane/memory/turn-cache.ts',
+      'customer-plane/memory/memory.ts',
+      'customer-plane/memory/autonomy.ts',
+      'customer-plane/memory/standing.ts',
+    ],
+    command: `${testsInOneProcess(
+      'test/unit/customer-plane/memory/autonomy-edges.test.ts',
+      'test/unit/customer-plane/memory/autonomy.test.ts',
+      'test/unit/customer-plane/memory/turn-key.test.ts',
+    )} && ${tests(
+      'test/integration/memory/turn-cache.test.ts',
+      'test/integration/memory/standing.test.ts',
+      'test/integration/memory/memory.test.ts',
+    )}`,
+  },
 ];
