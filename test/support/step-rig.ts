@@ -1,0 +1,150 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after } from 'node:test';
+import type { Db } from '../../shared/db/pool.ts';
+import { newUlid } from '../../shared/ids.ts';
+import { createLogger, type Logger } from '../../shared/log.ts';
+import { agentOutputSchema, type AgentOutput, type DeterministicAgent, type SyntaxService } from '../../agents/types.ts';
+import type { ApprovalBroker } from '../../customer-plane/gate/approval-broker.ts';
+import type { CommandGuard, CommandRunner } from '../../customer-plane/guard/types.ts';
+import type { RunnerLlm } from '../../customer-plane/llm/types.ts';
+import { createRunLedger, type RunLedger, type StepFinish, type StepSpec } from '../../customer-plane/runner/ledger/runs.ts';
+import type { StepDeps } from '../../customer-plane/runner/run-step.ts';
+import { createWorkspace, type Workspace } from '../../customer-plane/workspace/workspace.ts';
+import { dispatchFor, ledgerDatabase } from './ledger.ts';
+
+/**
+ * What runStep and runWorkflow's direct tests share: one scratch ledger database per test file (every
+ * run has its own id, so tests do not meet), a source repository and real git workspaces in a temp dir,
+ * and fakes for everything a step only passes through — a guard and runner no test reaches (commands
+ * are the guard's tests), a broker that rejects and records what it was asked to close, a logger that
+ * keeps its lines. The ledger is the real one; its writes are recorded as they were asked for.
+ */
+let shared: Promise<{ db: Db; dir: string; source: string; workspace?: Workspace }> | undefined;
+/** Call at the top level of a test file (its hooks end the database and the temp dir when the file's tests are done). */
+export function useStepRig() {
+  const hooks: Array<() => Promise<void> | void> = [];
+  after(async () => {
+    for (const fn of hooks.reverse()) await fn();
+  });
+  const dir = mkdtempSync(join(tmpdir(), 'ap-step-rig-'));
+  hooks.push(() => rmSync(dir, { recursive: true, force: true }));
+  const source = writeRepo(join(dir, 'repo'), REPO_FILES);
+  shared = ledgerDatabase({ after: (fn) => void hooks.push(fn) }).then(({ db }) => ({ db, dir, source }));
+  // A failure to create the database is reported by the first test that needs it.
+  shared.catch(() => {});
+}
+function sharedRig() {
+  if (!shared) throw new Error('call useStepRig() at the top level of the test file');
+  return shared;
+}
+
+export const REPO_FILES = { 'README.md': '# sample\n', 'src/a.ts': 'export const a = 1;\n' };
+
+export function writeRepo(root: string, files: Record<string, string>) {
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, path)), { recursive: true });
+    writeFileSync(join(root, path), text);
+  }
+  return root;
+}
+
+/** A logger that keeps every line it writes (parsed), at debug level. */
+export function recordingLog(): { log: Logger; lines: Array<Record<string, unknown>> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({ service: 'test', level: 'debug', destination: { write: (l: string) => void lines.push(JSON.parse(l)) } });
+  return { log, lines };
+}
+
+const unreachable = (what: string) => () => {
+  throw new Error(`${what} is not part of these tests`);
+};
+export const NO_GUARD: CommandGuard = { check: unreachable('the command guard'), checkArgv: unreachable('the command guard') };
+export const NO_RUNNER: CommandRunner = { sandbox: 'none', run: unreachable('the command runner') } as unknown as CommandRunner;
+export const NO_LLM: RunnerLlm = { chat: unreachable('the model'), close: async () => {} };
+
+export async function stepRig(o: { llm?: RunnerLlm; closeFor?: ApprovalBroker['closeFor'] | null } = {}) {
+  const rig = await sharedRig();
+  const { db, dir, source } = rig;
+  const workspaceDir = mkdtempSync(join(dir, 'workspaces-'));
+  const real = createRunLedger(db);
+  const finishes: Array<{ runId: string; stepId: string; f: StepFinish }> = [];
+  const ledger: RunLedger = {
+    ...real,
+    finishStep: async (runId, stepId, f) => {
+      finishes.push({ runId, stepId, f });
+      return real.finishStep(runId, stepId, f);
+    },
+  };
+  const closed: Array<{ scope: { runId: string; stepId?: string }; reason: string }> = [];
+  const broker: ApprovalBroker = {
+    request: async () => ({ outcome: 'rejected', note: 'rejected: no approver in these tests' }),
+    ...(o.closeFor === null
+      ? {}
+      : {
+          closeFor:
+            o.closeFor ?? (async (scope: { runId: string; stepId?: string }, reason: string) => void closed.push({ scope, reason })),
+        }),
+  } as ApprovalBroker;
+  const { log, lines } = recordingLog();
+  let now = 1_000_000;
+  const deps: StepDeps = {
+    db,
+    ledger,
+    guard: NO_GUARD,
+    runner: NO_RUNNER,
+    broker,
+    llm: o.llm ?? NO_LLM,
+    syntax: {} as SyntaxService,
+    log,
+    // Each reading of the clock is 250 ms after the one before: a step's duration is what its code measured.
+    clock: () => (now += 250),
+  };
+  return {
+    db,
+    deps,
+    ledger,
+    finishes,
+    closed,
+    lines,
+    source,
+    workspaceDir,
+    /** A run opened in the ledger with these steps (none started). */
+    async openRun(steps: readonly StepSpec[] = [{ key: 'only', agent: 'fixer', needs: [] }]) {
+      const d = dispatchFor({ repo: 'sample' });
+      const opened = await real.openRun(d, { steps });
+      return { runId: d.workflowId, steps: opened.steps };
+    },
+    /** A fresh workspace of the source repository. */
+    workspace: (runId = newUlid()) => createWorkspace({ sourceDir: source, parentDir: workspaceDir, runId }),
+    /**
+     * One workspace of the source repository for the whole file, at its baseline (creating one costs
+     * several git processes; putting it back, one). The caller puts it back after a step that changed it.
+     */
+    async sharedWorkspace(): Promise<Workspace> {
+      rig.workspace ??= await createWorkspace({ sourceDir: source, parentDir: dir, runId: 'shared' });
+      return rig.workspace;
+    },
+  };
+}
+
+export const ok = (summary: string, extra: Partial<AgentOutput> = {}): AgentOutput => ({ summary, findings: [], patches: [], ...extra });
+
+export function deterministic(
+  name: DeterministicAgent['name'],
+  run: DeterministicAgent['run'],
+  o: Partial<Omit<DeterministicAgent, 'run' | 'name' | 'kind'>> = {},
+): DeterministicAgent {
+  return {
+    name,
+    kind: 'deterministic',
+    tier: null,
+    purpose: 'test agent',
+    tools: ['list_files', 'read_file', 'write_file'],
+    budget: { maxSteps: 20, maxTokens: 0 },
+    output: agentOutputSchema,
+    run,
+    ...o,
+  };
+}

@@ -1,0 +1,367 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AgentDefinition } from '../../../../agents/types.ts';
+import type { AutonomyLevel } from '../../../../customer-plane/gate/policy.ts';
+import type { Memory, StepScope } from '../../../../customer-plane/memory/memory.ts';
+import type { StepToolBox } from '../../../../customer-plane/tools/toolbox.ts';
+import { DEFAULT_ENVIRONMENTS } from '../../../../customer-plane/environments/defaults.ts';
+import { LedgerError } from '../../../../customer-plane/runner/ledger/journal.ts';
+import { runStep, type StepDeps, type StepRun } from '../../../../customer-plane/runner/run-step.ts';
+import { policyFor } from '../../../../customer-plane/runner/run-workflow.ts';
+import { createMasker } from '../../../../customer-plane/secrets/masker.ts';
+import type { RunSecrets } from '../../../../customer-plane/secrets/run-secrets.ts';
+import { RetryableError } from '../../../../shared/worker-errors.ts';
+import { answer, llmAgent, scriptedLlm, toolCall } from '../../../support/scripted-llm.ts';
+import { deterministic, ok, stepRig, useStepRig } from '../../../support/step-rig.ts';
+
+/**
+ * One step, run directly against a real ledger (a scratch database) and a real workspace, with the
+ * agent scripted: the code each way of failing ends with, that a failed step's changes are undone and
+ * nothing of its output recorded, and what the step's record counts. The runtime's integration tests
+ * prove the same through whole runs; these pin each case in well under a second.
+ */
+useStepRig();
+const sandbox = DEFAULT_ENVIRONMENTS[0]!;
+
+async function runOne(
+  agent: AgentDefinition | undefined,
+  o: { run?: Partial<StepRun>; deps?: Partial<StepDeps>; rig?: Awaited<ReturnType<typeof stepRig>> } = {},
+) {
+  const rig = o.rig ?? (await stepRig());
+  const { runId, steps } = await rig.openRun([{ key: 'only', agent: agent?.name ?? 'fixer', needs: [] }]);
+  const workspace = await rig.sharedWorkspace();
+  const r: StepRun = {
+    runId,
+    tenant: 'tenant-1',
+    policy: policyFor(sandbox),
+    environment: sandbox,
+    repo: 'sample',
+    template: 'code-review',
+    step: steps[0]!,
+    agent,
+    inputs: {},
+    params: {},
+    workspace,
+    tree: workspace.baselineTree,
+    baseline: true,
+    signal: new AbortController().signal,
+    ...o.run,
+  };
+  let changed = true;
+  try {
+    const result = await runStep(r, { ...rig.deps, ...o.deps });
+    changed = result.tree !== workspace.baselineTree;
+    const stored = await rig.ledger.getStep(steps[0]!.id);
+    const finish = rig.finishes.find((f) => f.stepId === steps[0]!.id)!.f;
+    const files = ['new.txt', 'README.md'].filter((p) => existsSync(join(workspace.root, p)));
+    const diff = changed ? await workspace.diff(r.tree, result.tree) : '';
+    return { rig, result, stored, finish, workspace, runId, stepId: steps[0]!.id, files, diff };
+  } finally {
+    if (changed) await workspace.restore(workspace.baselineTree);
+  }
+}
+
+const writesThen = (end: () => unknown, o: Parameters<typeof deterministic>[2] = {}) =>
+  deterministic(
+    'fixer',
+    async (ctx) => {
+      await ctx.tools.call('write_file', { path: 'new.txt', content: 'written\n' });
+      return end() as never;
+    },
+    o,
+  );
+
+test('an agent missing from the catalog fails its step with unknown_agent; nothing ran, and its pending approvals are closed', async () => {
+  const s = await runOne(undefined);
+  assert.deepEqual(s.result, { status: 'failed', errorCode: 'unknown_agent', tree: s.workspace.baselineTree });
+  assert.deepEqual([s.stored.status, s.stored.errorCode, s.stored.output], ['failed', 'unknown_agent', null]);
+  assert.deepEqual(
+    [s.finish.toolCalls, s.finish.refusals, s.finish.llmCalls, s.finish.gateEventId, s.finish.appliedDiff, s.finish.output],
+    [0, 0, 0, '', '', undefined],
+  );
+  assert.deepEqual(s.rig.closed, [
+    { scope: { runId: s.runId, stepId: s.stepId }, reason: 'the step failed (unknown_agent) before anyone decided' },
+  ]);
+});
+
+test('a writer that succeeds: its output and its change to the workspace are the step’s record; its duration is what the clock measured', async () => {
+  const s = await runOne(
+    writesThen(() => ok('wrote', { findings: [{ rule: 'r/x', severity: 'low', file: 'new.txt', line: 1, message: 'm' }] })),
+  );
+  assert.equal(s.result.status, 'succeeded');
+  assert.equal(s.result.errorCode, 'none');
+  assert.notEqual(s.result.tree, s.workspace.baselineTree, 'the step’s tree is the one after its write');
+  assert.match(s.diff, /\+\+\+ b\/new\.txt/);
+  assert.deepEqual(s.files, ['new.txt', 'README.md']);
+  assert.equal(s.finish.appliedDiff, s.diff);
+  assert.equal(s.finish.treeAfter, s.result.tree);
+  assert.deepEqual([s.stored.status, s.stored.errorCode, s.stored.output?.summary], ['succeeded', 'none', 'wrote']);
+  assert.deepEqual([s.finish.toolCalls, s.finish.refusals, s.finish.durationMs], [1, 0, 250]);
+  assert.match(s.finish.gateEventId, /^[0-9A-Z]{26}$/, 'a step the gate decided for has a gate event');
+  assert.match(s.finish.finishedEventId, /^[0-9A-Z]{26}$/);
+  assert.deepEqual(s.rig.closed, [{ scope: { runId: s.runId, stepId: s.stepId }, reason: 'the step finished without this action' }]);
+});
+
+test('an agent that throws fails with agent_error: its change is undone, and neither its output nor a diff is recorded', async () => {
+  const s = await runOne(
+    writesThen(() => {
+      throw new Error('boom');
+    }),
+  );
+  assert.deepEqual(s.result, { status: 'failed', errorCode: 'agent_error', tree: s.workspace.baselineTree });
+  assert.deepEqual(s.files, ['README.md'], 'the workspace is back where the step started');
+  assert.deepEqual(
+    [s.finish.appliedDiff, s.finish.output, s.finish.treeAfter, s.finish.toolCalls],
+    ['', undefined, s.workspace.baselineTree, 1],
+  );
+  const warned = s.rig.lines.find((l) => l.msg === 'step failed')!;
+  assert.deepEqual(
+    [warned.errorCode, warned.step, warned.agent, (warned.err as { message?: string }).message],
+    ['agent_error', 'only', 'fixer', 'boom'],
+  );
+});
+
+test('output that does not match the agent’s schema fails with invalid_output, and its change is undone too', async () => {
+  const s = await runOne(writesThen(() => ({ summary: 'no findings field' })));
+  assert.deepEqual(s.result, { status: 'failed', errorCode: 'invalid_output', tree: s.workspace.baselineTree });
+  assert.deepEqual(s.files, ['README.md']);
+  const warned = s.rig.lines.find((l) => l.msg === 'step failed')!;
+  assert.deepEqual([warned.errorCode, warned.err], ['invalid_output', undefined], 'an expected failure is logged without its stack');
+});
+
+test('a step that fails after a refusal ends with what the refusal says: a tool it lacks, arguments that are not valid, its call budget', async () => {
+  const failsAfter = (
+    call: (
+      tools: Parameters<AgentDefinition extends infer A ? (A extends { run: infer R } ? R : never) : never>[0]['tools'],
+    ) => Promise<unknown>,
+    maxSteps = 20,
+  ) =>
+    deterministic(
+      'fixer',
+      async (ctx) => {
+        await call(ctx.tools);
+        throw new Error('gave up');
+      },
+      { budget: { maxSteps, maxTokens: 0 } },
+    );
+  const lacks = await runOne(failsAfter((t) => t.call('run_command', { command: 'id' })));
+  assert.deepEqual([lacks.result.errorCode, lacks.finish.refusals], ['tool_denied', 1]);
+  const badArgs = await runOne(failsAfter((t) => t.call('read_file', { nope: 1 } as never)));
+  assert.deepEqual([badArgs.result.errorCode, badArgs.finish.refusals], ['invalid_tool_arguments', 1]);
+  const overBudget = await runOne(
+    failsAfter(async (t) => {
+      for (let i = 0; i < 3; i++) await t.call('read_file', { path: 'README.md' });
+    }, 2),
+  );
+  assert.deepEqual([overBudget.result.errorCode, overBudget.finish.toolCalls, overBudget.finish.refusals], ['budget_exhausted', 3, 1]);
+  const outside = await runOne(failsAfter((t) => t.call('read_file', { path: '../../etc/passwd' })));
+  assert.equal(outside.result.errorCode, 'tool_denied', 'a refusal with no code of its own');
+});
+
+test('a refusal the agent works around does not fail the step; it is counted', async () => {
+  const s = await runOne(
+    deterministic('fixer', async (ctx) => {
+      const r = await ctx.tools.call('run_command', { command: 'id' });
+      return ok(`refused: ${r.ok}`);
+    }),
+  );
+  assert.deepEqual(
+    [s.result.status, s.stored.output?.summary, s.finish.refusals, s.finish.toolCalls],
+    ['succeeded', 'refused: false', 1, 1],
+  );
+});
+
+test('an LLM step: the model’s tool calls go through the gate (malformed ones refused), its calls and tokens are the step’s record', async () => {
+  const model = scriptedLlm([
+    {
+      tool_calls: [toolCall('read_file', '{"path":', 'c1'), toolCall('read_file', { path: 'README.md' }, 'c2')],
+      usage: { inputTokens: 30, outputTokens: 3 },
+    },
+    { content: answer('diagnosed'), usage: { inputTokens: 40, outputTokens: 4 } },
+  ]);
+  const s = await runOne(llmAgent(), { deps: { llm: model.llm } });
+  assert.deepEqual([s.result.status, s.stored.output?.summary], ['succeeded', 'diagnosed']);
+  assert.deepEqual(
+    [s.finish.llmCalls, s.finish.inputTokens, s.finish.outputTokens, s.finish.toolCalls, s.finish.refusals],
+    [2, 70, 7, 2, 1],
+  );
+  const tool = JSON.parse(model.requests[1]!.messages.find((m) => m.role === 'tool')!.content as string);
+  assert.deepEqual([tool.kind, tool.reason], ['refusal', 'invalid_arguments']);
+  assert.deepEqual(model.contexts[0]!.tenant, 'tenant-1');
+});
+
+test('an LLM step may make eight tool calls per turn of its budget; the next is refused', async () => {
+  const calls = Array.from({ length: 17 }, (_, i) => toolCall('read_file', { path: 'README.md' }, `c${i}`));
+  const model = scriptedLlm([{ tool_calls: calls }, { content: answer() }]);
+  const s = await runOne(llmAgent({ budget: { maxSteps: 2, maxTokens: 100_000 } }), { deps: { llm: model.llm } });
+  assert.deepEqual([s.result.status, s.finish.toolCalls, s.finish.refusals], ['succeeded', 17, 1]);
+  const last = JSON.parse(model.requests[1]!.messages.filter((m) => m.role === 'tool').at(-1)!.content as string);
+  assert.equal(last.reason, 'budget_exhausted');
+});
+
+test('an LLM step whose answer stays invalid fails with invalid_output; a provider that refuses, with llm_rejected', async () => {
+  const invalid = scriptedLlm([{ content: 'prose' }, { content: 'more prose' }]);
+  assert.equal((await runOne(llmAgent(), { deps: { llm: invalid.llm } })).result.errorCode, 'invalid_output');
+  const refused = scriptedLlm([Object.assign(new Error('bad request'), { status: 400 })]);
+  assert.equal((await runOne(llmAgent(), { deps: { llm: refused.llm } })).result.errorCode, 'llm_rejected');
+});
+
+test('a retryable failure (the runner stopping, a store unreachable) is thrown for the run to be retried, and the step is not recorded', async () => {
+  const rig = await stepRig();
+  await assert.rejects(
+    runOne(
+      deterministic('fixer', async () => {
+        throw new RetryableError('stopping', 'the runner is stopping');
+      }),
+      { rig },
+    ),
+    RetryableError,
+  );
+  assert.deepEqual(rig.finishes, []);
+});
+
+test('a ledger write that failed inside a tool call is thrown even when the agent swallowed it: the step is never recorded as succeeded', async () => {
+  const rig = await stepRig();
+  const db = new Proxy(rig.db, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver);
+      return (text: unknown, ...rest: unknown[]) =>
+        typeof text === 'string' && /INSERT INTO runtime\.tool_calls/.test(text)
+          ? Promise.reject(new Error('connection lost (test)'))
+          : (target.query as (...a: unknown[]) => Promise<unknown>)(text, ...rest);
+    },
+  });
+  await assert.rejects(
+    runOne(
+      deterministic('fixer', async (ctx) => {
+        await ctx.tools.call('read_file', { path: 'README.md' }).catch(() => undefined);
+        return ok('carried on');
+      }),
+      { rig, deps: { db } },
+    ),
+    LedgerError,
+  );
+  assert.deepEqual(rig.finishes, []);
+});
+
+test('the run’s secrets are masked in the recorded output and applied diff; the step’s result keeps its tree', async () => {
+  const masker = createMasker();
+  masker.add('GH_TOKEN', 'ghp_secretvalue1234567890');
+  const secrets = { masker, names: () => ['GH_TOKEN'], resolve: async () => 'ghp_secretvalue1234567890' } as unknown as RunSecrets;
+  const s = await runOne(
+    deterministic('fixer', async (ctx) => {
+      await ctx.tools.call('write_file', { path: 'leak.txt', content: 'ghp_secretvalue1234567890\n' });
+      return ok('the token is ghp_secretvalue1234567890');
+    }),
+    { run: { secrets } },
+  );
+  assert.equal(s.result.status, 'succeeded');
+  assert.equal(s.stored.output?.summary, 'the token is [masked:GH_TOKEN]');
+  assert.match(s.finish.appliedDiff!, /\+\[masked:GH_TOKEN\]/);
+  assert.doesNotMatch(JSON.stringify(s.finish), /ghp_secretvalue/);
+  assert.match(s.diff, /ghp_secretvalue1234567890/, 'the workspace itself has the value (the next step needs it)');
+});
+
+test('a clock that went back records a duration of zero, not a negative one', async () => {
+  let t = 10_000;
+  const s = await runOne(
+    deterministic('fixer', async () => ok('x')),
+    { deps: { clock: () => (t -= 100) } },
+  );
+  assert.equal(s.finish.durationMs, 0);
+});
+
+/** Agent memory as a step uses it, recorded: the level it asks for, the memo and trace it opens, what it is told at the end. */
+function fakeMemory(level: AutonomyLevel) {
+  const asked: Array<[string, string]> = [];
+  const traced: string[] = [];
+  const closed: Array<{ scope: StepScope; step: Record<string, unknown>; sameOpened: boolean }> = [];
+  const keyed: number[] = [];
+  const opened = {
+    memo: {
+      keyOf: (req: { messages: unknown[] }) => {
+        keyed.push(req.messages.length);
+        return '';
+      },
+      lookup: async () => undefined,
+      remember: () => {},
+      commit: async () => {},
+      stats: () => ({ reused: 0, remembered: 0 }),
+    },
+    trace: {
+      wrap: (box: StepToolBox): StepToolBox => ({
+        ...box,
+        callRaw: (tool: string, input: unknown) => (traced.push(tool), box.callRaw(tool, input)),
+        call: (tool, input) => (traced.push(tool), box.callRaw(tool, input)),
+      }),
+    },
+  };
+  const scopes: StepScope[] = [];
+  const memory = {
+    levelOf: async (agent: string, environment: string) => (asked.push([agent, environment]), level),
+    openStep: (scope: StepScope, agent: string) => (scopes.push({ ...scope, agent } as StepScope), opened),
+    closeStep: async (scope: StepScope, step: Record<string, unknown>, o: unknown) =>
+      void closed.push({ scope, step, sameOpened: o === opened }),
+  } as unknown as Memory;
+  return { memory, asked, traced, closed, scopes, keyed };
+}
+
+test('with memory, a step runs at the level its agent earned in the environment, its calls are traced, and memory is told how it ended', async () => {
+  const m = fakeMemory('observe');
+  const s = await runOne(
+    writesThen(() => ok('tried')),
+    { deps: { memory: m.memory }, run: { baseline: false, template: 'refactor' } },
+  );
+  assert.deepEqual(m.asked, [['fixer', 'sandbox']]);
+  assert.equal(s.result.status, 'succeeded');
+  assert.deepEqual(s.files, ['README.md'], 'at observe, the write was refused');
+  assert.equal(s.finish.refusals, 1);
+  assert.deepEqual(m.traced, ['write_file'], 'the agent’s calls went through memory’s trace');
+  assert.deepEqual(m.scopes, [
+    { runId: s.runId, stepId: s.stepId, repo: 'sample', environment: 'sandbox', template: 'refactor', stepKey: 'only', agent: 'fixer' },
+  ]);
+  assert.equal(m.closed.length, 1);
+  assert.deepEqual(m.closed[0]!.scope, {
+    runId: s.runId,
+    stepId: s.stepId,
+    repo: 'sample',
+    environment: 'sandbox',
+    template: 'refactor',
+    stepKey: 'only',
+  });
+  assert.deepEqual(m.closed[0]!.step, {
+    agent: 'fixer',
+    autonomy: 'observe',
+    succeeded: true,
+    baseline: false,
+    output: ok('tried'),
+    turnsLive: 0,
+  });
+  assert.equal(m.closed[0]!.sameOpened, true);
+});
+
+test('with memory, an LLM step’s turns are keyed for reuse and a failed step is reported as failed with its live turns', async () => {
+  const m = fakeMemory('autonomous');
+  const model = scriptedLlm([{ content: answer('ok') }]);
+  const s = await runOne(llmAgent(), { deps: { memory: m.memory, llm: model.llm } });
+  assert.deepEqual(m.keyed, [2], 'the loop asked the step’s memo for the key of its request');
+  assert.deepEqual([m.closed[0]!.step.succeeded, m.closed[0]!.step.turnsLive, m.closed[0]!.step.autonomy], [true, 1, 'autonomous']);
+  assert.equal(s.result.status, 'succeeded');
+  const failing = fakeMemory('assisted');
+  await runOne(
+    deterministic('fixer', async () => {
+      throw new Error('no');
+    }),
+    { deps: { memory: failing.memory } },
+  );
+  assert.deepEqual([failing.closed[0]!.step.succeeded, failing.closed[0]!.step.output], [false, undefined]);
+});
+
+test('with memory but no agent, memory is neither asked nor told (the step fails with unknown_agent)', async () => {
+  const m = fakeMemory('autonomous');
+  const s = await runOne(undefined, { deps: { memory: m.memory } });
+  assert.equal(s.result.errorCode, 'unknown_agent');
+  assert.deepEqual([m.asked, m.scopes, m.closed], [[], [], []]);
+});
