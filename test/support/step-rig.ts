@@ -2,15 +2,21 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after } from 'node:test';
+import { checkEvent, type TemplateName, type WorkflowEvent } from '../../shared/boundary.ts';
 import type { Db } from '../../shared/db/pool.ts';
+import type { Dispatch } from '../../shared/dispatch.ts';
+import type { UpKind } from '../../shared/subjects.ts';
 import { newUlid } from '../../shared/ids.ts';
 import { createLogger, type Logger } from '../../shared/log.ts';
 import { agentOutputSchema, type AgentOutput, type DeterministicAgent, type SyntaxService } from '../../agents/types.ts';
 import type { ApprovalBroker } from '../../customer-plane/gate/approval-broker.ts';
+import { DEFAULT_ENVIRONMENTS } from '../../customer-plane/environments/defaults.ts';
+import type { Environment, Environments } from '../../customer-plane/environments/environments.ts';
 import type { CommandGuard, CommandRunner } from '../../customer-plane/guard/types.ts';
 import type { RunnerLlm } from '../../customer-plane/llm/types.ts';
 import { createRunLedger, type RunLedger, type StepFinish, type StepSpec } from '../../customer-plane/runner/ledger/runs.ts';
 import type { StepDeps } from '../../customer-plane/runner/run-step.ts';
+import { type RunnerDeps, runWorkflow } from '../../customer-plane/runner/run-workflow.ts';
 import { createWorkspace, type Workspace } from '../../customer-plane/workspace/workspace.ts';
 import { dispatchFor, ledgerDatabase } from './ledger.ts';
 
@@ -88,7 +94,7 @@ export async function stepRig(o: { llm?: RunnerLlm; closeFor?: ApprovalBroker['c
         }),
   } as ApprovalBroker;
   const { log, lines } = recordingLog();
-  let now = 1_000_000;
+  let now = Date.UTC(2026, 11, 2, 9, 0, 0);
   const deps: StepDeps = {
     db,
     ledger,
@@ -146,5 +152,75 @@ export function deterministic(
     output: agentOutputSchema,
     run,
     ...o,
+  };
+}
+
+export const TENANT = '00000000-0000-4000-8000-0000000000aa';
+
+/** Environments as an operator might configure them, without a file. */
+export function environmentsOf(list: readonly Environment[] = DEFAULT_ENVIRONMENTS): Environments {
+  return { source: 'test', names: () => list.map((e) => e.name), getEnvironment: (name) => list.find((e) => e.name === name) };
+}
+
+/**
+ * runWorkflow's dependencies on the step rig: the events it emits checked by the boundary schema and
+ * kept, the given catalog and templates, the default environments. `run()` is one delivery of a run.
+ */
+export async function workflowRig(
+  o: Partial<Pick<RunnerDeps, 'catalog' | 'templates' | 'environments' | 'maxParallelSteps' | 'inputs' | 'secrets' | 'memory' | 'llm'>> & {
+    repos?: Record<string, string>;
+    closeFor?: ApprovalBroker['closeFor'] | null;
+    wrapLedger?: (l: RunLedger) => RunLedger;
+  } = {},
+) {
+  const rig = await stepRig({ llm: o.llm, closeFor: o.closeFor });
+  const events: Array<{ kind: UpKind; event: WorkflowEvent }> = [];
+  const rejected: unknown[] = [];
+  let flushes = 0;
+  const deps: RunnerDeps = {
+    ...rig.deps,
+    ledger: o.wrapLedger ? o.wrapLedger(rig.ledger) : rig.ledger,
+    tenant: TENANT,
+    repos: { sample: rig.source, ...o.repos },
+    workspaceDir: rig.workspaceDir,
+    events: {
+      emit(kind, event) {
+        const checked = checkEvent(kind, event);
+        if (checked.ok) events.push({ kind, event: checked.event as WorkflowEvent });
+        else rejected.push({ kind, rejection: checked.rejection });
+        return checked.ok ? { ok: true } : { ok: false, rejection: checked.rejection };
+      },
+      flush: async () => void (flushes += 1),
+    },
+    catalog: o.catalog ?? {},
+    templates: o.templates ?? {},
+    maxParallelSteps: o.maxParallelSteps ?? 3,
+    environments: o.environments ?? environmentsOf(),
+    inputs: o.inputs,
+    secrets: o.secrets,
+    memory: o.memory,
+  };
+  return {
+    ...rig,
+    deps,
+    events,
+    rejected,
+    flushes: () => flushes,
+    /** The events of one run, as `type` or `type:status:errorCode` for finished ones. */
+    eventsOf: (runId: string) =>
+      events
+        .map((e) => e.event)
+        .filter((e) => e.workflowId === runId)
+        .map((e) => (e.type === 'workflow.finished' || e.type === 'step.finished' ? `${e.type}:${e.status}:${e.errorCode}` : e.type)),
+    async run(template: string, d: Partial<Dispatch> = {}, opts: { signal?: AbortSignal } = {}) {
+      const dispatch = dispatchFor({ template: template as TemplateName, tenant: TENANT, ...d });
+      const result = await runWorkflow(dispatch, deps, opts);
+      return { ...result, runId: dispatch.workflowId };
+    },
+    /** What the ledger holds for a run: its status and code, and each step's key, status and code. */
+    async recordOf(runId: string) {
+      const got = (await rig.ledger.getRun(runId))!;
+      return { run: [got.run.status, got.run.errorCode], steps: got.steps.map((s) => [s.stepKey, s.status, s.errorCode]) };
+    },
   };
 }
