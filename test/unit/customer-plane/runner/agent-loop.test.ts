@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { z } from 'zod';
 import { silentLogger } from '../../../../shared/log.ts';
+import { CATALOG } from '../../../../agents/catalog/index.ts';
 import { agentOutputSchema, type LlmAgent } from '../../../../agents/types.ts';
 import type { RunnerChatRequest } from '../../../../customer-plane/llm/types.ts';
 import { jsonSchemaOf, type LoopResult, runLlmAgent, toolsFor } from '../../../../customer-plane/runner/agent-loop.ts';
@@ -106,6 +108,16 @@ test('jsonSchemaOf drops $schema and keeps the schema itself', () => {
   assert.equal('$schema' in s, false);
   assert.equal(s.type, 'object');
   assert.deepEqual(Object.keys(s.properties as object).sort(), ['data', 'findings', 'patches', 'summary']);
+});
+
+test('the schema a model is given is what its answer is parsed as (the input side, where defaulted fields are optional); a part JSON Schema cannot express does not stop the request', () => {
+  const output = (CATALOG['bug-diagnoser'] as LlmAgent).output;
+  const { $schema: _in, ...input } = z.toJSONSchema(output, { io: 'input', unrepresentable: 'any' });
+  const { $schema: _out, ...parsed } = z.toJSONSchema(output, { io: 'output', unrepresentable: 'any' });
+  assert.notDeepEqual(input, parsed, 'this agent’s schema has defaulted fields: the two sides differ');
+  assert.deepEqual(jsonSchemaOf(output), input);
+  const withDate = jsonSchemaOf(z.object({ summary: z.string(), at: z.date() }));
+  assert.deepEqual(Object.keys(withDate.properties as object), ['summary', 'at']);
 });
 
 test('secret names are offered only to an agent that runs commands (run_command or git), and only when there are some', async () => {
