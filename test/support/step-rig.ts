@@ -78,9 +78,10 @@ export async function stepRig(o: { llm?: RunnerLlm; closeFor?: ApprovalBroker['c
   const finishes: Array<{ runId: string; stepId: string; f: StepFinish }> = [];
   const ledger: RunLedger = {
     ...real,
+    // Recorded once stored: a test waiting for a step's record sees it in the ledger too.
     finishStep: async (runId, stepId, f) => {
+      await real.finishStep(runId, stepId, f);
       finishes.push({ runId, stepId, f });
-      return real.finishStep(runId, stepId, f);
     },
   };
   const closed: Array<{ scope: { runId: string; stepId?: string }; reason: string }> = [];

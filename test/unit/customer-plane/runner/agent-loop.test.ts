@@ -243,6 +243,15 @@ test('each request asks for at most what the token budget has left, between 256 
   assert.deepEqual(await maxTokensOf(2000, 1744), [2000, 256]);
   assert.deepEqual(await maxTokensOf(2000, 1745), [2000, 256]);
   assert.deepEqual(await maxTokensOf(2000, 1743), [2000, 257]);
+  const withOutput = await loop(llmAgent({ budget: { maxSteps: 5, maxTokens: 2000 } }), [
+    { tool_calls: [toolCall('read_file', { path: 'a' })], usage: { inputTokens: 1000, outputTokens: 500 } },
+    { content: answer() },
+  ]);
+  assert.deepEqual(
+    withOutput.requests.map((q) => q.max_tokens),
+    [2000, 500],
+    'output tokens count against what is left',
+  );
 });
 
 test('a provider that refuses the request fails the step with llm_rejected; one that is down, overloaded or cancelled with llm_unavailable', async () => {

@@ -250,14 +250,18 @@ test('the run’s secrets are masked in the recorded output and applied diff; th
   const masker = createMasker();
   masker.add('GH_TOKEN', 'ghp_secretvalue1234567890');
   const secrets = { masker, names: () => ['GH_TOKEN'], resolve: async () => 'ghp_secretvalue1234567890' } as unknown as RunSecrets;
+  let readBack = '';
   const s = await runOne(
     deterministic('fixer', async (ctx) => {
       await ctx.tools.call('write_file', { path: 'leak.txt', content: 'ghp_secretvalue1234567890\n' });
+      const read = await ctx.tools.call('read_file', { path: 'leak.txt' });
+      readBack = read.ok ? read.output : '';
       return ok('the token is ghp_secretvalue1234567890');
     }),
     { run: { secrets } },
   );
   assert.equal(s.result.status, 'succeeded');
+  assert.equal(readBack, '[masked:GH_TOKEN]\n', 'the agent’s tools mask the run’s secrets in what they return');
   assert.equal(s.stored.output?.summary, 'the token is [masked:GH_TOKEN]');
   assert.match(s.finish.appliedDiff!, /\+\[masked:GH_TOKEN\]/);
   assert.doesNotMatch(JSON.stringify(s.finish), /ghp_secretvalue/);
@@ -364,4 +368,37 @@ test('with memory but no agent, memory is neither asked nor told (the step fails
   const s = await runOne(undefined, { deps: { memory: m.memory } });
   assert.equal(s.result.errorCode, 'unknown_agent');
   assert.deepEqual([m.asked, m.scopes, m.closed], [[], [], []]);
+});
+
+test('an LLM step with secrets: the model is told the names its commands may use, and never sees a value, even in earlier steps’ outputs', async () => {
+  const masker = createMasker();
+  masker.add('GH_TOKEN', 'ghp_secretvalue1234567890');
+  const secrets = { masker, names: () => ['GH_TOKEN'], resolve: async () => 'ghp_secretvalue1234567890' } as unknown as RunSecrets;
+  const model = scriptedLlm([{ content: answer() }]);
+  const s = await runOne(llmAgent({ tools: ['read_file', 'run_command'] }), {
+    deps: { llm: model.llm },
+    run: { secrets, inputs: { scan: ok('found ghp_secretvalue1234567890') } },
+  });
+  assert.equal(s.result.status, 'succeeded');
+  const task = model.requests[0]!.messages[1]!.content as string;
+  assert.match(task, /Secrets your commands may use.*: GH_TOKEN$/m);
+  assert.match(task, /found \[masked:GH_TOKEN\]/);
+  assert.doesNotMatch(JSON.stringify(model.requests), /ghp_secretvalue/);
+});
+
+test('an approval nobody gave in time fails the step with approval_timeout even when the agent carried on, and its output is not recorded', async () => {
+  const asking = policyFor({ ...sandbox, writes: 'ask' });
+  const s = await runOne(
+    deterministic('fixer', async (ctx) => {
+      await ctx.tools.call('write_file', { path: 'new.txt', content: 'x\n' }).catch(() => undefined);
+      return ok('carried on');
+    }),
+    {
+      run: { policy: asking },
+      deps: { broker: { request: async () => ({ outcome: 'timeout', note: 'nobody decided' }), closeFor: async () => {} } },
+    },
+  );
+  assert.deepEqual([s.result.status, s.result.errorCode], ['failed', 'approval_timeout']);
+  assert.deepEqual([s.stored.output, s.finish.output], [null, undefined]);
+  assert.deepEqual(s.files, ['README.md']);
 });

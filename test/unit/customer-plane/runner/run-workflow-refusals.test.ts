@@ -193,6 +193,19 @@ test('a workspace that cannot be made fails the run with workspace_error before 
   nothingRan(rig);
 });
 
+test('a broker without closeFor and an inputs store that cannot discard do not stop a run from ending; the second is logged', async () => {
+  const inputs = {
+    claim: async () => undefined,
+    discardFor: async () => Promise.reject(new Error('store down')),
+  } as unknown as RunInputs;
+  const rig = await refusedRig({ closeFor: null, inputs });
+  const r = await rig.run('code-review', { inputs: 'inp_3' });
+  assert.deepEqual([r.status, r.errorCode], ['failed', 'inputs_not_found']);
+  const logged = rig.lines.find((l) => l.msg === 'could not delete the run’s secret inputs')!;
+  assert.deepEqual([logged.level, (logged.err as { message: string }).message], [50, 'store down']);
+  assert.deepEqual((await rig.recordOf(r.runId)).run, ['failed', 'inputs_not_found']);
+});
+
 test('the gate’s policy for a run is its environment’s, at the assisted level until memory says otherwise', () => {
   const production = DEFAULT_ENVIRONMENTS[2]!;
   assert.deepEqual(policyFor(production), { environment: 'production', writes: 'ask', actAloneFrom: 'autonomous', autonomy: 'assisted' });

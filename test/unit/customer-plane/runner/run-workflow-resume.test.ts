@@ -5,6 +5,7 @@ import { newUlid } from '../../../../shared/ids.ts';
 import { RetryableError } from '../../../../shared/worker-errors.ts';
 import type { WorkflowTemplate } from '../../../../agents/types.ts';
 import { LedgerError } from '../../../../customer-plane/runner/ledger/journal.ts';
+import type { SecretsProvider } from '../../../../customer-plane/secrets/provider.ts';
 import { deterministic, ok, useStepRig, workflowRig } from '../../../support/step-rig.ts';
 
 /**
@@ -100,6 +101,7 @@ test('a ledger that fails after a step is given back as a LedgerError carrying t
 test('the next delivery resumes: finished steps are not run again and their events are sent again with the same ids; a finished run is only reported', async () => {
   const ran: string[] = [];
   let interrupt = true;
+  let inputsOfTwo: unknown;
   const rig = await workflowRig({
     catalog: {
       fixer: deterministic('fixer', async (ctx) => {
@@ -109,6 +111,7 @@ test('the next delivery resumes: finished steps are not run again and their even
       }),
       'patch-applier': deterministic('patch-applier', async (ctx) => {
         ran.push('two');
+        inputsOfTwo = ctx.inputs;
         if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
         const listed = await ctx.tools.call('list_files', {});
         return ok(listed.ok ? listed.output.replace(/\n/g, ' ') : 'no list');
@@ -123,6 +126,7 @@ test('the next delivery resumes: finished steps are not run again and their even
   const resumed = await rig.run('refactor', { workflowId });
   assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
   assert.deepEqual(ran, ['one', 'two', 'two'], 'step one ran once');
+  assert.deepEqual(inputsOfTwo, { one: ok('one') }, 'step two got step one’s output from the ledger');
   const record = (await rig.ledger.getRun(workflowId))!;
   assert.equal(record.steps[1]!.output?.summary, 'README.md one.txt src/a.ts', 'step two saw step one’s change, replayed from the ledger');
   const oneFinished = firstEvents.find((e) => e.type === 'step.finished')!;
@@ -158,4 +162,37 @@ test('a delivery of a run that failed reports the stored failure, whatever it wo
   const again = await rig.run('refactor', { workflowId });
   assert.deepEqual([again.status, again.errorCode], ['failed', 'unknown_template']);
   assert.deepEqual(readdirSync(rig.workspaceDir), []);
+});
+
+test('a run resumed after a step wrote one of its secrets gets the value back into the replayed workspace', async () => {
+  const value = 'ghp_resumed_secret_value_0123456789';
+  const provider: SecretsProvider = {
+    names: async () => ['GH_TOKEN'],
+    get: async () => value,
+    has: async () => true,
+    put: async () => {},
+    delete: async () => {},
+  };
+  let interrupt = true;
+  const rig = await workflowRig({
+    secrets: { provider },
+    catalog: {
+      fixer: deterministic('fixer', async (ctx) => {
+        await ctx.tools.call('write_file', { path: 'token.txt', content: `${value}\n` });
+        return ok('one');
+      }),
+      'patch-applier': deterministic('patch-applier', async () => {
+        if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
+        return ok('two');
+      }),
+    },
+    templates: twoSteps,
+  });
+  const workflowId = newUlid();
+  await assert.rejects(rig.run('refactor', { workflowId }), RetryableError);
+  const diff = (await rig.ledger.completedDiffs(workflowId))[0]!.diff;
+  assert.match(diff, /\[masked:GH_TOKEN\]/, 'the record holds the reference, not the value');
+  interrupt = false;
+  const resumed = await rig.run('refactor', { workflowId });
+  assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
 });

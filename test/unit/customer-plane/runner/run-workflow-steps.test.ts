@@ -9,6 +9,7 @@ import type { Memory } from '../../../../customer-plane/memory/memory.ts';
 import type { FinishedRun } from '../../../../customer-plane/memory/rollup.ts';
 import type { RunInputs } from '../../../../customer-plane/runner/ledger/inputs.ts';
 import type { SecretsProvider } from '../../../../customer-plane/secrets/provider.ts';
+import { answer, llmAgent, scriptedLlm } from '../../../support/scripted-llm.ts';
 import { deterministic, environmentsOf, ok, useStepRig, workflowRig } from '../../../support/step-rig.ts';
 
 /**
@@ -86,42 +87,46 @@ test('a failing step skips its dependents, the others run, and the run fails wit
   assert.deepEqual(readdirSync(rig.workspaceDir), [], 'the workspace is destroyed');
 });
 
-test('the run fails with the code of the step that failed first, not of the first in the template', async () => {
+test('the run fails with the code of the step that failed first, not of the first or the last in the template', async () => {
   const rig = await workflowRig();
-  let firstId = '';
-  // Readers, so the two run at once.
-  const first = deterministic(
-    'license-checker',
-    async (ctx) => {
-      firstId = ctx.stepId;
-      throw new Error('failed first');
-    },
-    { tools: ['read_file'] },
-  );
-  // Fails only once the other step's failure is in the ledger.
-  const later = deterministic(
-    'secret-scanner',
-    async () => {
-      while (!rig.finishes.some((f) => f.stepId === firstId)) await new Promise((r) => setImmediate(r));
-      return { summary: 'late' } as AgentOutput;
-    },
-    { tools: ['read_file'] },
-  );
-  rig.deps.catalog = { 'secret-scanner': later, 'license-checker': first };
+  const ids: Record<string, string> = {};
+  /** Waits until the named step's record is in the ledger. */
+  const after = async (key: string) => {
+    while (!rig.finishes.some((f) => f.stepId === ids[key])) await new Promise((r) => setImmediate(r));
+  };
+  // Readers, so the three run at once; they fail in the order second, first, third.
+  const failing = (name: AgentName, key: string, wait: string | undefined, error: () => unknown) =>
+    deterministic(
+      name,
+      async (ctx) => {
+        ids[key] = ctx.stepId;
+        if (wait) await after(wait);
+        throw error();
+      },
+      { tools: ['read_file'] },
+    );
+  rig.deps.catalog = {
+    'secret-scanner': failing('secret-scanner', 'first', 'second', () => new Error('failed after the second')),
+    'license-checker': failing('license-checker', 'second', undefined, () => Object.assign(new Error('x'), { code: 'timeout' })),
+    'dependency-auditor': failing('dependency-auditor', 'third', 'first', () => Object.assign(new Error('x'), { code: 'path_rejected' })),
+  };
   rig.deps.templates = template([
-    { id: 'late', agent: 'secret-scanner', needs: [] },
-    { id: 'early', agent: 'license-checker', needs: [] },
+    { id: 'first', agent: 'secret-scanner', needs: [] },
+    { id: 'second', agent: 'license-checker', needs: [] },
+    { id: 'third', agent: 'dependency-auditor', needs: [] },
   ]);
   const r = await rig.run('security-audit');
-  assert.deepEqual([r.status, r.errorCode], ['failed', 'agent_error']);
+  assert.deepEqual([r.status, r.errorCode], ['failed', 'timeout']);
   assert.deepEqual((await rig.recordOf(r.runId)).steps, [
-    ['late', 'failed', 'invalid_output'],
-    ['early', 'failed', 'agent_error'],
+    ['first', 'failed', 'agent_error'],
+    ['second', 'failed', 'timeout'],
+    ['third', 'failed', 'path_rejected'],
   ]);
 });
 
 function fakeMemory(levels: Partial<Record<AgentName, AutonomyLevel>>) {
   const finished: FinishedRun[] = [];
+  const baselines: Array<[string, boolean]> = [];
   const memory = {
     levelOf: async (agent: AgentName) => levels[agent] ?? 'autonomous',
     openStep: () => ({
@@ -134,10 +139,10 @@ function fakeMemory(levels: Partial<Record<AgentName, AutonomyLevel>>) {
       },
       trace: { wrap: <T>(box: T) => box },
     }),
-    closeStep: async () => {},
+    closeStep: async (scope: { stepKey: string }, step: { baseline: boolean }) => void baselines.push([scope.stepKey, step.baseline]),
     finishRun: async (run: FinishedRun) => void finished.push(run),
   } as unknown as Memory;
-  return { memory, finished };
+  return { memory, finished, baselines };
 }
 
 test('a run that succeeds: its steps’ outcomes go to memory, its approvals are closed as not needed, and its gate decisions are events', async () => {
@@ -149,12 +154,31 @@ test('a run that succeeds: its steps’ outcomes go to memory, its approvals are
         await ctx.tools.call('write_file', { path: 'fixed.txt', content: 'ok\n' });
         return ok('fixed', { findings: [finding, finding] });
       }),
+      indexer: deterministic(
+        'indexer',
+        async (ctx) => {
+          const listed = await ctx.tools.call('list_files', {});
+          return ok(listed.ok ? listed.output.replace(/\n/g, ' ') : 'no list');
+        },
+        { tools: ['list_files'] },
+      ),
     },
-    templates: template([{ id: 'fix', agent: 'fixer', needs: [] }]),
+    templates: template([
+      { id: 'fix', agent: 'fixer', needs: [] },
+      { id: 'after', agent: 'indexer', needs: ['fix'] },
+    ]),
   });
   const r = await rig.run('security-audit');
   assert.deepEqual([r.status, r.errorCode], ['succeeded', 'none']);
-  const stepId = (await rig.ledger.getRun(r.runId))!.steps[0]!.id;
+  const record = (await rig.ledger.getRun(r.runId))!;
+  assert.equal(record.steps[1]!.output?.summary, 'README.md fixed.txt src/a.ts', 'the next step works on the tree the writer left');
+  assert.deepEqual(m.baselines, [
+    ['fix', true],
+    ['after', false],
+  ]);
+  assert.equal(m.finished[0]!.steps.length, 2);
+  m.finished[0]!.steps.pop();
+  const stepId = record.steps[0]!.id;
   assert.deepEqual(m.finished, [
     {
       runId: r.runId,
@@ -186,8 +210,12 @@ test('a run that succeeds: its steps’ outcomes go to memory, its approvals are
     'workflow.started',
     'step.finished:succeeded:none',
     'gate.decisions',
+    'step.finished:succeeded:none',
+    'gate.decisions',
     'workflow.finished:succeeded:none',
   ]);
+  const finished = rig.events.find((e) => e.event.type === 'workflow.finished')!.event;
+  assert.equal(finished.type === 'workflow.finished' && finished.at, record.run.finishedAt, 'the run’s end as the ledger stored it');
   assert.deepEqual(readdirSync(rig.workspaceDir), []);
 });
 
@@ -276,12 +304,15 @@ test('secret inputs alone (no secrets provider) are the run’s secrets: masked 
     claim: async () => ({ params: {}, secrets: { names: ['DEPLOY_KEY'], read: async () => 'deploy-key-value-0123456789' } }),
     discardFor: async () => {},
   } as unknown as RunInputs;
+  const model = scriptedLlm([{ content: answer('key deploy-key-value-0123456789') }]);
   const rig = await workflowRig({
     inputs,
-    catalog: { indexer: deterministic('indexer', async () => ok('key deploy-key-value-0123456789'), { tools: ['read_file'] }) },
-    templates: template([{ id: 'i', agent: 'indexer', needs: [] }]),
+    llm: model.llm,
+    catalog: { 'bug-diagnoser': llmAgent({ tools: ['read_file', 'run_command'] }) },
+    templates: template([{ id: 'i', agent: 'bug-diagnoser', needs: [] }]),
   });
   const r = await rig.run('security-audit', { inputs: 'inp_2' });
   assert.equal(r.status, 'succeeded');
   assert.equal((await rig.ledger.getRun(r.runId))!.steps[0]!.output?.summary, 'key [masked:DEPLOY_KEY]');
+  assert.match(model.requests[0]!.messages[1]!.content as string, /^Secrets your commands may use.*: DEPLOY_KEY$/m);
 });
