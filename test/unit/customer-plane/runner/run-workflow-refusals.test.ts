@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import type { AgentName } from '../../../../shared/boundary.ts';
+import { newUlid } from '../../../../shared/ids.ts';
 import { RetryableError } from '../../../../shared/worker-errors.ts';
 import type { AgentDefinition, WorkflowTemplate } from '../../../../agents/types.ts';
 import { DEFAULT_ENVIRONMENTS } from '../../../../customer-plane/environments/defaults.ts';
@@ -64,6 +65,22 @@ test('an environment the plane does not have: the run fails with unknown_environ
   );
   assert.deepEqual(rig.closed, [{ scope: { runId: r.runId }, reason: 'the run ended failed (unknown_environment) before anyone decided' }]);
   assert.equal(rig.flushes(), 2, 'the start (the plane’s acceptance) and the end are flushed');
+});
+
+test('a refused run delivered again reports its refusal again and sends no event for the steps it abandoned', async () => {
+  const rig = await refusedRig();
+  const workflowId = newUlid();
+  const first = await rig.run('code-review', { environment: 'staging', workflowId });
+  const again = await rig.run('code-review', { environment: 'staging', workflowId });
+  assert.deepEqual([again.status, again.errorCode], [first.status, first.errorCode]);
+  assert.deepEqual(rig.eventsOf(workflowId), [
+    'workflow.started',
+    'workflow.finished:failed:unknown_environment',
+    'workflow.started',
+    'workflow.finished:failed:unknown_environment',
+  ]);
+  assert.deepEqual(rig.rejected, []);
+  nothingRan(rig);
 });
 
 test('a template the environment does not allow, or has not reviewed: the run fails with that code and nothing runs', async () => {
@@ -154,10 +171,7 @@ test('an inputs store that cannot be read gives the run back for a retry (Ledger
   const inputs = { claim: async () => Promise.reject(new Error('db down')), discardFor: async () => {} } as unknown as RunInputs;
   const rig = await refusedRig({ inputs });
   let runId = '';
-  await assert.rejects(
-    rig.run('code-review', { inputs: 'inp_1', workflowId: (runId = (await import('../../../../shared/ids.ts')).newUlid()) }),
-    LedgerError,
-  );
+  await assert.rejects(rig.run('code-review', { inputs: 'inp_1', workflowId: (runId = newUlid()) }), LedgerError);
   assert.deepEqual((await rig.recordOf(runId)).run, ['running', 'none']);
   nothingRan(rig);
 });
