@@ -116,6 +116,8 @@ test('the schema a model is given is what its answer is parsed as (the input sid
   const { $schema: _out, ...parsed } = z.toJSONSchema(output, { io: 'output', unrepresentable: 'any' });
   assert.notDeepEqual(input, parsed, 'this agent’s schema has defaulted fields: the two sides differ');
   assert.deepEqual(jsonSchemaOf(output), input);
+  const defaulted = jsonSchemaOf(z.object({ summary: z.string(), severity: z.string().default('low') }));
+  assert.deepEqual(defaulted.required, ['summary'], 'a field with a default may be left out of an answer');
   const withDate = jsonSchemaOf(z.object({ summary: z.string(), at: z.date() }));
   assert.deepEqual(Object.keys(withDate.properties as object), ['summary', 'at']);
 });
