@@ -196,3 +196,25 @@ test('a run resumed after a step wrote one of its secrets gets the value back in
   const resumed = await rig.run('refactor', { workflowId });
   assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
 });
+
+test('a run without secrets resumes a step that wrote the mask’s own notation as plain text: nothing is there to fill in', async () => {
+  let interrupt = true;
+  const rig = await workflowRig({
+    catalog: {
+      fixer: deterministic('fixer', async (ctx) => {
+        await ctx.tools.call('write_file', { path: 'notes.txt', content: 'values show as [masked:GH_TOKEN]\n' });
+        return ok('one');
+      }),
+      'patch-applier': deterministic('patch-applier', async () => {
+        if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
+        return ok('two');
+      }),
+    },
+    templates: twoSteps,
+  });
+  const workflowId = newUlid();
+  await assert.rejects(rig.run('refactor', { workflowId }), RetryableError);
+  interrupt = false;
+  const resumed = await rig.run('refactor', { workflowId });
+  assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
+});
