@@ -394,6 +394,7 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/runner/run-step-codes.test.ts',
     )} && ${tests(
       'test/unit/customer-plane/runner/run-step.test.ts',
+      'test/unit/customer-plane/runner/run-step-memory.test.ts',
       'test/unit/customer-plane/runner/run-workflow-refusals.test.ts',
       'test/unit/customer-plane/runner/run-workflow-steps.test.ts',
       'test/unit/customer-plane/runner/run-workflow-resume.test.ts',

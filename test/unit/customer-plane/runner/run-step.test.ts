@@ -1,19 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AgentDefinition } from '../../../../agents/types.ts';
-import type { AutonomyLevel } from '../../../../customer-plane/gate/policy.ts';
-import type { Memory, StepScope } from '../../../../customer-plane/memory/memory.ts';
-import type { StepToolBox } from '../../../../customer-plane/tools/toolbox.ts';
-import { DEFAULT_ENVIRONMENTS } from '../../../../customer-plane/environments/defaults.ts';
 import { LedgerError } from '../../../../customer-plane/runner/ledger/journal.ts';
-import { runStep, type StepDeps, type StepRun } from '../../../../customer-plane/runner/run-step.ts';
 import { policyFor } from '../../../../customer-plane/runner/run-workflow.ts';
 import { createMasker } from '../../../../customer-plane/secrets/masker.ts';
 import type { RunSecrets } from '../../../../customer-plane/secrets/run-secrets.ts';
 import { RetryableError } from '../../../../shared/worker-errors.ts';
 import { answer, llmAgent, scriptedLlm, toolCall } from '../../../support/scripted-llm.ts';
+import { runOneStep as runOne, SANDBOX as sandbox, writesThen } from '../../../support/one-step.ts';
 import { deterministic, ok, stepRig, useStepRig } from '../../../support/step-rig.ts';
 
 /**
@@ -23,55 +17,6 @@ import { deterministic, ok, stepRig, useStepRig } from '../../../support/step-ri
  * prove the same through whole runs; these pin each case in well under a second.
  */
 useStepRig();
-const sandbox = DEFAULT_ENVIRONMENTS[0]!;
-
-async function runOne(
-  agent: AgentDefinition | undefined,
-  o: { run?: Partial<StepRun>; deps?: Partial<StepDeps>; rig?: Awaited<ReturnType<typeof stepRig>> } = {},
-) {
-  const rig = o.rig ?? (await stepRig());
-  const { runId, steps } = await rig.openRun([{ key: 'only', agent: agent?.name ?? 'fixer', needs: [] }]);
-  const workspace = await rig.sharedWorkspace();
-  const r: StepRun = {
-    runId,
-    tenant: 'tenant-1',
-    policy: policyFor(sandbox),
-    environment: sandbox,
-    repo: 'sample',
-    template: 'code-review',
-    step: steps[0]!,
-    agent,
-    inputs: {},
-    params: {},
-    workspace,
-    tree: workspace.baselineTree,
-    baseline: true,
-    signal: new AbortController().signal,
-    ...o.run,
-  };
-  let changed = true;
-  try {
-    const result = await runStep(r, { ...rig.deps, ...o.deps });
-    changed = result.tree !== workspace.baselineTree;
-    const stored = await rig.ledger.getStep(steps[0]!.id);
-    const finish = rig.finishes.find((f) => f.stepId === steps[0]!.id)!.f;
-    const files = ['new.txt', 'README.md'].filter((p) => existsSync(join(workspace.root, p)));
-    const diff = changed ? await workspace.diff(r.tree, result.tree) : '';
-    return { rig, result, stored, finish, workspace, runId, stepId: steps[0]!.id, files, diff };
-  } finally {
-    if (changed) await workspace.restore(workspace.baselineTree);
-  }
-}
-
-const writesThen = (end: () => unknown, o: Parameters<typeof deterministic>[2] = {}) =>
-  deterministic(
-    'fixer',
-    async (ctx) => {
-      await ctx.tools.call('write_file', { path: 'new.txt', content: 'written\n' });
-      return end() as never;
-    },
-    o,
-  );
 
 test('an agent missing from the catalog fails its step with unknown_agent; nothing ran, and its pending approvals are closed', async () => {
   const s = await runOne(undefined);
@@ -275,99 +220,6 @@ test('a clock that went back records a duration of zero, not a negative one', as
     { deps: { clock: () => (t -= 100) } },
   );
   assert.equal(s.finish.durationMs, 0);
-});
-
-/** Agent memory as a step uses it, recorded: the level it asks for, the memo and trace it opens, what it is told at the end. */
-function fakeMemory(level: AutonomyLevel) {
-  const asked: Array<[string, string]> = [];
-  const traced: string[] = [];
-  const closed: Array<{ scope: StepScope; step: Record<string, unknown>; sameOpened: boolean }> = [];
-  const keyed: number[] = [];
-  const opened = {
-    memo: {
-      keyOf: (req: { messages: unknown[] }) => {
-        keyed.push(req.messages.length);
-        return '';
-      },
-      lookup: async () => undefined,
-      remember: () => {},
-      commit: async () => {},
-      stats: () => ({ reused: 0, remembered: 0 }),
-    },
-    trace: {
-      wrap: (box: StepToolBox): StepToolBox => ({
-        ...box,
-        callRaw: (tool: string, input: unknown) => (traced.push(tool), box.callRaw(tool, input)),
-        call: (tool, input) => (traced.push(tool), box.callRaw(tool, input)),
-      }),
-    },
-  };
-  const scopes: StepScope[] = [];
-  const memory = {
-    levelOf: async (agent: string, environment: string) => (asked.push([agent, environment]), level),
-    openStep: (scope: StepScope, agent: string) => (scopes.push({ ...scope, agent } as StepScope), opened),
-    closeStep: async (scope: StepScope, step: Record<string, unknown>, o: unknown) =>
-      void closed.push({ scope, step, sameOpened: o === opened }),
-  } as unknown as Memory;
-  return { memory, asked, traced, closed, scopes, keyed };
-}
-
-test('with memory, a step runs at the level its agent earned in the environment, its calls are traced, and memory is told how it ended', async () => {
-  const m = fakeMemory('observe');
-  const s = await runOne(
-    writesThen(() => ok('tried')),
-    { deps: { memory: m.memory }, run: { baseline: false, template: 'refactor' } },
-  );
-  assert.deepEqual(m.asked, [['fixer', 'sandbox']]);
-  assert.equal(s.result.status, 'succeeded');
-  assert.deepEqual(s.files, ['README.md'], 'at observe, the write was refused');
-  assert.equal(s.finish.refusals, 1);
-  assert.deepEqual(m.traced, ['write_file'], 'the agent’s calls went through memory’s trace');
-  assert.deepEqual(m.scopes, [
-    { runId: s.runId, stepId: s.stepId, repo: 'sample', environment: 'sandbox', template: 'refactor', stepKey: 'only', agent: 'fixer' },
-  ]);
-  assert.equal(m.closed.length, 1);
-  assert.deepEqual(m.closed[0]!.scope, {
-    runId: s.runId,
-    stepId: s.stepId,
-    repo: 'sample',
-    environment: 'sandbox',
-    template: 'refactor',
-    stepKey: 'only',
-  });
-  assert.deepEqual(m.closed[0]!.step, {
-    agent: 'fixer',
-    autonomy: 'observe',
-    succeeded: true,
-    baseline: false,
-    output: ok('tried'),
-    turnsLive: 0,
-  });
-  assert.equal(m.closed[0]!.sameOpened, true);
-});
-
-test('with memory, an LLM step’s turns are keyed for reuse and a failed step is reported as failed with its live turns', async () => {
-  const m = fakeMemory('autonomous');
-  const model = scriptedLlm([{ content: answer('ok') }]);
-  const s = await runOne(llmAgent(), { deps: { memory: m.memory, llm: model.llm } });
-  assert.deepEqual(m.keyed, [2], 'the loop asked the step’s memo for the key of its request');
-  assert.deepEqual([m.closed[0]!.step.succeeded, m.closed[0]!.step.turnsLive, m.closed[0]!.step.autonomy], [true, 1, 'autonomous']);
-  assert.equal(s.result.status, 'succeeded');
-  const failing = fakeMemory('assisted');
-  await runOne(
-    deterministic('fixer', async () => {
-      throw new Error('no');
-    }),
-    { deps: { memory: failing.memory } },
-  );
-  assert.deepEqual([failing.closed[0]!.step.succeeded, failing.closed[0]!.step.output], [false, undefined]);
-});
-
-test('with memory but no agent, memory is neither asked nor told (the step fails with unknown_agent)', async () => {
-  const m = fakeMemory('autonomous');
-  const s = await runOne(undefined, { deps: { memory: m.memory } });
-  assert.equal(s.result.errorCode, 'unknown_agent');
-  assert.deepEqual([m.asked, m.scopes, m.closed], [[], [], []]);
 });
 
 test('an LLM step with secrets: the model is told the names its commands may use, and never sees a value, even in earlier steps’ outputs', async () => {
