@@ -398,6 +398,7 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/runner/run-workflow-refusals.test.ts',
       'test/unit/customer-plane/runner/run-workflow-steps.test.ts',
       'test/unit/customer-plane/runner/run-workflow-resume.test.ts',
+      'test/unit/customer-plane/runner/run-workflow-parallel.test.ts',
     )}`,
   },
 ];

@@ -75,6 +75,7 @@ test('closing a step’s approvals asks the broker with the step’s scope; a br
     [lines[0]!.level, lines[0]!.workflowId, lines[0]!.stepId, (lines[0]!.err as { message: string }).message],
     [40, 'run-1', 'step-2', 'table gone'],
   );
+  assert.equal(lines[0]!.msg, 'could not close the step’s pending approvals; the run’s end will');
   await closeStepApprovals('run-1', 'step-3', 'r', { broker: { request: async () => ({ outcome: 'rejected', note: '' }) }, log });
   assert.equal(lines.length, 1);
 });
