@@ -63,24 +63,12 @@ export async function createWorkspace(opts: { sourceDir: string; parentDir: stri
   const runDir = join(opts.parentDir, opts.runId);
   // A leftover of an earlier attempt of this run on this host is stale: the ledger rebuilds the state.
   await rm(runDir, { recursive: true, force: true });
-  await mkdir(join(runDir, 'tree'), { recursive: true, mode: 0o700 });
-  await cp(opts.sourceDir, join(runDir, 'tree'), {
-    recursive: true,
-    verbatimSymlinks: true,
-    filter: (src) => !NOT_COPIED.has(src.split(sep).pop() ?? ''),
+  // A copy that fails part-way (an unreadable file, a full disk) would leave part of the repository on
+  // disk with no Workspace to destroy it: the run's directory goes with the error.
+  const { root, privateGit, baselineTree } = await copyRepository(opts.sourceDir, runDir).catch(async (err: unknown) => {
+    await rm(runDir, { recursive: true, force: true }).catch(() => {});
+    throw err;
   });
-  const root = await realpath(join(runDir, 'tree'));
-  const privateGit = bindGit({ gitDir: join(runDir, 'vcs.git'), workTree: root });
-  await privateGit(['init', '--quiet']);
-  await writeExcludes(join(runDir, 'vcs.git'));
-  await privateGit(['add', '--all']);
-  const baselineTree = (await privateGit(['write-tree'])).stdout.trim();
-
-  const visible = bindGit({ gitDir: join(root, '.git'), workTree: root });
-  await visible(['init', '--quiet']);
-  await writeExcludes(join(root, '.git'));
-  await visible(['add', '--all']);
-  await visible(['commit', '--quiet', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', 'baseline (agentplane workspace copy)']);
 
   async function snapshot(): Promise<string> {
     await privateGit(['add', '--all']);
@@ -142,4 +130,27 @@ export async function createWorkspace(opts: { sourceDir: string; parentDir: stri
 async function writeExcludes(gitDir: string): Promise<void> {
   await mkdir(join(gitDir, 'info'), { recursive: true });
   await writeFile(join(gitDir, 'info', 'exclude'), EXCLUDES);
+}
+
+/** The copy of the repository in `<runDir>/tree`, its private repository and the visible one with the baseline commit. */
+async function copyRepository(sourceDir: string, runDir: string): Promise<{ root: string; privateGit: Git; baselineTree: string }> {
+  await mkdir(join(runDir, 'tree'), { recursive: true, mode: 0o700 });
+  await cp(sourceDir, join(runDir, 'tree'), {
+    recursive: true,
+    verbatimSymlinks: true,
+    filter: (src) => !NOT_COPIED.has(src.split(sep).pop() ?? ''),
+  });
+  const root = await realpath(join(runDir, 'tree'));
+  const privateGit = bindGit({ gitDir: join(runDir, 'vcs.git'), workTree: root });
+  await privateGit(['init', '--quiet']);
+  await writeExcludes(join(runDir, 'vcs.git'));
+  await privateGit(['add', '--all']);
+  const baselineTree = (await privateGit(['write-tree'])).stdout.trim();
+
+  const visible = bindGit({ gitDir: join(root, '.git'), workTree: root });
+  await visible(['init', '--quiet']);
+  await writeExcludes(join(root, '.git'));
+  await visible(['add', '--all']);
+  await visible(['commit', '--quiet', '--no-verify', '--no-gpg-sign', '--allow-empty', '-m', 'baseline (agentplane workspace copy)']);
+  return { root, privateGit, baselineTree };
 }

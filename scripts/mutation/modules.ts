@@ -404,4 +404,25 @@ export const MODULES: MutationModule[] = [
       'test/integration/memory/memory.test.ts',
     )}`,
   },
+  {
+    // The agent loop's tests need only a scripted model (one process, about a second). runStep's and
+    // runWorkflow's run the real ledger on a scratch database and real workspaces with scripted agents (a few
+    // seconds a file): each refusal's code, the repair turn, the budgets at their edges, the workspace destroyed.
+    // The integration tests through the fake OpenAI and the command guard are not needed for these files.
+    name: 'runtime-refusals',
+    claim: 'Bad input to the runtime: a clear code on the run, step or call, never a crash of the runner',
+    mutate: ['customer-plane/runner/agent-loop.ts', 'customer-plane/runner/run-step.ts', 'customer-plane/runner/run-workflow.ts'],
+    command: `${testsInOneProcess(
+      'test/unit/customer-plane/runner/agent-loop.test.ts',
+      'test/unit/customer-plane/runner/agent-loop-calls.test.ts',
+      'test/unit/customer-plane/runner/run-step-codes.test.ts',
+    )} && ${tests(
+      'test/unit/customer-plane/runner/run-step.test.ts',
+      'test/unit/customer-plane/runner/run-step-memory.test.ts',
+      'test/unit/customer-plane/runner/run-workflow-refusals.test.ts',
+      'test/unit/customer-plane/runner/run-workflow-steps.test.ts',
+      'test/unit/customer-plane/runner/run-workflow-resume.test.ts',
+      'test/unit/customer-plane/runner/run-workflow-parallel.test.ts',
+    )}`,
+  },
 ];

@@ -180,8 +180,14 @@ test('the console’s list: every record (production capped), every pair asked f
     ['sandbox', 'reviewer'],
     ['sandbox', 'writer'],
   ];
-  assert.deepEqual((await store.list({ agents: ['indexer'] })).map((r) => [r.environment, r.agent]), stored);
-  assert.deepEqual((await store.list({ environments: ['preview'] })).map((r) => [r.environment, r.agent]), stored);
+  assert.deepEqual(
+    (await store.list({ agents: ['indexer'] })).map((r) => [r.environment, r.agent]),
+    stored,
+  );
+  assert.deepEqual(
+    (await store.list({ environments: ['preview'] })).map((r) => [r.environment, r.agent]),
+    stored,
+  );
   const rows = await store.list({ agents: ['writer', 'indexer'], environments: ['sandbox', 'preview'] });
   assert.deepEqual(
     rows.map((r) => [r.environment, r.agent]),

@@ -1,7 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, sep } from 'node:path';
 import { createWorkspace, PathRejectedError } from '../../../../customer-plane/workspace/workspace.ts';
@@ -358,4 +369,17 @@ test('a git installed without its template folder still makes a workspace whose 
     env: { ...process.env, AGENTPLANE_GIT_BIN: wrapper },
   });
   assert.deepEqual(JSON.parse(out), { same: true });
+});
+
+test('a copy that fails part-way leaves nothing of the repository behind: the run’s directory goes with the error', async (t) => {
+  const f = fixture(t);
+  // A named pipe cannot be copied: cp fails after the files before it (README.md sorts first) were copied.
+  writeFileSync(join(f.repo, 'README.md'), '# copied before the failure\n');
+  execFileSync('mkfifo', [join(f.repo, 'src/pipe')]);
+  await assert.rejects(createWorkspace({ sourceDir: f.repo, parentDir: f.parent, runId: '01JTESTRUN0000000000000012' }));
+  assert.deepEqual(readdirSync(f.parent), []);
+  await assert.rejects(
+    createWorkspace({ sourceDir: join(f.base, 'no-such-repo'), parentDir: f.parent, runId: '01JTESTRUN0000000000000013' }),
+  );
+  assert.deepEqual(readdirSync(f.parent), []);
 });

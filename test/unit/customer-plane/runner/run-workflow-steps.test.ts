@@ -1,0 +1,318 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import type { AgentName } from '../../../../shared/boundary.ts';
+import type { AgentOutput, StepContext, WorkflowTemplate } from '../../../../agents/types.ts';
+import { DEFAULT_ENVIRONMENTS } from '../../../../customer-plane/environments/defaults.ts';
+import type { AutonomyLevel } from '../../../../customer-plane/gate/policy.ts';
+import type { Memory } from '../../../../customer-plane/memory/memory.ts';
+import type { FinishedRun } from '../../../../customer-plane/memory/rollup.ts';
+import type { RunInputs } from '../../../../customer-plane/runner/ledger/inputs.ts';
+import type { SecretsProvider } from '../../../../customer-plane/secrets/provider.ts';
+import { answer, llmAgent, scriptedLlm } from '../../../support/scripted-llm.ts';
+import { deterministic, environmentsOf, ok, useStepRig, workflowRig } from '../../../support/step-rig.ts';
+
+/**
+ * Whole runs through runWorkflow on a scratch ledger and a real workspace, with scripted agents: how
+ * steps' outcomes make the run's (the first failure by completion, dependents skipped), what each step
+ * is given, and what the run's end does — its approvals closed, its inputs discarded, memory told, the
+ * workspace destroyed.
+ */
+useStepRig();
+
+const finding = { rule: 'r/x', severity: 'low' as const, file: 'README.md', line: 1, message: 'm' };
+const template = (steps: WorkflowTemplate['steps']): Record<string, WorkflowTemplate> => ({
+  'security-audit': { name: 'security-audit', description: 'test', steps },
+});
+type Seen = { inputs: StepContext['inputs']; params: StepContext['params'] };
+
+test('a failing step skips its dependents, the others run, and the run fails with its code; each step gets its needs’ outputs and its parameters', async () => {
+  const seen: Record<string, Seen> = {};
+  const agent = (name: AgentName, out: () => AgentOutput) =>
+    deterministic(name, async (ctx) => ((seen[name] = { inputs: ctx.inputs, params: ctx.params }), out()), { tools: ['read_file'] });
+  const discarded: string[] = [];
+  const inputs = {
+    claim: async () => ({ params: { shared: 'run', only: 'run' }, secrets: { names: [], read: async () => undefined } }),
+    discardFor: async (runId: string) => void discarded.push(runId),
+  } as unknown as RunInputs;
+  const rig = await workflowRig({
+    inputs,
+    catalog: {
+      'secret-scanner': agent('secret-scanner', () => ok('a', { findings: [finding] })),
+      'dependency-auditor': agent('dependency-auditor', () => ({ summary: 'no findings field' }) as AgentOutput),
+      'license-checker': agent('license-checker', () => ok('c')),
+      'change-summarizer': agent('change-summarizer', () => ok('d')),
+    },
+    templates: template([
+      { id: 'a', agent: 'secret-scanner', needs: [] },
+      { id: 'b', agent: 'dependency-auditor', needs: [] },
+      { id: 'c', agent: 'license-checker', needs: ['b'] },
+      { id: 'd', agent: 'change-summarizer', needs: ['a'], params: { shared: 'step', mode: 'fast' } },
+    ]),
+  });
+  const r = await rig.run('security-audit', { inputs: 'inp_1' });
+  assert.deepEqual([r.status, r.errorCode], ['failed', 'invalid_output']);
+  assert.deepEqual((await rig.recordOf(r.runId)).steps, [
+    ['a', 'succeeded', 'none'],
+    ['b', 'failed', 'invalid_output'],
+    ['c', 'skipped', 'dependency_failed'],
+    ['d', 'succeeded', 'none'],
+  ]);
+  assert.equal(seen['license-checker'], undefined, 'the dependent of the failed step never ran');
+  assert.deepEqual(seen['change-summarizer'], {
+    inputs: { a: ok('a', { findings: [finding] }) },
+    params: { shared: 'step', only: 'run', mode: 'fast' },
+  });
+  assert.deepEqual(seen['secret-scanner'], { inputs: {}, params: { shared: 'run', only: 'run' } });
+  assert.deepEqual(rig.eventsOf(r.runId).sort(), [
+    'step.finished:failed:invalid_output',
+    'step.finished:skipped:dependency_failed',
+    'step.finished:succeeded:none',
+    'step.finished:succeeded:none',
+    'workflow.finished:failed:invalid_output',
+    'workflow.started',
+  ]);
+  assert.deepEqual(rig.rejected, []);
+  const steps = (await rig.ledger.getRun(r.runId))!.steps;
+  assert.ok(
+    rig.closed.some((c) => c.scope.stepId === steps[2]!.id && c.reason === 'the step was skipped: a step it needs failed'),
+    'the skipped step’s approvals were closed',
+  );
+  assert.deepEqual(rig.closed.at(-1), { scope: { runId: r.runId }, reason: 'the run ended failed (invalid_output) before anyone decided' });
+  assert.deepEqual(discarded, [r.runId], 'the run’s inputs are discarded at its end');
+  const finished = rig.events.find((e) => e.event.type === 'workflow.finished')!.event;
+  assert.equal(finished.type === 'workflow.finished' && finished.steps, 3, 'the steps that ran (skipped ones not counted)');
+  const line = rig.lines.find((l) => l.msg === 'workflow finished')!;
+  assert.deepEqual([line.status, line.errorCode, line.steps], ['failed', 'invalid_output', 3]);
+  assert.deepEqual(readdirSync(rig.workspaceDir), [], 'the workspace is destroyed');
+});
+
+test('the run fails with the code of the step that failed first, not of the first or the last in the template', async () => {
+  const rig = await workflowRig();
+  const ids: Record<string, string> = {};
+  /** Waits until the named step's record is in the ledger. */
+  const after = async (key: string) => {
+    while (!rig.finishes.some((f) => f.stepId === ids[key])) await new Promise((r) => setImmediate(r));
+  };
+  // Readers, so the three run at once; they fail in the order second, first, third.
+  const failing = (name: AgentName, key: string, wait: string | undefined, error: () => unknown) =>
+    deterministic(
+      name,
+      async (ctx) => {
+        ids[key] = ctx.stepId;
+        if (wait) await after(wait);
+        throw error();
+      },
+      { tools: ['read_file'] },
+    );
+  rig.deps.catalog = {
+    'secret-scanner': failing('secret-scanner', 'first', 'second', () => new Error('failed after the second')),
+    'license-checker': failing('license-checker', 'second', undefined, () => Object.assign(new Error('x'), { code: 'timeout' })),
+    'dependency-auditor': failing('dependency-auditor', 'third', 'first', () => Object.assign(new Error('x'), { code: 'path_rejected' })),
+  };
+  rig.deps.templates = template([
+    { id: 'first', agent: 'secret-scanner', needs: [] },
+    { id: 'second', agent: 'license-checker', needs: [] },
+    { id: 'third', agent: 'dependency-auditor', needs: [] },
+  ]);
+  const r = await rig.run('security-audit');
+  assert.deepEqual([r.status, r.errorCode], ['failed', 'timeout']);
+  assert.deepEqual((await rig.recordOf(r.runId)).steps, [
+    ['first', 'failed', 'agent_error'],
+    ['second', 'failed', 'timeout'],
+    ['third', 'failed', 'path_rejected'],
+  ]);
+});
+
+function fakeMemory(levels: Partial<Record<AgentName, AutonomyLevel>>) {
+  const finished: FinishedRun[] = [];
+  const baselines: Array<[string, boolean]> = [];
+  const memory = {
+    levelOf: async (agent: AgentName) => levels[agent] ?? 'autonomous',
+    openStep: () => ({
+      memo: {
+        keyOf: () => '',
+        lookup: async () => undefined,
+        remember: () => {},
+        commit: async () => {},
+        stats: () => ({ reused: 0, remembered: 0 }),
+      },
+      trace: { wrap: <T>(box: T) => box },
+    }),
+    closeStep: async (scope: { stepKey: string }, step: { baseline: boolean }) => void baselines.push([scope.stepKey, step.baseline]),
+    finishRun: async (run: FinishedRun) => void finished.push(run),
+  } as unknown as Memory;
+  return { memory, finished, baselines };
+}
+
+test('a run that succeeds: its steps’ outcomes go to memory, its approvals are closed as not needed, and its gate decisions are events', async () => {
+  const m = fakeMemory({});
+  const rig = await workflowRig({
+    memory: m.memory,
+    catalog: {
+      fixer: deterministic('fixer', async (ctx) => {
+        await ctx.tools.call('write_file', { path: 'fixed.txt', content: 'ok\n' });
+        return ok('fixed', { findings: [finding, finding] });
+      }),
+      indexer: deterministic(
+        'indexer',
+        async (ctx) => {
+          const listed = await ctx.tools.call('list_files', {});
+          return ok(listed.ok ? listed.output.replace(/\n/g, ' ') : 'no list');
+        },
+        { tools: ['list_files'] },
+      ),
+    },
+    templates: template([
+      { id: 'fix', agent: 'fixer', needs: [] },
+      { id: 'after', agent: 'indexer', needs: ['fix'] },
+    ]),
+  });
+  const r = await rig.run('security-audit');
+  assert.deepEqual([r.status, r.errorCode], ['succeeded', 'none']);
+  const record = (await rig.ledger.getRun(r.runId))!;
+  assert.equal(record.steps[1]!.output?.summary, 'README.md fixed.txt src/a.ts', 'the next step works on the tree the writer left');
+  assert.deepEqual(m.baselines, [
+    ['fix', true],
+    ['after', false],
+  ]);
+  assert.equal(m.finished[0]!.steps.length, 2);
+  m.finished[0]!.steps.pop();
+  const stepId = record.steps[0]!.id;
+  assert.deepEqual(m.finished, [
+    {
+      runId: r.runId,
+      repo: 'sample',
+      template: 'security-audit',
+      environment: 'sandbox',
+      status: 'succeeded',
+      errorCode: 'none',
+      steps: [
+        {
+          id: stepId,
+          stepKey: 'fix',
+          agent: 'fixer',
+          status: 'succeeded',
+          errorCode: 'none',
+          llmCalls: 0,
+          inputTokens: 0,
+          outputTokens: 0,
+          findings: 2,
+          refusedForLevel: false,
+          overridden: false,
+        },
+      ],
+    },
+  ]);
+  assert.deepEqual(rig.closed.at(-1), { scope: { runId: r.runId }, reason: 'the run finished without this action' });
+  assert.deepEqual(rig.rejected, []);
+  assert.deepEqual(rig.eventsOf(r.runId), [
+    'workflow.started',
+    'step.finished:succeeded:none',
+    'gate.decisions',
+    'step.finished:succeeded:none',
+    'gate.decisions',
+    'workflow.finished:succeeded:none',
+  ]);
+  const finished = rig.events.find((e) => e.event.type === 'workflow.finished')!.event;
+  assert.equal(finished.type === 'workflow.finished' && finished.at, record.run.finishedAt, 'the run’s end as the ledger stored it');
+  assert.deepEqual(readdirSync(rig.workspaceDir), []);
+});
+
+test('memory hears which failed steps the agent’s level refused something, and which steps a person overrode', async () => {
+  const m = fakeMemory({ fixer: 'observe', 'patch-applier': 'observe', 'migration-planner': 'assisted' });
+  const writes = (name: AgentName, fail: boolean) =>
+    deterministic(name, async (ctx) => {
+      await ctx.tools.call('write_file', { path: `${name}.txt`, content: 'x\n' });
+      if (fail) throw new Error('could not write');
+      return ok(name);
+    });
+  const sandbox = DEFAULT_ENVIRONMENTS[0]!;
+  const rig = await workflowRig({
+    memory: m.memory,
+    environments: environmentsOf([{ ...sandbox, writes: 'ask' }]),
+    catalog: {
+      fixer: writes('fixer', true),
+      'patch-applier': writes('patch-applier', false),
+      'migration-planner': writes('migration-planner', false),
+    },
+    templates: template([
+      { id: 'refused-failed', agent: 'fixer', needs: [] },
+      { id: 'refused-ok', agent: 'patch-applier', needs: [] },
+      { id: 'asked', agent: 'migration-planner', needs: ['refused-ok'] },
+    ]),
+  });
+  const r = await rig.run('security-audit');
+  assert.deepEqual([r.status, r.errorCode], ['failed', 'tool_denied']);
+  assert.deepEqual(
+    m.finished[0]!.steps.map((s) => [s.stepKey, s.status, s.refusedForLevel, s.overridden]),
+    [
+      ['refused-failed', 'failed', true, false],
+      ['refused-ok', 'succeeded', false, false],
+      ['asked', 'succeeded', false, true],
+    ],
+  );
+  assert.deepEqual([m.finished[0]!.status, m.finished[0]!.errorCode], ['failed', 'tool_denied']);
+});
+
+test('the runner’s stop signal reaches every step', async () => {
+  const stop = new AbortController();
+  const rig = await workflowRig({
+    catalog: {
+      indexer: deterministic('indexer', async (ctx) => {
+        const before = ctx.signal.aborted;
+        stop.abort();
+        return ok(`${before} → ${ctx.signal.aborted}`);
+      }),
+    },
+    templates: template([{ id: 'i', agent: 'indexer', needs: [] }]),
+  });
+  const r = await rig.run('security-audit', {}, { signal: stop.signal });
+  assert.equal(r.status, 'succeeded');
+  assert.equal((await rig.ledger.getRun(r.runId))!.steps[0]!.output?.summary, 'false → true');
+});
+
+test('a run’s secrets are read from its environment’s scope (or the one the plane sets) and let go when the run ends', async () => {
+  const scopes: string[] = [];
+  let tracked = 0;
+  const provider: SecretsProvider = {
+    names: async (scope) => (scopes.push(scope.prefix), ['GH_TOKEN']),
+    get: async () => 'ghp_value_long_enough_to_mask_123',
+    has: async () => true,
+    put: async () => {},
+    delete: async () => {},
+  };
+  const masking = { track: () => (tracked++, () => void tracked--), mask: (s: string) => s, maskJsonLine: (s: string) => s };
+  const summary = deterministic('indexer', async () => ok('token ghp_value_long_enough_to_mask_123'), { tools: ['read_file'] });
+  const rig = await workflowRig({
+    secrets: { provider, masking },
+    catalog: { indexer: summary },
+    templates: template([{ id: 'i', agent: 'indexer', needs: [] }]),
+  });
+  const r = await rig.run('security-audit', { environment: 'preview' });
+  assert.equal(r.status, 'succeeded');
+  assert.deepEqual(scopes, ['preview/']);
+  assert.equal(tracked, 0, 'the run’s masker is no longer tracked once it ended');
+  assert.equal((await rig.ledger.getRun(r.runId))!.steps[0]!.output?.summary, 'token [masked:GH_TOKEN]');
+  rig.deps.secrets = { provider, masking, scopeFor: () => ({ prefix: 'plane/' }) };
+  await rig.run('security-audit');
+  assert.deepEqual(scopes, ['preview/', 'plane/']);
+});
+
+test('secret inputs alone (no secrets provider) are the run’s secrets: masked in what it records', async () => {
+  const inputs = {
+    claim: async () => ({ params: {}, secrets: { names: ['DEPLOY_KEY'], read: async () => 'deploy-key-value-0123456789' } }),
+    discardFor: async () => {},
+  } as unknown as RunInputs;
+  const model = scriptedLlm([{ content: answer('key deploy-key-value-0123456789') }]);
+  const rig = await workflowRig({
+    inputs,
+    llm: model.llm,
+    catalog: { 'bug-diagnoser': llmAgent({ tools: ['read_file', 'run_command'] }) },
+    templates: template([{ id: 'i', agent: 'bug-diagnoser', needs: [] }]),
+  });
+  const r = await rig.run('security-audit', { inputs: 'inp_2' });
+  assert.equal(r.status, 'succeeded');
+  assert.equal((await rig.ledger.getRun(r.runId))!.steps[0]!.output?.summary, 'key [masked:DEPLOY_KEY]');
+  assert.match(model.requests[0]!.messages[1]!.content as string, /^Secrets your commands may use.*: DEPLOY_KEY$/m);
+});
