@@ -29,7 +29,12 @@ export async function workerRig(t: { after(fn: () => unknown): void }, nc: NatsC
   const DLQ = `T${rigs}_DLQ`;
   const SOURCE_SUBJECT = `${p}.work`;
   const jsm = await jetstreamManager(nc);
-  await jsm.streams.add({ name: SOURCE, subjects: [SOURCE_SUBJECT, `${p}.other`], storage: StorageType.Memory, retention: RetentionPolicy.Limits });
+  await jsm.streams.add({
+    name: SOURCE,
+    subjects: [SOURCE_SUBJECT, `${p}.other`],
+    storage: StorageType.Memory,
+    retention: RetentionPolicy.Limits,
+  });
   await jsm.streams.add({ name: DLQ, subjects: [`${p}.dlq.>`], storage: StorageType.Memory, duplicate_window: 60_000_000_000 });
   t.after(async () => {
     await jsm.streams.delete(SOURCE);

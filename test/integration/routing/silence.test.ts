@@ -99,7 +99,8 @@ test('a running workflow never reported on is timed from its start, and one with
 test('only running workflows are timed out: queued, succeeded and failed ones keep their state however old', async () => {
   const ids = { queued: await h.queuedWorkflow(), succeeded: await h.queuedWorkflow(), failed: await h.queuedWorkflow() };
   await atOneInstant(async (client, sweep) => {
-    for (const [status, id] of Object.entries(ids)) await silentFor(client, id, status, { report: 10 * TIMEOUT_MS, started: 10 * TIMEOUT_MS });
+    for (const [status, id] of Object.entries(ids))
+      await silentFor(client, id, status, { report: 10 * TIMEOUT_MS, started: 10 * TIMEOUT_MS });
     assert.deepEqual(await sweep(), []);
     for (const [status, id] of Object.entries(ids)) assert.equal((await state(client, id)).status, status);
   });

@@ -327,7 +327,16 @@ test('gate tallies are stored per decision, and a redelivered tally replaces the
     [id],
   );
   assert.deepEqual(rows, [
-    { tenant_id: h.tenant, step_id: stepId, agent: 'indexer', tool: 'read_file', decision: 'allow', reason: 'allowed', approval: 'none', count: 5 },
+    {
+      tenant_id: h.tenant,
+      step_id: stepId,
+      agent: 'indexer',
+      tool: 'read_file',
+      decision: 'allow',
+      reason: 'allowed',
+      approval: 'none',
+      count: 5,
+    },
     {
       tenant_id: h.tenant,
       step_id: stepId,

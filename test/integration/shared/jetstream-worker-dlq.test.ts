@@ -13,7 +13,14 @@ import { fileJetStream, workerRig } from '../../support/worker-rig.ts';
 const nc = await fileJetStream();
 
 test('a DLQ entry’s headers name its reason, origin stream, sequence, subject, consumer and deliveries, and dedupe on stream:seq', () => {
-  const h = dlqHeaders({ reason: 'bad_thing', stream: 'AP_UP', streamSeq: 42, subject: 'ap.up.t.usage', consumer: 'ingest', deliveries: 3 });
+  const h = dlqHeaders({
+    reason: 'bad_thing',
+    stream: 'AP_UP',
+    streamSeq: 42,
+    subject: 'ap.up.t.usage',
+    consumer: 'ingest',
+    deliveries: 3,
+  });
   assert.deepEqual(
     [...h.keys()].sort().map((k) => [k, h.get(k)]),
     [
@@ -55,7 +62,9 @@ test('a permanently failing message is moved to the DLQ subject of its reason, w
   assert.equal(dead.subject, `${r.p}.dlq.bad_thing`);
   assert.equal(dead.string(), 'payload-1');
   assert.deepEqual(
-    ['Ap-Dlq-Reason', 'Ap-Dlq-Stream', 'Ap-Dlq-Stream-Seq', 'Ap-Dlq-Subject', 'Ap-Dlq-Deliveries', 'Nats-Msg-Id'].map((k) => dead.header.get(k)),
+    ['Ap-Dlq-Reason', 'Ap-Dlq-Stream', 'Ap-Dlq-Stream-Seq', 'Ap-Dlq-Subject', 'Ap-Dlq-Deliveries', 'Nats-Msg-Id'].map((k) =>
+      dead.header.get(k),
+    ),
     ['bad_thing', r.SOURCE, String(seq), r.SOURCE_SUBJECT, '1', `dlq:${r.SOURCE}:${seq}`],
   );
   await r.until('the handled one acked', () => r.settled.some((s) => s.how === 'ack'));
@@ -176,5 +185,6 @@ test('while a dependency is down, "will be retried" is logged once per reason pe
       [40, r.SOURCE, 'store_failed', 1, 125, 0, 'postgres down'],
       [40, r.SOURCE, 'store_failed', 1, 125, 2, 'postgres down'],
     ],
+    JSON.stringify(retried),
   );
 });

@@ -50,7 +50,10 @@ test('a handled message is acked once and never delivered again', async (t) => {
 test('a message not done yet is naked with the delay its handler asked for, and handled on a later delivery', async (t) => {
   const r = await workerRig(t, nc);
   const seq = await r.publish('a');
-  await r.start({ maxDeliver: 3, handle: async (msg) => (msg.info.deliveryCount < 3 ? { retryInMs: 40 + msg.info.deliveryCount } : undefined) });
+  await r.start({
+    maxDeliver: 3,
+    handle: async (msg) => (msg.info.deliveryCount < 3 ? { retryInMs: 40 + msg.info.deliveryCount } : undefined),
+  });
   await r.until('the ack', () => r.settled.some((s) => s.how === 'ack'));
   assert.deepEqual(r.settled, [
     { seq, delivery: 1, how: 'nak', arg: 41 },

@@ -70,8 +70,8 @@ test('an exhausted message is handed to onExhausted, copied to its DLQ subject w
     [[`${r.p}.dlq.work`, 'the work']],
   );
   assert.deepEqual(
-    ['Ap-Dlq-Reason', 'Ap-Dlq-Stream', 'Ap-Dlq-Stream-Seq', 'Ap-Dlq-Subject', 'Ap-Dlq-Consumer', 'Ap-Dlq-Deliveries', 'Nats-Msg-Id'].map((k) =>
-      dead[0].header.get(k),
+    ['Ap-Dlq-Reason', 'Ap-Dlq-Stream', 'Ap-Dlq-Stream-Seq', 'Ap-Dlq-Subject', 'Ap-Dlq-Consumer', 'Ap-Dlq-Deliveries', 'Nats-Msg-Id'].map(
+      (k) => dead[0].header.get(k),
     ),
     ['max_deliveries', r.SOURCE, String(seq), r.SOURCE_SUBJECT, 'runner', '4', `dlq:${r.SOURCE}:${seq}`],
   );
