@@ -81,6 +81,8 @@ test('while the hub link is down a dispatch is refused at once as unavailable (5
   const err = await rejection(createDispatcher({ nc, hubConnected: () => false }).enqueue(d));
   assert.ok(err instanceof UnavailableError);
   assert.deepEqual([err.status, err.dependency, err.retryAfterSeconds > 0], [503, 'hub', true]);
+  // What the API client reads in the 503: that nothing was accepted and a retry is the answer.
+  assert.equal(err.message, 'the dispatch queue (NATS hub) is unreachable; the workflow was not accepted, retry shortly');
   assert.deepEqual(await queued(d.tenant), []);
 });
 

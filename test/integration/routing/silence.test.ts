@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type pg from 'pg';
 import type { Db } from '../../../control-plane/db/pool.ts';
-import { SILENT_ERROR_CODE } from '../../../control-plane/db/workflows.ts';
 import { startSilenceSweeper } from '../../../control-plane/routing/silence.ts';
 import { silentLogger, type Logger } from '../../../shared/log.ts';
 import { capturedLogger } from '../../support/approvals.ts';
@@ -19,6 +18,8 @@ before(async () => {
 after(() => h.close());
 
 const TIMEOUT_MS = 90_000;
+// The code the API shows for a run timed out for silence: a contract, so written out, not imported.
+const SILENT = 'customer_plane_silent';
 
 /**
  * Runs `fn` in a transaction that is rolled back: `now()` is the same instant for every statement in
@@ -68,7 +69,7 @@ test('a running workflow silent for exactly the timeout is left running; one sil
     await silentFor(client, atEdge, 'running', { report: TIMEOUT_MS });
     await silentFor(client, past, 'running', { report: TIMEOUT_MS + 1 });
     assert.deepEqual(await sweep(), [past]);
-    assert.deepEqual(await state(client, past), { status: 'failed', error_code: SILENT_ERROR_CODE, finished_now: true });
+    assert.deepEqual(await state(client, past), { status: 'failed', error_code: SILENT, finished_now: true });
     assert.deepEqual(await state(client, atEdge), { status: 'running', error_code: null, finished_now: null });
   });
 });
