@@ -425,4 +425,40 @@ export const MODULES: MutationModule[] = [
       'test/unit/customer-plane/runner/run-workflow-parallel.test.ts',
     )}`,
   },
+  {
+    // Direct tests only, in three processes (no isolation: each pays Node's start and the TypeScript
+    // loading once): the relay's decisions and the silence sweep's schedule with fakes and the mock clock
+    // (about a second); the workflow projection and the silence rule on a scratch Postgres (a frozen
+    // now()); then the worker's ack/nak/term, the dead-letter publisher, the max-deliveries mover, ingest,
+    // the dispatcher and the relay, one private nats-server per file (about 15 s together, where one
+    // process per file took 40), with the existing test of handlers built during a hub reload. The fault
+    // tests that proved these before are not needed for any mutant.
+    name: 'dispatch-ingest',
+    claim:
+      'Nothing is lost, nothing is counted twice: dispatches queued on the hub until accepted, silent runs timed out, ingest and dead letters',
+    mutate: [
+      'control-plane/routing/dispatch.ts',
+      'control-plane/routing/relay.ts',
+      'control-plane/routing/silence.ts',
+      // The relay's bookkeeping (status, attempts, undeliverable) and the projection of outcomes.
+      'control-plane/db/workflows.ts:48-60',
+      'control-plane/db/workflows.ts:113-201',
+      'control-plane/telemetry/ingest.ts',
+      'shared/jetstream-worker.ts',
+      'shared/max-deliveries-mover.ts',
+    ],
+    command: [
+      testsInOneProcess('test/unit/control-plane/routing/relay.test.ts', 'test/unit/control-plane/routing/silence-schedule.test.ts'),
+      testsInOneProcess('test/integration/routing/workflow-outcomes.test.ts', 'test/integration/routing/silence.test.ts'),
+      testsInOneProcess(
+        'test/integration/telemetry/ingest.test.ts',
+        'test/integration/shared/jetstream-worker.test.ts',
+        'test/integration/shared/jetstream-worker-dlq.test.ts',
+        'test/integration/shared/max-deliveries-mover.test.ts',
+        'test/integration/routing/dispatch-relay.test.ts',
+        // The dead-letter handlers built while JetStream is away (a hub reload) leave no rejection behind.
+        'test/integration/shared/jetstream-handles-during-reload.test.ts',
+      ),
+    ].join(' && '),
+  },
 ];
