@@ -11,7 +11,7 @@ import { PermanentError } from '../../../shared/worker-errors.ts';
 import { isRunLocked, tryLockRun } from '../../../customer-plane/runner/ledger/lock.ts';
 import { createRunLedger } from '../../../customer-plane/runner/ledger/runs.ts';
 import { createHandlers, removeLeftoverWorkspaces, type RunnerOptions } from '../../../customer-plane/runner/worker.ts';
-import { ledgerDatabase, dispatchFor } from '../../support/ledger.ts';
+import { dispatchFor, ledgerDatabase, TWO_STEPS } from '../../support/ledger.ts';
 import { fakeLog } from '../../support/step-toolbox.ts';
 
 /**
@@ -75,7 +75,10 @@ function handlers(o: Partial<RunnerOptions> = {}) {
     templates: {},
     ...o,
   } as unknown as RunnerOptions);
-  return { h, db, connect, opened, events, running, release, lines, children };
+  /** Resolves when the run reached the workflow; fails at once if runOne ended without getting there. */
+  const started = (done: Promise<unknown>) =>
+    Promise.race([running, done.then(() => assert.fail('runOne ended without running the workflow'))]);
+  return { h, db, connect, opened, events, started, release, lines, children };
 }
 
 test('while a run executes its runner holds the run lock, heartbeats within the ack wait and reports the workflow; all stop with the run', async (t) => {
@@ -85,7 +88,7 @@ test('while a run executes its runner holds the run lock, heartbeats within the 
   const d = dispatchFor();
   const { msg, beats } = workMsg(d);
   const done = r.h.runOne(msg);
-  await r.running;
+  await r.started(done);
   const other = r.connect();
   assert.equal(await isRunLocked(other, d.workflowId), true, 'another runner sees the run held');
   mock.timers.tick(299);
@@ -117,7 +120,7 @@ test('heartbeats are never more often than every 200 ms; without settings every 
   const fast = handlers({ ackWaitMs: 300 });
   const a = workMsg(dispatchFor());
   const doneA = fast.h.runOne(a.msg);
-  await fast.running;
+  await fast.started(doneA);
   mock.timers.tick(199);
   assert.equal(a.beats.working, 0);
   mock.timers.tick(1);
@@ -128,7 +131,7 @@ test('heartbeats are never more often than every 200 ms; without settings every 
   const defaults = handlers();
   const b = workMsg(dispatchFor());
   const doneB = defaults.h.runOne(b.msg);
-  await defaults.running;
+  await defaults.started(doneB);
   mock.timers.tick(9_999);
   assert.equal(b.beats.working, 0);
   mock.timers.tick(1);
@@ -152,7 +155,7 @@ test('a run another runner holds is not run here: the work comes back after the 
 
   // Two deliveries of the same run to one runner process: the second waits for the first.
   const first = r.h.runOne(workMsg(d).msg);
-  await r.running;
+  await r.started(first);
   assert.deepEqual(await r.h.runOne(workMsg(d).msg), { retryInMs: 4321 });
   assert.equal(r.opened.length, 1);
   r.release(new Error('stop'));
@@ -167,7 +170,11 @@ test('a run another runner holds is not run here: the work comes back after the 
 test('malformed work is a permanent failure, never run', async (t) => {
   const r = handlers();
   for (const body of ['not json', JSON.stringify({ workflowId: 'x' })])
-    await assert.rejects(r.h.runOne(workMsg(body).msg), (e: unknown) => e instanceof PermanentError && e.code === 'malformed_work');
+    await assert.rejects(
+      r.h.runOne(workMsg(body).msg),
+      (e: unknown) =>
+      e instanceof PermanentError && e.code === 'malformed_work' && e.message === 'queued work is not a valid dispatch',
+    );
   assert.deepEqual(r.opened, []);
 });
 
@@ -175,7 +182,7 @@ test('the dispatch’s request id reaches the run and its log lines; an empty he
   const r = handlers();
   const d = dispatchFor();
   const run = r.h.runOne(workMsg(d, 'req-123').msg);
-  await r.running;
+  await r.started(run);
   r.release(new Error('stop'));
   await assert.rejects(run);
   assert.deepEqual(r.opened[0].d, d);
@@ -184,7 +191,7 @@ test('the dispatch’s request id reaches the run and its log lines; an empty he
 
   const s = handlers();
   const run2 = s.h.runOne(workMsg(dispatchFor(), '').msg);
-  await s.running;
+  await s.started(run2);
   s.release(new Error('stop'));
   await assert.rejects(run2);
   assert.deepEqual(s.opened[0].opts, { requestId: undefined, steps: undefined });
@@ -209,11 +216,29 @@ test('work that can no longer be delivered ends its run failed with delivery_exh
     broker: {},
     events: { emit: (_k: string, e: unknown) => void events.push(e), flush: async () => {} },
   } as unknown as RunnerOptions);
+  // A run that never started on any runner (its record is made now) ...
   await h.exhausted(d);
   const { run } = (await ledger.getRun(d.workflowId))!;
   assert.deepEqual([run.status, run.errorCode], ['failed', 'delivery_exhausted']);
   assert.deepEqual(await readdir(workspaceDir), ['other-run']);
-  assert.equal((events.at(-1) as { type: string; status: string }).status, 'failed');
+  assert.deepEqual(
+    events.map((e) => [(e as { type: string }).type, (e as { status?: string }).status]),
+    [['workflow.finished', 'failed']],
+  );
+  // ... and one whose runner died mid-step: the running step fails with the run, the rest is skipped.
+  const mid = dispatchFor();
+  const opened = await ledger.openRun(mid, { steps: TWO_STEPS });
+  await ledger.startStep(opened.steps[0].id, null);
+  await h.exhausted(mid);
+  const after = (await ledger.getRun(mid.workflowId))!;
+  assert.deepEqual([after.run.status, after.run.errorCode], ['failed', 'delivery_exhausted']);
+  assert.deepEqual(
+    after.steps.map((s) => [s.stepKey, s.status, s.errorCode]),
+    [
+      ['index', 'failed', 'delivery_exhausted'],
+      ['review', 'skipped', 'dependency_failed'],
+    ],
+  );
 });
 
 test('at start, workspaces of runs no live runner holds are removed; a held run keeps its workspace', async (t) => {

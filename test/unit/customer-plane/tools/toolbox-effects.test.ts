@@ -196,3 +196,25 @@ test('results are masked before the agent or the ledger sees them: output, cut o
   assert.ok(!JSON.stringify(of('call')).includes(secret), 'the ledger never gets the value');
   assert.ok(!JSON.stringify(of('commit')).includes(secret));
 });
+
+test('what an executor adds to a result itself (the exit line, the signal in its data) is masked too', async (t) => {
+  const { workspace } = await fakeWorkspace(t);
+  const { journal, of } = fakeJournal();
+  // A secret whose value is what the runner reports: the executor masks only the command's own streams.
+  const secrets = secretsOf({ ODD: 'SIGKILL' });
+  const runner = {
+    sandbox: 'none' as const,
+    run: async () => ({ exitCode: null, signal: 'SIGKILL', stdout: 'out\n', stderr: '', truncated: false, timedOut: false }),
+  };
+  const command = { pipeline: [['sleep', '9']], redirects: [], consequences: [], runsRepositoryCode: false };
+  const { gate } = fakeGate(() => ({ ...allowList(), call: { tool: 'run_command', input: { command: 'sleep 9' }, command }, effect: 'exec' }));
+  const { tb } = toolbox({ gate, journal, workspace }, { secrets, runner });
+  const r = await tb.callRaw('run_command', { command: 'sleep 9' });
+  assert.deepEqual(r, {
+    ok: true,
+    output: 'out\n[exit signal [masked:ODD]]',
+    truncated: false,
+    data: { exitCode: null, signal: '[masked:ODD]', stdoutChars: 4 },
+  });
+  assert.deepEqual((of('commit')[0] as { result: unknown }).result, r);
+});

@@ -222,3 +222,10 @@ test('a committed effect whose result is missing is not taken as replayable: it 
   assert.deepEqual(r.of('abandon'), [1001]);
   assert.equal(r.requests.length, 1);
 });
+
+test('a different call where the previous attempt left an unfinished effect abandons that effect too', async (t) => {
+  const r = await resumed(t, [prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', write('a.txt', 'one')), status: 'planned', result: null })]);
+  await r.tb.call('write_file', write('z.txt', 'other'));
+  assert.deepEqual(r.of('abandon'), [1001]);
+  assert.equal(r.tb.currentTree(), 'z.txt=other');
+});
