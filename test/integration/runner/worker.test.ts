@@ -98,7 +98,10 @@ test('while a run executes its runner holds the run lock, heartbeats within the 
   mock.timers.tick(4700);
   assert.equal(beats.working, 16);
   assert.deepEqual(r.events, [
-    ['meta', { type: 'workflow.heartbeat', eventId: (r.events[0]?.[1] as { eventId: string })?.eventId, workflowId: d.workflowId, at: NOW }],
+    [
+      'meta',
+      { type: 'workflow.heartbeat', eventId: (r.events[0]?.[1] as { eventId: string })?.eventId, workflowId: d.workflowId, at: NOW },
+    ],
   ]);
   assert.match((r.events[0][1] as { eventId: string }).eventId, ULID_RE);
   mock.timers.tick(5000);
@@ -144,7 +147,7 @@ test('heartbeats are never more often than every 200 ms; without settings every 
   await assert.rejects(doneB);
 });
 
-test('a run another runner holds is not run here: the work comes back after the ack wait', async (t) => {
+test('a run another runner holds is not run here: the work comes back after the ack wait', async () => {
   const r = handlers({ ackWaitMs: 4321 });
   const d = dispatchFor();
   const holder = await tryLockRun(r.connect(), d.workflowId);
@@ -167,18 +170,17 @@ test('a run another runner holds is not run here: the work comes back after the 
   await held!.release();
 });
 
-test('malformed work is a permanent failure, never run', async (t) => {
+test('malformed work is a permanent failure, never run', async () => {
   const r = handlers();
   for (const body of ['not json', JSON.stringify({ workflowId: 'x' })])
     await assert.rejects(
       r.h.runOne(workMsg(body).msg),
-      (e: unknown) =>
-      e instanceof PermanentError && e.code === 'malformed_work' && e.message === 'queued work is not a valid dispatch',
+      (e: unknown) => e instanceof PermanentError && e.code === 'malformed_work' && e.message === 'queued work is not a valid dispatch',
     );
   assert.deepEqual(r.opened, []);
 });
 
-test('the dispatch’s request id reaches the run and its log lines; an empty header is none', async (t) => {
+test('the dispatch’s request id reaches the run and its log lines; an empty header is none', async () => {
   const r = handlers();
   const d = dispatchFor();
   const run = r.h.runOne(workMsg(d, 'req-123').msg);
