@@ -25,7 +25,8 @@ export async function fakeWorkspace(t: { after(fn: () => unknown): void }) {
   const read = async (): Promise<string> => {
     const names = (await readdir(root, { recursive: true, withFileTypes: true })).filter((e) => e.isFile());
     const parts: string[] = [];
-    for (const e of names) parts.push(`${join(e.parentPath, e.name).slice(root.length + 1)}=${await readFile(join(e.parentPath, e.name), 'utf8')}`);
+    for (const e of names)
+      parts.push(`${join(e.parentPath, e.name).slice(root.length + 1)}=${await readFile(join(e.parentPath, e.name), 'utf8')}`);
     return parts.sort().join('|');
   };
   const lay = async (tree: string) => {

@@ -39,7 +39,11 @@ async function queued(nc: NatsConnection) {
   for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
     const m = await jsm.streams.getMessage(WORK_STREAM, { seq });
     if (m)
-      out.push({ body: m.string(), requestId: m.header?.get(REQUEST_ID_HEADER.nats) || undefined, msgId: m.header?.get('Nats-Msg-Id') || undefined });
+      out.push({
+        body: m.string(),
+        requestId: m.header?.get(REQUEST_ID_HEADER.nats) || undefined,
+        msgId: m.header?.get('Nats-Msg-Id') || undefined,
+      });
   }
   return out;
 }

@@ -175,7 +175,11 @@ test('a ledger or secret store that cannot be read is retried (the error as it i
   const unreachable = new Error('connection refused');
   const first = runRow();
   await assert.rejects(
-    prepareWorkspace(first, { ledger: fakeLedger(() => Promise.reject(unreachable)).ledger, sourceDir: source, workspaceDir: workspaceDir() }),
+    prepareWorkspace(first, {
+      ledger: fakeLedger(() => Promise.reject(unreachable)).ledger,
+      sourceDir: source,
+      workspaceDir: workspaceDir(),
+    }),
     (e: unknown) => e === unreachable,
   );
   assert.ok(!(await leftIn()).includes(first.id), 'nothing is created before the ledger answered');

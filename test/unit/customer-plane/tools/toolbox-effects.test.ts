@@ -6,23 +6,16 @@ import { inputHash } from '../../../../customer-plane/runner/ledger/journal.ts';
 import { StepFailure } from '../../../../customer-plane/tools/toolbox.ts';
 import { RetryableError } from '../../../../shared/worker-errors.ts';
 import { AgentplaneError } from '../../../../shared/errors.ts';
-import {
-  allowList,
-  allowWrite,
-  fakeGate,
-  fakeJournal,
-  fakeLog,
-  fakeWorkspace,
-  secretsOf,
-  toolbox,
-} from '../../../support/step-toolbox.ts';
+import { allowList, allowWrite, fakeGate, fakeJournal, fakeLog, fakeWorkspace, secretsOf, toolbox } from '../../../support/step-toolbox.ts';
 
 /** Direct tests of the step toolbox's live path: every effect goes planned → started → committed in the ledger. */
 
 test('an effect is planned, started, run and committed with its result and diff, in that order; the next starts from its tree', async (t) => {
   const { workspace, root } = await fakeWorkspace(t);
   const { journal, entries, of } = fakeJournal();
-  const { gate } = fakeGate((req) => allowWrite(root, (req.call.input as { path: string }).path, (req.call.input as { content: string }).content));
+  const { gate } = fakeGate((req) =>
+    allowWrite(root, (req.call.input as { path: string }).path, (req.call.input as { content: string }).content),
+  );
   const { tb } = toolbox({ gate, journal, workspace }, { treeBefore: '' });
   const input = { path: 'a.txt', content: 'one' };
   const r = await tb.call('write_file', input);
@@ -32,7 +25,13 @@ test('an effect is planned, started, run and committed with its result and diff,
     entries.map(([k]) => k),
     ['plan', 'start', 'commit', 'call'],
   );
-  assert.deepEqual(of('plan')[0], { seq: 1, tool: 'write_file', inputHash: inputHash('write_file', input), external: false, treeBefore: '' });
+  assert.deepEqual(of('plan')[0], {
+    seq: 1,
+    tool: 'write_file',
+    inputHash: inputHash('write_file', input),
+    external: false,
+    treeBefore: '',
+  });
   assert.deepEqual(of('start'), [101]);
   assert.deepEqual(of('commit')[0], { id: 101, result: r, diff: '->a.txt=one', treeAfter: 'a.txt=one' });
   assert.equal(tb.currentTree(), 'a.txt=one');
@@ -130,7 +129,10 @@ test('an approval nobody decided in time fails the step, and every later call is
   assert.equal(of('call').length, 1, 'the refusal is recorded before the step fails');
   await assert.rejects(tb.callRaw('list_files', {}), (e: unknown) => e instanceof StepFailure && e.code === 'approval_timeout');
   assert.equal(requests.length, 1, 'nothing more is asked');
-  assert.throws(() => tb.throwIfSticky(), (e: unknown) => e instanceof StepFailure && e.code === 'approval_timeout');
+  assert.throws(
+    () => tb.throwIfSticky(),
+    (e: unknown) => e instanceof StepFailure && e.code === 'approval_timeout',
+  );
 });
 
 test('a retryable interruption of the gate ends the step even if the agent swallows it; another failure does not', async (t) => {
@@ -145,7 +147,10 @@ test('a retryable interruption of the gate ends the step even if the agent swall
   assert.doesNotThrow(() => tb.throwIfSticky());
   fail = new RetryableError('runner_stopping', 'the runner is stopping');
   await assert.rejects(tb.callRaw('list_files', {}), (e: unknown) => e === fail);
-  assert.throws(() => tb.throwIfSticky(), (e: unknown) => e === fail);
+  assert.throws(
+    () => tb.throwIfSticky(),
+    (e: unknown) => e === fail,
+  );
   await assert.rejects(tb.callRaw('list_files', {}), (e: unknown) => e === fail);
   assert.equal(requests.length, 2);
 });
@@ -186,13 +191,26 @@ test('results are masked before the agent or the ledger sees them: output, cut o
   const { gate } = fakeGate(
     () => answers.shift() ?? { ...allowList(), call: { tool: 'run_command', input: { command: 'curl' }, command }, effect: 'network' },
   );
-  const { tb } = toolbox({ gate, journal, workspace }, { secrets: { ...secrets, resolve: async () => Promise.reject(new AgentplaneError('secret_unknown', `store said ${secret}`)) } });
-  assert.deepEqual(await tb.call('list_files', {}), { ok: true, output: 'conf-[masked:API_TOKEN].txt', truncated: false, data: { count: 1 } });
+  const { tb } = toolbox(
+    { gate, journal, workspace },
+    { secrets: { ...secrets, resolve: async () => Promise.reject(new AgentplaneError('secret_unknown', `store said ${secret}`)) } },
+  );
+  assert.deepEqual(await tb.call('list_files', {}), {
+    ok: true,
+    output: 'conf-[masked:API_TOKEN].txt',
+    truncated: false,
+    data: { count: 1 },
+  });
   // Cut short, the output may end in half a secret: that fragment is masked too; an uncut output is masked exactly.
   assert.deepEqual(await tb.call('list_files', {}), { ok: true, output: 'tail-[masked:API_TOKEN]', truncated: true, data: { count: 1 } });
   assert.equal(((await tb.call('list_files', {})) as { output: string }).output, `tail-${secret.slice(0, 9)}`);
   const failedRun = await tb.callRaw('run_command', { command: 'curl' });
-  assert.deepEqual(failedRun, { ok: false, decision: 'error', reason: 'failed', message: 'the command was not run: store said [masked:API_TOKEN]' });
+  assert.deepEqual(failedRun, {
+    ok: false,
+    decision: 'error',
+    reason: 'failed',
+    message: 'the command was not run: store said [masked:API_TOKEN]',
+  });
   assert.ok(!JSON.stringify(of('call')).includes(secret), 'the ledger never gets the value');
   assert.ok(!JSON.stringify(of('commit')).includes(secret));
 });
@@ -207,7 +225,11 @@ test('what an executor adds to a result itself (the exit line, the signal in its
     run: async () => ({ exitCode: null, signal: 'SIGKILL', stdout: 'out\n', stderr: '', truncated: false, timedOut: false }),
   };
   const command = { pipeline: [['sleep', '9']], redirects: [], consequences: [], runsRepositoryCode: false };
-  const { gate } = fakeGate(() => ({ ...allowList(), call: { tool: 'run_command', input: { command: 'sleep 9' }, command }, effect: 'exec' }));
+  const { gate } = fakeGate(() => ({
+    ...allowList(),
+    call: { tool: 'run_command', input: { command: 'sleep 9' }, command },
+    effect: 'exec',
+  }));
   const { tb } = toolbox({ gate, journal, workspace }, { secrets, runner });
   const r = await tb.callRaw('run_command', { command: 'sleep 9' });
   assert.deepEqual(r, {

@@ -35,7 +35,10 @@ async function resumed(t: Parameters<typeof fakeWorkspace>[0], priors: PriorEffe
     const input = req.call.input as { path?: string; content?: string };
     return input.path ? allowWrite(ws.root, input.path, input.content ?? '') : allowList();
   });
-  const { tb, decisions: seen } = toolbox({ gate: g.gate, journal: j.journal, workspace: ws.workspace }, { prior: { effects: effects(...priors), decisions } });
+  const { tb, decisions: seen } = toolbox(
+    { gate: g.gate, journal: j.journal, workspace: ws.workspace },
+    { prior: { effects: effects(...priors), decisions } },
+  );
   return { ...ws, ...j, ...g, tb, seen };
 }
 
@@ -82,10 +85,13 @@ test('a replayed effect brings back the decision it was taken under (an approval
 
 test('a replay that does not give the recorded tree fails the step with workspace_error; a diff that does not apply fails it too', async (t) => {
   const input = write('a.txt', 'one');
-  const wrongTree = await resumed(t, [prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), diff: '->a.txt=one', treeAfter: 'a.txt=two' })]);
+  const wrongTree = await resumed(t, [
+    prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), diff: '->a.txt=one', treeAfter: 'a.txt=two' }),
+  ]);
   await assert.rejects(
     wrongTree.tb.call('write_file', input),
-    (e: unknown) => e instanceof StepFailure && e.code === 'workspace_error' && e.message === 'the replayed effect did not give the recorded workspace',
+    (e: unknown) =>
+      e instanceof StepFailure && e.code === 'workspace_error' && e.message === 'the replayed effect did not give the recorded workspace',
   );
   assert.deepEqual(wrongTree.of('replay'), []);
 
@@ -93,7 +99,9 @@ test('a replay that does not give the recorded tree fails the step with workspac
   await noCheck.tb.call('write_file', input);
   assert.equal(noCheck.tb.currentTree(), 'a.txt=one', 'without a recorded tree the applied one is taken');
 
-  const broken = await resumed(t, [prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), diff: 'x.txt=9->a.txt=one' })]);
+  const broken = await resumed(t, [
+    prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), diff: 'x.txt=9->a.txt=one' }),
+  ]);
   await assert.rejects(broken.tb.call('write_file', input), /the diff does not apply/);
   assert.deepEqual(broken.of('replay'), []);
 });
@@ -155,7 +163,9 @@ test('a masked diff that cannot give back its secret (rotated, removed, or no se
 
 test('an external effect that started and never committed fails the step with effect_uncommitted and is not run again', async (t) => {
   const input = { args: ['push'] };
-  const r = await resumed(t, [prior({ seq: 1, tool: 'git', inputHash: hashOf('git', input), external: true, status: 'started', result: null })]);
+  const r = await resumed(t, [
+    prior({ seq: 1, tool: 'git', inputHash: hashOf('git', input), external: true, status: 'started', result: null }),
+  ]);
   await assert.rejects(
     r.tb.callRaw('git', input),
     (e: unknown) =>
@@ -216,7 +226,9 @@ test('a prior effect under the same seq but another tool is not replayed', async
 
 test('a committed effect whose result is missing is not taken as replayable: it is abandoned and run again', async (t) => {
   const input = write('a.txt', 'one');
-  const r = await resumed(t, [prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), result: null, diff: '->a.txt=one' })]);
+  const r = await resumed(t, [
+    prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), result: null, diff: '->a.txt=one' }),
+  ]);
   await r.tb.call('write_file', input);
   assert.deepEqual(r.of('replay'), []);
   assert.deepEqual(r.of('abandon'), [1001]);
@@ -224,7 +236,9 @@ test('a committed effect whose result is missing is not taken as replayable: it 
 });
 
 test('a different call where the previous attempt left an unfinished effect abandons that effect too', async (t) => {
-  const r = await resumed(t, [prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', write('a.txt', 'one')), status: 'planned', result: null })]);
+  const r = await resumed(t, [
+    prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', write('a.txt', 'one')), status: 'planned', result: null }),
+  ]);
   await r.tb.call('write_file', write('z.txt', 'other'));
   assert.deepEqual(r.of('abandon'), [1001]);
   assert.equal(r.tb.currentTree(), 'z.txt=other');
