@@ -461,4 +461,29 @@ export const MODULES: MutationModule[] = [
       ),
     ].join(' && '),
   },
+  {
+    // The step toolbox's effects and replay and the scheduler's DAG against fakes (one process, about a second);
+    // the workspace rebuilt from real git diffs; the worker's lock, heartbeats (a mock clock) and leftover
+    // cleanup on a scratch ledger database; the intake and the runner's start on a private nats-server.
+    // The fault tests (real runners killed) only name the same claims end to end; they are not needed here.
+    name: 'durable-runs',
+    claim: 'Durable runs: effects replayed, never run twice; workspaces rebuilt; heartbeats, reports and skips',
+    mutate: [
+      'customer-plane/tools/toolbox.ts',
+      'customer-plane/runner/prepare-workspace.ts',
+      'customer-plane/runner/worker.ts',
+      'customer-plane/runner/scheduler.ts',
+      'customer-plane/runner/intake.ts',
+    ],
+    command: `${testsInOneProcess(
+      'test/unit/customer-plane/runner/scheduler.test.ts',
+      'test/unit/customer-plane/tools/toolbox-effects.test.ts',
+      'test/unit/customer-plane/tools/toolbox-replay.test.ts',
+    )} && ${tests(
+      'test/unit/customer-plane/runner/prepare-workspace.test.ts',
+      'test/integration/runner/worker.test.ts',
+      'test/integration/runner/intake.test.ts',
+      'test/integration/runner/start-runner.test.ts',
+    )}`,
+  },
 ];
