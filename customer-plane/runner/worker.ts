@@ -55,7 +55,7 @@ export function createHandlers(deps: RunnerOptions) {
       try {
         const requestId = msg.headers?.get(REQUEST_ID_HEADER.nats) || undefined;
         // A lost lock stops the run's steps where they are, unrecorded: it resumes from its ledger on a later delivery.
-        await runWorkflow(d, { ...deps, log: deps.log.child({ reqId: requestId }) }, { requestId });
+        await runWorkflow(d, { ...deps, log: deps.log.child({ reqId: requestId }) }, { requestId, signal: lock.lost });
       } finally {
         clearInterval(heartbeat);
         clearInterval(report);

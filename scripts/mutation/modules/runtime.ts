@@ -83,6 +83,8 @@ export const RUNTIME_MODULES: MutationModule[] = [
       'test/integration/runner/worker.test.ts',
       'test/integration/runner/intake.test.ts',
       'test/integration/runner/start-runner.test.ts',
+      // The worker hands its lock's lost signal to the run: only a whole run shows it reaching the steps.
+      'test/integration/runtime/run-lock-lost.test.ts',
     )}`,
   },
   {
