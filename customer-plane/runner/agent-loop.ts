@@ -14,8 +14,7 @@ const CALLS_PER_TURN = 8;
 export const toolCallBudget = (agent: { budget: { maxSteps: number } }) => agent.budget.maxSteps * CALLS_PER_TURN;
 
 /** Model calls and tokens the step spent (`llmCalls`, tokens), and the turns memory answered instead (`reused…`). */
-export type LoopResult = {
-  output: AgentOutput;
+export type LoopSpend = {
   llmCalls: number;
   inputTokens: number;
   outputTokens: number;
@@ -23,6 +22,17 @@ export type LoopResult = {
   reusedInputTokens: number;
   reusedOutputTokens: number;
 };
+
+export type LoopResult = LoopSpend & { output: AgentOutput };
+
+export const noSpend = (): LoopSpend => ({
+  llmCalls: 0,
+  inputTokens: 0,
+  outputTokens: 0,
+  reusedCalls: 0,
+  reusedInputTokens: 0,
+  reusedOutputTokens: 0,
+});
 
 export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
@@ -64,6 +74,8 @@ export async function runLlmAgent(
     signal: AbortSignal;
     log: Logger;
     memo?: StepTurnMemo;
+    /** Filled turn by turn, so a step that fails still records the calls and tokens it spent. */
+    spent?: LoopSpend;
   },
 ): Promise<LoopResult> {
   const messages: RunnerMessage[] = [
@@ -83,7 +95,7 @@ export async function runLlmAgent(
   const tools = toolsFor(agent);
   const schema = jsonSchemaOf(agent.output);
   let turn = 0;
-  const spent = { llmCalls: 0, inputTokens: 0, outputTokens: 0, reusedCalls: 0, reusedInputTokens: 0, reusedOutputTokens: 0 };
+  const spent = deps.spent ?? noSpend();
   // The budget counts every turn the conversation holds, reused or not: the same path gives the same requests.
   let inputTokens = 0;
   let outputTokens = 0;

@@ -13,7 +13,7 @@ import type { RunnerLlm } from '../llm/types.ts';
 import type { Memory } from '../memory/memory.ts';
 import { createStepToolBox, StepFailure } from '../tools/toolbox.ts';
 import { PathRejectedError, type Workspace } from '../workspace/workspace.ts';
-import { runLlmAgent, toolCallBudget } from './agent-loop.ts';
+import { noSpend, runLlmAgent, toolCallBudget } from './agent-loop.ts';
 import { createStepJournal } from './ledger/journal.ts';
 import type { RunLedger, StepRow } from './ledger/runs.ts';
 import { createTally } from './run-events.ts';
@@ -101,9 +101,8 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   const journal = createStepJournal(deps.db, { runId: r.runId, stepId: r.step.id, attempt }, masker);
   const prior = await journal.previous();
   const tally = createTally();
-  let llmCalls = 0;
-  let inputTokens = 0;
-  let outputTokens = 0;
+  // The model calls and tokens spent, whether the step ends well or not.
+  const spent = noSpend();
   let output: AgentOutput | undefined;
   let errorCode: ErrorCode = 'none';
   let tree = r.tree;
@@ -150,8 +149,9 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
           signal: r.signal,
           log,
           memo: mem?.memo,
+          spent,
         });
-        ({ output, llmCalls, inputTokens, outputTokens } = loop);
+        output = loop.output;
       } else {
         const raw = await agent.run({
           workflowId: r.runId,
@@ -206,9 +206,9 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
     output: succeeded ? output : undefined,
     appliedDiff,
     treeAfter: tree,
-    llmCalls,
-    inputTokens,
-    outputTokens,
+    llmCalls: spent.llmCalls,
+    inputTokens: spent.inputTokens,
+    outputTokens: spent.outputTokens,
     toolCalls: stats.calls,
     refusals: stats.refusals,
     finishedEventId: newUlid(),
@@ -224,7 +224,7 @@ export async function runStep(r: StepRun, deps: StepDeps): Promise<StepResult> {
   if (mem && r.agent) {
     await deps.memory!.closeStep(
       scope,
-      { agent: r.agent.name, autonomy: policy.autonomy, succeeded, baseline: r.baseline, output, turnsLive: llmCalls },
+      { agent: r.agent.name, autonomy: policy.autonomy, succeeded, baseline: r.baseline, output, turnsLive: spent.llmCalls },
       mem,
     );
   }

@@ -97,6 +97,14 @@ test('with memory, an LLM step’s turns are keyed for reuse and a failed step i
     { deps: { memory: failing.memory } },
   );
   assert.deepEqual([failing.closed[0]!.step.succeeded, failing.closed[0]!.step.output], [false, undefined]);
+  const invalid = fakeMemory('assisted');
+  const prose = scriptedLlm([{ content: 'prose' }, { content: 'more prose' }]);
+  await runOne(llmAgent(), { deps: { memory: invalid.memory, llm: prose.llm } });
+  assert.deepEqual(
+    [invalid.closed[0]!.step.succeeded, invalid.closed[0]!.step.turnsLive],
+    [false, 2],
+    'a failed LLM step’s live turns are the model calls it made',
+  );
 });
 
 test('with memory but no agent, memory is neither asked nor told (the step fails with unknown_agent)', async () => {

@@ -153,6 +153,23 @@ test('an LLM step whose answer stays invalid fails with invalid_output; a provid
   assert.equal((await runOne(llmAgent(), { deps: { llm: refused.llm } })).result.errorCode, 'llm_rejected');
 });
 
+test('an LLM step that fails still records the model calls and tokens it spent: its answer never valid, its token budget used up', async () => {
+  const invalid = scriptedLlm([
+    { content: 'prose', usage: { inputTokens: 10, outputTokens: 1 } },
+    { content: 'more prose', usage: { inputTokens: 20, outputTokens: 2 } },
+  ]);
+  const s = await runOne(llmAgent(), { deps: { llm: invalid.llm } });
+  assert.deepEqual([s.result.errorCode, s.finish.llmCalls, s.finish.inputTokens, s.finish.outputTokens], ['invalid_output', 2, 30, 3]);
+  const spender = scriptedLlm([
+    { tool_calls: [toolCall('read_file', { path: 'README.md' }, 'c1')], usage: { inputTokens: 90, outputTokens: 20 } },
+  ]);
+  const t = await runOne(llmAgent({ budget: { maxSteps: 5, maxTokens: 100 } }), { deps: { llm: spender.llm } });
+  assert.deepEqual(
+    [t.result.errorCode, t.finish.llmCalls, t.finish.inputTokens, t.finish.outputTokens, t.finish.toolCalls],
+    ['budget_exhausted', 1, 90, 20, 1],
+  );
+});
+
 test('a retryable failure (the runner stopping, a store unreachable) is thrown for the run to be retried, and the step is not recorded', async () => {
   const rig = await stepRig();
   await assert.rejects(
