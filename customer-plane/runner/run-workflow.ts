@@ -89,7 +89,7 @@ export async function runWorkflow(
     log.error({ problems }, 'template is not a runnable DAG');
     return finish(run, deps, 'failed', 'internal', log);
   }
-  if (!source) return finish(run, deps, 'failed', 'repo_not_found', log);
+  if (!source) return failUnrun(run, deps, 'repo_not_found', log);
 
   // Inputs given locally: the dispatch names them by id; a missing, expired or used id fails the run.
   let claimed: ClaimedInputs | undefined;
@@ -97,7 +97,7 @@ export async function runWorkflow(
     claimed = await deps.inputs?.claim(d.inputs, { runId: run.id, template: run.template }).catch((err) => {
       throw new LedgerError(err);
     });
-    if (!claimed) return finish(run, deps, 'failed', 'inputs_not_found', log);
+    if (!claimed) return failUnrun(run, deps, 'inputs_not_found', log);
   }
   // A store that cannot be read throws SecretsUnavailableError (retryable): the run waits, it does not fail.
   let secrets: RunSecrets | undefined;
@@ -106,7 +106,7 @@ export async function runWorkflow(
   } catch (err) {
     if (!(err instanceof SecretNameError)) throw err;
     log.error({ err }, 'the run’s secret scope is not valid');
-    return finish(run, deps, 'failed', 'internal', log);
+    return failUnrun(run, deps, 'internal', log);
   }
 
   let workspace: Workspace | undefined;
@@ -126,7 +126,7 @@ export async function runWorkflow(
   } catch (err) {
     if (!(err instanceof RunFailure)) throw err;
     log.warn({ errorCode: err.code, err }, 'workflow failed before its steps');
-    return finish(run, deps, 'failed', err.code, log);
+    return failUnrun(run, deps, err.code, log);
   } finally {
     await workspace?.destroy().catch((err) => log.error({ err }, 'workspace cleanup failed'));
     secrets?.dispose();
@@ -246,6 +246,16 @@ async function refuse(
   why = 'this customer plane has no environment of that name',
 ): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
   log.warn({ errorCode: code, environment: run.environment, template: run.template, why }, 'run refused by its environment');
+  return failUnrun(run, deps, code, log);
+}
+
+/** The run fails before its steps (or, resuming, before the rest of them): the steps it never ran end skipped, not pending. */
+async function failUnrun(
+  run: RunRow,
+  deps: RunnerDeps,
+  code: ErrorCode,
+  log: RunnerDeps['log'],
+): Promise<{ status: 'succeeded' | 'failed'; errorCode: ErrorCode }> {
   await deps.ledger.abandonSteps(run.id, code);
   return finish(run, deps, 'failed', code, log);
 }

@@ -38,6 +38,13 @@ async function refusedRig(o: Parameters<typeof workflowRig>[0] = {}) {
   ran = 0;
   return workflowRig({ catalog, templates, ...o });
 }
+/** The run's steps all ended skipped: a run that failed before them leaves none pending. */
+async function stepsSkipped(rig: Awaited<ReturnType<typeof refusedRig>>, runId: string) {
+  assert.deepEqual((await rig.recordOf(runId)).steps, [
+    ['index', 'skipped', 'dependency_failed'],
+    ['review', 'skipped', 'dependency_failed'],
+  ]);
+}
 /** Nothing ran and no workspace was made. */
 function nothingRan(rig: Awaited<ReturnType<typeof refusedRig>>) {
   assert.equal(ran, 0, 'no agent ran');
@@ -127,11 +134,12 @@ test('a template that is not a runnable DAG fails the run with internal before a
   nothingRan(rig);
 });
 
-test('a repository alias the plane does not know: repo_not_found, and nothing runs', async () => {
+test('a repository alias the plane does not know: repo_not_found, its steps skipped, and nothing runs', async () => {
   const rig = await refusedRig();
   const r = await rig.run('code-review', { repo: 'no-such-repo' });
   assert.deepEqual([r.status, r.errorCode], ['failed', 'repo_not_found']);
   assert.deepEqual((await rig.recordOf(r.runId)).run, ['failed', 'repo_not_found']);
+  await stepsSkipped(rig, r.runId);
   nothingRan(rig);
 });
 
@@ -154,10 +162,11 @@ test('the refusals come in order: environment, then template, then admission, th
   nothingRan(rig);
 });
 
-test('inputs the run names but cannot have — no inputs store, or an id it does not find — fail the run with inputs_not_found', async () => {
+test('inputs the run names but cannot have — no inputs store, or an id it does not find — fail the run with inputs_not_found, its steps skipped', async () => {
   const none = await refusedRig();
   const r = await none.run('code-review', { inputs: 'inp_missing' });
   assert.deepEqual([r.status, r.errorCode], ['failed', 'inputs_not_found']);
+  await stepsSkipped(none, r.runId);
   const asked: unknown[] = [];
   const inputs = { claim: async (...a: unknown[]) => void asked.push(a), discardFor: async () => {} } as unknown as RunInputs;
   const missing = await refusedRig({ inputs });
@@ -190,6 +199,7 @@ test('a secret scope that is not valid fails the run with internal; a secret sto
   });
   const r = await invalid.run('code-review');
   assert.deepEqual([r.status, r.errorCode], ['failed', 'internal']);
+  await stepsSkipped(invalid, r.runId);
   assert.equal(invalid.lines.find((l) => l.msg === 'the run’s secret scope is not valid')?.level, 50);
   nothingRan(invalid);
   const down = await refusedRig({
@@ -199,11 +209,12 @@ test('a secret scope that is not valid fails the run with internal; a secret sto
   nothingRan(down);
 });
 
-test('a workspace that cannot be made fails the run with workspace_error before its steps', async () => {
+test('a workspace that cannot be made fails the run with workspace_error before its steps, which end skipped', async () => {
   const rig = await refusedRig({ repos: { sample: '/nonexistent/agentplane-test-repo' } });
   const r = await rig.run('code-review');
   assert.deepEqual([r.status, r.errorCode], ['failed', 'workspace_error']);
   assert.equal(rig.lines.find((l) => l.msg === 'workflow failed before its steps')?.errorCode, 'workspace_error');
+  await stepsSkipped(rig, r.runId);
   nothingRan(rig);
 });
 
