@@ -48,8 +48,14 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
   const retryDelay = exponentialDelays({ initialMs: 250, maxMs: 30_000, jitter: 'equal', random: opts.random });
   const retryLog = throttledRetryLog(opts);
 
+  let stopping = false;
   const loop = (async () => {
     for await (const msg of messages) {
+      // Fetched before the stop but not begun: given back at once for another worker, not started here.
+      if (stopping) {
+        msg.nak();
+        continue;
+      }
       const p = settle(msg, opts, retryDelay, retryLog).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= limit) await Promise.race(inflight);
@@ -59,6 +65,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
 
   return {
     async stop() {
+      stopping = true;
       await messages.close();
       await loop;
     },

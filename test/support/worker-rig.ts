@@ -43,6 +43,7 @@ export async function workerRig(t: { after(fn: () => unknown): void }, nc: NatsC
   const js = jetstream(nc);
   const settled: Settled[] = [];
   const deadLettered: Array<{ seq: number; reason: string; error: Error }> = [];
+  let handled = 0;
   const publish = async (body: string, subject = SOURCE_SUBJECT) => (await js.publish(subject, body)).seq;
 
   const start = async (o: Partial<WorkerOptions> & Pick<WorkerOptions, 'handle'>) => {
@@ -61,6 +62,7 @@ export async function workerRig(t: { after(fn: () => unknown): void }, nc: NatsC
       ...o,
       deadLetter: recordingDeadLetter,
       handle: async (msg: JsMsg) => {
+        handled += 1;
         record(msg, settled);
         return user(msg);
       },
@@ -90,7 +92,25 @@ export async function workerRig(t: { after(fn: () => unknown): void }, nc: NatsC
     return out;
   };
 
-  return { nc, jsm, js, p, SOURCE, SOURCE_SUBJECT, DLQ, settled, deadLettered, publish, start, until, messages };
+  return {
+    nc,
+    jsm,
+    js,
+    p,
+    SOURCE,
+    SOURCE_SUBJECT,
+    DLQ,
+    settled,
+    deadLettered,
+    publish,
+    start,
+    until,
+    messages,
+    /** How many deliveries reached a handler. */
+    get handled() {
+      return handled;
+    },
+  };
 }
 
 function record(msg: JsMsg, into: Settled[]): void {

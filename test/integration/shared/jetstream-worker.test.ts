@@ -202,3 +202,25 @@ test('a dead letter that fails keeps the message (nak with backoff, no term) and
     [[40, r.SOURCE, 'bad_thing', seq]],
   );
 });
+
+test('a stopping worker starts nothing it had fetched but not begun: it gives those back, and the next worker handles them', async (t) => {
+  const r = await workerRig(t, nc);
+  const seqs = [await r.publish('a'), await r.publish('b'), await r.publish('c')];
+  let release!: () => void;
+  const busy = new Promise<void>((res) => {
+    release = res;
+  });
+  const first = await r.start({ ackWaitMs: 2_000, handle: () => busy });
+  await r.until('the first message in hand', () => r.settled.length === 0 && r.handled === 1);
+  const stopping = first.stop();
+  release();
+  await stopping;
+  assert.deepEqual(
+    r.settled.map((s) => [s.seq, s.how]),
+    [[seqs[0], 'ack']],
+    'only the message in hand was handled; the fetched ones were not started',
+  );
+  // Given back (nak); one still on its way to the closed subscription comes back after the ack wait.
+  await r.start({ ackWaitMs: 2_000, handle: async () => {} });
+  await r.until('the other two handled by the next worker', () => seqs.slice(1).every((seq) => r.settled.some((s) => s.seq === seq)));
+});
