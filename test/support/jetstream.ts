@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,4 +19,29 @@ export async function localJetStream(t: { after(fn: () => unknown): void }): Pro
   const nc = await connect({ servers: `127.0.0.1:${port}` });
   t.after(() => nc.close());
   return nc;
+}
+
+/**
+ * What `probe` gives once it gives something (neither undefined nor false), asked every 20 ms; the test
+ * fails naming `what` after `ms`. Consumers, redeliveries and DLQ moves settle in their own time, so a
+ * JetStream test waits for the state it expects rather than for a guessed delay.
+ */
+export async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 8_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await probe();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** The error `p` rejects with; the test fails if it resolves instead. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  assert.fail('expected a rejection');
 }
