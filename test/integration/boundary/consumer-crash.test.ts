@@ -18,6 +18,7 @@ import {
   waitFor,
 } from '../../../scripts/topology/boundary-rig.ts';
 import { deferNewestFirst } from '../../support/cleanup.ts';
+import { usageEvent } from '../../support/usage-event.ts';
 
 const TOTAL = 10_000;
 
@@ -63,18 +64,7 @@ test('kill -9 of the control-plane ingest consumer mid-batch: after restart ever
   for (let i = 0; i < TOTAL; i++) {
     const eventId = newUlid();
     ids.push(eventId);
-    customer.plane.egress.emit('usage', {
-      eventId,
-      day: '2026-01-01',
-      provider: 'openai',
-      tier: 'core',
-      requests: 1,
-      inputTokens: i,
-      cachedInputTokens: 0,
-      cacheCreationTokens: 0,
-      outputTokens: 1,
-      failovers: 0,
-    });
+    customer.plane.egress.emit('usage', usageEvent({ eventId, day: '2026-01-01', inputTokens: i }));
   }
   await customer.plane.egress.flush();
   const exitCode = await waitFor(

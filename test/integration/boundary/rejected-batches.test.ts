@@ -19,21 +19,9 @@ import {
   waitFor,
 } from '../../../scripts/topology/boundary-rig.ts';
 import { deferNewestFirst } from '../../support/cleanup.ts';
+import { usageEvent } from '../../support/usage-event.ts';
 
-function usage(): Record<string, unknown> {
-  return {
-    eventId: newUlid(),
-    day: '2026-01-01',
-    provider: 'anthropic',
-    tier: 'ultra',
-    requests: 1,
-    inputTokens: 10,
-    cachedInputTokens: 0,
-    cacheCreationTokens: 0,
-    outputTokens: 2,
-    failovers: 0,
-  };
-}
+const usage = () => usageEvent({ day: '2026-01-01', provider: 'anthropic', tier: 'ultra', inputTokens: 10, outputTokens: 2 });
 
 async function signed(key: TenantSigningKey, tenant: string, seq: number, events = [usage()]): Promise<string> {
   return signBatch({ tenant, seq, iat: Math.floor(Date.now() / 1000), kind: 'usage', events }, key);
