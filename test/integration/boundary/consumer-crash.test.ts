@@ -4,33 +4,15 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { newUlid } from '../../../shared/ids.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
-import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
-import {
-  createTenant,
-  operatorIssuer,
-  query,
-  ROOT,
-  startCustomerInProcess,
-  startTestHub,
-  storedCounts,
-  tempDir,
-  waitFor,
-} from '../../../scripts/topology/boundary-rig.ts';
-import { deferNewestFirst } from '../../support/cleanup.ts';
+import { createTenant, query, ROOT, startCustomerInProcess, storedCounts, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import { hubRig } from '../../support/hub-rig.ts';
 import { usageEvent } from '../../support/usage-event.ts';
 
 const TOTAL = 10_000;
 
 test('kill -9 of the control-plane ingest consumer mid-batch: after restart every event is stored once, nothing lost, nothing double-counted', async (t) => {
-  const defer = deferNewestFirst(t);
-  const dir = tempDir('consumercrash');
-  defer(() => dir.remove());
-  const db = await createTestDatabase('consumercrash');
-  defer(() => db.drop());
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  defer(() => hub.stop());
-  const { keysJson, operatorToken } = await operatorIssuer();
+  const { defer, dir, db, hub, keysJson, operatorToken } = await hubRig(t, 'consumercrash');
   const startControl = (onLine?: (line: string) => void) =>
     startPlaneProcess({
       script: join(ROOT, 'control-plane/main.ts'),
