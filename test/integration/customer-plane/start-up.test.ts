@@ -56,17 +56,26 @@ async function ledgerDatabase(t: TestContext): Promise<string> {
   return db.url;
 }
 
-test('a start-up error after the leaf started stops the leaf: no nats-server outlives the failed start', async (t) => {
-  const stateDir = await enrolledStateDir(t);
-  // A corrupt sequence file is found only after the leaf and both connections are up.
-  writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
-  const env = customerPlaneEnvSchema.parse({
+/**
+ * The configuration of a plane started on `stateDir` with a database of its own, and `extra` on top:
+ * the state dir is enrolled already, so the control-plane URL (a closed port) is never called.
+ */
+async function enrolledPlaneEnv(t: TestContext, stateDir: string, extra: Record<string, string> = {}) {
+  return customerPlaneEnvSchema.parse({
     DATABASE_URL: await ledgerDatabase(t),
     TENANT_ID: TENANT,
     CONTROL_PLANE_URL: 'http://127.0.0.1:9',
     STATE_DIR: stateDir,
     OPENAI_API_KEY: 'unused',
+    ...extra,
   });
+}
+
+test('a start-up error after the leaf started stops the leaf: no nats-server outlives the failed start', async (t) => {
+  const stateDir = await enrolledStateDir(t);
+  // A corrupt sequence file is found only after the leaf and both connections are up.
+  writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
+  const env = await enrolledPlaneEnv(t, stateDir);
   await assert.rejects(createCustomerPlane({ env, log: silent }), /sequence file .* is corrupt/);
   assert.ok(existsSync(leafConfigOf(stateDir)), 'the start got as far as starting the leaf');
   assert.deepEqual(pidsWithArgument(leafConfigOf(stateDir)), [], 'the leaf process was stopped');
@@ -187,14 +196,7 @@ test('a malformed environments file stops the plane before it enrolls or starts 
 
 test('with LOCAL_API_PORT the plane serves the local API on loopback, with an admin secret it generated into its own secret store', async (t) => {
   const stateDir = await enrolledStateDir(t);
-  const env = customerPlaneEnvSchema.parse({
-    DATABASE_URL: await ledgerDatabase(t),
-    TENANT_ID: TENANT,
-    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
-    STATE_DIR: stateDir,
-    OPENAI_API_KEY: 'unused',
-    LOCAL_API_PORT: '0',
-  });
+  const env = await enrolledPlaneEnv(t, stateDir, { LOCAL_API_PORT: '0' });
   const plane = await createCustomerPlane({ env, log: silent });
   t.after(() => plane.stop());
   const secret = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'))['local-admin-secret'];
@@ -213,14 +215,7 @@ test('with LOCAL_API_PORT the plane serves the local API on loopback, with an ad
 
 test('with CONSOLE_PORT the plane serves the console on loopback: its pages need a login with the admin secret it generated; it stops with the plane', async (t) => {
   const stateDir = await enrolledStateDir(t);
-  const env = customerPlaneEnvSchema.parse({
-    DATABASE_URL: await ledgerDatabase(t),
-    TENANT_ID: TENANT,
-    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
-    STATE_DIR: stateDir,
-    OPENAI_API_KEY: 'unused',
-    CONSOLE_PORT: '0',
-  });
+  const env = await enrolledPlaneEnv(t, stateDir, { CONSOLE_PORT: '0' });
   const plane = await createCustomerPlane({ env, log: silent });
   t.after(() => plane.stop());
   assert.equal(plane.localApiUrl, undefined, 'the console needs no local API');
