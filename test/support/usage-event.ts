@@ -1,4 +1,5 @@
 import type { UsageCounter } from '../../shared/boundary.ts';
+import type { LlmMeta } from '../../shared/llm/index.ts';
 import { newUlid } from '../../shared/ids.ts';
 
 /**
@@ -18,6 +19,23 @@ export function usageEvent(over: Partial<UsageCounter> = {}): UsageCounter {
     cacheCreationTokens: 0,
     outputTokens: 1,
     failovers: 0,
+    ...over,
+  };
+}
+
+/**
+ * What the LLM proxy records of one call before its counters turn calls into usage events: openai's
+ * gpt-4.1-mini on core, answered at once (no failover, nothing pruned), 10 input and 5 output tokens.
+ */
+export function llmCallMeta(over: Partial<LlmMeta> = {}): LlmMeta {
+  return {
+    provider: 'openai',
+    model: 'gpt-4.1-mini',
+    tier: 'core',
+    failedOver: false,
+    failovers: 0,
+    pruned: { turnsDropped: 0, toolResultsElided: 0 },
+    usage: { inputTokens: 10, cachedInputTokens: 0, cacheCreationTokens: 0, outputTokens: 5 },
     ...over,
   };
 }
