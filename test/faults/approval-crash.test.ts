@@ -1,18 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { connect } from '@nats-io/transport-node';
 import { newUlid } from '../../shared/ids.ts';
 import { silentLogger } from '../../shared/log.ts';
-import { freePort, startNatsServer } from '../../shared/nats-server-process.ts';
 import { migrateApprovals } from '../../customer-plane/approvals/migrate.ts';
-import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
-import { createWorkQueue, ensureWorkQueue } from '../../customer-plane/runner/work-queue.ts';
-import { query, ROOT, tempDir, waitFor } from '../../scripts/topology/boundary-rig.ts';
-import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
+import { query, ROOT, waitFor } from '../../scripts/topology/boundary-rig.ts';
+import { crashRig } from './support/crash-rig.ts';
 
 /**
  * The approval cycle survives kill -9 of the customer plane's runner at every point — asked, pending,
@@ -22,83 +17,18 @@ import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
  */
 const TENANT = '00000000-0000-4000-8000-0000000000dd';
 const ACK_WAIT_MS = 1500;
-type Runner = { child: ChildProcess; output(): string; exited: Promise<number | null>; kill9(): Promise<void> };
 
 async function setup(t: { after(fn: () => Promise<void> | void): void }) {
-  const dir = tempDir('appr-crash');
-  const db = await createTestDatabase('apcrash');
-  const port = await freePort();
-  const conf = join(dir.path, 'nats.conf');
-  writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir.path, 'js')}" }\n`);
-  const nats = await startNatsServer({ configPath: conf, port });
-  const runners: Runner[] = [];
-  t.after(async () => {
-    for (const r of runners) await r.kill9();
-    await nats.stop();
-    await db.drop();
-    dir.remove();
-  });
-  await migrateLedger({ databaseUrl: db.url, log: silentLogger() });
+  const rig = await crashRig(t, { name: 'apcrash', tenant: TENANT, readme: '# release\n', endRunners: 'kill9' });
+  const { db, execLog } = rig;
   await migrateApprovals({ databaseUrl: db.url, log: silentLogger() });
-  const repo = join(dir.path, 'repo');
-  mkdirSync(repo);
-  writeFileSync(join(repo, 'README.md'), '# release\n');
-  const execLog = join(dir.path, 'exec.log');
-  writeFileSync(execLog, '');
-  const natsUrl = `nats://127.0.0.1:${port}`;
 
-  async function startRunner(name: string, crashAt = ''): Promise<Runner> {
-    const workspaceDir = join(dir.path, `ws-${name}`);
-    mkdirSync(workspaceDir, { recursive: true });
-    const child = spawn(process.execPath, [join(ROOT, 'test/faults/support/approval-runner-child.ts')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        RUNNER_NAME: name,
-        CRASH_AT: crashAt,
-        NATS_URL: natsUrl,
-        DATABASE_URL: db.url,
-        TENANT_ID: TENANT,
-        REPO_DIR: repo,
-        WORKSPACE_DIR: workspaceDir,
-        EXEC_LOG: execLog,
-        ACK_WAIT_MS: String(ACK_WAIT_MS),
-      },
+  /** A runner of the approval agents that kills itself at `crashAt` of the approval cycle (never, if empty). */
+  const startRunner = (name: string, crashAt = '') =>
+    rig.startRunnerProcess('test/faults/support/approval-runner-child.ts', name, {
+      env: { CRASH_AT: crashAt, ACK_WAIT_MS: String(ACK_WAIT_MS) },
+      readyMs: 30_000,
     });
-    let out = '';
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`runner ${name} not ready: ${out}`)), 30_000);
-      createInterface({ input: child.stdout! }).on('line', (l) => {
-        out += `${l}\n`;
-        if (l.includes('"event":"ready"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      void exited.then(() => reject(new Error(`runner ${name} exited: ${out}`)));
-    });
-    const r: Runner = {
-      child,
-      output: () => out,
-      exited,
-      async kill9() {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-        await exited;
-      },
-    };
-    runners.push(r);
-    return r;
-  }
-
-  async function enqueue(workflowId: string): Promise<void> {
-    const nc = await connect({ servers: natsUrl });
-    await ensureWorkQueue(nc);
-    const d = { workflowId, tenant: TENANT, template: 'refactor', repo: 'sample', requestedAt: Date.now() };
-    await createWorkQueue(nc).enqueue(workflowId, new TextEncoder().encode(JSON.stringify(d)));
-    await nc.close();
-  }
 
   /** `npm run approvals -- <args>` against this database, as a person runs it. */
   function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -125,27 +55,13 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }) {
     );
   const pendingApproval = (runId: string) =>
     waitFor('the pending approval', async () => (await approvals(runId)).find((a) => a.status === 'pending'), 30_000, 25);
-  const finished = (runId: string) =>
-    waitFor(
-      'the run to finish',
-      async () => {
-        const [r] = await query<{ status: string; error_code: string }>(
-          db.url,
-          'SELECT status, error_code FROM runtime.runs WHERE id = $1',
-          [runId],
-        );
-        return r && r.status !== 'running' ? r : undefined;
-      },
-      60_000,
-      25,
-    );
   const effects = (runId: string) =>
     query<{ attempt: number; seq: number; status: string; replayed: boolean }>(
       db.url,
       "SELECT attempt, seq, status, replayed FROM runtime.effects WHERE run_id = $1 AND tool = 'run_command' ORDER BY attempt, seq",
       [runId],
     );
-  return { startRunner, enqueue, cli, pushes, approvals, pendingApproval, finished, effects };
+  return { startRunner, enqueue: rig.enqueue, cli, pushes, approvals, pendingApproval, finished: rig.finished, effects };
 }
 
 async function approve(rig: Awaited<ReturnType<typeof setup>>, id: string): Promise<void> {
@@ -154,17 +70,33 @@ async function approve(rig: Awaited<ReturnType<typeof setup>>, id: string): Prom
   assert.match(r.stdout, new RegExp(`approval ${id} approved`));
 }
 
-test('kill -9 right after the approval is asked: it survives the restart, is decided while no runner is up, and the resumed run pushes exactly once', async (t) => {
-  const rig = await setup(t);
+/**
+ * A new run on runner `one`, which kills itself (SIGKILL) at `point` of the approval cycle. Its approval
+ * is decided through the CLI: after the crash when the runner dies on asking (decided while no runner
+ * is up), before it otherwise (the later points come only once the runner has heard the decision).
+ */
+async function crashedAt(rig: Awaited<ReturnType<typeof setup>>, point: 'asked' | 'decided' | 'running' | 'committed') {
   const id = newUlid();
-  const one = await rig.startRunner('one', 'asked');
+  const one = await rig.startRunner('one', point);
   await rig.enqueue(id);
   const pending = await rig.pendingApproval(id);
+  if (point !== 'asked') await approve(rig, pending.id);
   await one.exited;
   assert.equal(one.child.signalCode, 'SIGKILL', 'the runner died at the crash point');
-  await approve(rig, pending.id);
+  if (point === 'asked') await approve(rig, pending.id);
+  return id;
+}
+
+/** Runner `two` resumes run `id`; what the run ended as. */
+async function resumedByAnotherRunner(rig: Awaited<ReturnType<typeof setup>>, id: string) {
   await rig.startRunner('two');
-  const run = await rig.finished(id);
+  return rig.finished(id);
+}
+
+test('kill -9 right after the approval is asked: it survives the restart, is decided while no runner is up, and the resumed run pushes exactly once', async (t) => {
+  const rig = await setup(t);
+  const id = await crashedAt(rig, 'asked');
+  const run = await resumedByAnotherRunner(rig, id);
   assert.deepEqual([run.status, run.error_code], ['succeeded', 'none']);
   assert.deepEqual(
     rig.pushes().map((p) => p.runner),
@@ -205,16 +137,9 @@ test('kill -9 while the approval is pending: a restarted runner waits on the sam
 
 test('kill -9 right after the runner hears the decision: the resumed run takes the stored decision and pushes exactly once', async (t) => {
   const rig = await setup(t);
-  const id = newUlid();
-  const one = await rig.startRunner('one', 'decided');
-  await rig.enqueue(id);
-  const pending = await rig.pendingApproval(id);
-  await approve(rig, pending.id);
-  await one.exited;
-  assert.equal(one.child.signalCode, 'SIGKILL', 'the runner died at the crash point');
+  const id = await crashedAt(rig, 'decided');
   assert.deepEqual(rig.pushes(), [], 'killed before the push');
-  await rig.startRunner('two');
-  const run = await rig.finished(id);
+  const run = await resumedByAnotherRunner(rig, id);
   assert.deepEqual([run.status, run.error_code], ['succeeded', 'none']);
   assert.deepEqual(
     rig.pushes().map((p) => p.runner),
@@ -225,15 +150,8 @@ test('kill -9 right after the runner hears the decision: the resumed run takes t
 
 test('kill -9 while the approved push runs: it is never run again — the resumed run fails with effect_uncommitted, 1 push in all', async (t) => {
   const rig = await setup(t);
-  const id = newUlid();
-  const one = await rig.startRunner('one', 'running');
-  await rig.enqueue(id);
-  const pending = await rig.pendingApproval(id);
-  await approve(rig, pending.id);
-  await one.exited;
-  assert.equal(one.child.signalCode, 'SIGKILL', 'the runner died at the crash point');
-  await rig.startRunner('two');
-  const run = await rig.finished(id);
+  const id = await crashedAt(rig, 'running');
+  const run = await resumedByAnotherRunner(rig, id);
   assert.deepEqual([run.status, run.error_code], ['failed', 'effect_uncommitted']);
   assert.deepEqual(
     rig.pushes().map((p) => p.runner),
@@ -248,15 +166,8 @@ test('kill -9 while the approved push runs: it is never run again — the resume
 
 test('kill -9 right after the push committed: the resumed run replays it from the ledger and finishes, 1 push in all', async (t) => {
   const rig = await setup(t);
-  const id = newUlid();
-  const one = await rig.startRunner('one', 'committed');
-  await rig.enqueue(id);
-  const pending = await rig.pendingApproval(id);
-  await approve(rig, pending.id);
-  await one.exited;
-  assert.equal(one.child.signalCode, 'SIGKILL', 'the runner died at the crash point');
-  await rig.startRunner('two');
-  const run = await rig.finished(id);
+  const id = await crashedAt(rig, 'committed');
+  const run = await resumedByAnotherRunner(rig, id);
   assert.deepEqual([run.status, run.error_code], ['succeeded', 'none']);
   assert.deepEqual(
     rig.pushes().map((p) => p.runner),

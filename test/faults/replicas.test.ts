@@ -2,17 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import {
-  createTenant,
-  enrollDirect,
-  operatorIssuer,
-  startControlChild,
-  startTestHub,
-  tempDir,
-} from '../../scripts/topology/boundary-rig.ts';
+import { createTenant, enrollDirect, startControlChild } from '../../scripts/topology/boundary-rig.ts';
 import type { PlaneProcess } from '../../scripts/topology/plane-process.ts';
-import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
-import { deferNewestFirst } from '../support/cleanup.ts';
+import { hubRig } from '../support/hub-rig.ts';
 
 const ROUNDS = 10;
 const RELOADS_PER_ROUND = 3;
@@ -23,14 +15,7 @@ const RELOADS_PER_ROUND = 3;
  * enabled" for the account. A replica starting in that moment must ride it out, not exit.
  */
 test(`two replicas sharing one hub start ${ROUNDS} times, while enrollments on a third reload the hub, without a failed start`, async (t) => {
-  const defer = deferNewestFirst(t, 30_000);
-  const dir = tempDir('replicas');
-  defer(() => dir.remove());
-  const db = await createTestDatabase('replicas');
-  defer(() => db.drop());
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  defer(() => hub.stop());
-  const { keysJson, operatorToken } = await operatorIssuer();
+  const { defer, dir, db, hub, keysJson, operatorToken } = await hubRig(t, 'replicas', 30_000);
   const start = (name: string) => startControlChild({ databaseUrl: db.url, hub, stateDir: join(dir.path, name), keysJson });
   const stable = await start('stable');
   defer(() => stable.stop());

@@ -1,18 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { newUlid } from '../../shared/ids.ts';
-import { silentLogger } from '../../shared/log.ts';
-import { freePort, startNatsServer } from '../../shared/nats-server-process.ts';
-import { migrateLedger } from '../../customer-plane/runner/ledger/migrate.ts';
-import { createWorkQueue, ensureWorkQueue } from '../../customer-plane/runner/work-queue.ts';
-import { query, ROOT, tempDir, waitFor } from '../../scripts/topology/boundary-rig.ts';
-import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
+import { query, waitFor } from '../../scripts/topology/boundary-rig.ts';
+import { crashRig } from './support/crash-rig.ts';
 
 /**
  * Runners as real processes sharing one JetStream work queue and one Postgres ledger; runners are
@@ -20,104 +14,27 @@ import { createTestDatabase } from '../../scripts/topology/scratch-database.ts';
  * (test-only) command runner, so "ran twice" is counted, not inferred.
  */
 const TENANT = '00000000-0000-4000-8000-0000000000cc';
-type Runner = { name: string; child: ChildProcess; kill9(): Promise<void>; stop(): Promise<void> };
 
 async function setup(t: { after(fn: () => Promise<void> | void): void }, env: Record<string, string>) {
-  const dir = tempDir('crash');
-  const db = await createTestDatabase('crash');
-  const port = await freePort();
-  const conf = join(dir.path, 'nats.conf');
-  writeFileSync(conf, `listen: 127.0.0.1:${port}\njetstream { store_dir: "${join(dir.path, 'js')}" }\n`);
-  const nats = await startNatsServer({ configPath: conf, port });
-  const runners: Runner[] = [];
-  t.after(async () => {
-    for (const r of runners) await r.stop();
-    await nats.stop();
-    await db.drop();
-    dir.remove();
-  });
-  await migrateLedger({ databaseUrl: db.url, log: silentLogger() });
-  const repo = join(dir.path, 'repo');
-  mkdirSync(repo);
-  writeFileSync(join(repo, 'README.md'), '# crash test\n');
-  const execLog = join(dir.path, 'exec.log');
-  const eventsFile = join(dir.path, 'events.jsonl');
-  writeFileSync(execLog, '');
+  const rig = await crashRig(t, { name: 'crash', tenant: TENANT, readme: '# crash test\n', endRunners: 'stop' });
+  const eventsFile = join(rig.dir, 'events.jsonl');
   writeFileSync(eventsFile, '');
-  const natsUrl = `nats://127.0.0.1:${port}`;
 
-  async function startRunner(name: string, workspaceDir = join(dir.path, `ws-${name}`)): Promise<Runner> {
-    mkdirSync(workspaceDir, { recursive: true });
-    const child = spawn(process.execPath, [join(ROOT, 'test/faults/support/runner-child.ts')], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        RUNNER_NAME: name,
-        NATS_URL: natsUrl,
-        DATABASE_URL: db.url,
-        TENANT_ID: TENANT,
-        REPO_DIR: repo,
-        WORKSPACE_DIR: workspaceDir,
-        EXEC_LOG: execLog,
-        EVENTS_FILE: eventsFile,
-        ...env,
-      },
+  /** A runner of the test agents (their pace and effects set by `env`), its events appended to `eventsFile`. */
+  const startRunner = (name: string, workspaceDir?: string) =>
+    rig.startRunnerProcess('test/faults/support/runner-child.ts', name, {
+      env: { EVENTS_FILE: eventsFile, ...env },
+      workspaceDir,
+      readyMs: 20_000,
     });
-    let out = '';
-    child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<void>((r) => child.once('exit', () => r()));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`runner ${name} not ready: ${out}`)), 20_000);
-      createInterface({ input: child.stdout! }).on('line', (l) => {
-        if (l.includes('"event":"ready"')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once('exit', () => reject(new Error(`runner ${name} exited: ${out}`)));
-    });
-    const r: Runner = {
-      name,
-      child,
-      async kill9() {
-        child.kill('SIGKILL');
-        await exited;
-      },
-      async stop() {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-        await exited;
-        clearTimeout(timer);
-      },
-    };
-    runners.push(r);
-    return r;
-  }
 
-  async function enqueue(workflowId: string): Promise<void> {
-    const nc = await connect({ servers: natsUrl });
-    await ensureWorkQueue(nc);
-    const d = { workflowId, tenant: TENANT, template: 'refactor', repo: 'sample', requestedAt: Date.now() };
-    await createWorkQueue(nc).enqueue(workflowId, new TextEncoder().encode(JSON.stringify(d)));
-    await nc.close();
-  }
-
-  const executions = () => readFileSync(execLog, 'utf8').split('\n').filter(Boolean);
+  const executions = () => readFileSync(rig.execLog, 'utf8').split('\n').filter(Boolean);
   const events = () =>
     readFileSync(eventsFile, 'utf8')
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l).event);
-  const runStatus = async (id: string) =>
-    (
-      await query<{ status: string; error_code: string; attempts: number }>(
-        db.url,
-        'SELECT status, error_code, attempts FROM runtime.runs WHERE id = $1',
-        [id],
-      )
-    )[0];
-  return { dir: dir.path, db, natsUrl, startRunner, enqueue, executions, events, runStatus };
+  return { dir: rig.dir, db: rig.db, natsUrl: rig.natsUrl, startRunner, enqueue: rig.enqueue, finished: rig.finished, executions, events };
 }
 
 test('kill -9 of the runner mid-workflow: another runner resumes from the last completed step, no effect runs twice, and the dead runner’s workspace is removed when it restarts', async (t) => {
@@ -145,14 +62,7 @@ test('kill -9 of the runner mid-workflow: another runner resumes from the last c
   const survivor = victim === one ? two : one;
   await victim.kill9();
 
-  const run = await waitFor(
-    'the run to finish on the other runner',
-    async () => {
-      const r = await rig.runStatus(id);
-      return r && r.status !== 'running' ? r : undefined;
-    },
-    60_000,
-  );
+  const run = await rig.finished(id, 'the run to finish on the other runner');
   assert.deepEqual([run.status, run.error_code, run.attempts], ['succeeded', 'none', 2]);
 
   const lines = rig.executions();
@@ -214,14 +124,7 @@ test('a step that runs longer than the ack wait is not handed to another runner 
   await rig.startRunner('two');
   const id = newUlid();
   await rig.enqueue(id);
-  const run = await waitFor(
-    'the run to finish',
-    async () => {
-      const r = await rig.runStatus(id);
-      return r && r.status !== 'running' ? r : undefined;
-    },
-    60_000,
-  );
+  const run = await rig.finished(id, 'the run to finish');
   assert.deepEqual([run.status, run.attempts], ['succeeded', 1], 'one delivery for a ~5 s run with a 1.5 s ack wait');
   assert.equal(rig.executions().length, 6);
   assert.equal(new Set(rig.executions().map((l) => l.split(' ')[0])).size, 1, 'one runner did all of it');
@@ -239,14 +142,7 @@ test('a run whose runners keep dying exhausts its deliveries and ends failed wit
   }
   // Nobody is left who will ever get the work again; a fresh runner hears the server's advisory.
   await rig.startRunner('three');
-  const run = await waitFor(
-    'the run to be given up',
-    async () => {
-      const r = await rig.runStatus(id);
-      return r && r.status !== 'running' ? r : undefined;
-    },
-    60_000,
-  );
+  const run = await rig.finished(id, 'the run to be given up');
   assert.deepEqual([run.status, run.error_code], ['failed', 'delivery_exhausted']);
   // The event is published after the status is stored: wait for it rather than read at once.
   const finished = await waitFor('the finished event', () => {

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +25,40 @@ function runMain(script: string, env: Record<string, string>): Promise<{ code: n
       },
     );
   });
+}
+
+/**
+ * The control plane's main as a child with `env`, sent SIGTERM the moment a process with argument
+ * `started.arg` runs (the embedded hub's config, the embedded Postgres's data dir): a stop that arrives
+ * while it is still starting. Killed at the end of the test if it is still there. What it exited with.
+ */
+async function sigtermDuringStartUp(
+  t: TestContext,
+  env: Record<string, string>,
+  started: { arg: string; what: string; withinMs: number },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [`${ROOT}control-plane/main.ts`], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
+      PORT: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + started.withinMs;
+  while (pidsWithArgument(started.arg).length === 0) {
+    assert.ok(Date.now() < deadline, started.what);
+    await sleep(5);
+  }
+  child.kill('SIGTERM');
+  return { code: await exited, stdout, stderr };
 }
 
 test('the control plane refuses to start without its token signing keys and names every missing variable', async () => {
@@ -132,30 +166,13 @@ test('SIGTERM while the control plane is still starting stops the embedded hub i
   const stateDir = mkdtempSync(join(tmpdir(), 'ap-cp-state-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const hubConfig = join(stateDir, 'hub', 'hub.conf');
-  const child = spawn(process.execPath, [`${ROOT}control-plane/main.ts`], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: db.url,
-      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
-      PORT: '0',
-      STATE_DIR: stateDir,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // The moment the hub process runs, the control plane is still connecting to it.
-  const deadline = Date.now() + 30_000;
-  while (pidsWithArgument(hubConfig).length === 0) {
-    assert.ok(Date.now() < deadline, 'the hub started');
-    await sleep(5);
-  }
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, `a stop during start-up exits 0; it printed: ${stderr}`);
+  const { code, stdout, stderr } = await sigtermDuringStartUp(
+    t,
+    { DATABASE_URL: db.url, STATE_DIR: stateDir },
+    { arg: hubConfig, what: 'the hub started', withinMs: 30_000 },
+  );
+  assert.equal(code, 0, `a stop during start-up exits 0; it printed: ${stderr}`);
   assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up, and the start did not announce readiness');
   assert.deepEqual(pidsWithArgument(hubConfig), [], 'the hub process was stopped');
 });
@@ -166,29 +183,13 @@ test('SIGTERM while the control plane is still starting its embedded Postgres (n
   chmodSync(stateDir, 0o711);
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const dataDir = join(stateDir, 'postgres', 'data');
-  const child = spawn(process.execPath, [`${ROOT}control-plane/main.ts`], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([await generateSigningJwk()]),
-      PORT: '0',
-      STATE_DIR: stateDir,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   // The moment the postgres server process runs, the control plane is still waiting for it to accept.
-  const deadline = Date.now() + 60_000;
-  while (pidsWithArgument(dataDir).length === 0) {
-    assert.ok(Date.now() < deadline, 'the embedded Postgres started');
-    await sleep(5);
-  }
-  child.kill('SIGTERM');
-  assert.equal(await exited, 0, `a stop during start-up exits 0; it printed: ${stderr}`);
+  const { code, stdout, stderr } = await sigtermDuringStartUp(
+    t,
+    { STATE_DIR: stateDir },
+    { arg: dataDir, what: 'the embedded Postgres started', withinMs: 60_000 },
+  );
+  assert.equal(code, 0, `a stop during start-up exits 0; it printed: ${stderr}`);
   assert.doesNotMatch(stdout, /"event":"listening"/, 'the signal arrived during start-up');
   for (let i = 0; i < 50 && pidsWithArgument(dataDir).length; i++) await sleep(100);
   assert.deepEqual(pidsWithArgument(dataDir), [], 'the Postgres server was stopped');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } from '../../shared/signing.ts';
 import { newUlid } from '../../shared/ids.ts';
 import { auditLogPath, openAuditLog, recordHash, type AuditRecord } from '../../customer-plane/egress/audit-log.ts';
+import { usageEvent } from './usage-event.ts';
 
 const TENANT = '00000000-0000-4000-8000-000000000001';
 export const DAY1 = Date.UTC(2026, 0, 1, 12);
@@ -20,18 +21,7 @@ export async function signedBatch(key: TenantSigningKey, seq: number, kind: 'usa
   const events = Array.from({ length: n }, () =>
     kind === 'otel'
       ? { eventId: newUlid(), metric: 'runner.memory.rss_bytes', kind: 'gauge', at: DAY1, value: 1 }
-      : {
-          eventId: newUlid(),
-          day: '2026-01-01',
-          provider: 'openai',
-          tier: 'core',
-          requests: 1,
-          inputTokens: 1,
-          cachedInputTokens: 0,
-          cacheCreationTokens: 0,
-          outputTokens: 1,
-          failovers: 0,
-        },
+      : usageEvent({ day: '2026-01-01' }),
   );
   return new TextEncoder().encode(await signBatch({ tenant: TENANT, seq, iat: Math.floor(DAY1 / 1000), kind, events }, key));
 }

@@ -1,10 +1,9 @@
-import assert from 'node:assert/strict';
 import { after } from 'node:test';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { type DeadLetter, startWorker, type WorkerOptions } from '../../shared/jetstream-worker.ts';
 import { silentLogger } from '../../shared/log.ts';
-import { localJetStream } from './jetstream.ts';
+import { localJetStream, until } from './jetstream.ts';
 
 let rigs = 0;
 
@@ -69,16 +68,6 @@ export async function workerRig(t: { after(fn: () => unknown): void }, nc: NatsC
     });
     t.after(() => w.stop());
     return w;
-  };
-
-  const until = async <T>(what: string, probe: () => T | undefined | Promise<T | undefined>, ms = 8_000): Promise<T> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await probe();
-      if (v !== undefined && v !== false) return v;
-      if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
   };
 
   /** Every message in a stream, oldest first. */

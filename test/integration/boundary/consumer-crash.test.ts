@@ -4,32 +4,15 @@ import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { newUlid } from '../../../shared/ids.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
-import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { startPlaneProcess, type PlaneProcess } from '../../../scripts/topology/plane-process.ts';
-import {
-  createTenant,
-  operatorIssuer,
-  query,
-  ROOT,
-  startCustomerInProcess,
-  startTestHub,
-  storedCounts,
-  tempDir,
-  waitFor,
-} from '../../../scripts/topology/boundary-rig.ts';
-import { deferNewestFirst } from '../../support/cleanup.ts';
+import { createTenant, query, ROOT, startCustomerInProcess, storedCounts, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import { hubRig } from '../../support/hub-rig.ts';
+import { usageEvent } from '../../support/usage-event.ts';
 
 const TOTAL = 10_000;
 
 test('kill -9 of the control-plane ingest consumer mid-batch: after restart every event is stored once, nothing lost, nothing double-counted', async (t) => {
-  const defer = deferNewestFirst(t);
-  const dir = tempDir('consumercrash');
-  defer(() => dir.remove());
-  const db = await createTestDatabase('consumercrash');
-  defer(() => db.drop());
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  defer(() => hub.stop());
-  const { keysJson, operatorToken } = await operatorIssuer();
+  const { defer, dir, db, hub, keysJson, operatorToken } = await hubRig(t, 'consumercrash');
   const startControl = (onLine?: (line: string) => void) =>
     startPlaneProcess({
       script: join(ROOT, 'control-plane/main.ts'),
@@ -63,18 +46,7 @@ test('kill -9 of the control-plane ingest consumer mid-batch: after restart ever
   for (let i = 0; i < TOTAL; i++) {
     const eventId = newUlid();
     ids.push(eventId);
-    customer.plane.egress.emit('usage', {
-      eventId,
-      day: '2026-01-01',
-      provider: 'openai',
-      tier: 'core',
-      requests: 1,
-      inputTokens: i,
-      cachedInputTokens: 0,
-      cacheCreationTokens: 0,
-      outputTokens: 1,
-      failovers: 0,
-    });
+    customer.plane.egress.emit('usage', usageEvent({ eventId, day: '2026-01-01', inputTokens: i }));
   }
   await customer.plane.egress.flush();
   const exitCode = await waitFor(

@@ -7,29 +7,12 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { subjects } from '../../../shared/subjects.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
 import { startEmbeddedLeaf } from '../../../customer-plane/leaf/embedded.ts';
-import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
-import {
-  createTenant,
-  enrollDirect,
-  operatorIssuer,
-  startControlInProcess,
-  startTestHub,
-  tempDir,
-  waitFor,
-} from '../../../scripts/topology/boundary-rig.ts';
-import { deferNewestFirst } from '../../support/cleanup.ts';
+import { createTenant, enrollDirect, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import { hubRig } from '../../support/hub-rig.ts';
 
 test("a tenant's leaf cannot reach another tenant's or local subjects on the hub, and its runner login cannot publish ap.up at all", async (t) => {
-  const defer = deferNewestFirst(t);
-  const dir = tempDir('xtenant');
-  defer(() => dir.remove());
-  const db = await createTestDatabase('xtenant');
-  defer(() => db.drop());
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  defer(() => hub.stop());
-  const { keysJson, operatorToken } = await operatorIssuer();
-  const control = await startControlInProcess({ databaseUrl: db.url, hub, stateDir: join(dir.path, 'cp'), keysJson });
-  defer(() => control.stop());
+  const { defer, dir, hub, operatorToken, startControl } = await hubRig(t, 'xtenant');
+  const control = await startControl();
   const op = await operatorToken();
   const a = await createTenant(control.url, op, 'tenant-a');
   const b = await createTenant(control.url, op, 'tenant-b');

@@ -6,20 +6,9 @@ import { newUlid } from '../../../shared/ids.ts';
 import type { OtelPoint } from '../../../shared/boundary.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
 import { auditLogPath, verifyAuditLog, type AuditRecord } from '../../../customer-plane/egress/audit-log.ts';
-import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { readFileSync } from 'node:fs';
-import {
-  createTenant,
-  operatorIssuer,
-  query,
-  startControlInProcess,
-  startCustomerInProcess,
-  startTestHub,
-  storedCounts,
-  tempDir,
-  waitFor,
-} from '../../../scripts/topology/boundary-rig.ts';
-import { deferNewestFirst } from '../../support/cleanup.ts';
+import { createTenant, query, startCustomerInProcess, storedCounts, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import { hubRig } from '../../support/hub-rig.ts';
 
 const TOTAL = 20_000;
 const HALF = 10_000;
@@ -31,17 +20,9 @@ function point(i: number): OtelPoint {
 }
 
 test('kill -9 of the hub mid-stream of 20,000 events: after restart all 20,000 are stored exactly once, none dead-lettered, audit chain matches the hub', async (t) => {
-  const defer = deferNewestFirst(t);
-  const dir = tempDir('hubcrash');
-  defer(() => dir.remove());
-  const db = await createTestDatabase('hubcrash');
-  defer(() => db.drop());
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  defer(() => hub.stop());
-  const { keysJson, operatorToken } = await operatorIssuer();
+  const { defer, dir, db, hub, operatorToken, startControl } = await hubRig(t, 'hubcrash');
   // The control plane runs against a hub it does not own (HUB_NATS_URL & co.), as in production.
-  const control = await startControlInProcess({ databaseUrl: db.url, hub, stateDir: join(dir.path, 'cp'), keysJson });
-  defer(() => control.stop());
+  const control = await startControl();
   const { tenant, enrollToken } = await createTenant(control.url, await operatorToken());
   const stateDir = join(dir.path, 'customer');
   let acks = 0;

@@ -1,55 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { newUlid } from '../../../shared/ids.ts';
 import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } from '../../../shared/signing.ts';
 import { subjects } from '../../../shared/subjects.ts';
 import { STREAMS } from '../../../control-plane/hub/streams.ts';
-import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
-import {
-  createTenant,
-  enrollDirect,
-  operatorIssuer,
-  query,
-  startControlInProcess,
-  startTestHub,
-  tempDir,
-  waitFor,
-} from '../../../scripts/topology/boundary-rig.ts';
-import { deferNewestFirst } from '../../support/cleanup.ts';
+import { createTenant, enrollDirect, query, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import { hubRig } from '../../support/hub-rig.ts';
+import { usageEvent } from '../../support/usage-event.ts';
 
-function usage(): Record<string, unknown> {
-  return {
-    eventId: newUlid(),
-    day: '2026-01-01',
-    provider: 'anthropic',
-    tier: 'ultra',
-    requests: 1,
-    inputTokens: 10,
-    cachedInputTokens: 0,
-    cacheCreationTokens: 0,
-    outputTokens: 2,
-    failovers: 0,
-  };
-}
+const usage = () => usageEvent({ day: '2026-01-01', provider: 'anthropic', tier: 'ultra', inputTokens: 10, outputTokens: 2 });
 
 async function signed(key: TenantSigningKey, tenant: string, seq: number, events = [usage()]): Promise<string> {
   return signBatch({ tenant, seq, iat: Math.floor(Date.now() / 1000), kind: 'usage', events }, key);
 }
 
 test('tampered, unsigned, replayed (old seq), wrong-tenant and wrong-key batches are each moved to AP_DLQ with their reason and nothing of them is stored', async (t) => {
-  const defer = deferNewestFirst(t);
-  const dir = tempDir('rejected');
-  defer(() => dir.remove());
-  const db = await createTestDatabase('rejected');
-  defer(() => db.drop());
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  defer(() => hub.stop());
-  const { keysJson, operatorToken } = await operatorIssuer();
-  const control = await startControlInProcess({ databaseUrl: db.url, hub, stateDir: join(dir.path, 'cp'), keysJson });
-  defer(() => control.stop());
+  const { defer, db, hub, operatorToken, startControl } = await hubRig(t, 'rejected');
+  const control = await startControl();
   const op = await operatorToken();
   const a = await createTenant(control.url, op, 'tenant-a');
   const b = await createTenant(control.url, op, 'tenant-b');

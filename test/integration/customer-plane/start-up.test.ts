@@ -56,17 +56,50 @@ async function ledgerDatabase(t: TestContext): Promise<string> {
   return db.url;
 }
 
-test('a start-up error after the leaf started stops the leaf: no nats-server outlives the failed start', async (t) => {
-  const stateDir = await enrolledStateDir(t);
-  // A corrupt sequence file is found only after the leaf and both connections are up.
-  writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
-  const env = customerPlaneEnvSchema.parse({
+/**
+ * The configuration of a plane started on `stateDir` with a database of its own, and `extra` on top:
+ * the state dir is enrolled already, so the control-plane URL (a closed port) is never called.
+ */
+async function enrolledPlaneEnv(t: TestContext, stateDir: string, extra: Record<string, string> = {}) {
+  return customerPlaneEnvSchema.parse({
     DATABASE_URL: await ledgerDatabase(t),
     TENANT_ID: TENANT,
     CONTROL_PLANE_URL: 'http://127.0.0.1:9',
     STATE_DIR: stateDir,
     OPENAI_API_KEY: 'unused',
+    ...extra,
   });
+}
+
+/** A control plane that refuses every call and counts them: a start that must stop before it enrolls calls it 0 times. */
+async function refusingControlPlane(t: TestContext): Promise<{ url: string; calls(): number }> {
+  let calls = 0;
+  const server = createServer((_req, res) => {
+    calls++;
+    res.writeHead(500).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => server.close());
+  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls: () => calls };
+}
+
+/** `customer-plane/main.ts` as the service runs it, with only `env` (and PATH): how it exited and what it wrote to stderr. */
+function runPlaneMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'customer-plane/main.ts')],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000 },
+      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+    );
+  });
+}
+
+test('a start-up error after the leaf started stops the leaf: no nats-server outlives the failed start', async (t) => {
+  const stateDir = await enrolledStateDir(t);
+  // A corrupt sequence file is found only after the leaf and both connections are up.
+  writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
+  const env = await enrolledPlaneEnv(t, stateDir);
   await assert.rejects(createCustomerPlane({ env, log: silent }), /sequence file .* is corrupt/);
   assert.ok(existsSync(leafConfigOf(stateDir)), 'the start got as far as starting the leaf');
   assert.deepEqual(pidsWithArgument(leafConfigOf(stateDir)), [], 'the leaf process was stopped');
@@ -76,23 +109,12 @@ test('the service process ends on that error with its leaf already stopped', asy
   const stateDir = await enrolledStateDir(t);
   writeFileSync(join(stateDir, 'egress.seq'), 'not a number');
   const databaseUrl = await ledgerDatabase(t);
-  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'customer-plane/main.ts')],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: databaseUrl,
-          TENANT_ID: TENANT,
-          CONTROL_PLANE_URL: 'http://127.0.0.1:9',
-          STATE_DIR: stateDir,
-          OPENAI_API_KEY: 'x',
-        },
-        timeout: 60_000,
-      },
-      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    );
+  const res = await runPlaneMain({
+    DATABASE_URL: databaseUrl,
+    TENANT_ID: TENANT,
+    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
+    STATE_DIR: stateDir,
+    OPENAI_API_KEY: 'x',
   });
   assert.equal(res.code, 1, res.stderr);
   assert.match(res.stderr, /customer-plane failed to start: .*sequence file .* is corrupt/);
@@ -101,18 +123,11 @@ test('the service process ends on that error with its leaf already stopped', asy
 });
 
 test('missing LLM keys stop the start before it enrolls, writes a key or starts a leaf', async (t) => {
-  let enrollCalls = 0;
-  const controlPlane = createServer((_req, res) => {
-    enrollCalls++;
-    res.writeHead(500).end();
-  });
-  await new Promise<void>((resolve) => controlPlane.listen(0, '127.0.0.1', resolve));
-  t.after(() => controlPlane.close());
-  const address = controlPlane.address() as { port: number };
+  const controlPlane = await refusingControlPlane(t);
   const stateDir = tempDir(t, 'cust');
   const env = customerPlaneEnvSchema.parse({
     TENANT_ID: TENANT,
-    CONTROL_PLANE_URL: `http://127.0.0.1:${address.port}`,
+    CONTROL_PLANE_URL: controlPlane.url,
     ENROLL_TOKEN: 'one-time-token',
     STATE_DIR: stateDir,
     // Never reached: the start stops before the ledger is touched.
@@ -123,20 +138,14 @@ test('missing LLM keys stop the start before it enrolls, writes a key or starts 
     assert.match(err.message, /OPENAI_API_KEY or ANTHROPIC_API_KEY/);
     return true;
   });
-  assert.equal(enrollCalls, 0, 'the one-time enrollment token was not spent');
+  assert.equal(controlPlane.calls(), 0, 'the one-time enrollment token was not spent');
   const secretsFile = join(stateDir, 'secrets.json');
   assert.ok(!existsSync(secretsFile) || !readFileSync(secretsFile, 'utf8').includes('tenant-signing-key'), 'no key generated');
   assert.ok(!existsSync(join(stateDir, 'leaf')), 'no leaf was configured or started');
 });
 
 test('a malformed environments file stops the plane before it enrolls or starts anything: exit 78, one message naming every problem', async (t) => {
-  let enrollCalls = 0;
-  const controlPlane = createServer((_req, res) => {
-    enrollCalls++;
-    res.writeHead(500).end();
-  });
-  await new Promise<void>((resolve) => controlPlane.listen(0, '127.0.0.1', resolve));
-  t.after(() => controlPlane.close());
+  const controlPlane = await refusingControlPlane(t);
   const stateDir = tempDir(t, 'cust');
   const envFile = join(stateDir, 'environments.yaml');
   writeFileSync(
@@ -150,25 +159,14 @@ test('a malformed environments file stops the plane before it enrolls or starts 
       '    writes: allow',
     ].join('\n'),
   );
-  const res = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-    execFile(
-      process.execPath,
-      [join(ROOT, 'customer-plane/main.ts')],
-      {
-        env: {
-          PATH: process.env.PATH ?? '',
-          DATABASE_URL: 'postgres://postgres@127.0.0.1:9/unused',
-          TENANT_ID: TENANT,
-          CONTROL_PLANE_URL: `http://127.0.0.1:${(controlPlane.address() as { port: number }).port}`,
-          ENROLL_TOKEN: 'one-time-token',
-          STATE_DIR: stateDir,
-          OPENAI_API_KEY: 'x',
-          ENVIRONMENTS_FILE: envFile,
-        },
-        timeout: 60_000,
-      },
-      (err, _stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    );
+  const res = await runPlaneMain({
+    DATABASE_URL: 'postgres://postgres@127.0.0.1:9/unused',
+    TENANT_ID: TENANT,
+    CONTROL_PLANE_URL: controlPlane.url,
+    ENROLL_TOKEN: 'one-time-token',
+    STATE_DIR: stateDir,
+    OPENAI_API_KEY: 'x',
+    ENVIRONMENTS_FILE: envFile,
   });
   assert.equal(res.code, 78, res.stderr);
   const lines = res.stderr.trim().split('\n');
@@ -181,20 +179,13 @@ test('a malformed environments file stops the plane before it enrolls or starts 
     'environments.production.reviewed: production runs only reviewed templates',
   ])
     assert.ok(lines[0].includes(problem), `${problem} in: ${lines[0]}`);
-  assert.equal(enrollCalls, 0, 'the one-time enrollment token was not spent');
+  assert.equal(controlPlane.calls(), 0, 'the one-time enrollment token was not spent');
   assert.ok(!existsSync(join(stateDir, 'leaf')), 'no leaf was configured or started');
 });
 
 test('with LOCAL_API_PORT the plane serves the local API on loopback, with an admin secret it generated into its own secret store', async (t) => {
   const stateDir = await enrolledStateDir(t);
-  const env = customerPlaneEnvSchema.parse({
-    DATABASE_URL: await ledgerDatabase(t),
-    TENANT_ID: TENANT,
-    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
-    STATE_DIR: stateDir,
-    OPENAI_API_KEY: 'unused',
-    LOCAL_API_PORT: '0',
-  });
+  const env = await enrolledPlaneEnv(t, stateDir, { LOCAL_API_PORT: '0' });
   const plane = await createCustomerPlane({ env, log: silent });
   t.after(() => plane.stop());
   const secret = JSON.parse(readFileSync(join(stateDir, 'secrets.json'), 'utf8'))['local-admin-secret'];
@@ -213,14 +204,7 @@ test('with LOCAL_API_PORT the plane serves the local API on loopback, with an ad
 
 test('with CONSOLE_PORT the plane serves the console on loopback: its pages need a login with the admin secret it generated; it stops with the plane', async (t) => {
   const stateDir = await enrolledStateDir(t);
-  const env = customerPlaneEnvSchema.parse({
-    DATABASE_URL: await ledgerDatabase(t),
-    TENANT_ID: TENANT,
-    CONTROL_PLANE_URL: 'http://127.0.0.1:9',
-    STATE_DIR: stateDir,
-    OPENAI_API_KEY: 'unused',
-    CONSOLE_PORT: '0',
-  });
+  const env = await enrolledPlaneEnv(t, stateDir, { CONSOLE_PORT: '0' });
   const plane = await createCustomerPlane({ env, log: silent });
   t.after(() => plane.stop());
   assert.equal(plane.localApiUrl, undefined, 'the console needs no local API');

@@ -10,6 +10,7 @@ import { createUsageCounters } from '../../../control-plane/llm-proxy/counters.t
 import type { LlmMeta } from '../../../shared/llm/index.ts';
 import { createLogger, silentLogger } from '../../../shared/log.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
+import { llmCallMeta } from '../../support/usage-event.ts';
 
 const TENANT = '0b7e1c3a-5d2f-4a9b-8c6d-1e2f3a4b5c6d';
 const OTHER_TENANT = '5f1d2c3b-4a59-4e6f-8a7b-9c0d1e2f3a4b';
@@ -35,16 +36,8 @@ after(async () => {
   await scratch.drop();
 });
 
-const call = (over: Partial<LlmMeta> = {}): LlmMeta => ({
-  provider: 'openai',
-  model: 'gpt-4.1-mini',
-  tier: 'core',
-  failedOver: false,
-  failovers: 0,
-  pruned: { turnsDropped: 0, toolResultsElided: 0 },
-  usage: { inputTokens: 10, cachedInputTokens: 4, cacheCreationTokens: 2, outputTokens: 5 },
-  ...over,
-});
+const call = (over: Partial<LlmMeta> = {}): LlmMeta =>
+  llmCallMeta({ usage: { inputTokens: 10, cachedInputTokens: 4, cacheCreationTokens: 2, outputTokens: 5 }, ...over });
 
 /**
  * The pool as the counters see it, with a database that can fail the next writes or hold one until

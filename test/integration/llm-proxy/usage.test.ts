@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
+import { llmCallMeta } from '../../support/usage-event.ts';
 import { REQ, startProxy } from './harness.ts';
 
 const MIGRATIONS = ['20261122000100000_llm_usage.sql', '20261122000200000_llm_usage_cancelled.sql'].map(
@@ -95,15 +96,7 @@ test('re-sending the same totals (a retried flush) leaves the stored usage uncha
     const { silentLogger } = await import('../../../shared/log.ts');
     const tenant = '0b7e1c3a-5d2f-4a9b-8c6d-1e2f3a4b5c6d';
     const replicaId = '9a8b7c6d-5e4f-4a3b-9c1d-0e1f2a3b4c5d';
-    const meta = {
-      provider: 'openai' as const,
-      model: 'gpt-4.1-mini',
-      tier: 'core' as const,
-      failedOver: false,
-      failovers: 0,
-      pruned: { turnsDropped: 0, toolResultsElided: 0 },
-      usage: { inputTokens: 10, cachedInputTokens: 5, cacheCreationTokens: 0, outputTokens: 7 },
-    };
+    const meta = llmCallMeta({ usage: { inputTokens: 10, cachedInputTokens: 5, cacheCreationTokens: 0, outputTokens: 7 } });
     // Two counter objects with the same replica id and the same totals stand for a flush whose
     // acknowledgement was lost and which is sent again.
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -32,6 +32,21 @@ const standingRow = async (db: Db, agent: string, environment: string) =>
     )
   ).rows[0];
 
+/** What the console's list shows for a pair with no outcome counted: the start level (`T.initial`), no counts, never changed. */
+const startLevelRow = (agent: string, environment: string) => ({
+  agent,
+  environment,
+  level: 'assisted',
+  successes: 0,
+  failures: 0,
+  overrides: 0,
+  consecutiveSuccesses: 0,
+  consecutiveFailures: 0,
+  successRate: 1,
+  changedAt: null,
+  changeReason: null,
+});
+
 test('outcomes are counted once per ref and kind; the changes come back in lock order (agent, then environment)', async () => {
   const db = await freshDb();
   const store = createStandingStore(db, T);
@@ -220,36 +235,12 @@ test('the console’s list: every record (production capped), every pair asked f
   );
   assert.deepEqual(
     rows.find((r) => r.environment === 'sandbox' && r.agent === 'reviewer'),
-    {
-      agent: 'reviewer',
-      environment: 'sandbox',
-      level: 'assisted',
-      successes: 0,
-      failures: 0,
-      overrides: 0,
-      consecutiveSuccesses: 0,
-      consecutiveFailures: 0,
-      successRate: 1,
-      changedAt: null,
-      changeReason: null,
-    },
+    startLevelRow('reviewer', 'sandbox'),
     'a record that never changed level',
   );
   assert.deepEqual(
     rows.find((r) => r.environment === 'preview' && r.agent === 'writer'),
-    {
-      agent: 'writer',
-      environment: 'preview',
-      level: 'assisted',
-      successes: 0,
-      failures: 0,
-      overrides: 0,
-      consecutiveSuccesses: 0,
-      consecutiveFailures: 0,
-      successRate: 1,
-      changedAt: null,
-      changeReason: null,
-    },
+    startLevelRow('writer', 'preview'),
     'a pair without a record shows the start level',
   );
   assert.deepEqual(

@@ -17,7 +17,7 @@ import { newUlid } from '../../../shared/ids.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { REQUEST_ID_HEADER } from '../../../shared/request-id.ts';
 import { subjects } from '../../../shared/subjects.ts';
-import { localJetStream } from '../../support/jetstream.ts';
+import { localJetStream, rejection, until } from '../../support/jetstream.ts';
 
 const nc = await localJetStream({ after });
 const jsm = await ensureHubStreams(nc);
@@ -55,15 +55,6 @@ async function queued(tenant: string) {
   }
   return out;
 }
-
-const rejection = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-};
 
 test('an enqueued dispatch is on the hub’s queue for its tenant, with its request id; a retried enqueue stores it once', async () => {
   const d = dispatch();
@@ -119,16 +110,6 @@ function fakeStore(statuses: Map<string, string>) {
     markUndeliverable: async (id: string) => void undeliverable.push(id),
   } as unknown as WorkflowStore;
   return { store, undeliverable, attempts };
-}
-
-async function until<T>(what: string, probe: () => T | undefined | false | Promise<T | undefined | false>, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 /** Each relay test starts from empty queues: what earlier tests enqueued is no concern of the relay here. */

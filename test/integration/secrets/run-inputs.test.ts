@@ -6,7 +6,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
-import { agentOutputSchema, type LlmAgent } from '../../../agents/types.ts';
 import { dispatchQueueSubject } from '../../../control-plane/hub/streams.ts';
 import { createFileSecretStore } from '../../../customer-plane/secrets/file-store.ts';
 import { createSecretsProvider } from '../../../customer-plane/secrets/provider.ts';
@@ -14,6 +13,7 @@ import { ROOT } from '../../../scripts/topology/boundary-rig.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import { startInProcessControlPlane } from '../../support/control-plane.ts';
 import { startRuntimeRig } from '../../support/runtime-rig.ts';
+import { llmAgent } from '../../support/scripted-llm.ts';
 import { createTestOnlyRunner } from '../../support/test-commands.ts';
 
 const SECRET = `deploy-${randomBytes(12).toString('hex')}`;
@@ -33,17 +33,8 @@ function cli(args: string[], env: Record<string, string>, stdin?: string): Promi
   });
 }
 
-const deployer: LlmAgent = {
-  name: 'bug-diagnoser',
-  kind: 'llm',
-  tier: 'core',
-  purpose: 'test',
-  tools: ['run_command'],
-  programs: ['echo'],
-  budget: { maxSteps: 4, maxTokens: 100_000 },
-  output: agentOutputSchema,
-  prompt: 'You deploy.',
-};
+/** The one agent of these runs: a model step whose only command is `echo`, so what a run does with a secret shows in argv. */
+const deployer = llmAgent({ purpose: 'test', tools: ['run_command'], programs: ['echo'], prompt: 'You deploy.' });
 const template = {
   name: 'diagnose-and-fix' as const,
   description: 'test',

@@ -4,7 +4,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { agentOutputSchema, type LlmAgent } from '../../../agents/types.ts';
 import { createAwsSecretStore } from '../../../customer-plane/secrets/aws-store.ts';
 import { SecretsUnavailableError } from '../../../customer-plane/secrets/errors.ts';
 import { createFileSecretStore } from '../../../customer-plane/secrets/file-store.ts';
@@ -12,19 +11,11 @@ import { createSecretsProvider, type SecretScope } from '../../../customer-plane
 import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, startFakeSecretsManager } from '../../../scripts/fakes/index.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import { startRuntimeRig } from '../../support/runtime-rig.ts';
+import { llmAgent } from '../../support/scripted-llm.ts';
 import { createTestOnlyRunner } from '../../support/test-commands.ts';
 
-const agent: LlmAgent = {
-  name: 'bug-diagnoser',
-  kind: 'llm',
-  tier: 'core',
-  purpose: 'test',
-  tools: ['run_command'],
-  programs: ['echo'],
-  budget: { maxSteps: 4, maxTokens: 100_000 },
-  output: agentOutputSchema,
-  prompt: 'You deploy.',
-};
+/** The one agent of these runs: a model step whose only command is `echo`, so what a run does with a secret shows in argv. */
+const agent = llmAgent({ purpose: 'test', tools: ['run_command'], programs: ['echo'], prompt: 'You deploy.' });
 const templates = {
   'diagnose-and-fix': {
     name: 'diagnose-and-fix' as const,

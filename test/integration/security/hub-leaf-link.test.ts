@@ -12,17 +12,8 @@ import { subjects } from '../../../shared/subjects.ts';
 import { ACCOUNTS_FILE, leafUsername, renderHubAccounts, renderHubConfig } from '../../../control-plane/hub/config.ts';
 import { renderLeafConfig } from '../../../customer-plane/leaf/config.ts';
 import { detectNatsServerVersion, startEmbeddedLeaf, waitForHubLinkInLog } from '../../../customer-plane/leaf/embedded.ts';
-import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
-import {
-  bounded,
-  createTenant,
-  enrollDirect,
-  operatorIssuer,
-  startControlInProcess,
-  startTestHub,
-  tempDir,
-  waitFor,
-} from '../../../scripts/topology/boundary-rig.ts';
+import { bounded, createTenant, enrollDirect, tempDir, waitFor } from '../../../scripts/topology/boundary-rig.ts';
+import { hubRig } from '../../support/hub-rig.ts';
 
 const REFUSED = /Authorization Violation/;
 
@@ -45,19 +36,8 @@ async function received(nc: NatsConnection, subject: string, send: () => Promise
 }
 
 test('the hub refuses a leaf without credentials or with a wrong password, and two anonymous leaves cannot relay through it', async (t) => {
-  const dir = tempDir('leafauth');
-  const db = await createTestDatabase('leafauth');
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  const { keysJson, operatorToken } = await operatorIssuer();
-  const control = await startControlInProcess({ databaseUrl: db.url, hub, stateDir: join(dir.path, 'cp'), keysJson });
-  const stops: Array<() => Promise<unknown>> = [];
-  t.after(async () => {
-    for (const stop of stops.reverse()) await bounded(stop());
-    await bounded(control.stop());
-    await bounded(hub.stop());
-    await db.drop();
-    dir.remove();
-  });
+  const { defer, dir, hub, operatorToken, startControl } = await hubRig(t, 'leafauth');
+  const control = await startControl();
 
   // The control: an enrolled leaf links (its login is in the hub's accounts).
   const a = await createTenant(control.url, await operatorToken(), 'tenant-a');
@@ -69,18 +49,18 @@ test('the hub refuses a leaf without credentials or with a wrong password, and t
     leafUser: enrolled.leaf.username,
     leafPassword: enrolled.leaf.password,
   });
-  stops.push(() => leafA.process.stop());
+  defer(() => leafA.process.stop());
   assert.equal(leafA.linked, true, 'the enrolled leaf links to the hub');
 
   const anon1 = await rawLeaf(dir.path, 'anon1', { urls: [hub.leafUrl] });
-  stops.push(() => anon1.proc.stop());
+  defer(() => anon1.proc.stop());
   const anon2 = await rawLeaf(dir.path, 'anon2', { urls: [hub.leafUrl] });
-  stops.push(() => anon2.proc.stop());
+  defer(() => anon2.proc.stop());
   const wrongPassword = new URL(hub.leafUrl);
   wrongPassword.username = enrolled.leaf.username;
   wrongPassword.password = 'not-the-password';
   const guesser = await rawLeaf(dir.path, 'guesser', { urls: [wrongPassword.toString()] });
-  stops.push(() => guesser.proc.stop());
+  defer(() => guesser.proc.stop());
   for (const [name, leaf] of [
     ['anonymous leaf 1', anon1],
     ['anonymous leaf 2', anon2],
@@ -91,27 +71,14 @@ test('the hub refuses a leaf without credentials or with a wrong password, and t
 
   const c1 = await connect({ servers: anon1.url });
   const c2 = await connect({ servers: anon2.url });
-  stops.push(
-    () => c1.close(),
-    () => c2.close(),
-  );
+  defer(() => c1.close());
+  defer(() => c2.close());
   assert.equal(await received(c1, 'relay.test', async () => void (c2.publish('relay.test', 'x'), await c2.flush())), 0, 'nothing relays');
 });
 
 test('a revoked leaf login is refused at its next connect, and while still connected its messages reach nothing', async (t) => {
-  const dir = tempDir('revoke');
-  const db = await createTestDatabase('revoke');
-  const hub = await startTestHub(join(dir.path, 'hub'));
-  const { keysJson, operatorToken } = await operatorIssuer();
-  const control = await startControlInProcess({ databaseUrl: db.url, hub, stateDir: join(dir.path, 'cp'), keysJson });
-  const stops: Array<() => Promise<unknown>> = [];
-  t.after(async () => {
-    for (const stop of stops.reverse()) await bounded(stop());
-    await bounded(control.stop());
-    await bounded(hub.stop());
-    await db.drop();
-    dir.remove();
-  });
+  const { defer, dir, hub, operatorToken, startControl } = await hubRig(t, 'revoke');
+  const control = await startControl();
   const op = await operatorToken();
   const tenants = [await createTenant(control.url, op, 'kept'), await createTenant(control.url, op, 'revoked')];
   type Linked = {
@@ -130,14 +97,14 @@ test('a revoked leaf login is refused at its next connect, and while still conne
       leafUser: enrolled.leaf.username,
       leafPassword: enrolled.leaf.password,
     });
-    stops.push(() => leaf.process.stop());
+    defer(() => leaf.process.stop());
     const nc = await connect({ servers: leaf.natsUrl, user: leaf.logins.egress.user, pass: leaf.logins.egress.password });
-    stops.push(() => nc.close());
+    defer(() => nc.close());
     leaves.push({ tenant: tn.tenant, enrolled, leaf, nc });
   }
   const [kept, revoked] = leaves;
   const observer = await hub.connectControl();
-  stops.push(() => observer.close());
+  defer(() => observer.close());
   // Five tokens: exported by the tenant's account, but not captured by the AP_UP stream (four tokens).
   const probe = (x: Linked) => `${subjects.upAll(x.tenant).slice(0, -1)}meta.probe`;
   const send = (x: Linked) => async () => void (x.nc.publish(probe(x), 'p'), await x.nc.flush());
@@ -177,7 +144,7 @@ test('a revoked leaf login is refused at its next connect, and while still conne
     }),
   );
   const relink = await startNatsServer({ configPath, port });
-  stops.push(() => relink.stop());
+  defer(() => relink.stop());
   assert.ok(await relink.waitForLog(REFUSED, 10_000), 'the revoked login is refused');
 });
 

@@ -17,34 +17,40 @@ import {
   startMaxDeliveriesMover,
 } from '../../../shared/max-deliveries-mover.ts';
 import { capturedLogger } from '../../support/approvals.ts';
+import { rejection } from '../../support/jetstream.ts';
 import { fileJetStream, workerRig } from '../../support/worker-rig.ts';
 
 const nc = await fileJetStream();
 
 async function rig(t: Parameters<typeof workerRig>[0], o: Partial<MoverOptions> = {}) {
   const r = await workerRig(t, nc);
-  const handle = createMaxDeliveriesHandler({
+  const ADV = `${r.SOURCE}_ADV`;
+  const ADV_SUBJECT = `${r.p}.adv`;
+  const moverOptions = (over: Partial<MoverOptions>): MoverOptions => ({
     nc,
     log: silentLogger(),
     advisoryStream: 'unused',
     durable: 'unused',
     sources: { [r.SOURCE]: `${r.p}.dlq.work` },
     badAdvisorySubject: (reason) => `${r.p}.dlq.bad.${reason}`,
-    ...o,
+    ...over,
   });
+  const handle = createMaxDeliveriesHandler(moverOptions(o));
   const advisory = (a: Partial<MaxDeliveriesAdvisory> & { stream_seq: number }) =>
     ({ string: () => JSON.stringify({ stream: r.SOURCE, consumer: 'runner', deliveries: 4, ...a }) }) as unknown as JsMsg;
-  return { ...r, handle, advisory };
+  /** This test's own advisory stream (`ADV` on `ADV_SUBJECT`), for a mover to consume: advisories are published to it by hand. */
+  const addAdvisoryStream = async () => {
+    await r.jsm.streams.add({ name: ADV, subjects: [ADV_SUBJECT] });
+    t.after(() => r.jsm.streams.delete(ADV));
+  };
+  /** A real mover (durable `mover`) on the advisory stream, stopped when the test ends. */
+  const startMover = async (over: Partial<MoverOptions> = {}) => {
+    const mover = await startMaxDeliveriesMover(moverOptions({ advisoryStream: ADV, durable: 'mover', ...over }));
+    t.after(() => mover.stop());
+    return mover;
+  };
+  return { ...r, handle, advisory, ADV, ADV_SUBJECT, addAdvisoryStream, startMover };
 }
-
-const rejection = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-};
 
 test('the advisory subject of a stream is the server’s MAX_DELIVERIES advisory for any of its consumers', () => {
   assert.equal(maxDeliveriesSubject('AP_UP'), '$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.AP_UP.*');
@@ -153,20 +159,10 @@ test('what is not a max-deliveries advisory is refused as bad_advisory', async (
 
 test('the mover’s consumer never gives up on an advisory, and keeps a bad one in the DLQ under its reason', async (t) => {
   const r = await rig(t);
-  const { jsm } = r;
-  await jsm.streams.add({ name: `${r.SOURCE}_ADV`, subjects: [`${r.p}.adv`] });
-  t.after(() => jsm.streams.delete(`${r.SOURCE}_ADV`));
-  const bad = (await r.js.publish(`${r.p}.adv`, 'not an advisory')).seq;
-  const mover = await startMaxDeliveriesMover({
-    nc,
-    log: silentLogger(),
-    advisoryStream: `${r.SOURCE}_ADV`,
-    durable: 'mover',
-    sources: { [r.SOURCE]: `${r.p}.dlq.work` },
-    badAdvisorySubject: (reason) => `${r.p}.dlq.bad.${reason}`,
-  });
-  t.after(() => mover.stop());
-  const { config } = await jsm.consumers.info(`${r.SOURCE}_ADV`, 'mover');
+  await r.addAdvisoryStream();
+  const bad = (await r.js.publish(r.ADV_SUBJECT, 'not an advisory')).seq;
+  await r.startMover();
+  const { config } = await r.jsm.consumers.info(r.ADV, 'mover');
   assert.equal(config.max_deliver, -1);
   assert.equal(config.ack_wait, 30_000 * 1_000_000);
   const [kept] = await r.until('the bad advisory in the DLQ', async () => {
@@ -177,31 +173,22 @@ test('the mover’s consumer never gives up on an advisory, and keeps a bad one 
   assert.equal(kept.string(), 'not an advisory');
   assert.deepEqual(
     ['Ap-Dlq-Reason', 'Ap-Dlq-Stream', 'Ap-Dlq-Stream-Seq', 'Nats-Msg-Id'].map((k) => kept.header.get(k)),
-    ['bad_advisory', `${r.SOURCE}_ADV`, String(bad), `dlq:${r.SOURCE}_ADV:${bad}`],
+    ['bad_advisory', r.ADV, String(bad), `dlq:${r.ADV}:${bad}`],
   );
 });
 
 test('an advisory the mover cannot handle yet is tried again until the move succeeds', async (t) => {
   const r = await rig(t);
-  const { jsm } = r;
-  await jsm.streams.add({ name: `${r.SOURCE}_ADV`, subjects: [`${r.p}.adv`] });
-  t.after(() => jsm.streams.delete(`${r.SOURCE}_ADV`));
+  await r.addAdvisoryStream();
   const seq = await r.publish('the work');
   let tries = 0;
-  const mover = await startMaxDeliveriesMover({
-    nc,
-    log: silentLogger(),
-    advisoryStream: `${r.SOURCE}_ADV`,
-    durable: 'mover',
-    sources: { [r.SOURCE]: `${r.p}.dlq.work` },
-    badAdvisorySubject: (reason) => `${r.p}.dlq.bad.${reason}`,
+  await r.startMover({
     onExhausted: async () => {
       tries += 1;
       if (tries < 3) throw new Error('ledger down');
     },
   });
-  t.after(() => mover.stop());
-  await r.js.publish(`${r.p}.adv`, JSON.stringify({ stream: r.SOURCE, consumer: 'runner', stream_seq: seq, deliveries: 4 }));
+  await r.js.publish(r.ADV_SUBJECT, JSON.stringify({ stream: r.SOURCE, consumer: 'runner', stream_seq: seq, deliveries: 4 }));
   const dead = await r.until('the work in the DLQ', async () => {
     const m = await r.messages(r.DLQ);
     return m.length ? m : undefined;

@@ -13,7 +13,7 @@ import { BatchRejected, type VerifiedBatch } from '../../../control-plane/teleme
 import { silentLogger } from '../../../shared/log.ts';
 import { PermanentError, RetryableError } from '../../../shared/worker-errors.ts';
 import { capturedLogger } from '../../support/approvals.ts';
-import { localJetStream } from '../../support/jetstream.ts';
+import { localJetStream, rejection, until } from '../../support/jetstream.ts';
 
 const nc = await localJetStream({ after });
 const jsm = await ensureHubStreams(nc);
@@ -37,15 +37,6 @@ function deps(store: IngestDeps['store'], over: Partial<IngestDeps> = {}) {
   };
   return { d, stored, verified };
 }
-
-const rejection = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (err) {
-    return err;
-  }
-  assert.fail('expected a rejection');
-};
 
 test('a batch is verified from its subject and bytes, stored under its stream sequence, and reported stored once', async () => {
   const calls: Array<[number, number]> = [];
@@ -99,16 +90,6 @@ test('a batch that fails verification is refused as it was, and nothing is store
   assert.equal(await rejection(createHandlers(d).handleUpBatch(msg(1))), bad);
   assert.equal(stores, 0);
 });
-
-async function until<T>(what: string, probe: () => Promise<T | undefined | false>, ms = 8000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('the ingest consumer: 25 deliveries, a 10 s ack wait; a store that fails once is retried and the batch stored once; a rejected batch moves to the DLQ and leaves AP_UP', async (t) => {
   const js = jetstream(nc);

@@ -14,22 +14,12 @@ import { newUlid } from '../../../shared/ids.ts';
 import { silentLogger } from '../../../shared/log.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
 import { deferNewestFirst } from '../../support/cleanup.ts';
+import { usageEvent } from '../../support/usage-event.ts';
 
 const TENANT = randomUUID();
 
 function usageBatch(seq: number, digest = `digest-${seq}`): VerifiedBatch {
-  const event = {
-    eventId: newUlid(),
-    day: '2026-01-01',
-    provider: 'anthropic',
-    tier: 'ultra',
-    requests: 1,
-    inputTokens: 10,
-    cachedInputTokens: 0,
-    cacheCreationTokens: 0,
-    outputTokens: 2,
-    failovers: 0,
-  };
+  const event = usageEvent({ day: '2026-01-01', provider: 'anthropic', tier: 'ultra', inputTokens: 10, outputTokens: 2 });
   return {
     tenant: TENANT,
     kind: 'usage',

@@ -9,6 +9,7 @@ import { createLogger } from '../../../shared/log.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import type { UpKind } from '../../../shared/subjects.ts';
 import { createEgress } from '../../../customer-plane/egress/egress.ts';
+import { usageEvent } from '../../support/usage-event.ts';
 
 const CANARY = `CANARY-${randomBytes(8).toString('hex')}`;
 
@@ -84,18 +85,7 @@ function samples(): Array<{ kind: UpKind; event: Record<string, unknown> }> {
     },
     {
       kind: 'usage',
-      event: {
-        eventId: newUlid(),
-        day: '2026-01-02',
-        provider: 'openai',
-        tier: 'core',
-        requests: 1,
-        inputTokens: 1,
-        cachedInputTokens: 0,
-        cacheCreationTokens: 0,
-        outputTokens: 1,
-        failovers: 0,
-      },
+      event: usageEvent(),
     },
     { kind: 'patterns', event: { eventId: newUlid(), fingerprint: 'a'.repeat(64), agent: 'fixer', outcome: 'accepted', occurrences: 3 } },
   ];
@@ -244,18 +234,7 @@ test('values the control plane cannot store are refused at the boundary: counts 
     inputTokens: 1,
     outputTokens: 1,
   };
-  const usage = {
-    eventId: ulid(),
-    day: '2026-06-01',
-    provider: 'openai',
-    tier: 'core',
-    requests: 1,
-    inputTokens: 1,
-    cachedInputTokens: 0,
-    cacheCreationTokens: 0,
-    outputTokens: 1,
-    failovers: 0,
-  };
+  const usage = usageEvent({ day: '2026-06-01' });
   assert.equal(workflowEventSchema.safeParse(finished).success, true);
   assert.equal(workflowEventSchema.safeParse(step).success, true);
   assert.equal(usageCounterSchema.safeParse(usage).success, true);

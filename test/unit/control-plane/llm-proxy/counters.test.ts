@@ -1,18 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createUsageCounters } from '../../../../control-plane/llm-proxy/counters.ts';
-import type { LlmMeta } from '../../../../shared/llm/index.ts';
 import { silentLogger } from '../../../../shared/log.ts';
+import { llmCallMeta } from '../../../support/usage-event.ts';
 
-const meta: LlmMeta = {
-  provider: 'openai',
-  model: 'gpt-4.1-mini',
-  tier: 'core',
-  failedOver: false,
-  failovers: 0,
-  pruned: { turnsDropped: 0, toolResultsElided: 0 },
-  usage: { inputTokens: 10, cachedInputTokens: 0, cacheCreationTokens: 0, outputTokens: 5 },
-};
+const meta = llmCallMeta();
 
 test('a request on the last millisecond of a UTC day counts on that day, the next millisecond on the next', async () => {
   let now = Date.UTC(2026, 11, 31, 23, 59, 59, 999);

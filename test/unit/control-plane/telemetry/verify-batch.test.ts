@@ -6,26 +6,13 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { CompactSign, type JWK } from 'jose';
 import { createBatchVerifier, REJECT_REASONS } from '../../../../control-plane/telemetry/verify-batch.ts';
-import { newUlid } from '../../../../shared/ids.ts';
 import { generateTenantKey, importTenantKey, signBatch, type TenantSigningKey } from '../../../../shared/signing.ts';
+import { usageEvent } from '../../../support/usage-event.ts';
 
 const A = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const B = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const NOW = 1_780_000_000_000;
 const nowS = NOW / 1000;
-
-const usage = () => ({
-  eventId: newUlid(),
-  day: '2026-01-02',
-  provider: 'openai',
-  tier: 'core',
-  requests: 1,
-  inputTokens: 1,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  outputTokens: 1,
-  failovers: 0,
-});
 
 async function setup() {
   const a = await generateTenantKey();
@@ -37,7 +24,7 @@ async function setup() {
   const verify = createBatchVerifier({ tenants: { keyByKid: async (kid) => keys.get(kid) }, clock: () => NOW });
   const keyA = await importTenantKey(a.privateJwk);
   const sign = (over: Record<string, unknown> = {}, key: TenantSigningKey = keyA) =>
-    signBatch({ tenant: A, seq: 5, iat: nowS, kind: 'usage', events: [usage()], ...over } as never, key);
+    signBatch({ tenant: A, seq: 5, iat: nowS, kind: 'usage', events: [usageEvent()], ...over } as never, key);
   const bytes = (s: string) => new TextEncoder().encode(s);
   const reason = async (subject: string, jws: string) => {
     try {
@@ -97,7 +84,7 @@ test('the window can be set, and the clock defaults to now', async () => {
   const tenants = { keyByKid: async () => ({ tenantId: A, publicJwk: a.publicJwk }) };
   const now = Math.floor(Date.now() / 1000);
   const jws = (iat: number) =>
-    signBatch({ tenant: A, seq: 1, iat, kind: 'usage', events: [usage()] }, key).then((s) => new TextEncoder().encode(s));
+    signBatch({ tenant: A, seq: 1, iat, kind: 'usage', events: [usageEvent()] }, key).then((s) => new TextEncoder().encode(s));
   const strict = createBatchVerifier({ tenants, maxAgeSeconds: 60, maxFutureSeconds: 10 });
   await strict(up(A), await jws(now - 30));
   await assert.rejects(strict(up(A), await jws(now - 120)), { code: 'iat_out_of_window' });
@@ -108,8 +95,8 @@ test('an envelope or event that breaks the boundary schema is refused as schema_
   const { verify, sign, bytes, reason } = await setup();
   assert.equal(await reason(up(A), await sign({ seq: 0 })), 'schema_invalid');
   assert.equal(await reason(up(A), await sign({ note: 'CANARY' })), 'schema_invalid');
-  const bad = { ...usage(), provider: 'CANARY-provider' };
-  await assert.rejects(verify(up(A), bytes(await sign({ events: [usage(), bad] }))), (err: Error) => {
+  const bad = { ...usageEvent(), provider: 'CANARY-provider' };
+  await assert.rejects(verify(up(A), bytes(await sign({ events: [usageEvent(), bad] }))), (err: Error) => {
     assert.equal((err as { code?: string }).code, 'schema_invalid');
     assert.match(err.message, /provider/);
     assert.doesNotMatch(err.message, /CANARY/);

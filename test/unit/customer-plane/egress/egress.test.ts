@@ -14,6 +14,7 @@ import { createEgress } from '../../../../customer-plane/egress/egress.ts';
 import { newUlid } from '../../../../shared/ids.ts';
 import { createLogger } from '../../../../shared/log.ts';
 import { generateTenantKey, importTenantKey, verifyBatch } from '../../../../shared/signing.ts';
+import { usageEvent } from '../../../support/usage-event.ts';
 
 const TENANT = '0f8fad5b-d9cb-469f-a165-70867728950e';
 
@@ -73,18 +74,7 @@ async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Pro
   }
 }
 
-const usage = (requests: number) => ({
-  eventId: newUlid(),
-  day: '2026-01-02',
-  provider: 'openai',
-  tier: 'core',
-  requests,
-  inputTokens: 1,
-  cachedInputTokens: 0,
-  cacheCreationTokens: 0,
-  outputTokens: 1,
-  failovers: 0,
-});
+const usage = (requests: number) => usageEvent({ requests });
 const pattern = () => ({ eventId: newUlid(), fingerprint: 'c'.repeat(64), agent: 'fixer', outcome: 'accepted', occurrences: 1 });
 
 test('valid events go to the outbox as one signed batch per kind: the tenant, a fresh seq, iat in seconds, the kind, the events in order, and kid:seq as the dedupe id', async (t) => {

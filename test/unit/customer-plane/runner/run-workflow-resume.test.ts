@@ -26,6 +26,41 @@ const twoSteps: Record<string, WorkflowTemplate> = {
   },
 };
 
+/** Two steps ready at once (`a` by the indexer, `b` by the secret scanner): what a broken run must not go on starting. */
+const twoParallelSteps: Record<string, WorkflowTemplate> = {
+  'security-audit': {
+    name: 'security-audit',
+    description: 'test',
+    steps: [
+      { id: 'a', agent: 'indexer', needs: [] },
+      { id: 'b', agent: 'secret-scanner', needs: [] },
+    ],
+  },
+};
+
+/**
+ * `twoSteps` where step one writes `file` and step two is interrupted (the runner stopping) until
+ * `stopInterrupting` is called: a run whose next delivery must replay step one's change.
+ */
+async function writeThenInterrupted(file: { path: string; content: string }, o: Parameters<typeof workflowRig>[0] = {}) {
+  let interrupt = true;
+  const rig = await workflowRig({
+    ...o,
+    catalog: {
+      fixer: deterministic('fixer', async (ctx) => {
+        await ctx.tools.call('write_file', file);
+        return ok('one');
+      }),
+      'patch-applier': deterministic('patch-applier', async () => {
+        if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
+        return ok('two');
+      }),
+    },
+    templates: twoSteps,
+  });
+  return { rig, workflowId: newUlid(), stopInterrupting: () => void (interrupt = false) };
+}
+
 test('a step interrupted retryably gives the run back: the same error is thrown, no new step starts, and the workspace is destroyed', async () => {
   const ran: string[] = [];
   const rig = await workflowRig({
@@ -41,16 +76,7 @@ test('a step interrupted retryably gives the run back: the same error is thrown,
       ),
       'secret-scanner': deterministic('secret-scanner', async () => (ran.push('secret-scanner'), ok('s')), { tools: ['read_file'] }),
     },
-    templates: {
-      'security-audit': {
-        name: 'security-audit',
-        description: 'test',
-        steps: [
-          { id: 'a', agent: 'indexer', needs: [] },
-          { id: 'b', agent: 'secret-scanner', needs: [] },
-        ],
-      },
-    },
+    templates: twoParallelSteps,
   });
   const workflowId = newUlid();
   await assert.rejects(
@@ -81,16 +107,7 @@ test('a ledger that fails after a step is given back as a LedgerError carrying t
         { tools: ['read_file'] },
       ),
     },
-    templates: {
-      'security-audit': {
-        name: 'security-audit',
-        description: 'test',
-        steps: [
-          { id: 'a', agent: 'indexer', needs: [] },
-          { id: 'b', agent: 'secret-scanner', needs: [] },
-        ],
-      },
-    },
+    templates: twoParallelSteps,
   });
   let failingStep = '';
   await assert.rejects(rig.run('security-audit'), (err: unknown) => err instanceof LedgerError && err.cause === failure);
@@ -173,48 +190,25 @@ test('a run resumed after a step wrote one of its secrets gets the value back in
     put: async () => {},
     delete: async () => {},
   };
-  let interrupt = true;
-  const rig = await workflowRig({
-    secrets: { provider },
-    catalog: {
-      fixer: deterministic('fixer', async (ctx) => {
-        await ctx.tools.call('write_file', { path: 'token.txt', content: `${value}\n` });
-        return ok('one');
-      }),
-      'patch-applier': deterministic('patch-applier', async () => {
-        if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
-        return ok('two');
-      }),
-    },
-    templates: twoSteps,
-  });
-  const workflowId = newUlid();
+  const { rig, workflowId, stopInterrupting } = await writeThenInterrupted(
+    { path: 'token.txt', content: `${value}\n` },
+    { secrets: { provider } },
+  );
   await assert.rejects(rig.run('refactor', { workflowId }), RetryableError);
   const diff = (await rig.ledger.completedDiffs(workflowId))[0]!.diff;
   assert.match(diff, /\[masked:GH_TOKEN\]/, 'the record holds the reference, not the value');
-  interrupt = false;
+  stopInterrupting();
   const resumed = await rig.run('refactor', { workflowId });
   assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
 });
 
 test('a run without secrets resumes a step that wrote the mask’s own notation as plain text: nothing is there to fill in', async () => {
-  let interrupt = true;
-  const rig = await workflowRig({
-    catalog: {
-      fixer: deterministic('fixer', async (ctx) => {
-        await ctx.tools.call('write_file', { path: 'notes.txt', content: 'values show as [masked:GH_TOKEN]\n' });
-        return ok('one');
-      }),
-      'patch-applier': deterministic('patch-applier', async () => {
-        if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
-        return ok('two');
-      }),
-    },
-    templates: twoSteps,
+  const { rig, workflowId, stopInterrupting } = await writeThenInterrupted({
+    path: 'notes.txt',
+    content: 'values show as [masked:GH_TOKEN]\n',
   });
-  const workflowId = newUlid();
   await assert.rejects(rig.run('refactor', { workflowId }), RetryableError);
-  interrupt = false;
+  stopInterrupting();
   const resumed = await rig.run('refactor', { workflowId });
   assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
 });
