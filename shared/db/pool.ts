@@ -73,6 +73,12 @@ export function createDb(opts: { databaseUrl: string; max?: number; connectTimeo
 /** Runs fn in one transaction; rolls back on any throw. */
 export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  // The pool stops listening for a client's errors while it is checked out, and fn may hold it across
+  // other waits (the workflows route: a hub publish of up to 3 s). A connection the server ends meanwhile
+  // (a failover, a restart) reports it as an 'error' event: unheard, that ends the process. Heard, the
+  // client is unqueryable, so the next query here fails as an outage (503) and the pool drops it on release.
+  const heard = () => {};
+  client.on('error', heard);
   try {
     await client.query('BEGIN');
     const result = await fn(client);
@@ -82,6 +88,7 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
     await client.query('ROLLBACK').catch(() => {});
     throw asOutage(err);
   } finally {
+    client.off('error', heard);
     client.release();
   }
 }

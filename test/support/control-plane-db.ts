@@ -32,5 +32,6 @@ export async function controlPlaneDatabase() {
     await workflows.create({ id, tenantId, template: 'code-review' });
     return id;
   };
-  return { db, tenant, addTenant, workflows, queuedWorkflow, close };
+  // The url: a test may give the code under test a pool of its own, apart from the one it reads with.
+  return { db, url: scratch.url, tenant, addTenant, workflows, queuedWorkflow, close };
 }

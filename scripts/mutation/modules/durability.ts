@@ -35,10 +35,12 @@ export const DURABILITY_MODULES: MutationModule[] = [
     // now()); then the worker's ack/nak/term, the dead-letter publisher, the max-deliveries mover, ingest,
     // the dispatcher and the relay, one private nats-server per file (about 15 s together, where one
     // process per file took 40), with the existing test of handlers built during a hub reload. The fault
-    // tests that proved these before are not needed for any mutant.
+    // tests that proved these before are not needed for any mutant. A mutant that leaks the route's
+    // connection (release dropped) fails its test after the pool's 5 s connect timeout, then hangs in
+    // teardown until Stryker's timeout: counted as killed.
     name: 'dispatch-ingest',
     claim:
-      'Nothing is lost, nothing is counted twice: dispatches queued on the hub until accepted, silent runs timed out, ingest and dead letters',
+      'Nothing is lost, nothing is counted twice: a workflow stored only with its dispatch queued on the hub, dispatches queued until accepted, silent runs timed out, ingest and dead letters',
     mutate: [
       'control-plane/routing/dispatch.ts',
       'control-plane/routing/relay.ts',
@@ -49,10 +51,20 @@ export const DURABILITY_MODULES: MutationModule[] = [
       'control-plane/telemetry/ingest.ts',
       'shared/jetstream-worker.ts',
       'shared/max-deliveries-mover.ts',
+      // POST /v1/workflows: the queued row and the hub publish in one transaction (no row without a dispatch).
+      'control-plane/http/routes/workflows.ts',
+      'control-plane/db/workflows.ts:40-47',
+      'shared/db/pool.ts:74-94',
     ],
     command: [
       testsInOneProcess('test/unit/control-plane/routing/relay.test.ts', 'test/unit/control-plane/routing/silence-schedule.test.ts'),
-      testsInOneProcess('test/integration/routing/workflow-outcomes.test.ts', 'test/integration/routing/silence.test.ts'),
+      testsInOneProcess(
+        'test/integration/routing/workflow-outcomes.test.ts',
+        'test/integration/routing/silence.test.ts',
+        // The route on a fastify app with a recording dispatcher, and inTransaction itself (a second each).
+        'test/integration/http/workflows-route.test.ts',
+        'test/integration/db/in-transaction.test.ts',
+      ),
       testsInOneProcess(
         'test/integration/telemetry/ingest.test.ts',
         'test/integration/shared/jetstream-worker.test.ts',
