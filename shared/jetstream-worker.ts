@@ -47,6 +47,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
   const limit = opts.concurrency ?? 1;
   const retryDelay = exponentialDelays({ initialMs: 250, maxMs: 30_000, jitter: 'equal', random: opts.random });
   const retryLog = throttledRetryLog(opts);
+  const termReason = acceptsTermReason(opts.nc.info?.version);
 
   let stopping = false;
   const loop = (async () => {
@@ -56,7 +57,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
         msg.nak();
         continue;
       }
-      const p = settle(msg, opts, retryDelay, retryLog).finally(() => inflight.delete(p));
+      const p = settle(msg, { ...opts, termReason }, retryDelay, retryLog).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= limit) await Promise.race(inflight);
     }
@@ -92,7 +93,22 @@ function throttledRetryLog(opts: WorkerOptions, intervalMs = 30_000): RetryLog {
   };
 }
 
-async function settle(msg: JsMsg, opts: WorkerOptions, retryDelay: (attempt: number) => number, retryLog: RetryLog): Promise<void> {
+/**
+ * A term with a reason (`+TERM <reason>`) is understood from nats-server 2.10.4; an older server ignores
+ * it whole, so the message would stay pending and come back after the ack wait. The reason is only the
+ * server's advisory's: the dead letter's headers carry it either way.
+ */
+export function acceptsTermReason(version: string | undefined): boolean {
+  const [major = 0, minor = 0, patch = 0] = (version ?? '').split(/[.-]/).map((n) => Number.parseInt(n, 10) || 0);
+  return major > 2 || (major === 2 && (minor > 10 || (minor === 10 && patch >= 4)));
+}
+
+async function settle(
+  msg: JsMsg,
+  opts: WorkerOptions & { termReason: boolean },
+  retryDelay: (attempt: number) => number,
+  retryLog: RetryLog,
+): Promise<void> {
   try {
     const outcome = await opts.handle(msg);
     if (outcome && (opts.maxDeliver < 0 || msg.info.deliveryCount < opts.maxDeliver)) {
@@ -116,7 +132,8 @@ async function settle(msg: JsMsg, opts: WorkerOptions, retryDelay: (attempt: num
     try {
       await opts.deadLetter(msg, permanent ? reason : 'max_deliveries', err);
       opts.log.warn({ stream: opts.stream, reason, seq: msg.seq }, 'message dead-lettered');
-      msg.term(reason);
+      if (opts.termReason) msg.term(reason);
+      else msg.term();
     } catch (dlqErr) {
       // The DLQ itself failed: keep the message (nak) rather than drop it.
       opts.log.error({ err: dlqErr, stream: opts.stream }, 'dead-letter failed; message kept');

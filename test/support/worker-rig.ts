@@ -1,7 +1,7 @@
 import { after } from 'node:test';
 import { jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg, type StoredMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { type DeadLetter, startWorker, type WorkerOptions } from '../../shared/jetstream-worker.ts';
+import { acceptsTermReason, type DeadLetter, startWorker, type WorkerOptions } from '../../shared/jetstream-worker.ts';
 import { silentLogger } from '../../shared/log.ts';
 import { localJetStream, until } from './jetstream.ts';
 
@@ -95,6 +95,8 @@ export async function workerRig(t: { after(fn: () => unknown): void }, nc: NatsC
     start,
     until,
     messages,
+    /** What the worker passes to term for `reason`: the reason where this server understands it, else nothing. */
+    termArg: (reason: string) => (acceptsTermReason(nc.info?.version) ? reason : undefined),
     /** How many deliveries reached a handler. */
     get handled() {
       return handled;

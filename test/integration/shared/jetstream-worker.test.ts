@@ -69,7 +69,7 @@ test('a message still not done on its last delivery is dead-lettered as not_comp
   await r.until('the term', () => r.settled.some((s) => s.how === 'term'));
   assert.deepEqual(r.settled, [
     { seq, delivery: 1, how: 'nak', arg: 30 },
-    { seq, delivery: 2, how: 'term', arg: 'not_completed' },
+    { seq, delivery: 2, how: 'term', arg: r.termArg('not_completed') },
   ]);
   assert.deepEqual(
     r.deadLettered.map((d) => [d.seq, d.reason, d.error instanceof PermanentError]),
@@ -99,7 +99,7 @@ test('a permanent failure is dead-lettered at once with its code as the reason, 
   const thrown = new PermanentError('bad_thing', 'nope');
   await r.start({ maxDeliver: 5, handle: async () => Promise.reject(thrown) });
   await r.until('the term', () => r.settled.length === 1);
-  assert.deepEqual(r.settled, [{ seq, delivery: 1, how: 'term', arg: 'bad_thing' }]);
+  assert.deepEqual(r.settled, [{ seq, delivery: 1, how: 'term', arg: r.termArg('bad_thing') }]);
   assert.equal(r.deadLettered.length, 1);
   assert.equal(r.deadLettered[0].reason, 'bad_thing');
   assert.equal(r.deadLettered[0].error, thrown);
@@ -148,12 +148,24 @@ test('a retryable failure on the last delivery is dead-lettered as max_deliverie
   await r.until('the term', () => r.settled.some((s) => s.how === 'term'));
   assert.deepEqual(r.settled, [
     { seq, delivery: 1, how: 'nak', arg: 125 },
-    { seq, delivery: 2, how: 'term', arg: 'store_failed' },
+    { seq, delivery: 2, how: 'term', arg: r.termArg('store_failed') },
   ]);
   assert.deepEqual(
     r.deadLettered.map((d) => [d.reason, d.error.message]),
     [['max_deliveries', 'down']],
   );
+});
+
+test('a dead-lettered message is terminated on the server: it is not delivered again after the ack wait', async (t) => {
+  const r = await workerRig(t, nc);
+  const seq = await r.publish('a');
+  await r.start({ maxDeliver: 5, ackWaitMs: 300, handle: async () => Promise.reject(new PermanentError('bad_thing', 'nope')) });
+  await r.until('the term', () => r.settled.length === 1);
+  // Three ack waits: a term the server ignored would have brought the message back by now.
+  await new Promise((res) => setTimeout(res, 900));
+  assert.deepEqual(r.settled, [{ seq, delivery: 1, how: 'term', arg: r.termArg('bad_thing') }]);
+  const info = await r.jsm.consumers.info(r.SOURCE, 'w');
+  assert.deepEqual([info.num_ack_pending, info.num_redelivered], [0, 0]);
 });
 
 test('a handler that throws something that is not an Error has it wrapped, with the reason handler_error', async (t) => {
@@ -163,7 +175,7 @@ test('a handler that throws something that is not an Error has it wrapped, with 
   await r.until('the term', () => r.settled.length === 1);
   assert.deepEqual(
     r.settled.map((s) => [s.how, s.arg]),
-    [['term', 'handler_error']],
+    [['term', r.termArg('handler_error')]],
   );
   const [d] = r.deadLettered;
   assert.ok(d.error instanceof Error);
@@ -190,7 +202,7 @@ test('a dead letter that fails keeps the message (nak with backoff, no term) and
   await r.until('the term', () => r.settled.some((s) => s.how === 'term'));
   assert.deepEqual(r.settled, [
     { seq, delivery: 1, how: 'nak', arg: 125 },
-    { seq, delivery: 2, how: 'term', arg: 'bad_thing' },
+    { seq, delivery: 2, how: 'term', arg: r.termArg('bad_thing') },
   ]);
   const failed = lines.filter((l) => l.msg === 'dead-letter failed; message kept');
   assert.equal(failed.length, 1);
