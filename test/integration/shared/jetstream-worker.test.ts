@@ -72,8 +72,8 @@ test('a message still not done on its last delivery is dead-lettered as not_comp
     { seq, delivery: 2, how: 'term', arg: r.termArg('not_completed') },
   ]);
   assert.deepEqual(
-    r.deadLettered.map((d) => [d.seq, d.reason, d.error instanceof PermanentError]),
-    [[seq, 'not_completed', true]],
+    r.deadLettered.map((d) => [d.seq, d.reason, d.error instanceof PermanentError, d.error.message]),
+    [[seq, 'not_completed', true, 'message was not completed within its deliveries']],
   );
 });
 
@@ -213,6 +213,32 @@ test('a dead letter that fails keeps the message (nak with backoff, no term) and
     dead.map((l) => [l.level, l.stream, l.reason, l.seq]),
     [[40, r.SOURCE, 'bad_thing', seq]],
   );
+});
+
+test('a busy worker fetches twice its concurrency (at least 8) ahead, not the whole queue: the rest stay on the stream for other workers', async (t) => {
+  for (const [concurrency, least, most] of [
+    [1, 8, 8],
+    [16, 32, 48],
+  ]) {
+    const r = await workerRig(t, nc);
+    for (let i = 0; i < 60; i++) await r.publish(`m${i}`);
+    let release!: () => void;
+    const busy = new Promise<void>((res) => {
+      release = res;
+    });
+    t.after(() => release());
+    await r.start({ concurrency, ackWaitMs: 30_000, handle: () => busy });
+    await r.until('every slot busy', () => r.handled === concurrency);
+    await new Promise((res) => setTimeout(res, 300));
+    const info = await r.jsm.consumers.info(r.SOURCE, 'w');
+    // Each fetched message's ack wait runs while it waits here: a worker that fetched everything would
+    // see its queue redelivered elsewhere before it got to it.
+    assert.ok(
+      info.num_ack_pending >= least && info.num_ack_pending <= most,
+      `concurrency ${concurrency}: ${info.num_ack_pending} fetched, expected ${least}..${most}`,
+    );
+    assert.equal(info.num_pending, 60 - info.num_ack_pending);
+  }
 });
 
 test('a stopping worker starts nothing it had fetched but not begun: it gives those back, and the next worker handles them', async (t) => {
