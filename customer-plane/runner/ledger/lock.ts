@@ -48,10 +48,9 @@ export async function tryLockRun(db: Db, runId: string): Promise<RunLock | undef
       // closing the connection releases the lock whatever state the session is in, but only once the
       // server has noticed the close, so it is the fallback, not the release.
       try {
-        // A lost connection holds no lock any more, and a query on it may never settle.
-        if (!lost.signal.aborted) await client.query('SELECT pg_advisory_unlock_all()');
+        await client.query('SELECT pg_advisory_unlock_all()');
       } catch {
-        // The session is unusable: closing it below releases the lock.
+        // The session is unusable (a lost connection rejects at once): closing it below releases the lock.
       } finally {
         client.release(true);
       }

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import type pg from 'pg';
 import { isRunLocked, RunLockLost, tryLockRun } from '../../../customer-plane/runner/ledger/lock.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import { ledgerDatabase } from '../../support/ledger.ts';
@@ -62,6 +63,32 @@ test('the lock dies with its holder’s connection: a runner killed while holdin
   assert.equal(held.lost.reason.retryable, true, 'the run goes back to the queue, it does not fail');
   await held.release(); // returns the dead connection, so the pool can end
   assert.equal(dying.totalCount, dying.idleCount, 'the dead connection is not kept checked out');
+  assert.equal(held.lost.reason.message, "the run lock's database connection failed; the run goes back to the queue");
+  assert.ok(held.lost.reason.cause instanceof Error, 'the connection’s own error is its cause, for the log line');
+});
+
+test('release frees the run at once, before the server has noticed the connection close: the next runner need not wait for it', {
+  timeout: 20000,
+}, async (t) => {
+  const { connect } = await ledgerDatabase(t);
+  const holder = connect();
+  // Closing a connection frees its locks only once the server has seen the close; hold every close back
+  // for a while so that only an explicit unlock can free the run in time.
+  const connectNow = holder.connect.bind(holder) as () => Promise<pg.PoolClient>;
+  (holder as { connect: () => Promise<pg.PoolClient> }).connect = async () => {
+    const client = await connectNow();
+    const release = client.release.bind(client);
+    client.release = (destroy?: boolean | Error) => void setTimeout(() => release(destroy), 1500);
+    return client;
+  };
+  const run = newUlid();
+  const held = await tryLockRun(holder, run);
+  assert.ok(held);
+  await held.release();
+  const next = await tryLockRun(connect(), run);
+  assert.ok(next, 'the next runner takes the run as soon as release() returned');
+  await next.release();
+  await new Promise((r) => setTimeout(r, 1600)); // the held-back close, so the pool can end
 });
 
 test('taking, refusing, probing and releasing the lock return every connection to the pool, so a runner never runs out of them', {
