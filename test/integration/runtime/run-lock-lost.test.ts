@@ -1,30 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { JsMsg } from '@nats-io/jetstream';
-import { agentOutputSchema, type DeterministicAgent } from '../../../agents/types.ts';
+import type { DeterministicAgent } from '../../../agents/types.ts';
 import { RunLockLost } from '../../../customer-plane/runner/ledger/lock.ts';
 import { createHandlers } from '../../../customer-plane/runner/worker.ts';
 import { newUlid } from '../../../shared/ids.ts';
 import { startRuntimeRig } from '../../support/runtime-rig.ts';
+import { deterministic } from '../../support/step-rig.ts';
 
 /**
  * A runner whose run-lock connection fails mid-run (a database failover, a cut network): Postgres has
  * freed the lock, so the run must stop in this runner and go back to the queue — not crash the process
  * and every run in it, not record the interrupted step as failed, not keep telling JetStream it is alive.
  */
-function writer(body: DeterministicAgent['run']): DeterministicAgent {
-  return {
-    name: 'fixer',
-    kind: 'deterministic',
-    tier: null,
-    purpose: 'test writer',
-    tools: ['write_file', 'read_file'],
-    programs: [],
-    budget: { maxSteps: 20, maxTokens: 0 },
-    output: agentOutputSchema,
-    run: body,
-  };
-}
+const writer = (body: DeterministicAgent['run']) => deterministic('fixer', body, { tools: ['write_file', 'read_file'] });
 
 /** A work message as JetStream delivers it: the dispatch, and a count of the runner's "still working" signals. */
 function delivery(workflowId: string, tenant: string) {
