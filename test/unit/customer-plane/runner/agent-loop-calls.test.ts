@@ -117,7 +117,7 @@ test('arguments given as an object are sent as its JSON, missing ones as {}; a c
   );
 });
 
-test('unusable entries are skipped; a call without an id gets one from its position; ids and names are cut to what the API accepts', async () => {
+test('unusable entries are skipped; a call without an id (or with one that is not text) gets one from its position; ids and names are cut to what the API accepts', async () => {
   const longId = 'i'.repeat(300);
   const r = await loop([
     {
@@ -128,13 +128,14 @@ test('unusable entries are skipped; a call without an id gets one from its posit
         { function: { name: 'read file!', arguments: '{}' } },
         { id: '', function: { name: 'n'.repeat(80), arguments: '{}' } },
         { id: longId, function: { name: '', arguments: '{}' } },
+        { id: 5, function: { name: 'search', arguments: '{}' } },
       ],
     },
     { content: answer() },
   ]);
   assert.deepEqual(
     r.calls.map((c) => c.tool),
-    ['read file!', 'n'.repeat(80), ''],
+    ['read file!', 'n'.repeat(80), '', 'search'],
     'the toolbox sees the names as the model gave them',
   );
   const echoed = assistantOf(r.requests[1]!).tool_calls!;
@@ -144,11 +145,12 @@ test('unusable entries are skipped; a call without an id gets one from its posit
       ['call_3', 'read_file_'],
       ['call_4', 'n'.repeat(64)],
       ['i'.repeat(200), 'unnamed'],
+      ['call_6', 'search'],
     ],
   );
   assert.deepEqual(
     toolMessagesOf(r.requests[1]!).map((m) => m.tool_call_id),
-    ['call_3', 'call_4', 'i'.repeat(200)],
+    ['call_3', 'call_4', 'i'.repeat(200), 'call_6'],
   );
 });
 
@@ -182,6 +184,14 @@ test('a resumed step replays its journaled turns without calling the model, then
   );
   assert.deepEqual(r.turns[0]!.message, first);
   assert.deepEqual([r.result.llmCalls, r.result.inputTokens, r.result.outputTokens, r.result.reusedCalls], [3, 120, 30, 0]);
+});
+
+test('a replayed turn journaled without a content is sent back to the provider with a null content', async () => {
+  const call = toolCall('read_file', { path: 'a.ts' }, 'c1');
+  const prior = new Map<number, PriorTurn>([[1, { seq: 1, message: { tool_calls: [call] }, inputTokens: 1, outputTokens: 1 }]]);
+  const r = await loop([{ content: answer('live') }], { priorTurns: prior });
+  assert.equal(r.result.output.summary, 'live');
+  assert.deepEqual(assistantOf(r.requests[0]!), { role: 'assistant', content: null, tool_calls: [call] });
 });
 
 function memo(cached: Record<string, CachedTurn> = {}, keyOf = (req: RunnerChatRequest) => `k${req.messages.length}`) {

@@ -190,11 +190,25 @@ test('what the repair turn says is wrong: an empty reply, no choices at all, a s
 });
 
 test('an answer in a markdown code fence, or with whitespace around it, is read as the JSON inside', async () => {
-  for (const content of [`\`\`\`json\n${answer('fenced')}\n\`\`\``, `\`\`\`\n${answer('fenced')}\`\`\``, `  \n${answer('fenced')}\n  `]) {
+  const fence = '```';
+  for (const content of [
+    `${fence}json\n${answer('fenced')}\n${fence}`,
+    `${fence}\n${answer('fenced')}${fence}`,
+    `  \n${answer('fenced')}\n  `,
+    `\n  ${fence}json\n${answer('fenced')}\n${fence}\n`, // whitespace outside the fence
+    `${fence}${answer('fenced')}${fence}`, // no whitespace inside it
+  ]) {
     const r = await loop(llmAgent(), [{ content }]);
     assert.equal(r.result?.output.summary, 'fenced', content);
     assert.equal(r.requests.length, 1);
   }
+});
+
+test('fences are stripped only at the ends: a fence inside the answer’s text is kept as written', async () => {
+  const summary = 'wrap it in ```json fences, then ``` close them';
+  const r = await loop(llmAgent(), [{ content: answer(summary) }]);
+  assert.equal(r.result?.output.summary, summary);
+  assert.equal(r.requests.length, 1);
 });
 
 test('the turn budget: an answer on the last allowed turn is accepted; a model still calling tools then fails with budget_exhausted', async () => {

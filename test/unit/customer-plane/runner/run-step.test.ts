@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AgentDefinition } from '../../../../agents/types.ts';
 import { LedgerError } from '../../../../customer-plane/runner/ledger/journal.ts';
+import { StepInterrupted } from '../../../../customer-plane/runner/run-step.ts';
 import { policyFor } from '../../../../customer-plane/runner/run-workflow.ts';
 import { createMasker } from '../../../../customer-plane/secrets/masker.ts';
 import type { RunSecrets } from '../../../../customer-plane/secrets/run-secrets.ts';
@@ -181,6 +182,25 @@ test('a retryable failure (the runner stopping, a store unreachable) is thrown f
     ),
     RetryableError,
   );
+  assert.deepEqual(rig.finishes, []);
+});
+
+test('a step stopped from outside is interrupted, not failed: whatever the agent threw is the cause, and nothing is recorded', async () => {
+  const rig = await stepRig();
+  const stop = new AbortController();
+  const onTheWayOut = new Error('cancelled on the way out');
+  const agent = deterministic('fixer', async () => {
+    stop.abort(new Error('the run lock was lost'));
+    throw onTheWayOut;
+  });
+  await assert.rejects(runOne(agent, { rig, run: { signal: stop.signal } }), (err: unknown) => {
+    assert.ok(err instanceof StepInterrupted && err instanceof RetryableError);
+    assert.deepEqual(
+      [err.code, err.message, err.cause],
+      ['step_interrupted', 'the step was stopped before it ended; the run goes back to the queue', onTheWayOut],
+    );
+    return true;
+  });
   assert.deepEqual(rig.finishes, []);
 });
 

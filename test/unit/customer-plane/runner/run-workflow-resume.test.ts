@@ -212,3 +212,39 @@ test('a run without secrets resumes a step that wrote the mask’s own notation 
   const resumed = await rig.run('refactor', { workflowId });
   assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none']);
 });
+
+test('a step interrupted after writing one of the run’s secrets replays that write on resume: the value is filled back in, and the replayed decision is reported', async () => {
+  const value = 'ghp_step_replayed_secret_0123456789';
+  const provider: SecretsProvider = {
+    names: async () => ['GH_TOKEN'],
+    get: async () => value,
+    has: async () => true,
+    put: async () => {},
+    delete: async () => {},
+  };
+  let interrupt = true;
+  const rig = await workflowRig({
+    secrets: { provider },
+    catalog: {
+      fixer: deterministic('fixer', async () => ok('one')),
+      'patch-applier': deterministic('patch-applier', async (ctx) => {
+        await ctx.tools.call('write_file', { path: 'token.txt', content: `${value}\n` });
+        if (interrupt) throw new RetryableError('stopping', 'the runner is stopping');
+        return ok('two');
+      }),
+    },
+    templates: twoSteps,
+  });
+  const workflowId = newUlid();
+  await assert.rejects(rig.run('refactor', { workflowId }), RetryableError);
+  interrupt = false;
+  const resumed = await rig.run('refactor', { workflowId });
+  assert.deepEqual([resumed.status, resumed.errorCode], ['succeeded', 'none'], 'the replayed write gave the recorded tree');
+  const two = (await rig.ledger.getRun(workflowId))!.steps[1]!;
+  const gate = rig.events.map((e) => e.event).find((e) => e.type === 'gate.decisions' && e.stepId === two.id);
+  assert.ok(gate && gate.type === 'gate.decisions', 'the replayed step has its gate event');
+  assert.deepEqual(
+    gate.decisions.map((d) => [d.tool, d.decision, d.count]),
+    [['write_file', 'allow', 1]],
+  );
+});
