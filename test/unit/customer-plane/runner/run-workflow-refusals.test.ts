@@ -200,7 +200,8 @@ test('a secret scope that is not valid fails the run with internal; a secret sto
   const r = await invalid.run('code-review');
   assert.deepEqual([r.status, r.errorCode], ['failed', 'internal']);
   await stepsSkipped(invalid, r.runId);
-  assert.equal(invalid.lines.find((l) => l.msg === 'the run’s secret scope is not valid')?.level, 50);
+  const scopeLine = invalid.lines.find((l) => l.msg === 'the run’s secret scope is not valid')!;
+  assert.deepEqual([scopeLine.level, (scopeLine.err as { message: string }).message], [50, 'bad prefix'], 'the cause is logged');
   nothingRan(invalid);
   const down = await refusedRig({
     secrets: { provider: provider(async () => Promise.reject(new RetryableError('secrets_unavailable', 'store down'))) },

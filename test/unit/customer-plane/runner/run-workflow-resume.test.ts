@@ -163,6 +163,7 @@ test('the next delivery resumes: finished steps are not run again and their even
     ['workflow.started', 'step.finished', 'gate.decisions', 'step.finished', 'gate.decisions', 'workflow.finished'],
   );
   assert.equal(later.at(-1)!.eventId, finishedId, 'the stored outcome with its stored event id');
+  assert.equal(rig.lines.filter((l) => l.msg === 'resuming workflow from the ledger').length, 1, 'a finished run is not resumed');
   assert.deepEqual(readdirSync(rig.workspaceDir), []);
 });
 

@@ -122,6 +122,8 @@ test('the run fails with the code of the step that failed first, not of the firs
     ['second', 'failed', 'timeout'],
     ['third', 'failed', 'path_rejected'],
   ]);
+  const finished = rig.events.find((e) => e.event.type === 'workflow.finished')!.event;
+  assert.equal(finished.type === 'workflow.finished' && finished.steps, 3, 'failed steps ran, so they count');
 });
 
 function fakeMemory(levels: Partial<Record<AgentName, AutonomyLevel>>) {
