@@ -1,6 +1,9 @@
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
+import fsPromises from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
+import { join } from 'node:path';
 import type { AgentName } from '../../../../shared/boundary.ts';
 import { newUlid } from '../../../../shared/ids.ts';
 import { RetryableError } from '../../../../shared/worker-errors.ts';
@@ -200,7 +203,8 @@ test('a secret scope that is not valid fails the run with internal; a secret sto
   const r = await invalid.run('code-review');
   assert.deepEqual([r.status, r.errorCode], ['failed', 'internal']);
   await stepsSkipped(invalid, r.runId);
-  assert.equal(invalid.lines.find((l) => l.msg === 'the run’s secret scope is not valid')?.level, 50);
+  const scopeLine = invalid.lines.find((l) => l.msg === 'the run’s secret scope is not valid')!;
+  assert.deepEqual([scopeLine.level, (scopeLine.err as { message: string }).message], [50, 'bad prefix'], 'the cause is logged');
   nothingRan(invalid);
   const down = await refusedRig({
     secrets: { provider: provider(async () => Promise.reject(new RetryableError('secrets_unavailable', 'store down'))) },
@@ -229,6 +233,29 @@ test('a broker without closeFor and an inputs store that cannot discard do not s
   const logged = rig.lines.find((l) => l.msg === 'could not delete the run’s secret inputs')!;
   assert.deepEqual([logged.level, (logged.err as { message: string }).message], [50, 'store down']);
   assert.deepEqual((await rig.recordOf(r.runId)).run, ['failed', 'inputs_not_found']);
+});
+
+test('a workspace that cannot be removed does not stop the run from ending; the failure is logged with its cause', async (t) => {
+  let stepsDone = false;
+  const last = deterministic('reviewer', async () => ((stepsDone = true), ok('reviewer')), { tools: ['read_file'] });
+  const rig = await refusedRig({ catalog: { ...catalog, reviewer: last } });
+  const workflowId = newUlid();
+  const runDir = join(rig.workspaceDir, workflowId);
+  // Only the removal at the run's end fails (the workspace module imports rm by name: the builtin's exports are re-synced).
+  const realRm = fsPromises.rm;
+  mock.method(fsPromises, 'rm', async (path: string, o?: object) =>
+    stepsDone && path === runDir ? Promise.reject(new Error('device busy (test)')) : realRm(path, o),
+  );
+  syncBuiltinESMExports();
+  t.after(async () => {
+    mock.restoreAll();
+    syncBuiltinESMExports();
+    await realRm(runDir, { recursive: true, force: true });
+  });
+  const r = await rig.run('code-review', { workflowId });
+  assert.deepEqual([r.status, r.errorCode], ['succeeded', 'none']);
+  const logged = rig.lines.find((l) => l.msg === 'workspace cleanup failed')!;
+  assert.deepEqual([logged.level, (logged.err as { message: string }).message], [50, 'device busy (test)']);
 });
 
 test('the gate’s policy for a run is its environment’s, at the assisted level until memory says otherwise', () => {

@@ -115,6 +115,24 @@ test('a ledger that fails after a step is given back as a LedgerError carrying t
   assert.deepEqual(readdirSync(rig.workspaceDir), []);
 });
 
+test('once the ledger fails after a step, the run starts no more steps, not even the one that step made ready', async () => {
+  let dependentRan = false;
+  const failure = new Error('connection lost (test)');
+  let failingStep = '';
+  const rig = await workflowRig({
+    wrapLedger: (l) => ({ ...l, getStep: async (id) => (id === failingStep ? Promise.reject(failure) : l.getStep(id)) }),
+    catalog: {
+      fixer: deterministic('fixer', async (ctx) => ((failingStep = ctx.stepId), ok('one'))),
+      'patch-applier': deterministic('patch-applier', async () => ((dependentRan = true), ok('two'))),
+    },
+    templates: twoSteps,
+  });
+  const workflowId = newUlid();
+  await assert.rejects(rig.run('refactor', { workflowId }), (err: unknown) => err instanceof LedgerError && err.cause === failure);
+  assert.equal(dependentRan, false, 'the step that needed it never ran');
+  assert.equal((await rig.ledger.getRun(workflowId))!.steps[1]!.status, 'pending', 'it is left for the next delivery');
+});
+
 test('the next delivery resumes: finished steps are not run again and their events are sent again with the same ids; a finished run is only reported', async () => {
   const ran: string[] = [];
   let interrupt = true;
@@ -163,6 +181,7 @@ test('the next delivery resumes: finished steps are not run again and their even
     ['workflow.started', 'step.finished', 'gate.decisions', 'step.finished', 'gate.decisions', 'workflow.finished'],
   );
   assert.equal(later.at(-1)!.eventId, finishedId, 'the stored outcome with its stored event id');
+  assert.equal(rig.lines.filter((l) => l.msg === 'resuming workflow from the ledger').length, 1, 'a finished run is not resumed');
   assert.deepEqual(readdirSync(rig.workspaceDir), []);
 });
 

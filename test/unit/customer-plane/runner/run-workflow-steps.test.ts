@@ -122,6 +122,8 @@ test('the run fails with the code of the step that failed first, not of the firs
     ['second', 'failed', 'timeout'],
     ['third', 'failed', 'path_rejected'],
   ]);
+  const finished = rig.events.find((e) => e.event.type === 'workflow.finished')!.event;
+  assert.equal(finished.type === 'workflow.finished' && finished.steps, 3, 'failed steps ran, so they count');
 });
 
 function fakeMemory(levels: Partial<Record<AgentName, AutonomyLevel>>) {
@@ -235,11 +237,25 @@ test('memory hears which failed steps the agent’s level refused something, and
       fixer: writes('fixer', true),
       'patch-applier': writes('patch-applier', false),
       'migration-planner': writes('migration-planner', false),
+      // Failed steps the level refused nothing: one the gate never saw, one whose read it allowed.
+      'secret-scanner': deterministic('secret-scanner', async () => Promise.reject(new Error('no gate decision')), {
+        tools: ['read_file'],
+      }),
+      'license-checker': deterministic(
+        'license-checker',
+        async (ctx) => {
+          await ctx.tools.call('read_file', { path: 'README.md' });
+          throw new Error('read, then failed');
+        },
+        { tools: ['read_file'] },
+      ),
     },
     templates: template([
       { id: 'refused-failed', agent: 'fixer', needs: [] },
       { id: 'refused-ok', agent: 'patch-applier', needs: [] },
       { id: 'asked', agent: 'migration-planner', needs: ['refused-ok'] },
+      { id: 'ungated-failed', agent: 'secret-scanner', needs: ['asked'] },
+      { id: 'allowed-failed', agent: 'license-checker', needs: ['asked'] },
     ]),
   });
   const r = await rig.run('security-audit');
@@ -250,6 +266,8 @@ test('memory hears which failed steps the agent’s level refused something, and
       ['refused-failed', 'failed', true, false],
       ['refused-ok', 'succeeded', false, false],
       ['asked', 'succeeded', false, true],
+      ['ungated-failed', 'failed', false, false],
+      ['allowed-failed', 'failed', false, false],
     ],
   );
   assert.deepEqual([m.finished[0]!.status, m.finished[0]!.errorCode], ['failed', 'tool_denied']);
