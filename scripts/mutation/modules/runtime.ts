@@ -31,6 +31,7 @@ export const RUNTIME_MODULES: MutationModule[] = [
       'test/unit/customer-plane/runner/run-step-memory.test.ts',
       'test/unit/customer-plane/runner/run-workflow-refusals.test.ts',
       'test/unit/customer-plane/runner/run-workflow-steps.test.ts',
+      'test/unit/customer-plane/runner/run-workflow-memory.test.ts',
       'test/unit/customer-plane/runner/run-workflow-resume.test.ts',
       'test/unit/customer-plane/runner/run-workflow-parallel.test.ts',
     )}`,
