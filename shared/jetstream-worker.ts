@@ -47,7 +47,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
   const limit = opts.concurrency ?? 1;
   const retryDelay = exponentialDelays({ initialMs: 250, maxMs: 30_000, jitter: 'equal', random: opts.random });
   const retryLog = throttledRetryLog(opts);
-  const termReason = acceptsTermReason(opts.nc.info?.version);
+  const settleOpts = { ...opts, termReason: acceptsTermReason(opts.nc.info?.version) };
 
   let stopping = false;
   const loop = (async () => {
@@ -57,7 +57,7 @@ export async function startWorker(opts: WorkerOptions): Promise<{ stop(): Promis
         msg.nak();
         continue;
       }
-      const p = settle(msg, { ...opts, termReason }, retryDelay, retryLog).finally(() => inflight.delete(p));
+      const p = settle(msg, settleOpts, retryDelay, retryLog).finally(() => inflight.delete(p));
       inflight.add(p);
       if (inflight.size >= limit) await Promise.race(inflight);
     }
