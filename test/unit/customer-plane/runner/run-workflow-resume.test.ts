@@ -200,15 +200,18 @@ test('a delivery of a run that failed reports the stored failure, whatever it wo
   assert.deepEqual(readdirSync(rig.workspaceDir), []);
 });
 
+/** A secret store holding one secret, GH_TOKEN, with `value`. */
+const ghTokenStore = (value: string): SecretsProvider => ({
+  names: async () => ['GH_TOKEN'],
+  get: async () => value,
+  has: async () => true,
+  put: async () => {},
+  delete: async () => {},
+});
+
 test('a run resumed after a step wrote one of its secrets gets the value back into the replayed workspace', async () => {
   const value = 'ghp_resumed_secret_value_0123456789';
-  const provider: SecretsProvider = {
-    names: async () => ['GH_TOKEN'],
-    get: async () => value,
-    has: async () => true,
-    put: async () => {},
-    delete: async () => {},
-  };
+  const provider = ghTokenStore(value);
   const { rig, workflowId, stopInterrupting } = await writeThenInterrupted(
     { path: 'token.txt', content: `${value}\n` },
     { secrets: { provider } },
@@ -234,13 +237,7 @@ test('a run without secrets resumes a step that wrote the mask’s own notation 
 
 test('a step interrupted after writing one of the run’s secrets replays that write on resume: the value is filled back in, and the replayed decision is reported', async () => {
   const value = 'ghp_step_replayed_secret_0123456789';
-  const provider: SecretsProvider = {
-    names: async () => ['GH_TOKEN'],
-    get: async () => value,
-    has: async () => true,
-    put: async () => {},
-    delete: async () => {},
-  };
+  const provider = ghTokenStore(value);
   let interrupt = true;
   const rig = await workflowRig({
     secrets: { provider },
