@@ -25,6 +25,9 @@ export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? '/usr/sbin/nats-se
 export const NATS_SERVER_HOW_TO =
   'install it (Debian/Ubuntu: apt-get install nats-server; or a release from the NATS project) or set NATS_SERVER_BIN to its path';
 
+/** The line nats-server logs once every listener it was configured with is bound. */
+const SERVER_READY = /\[INF\] Server is ready$/;
+
 export async function startNatsServer(opts: {
   configPath: string;
   port: number;
@@ -45,12 +48,16 @@ export async function startNatsServer(opts: {
   let dropped = 0;
   const watchers = new Set<(line: string, index: number) => void>();
   let partial = '';
+  // Ready once the server says so: its client port alone can be open because another process
+  // listens there, while ours is failing to bind it. Without its log (NATS_DEBUG) the port must do.
+  let ready = child.stderr === null;
   child.stderr?.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString()).slice(-4000);
     const parts = (partial + b.toString()).split('\n');
     partial = parts.pop() ?? '';
     for (const line of parts) {
       lines.push(line);
+      if (!ready && SERVER_READY.test(line)) ready = true;
       if (lines.length > 1000) lines.shift(), (dropped += 1);
       for (const w of watchers) w(line, dropped + lines.length - 1);
     }
@@ -61,7 +68,7 @@ export async function startNatsServer(opts: {
     opts.onExit?.(code, signal);
   });
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
-  while (!(await portOpen(opts.port))) {
+  while (!(ready && (await portOpen(opts.port)))) {
     if (exited) throw new Error(`nats-server exited at start: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
@@ -139,7 +146,10 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
   });
 }
 
-/** A free loopback port (the OS picks; the tiny race until nats-server binds is acceptable for tests and demo). */
+/**
+ * A free loopback port (the OS picks). Free when asked, not promised to stay so until a server binds
+ * it: start servers on picked ports through `startOnPickedPorts`.
+ */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve, reject) => {
@@ -151,4 +161,34 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * How many times a server is tried on ports picked just before its start. A port freePort() found
+ * free can be taken before nats-server binds it — most often as the local port of some other
+ * process's outgoing connection, which the OS picks from the same range — and the start then fails
+ * on a port nobody chose to share.
+ */
+export const PICKED_PORT_ATTEMPTS = 3;
+
+/**
+ * Runs `start` (which picks its ports afresh on every attempt it is given) until it succeeds, or
+ * until `attempts` have failed or `repickable()` says the last attempt picked no port of its own (a
+ * configured or kept port that is taken stays taken: trying again would only repeat the error).
+ * The last attempt's error is thrown. Matching on the error's text is avoided on purpose: any failed
+ * start on picked ports is worth one more with other ports, and a bounded number costs little.
+ */
+export async function startOnPickedPorts<T>(
+  start: (attempt: number) => Promise<T>,
+  opts: { attempts?: number; repickable?: () => boolean; onRetry?: (err: unknown, attempt: number) => void } = {},
+): Promise<T> {
+  const attempts = opts.attempts ?? PICKED_PORT_ATTEMPTS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start(attempt);
+    } catch (err) {
+      if (attempt >= attempts || opts.repickable?.() === false) throw err;
+      opts.onRetry?.(err, attempt);
+    }
+  }
 }

@@ -4,7 +4,14 @@ import { randomBytes } from 'node:crypto';
 import bcrypt from 'bcryptjs';
 import { z } from 'zod';
 import type { Logger } from '../../shared/log.ts';
-import { freePort, portOpen, startNatsServer, stopLeftoverServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
+import {
+  freePort,
+  portOpen,
+  startNatsServer,
+  startOnPickedPorts,
+  stopLeftoverServer,
+  type NatsServerProcess,
+} from '../../shared/nats-server-process.ts';
 import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig, type LeafUser } from './config.ts';
 import { superviseHub } from './supervisor.ts';
 
@@ -44,6 +51,8 @@ export async function startEmbeddedHub(opts: {
   tenants?: LeafUser[];
   leafTls?: { certFile: string; keyFile: string };
   log?: Logger;
+  /** Where fresh ports come from (tests hand out a taken one). */
+  pickPort?: () => Promise<number>;
 }): Promise<EmbeddedHub> {
   const dir = join(opts.stateDir, 'hub');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -56,28 +65,41 @@ export async function startEmbeddedHub(opts: {
   // A hub left running by a control plane that was killed where it could not take the hub with it.
   if (await stopLeftoverServer(pidFile, configPath))
     opts.log?.warn({ pidFile }, 'stopped an embedded hub left running by an earlier start');
-  const ports = await stablePorts(join(dir, 'ports.json'), opts.leafPort);
   writeFileSync(
     accountsPath,
     renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: passwordBcrypt, tenants: opts.tenants ?? [] }),
     { mode: 0o600 },
   );
-  writeFileSync(
-    configPath,
-    renderHubConfig({
-      clientPort: ports.client,
-      leafPort: ports.leaf,
-      monitorPort: ports.monitor,
-      storeDir: join(dir, 'jetstream'),
-      pidFile,
-      leafTls: opts.leafTls,
-    }),
-    { mode: 0o600 },
+  const portsFile = join(dir, 'ports.json');
+  let choice: PortChoice | undefined;
+  const { supervised, ports } = await startOnPickedPorts(
+    async () => {
+      choice = await choosePorts({ path: portsFile, leafPort: opts.leafPort, pickPort: opts.pickPort ?? freePort, failed: choice });
+      const { ports } = choice;
+      writeFileSync(
+        configPath,
+        renderHubConfig({
+          clientPort: ports.client,
+          leafPort: ports.leaf,
+          monitorPort: ports.monitor,
+          storeDir: join(dir, 'jetstream'),
+          pidFile,
+          leafTls: opts.leafTls,
+        }),
+        { mode: 0o600 },
+      );
+      const supervised = await superviseHub({
+        start: (onExit) => startNatsServer({ configPath, port: ports.client, onExit }),
+        log: opts.log,
+      });
+      return { supervised, ports };
+    },
+    {
+      repickable: () => choice?.picked === true,
+      onRetry: (err, attempt) =>
+        opts.log?.warn({ err, attempt, ports: choice?.ports }, 'the embedded hub did not start on the ports picked for it; picking others'),
+    },
   );
-  const supervised = await superviseHub({
-    start: (onExit) => startNatsServer({ configPath, port: ports.client, onExit }),
-    log: opts.log,
-  });
   return {
     get process() {
       return supervised.current();
@@ -95,25 +117,42 @@ export async function startEmbeddedHub(opts: {
   };
 }
 
+/** The hub's ports, and whether any of them was picked now (only those may be picked again). */
+type PortChoice = { ports: HubPorts; picked: boolean; leafPicked: boolean };
+
 /**
  * The hub's ports: the ones kept from an earlier start, else free ones, written back for the next
- * start. The leaf port is what enrolled customer planes dial, so it is kept whatever happens (a
- * process holding it makes the start fail, naming the port); the client and monitor ports are only
- * ours, so one taken meanwhile is replaced.
+ * start. The leaf port is what enrolled customer planes dial, so a configured or kept one is kept
+ * whatever happens (a process holding it makes the start fail, naming the port); the client and
+ * monitor ports are only ours, so one taken meanwhile is replaced. After a `failed` start, every port
+ * that start picked itself is picked again.
  */
-async function stablePorts(path: string, leafPort?: number): Promise<HubPorts> {
+async function choosePorts(opts: {
+  path: string;
+  leafPort?: number;
+  pickPort: () => Promise<number>;
+  failed?: PortChoice;
+}): Promise<PortChoice> {
+  const { failed, pickPort } = opts;
   let kept: HubPorts | undefined;
-  if (existsSync(path)) {
-    const parsed = portsSchema.safeParse(safeJson(readFileSync(path, 'utf8')));
+  if (!failed && existsSync(opts.path)) {
+    const parsed = portsSchema.safeParse(safeJson(readFileSync(opts.path, 'utf8')));
     if (parsed.success) kept = parsed.data;
   }
+  const keptLeaf = failed ? (failed.leafPicked ? undefined : failed.ports.leaf) : (opts.leafPort ?? kept?.leaf);
+  const keptClient = kept && !(await portOpen(kept.client)) ? kept.client : undefined;
+  const keptMonitor = kept && !(await portOpen(kept.monitor)) ? kept.monitor : undefined;
   const ports: HubPorts = {
-    leaf: leafPort ?? kept?.leaf ?? (await freePort()),
-    client: kept && !(await portOpen(kept.client)) ? kept.client : await freePort(),
-    monitor: kept && !(await portOpen(kept.monitor)) ? kept.monitor : await freePort(),
+    leaf: keptLeaf ?? (await pickPort()),
+    client: keptClient ?? (await pickPort()),
+    monitor: keptMonitor ?? (await pickPort()),
   };
-  writeFileSync(path, `${JSON.stringify(ports)}\n`, { mode: 0o600 });
-  return ports;
+  writeFileSync(opts.path, `${JSON.stringify(ports)}\n`, { mode: 0o600 });
+  return {
+    ports,
+    picked: keptLeaf === undefined || keptClient === undefined || keptMonitor === undefined,
+    leafPicked: keptLeaf === undefined,
+  };
 }
 
 function safeJson(text: string): unknown {

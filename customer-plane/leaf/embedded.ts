@@ -3,7 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, NATS_SERVER_BIN, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
+import {
+  freePort,
+  NATS_SERVER_BIN,
+  startNatsServer,
+  startOnPickedPorts,
+  type NatsServerProcess,
+} from '../../shared/nats-server-process.ts';
 import { renderLeafConfig } from './config.ts';
 
 export type LocalLogins = { egress: { user: string; password: string }; runner: { user: string; password: string } };
@@ -33,6 +39,8 @@ export async function startEmbeddedLeaf(opts: {
   monitorPort?: number;
   hubCaFile?: string;
   onPlaintextLink?: (hubUrl: string) => void;
+  /** Where the fresh client port comes from (tests hand out a taken one). */
+  pickPort?: () => Promise<number>;
 }): Promise<{
   process: NatsServerProcess;
   natsUrl: string;
@@ -44,32 +52,36 @@ export async function startEmbeddedLeaf(opts: {
 }> {
   const dir = join(opts.stateDir, 'leaf');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const clientPort = await freePort();
   const monitorPort = opts.monitorPort;
   const logins: LocalLogins = {
     egress: { user: 'egress', password: randomBytes(18).toString('base64url') },
     runner: { user: 'runner', password: randomBytes(18).toString('base64url') },
   };
   const configPath = join(dir, 'leaf.conf');
-  writeFileSync(
-    configPath,
-    renderLeafConfig({
-      tenant: opts.tenant,
-      clientPort,
-      monitorPort,
-      storeDir: join(dir, 'jetstream'),
-      hubLeafUrl: opts.hubLeafUrl,
-      leafUser: opts.leafUser,
-      leafPassword: opts.leafPassword,
-      localUsers: logins,
-      serverVersion: opts.serverVersion ?? detectNatsServerVersion(),
-      hubCaFile: opts.hubCaFile,
-    }),
-    { mode: 0o600 },
-  );
+  const serverVersion = opts.serverVersion ?? detectNatsServerVersion();
   const hubUrl = new URL(opts.hubLeafUrl);
   if (hubUrl.protocol !== 'tls:') opts.onPlaintextLink?.(`${hubUrl.protocol}//${hubUrl.host}`);
-  const proc = await startNatsServer({ configPath, port: clientPort });
+  // The client port is picked on every attempt; the monitor port is the caller's and is kept.
+  const { proc, clientPort } = await startOnPickedPorts(async () => {
+    const clientPort = await (opts.pickPort ?? freePort)();
+    writeFileSync(
+      configPath,
+      renderLeafConfig({
+        tenant: opts.tenant,
+        clientPort,
+        monitorPort,
+        storeDir: join(dir, 'jetstream'),
+        hubLeafUrl: opts.hubLeafUrl,
+        leafUser: opts.leafUser,
+        leafPassword: opts.leafPassword,
+        localUsers: logins,
+        serverVersion,
+        hubCaFile: opts.hubCaFile,
+      }),
+      { mode: 0o600 },
+    );
+    return { proc: await startNatsServer({ configPath, port: clientPort }), clientPort };
+  });
   const monitorUrl = monitorPort ? `http://127.0.0.1:${monitorPort}` : undefined;
   const waitMs = opts.waitForHubMs ?? 10_000;
   const linked = await (monitorUrl ? waitForHubLink(monitorUrl, waitMs) : waitForHubLinkInLog(proc, waitMs));
