@@ -13,7 +13,7 @@ import { createLogger } from '../../shared/log.ts';
 import { isBriefHubOutage } from '../../shared/nats-errors.ts';
 import { generateTenantKey, importTenantKey, type TenantSigningKey } from '../../shared/signing.ts';
 import { createTokenIssuer, generateSigningJwk } from '../../shared/tokens.ts';
-import { freePort, startNatsServer, type NatsServerProcess } from '../../shared/nats-server-process.ts';
+import { freePort, startNatsServer, startOnPickedPorts, type NatsServerProcess } from '../../shared/nats-server-process.ts';
 import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig } from '../../control-plane/hub/config.ts';
 import { controlPlaneEnvSchema } from '../../control-plane/config.ts';
 import { createControlPlane, type ControlPlane } from '../../control-plane/create-control-plane.ts';
@@ -76,8 +76,6 @@ export async function startTestHub(dir: string): Promise<TestHub> {
   mkdirSync(dir, { recursive: true });
   const user = 'control-plane';
   const password = randomBytes(18).toString('base64url');
-  const clientPort = await freePort();
-  const leafPort = await freePort();
   const pidFile = join(dir, 'hub.pid');
   const configPath = join(dir, 'hub.conf');
   const accountsPath = join(dir, ACCOUNTS_FILE);
@@ -85,8 +83,14 @@ export async function startTestHub(dir: string): Promise<TestHub> {
     accountsPath,
     renderHubAccounts({ controlPlaneUser: user, controlPlanePasswordBcrypt: await bcrypt.hash(password, 4), tenants: [] }),
   );
-  writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile }));
-  let proc = await startNatsServer({ configPath, port: clientPort });
+  const started = await startOnPickedPorts(async () => {
+    const clientPort = await freePort();
+    const leafPort = await freePort();
+    writeFileSync(configPath, renderHubConfig({ clientPort, leafPort, storeDir: join(dir, 'jetstream'), pidFile }));
+    return { clientPort, leafPort, proc: await startNatsServer({ configPath, port: clientPort }) };
+  });
+  const { clientPort, leafPort } = started;
+  let proc = started.proc;
   const natsUrl = `nats://127.0.0.1:${clientPort}`;
   const leafUrl = `nats-leaf://127.0.0.1:${leafPort}`;
   return {
