@@ -34,8 +34,8 @@ const NETWORK_ERRORS = new Set([
   'ENETUNREACH',
 ]);
 
-const asOutage = (err: unknown): unknown =>
-  isPostgresOutage(err) && !(err instanceof UnavailableError)
+const asOutage = (err: unknown, outage = isPostgresOutage(err)): unknown =>
+  outage && !(err instanceof UnavailableError)
     ? new UnavailableError('postgres', 'the database is unavailable; retry shortly', { cause: err })
     : err;
 
@@ -77,7 +77,10 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
   // other waits (the workflows route: a hub publish of up to 3 s). A connection the server ends meanwhile
   // (a failover, a restart) reports it as an 'error' event: unheard, that ends the process. Heard, the
   // client is unqueryable, so the next query here fails as an outage (503) and the pool drops it on release.
-  const heard = () => {};
+  let lost = false;
+  const heard = () => {
+    lost = true;
+  };
   client.on('error', heard);
   try {
     await client.query('BEGIN');
@@ -86,7 +89,10 @@ export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Pr
     return result;
   } catch (err) {
     await client.query('ROLLBACK').catch(() => {});
-    throw asOutage(err);
+    // What fn throws is its own: a plain Error from its code is a bug, not an outage. The database is
+    // unavailable when this connection was lost — by the time the ROLLBACK has settled, a server that
+    // ended it (even with an answer to the running query, 57P01) or a failed socket has been heard.
+    throw lost ? asOutage(err, true) : err;
   } finally {
     client.off('error', heard);
     client.release();

@@ -59,6 +59,19 @@ test('a throw rolls everything back and is rethrown as it was; the connection is
   );
 });
 
+test('a plain Error thrown by fn’s own code is rethrown as it was, not made a Postgres outage (a 503 would have clients retry a bug)', async (t) => {
+  const db = onePool(t);
+  const bug = new Error('fn failed on its own');
+  await assert.rejects(
+    inTransaction(db, async (c) => {
+      await c.query("INSERT INTO items VALUES ('plain-1')");
+      throw bug;
+    }),
+    (err) => err === bug,
+  );
+  assert.deepEqual(await names('plain-'), []);
+});
+
 test('a connection the server ends while it is held rejects as a Postgres outage, the process goes on, and the pool connects anew', async (t) => {
   const db = onePool(t);
   await assert.rejects(
@@ -74,6 +87,23 @@ test('a connection the server ends while it is held rejects as a Postgres outage
   assert.deepEqual(await names('lost-'), []);
   await inTransaction(db, (c) => c.query("INSERT INTO items VALUES ('lost-2')"));
   assert.deepEqual(await names('lost-'), ['lost-2']);
+});
+
+test('a connection the server ends during a query rejects that query as a Postgres outage', async (t) => {
+  const db = onePool(t);
+  await assert.rejects(
+    inTransaction(db, async (c) => {
+      const { rows } = await c.query('SELECT pg_backend_pid() AS pid');
+      // The server's answer (57P01) goes to the running query, before the socket's end is heard.
+      const terminate = new Promise((r) => setTimeout(r, 100)).then(() => reader.query('SELECT pg_terminate_backend($1)', [rows[0].pid]));
+      try {
+        await c.query('SELECT pg_sleep(10)');
+      } finally {
+        await terminate;
+      }
+    }),
+    (err) => err instanceof UnavailableError && err.dependency === 'postgres',
+  );
 });
 
 test('a transaction leaves no listener of its own on the pooled connection', async (t) => {
