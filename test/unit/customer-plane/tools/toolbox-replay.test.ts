@@ -265,3 +265,20 @@ test('a replay that cannot go on ends the step even if the agent swallows it: th
   await assert.rejects(wrongTree.tb.call('list_files', {}), (e: unknown) => e instanceof StepFailure && e.code === 'workspace_error');
   assert.equal(wrongTree.requests.length, 0);
 });
+
+test('an external effect that was planned and never started did not run: it is abandoned and run again', async (t) => {
+  const push = { args: ['push'] };
+  const r = await resumed(t, [
+    prior({ seq: 1, tool: 'git', inputHash: hashOf('git', push), external: true, status: 'planned', result: null }),
+  ]);
+  await r.tb.callRaw('git', push);
+  assert.deepEqual(r.of('abandon'), [1001]);
+  assert.equal(r.requests.length, 1);
+});
+
+test('only a committed effect is replayed: a started one is not taken as done from a result its row holds', async (t) => {
+  const push = { args: ['push'] };
+  const r = await resumed(t, [prior({ seq: 1, tool: 'git', inputHash: hashOf('git', push), external: true, status: 'started' })]);
+  await assert.rejects(r.tb.callRaw('git', push), (e: unknown) => e instanceof StepFailure && e.code === 'effect_uncommitted');
+  assert.deepEqual(r.of('replay'), []);
+});
