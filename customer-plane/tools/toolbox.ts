@@ -37,8 +37,10 @@ export type StepToolBox = ToolBox & {
   currentTree(): string;
   /**
    * What must end the step whatever the agent did with it: an approval that expired (the step fails
-   * with `approval_timeout`), or a retryable interruption (the runner stopping while an approval was
-   * pending, the approvals table unreachable) that gives the run back to the queue. Thrown from the
+   * with `approval_timeout`), a replay of the previous attempt that cannot go on (`effect_uncommitted`,
+   * `workspace_error`, `workspace_secret_unreplayable`), or a retryable interruption (the runner
+   * stopping while an approval was pending, the approvals table unreachable) that gives the run back
+   * to the queue. Thrown from the
    * call too, but an agent could swallow that, so the step throws it again when the agent is done.
    */
   throwIfSticky(): void;
@@ -178,7 +180,12 @@ export function createStepToolBox(deps: {
     if (sticky) throw sticky;
     const s = ++seq;
     const t0 = Date.now();
-    const fromLedger = await replayed(s, tool, input);
+    // A replay that cannot go on (an external effect never committed, a workspace not rebuilt as recorded)
+    // ends the step: an agent that swallowed the error would otherwise run that effect again, or act on a
+    // workspace the ledger does not describe.
+    const fromLedger = await replayed(s, tool, input).catch((err: unknown) => {
+      throw (sticky ??= err as Error);
+    });
     if (fromLedger) {
       await record(s, tool, input, 'replayed', fromLedger, t0);
       return fromLedger;

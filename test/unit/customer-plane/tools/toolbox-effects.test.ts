@@ -240,3 +240,18 @@ test('what an executor adds to a result itself (the exit line, the signal in its
   });
   assert.deepEqual((of('commit')[0] as { result: unknown }).result, r);
 });
+
+test('masking hands on a result without data as the tool gave it: no data is added', async (t) => {
+  const { workspace, root, lay } = await fakeWorkspace(t);
+  await lay('a.txt=one');
+  const { journal, of } = fakeJournal();
+  const { gate } = fakeGate(() => ({
+    ...allowList(),
+    call: { tool: 'delete_file', input: { path: 'a.txt' }, abs: join(root, 'a.txt') },
+    effect: 'write',
+  }));
+  const { tb } = toolbox({ gate, journal, workspace }, { secrets: secretsOf({ API_TOKEN: 'hunter2-s3cr3t-value' }) });
+  const r = await tb.callRaw('delete_file', { path: 'a.txt' });
+  assert.deepEqual(Object.keys(r), ['ok', 'output']);
+  assert.deepEqual((of('commit')[0] as { result: unknown }).result, { ok: true, output: 'deleted a.txt' });
+});

@@ -243,3 +243,42 @@ test('a different call where the previous attempt left an unfinished effect aban
   assert.deepEqual(r.of('abandon'), [1001]);
   assert.equal(r.tb.currentTree(), 'z.txt=other');
 });
+
+test('a replay that cannot go on ends the step even if the agent swallows it: the unfinished external effect is never run again', async (t) => {
+  const push = { args: ['push'] };
+  const r = await resumed(t, [
+    prior({ seq: 1, tool: 'git', inputHash: hashOf('git', push), external: true, status: 'started', result: null }),
+  ]);
+  const uncommitted = (e: unknown) => e instanceof StepFailure && e.code === 'effect_uncommitted';
+  await r.tb.callRaw('git', push).catch(() => {}); // a code agent that catches every error and tries again
+  await assert.rejects(r.tb.callRaw('git', push), uncommitted);
+  assert.equal(r.requests.length, 0, 'the push is not asked for, let alone run, a second time');
+  assert.deepEqual(r.entries, []);
+  assert.throws(() => r.tb.throwIfSticky(), uncommitted);
+
+  // The same for a replay that did not rebuild the recorded workspace: nothing runs on a workspace the ledger does not describe.
+  const input = write('a.txt', 'one');
+  const wrongTree = await resumed(t, [
+    prior({ seq: 1, tool: 'write_file', inputHash: hashOf('write_file', input), diff: '->a.txt=one', treeAfter: 'a.txt=two' }),
+  ]);
+  await wrongTree.tb.call('write_file', input).catch(() => {});
+  await assert.rejects(wrongTree.tb.call('list_files', {}), (e: unknown) => e instanceof StepFailure && e.code === 'workspace_error');
+  assert.equal(wrongTree.requests.length, 0);
+});
+
+test('an external effect that was planned and never started did not run: it is abandoned and run again', async (t) => {
+  const push = { args: ['push'] };
+  const r = await resumed(t, [
+    prior({ seq: 1, tool: 'git', inputHash: hashOf('git', push), external: true, status: 'planned', result: null }),
+  ]);
+  await r.tb.callRaw('git', push);
+  assert.deepEqual(r.of('abandon'), [1001]);
+  assert.equal(r.requests.length, 1);
+});
+
+test('only a committed effect is replayed: a started one is not taken as done from a result its row holds', async (t) => {
+  const push = { args: ['push'] };
+  const r = await resumed(t, [prior({ seq: 1, tool: 'git', inputHash: hashOf('git', push), external: true, status: 'started' })]);
+  await assert.rejects(r.tb.callRaw('git', push), (e: unknown) => e instanceof StepFailure && e.code === 'effect_uncommitted');
+  assert.deepEqual(r.of('replay'), []);
+});
