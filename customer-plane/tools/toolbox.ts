@@ -40,8 +40,8 @@ export type StepToolBox = ToolBox & {
    * with `approval_timeout`), a replay of the previous attempt that cannot go on (`effect_uncommitted`,
    * `workspace_error`, `workspace_secret_unreplayable`), or a retryable interruption (the runner
    * stopping while an approval was pending, the approvals table unreachable) that gives the run back
-   * to the queue. Thrown from the
-   * call too, but an agent could swallow that, so the step throws it again when the agent is done.
+   * to the queue. Thrown from the call too, but an agent could swallow that, so the step throws it
+   * again when the agent is done.
    */
   throwIfSticky(): void;
 };
