@@ -266,7 +266,11 @@ test('the end of a run that can no longer be delivered is logged under its workf
   } as unknown as RunnerOptions);
   await h.exhausted(d);
   assert.deepEqual(lines, [
-    { level: 'info', obj: { workflowId: d.workflowId, status: 'failed', errorCode: 'delivery_exhausted', steps: 0 }, msg: 'workflow finished' },
+    {
+      level: 'info',
+      obj: { workflowId: d.workflowId, status: 'failed', errorCode: 'delivery_exhausted', steps: 0 },
+      msg: 'workflow finished',
+    },
   ]);
 });
 

@@ -230,6 +230,9 @@ test('a workspace that cannot be created or rebuilt fails with the error that st
   const outOfOrder = fakeLedger([{ stepId: 's2', diff: rec.d2, treeAfter: rec.t2 }]).ledger;
   await assert.rejects(
     prepareWorkspace(runRow({ baselineTree: rec.baseline }), { ledger: outOfOrder, sourceDir: source, workspaceDir: workspaceDir() }),
-    causedBy(/could not be rebuilt/, (c) => c.message === 'git apply failed (exit 1)' && /a\.txt: No such file or directory/.test(c.stderr ?? '')),
+    causedBy(
+      /could not be rebuilt/,
+      (c) => c.message === 'git apply failed (exit 1)' && /a\.txt: No such file or directory/.test(c.stderr ?? ''),
+    ),
   );
 });
