@@ -122,3 +122,20 @@ test('work that fails on its last delivery is ended delivery_exhausted and dead-
     ['max_deliveries', WORK_STREAM, '1', ''],
   );
 });
+
+test('malformed work is dead-lettered as malformed_work at once, with no run made for it', async (t) => {
+  // As above, a long ack wait keeps the exhausted mover out: the dead letter must be the worker's.
+  const r = await rig(t, { ackWaitMs: 60_000 });
+  const runner = await startRunner(r.opts);
+  t.after(() => runner.stop());
+  const id = newUlid();
+  await createWorkQueue(r.nc).enqueue(id, new TextEncoder().encode('not a dispatch'));
+  await until('the dead letter', async () => (await messages(r.nc, 'AP_WORK_DLQ')) === 1, 5000);
+  const dead = await (await jetstreamManager(r.nc)).streams.getMessage('AP_WORK_DLQ', { seq: 1 });
+  assert.equal(dead!.string(), 'not a dispatch');
+  assert.deepEqual(
+    ['Ap-Dlq-Reason', 'Ap-Dlq-Deliveries'].map((k) => dead!.header!.get(k)),
+    ['malformed_work', '1'],
+  );
+  assert.equal(await r.real.getRun(id), undefined, 'no run is recorded for work that is not a dispatch');
+});

@@ -243,6 +243,53 @@ test('work that can no longer be delivered ends its run failed with delivery_exh
   );
 });
 
+test('the end of a run that can no longer be delivered is logged under its workflow id', async (t) => {
+  const { db } = scratch;
+  const workspaceDir = await mkdtemp(join(tmpdir(), 'ap-worker-'));
+  t.after(() => rm(workspaceDir, { recursive: true, force: true }));
+  // A child logger adds its bindings to every line, as the real one does: operators find a run's lines by its id.
+  const { log, lines } = fakeLog();
+  const bound = (fields: object) => ({
+    ...log,
+    info: (obj: object, msg?: unknown) => void lines.push({ level: 'info', obj: { ...fields, ...obj }, msg }),
+  });
+  (log as { child: unknown }).child = bound;
+  const d = dispatchFor();
+  const h = createHandlers({
+    db,
+    ledger: createRunLedger(db),
+    log,
+    clock: () => NOW,
+    workspaceDir,
+    broker: {},
+    events: { emit: () => {}, flush: async () => {} },
+  } as unknown as RunnerOptions);
+  await h.exhausted(d);
+  assert.deepEqual(lines, [
+    {
+      level: 'info',
+      obj: { workflowId: d.workflowId, status: 'failed', errorCode: 'delivery_exhausted', steps: 0 },
+      msg: 'workflow finished',
+    },
+  ]);
+});
+
+test('a runner starting beside another on one workspace folder starts even when the other removed a dead run’s workspace first', async (t) => {
+  const workspaceDir = await mkdtemp(join(tmpdir(), 'ap-worker-'));
+  t.after(() => rm(workspaceDir, { recursive: true, force: true }));
+  const dead = newUlid();
+  await mkdir(join(workspaceDir, dead, 'tree'), { recursive: true });
+  // The other runner removes it while this one asks the ledger whether the run is held.
+  const db = {
+    async connect() {
+      await rm(join(workspaceDir, dead), { recursive: true });
+      return scratch.db.connect();
+    },
+  } as unknown as RunnerOptions['db'];
+  assert.equal(await removeLeftoverWorkspaces({ db, workspaceDir, log: fakeLog().log }), 1);
+  assert.deepEqual(await readdir(workspaceDir), []);
+});
+
 test('at start, workspaces of runs no live runner holds are removed; a held run keeps its workspace', async (t) => {
   const { db, connect } = scratch;
   const workspaceDir = await mkdtemp(join(tmpdir(), 'ap-worker-'));

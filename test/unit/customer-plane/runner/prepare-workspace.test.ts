@@ -218,3 +218,21 @@ test('a repository that cannot be copied fails the run with workspace_error', as
   );
   assert.deepEqual(baselines, []);
 });
+
+test('a workspace that cannot be created or rebuilt fails with the error that stopped it as its cause, so the log says why', async () => {
+  // The runner logs the failure with its cause chain: a missing repository, a diff git refused (here its file is not there yet).
+  const causedBy = (message: RegExp, cause: (c: Error & { code?: unknown; stderr?: string }) => boolean) => (e: unknown) =>
+    isFailure('workspace_error', message)(e) && (e as Error).cause instanceof Error && cause((e as Error).cause as Error);
+  await assert.rejects(
+    prepareWorkspace(runRow(), { ledger: fakeLedger([]).ledger, sourceDir: join(dir, 'no-such-repo'), workspaceDir: workspaceDir() }),
+    causedBy(/could not be created/, (c) => c.code === 'ENOENT'),
+  );
+  const outOfOrder = fakeLedger([{ stepId: 's2', diff: rec.d2, treeAfter: rec.t2 }]).ledger;
+  await assert.rejects(
+    prepareWorkspace(runRow({ baselineTree: rec.baseline }), { ledger: outOfOrder, sourceDir: source, workspaceDir: workspaceDir() }),
+    causedBy(
+      /could not be rebuilt/,
+      (c) => c.message === 'git apply failed (exit 1)' && /a\.txt: No such file or directory/.test(c.stderr ?? ''),
+    ),
+  );
+});
