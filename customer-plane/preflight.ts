@@ -3,6 +3,7 @@ import { ConfigError } from '../shared/errors.ts';
 import type { CustomerPlaneEnv } from './config.ts';
 import type { LocalLogins } from './leaf/embedded.ts';
 import type { SecretStore } from './secrets/store.ts';
+import { parseJsonOrUndefined } from '../shared/json-text.ts';
 
 /**
  * How this plane reaches an LLM: the vendor's proxy with an agent token, or the customer's own keys —
@@ -41,7 +42,7 @@ export async function checkStartupSecrets(env: CustomerPlaneEnv, secrets: Secret
   let localLogins: LocalLogins | undefined;
   if (env.LEAF_NATS_URL !== undefined) {
     const stored = await secrets.get('local-nats-logins');
-    const parsed = stored === undefined ? undefined : localLoginsSchema.safeParse(safeJson(stored));
+    const parsed = stored === undefined ? undefined : localLoginsSchema.safeParse(parseJsonOrUndefined(stored));
     if (parsed?.success) localLogins = parsed.data;
     else problems.push('with LEAF_NATS_URL set, the secret `local-nats-logins` must hold the egress and runner logins');
   }
@@ -52,12 +53,4 @@ export async function checkStartupSecrets(env: CustomerPlaneEnv, secrets: Secret
 
   if (problems.length) throw new ConfigError('customer-plane', problems);
   return { llm, localLogins };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

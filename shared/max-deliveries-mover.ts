@@ -5,6 +5,7 @@ import { deleteStreamMessage } from './jetstream-admin.ts';
 import { dlqHeaders, startWorker } from './jetstream-worker.ts';
 import type { Logger } from './log.ts';
 import { PermanentError } from './worker-errors.ts';
+import { parseJsonOrUndefined } from './json-text.ts';
 
 /**
  * The second way into a dead-letter stream, shared by both planes. A handler that fails on its last
@@ -46,13 +47,8 @@ export function createMaxDeliveriesHandler(opts: MoverOptions) {
   const jsmP = jetstreamManager(opts.nc, { checkAPI: false });
   const js = jetstream(opts.nc);
   return async function moveExhausted(msg: JsMsg): Promise<void> {
-    let parsed: ReturnType<typeof maxDeliveriesAdvisorySchema.safeParse> | undefined;
-    try {
-      parsed = maxDeliveriesAdvisorySchema.safeParse(JSON.parse(msg.string()));
-    } catch {
-      parsed = undefined;
-    }
-    if (!parsed?.success) throw new PermanentError('bad_advisory', 'advisory is not a max-deliveries advisory');
+    const parsed = maxDeliveriesAdvisorySchema.safeParse(parseJsonOrUndefined(msg.data));
+    if (!parsed.success) throw new PermanentError('bad_advisory', 'advisory is not a max-deliveries advisory');
     const adv = parsed.data;
     const dlqSubject = opts.sources[adv.stream];
     if (!dlqSubject) throw new PermanentError('unknown_source', 'advisory for a stream this mover does not move');

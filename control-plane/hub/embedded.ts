@@ -14,6 +14,7 @@ import {
 } from '../../shared/nats-server-process.ts';
 import { ACCOUNTS_FILE, renderHubAccounts, renderHubConfig, type LeafUser } from './config.ts';
 import { superviseHub } from './supervisor.ts';
+import { parseJsonOrUndefined } from '../../shared/json-text.ts';
 
 /**
  * The embedded default when no HUB_NATS_URL is configured: a nats-server child process on loopback,
@@ -136,7 +137,7 @@ async function choosePorts(opts: {
   const { failed, pickPort } = opts;
   let kept: HubPorts | undefined;
   if (!failed && existsSync(opts.path)) {
-    const parsed = portsSchema.safeParse(safeJson(readFileSync(opts.path, 'utf8')));
+    const parsed = portsSchema.safeParse(parseJsonOrUndefined(readFileSync(opts.path, 'utf8')));
     if (parsed.success) kept = parsed.data;
   }
   const keptLeaf = failed ? (failed.leafPicked ? undefined : failed.ports.leaf) : (opts.leafPort ?? kept?.leaf);
@@ -153,12 +154,4 @@ async function choosePorts(opts: {
     picked: keptLeaf === undefined || keptClient === undefined || keptMonitor === undefined,
     leafPicked: keptLeaf === undefined,
   };
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -9,6 +9,7 @@ import { PermanentError } from '../../shared/worker-errors.ts';
 import { STREAMS, dlqSubject } from '../hub/streams.ts';
 import { dispatchSchema } from '../../shared/dispatch.ts';
 import type { WorkflowStore } from '../db/workflows.ts';
+import { parseJsonOrUndefined } from '../../shared/json-text.ts';
 
 /**
  * Moves queued dispatches down to tenants. The hub has no way to hear "received" from a leaf except
@@ -24,7 +25,7 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
   const resendDelay = linearDelays({ stepMs: 500, maxMs: 15_000 });
   return {
     async relay(msg: JsMsg): Promise<void | { retryInMs: number }> {
-      const parsed = dispatchSchema.safeParse(safeJson(msg.data));
+      const parsed = dispatchSchema.safeParse(parseJsonOrUndefined(msg.data));
       if (!parsed.success) throw new PermanentError('malformed_dispatch', 'queued dispatch is not valid');
       const d = parsed.data;
       const status = await deps.workflows.status(d.workflowId);
@@ -44,14 +45,6 @@ export function createHandlers(deps: { nc: NatsConnection; workflows: WorkflowSt
   };
 }
 
-function safeJson(data: Uint8Array): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(data));
-  } catch {
-    return undefined;
-  }
-}
-
 export async function startRelay(opts: {
   nc: NatsConnection;
   workflows: WorkflowStore;
@@ -69,7 +62,7 @@ export async function startRelay(opts: {
     concurrency: 8,
     handle: handlers.relay,
     deadLetter: async (msg, reason, err) => {
-      const d = dispatchSchema.safeParse(safeJson(msg.data));
+      const d = dispatchSchema.safeParse(parseJsonOrUndefined(msg.data));
       if (d.success) await opts.workflows.markUndeliverable(d.data.workflowId);
       await dlqPublisher(opts.nc, (r) => dlqSubject('dispatch', r))(msg, reason, err);
     },

@@ -4,6 +4,7 @@ import { dispatchSchema } from '../../shared/dispatch.ts';
 import { REQUEST_ID_HEADER, acceptedRequestId } from '../../shared/request-id.ts';
 import { subjects } from '../../shared/subjects.ts';
 import { createWorkQueue } from './work-queue.ts';
+import { parseJsonOrUndefined } from '../../shared/json-text.ts';
 
 /**
  * Takes dispatches arriving from the hub and puts them on the local work queue. Validation happens
@@ -18,13 +19,8 @@ export function startIntake(deps: { nc: NatsConnection; tenant: string; log: Log
   const sub = deps.nc.subscribe(subjects.down(deps.tenant));
   void (async () => {
     for await (const msg of sub) {
-      let parsed;
-      try {
-        parsed = dispatchSchema.safeParse(JSON.parse(msg.string()));
-      } catch {
-        parsed = undefined;
-      }
-      if (!parsed?.success || parsed.data.tenant !== deps.tenant) {
+      const parsed = dispatchSchema.safeParse(parseJsonOrUndefined(msg.data));
+      if (!parsed.success || parsed.data.tenant !== deps.tenant) {
         counts.invalid += 1;
         deps.log.warn({ subject: msg.subject }, 'invalid dispatch dropped');
         continue;
