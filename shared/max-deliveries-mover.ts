@@ -47,7 +47,7 @@ export function createMaxDeliveriesHandler(opts: MoverOptions) {
   const jsmP = jetstreamManager(opts.nc, { checkAPI: false });
   const js = jetstream(opts.nc);
   return async function moveExhausted(msg: JsMsg): Promise<void> {
-    const parsed = maxDeliveriesAdvisorySchema.safeParse(parseJsonOrUndefined(msg.data));
+    const parsed = maxDeliveriesAdvisorySchema.safeParse(parseJsonOrUndefined(msg.string()));
     if (!parsed.success) throw new PermanentError('bad_advisory', 'advisory is not a max-deliveries advisory');
     const adv = parsed.data;
     const dlqSubject = opts.sources[adv.stream];
