@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { ToolName } from '../shared/boundary.ts';
+import { commandEnvSchema } from './command-env.ts';
 
 /**
  * The tools an agent can be given, with their typed inputs and the effects they have. Pure data: the
@@ -53,9 +54,11 @@ export const toolInputSchemas = {
   }),
   delete_file: z.strictObject({ path: relPath }),
   run_command: z.strictObject({
-    /** Parsed by the command guard; may reference secrets as {{secret:NAME}}. */
+    /** Parsed by the command guard; may reference secrets as {{secret:NAME}} (visible in the process list while it runs). */
     command: z.string().min(1).max(4096),
     timeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /** Secrets for this command as environment variables, out of the process list (agents/command-env.ts). git has no such field. */
+    env: commandEnvSchema.optional(),
   }),
   /** git in the workspace (a fresh repository whose one commit is the baseline copy). */
   git: z.strictObject({ args: z.array(z.string().min(1).max(256)).min(1).max(32) }),
@@ -92,7 +95,8 @@ export const TOOLS: Record<ToolName, ToolSpec> = {
   delete_file: { name: 'delete_file', description: 'Delete a file in the workspace.', effect: 'write', consequences: ['delete'] },
   run_command: {
     name: 'run_command',
-    description: 'Run one allowed command (or a pipeline of them) in the workspace, without a shell, in a sandbox.',
+    description:
+      'Run one allowed command (or a pipeline of them) in the workspace, without a shell, in a sandbox. Pass secrets through `env` ({"NAME": "{{secret:NAME}}"}).',
     effect: 'exec',
     consequences: [],
   },

@@ -52,6 +52,7 @@ export function formatApproval(a: ApprovalRecord, now: number): string {
   out.push('', 'what it would do');
   for (const argv of p.argv ?? []) out.push(`  run: ${visible(shownArgv(argv))}`);
   if (p.cwd) out.push(`  in: ${visible(p.cwd)}`);
+  for (const [k, v] of Object.entries(p.env ?? {})) out.push(`  env: ${visible(`${k}=${v}`)}`);
   if (p.secrets?.length) out.push(`  secrets it uses (names only): ${p.secrets.join(', ')}`);
   if (p.url) out.push(`  url: ${visible(p.url)}`);
   if (p.paths?.length) out.push(`  touches: ${p.paths.map((x) => visible(x)).join(', ')}`);

@@ -20,8 +20,10 @@ export type ActionPreview = {
   url?: string;
   /** File changes: the unified diff. */
   diff?: string;
-  /** Commands: the names of the secrets the argv references (never their values; the argv above shows the references). */
+  /** Commands: the names of the secrets the argv and env reference (never their values; argv and env show the references). */
   secrets?: string[];
+  /** run_command: the variables it sets, each to a secret reference as the agent wrote it (never a value). */
+  env?: Record<string, string>;
 };
 
 export type ApprovalRequest = {

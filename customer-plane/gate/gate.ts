@@ -1,6 +1,7 @@
 import type { AgentName, GateDecision, RefusalCode, ToolName } from '../../shared/boundary.ts';
 import { TOOL_NAMES } from '../../shared/boundary.ts';
 import { type Consequence, type Effect, TOOLS, type ToolInput, toolInputSchemas } from '../../agents/tools.ts';
+import { envSecretName } from '../../agents/command-env.ts';
 import { secretReferences } from '../secrets/substitute.ts';
 import type { CommandGuard, CommandRunner, ResolvedCommand } from '../guard/types.ts';
 import type { PathCheck } from '../workspace/paths.ts';
@@ -76,8 +77,9 @@ export type GateDeps = {
   sandbox: CommandRunner['sandbox'];
   broker: ApprovalBroker;
   /**
-   * The run's secrets: a command may reference a secret of the run's scope (its environment's prefix) as {{secret:NAME}}; the
-   * name is checked here, the value is substituted only by the executor. Absent: every reference is refused.
+   * The run's secrets: a command may reference a secret of the run's scope (its environment's prefix) as {{secret:NAME}}, in its
+   * argv or (run_command) as an `env` value; the name is checked here, the value is put in only by the executor. Absent: every
+   * reference is refused.
    */
   secrets?: { has(name: string): boolean | Promise<boolean> };
   record(decision: DecisionRecord): void | Promise<void>;
@@ -228,7 +230,9 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
     case 'git': {
       const policy = { programs: tool === 'git' ? ['git'] : (req.agent.programs ?? []) };
       const text = tool === 'git' ? (input as ToolInput<'git'>).args.join(' ') : (input as ToolInput<'run_command'>).command;
-      const secrets = secretReferences(text);
+      // run_command's env values are each one reference (the schema saw to that): checked exactly like the argv's.
+      const env = tool === 'run_command' ? (input as ToolInput<'run_command'>).env : undefined;
+      const secrets = [...new Set([...secretReferences(text), ...Object.values(env ?? {}).map((v) => envSecretName(v)!)])];
       for (const name of secrets) {
         const known = await Promise.resolve(deps.secrets?.has(name)).catch(() => undefined);
         if (known === undefined && deps.secrets)
@@ -259,6 +263,7 @@ async function checkCall(tool: ToolName, input: unknown, req: GateRequest, deps:
           cwd: req.workspace.root,
           paths: verdict.command.redirects.map((r) => r.path),
           ...(secrets.length ? { secrets } : {}),
+          ...(env && Object.keys(env).length ? { env } : {}),
         },
       };
     }

@@ -192,8 +192,11 @@ export async function runLlmAgent(
 /** Tells an agent that runs commands which secrets it may name; values are substituted where the command runs. */
 function secretsLine(agent: LlmAgent, names: readonly string[] | undefined): string[] {
   if (!names?.length || !agent.tools.some((t) => t === 'run_command' || t === 'git')) return [];
+  const how = agent.tools.includes('run_command')
+    ? 'preferably as an environment variable in run_command\'s env ({"NAME": "{{secret:NAME}}"}), or as an argument {{secret:NAME}} (visible in the process list while it runs)'
+    : 'write {{secret:NAME}} as an argument';
   return [
-    `Secrets your commands may use, by reference only — write {{secret:NAME}} as an argument; the value is put in when the command runs and you never see it: ${names.join(', ')}`,
+    `Secrets your commands may use, by reference only — ${how}; the value is put in when the command runs and you never see it: ${names.join(', ')}`,
   ];
 }
 const tokensOf = (t: { inputTokens: number; outputTokens: number }) => ({ inputTokens: t.inputTokens, outputTokens: t.outputTokens });

@@ -1,3 +1,4 @@
+import { envSecretName } from '../../agents/command-env.ts';
 import { SECRET_REF_RE } from '../../agents/tools.ts';
 import type { ResolvedCommand } from '../guard/types.ts';
 import { SecretReferenceError } from './run-secrets.ts';
@@ -34,4 +35,27 @@ export async function substituteSecrets(command: ResolvedCommand, resolve: (name
     return arg.replace(re, (_m, n: string) => values.get(n)!);
   };
   return { ...command, pipeline: command.pipeline.map(([program, ...args]) => [program!, ...args.map(substitute)]) };
+}
+
+/**
+ * run_command's `env` with each `{{secret:NAME}}` replaced by the value, read now: the variables the runner
+ * adds to the command's scrubbed environment (where it can never replace PATH, HOME or the git settings).
+ * A value that is not exactly one reference cannot pass the gate's schema; it is refused here too rather
+ * than set as literal text.
+ */
+export async function substituteEnv(
+  env: Record<string, string>,
+  resolve: (name: string) => Promise<string>,
+): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const [variable, ref] of Object.entries(env)) {
+    const name = envSecretName(ref);
+    if (name === undefined) throw new SecretReferenceError('secret_unknown', `${variable} is not set to exactly one secret reference`);
+    const value = await resolve(name);
+    // The environment is a list of NUL-terminated strings: such a value cannot be passed whole.
+    if (value.includes('\0'))
+      throw new SecretReferenceError('secret_value_unsafe', `the secret ${name} contains a NUL byte and cannot be an environment variable`);
+    out[variable] = value;
+  }
+  return out;
 }

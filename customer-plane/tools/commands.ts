@@ -1,30 +1,39 @@
 import type { ToolInput, ToolResult } from '../../agents/tools.ts';
 import { AgentplaneError } from '../../shared/errors.ts';
 import type { ResolvedCommand } from '../guard/types.ts';
-import { commandReferences, substituteSecrets } from '../secrets/substitute.ts';
+import { commandReferences, substituteEnv, substituteSecrets } from '../secrets/substitute.ts';
 import { capped, type ExecutorContext, failed } from './types.ts';
 
 const DEFAULT_TIMEOUT_MS = 120_000;
 const MAX_OUTPUT_BYTES = 256 * 1024;
 
 /**
- * The argv with the secrets it references, read now. A reference without the run's secrets cannot
- * happen past the gate; it is refused here too rather than run with the literal placeholder.
+ * The argv and (run_command) the environment variables with the secrets they reference, read now. A
+ * reference without the run's secrets cannot happen past the gate; it is refused here too rather than
+ * run with the literal placeholder.
  */
-async function withSecrets(command: ResolvedCommand, ctx: ExecutorContext): Promise<ResolvedCommand> {
+async function withSecrets(
+  command: ResolvedCommand,
+  env: Record<string, string> | undefined,
+  ctx: ExecutorContext,
+): Promise<{ command: ResolvedCommand; env?: Record<string, string> }> {
   const secrets = ctx.secrets;
+  const hasEnv = env !== undefined && Object.keys(env).length > 0;
   if (!secrets) {
-    if (commandReferences(command).length) throw new AgentplaneError('secret_unknown', 'this run has no secrets to substitute');
-    return command;
+    if (hasEnv || commandReferences(command).length) throw new AgentplaneError('secret_unknown', 'this run has no secrets to substitute');
+    return { command };
   }
-  return substituteSecrets(command, (name) => secrets.resolve(name));
+  const resolve = (name: string) => secrets.resolve(name);
+  return { command: await substituteSecrets(command, resolve), ...(hasEnv ? { env: await substituteEnv(env, resolve) } : {}) };
 }
 
 /**
  * run_command and git: the argv arrays the command guard resolved run through the command runner (no
  * shell, scrubbed environment, in the sandbox when the machine has one), in the workspace. Secret
- * references in the arguments are replaced by their values only in the argv handed to the runner;
- * what the command prints is masked before anything else sees it.
+ * references are replaced by their values only in what is handed to the runner: the argv (visible in
+ * the machine's process list while the command runs) and run_command's `env` (in the command's
+ * environment, which only its owner can read). What the command prints is masked before anything
+ * else sees it.
  */
 export async function runCommand(
   input: ToolInput<'run_command'> | ToolInput<'git'>,
@@ -32,18 +41,20 @@ export async function runCommand(
   ctx: ExecutorContext,
 ): Promise<ToolResult> {
   const timeoutMs = 'timeoutMs' in input && input.timeoutMs !== undefined ? input.timeoutMs : DEFAULT_TIMEOUT_MS;
-  let run: ResolvedCommand;
+  let run: Awaited<ReturnType<typeof withSecrets>>;
   try {
-    run = await withSecrets(command, ctx);
+    // Only run_command has env (git's schema has no such field; a stray one is never read).
+    run = await withSecrets(command, 'command' in input ? input.env : undefined, ctx);
   } catch (err) {
     if (err instanceof AgentplaneError) return failed('failed', `the command was not run: ${err.message}`);
     throw err;
   }
-  const outcome = await ctx.runner.run(run, {
+  const outcome = await ctx.runner.run(run.command, {
     cwd: ctx.workspace.root,
     timeoutMs,
     maxOutputBytes: MAX_OUTPUT_BYTES,
     signal: ctx.signal,
+    ...(run.env ? { env: run.env } : {}),
   });
   if (outcome.timedOut) return failed('timeout', `the command did not finish within ${timeoutMs} ms and was stopped`);
   // Each stream is masked on its own, before they are joined: a stream cut at the cap may end in half a secret.

@@ -81,6 +81,7 @@ ${decided}
 <dl class="preview">
 ${(p.argv ?? []).map((argv) => html`<dt>Command</dt><dd><code class="argv">${shownArgv(argv)}</code></dd>`)}
 ${p.cwd ? html`<dt>Working directory</dt><dd><code>${p.cwd}</code></dd>` : ''}
+${p.env && Object.keys(p.env).length ? html`<dt>Environment it sets</dt><dd>${Object.entries(p.env).map(([k, v], i) => html`${i ? ', ' : ''}<code>${k}=${v}</code>`)}</dd>` : ''}
 ${p.secrets?.length ? html`<dt>Secrets it uses (names only)</dt><dd>${p.secrets.map((s, i) => html`${i ? ', ' : ''}<code>${s}</code>`)}</dd>` : ''}
 ${p.url ? html`<dt>URL</dt><dd><code>${p.url}</code></dd>` : ''}
 ${p.paths?.length ? html`<dt>Touches</dt><dd>${p.paths.map((x, i) => html`${i ? ', ' : ''}<code>${x}</code>`)}</dd>` : ''}

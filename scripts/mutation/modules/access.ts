@@ -37,8 +37,18 @@ export const ACCESS_MODULES: MutationModule[] = [
   {
     name: 'secrets-masking',
     claim: 'Secrets the model never sees: every value the run knows is masked, in every form',
-    mutate: ['customer-plane/secrets/masker.ts', 'customer-plane/secrets/masking.ts', 'customer-plane/secrets/substitute.ts'],
-    command: tests('test/unit/customer-plane/secrets/masker.test.ts', 'test/unit/customer-plane/secrets/substitution.test.ts'),
+    mutate: [
+      'customer-plane/secrets/masker.ts',
+      'customer-plane/secrets/masking.ts',
+      'customer-plane/secrets/substitute.ts',
+      'agents/command-env.ts',
+    ],
+    command: tests(
+      'test/unit/agents/command-env.test.ts',
+      'test/unit/customer-plane/secrets/masker.test.ts',
+      'test/unit/customer-plane/secrets/substitution.test.ts',
+      'test/unit/customer-plane/secrets/env-substitution.test.ts',
+    ),
   },
   {
     // What stands between the network and the approvals: the host check, CSRF, headers, login and its

@@ -21,6 +21,7 @@ export const GATE_MODULES: MutationModule[] = [
       'test/unit/customer-plane/gate/policy.test.ts',
       'test/unit/customer-plane/gate/gate-messages.test.ts',
       'test/unit/customer-plane/gate/gate.test.ts',
+      'test/unit/customer-plane/gate/gate-env.test.ts',
     ),
   },
   {

@@ -131,7 +131,14 @@ test('secret names are offered only to an agent that runs commands (run_command 
   assert.equal(named.length, 1);
   assert.match(named[0]!, /\{\{secret:NAME\}\}/);
   assert.ok(named[0]!.endsWith(': GH_TOKEN, NPM_TOKEN'));
-  assert.equal((await line(llmAgent({ tools: ['git'] }), ['GH_TOKEN'])).length, 1);
+  assert.match(
+    named[0]!,
+    /run_command's env \(\{"NAME": "\{\{secret:NAME\}\}"\}\)/,
+    'env is offered first to an agent that has run_command',
+  );
+  const gitOnly = await line(llmAgent({ tools: ['git'] }), ['GH_TOKEN']);
+  assert.equal(gitOnly.length, 1);
+  assert.doesNotMatch(gitOnly[0]!, /env/, 'git has no env');
   assert.deepEqual(await line(llmAgent({ tools: ['read_file', 'write_file'] }), ['GH_TOKEN']), []);
   assert.deepEqual(await line(llmAgent({ tools: ['run_command'] }), []), []);
   assert.deepEqual(await line(llmAgent({ tools: ['run_command'] })), []);
