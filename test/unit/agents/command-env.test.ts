@@ -116,3 +116,48 @@ test('the model is told about env: its JSON schema has the name and value patter
   assert.match(runCommand!.function.description, /env/);
   assert.equal((git!.function.parameters as { properties: Record<string, unknown> }).properties.env, undefined);
 });
+
+// The refused names written out again, apart from the code's list: removing or mistyping one entry there
+// must fail here (a test that walked the code's own list would walk the mutated one).
+const REFUSED_NAMES = `PATH HOME TMPDIR LANG LANGUAGE TERM NO_COLOR CI PAGER MANPAGER SHELL IFS ENV CDPATH PS4 PROMPT_COMMAND
+  SHELLOPTS GLOBIGNORE GCONV_PATH LOCPATH NLSPATH EDITOR VISUAL BROWSER LESSOPEN LESSCLOSE SSH_ASKPASS SUDO_ASKPASS CLASSPATH
+  JAVA_TOOL_OPTIONS _JAVA_OPTIONS JDK_JAVA_OPTIONS JAVA_HOME NPM_EXECPATH NPM_NODE_EXECPATH MAKEFLAGS MFLAGS GNUMAKEFLAGS
+  MAKEFILES MAKESHELL GOFLAGS GOROOT GOPATH GOTOOLCHAIN GOENV RUSTC RUSTC_WRAPPER RUSTFLAGS OPENSSL_CONF OPENSSL_ENGINES`.split(/\s+/);
+const REFUSED_PREFIXES = `LC_ GIT_ NPM_CONFIG_ NPM_LIFECYCLE_ NPM_PACKAGE_ YARN_ COREPACK_ BASH_ LD_ DYLD_ NODE_ PYTHON PYTEST_ PERL
+  RUBY GEM_ BUNDLE_ CGO_ CARGO_BUILD_ XDG_`.split(/\s+/);
+
+test('every name the runner sets or that changes what code runs is refused, entry by entry, in either case; a prefix refuses every name it starts', () => {
+  for (const name of REFUSED_NAMES)
+    for (const variant of [name, name.toLowerCase()])
+      assert.match(
+        problems({ [variant]: REF }),
+        new RegExp(`^env\\.${variant}: set by the runner or changes what program or code runs`),
+        variant,
+      );
+  for (const prefix of REFUSED_PREFIXES)
+    for (const variant of [`${prefix}X`, `${prefix}X`.toLowerCase()])
+      assert.match(
+        problems({ [variant]: REF }),
+        new RegExp(`^env\\.${variant}: variables starting with ${prefix} are set by the runner`),
+        variant,
+      );
+  // Names that only contain or end with a refused one are ordinary.
+  for (const name of ['MY_PATH', 'XCI', 'SHELL_TOKEN', 'PRE_LD_TOKEN', 'A_NODE_TOKEN'])
+    assert.ok(parse({ [name]: REF }).success, `${name} is an ordinary name`);
+});
+
+test('env that is not an object is refused as such, not as a bad variable name', () => {
+  for (const env of ['NPM_TOKEN={{secret:NPM_TOKEN}}', ['NPM_TOKEN'], 42]) {
+    const message = problems(env);
+    assert.match(message, /^env: /, JSON.stringify(env));
+    assert.doesNotMatch(message, /not a variable name/, JSON.stringify(env));
+  }
+});
+
+test("env's description shows the model the form to use and what is refused", () => {
+  const [runCommand] = toolsFor({ tools: ['run_command'] });
+  const env = (runCommand!.function.parameters as { properties: Record<string, { description: string }> }).properties.env!;
+  assert.ok(env.description.includes('{"NPM_TOKEN": "{{secret:NPM_TOKEN}}"}'), env.description);
+  assert.match(env.description, /process list/);
+  assert.match(env.description, /exactly one reference.*PATH, HOME, LD_\*/);
+});
