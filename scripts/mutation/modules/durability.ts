@@ -57,7 +57,11 @@ export const DURABILITY_MODULES: MutationModule[] = [
       'shared/db/pool.ts:74-100',
     ],
     command: [
-      testsInOneProcess('test/unit/control-plane/routing/relay.test.ts', 'test/unit/control-plane/routing/silence-schedule.test.ts'),
+      testsInOneProcess(
+        'test/unit/control-plane/routing/relay.test.ts',
+        'test/unit/control-plane/routing/silence-schedule.test.ts',
+        'test/unit/shared/jetstream-term-reason.test.ts',
+      ),
       testsInOneProcess(
         'test/integration/routing/workflow-outcomes.test.ts',
         'test/integration/routing/silence.test.ts',
