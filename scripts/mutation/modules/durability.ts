@@ -72,6 +72,7 @@ export const DURABILITY_MODULES: MutationModule[] = [
       testsInOneProcess(
         'test/integration/telemetry/ingest.test.ts',
         'test/integration/shared/jetstream-worker.test.ts',
+        'test/integration/shared/jetstream-worker-term.test.ts',
         'test/integration/shared/jetstream-worker-dlq.test.ts',
         'test/integration/shared/max-deliveries-mover.test.ts',
         'test/integration/routing/dispatch-relay.test.ts',
