@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { WHOLE_SECRET_REF_RE } from './secret-reference.ts';
 
 /**
  * `run_command`'s `env`: variables set for that one command, each to the value of one secret of the
@@ -15,8 +16,6 @@ import { z } from 'zod';
  */
 
 export const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
-/** One secret reference and nothing else (the same name syntax as SECRET_REF_RE in tools.ts). */
-export const ENV_VALUE_RE = /^\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}$/;
 export const MAX_ENV_ENTRIES = 16;
 
 /**
@@ -121,13 +120,13 @@ export function deniedEnvName(name: string): string | undefined {
 
 /** The secret an env value references (the schema admits only values of exactly this form). */
 export function envSecretName(value: string): string | undefined {
-  return ENV_VALUE_RE.exec(value)?.[1];
+  return WHOLE_SECRET_REF_RE.exec(value)?.[1];
 }
 
 export const commandEnvSchema = z
   .record(
     z.string().regex(ENV_NAME_RE),
-    z.string().regex(ENV_VALUE_RE, 'must be exactly one secret reference {{secret:NAME}}, with nothing before or after it'),
+    z.string().regex(WHOLE_SECRET_REF_RE, 'must be exactly one secret reference {{secret:NAME}}, with nothing before or after it'),
     {
       error: (iss) =>
         iss.code === 'invalid_key' ? 'not a variable name (letters, digits and _, not starting with a digit, at most 64)' : undefined,

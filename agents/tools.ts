@@ -24,8 +24,7 @@ export const CONSEQUENCES = ['push', 'deploy', 'delete', 'send', 'permission_cha
 export type Consequence = (typeof CONSEQUENCES)[number];
 
 const relPath = z.string().min(1).max(1024);
-/** A reference to a secret by name, e.g. `{{secret:NPM_TOKEN}}`; the model only ever sees the name. */
-export const SECRET_REF_RE = /\{\{secret:([A-Za-z_][A-Za-z0-9_]{0,63})\}\}/g;
+export { SECRET_REF_RE } from './secret-reference.ts';
 
 export const toolInputSchemas = {
   list_files: z.strictObject({

@@ -13,7 +13,7 @@ export type SecretScope = { readonly prefix: string };
 /** The scope a run gets until the environments module supplies one per environment. */
 export const DEFAULT_SECRET_SCOPE: SecretScope = Object.freeze({ prefix: 'sandbox/' });
 
-/** A secret's name as a tool argument may carry it (the same syntax as SECRET_REF_RE in agents/tools.ts). */
+/** A secret's name as a tool argument may carry it (the same syntax as SECRET_REF_RE in agents/secret-reference.ts). */
 export const SECRET_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** One or more path segments, each ending in `/`: `sandbox/`, `team-a/production/`. */
 export const SCOPE_PREFIX_RE = /^(?:[a-z0-9][a-z0-9_.-]{0,62}\/){1,4}$/;

@@ -1,5 +1,5 @@
 import { envSecretName } from '../../agents/command-env.ts';
-import { SECRET_REF_RE } from '../../agents/tools.ts';
+import { SECRET_REF_RE, WHOLE_SECRET_REF_RE } from '../../agents/secret-reference.ts';
 import type { ResolvedCommand } from '../guard/types.ts';
 import { SecretReferenceError } from './run-secrets.ts';
 
@@ -23,9 +23,8 @@ export async function substituteSecrets(command: ResolvedCommand, resolve: (name
   const values = new Map<string, string>();
   for (const name of names) values.set(name, await resolve(name));
   const re = new RegExp(SECRET_REF_RE.source, 'g');
-  const whole = new RegExp(`^${SECRET_REF_RE.source}$`);
   const substitute = (arg: string): string => {
-    const only = whole.exec(arg);
+    const only = WHOLE_SECRET_REF_RE.exec(arg);
     // The guard checked an operand here; a value that starts with `-` would reach the program as an option.
     if (only && values.get(only[1]!)!.startsWith('-'))
       throw new SecretReferenceError(
