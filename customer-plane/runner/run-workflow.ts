@@ -222,6 +222,9 @@ async function schedule(
         state.set(key, 'skipped');
         await emitStep(run, await deps.ledger.getStep(row.id), deps);
       }
+      // Steps may have ended while the skips were written: decide again from their new states, or a
+      // step made ready meanwhile is never started and the loop below ends with it pending.
+      if (skip.length) continue;
       for (const key of ready) {
         state.set(key, 'running');
         start(byKey.get(key)!);

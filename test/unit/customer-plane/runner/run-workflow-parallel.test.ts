@@ -78,3 +78,59 @@ test('no more readers at work than maxParallelSteps, counted again when one ends
   assert.equal((await rig.run('security-audit')).status, 'succeeded');
   assert.equal(probe.most(), 2);
 });
+
+test('a step that ends while a failed step’s dependents are being skipped still starts its own dependents', async () => {
+  // b fails at once; a ends exactly while c (which needs b) is being written as skipped. The run must
+  // then decide again and start d (which needs a), not end with d pending.
+  let releaseA: () => void = () => {};
+  const aMayEnd = new Promise<void>((resolve) => (releaseA = resolve));
+  let tallies = 0;
+  let secondTally: () => void = () => {};
+  const aEmitted = new Promise<void>((resolve) => (secondTally = resolve));
+  const rig = await workflowRig({
+    catalog: {
+      'secret-scanner': deterministic('secret-scanner', async () => (await aMayEnd, ok('a')), { tools: ['read_file'] }),
+      'dependency-auditor': deterministic('dependency-auditor', async () => ({ summary: 'no findings field' }) as never, {
+        tools: ['read_file'],
+      }),
+      'license-checker': deterministic('license-checker', async () => ok('c'), { tools: ['read_file'] }),
+      'change-summarizer': deterministic('change-summarizer', async () => ok('d'), { tools: ['read_file'] }),
+    },
+    templates: {
+      'security-audit': {
+        name: 'security-audit',
+        description: 'test',
+        steps: [
+          { id: 'a', agent: 'secret-scanner', needs: [] },
+          { id: 'b', agent: 'dependency-auditor', needs: [] },
+          { id: 'c', agent: 'license-checker', needs: ['b'] },
+          { id: 'd', agent: 'change-summarizer', needs: ['a'] },
+        ],
+      },
+    },
+    wrapLedger: (l) => ({
+      ...l,
+      // Each finished step's event reads its gate tally: the second is a's (b's came first).
+      gateTally: async (...args) => {
+        const got = await l.gateTally(...args);
+        if (++tallies === 2) secondTally();
+        return got;
+      },
+      skipStep: async (...args) => {
+        releaseA();
+        await aEmitted;
+        // Everything a's end still does is microtasks; after this turn it has left the running set.
+        await new Promise((resolve) => setImmediate(resolve));
+        return l.skipStep(...args);
+      },
+    }),
+  });
+  const r = await rig.run('security-audit');
+  assert.deepEqual((await rig.recordOf(r.runId)).steps, [
+    ['a', 'succeeded', 'none'],
+    ['b', 'failed', 'invalid_output'],
+    ['c', 'skipped', 'dependency_failed'],
+    ['d', 'succeeded', 'none'],
+  ]);
+  assert.deepEqual([r.status, r.errorCode], ['failed', 'invalid_output']);
+});
