@@ -2,34 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { approvalTiming, nextWaitStep } from '../../../../customer-plane/approvals/deadline.ts';
 import type { ApprovalRecord, ApprovalStatus } from '../../../../customer-plane/approvals/store.ts';
+import { approvalRecord } from '../../../support/approval-record.ts';
 
 const T0 = Date.parse('2027-03-01T10:00:00Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
 /** An approval asked at T0 with a 60 s deadline and its warning 10 s before. */
 function approval(over: Partial<ApprovalRecord> = {}): ApprovalRecord {
-  return {
-    id: '01JAPPROVAL000000000000001',
-    runId: '01JRUN0000000000000000001',
-    stepId: '01JSTEP000000000000000001',
-    seq: 1,
-    agent: 'fixer',
-    tool: 'run_command',
-    reason: 'consequential_action',
-    consequences: ['push'],
-    environment: 'sandbox',
-    autonomy: 'assisted',
-    preview: { tool: 'run_command', argv: [['git', 'push']] },
-    status: 'pending',
-    createdAt: iso(T0),
-    warnAt: iso(T0 + 50_000),
-    deadlineAt: iso(T0 + 60_000),
-    warnedAt: null,
-    decidedAt: null,
-    decidedBy: null,
-    note: null,
-    ...over,
-  };
+  return approvalRecord({ createdAt: iso(T0), warnAt: iso(T0 + 50_000), deadlineAt: iso(T0 + 60_000), ...over });
 }
 
 test('an ask gets its environment’s deadline, and its warning that many seconds before it', () => {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { formatApproval, formatApprovalList, shownArgv } from '../../../../customer-plane/cli/format-approvals.ts';
 import type { ApprovalRecord } from '../../../../customer-plane/approvals/store.ts';
 import { HOSTILE, rawControls, SHOWN } from './hostile-text.ts';
+import { approvalRecord } from '../../../support/approval-record.ts';
 
 /**
  * What `npm run approvals` shows a person deciding. The preview is repository text: argv a model chose,
@@ -13,36 +14,20 @@ const NOW = Date.parse('2026-12-01T10:00:00.000Z');
 const ID = '01JZ8Q4T5V6W7X8Y9Z0A1B2C3D';
 const at = (ms: number) => new Date(NOW + ms).toISOString();
 
-const approval = (o: Partial<ApprovalRecord> = {}): ApprovalRecord => ({
-  id: ID,
-  runId: '01JZ8Q4T5V6W7X8Y9Z0A1B2C3E',
-  stepId: '01JZ8Q4T5V6W7X8Y9Z0A1B2C3F',
-  seq: 4,
-  agent: 'fixer',
-  tool: 'run_command',
-  reason: 'consequential_action',
-  consequences: ['pushes', 'network'],
-  environment: 'sandbox',
-  autonomy: 'assisted',
-  preview: {
-    tool: 'run_command',
-    argv: [
-      ['git', 'push', '{{secret:DEPLOY_URL}}', 'main branch'],
-      ['tee', '{{secret:LOG_PATH}}', ''],
-    ],
-    cwd: '/ws/one',
-    secrets: ['DEPLOY_URL', 'LOG_PATH'],
-  },
-  status: 'pending',
-  createdAt: '2026-12-01T09:59:00.000Z',
-  warnAt: '2026-12-01T10:50:00.000Z',
-  deadlineAt: '2026-12-01T11:00:00.000Z',
-  warnedAt: null,
-  decidedAt: null,
-  decidedBy: null,
-  note: null,
-  ...o,
-});
+const approval = (o: Partial<ApprovalRecord> = {}): ApprovalRecord =>
+  approvalRecord({
+    id: ID,
+    preview: {
+      tool: 'run_command',
+      argv: [
+        ['git', 'push', '{{secret:DEPLOY_URL}}', 'main branch'],
+        ['tee', '{{secret:LOG_PATH}}', ''],
+      ],
+      cwd: '/ws/one',
+      secrets: ['DEPLOY_URL', 'LOG_PATH'],
+    },
+    ...o,
+  });
 
 const diff = '--- a/src/a.ts\n+++ b/src/a.ts\n@@ -1 +1 @@\n-a\n+b\n';
 const write = (o: Partial<ApprovalRecord> = {}) =>

@@ -3,30 +3,17 @@ import assert from 'node:assert/strict';
 import type { ApprovalRecord } from '../../../../customer-plane/approvals/store.ts';
 import { formatApproval } from '../../../../customer-plane/cli/format-approvals.ts';
 import { approvalPage } from '../../../../customer-plane/console/views/approvals.ts';
+import { approvalRecord } from '../../../support/approval-record.ts';
 
 // A command that passes secrets through run_command's env: a person deciding sees the variables it sets,
 // with the references the agent wrote (never values), in the console and in `npm run approvals show`.
-const record = (env?: Record<string, string>): ApprovalRecord => ({
-  id: '01JZ8Q4T5V6W7X8Y9Z0A1B2C3D',
-  runId: '01JZ8Q4T5V6W7X8Y9Z0A1B2C3E',
-  stepId: '01JZ8Q4T5V6W7X8Y9Z0A1B2C3F',
-  seq: 2,
-  agent: 'fixer',
-  tool: 'run_command',
-  reason: 'sandbox_unavailable',
-  consequences: [],
-  environment: 'sandbox',
-  autonomy: 'assisted',
-  preview: { tool: 'run_command', argv: [['npm', 'publish']], cwd: '/ws/one', secrets: ['NPM_TOKEN'], ...(env ? { env } : {}) },
-  status: 'pending',
-  createdAt: '2026-12-01T09:59:00.000Z',
-  warnAt: '2026-12-01T10:50:00.000Z',
-  deadlineAt: '2026-12-01T11:00:00.000Z',
-  warnedAt: null,
-  decidedAt: null,
-  decidedBy: null,
-  note: null,
-});
+const record = (env?: Record<string, string>): ApprovalRecord =>
+  approvalRecord({
+    seq: 2,
+    reason: 'sandbox_unavailable',
+    consequences: [],
+    preview: { tool: 'run_command', argv: [['npm', 'publish']], cwd: '/ws/one', secrets: ['NPM_TOKEN'], ...(env ? { env } : {}) },
+  });
 const NOW = Date.parse('2026-12-01T10:00:00.000Z');
 const env = { NPM_TOKEN: '{{secret:NPM_TOKEN}}', 'A\u001b[2J': '{{secret:X}}' };
 
