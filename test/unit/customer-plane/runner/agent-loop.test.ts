@@ -139,6 +139,7 @@ test('secret names are offered only to an agent that runs commands (run_command 
   const gitOnly = await line(llmAgent({ tools: ['git'] }), ['GH_TOKEN']);
   assert.equal(gitOnly.length, 1);
   assert.doesNotMatch(gitOnly[0]!, /env/, 'git has no env');
+  assert.match(gitOnly[0]!, /write \{\{secret:NAME\}\} as an argument/, 'a git-only agent is told how to write a reference');
   assert.deepEqual(await line(llmAgent({ tools: ['read_file', 'write_file'] }), ['GH_TOKEN']), []);
   assert.deepEqual(await line(llmAgent({ tools: ['run_command'] }), []), []);
   assert.deepEqual(await line(llmAgent({ tools: ['run_command'] })), []);
