@@ -137,6 +137,8 @@ export const RUNTIME_MODULES: MutationModule[] = [
       'test/unit/customer-plane/cli/terminal-text.test.ts',
       'test/unit/customer-plane/cli/format-runs.test.ts',
       'test/unit/customer-plane/cli/format-approvals.test.ts',
+      // run_command's env in `approvals show` (and the console) is proved beside the feature's other displays.
+      'test/unit/customer-plane/console/approval-env.test.ts',
     )} && ${tests('test/integration/runtime/runs-cli.test.ts', 'test/integration/approvals/cli.test.ts')}`,
   },
 ];
