@@ -42,6 +42,7 @@ export const ACCESS_MODULES: MutationModule[] = [
       'customer-plane/secrets/masking.ts',
       'customer-plane/secrets/substitute.ts',
       'agents/command-env.ts',
+      'agents/secret-reference.ts',
     ],
     command: tests(
       'test/unit/agents/command-env.test.ts',
