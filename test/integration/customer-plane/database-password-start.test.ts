@@ -63,13 +63,18 @@ test('a plane started with DATABASE_PASSWORD_SECRET migrates and serves with the
   const sm = await startFakeSecretsManager();
   t.after(() => sm.close());
   const client = new SecretsManagerClient({ region: FAKE_AWS_REGION, endpoint: sm.endpoint, credentials: { ...FAKE_AWS_CREDENTIALS } });
-  const { ARN } = await client.send(new CreateSecretCommand({ Name: `rds-db-${role}`, SecretString: JSON.stringify({ password: before }) }));
+  const { ARN } = await client.send(
+    new CreateSecretCommand({ Name: `rds-db-${role}`, SecretString: JSON.stringify({ password: before }) }),
+  );
   // The plane's SDK client takes its credentials where the task's come from: the default chain.
   const saved = { id: process.env.AWS_ACCESS_KEY_ID, key: process.env.AWS_SECRET_ACCESS_KEY };
   process.env.AWS_ACCESS_KEY_ID = FAKE_AWS_CREDENTIALS.accessKeyId;
   process.env.AWS_SECRET_ACCESS_KEY = FAKE_AWS_CREDENTIALS.secretAccessKey;
   t.after(() => {
-    for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.key]] as const)
+    for (const [k, v] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.key],
+    ] as const)
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;
   });
@@ -96,7 +101,10 @@ test('a plane started with DATABASE_PASSWORD_SECRET migrates and serves with the
   inRoleDb.pathname = `/${role}`;
   const adminThere = new pg.Client({ connectionString: inRoleDb.toString() });
   await adminThere.connect();
-  const schemas = await adminThere.query(`SELECT nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = $1 ORDER BY 1`, [role]);
+  const schemas = await adminThere.query(
+    `SELECT nspname FROM pg_namespace n JOIN pg_roles r ON r.oid = n.nspowner WHERE r.rolname = $1 ORDER BY 1`,
+    [role],
+  );
   assert.deepEqual(
     schemas.rows.map((r) => r.nspname),
     ['approvals', 'memory', 'runtime'],

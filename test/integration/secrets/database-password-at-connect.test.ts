@@ -62,6 +62,11 @@ test('a rotated database password reaches the next connection of the same pool: 
   const password = databasePasswordSource({ secretId: arn, client });
 
   await checkDatabase(url.toString(), 'DATABASE_URL', password);
+  // At start, a secret that is not there is named as such, not as a URL without a password.
+  await assert.rejects(
+    checkDatabase(url.toString(), 'DATABASE_URL', databasePasswordSource({ secretId: 'rds-db-absent', client })),
+    (e) => e instanceof OperatorError && e.code === 'database_password_missing',
+  );
   const db = createDb({ databaseUrl: url.toString(), max: 4, password });
   t.after(() => db.end());
   const endIdle = async () => {
@@ -120,11 +125,11 @@ test('a secret that is missing or holds no password stops the start with what to
     databasePasswordSource({ secretId: 'rds-db-absent', client })(),
     (e) => e instanceof OperatorError && e.code === 'database_password_missing',
   );
-  for (const [i, text] of ['not-json-but-the-password', '{"user":"x"}', '{"password":""}', '{"password":42}', 'null'].entries()) {
+  for (const [i, text] of ['pw-plain', '{"user":"x"}', '{"password":""}', '{"password":42}', 'null'].entries()) {
     await client.send(new CreateSecretCommand({ Name: `bad-${i}`, SecretString: text }));
     await assert.rejects(databasePasswordSource({ secretId: `bad-${i}`, client })(), (e) => {
       assert.ok(e instanceof OperatorError && e.code === 'database_password_invalid', text);
-      assert.ok(!inspect(e, { depth: 10 }).includes('not-json-but'), 'the text is not quoted');
+      assert.ok(!inspect(e, { depth: 10 }).includes('pw-plain'), 'the text is not quoted (a JSON.parse message would)');
       return true;
     });
   }
