@@ -20,6 +20,44 @@ const secretStoreFields = {
   AWS_SECRETS_ENDPOINT: z.string().url().optional(),
 };
 
+/** The Secrets Manager secret (ARN or name) whose JSON `password` is the database login's: see databasePasswordRule. */
+export const databasePasswordSecretField = z
+  .string()
+  .max(2048)
+  .regex(/^[\x21-\x7e]+$/, 'a Secrets Manager secret ARN or name')
+  .optional();
+
+/**
+ * DATABASE_PASSWORD_SECRET names the password of DATABASE_URL's login, read at each new connection (a
+ * rotated password needs no restart): it needs that URL, one without a password of its own (two
+ * passwords, and the one used would be a guess), and a region to find the secret in.
+ */
+export function databasePasswordRule(
+  env: { DATABASE_PASSWORD_SECRET?: string; DATABASE_URL?: string; AWS_REGION?: string },
+  ctx: z.RefinementCtx,
+): void {
+  if (env.DATABASE_PASSWORD_SECRET === undefined) return;
+  const path = ['DATABASE_PASSWORD_SECRET'];
+  if (env.DATABASE_URL === undefined)
+    ctx.addIssue({ code: 'custom', path, message: 'requires DATABASE_URL (the embedded Postgres keeps its own password)' });
+  else if (urlHasPassword(env.DATABASE_URL))
+    ctx.addIssue({
+      code: 'custom',
+      path,
+      message: 'requires a DATABASE_URL without a password in it: the password is read from the secret',
+    });
+  if (env.AWS_REGION === undefined)
+    ctx.addIssue({ code: 'custom', path: ['AWS_REGION'], message: 'required with DATABASE_PASSWORD_SECRET' });
+}
+
+function urlHasPassword(url: string): boolean {
+  try {
+    return new URL(url).password !== '';
+  } catch {
+    return false; // the URL's own rule reports it
+  }
+}
+
 // README promises it; without it the SDK looks for a region elsewhere and fails only at the first read.
 function awsNeedsRegion(env: { SECRETS_BACKEND: string; AWS_REGION?: string }, ctx: z.RefinementCtx): void {
   if (env.SECRETS_BACKEND === 'aws' && env.AWS_REGION === undefined) {
@@ -51,6 +89,12 @@ export const customerPlaneEnvSchema = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL')
       .optional(),
+    /**
+     * The AWS Secrets Manager secret (ARN or name) holding DATABASE_URL's password as JSON `{"password": …}`
+     * (RDS's own secret for its master user), read at each new connection so a rotation needs no restart.
+     * Needs DATABASE_URL without a password and AWS_REGION; AWS_SECRETS_ENDPOINT applies. Unset = the URL's password.
+     */
+    DATABASE_PASSWORD_SECRET: databasePasswordSecretField,
     ...secretStoreFields,
     /** Repositories agents may work on: `alias=/absolute/path` pairs separated by commas. */
     REPOS: z
@@ -121,6 +165,7 @@ export const customerPlaneEnvSchema = z
     ...memoryEnvShape,
   })
   .superRefine(awsNeedsRegion, EVEN_WITH_OTHER_PROBLEMS)
+  .superRefine(databasePasswordRule, EVEN_WITH_OTHER_PROBLEMS)
   .superRefine(consoleTlsRule, EVEN_WITH_OTHER_PROBLEMS);
 export type CustomerPlaneEnv = z.infer<typeof customerPlaneEnvSchema>;
 

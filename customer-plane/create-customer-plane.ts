@@ -10,6 +10,8 @@ import { createLlmGateway, DEFAULT_MODEL_MAP } from '../shared/llm/index.ts';
 import type { AgentName, TemplateName } from '../shared/boundary.ts';
 import { createDb } from '../shared/db/pool.ts';
 import { checkDatabase } from '../shared/db/first-connect.ts';
+import type { DbPassword } from '../shared/db/password.ts';
+import { databasePasswordOf } from './secrets/database-password.ts';
 import { startEmbeddedPostgres } from '../shared/db/embedded-postgres.ts';
 import { CATALOG } from '../agents/catalog/index.ts';
 import { TEMPLATE_DEFINITIONS } from '../agents/templates/index.ts';
@@ -111,12 +113,14 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   const secrets = deps.secrets ?? selectSecretBackend(env, stateDir, log);
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
-  const databaseUrl = await openDatabase(env.DATABASE_URL, stateDir, log, running);
-  await migrateLedger({ databaseUrl, log });
-  await migrateApprovals({ databaseUrl, log });
-  await migrateMemory({ databaseUrl, log });
+  // With DATABASE_PASSWORD_SECRET every new connection reads the password (RDS rotates it): no restart.
+  const password = databasePasswordOf(env);
+  const databaseUrl = await openDatabase(env.DATABASE_URL, stateDir, log, running, password);
+  await migrateLedger({ databaseUrl, log, password });
+  await migrateApprovals({ databaseUrl, log, password });
+  await migrateMemory({ databaseUrl, log, password });
   // +1: the connection that listens for approval decisions.
-  const db = createDb({ databaseUrl, max: env.RUNNER_CONCURRENCY * 2 + 5 });
+  const db = createDb({ databaseUrl, max: env.RUNNER_CONCURRENCY * 2 + 5, password });
   running.defer(() => db.end(), 5000);
   const { key, leaf } = await ensureEnrolled({
     secrets,
@@ -286,9 +290,15 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
  * The given Postgres (checked, so a first run names what is missing), or without DATABASE_URL an
  * embedded one in the state dir, stopped when the plane stops or fails to start.
  */
-async function openDatabase(url: string | undefined, stateDir: string, log: Logger, running: CleanupStack): Promise<string> {
+async function openDatabase(
+  url: string | undefined,
+  stateDir: string,
+  log: Logger,
+  running: CleanupStack,
+  password: DbPassword | undefined,
+): Promise<string> {
   if (url) {
-    await checkDatabase(url);
+    await checkDatabase(url, 'DATABASE_URL', password);
     return url;
   }
   const embedded = await startEmbeddedPostgres({ stateDir, database: 'agentplane', log });

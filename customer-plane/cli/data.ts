@@ -15,7 +15,7 @@ import { migrateMemory } from '../memory/migrate.ts';
 import { runInputSecretId } from '../runner/ledger/inputs.ts';
 import { migrateLedger } from '../runner/ledger/migrate.ts';
 import { selectSecretBackend } from '../secrets/select.ts';
-import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { cliDatabase, cliDatabaseEnvShape } from './database-url.ts';
 import { runCli } from './run-cli.ts';
 
 const USAGE = 'usage: npm run data -- erase --yes   (deletes every run, approval and memory of this customer plane)';
@@ -27,13 +27,13 @@ async function main(argv: string[]): Promise<number> {
   }
   const env = loadConfig('data', z.object(cliDatabaseEnvShape));
   const store = selectSecretBackend(loadConfig('data', secretStoreEnvSchema), env.STATE_DIR);
-  const databaseUrl = cliDatabaseUrl('data', env);
+  const { databaseUrl, password } = cliDatabase('data', env);
   const log = silentLogger();
   // The schemas exist afterwards whatever the plane has created so far: the erase then finds them empty.
-  await migrateLedger({ databaseUrl, log });
-  await migrateApprovals({ databaseUrl, log });
-  await migrateMemory({ databaseUrl, log });
-  const db = createDb({ databaseUrl, max: 2 });
+  await migrateLedger({ databaseUrl, log, password });
+  await migrateApprovals({ databaseUrl, log, password });
+  await migrateMemory({ databaseUrl, log, password });
+  const db = createDb({ databaseUrl, max: 2, password });
   try {
     const erased = await eraseTenantData(db, { deleteInputSecret: (id, name) => store.delete(runInputSecretId(id, name)) });
     const counts = (o: Record<string, number>) =>

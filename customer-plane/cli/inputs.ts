@@ -9,7 +9,7 @@ import { migrateLedger } from '../runner/ledger/migrate.ts';
 import { selectSecretBackend } from '../secrets/select.ts';
 import { visible } from './terminal-text.ts';
 import { readSecretLines, UsageError } from './stdin.ts';
-import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { cliDatabase, cliDatabaseEnvShape } from './database-url.ts';
 
 export const INPUTS_USAGE = [
   '       npm run runs -- inputs put [--template T] [--param NAME=value]... [--secret NAME]... [--ttl-hours N] [--json]',
@@ -55,12 +55,12 @@ export async function inputsCommand(args: string[], json: boolean): Promise<numb
   if (sub === 'show' && (rest.length !== 1 || !ULID_RE.test(rest[0]!))) throw new UsageError('inputs show: give one inputs id (a ULID)');
   const parsed = sub === 'put' ? parsePut(rest) : undefined;
   const env = loadConfig('runs', secretStoreEnvSchema.safeExtend({ DATABASE_URL: cliDatabaseEnvShape.DATABASE_URL }));
-  const databaseUrl = cliDatabaseUrl('runs', env);
+  const { databaseUrl, password } = cliDatabase('runs', env);
   const values = parsed?.secrets.length
     ? await readSecretLines(parsed.secrets.length, 'printf "%s\\n" "$TOKEN" | npm run runs -- inputs put --secret TOKEN')
     : [];
-  await migrateLedger({ databaseUrl, log: silentLogger() });
-  const db = createDb({ databaseUrl, max: 1 });
+  await migrateLedger({ databaseUrl, log: silentLogger(), password });
+  const db = createDb({ databaseUrl, max: 1, password });
   try {
     const inputs = createRunInputs({ db, backend: selectSecretBackend(env, env.STATE_DIR) });
     if (parsed) {

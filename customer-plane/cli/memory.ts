@@ -20,7 +20,7 @@ import { memoryConfigOf, memoryEnvShape } from '../memory/config.ts';
 import { createMemory } from '../memory/memory.ts';
 import { migrateMemory } from '../memory/migrate.ts';
 import type { AutonomyRow } from '../memory/standing.ts';
-import { cliDatabaseEnvShape, cliDatabaseUrl } from './database-url.ts';
+import { cliDatabase, cliDatabaseEnvShape } from './database-url.ts';
 import { runCli } from './run-cli.ts';
 
 const USAGE = [
@@ -122,11 +122,11 @@ async function main(argv: string[]): Promise<number> {
   }
 
   const env = loadConfig('memory', z.object({ ...cliDatabaseEnvShape, ...memoryEnvShape }));
-  const databaseUrl = cliDatabaseUrl('memory', env);
+  const { databaseUrl, password } = cliDatabase('memory', env);
   // Errors reach the operator through the exit path below; nothing this CLI does logs otherwise.
   const log = silentLogger();
-  await migrateMemory({ databaseUrl, log });
-  const db = createDb({ databaseUrl, max: 1 });
+  await migrateMemory({ databaseUrl, log, password });
+  const db = createDb({ databaseUrl, max: 1, password });
   try {
     // The CLI never runs agents: tenant and LLM identity only key model turns, which it does not touch.
     const memory = createMemory({ db, config: memoryConfigOf(env), log, tenant: 'cli', llmIdentity: 'cli' });

@@ -1,5 +1,6 @@
 import pg from 'pg';
-import { OperatorError } from '../errors.ts';
+import { AgentplaneError, OperatorError } from '../errors.ts';
+import { type DbPassword, newClient } from './password.ts';
 
 /**
  * The first connection a service makes to the Postgres it was given, so a first run on a machine
@@ -8,11 +9,13 @@ import { OperatorError } from '../errors.ts';
  * one failure pg reports untyped (a server that asks for a password when the URL has none) is
  * recognised by the URL having no password. The password never appears in a message.
  */
-export async function checkDatabase(url: string, variable = 'DATABASE_URL'): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+export async function checkDatabase(url: string, variable = 'DATABASE_URL', password?: DbPassword): Promise<void> {
+  const client = newClient({ connectionString: url, connectionTimeoutMillis: 5000 }, password);
   try {
     await client.connect();
   } catch (err) {
+    // The password source's own failure (the store unreachable, the secret missing) says what it is.
+    if (password && err instanceof AgentplaneError) throw err;
     throw explainDatabaseFailure(err, url, variable);
   } finally {
     await client.end().catch(() => undefined);

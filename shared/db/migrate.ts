@@ -1,6 +1,6 @@
-import pg from 'pg';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../log.ts';
+import { type DbPassword, newClient } from './password.ts';
 
 /**
  * Applies pending versioned SQL migrations under a blocking advisory lock; safe to call from every
@@ -25,8 +25,10 @@ export async function runMigrations(opts: {
   migrationsTable: string;
   /** Schema of the migrations table (created when missing); default `public`. */
   migrationsSchema?: string;
+  /** The login's password when it is not in the URL (read at connect: see password.ts). */
+  password?: DbPassword;
 }): Promise<string[]> {
-  const client = new pg.Client({ connectionString: opts.databaseUrl });
+  const client = newClient({ connectionString: opts.databaseUrl }, opts.password);
   await client.connect();
   try {
     await client.query('SELECT pg_advisory_lock($1)', [opts.lockKey]);

@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { UnavailableError } from '../errors.ts';
+import { cachedPassword, clientClassWith, type DbPassword } from './password.ts';
 
 export type Db = pg.Pool;
 
@@ -45,30 +46,62 @@ const asOutage = (err: unknown, outage = isPostgresOutage(err)): unknown =>
  * host that does not answer.
  */
 class OutageAwarePool extends pg.Pool {
+  /**
+   * Called when the server refused a new connection's password (28P01); true = the password source
+   * has dropped its kept value, so one more attempt reads the current one. The refusal happens at the
+   * login, before any statement ran, so the attempt is repeated whole.
+   */
+  onPasswordRefused: () => boolean = () => false;
   // biome-ignore lint/suspicious/noExplicitAny: pg's overloads; every caller here uses the promise form.
   override query(...args: any[]): any {
     // biome-ignore lint/suspicious/noExplicitAny: as above
-    const result = (super.query as any)(...args);
-    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(asOutage(err))) : result;
+    const attempt = () => (super.query as any)(...args);
+    const result = attempt();
+    return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, attempt)) : result;
   }
   // biome-ignore lint/suspicious/noExplicitAny: as above
   override connect(...args: any[]): any {
     // biome-ignore lint/suspicious/noExplicitAny: as above
-    const result = (super.connect as any)(...args);
-    return result instanceof Promise ? result.catch((err: unknown) => Promise.reject(asOutage(err))) : result;
+    const attempt = () => (super.connect as any)(...args);
+    const result = attempt();
+    return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, attempt)) : result;
+  }
+  private failed(err: unknown, again: () => Promise<unknown>): Promise<unknown> {
+    if (passwordRefused(err) && this.onPasswordRefused()) return again().catch((e: unknown) => Promise.reject(asOutage(e)));
+    return Promise.reject(asOutage(err));
   }
 }
 
-export function createDb(opts: { databaseUrl: string; max?: number; connectTimeoutMs?: number }): Db {
+/** The server refused the login's password (SQLSTATE 28P01 invalid_password). */
+const passwordRefused = (err: unknown): boolean => err instanceof pg.DatabaseError && err.code === '28P01';
+
+/**
+ * `password`, when given, is read for each new connection instead of taking one from the URL (a
+ * password that rotates): kept up to PASSWORD_CACHE_MS; when the server refuses it (28P01, a rotation
+ * since it was read) it is read again and the connect tried once more, so callers do not see the
+ * rotation. A read that fails is an outage like an unreachable server (UnavailableError, 503).
+ */
+export function createDb(opts: { databaseUrl: string; max?: number; connectTimeoutMs?: number; password?: DbPassword }): Db {
+  const password = opts.password ? cachedPassword(opts.password) : undefined;
   const pool = new OutageAwarePool({
     connectionString: opts.databaseUrl,
     max: opts.max ?? 10,
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    ...(password ? { Client: clientClassWith(() => password().catch((err: unknown) => Promise.reject(passwordUnreadable(err)))) } : {}),
   });
+  if (password)
+    pool.onPasswordRefused = () => {
+      password.drop();
+      return true;
+    };
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;
 }
+
+/** The password source's failure as the outage it is for this pool's callers; its cause says why (never the value). */
+const passwordUnreadable = (err: unknown): UnavailableError =>
+  new UnavailableError('postgres', 'the database password could not be read; retry shortly', { cause: err });
 
 /** Runs fn in one transaction; rolls back on any throw. */
 export async function inTransaction<T>(db: Db, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -41,7 +41,8 @@ export function planeEnvironment(ctx: StackContext, d: { db: DbInstance; secrets
   const { vars } = ctx;
   // alias=/repos/path pairs, comma-separated; format() instead of a nested template keeps the HCL flat.
   const repos = new TerraformLocal(ctx.scope, 'plane_repos', '${join(",", [for k, v in var.repos : format("%s=%s", k, v)])}');
-  // No password in the URL: pg reads PGPASSWORD (injected from the RDS-managed secret). TLS with the
+  // No password in the URL: the plane reads it from the RDS-managed secret DATABASE_PASSWORD_SECRET names
+  // at each new connection (RDS rotates it; no restart needed). TLS with the
   // server's certificate and host name verified against the RDS CA bundle the image ships; RDS refuses
   // plaintext anyway (rds.force_ssl).
   const databaseUrl = `postgres://${DB_USER}@${d.db.address}:${d.db.port}/${DB_NAME}?sslmode=verify-full&sslrootcert=${RDS_CA_BUNDLE_PATH}`;
@@ -50,6 +51,7 @@ export function planeEnvironment(ctx: StackContext, d: { db: DbInstance; secrets
       TENANT_ID: vars.tenantId.stringValue,
       CONTROL_PLANE_URL: vars.controlPlaneUrl.stringValue,
       DATABASE_URL: databaseUrl,
+      DATABASE_PASSWORD_SECRET: d.db.masterUserSecret.get(0).secretArn,
       STATE_DIR,
       SECRETS_BACKEND: 'aws',
       AWS_SECRETS_PREFIX: d.secrets.prefix,

@@ -10,7 +10,10 @@ import type { Storage } from './storage.ts';
  * The customer plane's task role: exactly the Secrets Manager calls its AWS secret store makes
  * (customer-plane/secrets/aws-store.ts), on exactly the names it makes them for, and its two EFS mounts.
  */
-export function runnerTaskStatements(ctx: StackContext, d: { secrets: Secrets; storage: Storage; dataKeyArn: string }): Statement[] {
+export function runnerTaskStatements(
+  ctx: StackContext,
+  d: { secrets: Secrets; storage: Storage; dataKeyArn: string; dbSecretArn: string },
+): Statement[] {
   const { secrets, storage } = d;
   return [
     {
@@ -32,6 +35,14 @@ export function runnerTaskStatements(ctx: StackContext, d: { secrets: Secrets; s
         secrets,
         PLANE_WRITES.map((n) => secrets.plane[n].arn),
       ),
+    },
+    {
+      // The database password: the RDS-managed master secret (JSON, its `password` field), read when a new
+      // connection needs it (kept up to 5 minutes), so a rotation reaches the plane without a restart.
+      // Encrypted with the stack's data key (databases.ts): the Decrypt below covers it.
+      sid: 'ReadDatabasePassword',
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: [d.dbSecretArn],
     },
     {
       // Secrets runs use by reference: each environment's scope, one level under the stack's prefix.

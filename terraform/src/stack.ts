@@ -92,11 +92,12 @@ export class CustomerPlaneStack extends TerraformStack {
       service: 'runner',
       image: vars.runnerImage,
       logGroupArn: logs.runner.arn,
-      // What ECS injects: the enrollment token and the database password (the code reads both from its
-      // environment only). Everything else the plane reads from Secrets Manager itself, with its task role.
-      injectedSecretArns: withConsoleTls(secrets, [secrets.enrollToken.arn, dbSecretArn]),
+      // What ECS injects: the enrollment token (the code reads it from its environment only). Everything
+      // else the plane reads from Secrets Manager itself, with its task role: the database password too,
+      // at each new connection, so RDS's rotation of it needs no restart.
+      injectedSecretArns: withConsoleTls(secrets, [secrets.enrollToken.arn]),
       dataKeyArn: keys.data.arn,
-      taskStatements: runnerTaskStatements(ctx, { secrets, storage, dataKeyArn: keys.data.arn }),
+      taskStatements: runnerTaskStatements(ctx, { secrets, storage, dataKeyArn: keys.data.arn, dbSecretArn }),
     });
     const runnerTask = createTaskDefinition(ctx, {
       service: 'runner',
@@ -107,11 +108,7 @@ export class CustomerPlaneStack extends TerraformStack {
       taskRoleArn: runnerRoles.task.arn,
       logGroupName: logs.runner.name,
       environment: plane.environment,
-      secrets: {
-        ENROLL_TOKEN: secrets.enrollToken.arn,
-        // The RDS-managed master secret is JSON; only its password field, read by pg as PGPASSWORD.
-        PGPASSWORD: `${dbSecretArn}:password::`,
-      },
+      secrets: { ENROLL_TOKEN: secrets.enrollToken.arn },
       variant: {
         name: 'console',
         when: consoleEnabled(ctx),

@@ -174,3 +174,41 @@ test('a refused REPOS is reported as a custom issue on REPOS, the code loadConfi
     );
   }
 });
+
+test('DATABASE_PASSWORD_SECRET: read with a DATABASE_URL that has no password and a region; each missing piece is named', () => {
+  const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:rds!db-0b0e7c2a-AbCdEf';
+  const ok = loadConfig('customer-plane', customerPlaneEnvSchema, { ...BASE, DATABASE_PASSWORD_SECRET: arn, AWS_REGION: 'eu-west-1' });
+  assert.equal(ok.DATABASE_PASSWORD_SECRET, arn, 'an RDS-managed secret ARN, `!` included');
+  assert.equal(loadConfig('customer-plane', customerPlaneEnvSchema, BASE).DATABASE_PASSWORD_SECRET, undefined, 'optional');
+  const { DATABASE_URL: _url, ...noUrl } = BASE;
+  assert.match(
+    problemsOf({ ...noUrl, DATABASE_PASSWORD_SECRET: arn, AWS_REGION: 'eu-west-1' }),
+    /DATABASE_PASSWORD_SECRET \(requires DATABASE_URL/,
+  );
+  assert.match(
+    problemsOf({
+      ...BASE,
+      DATABASE_URL: 'postgres://runner:pw@db.internal:5432/agentplane',
+      DATABASE_PASSWORD_SECRET: arn,
+      AWS_REGION: 'eu-west-1',
+    }),
+    /DATABASE_PASSWORD_SECRET \(requires a DATABASE_URL without a password/,
+  );
+  // A user name alone is no password.
+  assert.doesNotThrow(() =>
+    loadConfig('customer-plane', customerPlaneEnvSchema, {
+      ...BASE,
+      DATABASE_URL: 'postgres://runner@db/x',
+      DATABASE_PASSWORD_SECRET: arn,
+      AWS_REGION: 'x',
+    }),
+  );
+  assert.match(problemsOf({ ...BASE, DATABASE_PASSWORD_SECRET: arn }), /AWS_REGION \(required with DATABASE_PASSWORD_SECRET\)/);
+  // Named together with an unrelated problem, like every other rule.
+  assert.match(
+    problemsOf({ ...BASE, TENANT_ID: 'acme', DATABASE_PASSWORD_SECRET: arn }),
+    /TENANT_ID[\s\S]*AWS_REGION|AWS_REGION[\s\S]*TENANT_ID/,
+  );
+  for (const bad of ['has space', 'tab\tin', 'x'.repeat(2049)])
+    assert.match(problemsOf({ ...BASE, DATABASE_PASSWORD_SECRET: bad, AWS_REGION: 'eu-west-1' }), /invalid: DATABASE_PASSWORD_SECRET/, bad);
+});

@@ -7,13 +7,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import pg from 'pg';
 import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
 import { DEFAULT_ENVIRONMENTS } from '../../../customer-plane/environments/defaults.ts';
 import { supportsSyncAlways } from '../../../customer-plane/leaf/config.ts';
 import { RUN_INPUTS_PREFIX } from '../../../customer-plane/secrets/provider.ts';
 import type { SecretName } from '../../../customer-plane/secrets/store.ts';
 import { HEALTHCHECK_COMMAND } from '../../../terraform/src/containers.ts';
+import { newClient } from '../../../shared/db/password.ts';
 import { RDS_CA_BUNDLE_PATH } from '../../../terraform/src/databases.ts';
 import { ENTRYPOINT_VARIABLES } from '../../../terraform/src/plane-env.ts';
 import { type Block, block, type ContainerDef, containerVariants, loadDist, repoRoot, resources, statements } from './tf-json.ts';
@@ -24,10 +24,9 @@ const variants = Object.fromEntries(containerVariants(task, tf).map((v) => [v.lo
 const base = variants.runner_container_definitions;
 const withConsole = variants.runner_container_definitions_console;
 
-// Variables the plane's process reads that are not in its schema, each with who reads it.
-const READ_OUTSIDE_THE_SCHEMA: Record<string, string> = {
-  PGPASSWORD: "pg (node-postgres) logs in with it when DATABASE_URL carries no password: the RDS-managed secret's password field",
-};
+// Variables the plane's process reads that are not in its schema, each with who reads it. None now: the
+// database password, once PGPASSWORD (read by pg), is read at connect from DATABASE_PASSWORD_SECRET.
+const READ_OUTSIDE_THE_SCHEMA: Record<string, string> = {};
 
 // What a Terraform interpolation stands for at run time, for parsing the task's variables as the plane
 // would see them. An interpolation missing here fails the test: say what it becomes.
@@ -123,7 +122,7 @@ test('the task sets nothing the plane does not read', () => {
 test('secrets reach the process only by Secrets Manager reference, and only what the code reads from its environment', () => {
   for (const [name, c] of Object.entries(variants)) {
     const secretNames = (c.secrets ?? []).map((s) => s.name).sort();
-    const expected = ['ENROLL_TOKEN', 'PGPASSWORD', ...(c === withConsole ? ENTRYPOINT_VARIABLES : [])].sort();
+    const expected = ['ENROLL_TOKEN', ...(c === withConsole ? ENTRYPOINT_VARIABLES : [])].sort();
     assert.deepEqual(secretNames, expected, name);
     // The plane's own secrets are read from the store at use, never handed to it as variables.
     for (const e of c.environment ?? [])
@@ -132,12 +131,19 @@ test('secrets reach the process only by Secrets Manager reference, and only what
         `${name}: ${e.name} as a plain value`,
       );
   }
-  const pg = base.secrets!.find((s) => s.name === 'PGPASSWORD')!;
-  assert.equal(
-    pg.valueFrom,
-    '${aws_db_instance.db.master_user_secret[0].secret_arn}:password::',
-    'the password field of the RDS-managed secret',
-  );
+});
+
+test('the database password is read by the plane at connect from the RDS-managed secret, never injected at start', () => {
+  for (const [name, c] of Object.entries(variants)) {
+    const env = Object.fromEntries((c.environment ?? []).map((e) => [e.name, e.value]));
+    assert.equal(env.DATABASE_PASSWORD_SECRET, '${aws_db_instance.db.master_user_secret[0].secret_arn}', `${name}: the RDS-managed secret`);
+    assert.ok(
+      !(c.secrets ?? []).some((s) => s.name === 'PGPASSWORD' || s.valueFrom.includes('master_user_secret')),
+      `${name}: not injected`,
+    );
+    const parsed = customerPlaneEnvSchema.parse(processEnv(c, c === withConsole ? { CONSOLE_HOST: '10.42.3.17' } : {}));
+    assert.equal(parsed.DATABASE_PASSWORD_SECRET, AT_RUN_TIME['aws_db_instance.db.master_user_secret[0].secret_arn']);
+  }
 });
 
 test('DATABASE_URL names the RDS database over verified TLS, with no password in it', () => {
@@ -146,7 +152,7 @@ test('DATABASE_URL names the RDS database over verified TLS, with no password in
   assert.equal(url.hostname, AT_RUN_TIME['aws_db_instance.db.address']);
   assert.equal(url.pathname, `/${tf.resource.aws_db_instance.db.db_name}`);
   assert.equal(url.username, tf.resource.aws_db_instance.db.username);
-  assert.equal(url.password, '', 'the password comes from PGPASSWORD');
+  assert.equal(url.password, '', 'the password comes from DATABASE_PASSWORD_SECRET (the schema refuses a URL with one beside it)');
   assert.equal(url.searchParams.get('sslmode'), 'verify-full');
   assert.equal(url.searchParams.get('sslrootcert'), RDS_CA_BUNDLE_PATH);
   const params = Object.fromEntries(
@@ -155,24 +161,18 @@ test('DATABASE_URL names the RDS database over verified TLS, with no password in
   assert.equal(params['rds.force_ssl'], '1', 'and the server refuses anything else');
 });
 
-test('pg reads that DATABASE_URL as a verified TLS login with the CA bundle, taking the password from PGPASSWORD', () => {
+test("pg reads that DATABASE_URL as a verified TLS login with the CA bundle, the password from the plane's source", () => {
   const ca = join(repoDir, 'rds-ca.pem');
   writeFileSync(ca, 'test CA bundle\n');
   const url = atRunTime(base.environment!.find((e) => e.name === 'DATABASE_URL')!.value).replace(RDS_CA_BUNDLE_PATH, ca);
-  const before = process.env.PGPASSWORD;
-  process.env.PGPASSWORD = 'password-from-the-rds-secret';
-  try {
-    const client = new pg.Client({ connectionString: url });
-    const ssl = (client as unknown as { connectionParameters: { ssl: { ca?: string; rejectUnauthorized?: boolean } } }).connectionParameters
-      .ssl;
-    assert.equal(ssl.ca, 'test CA bundle\n', 'the CA bundle is the only trust anchor');
-    assert.notEqual(ssl.rejectUnauthorized, false, 'certificate verified (Node verifies unless told not to)');
-    assert.equal(client.password, 'password-from-the-rds-secret');
-    assert.equal(client.user, tf.resource.aws_db_instance.db.username);
-  } finally {
-    if (before === undefined) delete process.env.PGPASSWORD;
-    else process.env.PGPASSWORD = before;
-  }
+  const password = async () => 'password-from-the-rds-secret';
+  const client = newClient({ connectionString: url }, password);
+  const ssl = (client as unknown as { connectionParameters: { ssl: { ca?: string; rejectUnauthorized?: boolean } } }).connectionParameters
+    .ssl;
+  assert.equal(ssl.ca, 'test CA bundle\n', 'the CA bundle is the only trust anchor');
+  assert.notEqual(ssl.rejectUnauthorized, false, 'certificate verified (Node verifies unless told not to)');
+  assert.equal(client.password as unknown, password, "read at login from the source, not the URL's empty password");
+  assert.equal(client.user, tf.resource.aws_db_instance.db.username);
 });
 
 test('paths the plane is given exist in the task: the state directory writable, repositories read-only, the console files on scratch', () => {

@@ -191,9 +191,7 @@ test('Containers: secrets are referenced by ARN, never placed as literal values 
       }
       for (const s of c.secrets ?? []) {
         const fromStackSecret =
-          refersTo(s.valueFrom, 'aws_secretsmanager_secret') ||
-          /^\$\{local\.console_tls_(cert|key)_secret_arn\}$/.test(s.valueFrom) ||
-          s.valueFrom === '${aws_db_instance.db.master_user_secret[0].secret_arn}:password::';
+          refersTo(s.valueFrom, 'aws_secretsmanager_secret') || /^\$\{local\.console_tls_(cert|key)_secret_arn\}$/.test(s.valueFrom);
         assert.ok(fromStackSecret, `${name} ${s.name}: ${s.valueFrom}`);
       }
     }

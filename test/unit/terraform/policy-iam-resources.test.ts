@@ -63,11 +63,11 @@ const GRANTS: Record<string, Record<string, Grant>> = {
   otel_task: { WriteMetricsAsEmbeddedMetricFormat: writeLogGroup('log_metrics') },
   runner_execution: {
     ...ecr('runner'),
-    // ECS injects only what the code reads from its environment: ENROLL_TOKEN, PGPASSWORD, and with the
-    // console on the TLS pair for the entrypoint.
+    // ECS injects only what the code reads from its environment: ENROLL_TOKEN, and with the console on the
+    // TLS pair for the entrypoint. Not the database password: the plane reads it at connect (runner_task).
     ReadInjectedSecrets: {
       actions: ['secretsmanager:GetSecretValue'],
-      resources: `\${concat([${secret('enroll_token')}.arn, aws_db_instance.db.master_user_secret[0].secret_arn], ${secret('console_tls_cert')}[*].arn, ${secret('console_tls_key')}[*].arn)}`,
+      resources: `\${concat([${secret('enroll_token')}.arn], ${secret('console_tls_cert')}[*].arn, ${secret('console_tls_key')}[*].arn)}`,
     },
     DecryptWithStackKeyThroughAwsServices: decryptDataKey('secretsmanager'),
   },
@@ -79,6 +79,11 @@ const GRANTS: Record<string, Record<string, Grant>> = {
     WriteOwnSecretsAtFirstStart: {
       actions: ['secretsmanager:PutSecretValue'],
       resources: `\${concat([${secret('tenant_signing_key')}.arn, ${secret('leaf_credentials')}.arn], ${secret('local_admin_secret')}[*].arn)}`,
+    },
+    // The RDS-managed master secret, and no other: read at each new database connection (rotation).
+    ReadDatabasePassword: {
+      actions: ['secretsmanager:GetSecretValue'],
+      resources: ['${aws_db_instance.db.master_user_secret[0].secret_arn}'],
     },
     ReadEnvironmentScopes: {
       actions: ['secretsmanager:GetSecretValue'],
