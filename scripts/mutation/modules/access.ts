@@ -29,6 +29,14 @@ export const ACCESS_MODULES: MutationModule[] = [
     ),
   },
   {
+    // The password source and its cache are unit-tested with a fake store and clock; the pool's retry after a
+    // refused password and the store's outage need a Postgres that checks passwords (an embedded one).
+    name: 'database-password',
+    claim: 'Secrets: the database password is read from Secrets Manager when a connection opens; a rotation needs no restart',
+    mutate: ['shared/db/password.ts', 'customer-plane/secrets/database-password.ts', 'shared/db/pool.ts:48-104'],
+    command: tests('test/unit/shared/db/password.test.ts', 'test/integration/secrets/database-password-at-connect.test.ts'),
+  },
+  {
     name: 'log',
     claim: 'Secrets: logs redact credentials at any depth',
     mutate: ['shared/log.ts', 'shared/log-redact.ts'],
