@@ -18,7 +18,8 @@ test('the secrets the walk finds are the ones we know of (so the name rule misse
   );
   assert.deepEqual(found, {
     'control-plane': ['CONTROL_PLANE_TOKEN_KEYS', 'HUB_NATS_PASSWORD', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY'],
-    'customer-plane': ['ENROLL_TOKEN', 'AGENT_TOKEN', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY'],
+    // DATABASE_PASSWORD_SECRET names where the password is (an ARN), not the password; it has no default either.
+    'customer-plane': ['ENROLL_TOKEN', 'DATABASE_PASSWORD_SECRET', 'AGENT_TOKEN', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY'],
   });
 });
 
