@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { UnavailableError } from '../errors.ts';
-import { cachedPassword, clientClassWith, type DbPassword } from './password.ts';
+import { type CachedPassword, cachedPassword, clientClassWith, type DbPassword } from './password.ts';
 
 export type Db = pg.Pool;
 
@@ -47,11 +47,11 @@ const asOutage = (err: unknown, outage = isPostgresOutage(err)): unknown =>
  */
 class OutageAwarePool extends pg.Pool {
   /**
-   * Called when the server refused a new connection's password (28P01); true = the password source
-   * has dropped its kept value, so one more attempt reads the current one. The refusal happens at the
-   * login, before any statement ran, so the attempt is repeated whole.
+   * The password read at login, when the pool has one (createDb): after the server refused it (28P01) it
+   * is dropped and the attempt repeated once, reading the current one. The refusal happens at the login,
+   * before any statement ran, so the attempt is repeated whole. Without one, a refusal is final.
    */
-  onPasswordRefused: () => boolean = () => false;
+  rotatingPassword: CachedPassword | undefined;
   // biome-ignore lint/suspicious/noExplicitAny: pg's overloads; every caller here uses the promise form.
   override query(...args: any[]): any {
     // biome-ignore lint/suspicious/noExplicitAny: as above
@@ -67,7 +67,10 @@ class OutageAwarePool extends pg.Pool {
     return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, attempt)) : result;
   }
   private failed(err: unknown, again: () => Promise<unknown>): Promise<unknown> {
-    if (passwordRefused(err) && this.onPasswordRefused()) return again().catch((e: unknown) => Promise.reject(asOutage(e)));
+    if (this.rotatingPassword && passwordRefused(err)) {
+      this.rotatingPassword.drop();
+      return again().catch((e: unknown) => Promise.reject(asOutage(e)));
+    }
     return Promise.reject(asOutage(err));
   }
 }
@@ -89,11 +92,7 @@ export function createDb(opts: { databaseUrl: string; max?: number; connectTimeo
     connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
     ...(password ? { Client: clientClassWith(() => password().catch((err: unknown) => Promise.reject(passwordUnreadable(err)))) } : {}),
   });
-  if (password)
-    pool.onPasswordRefused = () => {
-      password.drop();
-      return true;
-    };
+  pool.rotatingPassword = password;
   // An idle client losing its connection must not crash the process; the next query reconnects.
   pool.on('error', () => {});
   return pool;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
-import { databasePasswordSource } from '../../../customer-plane/secrets/database-password.ts';
+import { databasePasswordOf, databasePasswordSource } from '../../../customer-plane/secrets/database-password.ts';
 import { SecretsUnavailableError } from '../../../customer-plane/secrets/errors.ts';
 import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, startFakeSecretsManager } from '../../../scripts/fakes/index.ts';
 import { startEmbeddedPostgres } from '../../../shared/db/embedded-postgres.ts';
@@ -80,6 +80,12 @@ test('a rotated database password reaches the next connection of the same pool: 
   for (const c of burst) c.release();
   assert.equal(db.totalCount, 4, 'four connections were opened');
   assert.equal(reads(), 1, 'a burst of connects read the secret once');
+  // Only a refused login is tried again: a statement that fails is not run a second time. nextval() is
+  // not rolled back with its failed statement, so the sequence counts how often it ran.
+  await admin.query(`CREATE SEQUENCE ${role}_runs`);
+  await admin.query(`GRANT USAGE, SELECT, UPDATE ON SEQUENCE ${role}_runs TO ${role}`);
+  await assert.rejects(db.query(`SELECT nextval('${role}_runs') / 0`), (e: unknown) => e instanceof pg.DatabaseError && e.code === '22012');
+  assert.equal((await admin.query(`SELECT last_value FROM ${role}_runs`)).rows[0].last_value, '1', 'the failed statement ran once');
 
   // RDS rotates: the role's password and the secret change; the running pool is not touched.
   await setPassword(passwordB);
@@ -102,6 +108,8 @@ test('a rotated database password reaches the next connection of the same pool: 
   assert.ok(outage instanceof UnavailableError, `an outage: ${inspect(outage)}`);
   assert.equal(outage.status, 503);
   assert.equal(outage.code, 'unavailable');
+  assert.equal(outage.dependency, 'postgres', 'the database is what is unavailable to the caller');
+  assert.match(outage.message, /database password could not be read/);
   assert.equal(isPermanent(outage), false, 'retryable in workers');
   assert.ok(outage.cause instanceof SecretsUnavailableError, 'its cause names the store');
   const connectOutage = await db.connect().then(
@@ -115,6 +123,16 @@ test('a rotated database password reaches the next connection of the same pool: 
   sm.setFault(null);
   await rotateSecret(passwordC);
   assert.equal((await db.query('SELECT current_user AS u')).rows[0].u, role);
+
+  // Without a password source a pool logs in with the URL's own password, and a refused one is final.
+  const withUrlPassword = (p: string) => Object.assign(new URL(url), { password: p }).toString();
+  const plain = createDb({ databaseUrl: withUrlPassword(passwordC), max: 1 });
+  t.after(() => plain.end());
+  assert.equal((await plain.query('SELECT current_user AS u')).rows[0].u, role);
+  assert.deepEqual([db.options.max, plain.options.connectionTimeoutMillis], [4, 5000], 'the size asked for; connects bounded by default');
+  const stale = createDb({ databaseUrl: withUrlPassword(passwordA), max: 1 });
+  t.after(() => stale.end());
+  await assert.rejects(stale.query('SELECT 1'), (e: unknown) => e instanceof pg.DatabaseError && e.code === '28P01');
 });
 
 test('a secret that is missing or holds no password stops the start with what to fix, never the value', async (t) => {
@@ -123,16 +141,36 @@ test('a secret that is missing or holds no password stops the start with what to
   const client = new SecretsManagerClient({ region: FAKE_AWS_REGION, endpoint: sm.endpoint, credentials: { ...FAKE_AWS_CREDENTIALS } });
   await assert.rejects(
     databasePasswordSource({ secretId: 'rds-db-absent', client })(),
-    (e) => e instanceof OperatorError && e.code === 'database_password_missing',
+    (e) =>
+      e instanceof OperatorError &&
+      e.code === 'database_password_missing' &&
+      /DATABASE_PASSWORD_SECRET names does not exist/.test(e.message),
   );
   for (const [i, text] of ['pw-plain', '{"user":"x"}', '{"password":""}', '{"password":42}', 'null'].entries()) {
     await client.send(new CreateSecretCommand({ Name: `bad-${i}`, SecretString: text }));
     await assert.rejects(databasePasswordSource({ secretId: `bad-${i}`, client })(), (e) => {
       assert.ok(e instanceof OperatorError && e.code === 'database_password_invalid', text);
+      assert.match(e.message, /is not JSON with a "password" string/);
       assert.ok(!inspect(e, { depth: 10 }).includes('pw-plain'), 'the text is not quoted (a JSON.parse message would)');
       return true;
     });
   }
   await client.send(new CreateSecretCommand({ Name: 'good', SecretString: '{"username":"u","password":"p w\\"x"}' }));
   assert.equal(await databasePasswordSource({ secretId: 'good', client })(), 'p w"x');
+
+  // The plane's own wiring: the variables name the secret, the region and the endpoint; unset = the URL's password.
+  const saved = { id: process.env.AWS_ACCESS_KEY_ID, key: process.env.AWS_SECRET_ACCESS_KEY };
+  t.after(() => {
+    for (const [k, v] of [
+      ['AWS_ACCESS_KEY_ID', saved.id],
+      ['AWS_SECRET_ACCESS_KEY', saved.key],
+    ] as const)
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+  });
+  process.env.AWS_ACCESS_KEY_ID = FAKE_AWS_CREDENTIALS.accessKeyId;
+  process.env.AWS_SECRET_ACCESS_KEY = FAKE_AWS_CREDENTIALS.secretAccessKey;
+  const fromEnv = databasePasswordOf({ DATABASE_PASSWORD_SECRET: 'good', AWS_REGION: FAKE_AWS_REGION, AWS_SECRETS_ENDPOINT: sm.endpoint });
+  assert.equal(await fromEnv?.(), 'p w"x');
+  assert.equal(databasePasswordOf({ AWS_REGION: FAKE_AWS_REGION, AWS_SECRETS_ENDPOINT: sm.endpoint }), undefined);
 });

@@ -83,3 +83,20 @@ test("a client made with a password source reads it at login, not the URL's (emp
   const plain = newClient({ connectionString: 'postgres://runner:in-url@db.internal:5432/agentplane' });
   assert.equal(plain.password, 'in-url', 'without a source, the URL as given');
 });
+
+test('an older read that fails after a newer one began does not throw the newer value away', async () => {
+  const s = store();
+  let now = 0;
+  const password = cachedPassword(s.read, { now: () => now });
+  s.hold();
+  s.failWith(new Error('store down'));
+  const old = password();
+  now += PASSWORD_CACHE_MS; // the first read is past its time before it ends: the next connect reads again
+  s.failWith(undefined);
+  const fresh = password();
+  s.release();
+  await assert.rejects(old, /store down/);
+  assert.equal(await fresh, 'first-password');
+  assert.equal(await password(), 'first-password');
+  assert.equal(s.reads(), 2, 'the newer value is kept');
+});
