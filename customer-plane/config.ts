@@ -51,11 +51,8 @@ export function databasePasswordRule(
 }
 
 function urlHasPassword(url: string): boolean {
-  try {
-    return new URL(url).password !== '';
-  } catch {
-    return false; // the URL's own rule reports it
-  }
+  // A URL the WHATWG parser cannot read is left to pg's own parser and the first connect, which names it.
+  return URL.canParse(url) && new URL(url).password !== '';
 }
 
 // README promises it; without it the SDK looks for a region elsewhere and fails only at the first read.
