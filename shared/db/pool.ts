@@ -55,16 +55,18 @@ class OutageAwarePool extends pg.Pool {
   // biome-ignore lint/suspicious/noExplicitAny: pg's overloads; every caller here uses the promise form.
   override query(...args: any[]): any {
     // biome-ignore lint/suspicious/noExplicitAny: as above
-    const attempt = () => (super.query as any)(...args);
-    const result = attempt();
-    return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, attempt)) : result;
+    const result = (super.query as any)(...args);
+    // The retry's closure is made only on a failure: this is every query's path.
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, () => (super.query as any)(...args))) : result;
   }
   // biome-ignore lint/suspicious/noExplicitAny: as above
   override connect(...args: any[]): any {
     // biome-ignore lint/suspicious/noExplicitAny: as above
-    const attempt = () => (super.connect as any)(...args);
-    const result = attempt();
-    return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, attempt)) : result;
+    const result = (super.connect as any)(...args);
+    // The retry's closure is made only on a failure: this is every query's path.
+    // biome-ignore lint/suspicious/noExplicitAny: as above
+    return result instanceof Promise ? result.catch((err: unknown) => this.failed(err, () => (super.connect as any)(...args))) : result;
   }
   private failed(err: unknown, again: () => Promise<unknown>): Promise<unknown> {
     if (this.rotatingPassword && passwordRefused(err)) {

@@ -33,7 +33,7 @@ export const ACCESS_MODULES: MutationModule[] = [
     // refused password and the store's outage need a Postgres that checks passwords (an embedded one).
     name: 'database-password',
     claim: 'Secrets: the database password is read from Secrets Manager when a connection opens; a rotation needs no restart',
-    mutate: ['shared/db/password.ts', 'customer-plane/secrets/database-password.ts', 'shared/db/pool.ts:48-103'],
+    mutate: ['shared/db/password.ts', 'customer-plane/secrets/database-password.ts', 'shared/db/pool.ts:48-105'],
     command: tests('test/unit/shared/db/password.test.ts', 'test/integration/secrets/database-password-at-connect.test.ts'),
   },
   {

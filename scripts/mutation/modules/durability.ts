@@ -54,7 +54,7 @@ export const DURABILITY_MODULES: MutationModule[] = [
       // POST /v1/workflows: the queued row and the hub publish in one transaction (no row without a dispatch).
       'control-plane/http/routes/workflows.ts',
       'control-plane/db/workflows.ts:40-47',
-      'shared/db/pool.ts:106-132',
+      'shared/db/pool.ts:108-134',
     ],
     command: [
       testsInOneProcess(
