@@ -36,6 +36,7 @@ test('a rotated database password reaches the next connection of the same pool: 
   const role = `ap_rot_${randomBytes(4).toString('hex')}`;
   const passwordA = `pw-A-${randomBytes(12).toString('hex')}`;
   const passwordB = `pw-B-${randomBytes(12).toString('hex')}`;
+  const passwordB2 = `pw-B2-${randomBytes(12).toString('hex')}`;
   const passwordC = `pw-C-${randomBytes(12).toString('hex')}`;
   const setPassword = (p: string) => admin.query(`ALTER ROLE ${role} PASSWORD '${p}'`); // generated hex: nothing to escape
   await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${passwordA}'`);
@@ -96,6 +97,14 @@ test('a rotated database password reaches the next connection of the same pool: 
   const more = await Promise.all([1, 2, 3].map(() => db.connect()));
   for (const c of more) c.release();
   assert.equal(reads(), 2, 'the rotated value is kept for the next connects');
+  // The same for a connection checked out of the pool (a transaction's path), not only a pool query.
+  await setPassword(passwordB2);
+  await rotateSecret(passwordB2);
+  await endIdle();
+  const held = await db.connect();
+  assert.equal((await held.query('SELECT current_user AS u')).rows[0].u, role, 'a checked-out connection logs in after a rotation');
+  held.release();
+  assert.equal(reads(), 3);
 
   // Rotated again while Secrets Manager cannot be reached: the outage path, not a crash or a login error.
   await setPassword(passwordC);
@@ -117,7 +126,8 @@ test('a rotated database password reaches the next connection of the same pool: 
     (err: unknown) => err,
   );
   assert.ok(connectOutage instanceof UnavailableError, 'a checked-out connection fails the same way');
-  for (const p of [passwordA, passwordB, passwordC]) assert.ok(!inspect(outage, { depth: 10 }).includes(p), 'no password in the error');
+  for (const p of [passwordA, passwordB, passwordB2, passwordC])
+    assert.ok(!inspect(outage, { depth: 10 }).includes(p), 'no password in the error');
 
   // The store is back: the same pool recovers, nothing re-created.
   sm.setFault(null);
