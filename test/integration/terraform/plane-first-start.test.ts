@@ -25,7 +25,7 @@ import { containerVariants, loadDist, statements } from '../../unit/terraform/tf
 const tf = loadDist();
 
 /** The task role's Secrets Manager grants as a decision over secret names, for the fake. */
-function taskRolePolicy(name: string): FakeAuthorize {
+function taskRolePolicy(name: string, dbSecret: string): FakeAuthorize {
   const resolve = (text: string) => text.replaceAll('${local.name}', name);
   const grants = statements(tf)
     .filter((s) => s.doc === 'runner_task_policy_doc' && s.effect === 'Allow')
@@ -37,6 +37,8 @@ function taskRolePolicy(name: string): FakeAuthorize {
         // A stack secret by reference: its name as the stack creates it.
         for (const [, id] of r.matchAll(/aws_secretsmanager_secret\.([a-z0-9_]+)/g))
           exact.add(resolve(String(tf.resource.aws_secretsmanager_secret[id].name)));
+        // The RDS-managed master secret (the database password), by the name it has here.
+        if (r.includes('aws_db_instance.db.master_user_secret')) exact.add(dbSecret);
         // A name pattern under the stack's prefix (the ARN's random suffix is AWS's, so `*` covers it).
         const m = /:secret:(.+)$/.exec(r);
         if (m)
@@ -101,7 +103,13 @@ test('the plane starts as the stack deploys it: it enrolls into the pre-created 
   await client.send(new PutSecretValueCommand({ SecretId: `${name}/openai-api-key`, SecretString: 'sk-test-deployed-plane' }));
   await client.send(new CreateSecretCommand({ Name: `${name}/production/DEPLOY_KEY`, SecretString: 'deploy-key-value-1' }));
   await client.send(new CreateSecretCommand({ Name: `${name}/sandbox/OTHER_KEY`, SecretString: 'other-key-value-1' }));
-  decide = taskRolePolicy(name);
+  // RDS's own secret for the master user (AWS names it `rds!db-…`; the fake takes no `!`). This machine's
+  // Postgres trusts the login, so the plane has no password to read from it here (the rotation test does).
+  const dbSecret = `rds-db-${tenant.id}`;
+  await client.send(
+    new CreateSecretCommand({ Name: dbSecret, SecretString: JSON.stringify({ username: 'postgres', password: 'unused-here' }) }),
+  );
+  decide = taskRolePolicy(name, dbSecret);
   fake.requests.reset();
 
   const repo = join(dir, 'repo');
@@ -127,6 +135,7 @@ test('the plane starts as the stack deploys it: it enrolls into the pre-created 
       'local.plane_repos': `app=${repo}`,
       'aws_db_instance.db.address': 'unused',
       'aws_db_instance.db.port': '5432',
+      'aws_db_instance.db.master_user_secret[0].secret_arn': dbSecret,
       'aws_service_discovery_private_dns_namespace.namespace.name': 'unused',
     },
   );
@@ -150,7 +159,7 @@ test('the plane starts as the stack deploys it: it enrolls into the pre-created 
     'enrollment wrote',
   );
   assert.ok(!fake.requests.log.some((r) => r.op === 'CreateSecret'), 'the plane creates no secret: the stack did');
-  assert.deepEqual(fake.names().sort(), [...stackSecrets, `${name}/production/DEPLOY_KEY`, `${name}/sandbox/OTHER_KEY`].sort());
+  assert.deepEqual(fake.names().sort(), [...stackSecrets, `${name}/production/DEPLOY_KEY`, `${name}/sandbox/OTHER_KEY`, dbSecret].sort());
   // Enrollment wrote into the stack's secrets.
   decide = () => true;
   const read = async (id: string) => (await client.send(new GetSecretValueCommand({ SecretId: `${name}/${id}` }))).SecretString!;
@@ -159,7 +168,7 @@ test('the plane starts as the stack deploys it: it enrolls into the pre-created 
 
   // And the policy is what refuses: another environment's secret by a name outside the scopes, or a write
   // the plane never makes, is denied.
-  decide = taskRolePolicy(name);
+  decide = taskRolePolicy(name, dbSecret);
   fake.requests.reset();
   await assert.rejects(
     client.send(new PutSecretValueCommand({ SecretId: `${name}/openai-api-key`, SecretString: 'x'.repeat(12) })),

@@ -50,11 +50,17 @@ test('counting time grows linearly with the length of every kind of pathological
   for (const name of Object.keys(pathologicalInputs(8))) {
     const small = pathologicalInputs(8_192, 3)[name];
     const large = pathologicalInputs(32_768, 4)[name];
-    const ratio =
-      timed(() => countTokens(large)) /
-      Math.max(
-        0.5,
-        timed(() => countTokens(small)),
+    // The lowest of three measured ratios: a collection or a busy core can stretch one measurement, but
+    // quadratic counting is 16x every time.
+    let ratio = Number.POSITIVE_INFINITY;
+    for (let attempt = 0; attempt < 3 && ratio >= 8; attempt++)
+      ratio = Math.min(
+        ratio,
+        timed(() => countTokens(large)) /
+          Math.max(
+            0.5,
+            timed(() => countTokens(small)),
+          ),
       );
     assert.ok(ratio < 8, `${name}: 4x the text took ${ratio.toFixed(1)}x the time`);
   }
