@@ -114,6 +114,7 @@ async function start(deps: Parameters<typeof createCustomerPlane>[0], running: C
   const checked = await checkStartupSecrets(env, secrets);
   // Then the ledger, before enrolling: a plane that cannot record its runs must not take work.
   // With DATABASE_PASSWORD_SECRET every new connection reads the password (RDS rotates it): no restart.
+  // One source, one cache: the first connect, the migrations and the pool share a read.
   const password = databasePasswordOf(env);
   const databaseUrl = await openDatabase(env.DATABASE_URL, stateDir, log, running, password);
   await migrateLedger({ databaseUrl, log, password });

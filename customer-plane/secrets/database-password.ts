@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { DbPassword } from '../../shared/db/password.ts';
+import { cachedPassword, type DbPassword } from '../../shared/db/password.ts';
 import { OperatorError } from '../../shared/errors.ts';
 import type { CustomerPlaneEnv } from '../config.ts';
 import { createAwsSecretStore } from './aws-store.ts';
@@ -43,8 +43,11 @@ function passwordOf(text: string): string {
   return password;
 }
 
-/** The plane's password source when DATABASE_PASSWORD_SECRET is set; else the URL's own password (or none). */
+/** The plane's password source when DATABASE_PASSWORD_SECRET is set (one cache for all its users); else the URL's own password (or none). */
 export function databasePasswordOf(env: DatabasePasswordEnv): DbPassword | undefined {
   if (!env.DATABASE_PASSWORD_SECRET) return undefined;
-  return databasePasswordSource({ secretId: env.DATABASE_PASSWORD_SECRET, region: env.AWS_REGION, endpoint: env.AWS_SECRETS_ENDPOINT });
+  // Cached here, not only in the pool: the start's first connect and migrations share the pool's read.
+  return cachedPassword(
+    databasePasswordSource({ secretId: env.DATABASE_PASSWORD_SECRET, region: env.AWS_REGION, endpoint: env.AWS_SECRETS_ENDPOINT }),
+  );
 }

@@ -40,6 +40,14 @@ export function cachedPassword(read: DbPassword, opts: { ttlMs?: number; now?: (
 }
 
 /**
+ * `password` behind the cache, or itself when it already is one: the plane's first connect, migrations
+ * and pool then share one read, and the pool's drop() after a refused login is seen by all of them.
+ */
+export function sharedCache(password: DbPassword): CachedPassword {
+  return 'drop' in password ? (password as CachedPassword) : cachedPassword(password);
+}
+
+/**
  * A pg client class whose clients read `password` at login. Not `{connectionString, password}`: pg
  * lets the URL's password, empty when it has none, replace a password function given beside it.
  */

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { UnavailableError } from '../errors.ts';
-import { type CachedPassword, cachedPassword, clientClassWith, type DbPassword } from './password.ts';
+import { type CachedPassword, clientClassWith, type DbPassword, sharedCache } from './password.ts';
 
 export type Db = pg.Pool;
 
@@ -87,7 +87,7 @@ const passwordRefused = (err: unknown): boolean => err instanceof pg.DatabaseErr
  * rotation. A read that fails is an outage like an unreachable server (UnavailableError, 503).
  */
 export function createDb(opts: { databaseUrl: string; max?: number; connectTimeoutMs?: number; password?: DbPassword }): Db {
-  const password = opts.password ? cachedPassword(opts.password) : undefined;
+  const password = opts.password ? sharedCache(opts.password) : undefined;
   const pool = new OutageAwarePool({
     connectionString: opts.databaseUrl,
     max: opts.max ?? 10,

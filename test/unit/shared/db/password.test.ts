@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { cachedPassword, newClient, PASSWORD_CACHE_MS } from '../../../../shared/db/password.ts';
+import { cachedPassword, newClient, PASSWORD_CACHE_MS, sharedCache } from '../../../../shared/db/password.ts';
 
 /** A store whose reads are counted and released by hand, with a clock the test moves. */
 function store() {
@@ -99,4 +99,14 @@ test('an older read that fails after a newer one began does not throw the newer 
   assert.equal(await fresh, 'first-password');
   assert.equal(await password(), 'first-password');
   assert.equal(s.reads(), 2, 'the newer value is kept');
+});
+
+test('a cache given where one is made is used as it is: its users share one read and one drop()', async () => {
+  const s = store();
+  const password = cachedPassword(s.read, { now: () => 0 });
+  assert.equal(sharedCache(password), password);
+  await password();
+  await sharedCache(password)();
+  assert.equal(s.reads(), 1);
+  assert.notEqual(sharedCache(s.read), s.read as unknown, 'a plain source gets a cache');
 });
