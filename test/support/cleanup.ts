@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createCleanupStack } from '../../shared/cleanup-stack.ts';
 
@@ -10,4 +13,11 @@ export function deferNewestFirst(t: TestContext, boundMs = 15_000): (stop: () =>
   const stack = createCleanupStack();
   t.after(() => stack.unwind());
   return (stop) => stack.defer(stop, boundMs);
+}
+
+/** A temp dir (`ap-<prefix>-…`) removed when the test ends. */
+export function tempDir(t: TestContext, prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `ap-${prefix}-`));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

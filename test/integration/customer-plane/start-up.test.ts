@@ -1,51 +1,25 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { startEmbeddedHub } from '../../../control-plane/hub/embedded.ts';
-import { leafUsername } from '../../../control-plane/hub/config.ts';
 import { customerPlaneEnvSchema } from '../../../customer-plane/config.ts';
 import { createCustomerPlane } from '../../../customer-plane/create-customer-plane.ts';
-import { createFileSecretStore } from '../../../customer-plane/secrets/file-store.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 import { createLogger } from '../../../shared/log.ts';
-import { generateTenantKey } from '../../../shared/signing.ts';
 import { pidsWithArgument } from '../../support/processes.ts';
+import { tempDir } from '../../support/cleanup.ts';
+import { enrolledStateDir as enrolledStateDirOf } from '../../support/enrolled-plane.ts';
 import { consoleClient } from '../../support/console.ts';
 import { createTestDatabase } from '../../../scripts/topology/scratch-database.ts';
-import bcrypt from 'bcryptjs';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const TENANT = '00000000-0000-4000-8000-0000000000c1';
 const silent = createLogger({ service: 'customer-plane', level: 'silent' });
 
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `ap-${prefix}-`));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-/**
- * A state dir for a plane that enrolled earlier (signing key and leaf login in its secrets file),
- * against a real hub that knows the leaf login, so a start goes as far as a running leaf.
- */
-async function enrolledStateDir(t: TestContext): Promise<string> {
-  const password = 'leaf-password';
-  const hub = await startEmbeddedHub({
-    stateDir: tempDir(t, 'hub'),
-    tenants: [{ tenant: TENANT, username: leafUsername(TENANT), passwordBcrypt: await bcrypt.hash(password, 4) }],
-  });
-  t.after(() => hub.stop());
-  const stateDir = tempDir(t, 'cust');
-  const secrets = createFileSecretStore(join(stateDir, 'secrets.json'));
-  await secrets.put('tenant-signing-key', JSON.stringify((await generateTenantKey()).privateJwk));
-  await secrets.put('leaf-credentials', JSON.stringify({ url: hub.leafUrl, username: leafUsername(TENANT), password }));
-  return stateDir;
-}
+const enrolledStateDir = (t: TestContext) => enrolledStateDirOf(t, TENANT);
 
 const leafConfigOf = (stateDir: string) => join(stateDir, 'leaf', 'leaf.conf');
 

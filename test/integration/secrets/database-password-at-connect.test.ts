@@ -1,21 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { CreateSecretCommand, PutSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import pg from 'pg';
 import { databasePasswordOf, databasePasswordSource } from '../../../customer-plane/secrets/database-password.ts';
 import { SecretsUnavailableError } from '../../../customer-plane/secrets/errors.ts';
 import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, startFakeSecretsManager } from '../../../scripts/fakes/index.ts';
-import { startEmbeddedPostgres } from '../../../shared/db/embedded-postgres.ts';
 import { checkDatabase } from '../../../shared/db/first-connect.ts';
 import { createDb } from '../../../shared/db/pool.ts';
 import { OperatorError, UnavailableError } from '../../../shared/errors.ts';
-import { silentLogger } from '../../../shared/log.ts';
 import { isPermanent } from '../../../shared/worker-errors.ts';
+import { passwordCheckedPostgres, fakeAwsCredentialsInEnv } from '../../support/password-postgres.ts';
 
 /**
  * The customer plane's database password read from Secrets Manager at connect time (RDS rotates it):
@@ -23,27 +19,14 @@ import { isPermanent } from '../../../shared/worker-errors.ts';
  * trusts every login from loopback) and the Secrets Manager FAKE through the real SDK.
  */
 test('a rotated database password reaches the next connection of the same pool: one read per burst, read again after a refusal, an unreadable store is an outage', async (t) => {
-  const stateDir = mkdtempSync(join(tmpdir(), 'ap-dbpass-'));
-  chmodSync(stateDir, 0o711); // the server runs as `postgres` when the test runs as root
-  t.after(() => rmSync(stateDir, { recursive: true, force: true }));
-  const server = await startEmbeddedPostgres({ stateDir, database: 'agentplane', log: silentLogger() });
-  t.after(() => server.stop());
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  // The after hooks run in the order added: the server stops first, ending this connection under it.
-  admin.on('error', () => {});
-  t.after(() => admin.end());
-  const role = `ap_rot_${randomBytes(4).toString('hex')}`;
+  const pgServer = await passwordCheckedPostgres(t);
+  const { admin } = pgServer;
   const passwordA = `pw-A-${randomBytes(12).toString('hex')}`;
   const passwordB = `pw-B-${randomBytes(12).toString('hex')}`;
   const passwordB2 = `pw-B2-${randomBytes(12).toString('hex')}`;
   const passwordC = `pw-C-${randomBytes(12).toString('hex')}`;
+  const { role, url } = await pgServer.login('ap_rot', passwordA);
   const setPassword = (p: string) => admin.query(`ALTER ROLE ${role} PASSWORD '${p}'`); // generated hex: nothing to escape
-  await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${passwordA}'`);
-  // The URL the plane is given: the login and where, no password.
-  const url = new URL(server.url);
-  url.username = role;
-  url.password = '';
 
   const sm = await startFakeSecretsManager();
   t.after(() => sm.close());
@@ -169,17 +152,7 @@ test('a secret that is missing or holds no password stops the start with what to
   assert.equal(await databasePasswordSource({ secretId: 'good', client })(), 'p w"x');
 
   // The plane's own wiring: the variables name the secret, the region and the endpoint; unset = the URL's password.
-  const saved = { id: process.env.AWS_ACCESS_KEY_ID, key: process.env.AWS_SECRET_ACCESS_KEY };
-  t.after(() => {
-    for (const [k, v] of [
-      ['AWS_ACCESS_KEY_ID', saved.id],
-      ['AWS_SECRET_ACCESS_KEY', saved.key],
-    ] as const)
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-  });
-  process.env.AWS_ACCESS_KEY_ID = FAKE_AWS_CREDENTIALS.accessKeyId;
-  process.env.AWS_SECRET_ACCESS_KEY = FAKE_AWS_CREDENTIALS.secretAccessKey;
+  fakeAwsCredentialsInEnv(t);
   const fromEnv = databasePasswordOf({ DATABASE_PASSWORD_SECRET: 'good', AWS_REGION: FAKE_AWS_REGION, AWS_SECRETS_ENDPOINT: sm.endpoint });
   assert.equal(await fromEnv?.(), 'p w"x');
   assert.equal(databasePasswordOf({ AWS_REGION: FAKE_AWS_REGION, AWS_SECRETS_ENDPOINT: sm.endpoint }), undefined);

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import pg from 'pg';
 import { FAKE_AWS_CREDENTIALS, FAKE_AWS_REGION, startFakeSecretsManager } from '../../../scripts/fakes/index.ts';
-import { startEmbeddedPostgres } from '../../../shared/db/embedded-postgres.ts';
-import { silentLogger } from '../../../shared/log.ts';
+import { passwordCheckedPostgres } from '../../support/password-postgres.ts';
+import { tempDir } from '../../support/cleanup.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -30,28 +27,14 @@ function run(cli: string, args: string[], env: Record<string, string>): Promise<
  * DATABASE_URL (no password) and DATABASE_PASSWORD_SECRET, against a Postgres that checks passwords.
  */
 test('the CLIs log in with the password DATABASE_PASSWORD_SECRET names (data, memory, runs, runs inputs, approvals)', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'ap-dbpass-cli-'));
-  chmodSync(dir, 0o711); // the server runs as `postgres` when the test runs as root
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await startEmbeddedPostgres({ stateDir: dir, database: 'agentplane', log: silentLogger() });
-  t.after(() => server.stop());
-  const admin = new pg.Client({ connectionString: server.url });
-  await admin.connect();
-  admin.on('error', () => {}); // the server may stop before this connection is ended
-  t.after(() => admin.end());
-  const role = `ap_cli_${randomBytes(4).toString('hex')}`;
+  const dir = tempDir(t, 'dbpass-cli');
   const password = `pw-${randomBytes(12).toString('hex')}`;
-  await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`); // generated hex: nothing to escape
-  await admin.query(`CREATE DATABASE ${role} OWNER ${role}`);
+  const { role, url } = await (await passwordCheckedPostgres(t)).login('ap_cli', password, { ownDatabase: true });
   const sm = await startFakeSecretsManager();
   t.after(() => sm.close());
   const client = new SecretsManagerClient({ region: FAKE_AWS_REGION, endpoint: sm.endpoint, credentials: { ...FAKE_AWS_CREDENTIALS } });
   const { ARN } = await client.send(new CreateSecretCommand({ Name: `rds-db-${role}`, SecretString: JSON.stringify({ password }) }));
 
-  const url = new URL(server.url);
-  url.username = role;
-  url.password = '';
-  url.pathname = `/${role}`;
   const env = {
     DATABASE_URL: url.toString(),
     DATABASE_PASSWORD_SECRET: ARN!,
