@@ -6,7 +6,7 @@ import { generateSigningJwk, createTokenIssuer } from '../../shared/tokens.ts';
 import { startFakeAnthropic, startFakeOpenAI, type FakeProvider, type FakeProviderOptions } from '../fakes/index.ts';
 import { createTestDatabase } from './scratch-database.ts';
 import { embeddedPostgresUrl } from '../../shared/db/embedded-postgres.ts';
-import { freePort } from '../../shared/nats-server-process.ts';
+import { freePort, startOnPickedPorts } from '../../shared/nats-server-process.ts';
 import { CUSTOMER_PLANE_NODE_ARGS, startPlaneProcess, type PlaneProcess } from './plane-process.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -117,11 +117,9 @@ export async function startTopology(
 
     const signingKey = await generateSigningJwk();
     const issuer = createTokenIssuer({ keys: [signingKey] });
-    // A fixed port, so a restarted control plane answers where the first one did.
     const controlEnv: Record<string, string> = {
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
       CONTROL_PLANE_TOKEN_KEYS: JSON.stringify([signingKey]),
-      PORT: String(await freePort()),
       STATE_DIR: join(workDir, 'control-plane'),
       LOG_LEVEL: opts.logLevel ?? 'info',
       // The proxy (routed mode) talks to the same FAKE providers as the customer plane.
@@ -133,7 +131,17 @@ export async function startTopology(
     };
     const startControl = () =>
       startPlaneProcess({ script: join(ROOT, 'control-plane/main.ts'), readyEvent: 'listening', echo: opts.echo, env: controlEnv });
-    let control = await startControl();
+    // Its port is picked before the start and may be taken meanwhile (another process's outgoing
+    // connection): the first start tries other picked ports; restarts keep the one it got, so a restarted
+    // control plane answers where the first one did.
+    const givenPort = opts.controlEnv?.PORT;
+    let control = await startOnPickedPorts(
+      async () => {
+        if (givenPort === undefined) controlEnv.PORT = String(await freePort());
+        return startControl();
+      },
+      { repickable: () => givenPort === undefined },
+    );
     cleanups.push(async () => void (await control.stop()));
     checkpoint();
     const apiUrl = String(control.ready.url);
